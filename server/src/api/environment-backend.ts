@@ -1,0 +1,37 @@
+/**
+ * What the API layer needs from the orchestrator. The Connect handlers translate
+ * requests into these calls and orchestrator errors (orchestrator/errors.ts) into
+ * status codes; the orchestrator knows nothing about Connect.
+ */
+import type { Event } from "../gen/rig/v1/event_pb.js";
+import type {
+  DestroyEnvironmentRequest,
+  DestroyEnvironmentResponse,
+  Environment,
+  PostEventRequest,
+} from "../gen/rig/v1/environment_service_pb.js";
+import type { EnvironmentSpec } from "../gen/rig/v1/spec_pb.js";
+
+export interface EnvironmentBackend {
+  /** Validates and starts orchestration; throws SpecInvalidError listing every problem. */
+  create(spec: EnvironmentSpec): Promise<{ id: string; envDir: string }>;
+  /**
+   * Replays events with seq > afterSeq, then follows live; ends after environment.down
+   * or when the signal aborts. Counts as a watcher for the orphan timer while iterated.
+   */
+  watch(id: string, afterSeq: bigint, includeLogs: boolean, signal: AbortSignal): AsyncIterable<Event>;
+  /** Current state; throws EnvironmentNotFoundError. */
+  get(id: string): Environment;
+  /** Every environment that is not down. */
+  list(): Environment[];
+  /** Every event so far, service output included. */
+  log(id: string): Event[];
+  /** Applies a client-to-server event; returns the seq of the last appended event. */
+  post(request: PostEventRequest): Promise<bigint>;
+  /** Tears down (idempotent) and returns the dirs and log paths. */
+  destroy(request: DestroyEnvironmentRequest): Promise<DestroyEnvironmentResponse>;
+  /** Environments not yet down (for idle exit). */
+  readonly liveCount: number;
+  /** Destroys everything (rigd shutdown). */
+  shutdown(): Promise<void>;
+}

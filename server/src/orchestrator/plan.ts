@@ -1,0 +1,75 @@
+/**
+ * The normalized, validated form of an EnvironmentSpec that the orchestrator runs.
+ * Validation fills every default (ingress names, protocols, readiness, egress names)
+ * so nothing downstream re-derives them.
+ */
+import type { Protocol } from "../gen/rig/v1/spec_pb.js";
+import type { Hook, Service } from "../gen/rig/v1/spec_pb.js";
+
+/** Name of the virtual node that depends on every real service (SPEC §4). */
+export const TEST_NODE = "~test";
+
+/** How readiness of one ingress is checked, with every default filled. */
+export interface ReadinessPlan {
+  readonly kind: "tcp" | "http" | "grpc" | "none";
+  /** HTTP GET path (kind http). */
+  readonly httpPath: string;
+  /** grpc.health.v1 service name (kind grpc). */
+  readonly grpcService: string;
+  readonly timeoutMs: number;
+  readonly intervalMs: number;
+  readonly maxIntervalMs: number;
+}
+
+/** One ingress of a planned service. */
+export interface PlannedIngress {
+  readonly name: string;
+  readonly protocol: Protocol;
+  readonly ready: ReadinessPlan;
+  /** Attribute templates over ${HOST}, ${PORT}, ${HOSTPORT}; resolved after publish. */
+  readonly attributes: Readonly<Record<string, string>>;
+  /** Port inside a container; 0 when unset. */
+  readonly containerPort: number;
+}
+
+/** One egress of a planned service: the local name and the target it resolves to. */
+export interface PlannedEgress {
+  readonly name: string;
+  readonly service: string;
+  readonly ingress: string;
+}
+
+/** One node of the environment graph, ready to run. */
+export interface PlannedService {
+  readonly name: string;
+  /** Registered type name: process, client, container, postgres, redis, test, proxy, or a custom type. */
+  readonly type: string;
+  /** The service as declared (internal nodes get a synthetic one). */
+  readonly spec: Service;
+  /** The type's config message (the oneof value), or the custom Struct as JSON. */
+  readonly config: unknown;
+  readonly ingresses: readonly PlannedIngress[];
+  readonly egresses: readonly PlannedEgress[];
+  /** Services that must be ready before this one starts: egress targets, plus all services for ~test. */
+  readonly dependsOn: readonly string[];
+  readonly prestart: readonly Hook[];
+  readonly init: readonly Hook[];
+  /** Inserted by the server (~test, proxies), not declared by the user. */
+  readonly internal: boolean;
+}
+
+/** A whole validated environment. */
+export interface EnvironmentPlan {
+  readonly name: string;
+  /** Services in a dependency order (targets before dependents); ~test last. */
+  readonly services: readonly PlannedService[];
+  readonly observe: boolean;
+  /** Client working directory; default cwd of processes. */
+  readonly dir: string;
+  /** Client environment; processes inherit it under the wiring vars. */
+  readonly hostEnv: Readonly<Record<string, string>>;
+  readonly ttlMs: number | undefined;
+  readonly orphanGraceMs: number;
+  readonly stallTimeoutMs: number;
+  readonly callbackTimeoutMs: number;
+}

@@ -1,0 +1,159 @@
+/**
+ * The contract between the orchestrator and a service type (SPEC §5).
+ *
+ * A type is one small object: publish endpoints, start a running service. Everything
+ * else is an optional capability the orchestrator discovers at run time (artifacts,
+ * server-side hooks, custom readiness, validation). Adding a type never touches the
+ * orchestrator: register it in the type registry.
+ */
+import type { Logger } from "pino";
+import type { Endpoint, Wiring } from "../gen/rig/v1/event_pb.js";
+import type { CallbackKind, LogStream } from "../gen/rig/v1/event_pb.js";
+import type { Event } from "../gen/rig/v1/event_pb.js";
+import type { Hook, Protocol } from "../gen/rig/v1/spec_pb.js";
+import type { PlannedIngress, PlannedService } from "../orchestrator/plan.js";
+
+/** Receives validation problems; `path` is relative to the service (e.g. `process.command`). */
+export interface ProblemSink {
+  add(path: string, message: string): void;
+}
+
+/** What validation needs to know about a type. */
+export interface TypeDefaults {
+  /** Protocol of the ingress named `default` when the spec declares none; undefined: no default ingress. */
+  readonly defaultProtocol: Protocol | undefined;
+  /** Hook kinds the type can run server-side (`sql`, `exec`); `client_func` is always allowed. */
+  readonly serverHooks: readonly ("sql" | "exec")[];
+  /** Attribute names the type publishes on its ingresses (for template validation), e.g. PGHOST. */
+  readonly attributes: readonly string[];
+}
+
+/** Facts about the environment a service belongs to. */
+export interface EnvironmentInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly envDir: string;
+  /** Client working directory. */
+  readonly dir: string;
+  /** Client environment (or rigd's when the client sent none). */
+  readonly hostEnv: Readonly<Record<string, string>>;
+}
+
+/** Context shared by every call into a type for one service. */
+export interface ServiceContext {
+  readonly environment: EnvironmentInfo;
+  readonly service: PlannedService;
+  readonly log: Logger;
+  /** Aborted when the environment stops starting (failure or destroy). */
+  readonly signal: AbortSignal;
+  /**
+   * Registers cleanup that runs at teardown after the service stopped, in reverse
+   * registration order, even when the service never started. Owners of leases,
+   * containers and files use this so nothing leaks.
+   */
+  onRelease(cleanup: () => Promise<void> | void): void;
+}
+
+/** An endpoint as a type publishes it; attributes may still hold ${HOST}/${PORT}/${HOSTPORT}. */
+export interface PublishedEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export interface PublishContext extends ServiceContext {
+  /** A free loopback port, reserved for this environment until teardown. */
+  allocatePort(): Promise<number>;
+  /** Resolved artifacts of this service, by artifact key. */
+  readonly artifacts: ReadonlyMap<string, unknown>;
+}
+
+/** Output of a running service, line by line. */
+export interface OutputSink {
+  line(stream: LogStream, text: string): void;
+}
+
+export interface StartContext extends ServiceContext {
+  readonly ingresses: Readonly<Record<string, Endpoint>>;
+  readonly egresses: Readonly<Record<string, Endpoint>>;
+  readonly wiring: Wiring;
+  /** The wiring env vars of SPEC §7 (RIG_*, HOST, PORT, <EGRESS>_HOST, ...). */
+  readonly wiringEnv: Readonly<Record<string, string>>;
+  /** Expands ${VAR} against `vars` (default: host env, config env and wiring env). */
+  expand(template: string, vars?: Readonly<Record<string, string>>): string;
+  readonly tempDir: string;
+  readonly artifacts: ReadonlyMap<string, unknown>;
+  readonly output: OutputSink;
+  /** Runs a client callback and resolves when it is answered (rejects on error or timeout). */
+  callback(name: string, kind: CallbackKind, phase: string): Promise<void>;
+  /** Appends an event about this service to the environment's log (proxies record traffic). */
+  emit(payload: Event["payload"]): void;
+}
+
+/** How a service ended. */
+export interface ExitStatus {
+  readonly code: number | null;
+  readonly signal: string | null;
+  /** Set when the service ended because of an error (e.g. a client service_error). */
+  readonly error?: string;
+}
+
+/** A started service. The orchestrator owns it and stops it at teardown. */
+export interface RunningService {
+  /** Resolves when the service ends, on its own or after stop(). Never rejects. */
+  readonly exited: Promise<ExitStatus>;
+  /** Stops the service (gracefully, then forcefully) and resolves once it is gone. */
+  stop(): Promise<ExitStatus>;
+  /** Host pid, when the service is a host process. */
+  readonly pid?: number;
+  /** One-line description for service.starting (e.g. the command line). */
+  readonly detail?: string;
+}
+
+/** One probe of readiness: ready, or not yet with why. Must honour the signal. */
+export type ReadinessProbe = (signal: AbortSignal) => Promise<{ ready: boolean; detail?: string }>;
+
+export interface ReadinessContext extends ServiceContext {
+  readonly ingress: PlannedIngress;
+  readonly endpoint: Endpoint;
+}
+
+export interface HookContext extends StartContext {
+  readonly phase: "prestart" | "init";
+}
+
+/** Something a service needs before anything starts (image, binary), shared by key. */
+export interface Artifact {
+  /** Deduplication key across all environments of this rigd (e.g. `docker-image:postgres:16`). */
+  readonly key: string;
+  readonly description: string;
+  /** Already present without work (e.g. image exists locally)? Optional fast path. */
+  isCached?(signal: AbortSignal): Promise<boolean>;
+  /** Produces the artifact; the value is handed to publish/start under `key`. */
+  resolve(signal: AbortSignal): Promise<unknown>;
+}
+
+export interface ArtifactContext {
+  readonly environment: EnvironmentInfo;
+  readonly service: PlannedService;
+}
+
+/** A service type. */
+export interface ServiceType {
+  /** Registered name, e.g. `process`. */
+  readonly name: string;
+  readonly defaults: TypeDefaults;
+  /** Reports missing or malformed type config. Optional. */
+  validate?(service: PlannedService, problems: ProblemSink): void;
+  /** Artifacts to resolve in the artifact phase. Optional. */
+  artifacts?(ctx: ArtifactContext): Artifact[];
+  /** Resolves the service's ingress endpoints (allocating ports or acquiring leases). */
+  publish(ctx: PublishContext): Promise<Record<string, PublishedEndpoint>>;
+  /** Starts the service; resolves once it is started (not necessarily ready). */
+  start(ctx: StartContext): Promise<RunningService>;
+  /** Replaces the protocol readiness check of an ingress. Optional. */
+  readiness?(ctx: ReadinessContext): ReadinessProbe | undefined;
+  /** Runs a server-side hook (`sql`, `exec`). Optional; required when defaults.serverHooks is non-empty. */
+  runHook?(ctx: HookContext, hook: Hook): Promise<void>;
+}
