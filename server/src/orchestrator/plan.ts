@@ -37,6 +37,8 @@ export interface PlannedEgress {
   readonly name: string;
   readonly service: string;
   readonly ingress: string;
+  /** When routed through a proxy node (observe), the real target the proxy forwards to. */
+  readonly origin?: { readonly service: string; readonly ingress: string };
 }
 
 /** One node of the environment graph, ready to run. */

@@ -67,6 +67,11 @@ export interface PublishContext extends ServiceContext {
   allocatePort(): Promise<number>;
   /** Resolved artifacts of this service, by artifact key. */
   readonly artifacts: ReadonlyMap<string, unknown>;
+  /**
+   * What each egress target published, by egress name, attributes still unresolved
+   * (targets are ready before publish). Proxies republish these against their own address.
+   */
+  readonly egressTemplates: Readonly<Record<string, PublishedEndpoint>>;
 }
 
 /** Output of a running service, line by line. */

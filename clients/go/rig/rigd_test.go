@@ -1,0 +1,96 @@
+package rig
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// isolatedRigDir points the finder at an empty RIG_DIR with no RIG_SERVER override.
+func isolatedRigDir(t *testing.T) string {
+	t.Helper()
+	if findRepo() == "" {
+		t.Skip("no rig checkout with server/dist/main.js (make build)")
+	}
+	t.Setenv("RIG_SERVER", "")
+	t.Setenv("RIG_RIGD", "")
+	return t.TempDir()
+}
+
+func TestFindOrStartRigdStartsOneRigdForParallelCallers(t *testing.T) {
+	dir := isolatedRigDir(t)
+	const callers = 3
+	results := make([]Rigd, callers)
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = FindOrStartRigd(context.Background(), RigdOptions{RigDir: dir})
+		}()
+	}
+	wg.Wait()
+	spawned := 0
+	for i, r := range results {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if r.Pid != 0 {
+			spawned++
+			t.Cleanup(func() { stopRigd(r.Pid) })
+		}
+		if r.Addr != results[0].Addr {
+			t.Errorf("callers got different rigds: %s and %s", r.Addr, results[0].Addr)
+		}
+	}
+	if spawned != 1 {
+		t.Fatalf("%d rigds spawned, want 1", spawned)
+	}
+	content, err := os.ReadFile(filepath.Join(dir, "rigd-"+RigdVersion+".addr"))
+	if err != nil || strings.TrimSpace(string(content)) != results[0].Addr {
+		t.Errorf("addr file %q (%v), want %s", content, err, results[0].Addr)
+	}
+	again, err := FindOrStartRigd(context.Background(), RigdOptions{RigDir: dir})
+	if err != nil || again.Addr != results[0].Addr || again.Pid != 0 {
+		t.Errorf("second lookup: %+v, %v; want the running rigd, not a new one", again, err)
+	}
+}
+
+func TestFindOrStartRigdReplacesAStaleAddrFile(t *testing.T) {
+	dir := isolatedRigDir(t)
+	addrFile := filepath.Join(dir, "rigd-"+RigdVersion+".addr")
+	// Port 1 on loopback: nothing serves there.
+	if err := os.WriteFile(addrFile, []byte("127.0.0.1:1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := FindOrStartRigd(context.Background(), RigdOptions{RigDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopRigd(r.Pid) })
+	if r.Pid == 0 || r.Addr == "127.0.0.1:1" {
+		t.Errorf("got %+v; want a freshly spawned rigd", r)
+	}
+}
+
+func TestFindOrStartRigdReportsARigdThatCannotStart(t *testing.T) {
+	dir := isolatedRigDir(t)
+	_, err := FindOrStartRigd(context.Background(), RigdOptions{
+		RigDir:  dir,
+		Command: []string{"sh", "-c", "echo 'rigd: cannot bind' >&2; exit 3", "sh"},
+	})
+	if err == nil || !strings.Contains(err.Error(), "rigd: cannot bind") {
+		t.Fatalf("got %v; want the output of the failed rigd", err)
+	}
+}
+
+func TestFindOrStartRigdChecksRigServer(t *testing.T) {
+	t.Setenv("RIG_SERVER", "127.0.0.1:1")
+	if _, err := FindOrStartRigd(context.Background(), RigdOptions{}); err == nil || !strings.Contains(err.Error(), "RIG_SERVER=127.0.0.1:1") {
+		t.Fatalf("got %v; want an error naming RIG_SERVER", err)
+	}
+}

@@ -1,0 +1,233 @@
+"""Service builders: ``rig.process(...)``, ``rig.container(...)``, ``rig.postgres()``,
+``rig.redis()`` and ``rig.func(fn)``, each with the methods that make sense for its
+type, chained: ``rig.process("./api").egress("db").env(MODE="test")``."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Self
+
+from rig.handlers import FuncFn, HandlerRegistry, HookFn
+from rig.ingress import Ingress, duration
+from rig.v1 import spec_pb2
+
+_Hook = HookFn | spec_pb2.Hook
+
+
+class Service(ABC):
+    """What every service type shares: ingresses, egresses and hooks."""
+
+    def __init__(self) -> None:
+        self._ingresses: list[Ingress] = []
+        self._no_ingress = False
+        self._egresses: list[spec_pb2.Egress] = []
+        self._prestart: list[_Hook] = []
+        self._init: list[_Hook] = []
+
+    def egress(self, service: str, *, ingress: str = "", name: str = "") -> Self:
+        """Depends on an ingress of another service (its only or default one unless
+        named): this service starts once that one is ready and is wired with its
+        endpoint under ``name`` (default: the service's name; "db" gives DB_HOST)."""
+        self._egresses.append(spec_pb2.Egress(name=name, service=service, ingress=ingress))
+        return self
+
+    def ingress(self, ingress: Ingress) -> Self:
+        """Declares a port the service listens on (see :func:`rig.http`); without any,
+        the service gets its type's default ingress."""
+        self._ingresses.append(ingress)
+        return self
+
+    def no_ingress(self) -> Self:
+        """Declares that the service listens on nothing (a worker)."""
+        self._no_ingress = True
+        return self
+
+    def prestart(self, fn: HookFn) -> Self:
+        """Runs ``fn`` once the service's egresses are ready and its ports allocated,
+        before it starts: the place to write config files or seed dependencies."""
+        self._prestart.append(fn)
+        return self
+
+    def init(self, fn: HookFn) -> Self:
+        """Runs ``fn`` once the service is healthy, before it is marked ready."""
+        self._init.append(fn)
+        return self
+
+    def to_proto(self, name: str, handlers: HandlerRegistry) -> spec_pb2.Service:
+        """The API message; closures are registered under names unique in the
+        environment (``<service>.<phase>.<index>``, ``<service>.start``)."""
+        message = spec_pb2.Service(
+            name=name,
+            no_ingress=self._no_ingress,
+            ingresses=[i.to_proto() for i in self._ingresses],
+            egresses=self._egresses,
+            prestart=_hooks(name, "prestart", self._prestart, handlers),
+            init=_hooks(name, "init", self._init, handlers),
+        )
+        self._configure(message, name, handlers)
+        return message
+
+    @abstractmethod
+    def _configure(self, message: spec_pb2.Service, name: str, handlers: HandlerRegistry) -> None:
+        """Sets the type's config on the message."""
+
+
+def _hooks(service: str, phase: str, hooks: list[_Hook], handlers: HandlerRegistry) -> list[spec_pb2.Hook]:
+    out: list[spec_pb2.Hook] = []
+    for index, hook in enumerate(hooks):
+        if isinstance(hook, spec_pb2.Hook):
+            out.append(hook)
+            continue
+        if not callable(hook):
+            raise TypeError(f"rig: {phase} hook {index} of {service!r} is not callable")
+        name = f"{service}.{phase}.{index}"
+        handlers.add_hook(name, hook)
+        out.append(spec_pb2.Hook(client_func=spec_pb2.ClientFuncHook(name=name)))
+    return out
+
+
+class ProcessService(Service):
+    """Runs any executable on the host; default ingress "default", http. The process
+    gets its wiring as environment variables (HOST, PORT, DB_HOST, ..., RIG_WIRING)
+    over the test process's own environment."""
+
+    def __init__(self, command: str, args: tuple[str, ...]) -> None:
+        super().__init__()
+        self._config = spec_pb2.ProcessConfig(command=command, args=args)
+
+    def args(self, *args: str) -> Self:
+        """Appends arguments; ``${VAR}`` references the wiring, e.g. ``${PORT}``."""
+        self._config.args.extend(args)
+        return self
+
+    def env(self, **variables: str) -> Self:
+        """Sets environment variables (under the wiring variables, which win)."""
+        self._config.env.update(variables)
+        return self
+
+    def dir(self, directory: str) -> Self:
+        """Working directory; relative paths resolve against the test's, the default."""
+        self._config.dir = directory
+        return self
+
+    def stop_grace(self, seconds: float) -> Self:
+        """Time between SIGTERM and SIGKILL at teardown (default 5 s)."""
+        self._config.stop_grace.CopyFrom(duration(seconds))
+        return self
+
+    def _configure(self, message: spec_pb2.Service, name: str, handlers: HandlerRegistry) -> None:
+        message.process.CopyFrom(self._config)
+
+
+class ContainerService(Service):
+    """Runs a Docker container with its ports mapped to host ports; default ingress
+    "default", http (set the port inside with ``rig.http(container_port=80)``)."""
+
+    def __init__(self, image: str) -> None:
+        super().__init__()
+        self._config = spec_pb2.ContainerConfig(image=image)
+
+    def cmd(self, *cmd: str) -> Self:
+        """Replaces the image's command."""
+        del self._config.cmd[:]
+        self._config.cmd.extend(cmd)
+        return self
+
+    def entrypoint(self, *entrypoint: str) -> Self:
+        """Replaces the image's entrypoint."""
+        del self._config.entrypoint[:]
+        self._config.entrypoint.extend(entrypoint)
+        return self
+
+    def env(self, **variables: str) -> Self:
+        """Sets environment variables of the container (under the wiring variables)."""
+        self._config.env.update(variables)
+        return self
+
+    def stop_timeout(self, seconds: float) -> Self:
+        """Time between the stop signal and kill (default 5 s)."""
+        self._config.stop_timeout.CopyFrom(duration(seconds))
+        return self
+
+    def init_exec(self, *command: str) -> Self:
+        """Runs a command inside the container once it is healthy."""
+        self._init.append(spec_pb2.Hook(exec=spec_pb2.ExecHook(command=command)))
+        return self
+
+    def _configure(self, message: spec_pb2.Service, name: str, handlers: HandlerRegistry) -> None:
+        message.container.CopyFrom(self._config)
+
+
+class PostgresService(Service):
+    """A database of its own on a Postgres server shared by the environments of one
+    rigd; its endpoint carries PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE."""
+
+    def __init__(self, image: str) -> None:
+        super().__init__()
+        self._image = image
+
+    def init_sql(self, *statements: str) -> Self:
+        """Runs SQL statements against the service's database once it is ready."""
+        self._init.append(spec_pb2.Hook(sql=spec_pb2.SqlHook(statements=statements)))
+        return self
+
+    def init_exec(self, *command: str) -> Self:
+        """Runs a command inside the Postgres container once it is ready."""
+        self._init.append(spec_pb2.Hook(exec=spec_pb2.ExecHook(command=command)))
+        return self
+
+    def _configure(self, message: spec_pb2.Service, name: str, handlers: HandlerRegistry) -> None:
+        message.postgres.CopyFrom(spec_pb2.PostgresConfig(image=self._image))
+
+
+class RedisService(Service):
+    """A database number of its own on a Redis server shared by the environments of
+    one rigd, flushed when released; its endpoint carries REDIS_URL."""
+
+    def __init__(self, image: str) -> None:
+        super().__init__()
+        self._image = image
+
+    def _configure(self, message: spec_pb2.Service, name: str, handlers: HandlerRegistry) -> None:
+        message.redis.CopyFrom(spec_pb2.RedisConfig(image=self._image))
+
+
+class FuncService(Service):
+    """A service run inside the test process: rigd allocates its ports, checks its
+    readiness and wires it like any other, and asks the test to start it."""
+
+    def __init__(self, fn: FuncFn) -> None:
+        super().__init__()
+        if not callable(fn):
+            raise TypeError("rig.func needs a callable")
+        self._fn = fn
+
+    def _configure(self, message: spec_pb2.Service, name: str, handlers: HandlerRegistry) -> None:
+        handler = f"{name}.start"
+        handlers.add_start(handler, self._fn)
+        message.client.CopyFrom(spec_pb2.ClientConfig(start_handler=handler))
+
+
+def process(command: str, *args: str) -> ProcessService:
+    """A process service: ``rig.process("./server", "--port", "${PORT}")``."""
+    return ProcessService(command, args)
+
+
+def container(image: str) -> ContainerService:
+    """A container service running ``image``."""
+    return ContainerService(image)
+
+
+def postgres(image: str = "") -> PostgresService:
+    """A postgres service (rigd's default image unless given; one pooled server per image)."""
+    return PostgresService(image)
+
+
+def redis(image: str = "") -> RedisService:
+    """A redis service (rigd's default image unless given; one pooled server per image)."""
+    return RedisService(image)
+
+
+def func(fn: FuncFn) -> FuncService:
+    """A func service run by ``fn`` in the test process (see :data:`rig.FuncFn`)."""
+    return FuncService(fn)

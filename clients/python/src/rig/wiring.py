@@ -1,0 +1,95 @@
+"""Endpoints and wiring as a test sees them: resolved ingresses with ready-made
+``host_port`` and ``url``, and what a service is told about itself (SPEC §7)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from rig.v1 import event_pb2, spec_pb2
+
+DEFAULT_INGRESS = "default"
+
+_PROTOCOL_NAMES = {
+    spec_pb2.PROTOCOL_TCP: "tcp",
+    spec_pb2.PROTOCOL_HTTP: "http",
+    spec_pb2.PROTOCOL_GRPC: "grpc",
+    spec_pb2.PROTOCOL_KAFKA: "kafka",
+}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A resolved ingress. Attribute values have ``${HOST}``, ``${PORT}`` and
+    ``${HOSTPORT}`` already resolved (e.g. PGUSER, REDIS_URL)."""
+
+    host: str
+    port: int
+    #: "tcp", "http", "grpc" or "kafka".
+    protocol: str
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def host_port(self) -> str:
+        """``host:port`` (IPv6 hosts in brackets), for sockets and gRPC targets."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` for http and grpc ingresses, ``tcp://`` for tcp,
+        ``kafka://`` for kafka."""
+        scheme = "http" if self.protocol in ("http", "grpc", "") else self.protocol
+        return f"{scheme}://{self.host_port}"
+
+    @staticmethod
+    def from_proto(message: event_pb2.Endpoint) -> Endpoint:
+        """Converts an API endpoint message."""
+        return Endpoint(
+            host=message.host,
+            port=message.port,
+            protocol=_PROTOCOL_NAMES.get(message.protocol, "tcp"),
+            attributes=dict(message.attributes),
+        )
+
+
+def endpoints_from_proto(messages: Mapping[str, event_pb2.Endpoint]) -> dict[str, Endpoint]:
+    """Converts a map of endpoint messages (ingresses or egresses)."""
+    return {name: Endpoint.from_proto(m) for name, m in messages.items()}
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What a service is told about itself and its egresses: its endpoints, the
+    endpoints it depends on (by egress name) and its scratch directories."""
+
+    ingresses: Mapping[str, Endpoint]
+    egresses: Mapping[str, Endpoint]
+    #: The service's own temp dir.
+    temp_dir: str
+    #: The directory shared by the whole environment.
+    env_dir: str
+
+    def ingress(self, name: str = DEFAULT_INGRESS) -> Endpoint:
+        """The ingress called ``name`` (the default ingress unless named)."""
+        try:
+            return self.ingresses[name]
+        except KeyError:
+            raise LookupError(f"rig: no ingress {name!r} in the wiring (have {sorted(self.ingresses)})") from None
+
+    def egress(self, name: str) -> Endpoint:
+        """The egress called ``name`` (the target service's name unless renamed)."""
+        try:
+            return self.egresses[name]
+        except KeyError:
+            raise LookupError(f"rig: no egress {name!r} in the wiring (have {sorted(self.egresses)})") from None
+
+    @staticmethod
+    def from_proto(message: event_pb2.Wiring) -> Wiring:
+        """Converts an API wiring message."""
+        return Wiring(
+            ingresses=endpoints_from_proto(message.ingresses),
+            egresses=endpoints_from_proto(message.egresses),
+            temp_dir=message.temp_dir,
+            env_dir=message.env_dir,
+        )

@@ -1,0 +1,74 @@
+/**
+ * Where rigd is and where its files go: the command that starts it (RIG_RIGD or the
+ * repository's server/dist/main.js), its version, and the version-specific addr and lock
+ * files under RIG_DIR (SPEC §6, §10).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, extname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** How to start rigd. */
+export interface RigdCommand {
+  /** Executable to spawn (process.execPath for a JavaScript entry). */
+  readonly command: string;
+  /** Arguments before rigd's own flags (the entry script for a JavaScript entry). */
+  readonly args: readonly string[];
+  /** rigd's version; it names the addr and lock files. */
+  readonly version: string;
+}
+
+/** The per-version files rigd and its clients share under RIG_DIR. */
+export interface RigdFiles {
+  readonly rigDir: string;
+  /** Holds `127.0.0.1:PORT` once rigd serves. */
+  readonly addrFile: string;
+  /** Taken by a client while it starts rigd. */
+  readonly lockFile: string;
+  /** rigd's stdout and stderr (startup crashes land here; its structured log is rigd.log). */
+  readonly outputFile: string;
+}
+
+// dist/daemon/rigd-location.js -> the package root (clients/ts) -> the repository root.
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** rigd's command: RIG_RIGD when set, else the repository's server/dist/main.js. */
+export function locateRigd(env: NodeJS.ProcessEnv = process.env): RigdCommand {
+  const entry = env.RIG_RIGD ? resolve(env.RIG_RIGD) : resolve(packageRoot, "..", "..", "server", "dist", "main.js");
+  const isScript = [".js", ".mjs", ".cjs"].includes(extname(entry));
+  return {
+    command: isScript ? process.execPath : entry,
+    args: isScript ? [entry] : [],
+    version: versionNear(entry) ?? versionOf(join(packageRoot, "package.json")) ?? "0.0.0",
+  };
+}
+
+/** RIG_DIR, default ~/.rig. */
+export function rigDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.RIG_DIR || join(homedir(), ".rig"));
+}
+
+/** The addr, lock and output files of one rigd version. */
+export function rigdFiles(dir: string, version: string): RigdFiles {
+  return {
+    rigDir: dir,
+    addrFile: join(dir, `rigd-${version}.addr`),
+    lockFile: join(dir, `rigd-${version}.lock`),
+    outputFile: join(dir, `rigd-${version}.out`),
+  };
+}
+
+/** The version in the package.json of the package holding a rigd entry (dist/main.js -> ../package.json). */
+function versionNear(entry: string): string | undefined {
+  return versionOf(join(dirname(entry), "..", "package.json"));
+}
+
+function versionOf(packageJson: string): string | undefined {
+  if (!existsSync(packageJson)) return undefined;
+  try {
+    const version: unknown = JSON.parse(readFileSync(packageJson, "utf8")).version;
+    return typeof version === "string" && version ? version : undefined;
+  } catch {
+    return undefined;
+  }
+}

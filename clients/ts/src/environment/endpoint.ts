@@ -1,0 +1,76 @@
+/**
+ * Endpoints as the test sees them: a resolved ingress with a ready-made `hostPort` and
+ * `url`, plus typed readers for the attributes well-known service types publish.
+ */
+import type { Endpoint as EndpointMessage } from "../gen/rig/v1/event_pb.js";
+import { Protocol } from "../gen/rig/v1/spec_pb.js";
+
+/** Protocol of an ingress, as a lower-case name. */
+export type ProtocolName = "tcp" | "http" | "grpc" | "kafka";
+
+/** A resolved ingress: where to connect and what the service says about itself. */
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+  /** `host:port`. */
+  readonly hostPort: string;
+  /** Protocol of the ingress; "tcp" when the server did not say. */
+  readonly protocol: ProtocolName;
+  /** `http://host:port` for http and grpc ingresses, `tcp://host:port` for tcp, `kafka://host:port` for kafka. */
+  readonly url: string;
+  /** Static attributes with `${HOST}`, `${PORT}` and `${HOSTPORT}` already resolved (e.g. PGUSER, REDIS_URL). */
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+const PROTOCOL_NAMES: Readonly<Record<number, ProtocolName>> = {
+  [Protocol.TCP]: "tcp",
+  [Protocol.HTTP]: "http",
+  [Protocol.GRPC]: "grpc",
+  [Protocol.KAFKA]: "kafka",
+};
+
+/** Converts an API endpoint message into the SDK's endpoint. */
+export function toEndpoint(message: EndpointMessage): Endpoint {
+  const protocol = PROTOCOL_NAMES[message.protocol] ?? "tcp";
+  const hostPort = `${message.host.includes(":") ? `[${message.host}]` : message.host}:${message.port}`;
+  const scheme = protocol === "grpc" ? "http" : protocol;
+  return Object.freeze({
+    host: message.host,
+    port: message.port,
+    hostPort,
+    protocol,
+    url: `${scheme}://${hostPort}`,
+    attributes: Object.freeze({ ...message.attributes }),
+  });
+}
+
+/** Converts a map of endpoint messages (ingresses or egresses) into SDK endpoints. */
+export function toEndpoints(messages: Readonly<Record<string, EndpointMessage>>): Readonly<Record<string, Endpoint>> {
+  return Object.freeze(Object.fromEntries(Object.entries(messages).map(([name, m]) => [name, toEndpoint(m)])));
+}
+
+/**
+ * A `postgres://` connection string for an endpoint of a `postgres` service. Host and port
+ * come from the endpoint (so an observing proxy is used when there is one); user,
+ * password and database come from the PG* attributes.
+ */
+export function postgresUrl(endpoint: Endpoint): string {
+  const a = endpoint.attributes;
+  const user = a.PGUSER ?? "postgres";
+  const password = a.PGPASSWORD;
+  const database = a.PGDATABASE ?? user;
+  const auth = encodeURIComponent(user) + (password ? `:${encodeURIComponent(password)}` : "");
+  return `postgres://${auth}@${endpoint.hostPort}/${encodeURIComponent(database)}`;
+}
+
+/**
+ * A `redis://` URL for an endpoint of a `redis` service: the endpoint's host and port with
+ * the database number (and credentials) of the REDIS_URL attribute.
+ */
+export function redisUrl(endpoint: Endpoint): string {
+  const published = endpoint.attributes.REDIS_URL;
+  if (!published) return `redis://${endpoint.hostPort}`;
+  const url = new URL(published);
+  url.host = endpoint.hostPort;
+  return url.toString();
+}

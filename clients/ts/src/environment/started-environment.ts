@@ -1,0 +1,207 @@
+/**
+ * The handle `rig.up` returns. Lifecycle lives in the types, testcontainers-style: a
+ * `StartedEnvironment` has endpoints, events, notes and `down()`; `down()` returns a
+ * `StoppedEnvironment` that only describes what happened and where the logs are.
+ */
+import type { Event, EnvironmentUp } from "../gen/rig/v1/event_pb.js";
+import { downDetails, downReasonName, fromRpcError } from "../errors.js";
+import type { Endpoint } from "./endpoint.js";
+import { postgresUrl, redisUrl, toEndpoints } from "./endpoint.js";
+import type { EnvironmentSession } from "./environment-session.js";
+import type { PreservePolicy } from "./preserve-policy.js";
+
+/** Options of `events()`. */
+export interface EventsOptions {
+  /** Include service.log events (service output). Default false. */
+  readonly includeLogs?: boolean;
+  /** Start after this seq; 0 (default) replays from the first event. */
+  readonly after?: bigint | number;
+  /** Stops the iteration. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of `down()`. */
+export interface DownOptions {
+  /** The test failed: recorded in the log; keeps dirs with RIG_PRESERVE_ON_FAILURE. */
+  readonly testFailed?: boolean;
+  /** Keep temp dirs and the env dir. Default: RIG_PRESERVE, or on failure RIG_PRESERVE_ON_FAILURE. */
+  readonly preserve?: boolean;
+  /** Free-form reason recorded in the log. */
+  readonly reason?: string;
+}
+
+/** A running environment. `S` is the union of its service names. */
+export interface StartedEnvironment<S extends string = string> extends AsyncDisposable {
+  /** Instance id, unique in this rigd. */
+  readonly id: string;
+  readonly name: string;
+  /** Scratch dir shared by the environment's services. */
+  readonly envDir: string;
+  /** Declared services. */
+  readonly services: readonly S[];
+  /** Address (`127.0.0.1:PORT`) of the rigd running the environment, e.g. for grpcurl. */
+  readonly server: string;
+  /** An endpoint of a service (default ingress "default", or the only one it has). */
+  endpoint(service: S, ingress?: string): Endpoint;
+  /** `endpoint(service, ingress).url`. */
+  url(service: S, ingress?: string): string;
+  /** `postgres://user:password@host:port/database` of a postgres service. */
+  postgresUrl(service: S): string;
+  /** `redis://host:port/db` of a redis service. */
+  redisUrl(service: S): string;
+  /** The environment's events from the first (or `after`), live until environment.down. */
+  events(options?: EventsOptions): AsyncIterable<Event>;
+  /** Adds a test.note event to the log (e.g. what an assertion found). */
+  note(message: string, level?: "info" | "warn" | "error"): Promise<void>;
+  /** Tears the environment down; safe to call more than once. */
+  down(options?: DownOptions): Promise<StoppedEnvironment>;
+}
+
+/** A torn-down environment: what happened and where its record is. */
+export interface StoppedEnvironment {
+  readonly id: string;
+  readonly name: string;
+  readonly envDir: string;
+  /** Temp dir of each service (deleted unless preserved). */
+  readonly tempDirs: Readonly<Record<string, string>>;
+  /** Human-readable log of the run. */
+  readonly logPath: string;
+  /** Every event as JSON lines, service output included. */
+  readonly eventLogPath: string;
+  readonly preserved: boolean;
+  readonly testFailed: boolean;
+  /** Why it ended: destroyed, failed, ttl_expired, orphaned, shutdown. */
+  readonly reason: string;
+  /** rigd's summary; names the failed service, its error and stderr tail on failure. */
+  readonly summary: string;
+  readonly failedService?: string;
+  readonly error?: string;
+}
+
+/** The started-environment handle over a session. */
+export class RunningEnvironment<S extends string> implements StartedEnvironment<S> {
+  readonly #session: EnvironmentSession;
+  readonly #endpoints: ReadonlyMap<string, Readonly<Record<string, Endpoint>>>;
+  readonly #preserve: PreservePolicy;
+  #stopped: Promise<StoppedEnvironment> | undefined;
+
+  constructor(
+    session: EnvironmentSession,
+    up: EnvironmentUp,
+    readonly envDir: string,
+    readonly services: readonly S[],
+    preserve: PreservePolicy,
+  ) {
+    this.#session = session;
+    this.#preserve = preserve;
+    this.#endpoints = new Map(Object.entries(up.services).map(([name, s]) => [name, toEndpoints(s.ingresses)]));
+  }
+
+  get id(): string {
+    return this.#session.id;
+  }
+
+  get name(): string {
+    return this.#session.name;
+  }
+
+  get server(): string {
+    return this.#session.api.address;
+  }
+
+  endpoint(service: S, ingress?: string): Endpoint {
+    const ingresses = this.#endpoints.get(service);
+    if (!ingresses) {
+      const known = [...this.#endpoints.keys()];
+      throw new Error(
+        `rig: no endpoints for service "${service}" (services with endpoints: ${known.length ? known.join(", ") : "none"})`,
+      );
+    }
+    const names = Object.keys(ingresses);
+    const name = ingress ?? (ingresses.default ? "default" : names.length === 1 ? names[0] : undefined);
+    const endpoint = name === undefined ? undefined : ingresses[name];
+    if (!endpoint) {
+      throw new Error(
+        `rig: service "${service}" has ${ingress ? `no ingress "${ingress}"` : "several ingresses and none named default"}; it has ${names.join(", ") || "none"}`,
+      );
+    }
+    return endpoint;
+  }
+
+  url(service: S, ingress?: string): string {
+    return this.endpoint(service, ingress).url;
+  }
+
+  postgresUrl(service: S): string {
+    return postgresUrl(this.endpoint(service));
+  }
+
+  redisUrl(service: S): string {
+    return redisUrl(this.endpoint(service));
+  }
+
+  async *events(options: EventsOptions = {}): AsyncGenerator<Event, void, undefined> {
+    const abort = new AbortController();
+    const signal = options.signal ? AbortSignal.any([abort.signal, options.signal]) : abort.signal;
+    const stream = this.#session.api.environments.watchEvents(
+      { environmentId: this.id, afterSeq: BigInt(options.after ?? 0), includeLogs: options.includeLogs ?? false },
+      { signal },
+    );
+    try {
+      for await (const response of stream) if (response.event) yield response.event;
+    } catch (err) {
+      if (!signal.aborted) throw fromRpcError(err, "WatchEvents");
+    } finally {
+      abort.abort();
+    }
+  }
+
+  async note(message: string, level: "info" | "warn" | "error" = "info"): Promise<void> {
+    try {
+      await this.#session.api.environments.postEvent({
+        environmentId: this.id,
+        event: { case: "testNote", value: { message, level } },
+      });
+    } catch (err) {
+      throw fromRpcError(err, "PostEvent");
+    }
+  }
+
+  down(options: DownOptions = {}): Promise<StoppedEnvironment> {
+    this.#stopped ??= this.#down(options);
+    return this.#stopped;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.down();
+  }
+
+  async #down(options: DownOptions): Promise<StoppedEnvironment> {
+    const testFailed = options.testFailed ?? false;
+    try {
+      const response = await this.#session.destroy({
+        testFailed,
+        preserve: options.preserve ?? this.#preserve(testFailed),
+        reason: options.reason ?? (testFailed ? "test failed" : "test finished"),
+      });
+      const down = response?.down ?? this.#session.down;
+      const details = downDetails(this.id, this.name, down, response?.logPath);
+      return Object.freeze({
+        id: this.id,
+        name: this.name,
+        envDir: response?.envDir || this.envDir,
+        tempDirs: Object.freeze({ ...response?.tempDirs }),
+        logPath: response?.logPath ?? "",
+        eventLogPath: response?.eventLogPath ?? "",
+        preserved: response?.preserved ?? false,
+        testFailed: down?.testFailed ?? testFailed,
+        reason: down ? downReasonName(down.reason) : "destroyed",
+        summary: details.summary,
+        failedService: details.failedService,
+        error: details.serviceError,
+      });
+    } finally {
+      await this.#session.close();
+    }
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Assembles everything rigd serves on its port into one Node request handler:
+ * rig.v1.EnvironmentService, grpc.health.v1.Health and server reflection, over gRPC,
+ * gRPC-Web and Connect (binary and JSON).
+ */
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Logger } from "pino";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
+import type { RequestHandler } from "./cleartext-server.js";
+import type { EnvironmentBackend } from "./environment-backend.js";
+import { createEnvironmentService } from "./environment-service.js";
+import { createHealthService, HealthStatus } from "./health-service.js";
+import { addReflectionServices } from "./reflection-service.js";
+
+/** Health names rigd reports: the server as a whole and its API. */
+export const HEALTH_SERVICE_NAMES: readonly string[] = ["", EnvironmentService.typeName];
+
+/** The request handler and the health table it reports from. */
+export interface ApiHandler {
+  readonly handler: RequestHandler;
+  readonly health: HealthStatus;
+}
+
+/** Builds rigd's request handler over a backend. */
+export function createApiHandler(backend: EnvironmentBackend, logger: Logger): ApiHandler {
+  const health = new HealthStatus(HEALTH_SERVICE_NAMES);
+  const handler = connectNodeAdapter({
+    routes(router) {
+      router.service(EnvironmentService, createEnvironmentService(backend, logger));
+      router.service(Health, createHealthService(health));
+      addReflectionServices(router, [EnvironmentService, Health]);
+    },
+  });
+  return { handler, health };
+}

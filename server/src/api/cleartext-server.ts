@@ -1,0 +1,134 @@
+/**
+ * One cleartext TCP port that serves the same request handler over HTTP/2 (h2c, needed
+ * by gRPC) and HTTP/1.1 (curl, fetch, gRPC-Web, Connect JSON).
+ *
+ * `http2.createServer({ allowHTTP1: true })` only falls back to HTTP/1.1 through TLS
+ * ALPN, so without TLS we look at the first bytes of each connection: an HTTP/2 client
+ * starts with the connection preface `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`, anything else is
+ * HTTP/1.x. The peeked bytes are pushed back and the socket is handed to an (unbound)
+ * `http2` or `http` server. Every socket is tracked so close() is prompt.
+ */
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+
+/** A request handler for both the http and the http2 compatibility API. */
+export type RequestHandler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
+const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+
+/** A listening cleartext server; close() stops it. */
+export interface CleartextServer {
+  /** The bound address, e.g. `{ host: "127.0.0.1", port: 43121 }`. */
+  readonly host: string;
+  readonly port: number;
+  /**
+   * Stops accepting connections, lets running calls finish for up to `graceMs`, then
+   * destroys whatever is still open. Resolves once every socket is closed.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Binds `host:port` (port 0 picks a free one) and serves `handler` on it. */
+export async function listenCleartext(
+  handler: RequestHandler,
+  host: string,
+  port: number,
+): Promise<CleartextServer> {
+  const sockets = new Set<net.Socket>();
+  /** HTTP/1.1 sockets with a request in progress; idle ones may be closed at once. */
+  const busyHttp1 = new Set<net.Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  /** Sockets handed to the HTTP/2 server; their sessions close gracefully themselves. */
+  const http2Sockets = new WeakSet<net.Socket>();
+  let closing = false;
+
+  const h2 = http2.createServer({}, handler);
+  h2.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+    if (closing) session.close();
+  });
+  // Session-level protocol errors only concern that client; never crash rigd.
+  h2.on("sessionError", () => {});
+
+  const h1 = http.createServer(handler);
+  h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const socket = req.socket;
+    busyHttp1.add(socket);
+    res.once("close", () => {
+      busyHttp1.delete(socket);
+      if (closing) socket.destroy();
+    });
+  });
+  h1.on("clientError", (_err, socket) => socket.destroy());
+
+  const tcp = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => {
+      sockets.delete(socket);
+      busyHttp1.delete(socket);
+    });
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    routeByPreface(socket, (isHttp2) => {
+      if (isHttp2) http2Sockets.add(socket);
+      (isHttp2 ? h2 : h1).emit("connection", socket);
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    tcp.once("error", reject);
+    tcp.listen({ host, port }, () => {
+      tcp.off("error", reject);
+      resolve();
+    });
+  });
+  const bound = tcp.address() as net.AddressInfo;
+
+  let closed: Promise<void> | undefined;
+  return {
+    host: bound.address,
+    port: bound.port,
+    close(graceMs = 2000): Promise<void> {
+      closed ??= new Promise<void>((resolve) => {
+        closing = true;
+        tcp.close(() => resolve());
+        for (const session of sessions) session.close(); // GOAWAY, running streams finish
+        for (const socket of sockets) {
+          // HTTP/1.1 sockets between requests and sockets still being sniffed go now.
+          if (!busyHttp1.has(socket) && !http2Sockets.has(socket)) socket.destroy();
+        }
+        const deadline = setTimeout(() => {
+          for (const socket of sockets) socket.destroy();
+        }, graceMs);
+        tcp.once("close", () => clearTimeout(deadline));
+      });
+      return closed;
+    },
+  };
+}
+
+/** Reads until the bytes decide the protocol, then hands the socket over. */
+function routeByPreface(socket: net.Socket, handOver: (isHttp2: boolean) => void): void {
+  let peeked: Buffer = Buffer.alloc(0);
+  const onError = (): void => void socket.destroy();
+  const onData = (chunk: Buffer): void => {
+    peeked = peeked.length === 0 ? chunk : Buffer.concat([peeked, chunk]);
+    const n = Math.min(peeked.length, H2_PREFACE.length);
+    const prefaceSoFar = peeked.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+    if (prefaceSoFar && peeked.length < H2_PREFACE.length) return; // undecided yet
+    socket.off("data", onData);
+    socket.off("error", onError);
+    socket.pause();
+    socket.unshift(peeked);
+    handOver(prefaceSoFar);
+  };
+  socket.on("data", onData);
+  socket.on("error", onError);
+}

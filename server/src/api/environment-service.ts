@@ -1,0 +1,103 @@
+/**
+ * The rig.v1.EnvironmentService handlers: request validation that needs no orchestrator
+ * knowledge (a present environment_id, a present spec), delegation to the
+ * EnvironmentBackend, and error translation. No orchestration logic lives here.
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
+import type { EnvironmentBackend } from "./environment-backend.js";
+import { toConnectError } from "./connect-errors.js";
+
+/** Builds the EnvironmentService implementation over a backend (the orchestrator). */
+export function createEnvironmentService(
+  backend: EnvironmentBackend,
+  logger: Logger,
+): ServiceImpl<typeof EnvironmentService> {
+  const log = logger.child({ component: "api" });
+
+  /** Runs one unary call, translating whatever it throws. */
+  async function unary<T>(ctx: HandlerContext, body: () => T | Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (err) {
+      throw toConnectError(err, log, ctx.method.name);
+    }
+  }
+
+  return {
+    createEnvironment(req, ctx) {
+      return unary(ctx, async () => {
+        if (!req.spec) throw new ConnectError("spec is required", Code.InvalidArgument);
+        const { id, envDir } = await backend.create(req.spec);
+        log.info({ env: id, rpc: ctx.method.name }, "environment created");
+        return { environmentId: id, envDir };
+      });
+    },
+
+    async *watchEvents(req, ctx) {
+      const id = requireEnvironmentId(req.environmentId);
+      try {
+        for await (const event of backend.watch(id, req.afterSeq, req.includeLogs, ctx.signal)) {
+          if (ctx.signal.aborted) return;
+          yield { event };
+        }
+      } catch (err) {
+        // A client that went away is not an error worth reporting.
+        if (ctx.signal.aborted) return;
+        throw toConnectError(err, log, ctx.method.name);
+      }
+    },
+
+    getEnvironment(req, ctx) {
+      return unary(ctx, () => {
+        const environment = backend.get(requireEnvironmentId(req.environmentId));
+        return { environment };
+      });
+    },
+
+    listEnvironments(_req, ctx) {
+      return unary(ctx, () => ({ environments: backend.list() }));
+    },
+
+    async *getLog(req, ctx) {
+      const id = requireEnvironmentId(req.environmentId);
+      let events;
+      try {
+        events = backend.log(id);
+      } catch (err) {
+        throw toConnectError(err, log, ctx.method.name);
+      }
+      for (const event of events) {
+        if (ctx.signal.aborted) return;
+        yield { event };
+      }
+    },
+
+    postEvent(req, ctx) {
+      return unary(ctx, async () => {
+        requireEnvironmentId(req.environmentId);
+        if (req.event.case === undefined) {
+          throw new ConnectError("event is required (one of callback_response, service_error, service_logs, test_note)", Code.InvalidArgument);
+        }
+        return { seq: await backend.post(req) };
+      });
+    },
+
+    destroyEnvironment(req, ctx) {
+      return unary(ctx, async () => {
+        requireEnvironmentId(req.environmentId);
+        const response = await backend.destroy(req);
+        log.info({ env: req.environmentId, rpc: ctx.method.name, testFailed: req.testFailed }, "environment destroyed");
+        return response;
+      });
+    },
+  };
+}
+
+/** Rejects an empty environment_id before it reaches the backend. */
+function requireEnvironmentId(id: string): string {
+  if (id.trim() === "") throw new ConnectError("environment_id is required", Code.InvalidArgument);
+  return id;
+}

@@ -1,0 +1,92 @@
+/**
+ * The artifact phase's shared resolver: each artifact key is resolved once per rigd,
+ * concurrent requests share one resolution, and a failure does not poison the key
+ * (the next request tries again).
+ */
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  ArtifactCachedSchema,
+  ArtifactCompletedSchema,
+  ArtifactFailedSchema,
+  ArtifactStartedSchema,
+} from "../gen/rig/v1/event_pb.js";
+import type { EventPayload } from "../events/event-log.js";
+import type { Artifact } from "../services/service-type.js";
+
+/** Publishes an artifact event into the requesting environment's log. */
+export type ArtifactEmit = (payload: EventPayload) => void;
+
+export class ArtifactResolver {
+  private readonly done = new Map<string, unknown>();
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  /**
+   * Resolves `artifact` for one environment, emitting artifact.* events to it.
+   * Aborting `signal` stops this environment from waiting; a shared resolution
+   * keeps going for the others.
+   */
+  async resolve(artifact: Artifact, signal: AbortSignal, emit: ArtifactEmit): Promise<unknown> {
+    const { key } = artifact;
+    if (this.done.has(key)) {
+      emit({ case: "artifactCached", value: create(ArtifactCachedSchema, { key, detail: "resolved earlier by this rigd" }) });
+      return this.done.get(key);
+    }
+    emit({ case: "artifactStarted", value: create(ArtifactStartedSchema, { key, description: artifact.description }) });
+    const shared = this.inFlight.get(key);
+    const started = Date.now();
+    const work = shared ?? this.start(artifact);
+    try {
+      const value = await abortable(work, signal);
+      if (shared) {
+        emit({ case: "artifactCached", value: create(ArtifactCachedSchema, { key, detail: "shared a concurrent resolution" }) });
+      } else {
+        emit({
+          case: "artifactCompleted",
+          value: create(ArtifactCompletedSchema, { key, duration: durationFromMs(Date.now() - started) }),
+        });
+      }
+      return value;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      emit({ case: "artifactFailed", value: create(ArtifactFailedSchema, { key, error: message }) });
+      throw new Error(`artifact ${key} failed: ${message}`);
+    }
+  }
+
+  private start(artifact: Artifact): Promise<unknown> {
+    const work = (async () => {
+      const controller = new AbortController();
+      if (artifact.isCached && (await artifact.isCached(controller.signal))) return undefined;
+      return artifact.resolve(controller.signal);
+    })();
+    this.inFlight.set(artifact.key, work);
+    work.then(
+      (value) => {
+        this.done.set(artifact.key, value);
+        this.inFlight.delete(artifact.key);
+      },
+      () => this.inFlight.delete(artifact.key),
+    );
+    return work;
+  }
+}
+
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}

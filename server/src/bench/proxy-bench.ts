@@ -1,0 +1,242 @@
+/**
+ * Proxy overhead benchmark (SPEC §13): the same load direct to a target and through
+ * the recording proxy, in one run. Prints figures; asserts nothing.
+ *
+ *   node server/dist/bench/proxy-bench.js [--seconds 3] [--concurrency 16]
+ *
+ * The target and the proxy each run in their own child process (as a service and
+ * rigd would), the load generator in this one. Figures: HTTP requests/s and p50/p99
+ * latency over keep-alive connections; gRPC unary calls/s and p50/p99; a 100 MiB
+ * server-streaming transfer's throughput and time to first message; proxied/direct ratios.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { Agent, createServer, request } from "node:http";
+import { fileURLToPath } from "node:url";
+import { DescriptorCache } from "../proxy/descriptor-cache.js";
+import { startGrpcProxy } from "../proxy/grpc-proxy.js";
+import { startHttpProxy } from "../proxy/http-proxy.js";
+import type { ProxyEvent } from "../proxy/proxy-contract.js";
+import { echoClient, startEchoServer } from "../proxy/testdata/echo-grpc.js";
+
+type Role = "http-target" | "grpc-target" | "http-proxy" | "grpc-proxy";
+
+/** Runs one side of the benchmark in a child process; reports its port to the parent. */
+async function runRole(role: Role, targetPort: number): Promise<void> {
+  let port: number;
+  let events = 0;
+  const onEvent = (_event: ProxyEvent): void => void events++;
+  const edge = { source: "bench", target: "target", ingress: "default" };
+  switch (role) {
+    case "http-target": {
+      const body = Buffer.from(JSON.stringify({ ok: true, items: [1, 2, 3] }));
+      const server = createServer({ keepAlive: true }, (req, res) => {
+        req.resume();
+        req.on("end", () => res.writeHead(200, { "content-type": "application/json", "content-length": body.length }).end(body));
+      });
+      server.listen(0, "127.0.0.1");
+      await once(server, "listening");
+      port = (server.address() as { port: number }).port;
+      break;
+    }
+    case "grpc-target":
+      port = (await startEchoServer()).port;
+      break;
+    case "http-proxy":
+      port = (await startHttpProxy({ listenPort: 0, target: { host: "127.0.0.1", port: targetPort }, edge, onEvent })).port;
+      break;
+    case "grpc-proxy": {
+      const cache = new DescriptorCache();
+      const address = `127.0.0.1:${targetPort}`;
+      port = (
+        await startGrpcProxy({
+          listenPort: 0,
+          target: { host: "127.0.0.1", port: targetPort },
+          edge,
+          onEvent,
+          describe: (path) => cache.describe("bench", address, path),
+        })
+      ).port;
+      break;
+    }
+  }
+  process.send?.({ port });
+  process.on("message", (m) => {
+    const { user, system } = process.cpuUsage();
+    if (m === "stats") process.send?.({ events, cpuMicros: user + system });
+  });
+  process.on("disconnect", () => process.exit(0));
+}
+
+/** A child process running one role. */
+interface RoleProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  /** Events published so far and CPU time used so far. */
+  stats(): Promise<{ events: number; cpuMicros: number }>;
+}
+
+/** Forks this module in `role` and waits for its port. */
+async function spawnRole(role: Role, targetPort = 0): Promise<RoleProcess> {
+  const child = fork(fileURLToPath(import.meta.url), [role, String(targetPort)], { stdio: "inherit" });
+  const [message] = (await once(child, "message")) as [{ port: number }];
+  return {
+    child,
+    port: message.port,
+    async stats() {
+      child.send("stats");
+      const [reply] = (await once(child, "message")) as [{ events: number; cpuMicros: number }];
+      return reply;
+    },
+  };
+}
+
+/** Runs `run` and returns its result with the CPU microseconds each process spent meanwhile. */
+async function measured<T>(processes: readonly RoleProcess[], run: () => Promise<T>): Promise<[T, number[]]> {
+  const before = await Promise.all(processes.map((p) => p.stats()));
+  const result = await run();
+  const after = await Promise.all(processes.map((p) => p.stats()));
+  return [result, after.map((a, i) => a.cpuMicros - (before[i]?.cpuMicros ?? 0))];
+}
+
+interface LoadResult {
+  readonly ops: number;
+  readonly seconds: number;
+  readonly latenciesMs: number[];
+}
+
+/** Runs `concurrency` loops of `op` for `seconds` (after a short warm-up). */
+async function load(op: () => Promise<void>, concurrency: number, seconds: number): Promise<LoadResult> {
+  const warmUntil = performance.now() + 500;
+  const warm = async (): Promise<void> => {
+    while (performance.now() < warmUntil) await op();
+  };
+  await Promise.all(Array.from({ length: concurrency }, warm));
+  const latenciesMs: number[] = [];
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  const loop = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      await op();
+      latenciesMs.push(performance.now() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  return { ops: latenciesMs.length, seconds: (performance.now() - start) / 1000, latenciesMs };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+function summarize(result: LoadResult): { rate: number; p50: number; p99: number } {
+  const sorted = [...result.latenciesMs].sort((a, b) => a - b);
+  return { rate: result.ops / result.seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+}
+
+function httpGet(agent: Agent, port: number): () => Promise<void> {
+  return () =>
+    new Promise((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, path: "/items?x=1", agent }, (res) => {
+        res.resume();
+        res.on("end", resolve);
+        res.on("error", reject);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+}
+
+const fmt = (n: number, digits = 0): string => n.toFixed(digits).padStart(9);
+
+function printComparison(title: string, unit: string, direct: ReturnType<typeof summarize>, proxied: ReturnType<typeof summarize>): void {
+  console.log(`\n${title}`);
+  console.log(`  ${"".padEnd(8)} ${`${unit}/s`.padStart(9)} ${"p50 ms".padStart(9)} ${"p99 ms".padStart(9)}`);
+  console.log(`  ${"direct".padEnd(8)} ${fmt(direct.rate)} ${fmt(direct.p50, 3)} ${fmt(direct.p99, 3)}`);
+  console.log(`  ${"proxied".padEnd(8)} ${fmt(proxied.rate)} ${fmt(proxied.p50, 3)} ${fmt(proxied.p99, 3)}`);
+  console.log(
+    `  proxied/direct: throughput ${(proxied.rate / direct.rate).toFixed(2)}, p50 ${(proxied.p50 / direct.p50).toFixed(2)}, p99 ${(proxied.p99 / direct.p99).toFixed(2)}`,
+  );
+}
+
+async function streamTransfer(address: string, totalBytes: number, chunkBytes: number): Promise<{ mibPerSec: number; firstMs: number }> {
+  const client = echoClient(address);
+  try {
+    // Warm the connection (and the proxy's reflection probe) first.
+    await client.say({ text: "warm" });
+    const start = performance.now();
+    let first = 0;
+    const received = await client.countStream({ count: Math.ceil(totalBytes / chunkBytes), pad_bytes: chunkBytes }, () => {
+      first = performance.now() - start;
+    });
+    const seconds = (performance.now() - start) / 1000;
+    return { mibPerSec: received / (1024 * 1024) / seconds, firstMs: first };
+  } finally {
+    client.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const option = (name: string, fallback: number): number => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? Number(args[i + 1]) : fallback;
+  };
+  const seconds = option("seconds", 3);
+  const concurrency = option("concurrency", 16);
+  const children: ChildProcess[] = [];
+  try {
+    const httpTarget = await spawnRole("http-target");
+    const grpcTarget = await spawnRole("grpc-target");
+    const httpProxy = await spawnRole("http-proxy", httpTarget.port);
+    const grpcProxy = await spawnRole("grpc-proxy", grpcTarget.port);
+    children.push(httpTarget.child, grpcTarget.child, httpProxy.child, grpcProxy.child);
+    console.log(`proxy benchmark: ${seconds} s per run, concurrency ${concurrency}, node ${process.version}`);
+    console.log("target, proxy and load generator each run in their own process");
+
+    const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+    const [httpDirect] = await measured([], () => load(httpGet(agent, httpTarget.port), concurrency, seconds));
+    const [httpProxied, httpCpu] = await measured([httpTarget, httpProxy], () =>
+      load(httpGet(agent, httpProxy.port), concurrency, seconds),
+    );
+    agent.destroy();
+    printComparison("HTTP GET, keep-alive", "req", summarize(httpDirect), summarize(httpProxied));
+    printCpu(httpCpu, httpProxied.ops);
+
+    const direct = echoClient(`127.0.0.1:${grpcTarget.port}`);
+    const proxied = echoClient(`127.0.0.1:${grpcProxy.port}`);
+    const say = (c: typeof direct) => async (): Promise<void> => void (await c.say({ text: "hello", repeat_count: 2, tags: { a: "b" } }));
+    const [grpcDirect] = await measured([], () => load(say(direct), concurrency, seconds));
+    const [grpcProxied, grpcCpu] = await measured([grpcTarget, grpcProxy], () => load(say(proxied), concurrency, seconds));
+    direct.close();
+    proxied.close();
+    printComparison("gRPC unary (decoded to JSON through reflection)", "call", summarize(grpcDirect), summarize(grpcProxied));
+    printCpu(grpcCpu, grpcProxied.ops);
+
+    const total = 100 * 1024 * 1024;
+    const chunk = 256 * 1024;
+    const streamDirect = await streamTransfer(`127.0.0.1:${grpcTarget.port}`, total, chunk);
+    const streamProxied = await streamTransfer(`127.0.0.1:${grpcProxy.port}`, total, chunk);
+    console.log(`\ngRPC server streaming, 100 MiB in ${chunk / 1024} KiB messages`);
+    console.log(`  direct    ${streamDirect.mibPerSec.toFixed(0)} MiB/s, first message after ${streamDirect.firstMs.toFixed(2)} ms`);
+    console.log(`  proxied   ${streamProxied.mibPerSec.toFixed(0)} MiB/s, first message after ${streamProxied.firstMs.toFixed(2)} ms`);
+    console.log(`  proxied/direct: throughput ${(streamProxied.mibPerSec / streamDirect.mibPerSec).toFixed(2)}`);
+
+    const [httpStats, grpcStats] = await Promise.all([httpProxy.stats(), grpcProxy.stats()]);
+    console.log(`\nevents published: HTTP proxy ${httpStats.events}, gRPC proxy ${grpcStats.events}`);
+  } finally {
+    // Disconnecting lets each child exit on its own (and flush a --cpu-prof profile).
+    for (const child of children) child.disconnect();
+  }
+}
+
+function printCpu([target = 0, proxy = 0]: readonly number[], ops: number): void {
+  console.log(
+    `  CPU per proxied op: target ${(target / ops).toFixed(0)} µs, proxy ${(proxy / ops).toFixed(0)} µs (proxy/target ${(proxy / target).toFixed(2)})`,
+  );
+}
+
+const [role, target] = process.argv.slice(2);
+if (role && !role.startsWith("--")) await runRole(role as Role, Number(target));
+else await main();

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { after, before, describe, it } from "node:test";
+import { createDockerClient, engineReachable } from "./docker-client.js";
+import { LABEL_RIGD_HOST, ownerLabels } from "./labels.js";
+import { pidIsAlive, reapOrphans } from "./reaper.js";
+import { startContainer } from "./run-container.js";
+import { rigContainers, testImages, testOwner } from "./testing/test-images.js";
+
+const docker = createDockerClient();
+const rigdId = testOwner("reaper").rigdId;
+
+/** The pid of a process that has exited (so it is not alive). */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+  await new Promise((r) => child.once("exit", r));
+  assert.ok(child.pid && !pidIsAlive(child.pid));
+  return child.pid;
+}
+
+async function labelled(name: string, labels: Record<string, string>): Promise<void> {
+  await startContainer(docker, {
+    name: `${rigdId}-${name}`,
+    image: testImages.busybox,
+    cmd: ["sleep", "600"],
+    env: {},
+    labels,
+    ports: [],
+  });
+}
+
+describe("reapOrphans (real engine)", () => {
+  before(async () => {
+    assert.ok(await engineReachable(docker), "no Docker engine: run scripts/install-docker.sh");
+  });
+  after(async () => {
+    for (const name of await rigContainers(docker, rigdId)) await docker.getContainer(name).remove({ force: true });
+  });
+
+  it("removes containers of a dead rigd on this host, and only those", async () => {
+    const dead = await deadPid();
+    await labelled("orphan", ownerLabels({ rigdId, pid: dead }));
+    await labelled("live", ownerLabels({ rigdId, pid: process.pid }));
+    await labelled("elsewhere", { ...ownerLabels({ rigdId, pid: dead }), [LABEL_RIGD_HOST]: "some-other-host" });
+
+    const reaped = await reapOrphans(docker, pidIsAlive);
+    assert.deepEqual(
+      reaped.filter((r) => r.name.startsWith(rigdId)).map((r) => [r.name, r.pid]),
+      [[`${rigdId}-orphan`, dead]],
+    );
+    assert.deepEqual((await rigContainers(docker, rigdId)).sort(), [`${rigdId}-elsewhere`, `${rigdId}-live`]);
+  });
+});

@@ -1,0 +1,35 @@
+/**
+ * google.protobuf.Duration to milliseconds, with validation that reports where a
+ * duration is malformed instead of silently clamping it.
+ */
+import type { Duration } from "@bufbuild/protobuf/wkt";
+
+/** Reports a problem at a path. */
+export type Report = (path: string, message: string) => void;
+
+/**
+ * Milliseconds of `d`, or `fallback` when unset or zero. Negative or malformed
+ * durations are reported and yield the fallback.
+ */
+export function durationMs(d: Duration | undefined, path: string, report: Report, fallback: number): number {
+  if (!d) return fallback;
+  const { seconds, nanos } = d;
+  if (nanos <= -1_000_000_000 || nanos >= 1_000_000_000) {
+    report(path, `malformed duration: nanos ${nanos} out of range (±999999999)`);
+    return fallback;
+  }
+  if ((seconds > 0n && nanos < 0) || (seconds < 0n && nanos > 0)) {
+    report(path, `malformed duration: seconds ${seconds} and nanos ${nanos} have different signs`);
+    return fallback;
+  }
+  const ms = Number(seconds) * 1000 + nanos / 1e6;
+  if (ms < 0) {
+    report(path, `duration must not be negative (got ${ms / 1000}s)`);
+    return fallback;
+  }
+  if (ms > 7 * 24 * 3600 * 1000) {
+    report(path, `duration ${ms / 1000}s is longer than a week; that is almost certainly a mistake`);
+    return fallback;
+  }
+  return ms === 0 ? fallback : ms;
+}

@@ -1,0 +1,213 @@
+/**
+ * The orchestrator of one rigd: the registry of environments and the entry point
+ * the API layer calls (EnvironmentBackend). It validates specs, starts each
+ * environment's run, and routes client events to it.
+ */
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import type { Logger } from "pino";
+import type { EnvironmentBackend } from "../api/environment-backend.js";
+import { ArtifactResolver } from "../artifacts/artifact-resolver.js";
+import {
+  DestroyEnvironmentResponseSchema,
+  type DestroyEnvironmentRequest,
+  type DestroyEnvironmentResponse,
+  type Environment,
+  type PostEventRequest,
+} from "../gen/rig/v1/environment_service_pb.js";
+import { DownReason, ServiceErrorSchema, ServiceLogSchema, TestNoteSchema, type Event } from "../gen/rig/v1/event_pb.js";
+import type { EnvironmentSpec } from "../gen/rig/v1/spec_pb.js";
+import { PortAllocator } from "../ports/port-allocator.js";
+import { createClientType } from "../services/client.js";
+import { createProcessType } from "../services/process.js";
+import { ProcessRecords } from "../services/process-records.js";
+import type { ServiceType } from "../services/service-type.js";
+import { createTestNodeType } from "../services/test-node.js";
+import { TypeRegistry } from "../services/type-registry.js";
+import { EnvironmentRun } from "./environment-run.js";
+import { BadRequestError, EnvironmentNotFoundError, StateError } from "./errors.js";
+import type { EnvironmentPlan } from "./plan.js";
+import { planEnvironment } from "./validate.js";
+
+/** Optional plug-ins: extra service types and a plan transform (e.g. observe proxies). */
+export interface OrchestratorExtensions {
+  /** Types beyond process/client/test, created with this rigd's shared state. */
+  readonly types?: readonly ServiceType[];
+  /** Applied to every validated plan whose `observe` is set. */
+  readonly observe?: (plan: EnvironmentPlan) => EnvironmentPlan;
+  /** Called once at shutdown after every environment is down (pools, docker). */
+  readonly close?: () => Promise<void>;
+}
+
+export interface OrchestratorOptions {
+  /** RIG_DIR: tmp/, logs/ and run/ live here. */
+  readonly rigDir: string;
+  readonly logger: Logger;
+  /** Default orphan grace when a spec sets none. */
+  readonly orphanGraceMs: number;
+  /** Default stall timeout (SPEC §4: 30 s). */
+  readonly stallTimeoutMs?: number;
+  /** Default callback timeout (SPEC §8: 30 s). */
+  readonly callbackTimeoutMs?: number;
+  /** How long a down environment stays queryable (GetEnvironment, GetLog). Default 10 min. */
+  readonly retentionMs?: number;
+  readonly extensions?: OrchestratorExtensions;
+}
+
+/** Lower-case, id-safe form of an environment name. */
+function idPrefix(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "env";
+}
+
+export class Orchestrator implements EnvironmentBackend {
+  private readonly runs = new Map<string, EnvironmentRun>();
+  private readonly types = new TypeRegistry();
+  private readonly ports = new PortAllocator();
+  private readonly artifacts = new ArtifactResolver();
+  private readonly records: ProcessRecords;
+  private readonly logger: Logger;
+  private closing = false;
+
+  constructor(private readonly options: OrchestratorOptions) {
+    this.logger = options.logger.child({ component: "orchestrator" });
+    this.records = new ProcessRecords(join(options.rigDir, "run", "processes"));
+    const reaped = this.records.reapOrphans();
+    if (reaped.length > 0) this.logger.warn({ reaped }, "killed processes left by a rigd that died");
+    this.types.register(createProcessType(this.records)).register(createClientType()).register(createTestNodeType());
+    for (const type of options.extensions?.types ?? []) this.types.register(type);
+  }
+
+  /** The type registry (extensions register custom types here). */
+  get registry(): TypeRegistry {
+    return this.types;
+  }
+
+  get liveCount(): number {
+    let live = 0;
+    for (const run of this.runs.values()) if (!run.down) live++;
+    return live;
+  }
+
+  async create(spec: EnvironmentSpec): Promise<{ id: string; envDir: string }> {
+    if (this.closing) throw new StateError("rigd is shutting down");
+    let plan = planEnvironment(spec, this.types, {
+      orphanGraceMs: this.options.orphanGraceMs,
+      stallTimeoutMs: this.options.stallTimeoutMs ?? 30_000,
+      callbackTimeoutMs: this.options.callbackTimeoutMs ?? 30_000,
+      hostEnv: process.env as Record<string, string>,
+      dir: process.cwd(),
+    });
+    if (plan.observe && this.options.extensions?.observe) plan = this.options.extensions.observe(plan);
+    let id: string;
+    do id = `${idPrefix(plan.name)}-${randomBytes(4).toString("hex")}`;
+    while (this.runs.has(id));
+    const run = new EnvironmentRun(id, plan, {
+      types: this.types,
+      ports: this.ports,
+      artifacts: this.artifacts,
+      logger: this.options.logger,
+      rigDir: this.options.rigDir,
+    });
+    run.onFinalized = () => {
+      setTimeout(() => this.runs.delete(id), this.options.retentionMs ?? 600_000).unref();
+    };
+    this.runs.set(id, run);
+    this.logger.info({ env: id, services: plan.services.map((s) => s.name) }, "environment created");
+    run.start();
+    return { id, envDir: run.envDir };
+  }
+
+  private run(id: string): EnvironmentRun {
+    const run = this.runs.get(id);
+    if (!run) throw new EnvironmentNotFoundError(id);
+    return run;
+  }
+
+  watch(id: string, afterSeq: bigint, includeLogs: boolean, signal: AbortSignal): AsyncIterable<Event> {
+    const run = this.run(id);
+    if (afterSeq > run.log.lastSeq && run.log.isClosed) {
+      throw new BadRequestError(`after_seq ${afterSeq} is beyond the last event (${run.log.lastSeq}) of a finished environment`);
+    }
+    return run.watch(afterSeq, includeLogs, signal);
+  }
+
+  get(id: string): Environment {
+    return this.run(id).snapshot();
+  }
+
+  list(): Environment[] {
+    return [...this.runs.values()].filter((r) => !r.down).map((r) => r.snapshot());
+  }
+
+  log(id: string): Event[] {
+    return [...this.run(id).log.all()];
+  }
+
+  async post(request: PostEventRequest): Promise<bigint> {
+    const run = this.run(request.environmentId);
+    const event = request.event;
+    const needService = (): string => {
+      if (!request.service) throw new BadRequestError(`${event.case} needs the service it is about`);
+      if (!run.hasService(request.service)) {
+        throw new BadRequestError(`environment ${run.id} has no service "${request.service}"`);
+      }
+      return request.service;
+    };
+    switch (event.case) {
+      case "callbackResponse": {
+        if (!event.value.requestId) throw new BadRequestError("callback_response.request_id is required");
+        if (!run.answerCallback(event.value.requestId, event.value.error, request.service)) {
+          throw new StateError(
+            `callback ${event.value.requestId} is not pending (unknown, already answered, timed out, or the environment stopped)`,
+          );
+        }
+        return run.log.lastSeq;
+      }
+      case "serviceError": {
+        const service = needService();
+        const seq = run.append(service, { case: "serviceError", value: create(ServiceErrorSchema, event.value) });
+        run.failService(service, `client service reported an error: ${event.value.error}`);
+        return seq;
+      }
+      case "serviceLogs": {
+        const service = needService();
+        let seq = run.log.lastSeq;
+        for (const line of event.value.lines) {
+          seq = run.append(service, { case: "serviceLog", value: create(ServiceLogSchema, line) });
+        }
+        return seq;
+      }
+      case "testNote":
+        return run.append(request.service, { case: "testNote", value: create(TestNoteSchema, event.value) });
+      default:
+        throw new BadRequestError("post_event needs one of callback_response, service_error, service_logs, test_note");
+    }
+  }
+
+  async destroy(request: DestroyEnvironmentRequest): Promise<DestroyEnvironmentResponse> {
+    const run = this.run(request.environmentId);
+    const down = await run.destroy({
+      reason: DownReason.DESTROYED,
+      testFailed: request.testFailed,
+      preserve: request.preserve,
+      detail: request.reason,
+    });
+    return create(DestroyEnvironmentResponseSchema, {
+      envDir: run.envDir,
+      tempDirs: run.tempDirs(),
+      eventLogPath: run.eventLogPath,
+      logPath: run.logPath,
+      preserved: run.finalized?.preserved ?? false,
+      down,
+    });
+  }
+
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled(
+      [...this.runs.values()].map((run) => run.destroy({ reason: DownReason.SHUTDOWN, detail: "rigd is stopping" })),
+    );
+    await this.options.extensions?.close?.();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The mutable runtime state of one service inside a running environment: its phase,
+ * endpoints, running handle, cleanups and output tails. Owned by EnvironmentRun.
+ */
+import type { Endpoint } from "../gen/rig/v1/event_pb.js";
+import { ServicePhase } from "../gen/rig/v1/environment_service_pb.js";
+import type { PublishedEndpoint, RunningService, ServiceType } from "../services/service-type.js";
+import type { PlannedService } from "./plan.js";
+
+const STDERR_TAIL = 20;
+const LAST_LINES = 10;
+
+/** Lower-case phase name for messages and snapshots. */
+export function phaseName(phase: ServicePhase): string {
+  return (ServicePhase[phase] ?? "unknown").toLowerCase();
+}
+
+export class ServiceRuntime {
+  phase: ServicePhase = ServicePhase.PENDING;
+  /** What the service waits for right now (for progress.stall). */
+  waitingFor = "";
+  /** Endpoints as the type published them (attribute templates unresolved). */
+  published: Record<string, PublishedEndpoint> = {};
+  /** Resolved endpoints of the service's own ingresses. */
+  endpoints: Record<string, Endpoint> = {};
+  /** Resolved endpoints the service was told about its egresses. */
+  egressEndpoints: Record<string, Endpoint> = {};
+  tempDir = "";
+  running: RunningService | undefined;
+  error = "";
+  /** Cleanups registered through onRelease, run in reverse order at teardown. */
+  readonly releases: (() => Promise<void> | void)[] = [];
+  readonly ports: number[] = [];
+  readonly artifacts = new Map<string, unknown>();
+  readonly stderrTail: string[] = [];
+  readonly lastLines: string[] = [];
+  /** The lifecycle promise (settles when the service is ready or gave up). */
+  lifecycle: Promise<void> = Promise.resolve();
+  private stopped: Promise<void> | undefined;
+
+  constructor(
+    readonly planned: PlannedService,
+    readonly type: ServiceType,
+  ) {}
+
+  get name(): string {
+    return this.planned.name;
+  }
+
+  /** Records an output line in the tails used by failure summaries and stall reports. */
+  noteOutput(line: string, isStderr: boolean): void {
+    this.lastLines.push(line);
+    if (this.lastLines.length > LAST_LINES) this.lastLines.shift();
+    if (isStderr) {
+      this.stderrTail.push(line);
+      if (this.stderrTail.length > STDERR_TAIL) this.stderrTail.shift();
+    }
+  }
+
+  /** Runs `stop` once; later callers get the same promise (teardown is a DAG walk). */
+  stopOnce(stop: () => Promise<void>): Promise<void> {
+    this.stopped ??= stop();
+    return this.stopped;
+  }
+}

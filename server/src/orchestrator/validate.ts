@@ -1,0 +1,451 @@
+/**
+ * Validation and normalization of an EnvironmentSpec into an EnvironmentPlan.
+ *
+ * Every problem is collected (not just the first) with the path where it is, so a
+ * user fixes a spec in one round trip. On success, every default is filled and the
+ * virtual ~test node is appended.
+ */
+import { create } from "@bufbuild/protobuf";
+import type { Hook, Ingress, Service, EnvironmentSpec } from "../gen/rig/v1/spec_pb.js";
+import { Protocol, ReadinessKind, ServiceSchema } from "../gen/rig/v1/spec_pb.js";
+import type { ServiceType } from "../services/service-type.js";
+import type { TypeRegistry } from "../services/type-registry.js";
+import { ATTRIBUTE_TEMPLATE_VARIABLES, templateVariables } from "../wiring/templates.js";
+import { wiringVariableNames } from "../wiring/wiring-env.js";
+import { durationMs } from "./durations.js";
+import { SpecInvalidError, type SpecProblem } from "./errors.js";
+import {
+  TEST_NODE,
+  type EnvironmentPlan,
+  type PlannedEgress,
+  type PlannedIngress,
+  type PlannedService,
+  type ReadinessPlan,
+} from "./plan.js";
+
+/** Defaults a rigd applies where the spec is silent. */
+export interface PlanDefaults {
+  readonly orphanGraceMs: number;
+  readonly stallTimeoutMs: number;
+  readonly callbackTimeoutMs: number;
+  /** Environment used when the client sent no host_env. */
+  readonly hostEnv: Readonly<Record<string, string>>;
+  /** Directory used when the client sent no dir. */
+  readonly dir: string;
+}
+
+const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+const NAME_RULE = "use 1-63 lower-case letters, digits, '-' or '_', starting with a letter";
+const CONFIG_CASES = "process, client, container, postgres, redis, custom";
+
+/** The registered type name a service declares, or undefined when no config is set. */
+export function declaredTypeName(service: Service): string | undefined {
+  switch (service.config.case) {
+    case undefined:
+      return undefined;
+    case "custom":
+      return service.config.value.type;
+    default:
+      return service.config.case;
+  }
+}
+
+function readinessPlan(
+  ingress: Ingress,
+  protocol: Protocol,
+  path: string,
+  report: (path: string, message: string) => void,
+): ReadinessPlan {
+  const r = ingress.ready;
+  const byProtocol = protocol === Protocol.HTTP ? "http" : protocol === Protocol.GRPC ? "grpc" : "tcp";
+  const kinds: Record<ReadinessKind, ReadinessPlan["kind"]> = {
+    [ReadinessKind.UNSPECIFIED]: byProtocol,
+    [ReadinessKind.TCP]: "tcp",
+    [ReadinessKind.HTTP]: "http",
+    [ReadinessKind.GRPC]: "grpc",
+    [ReadinessKind.NONE]: "none",
+  };
+  const kind = kinds[r?.kind ?? ReadinessKind.UNSPECIFIED];
+  if (kind === undefined) report(`${path}.ready.kind`, `unknown readiness kind ${r?.kind}`);
+  const httpPath = r?.httpPath || "/";
+  if (!httpPath.startsWith("/")) report(`${path}.ready.http_path`, `must start with "/" (got "${httpPath}")`);
+  const intervalMs = durationMs(r?.interval, `${path}.ready.interval`, report, 10);
+  return {
+    kind: kind ?? byProtocol,
+    httpPath,
+    grpcService: r?.grpcService ?? "",
+    timeoutMs: durationMs(r?.timeout, `${path}.ready.timeout`, report, 30_000),
+    intervalMs,
+    maxIntervalMs: Math.max(intervalMs, durationMs(r?.maxInterval, `${path}.ready.max_interval`, report, 1_000)),
+  };
+}
+
+/** Finds every elementary cycle reachable in the dependency graph, each once. */
+function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const cycles: string[][] = [];
+  const seen = new Set<string>();
+  const state = new Map<string, "visiting" | "done">();
+  const stack: string[] = [];
+  const visit = (node: string): void => {
+    state.set(node, "visiting");
+    stack.push(node);
+    for (const next of graph.get(node) ?? []) {
+      if (!graph.has(next)) continue;
+      const s = state.get(next);
+      if (s === "visiting") {
+        const cycle = stack.slice(stack.indexOf(next));
+        // Rotate so the smallest name leads: one report per cycle however it is entered.
+        const start = cycle.indexOf([...cycle].sort()[0] as string);
+        const canonical = [...cycle.slice(start), ...cycle.slice(0, start)];
+        const key = canonical.join("\u0000");
+        if (!seen.has(key)) {
+          seen.add(key);
+          cycles.push(canonical);
+        }
+      } else if (s === undefined) {
+        visit(next);
+      }
+    }
+    stack.pop();
+    state.set(node, "done");
+  };
+  for (const node of [...graph.keys()].sort()) if (!state.has(node)) visit(node);
+  return cycles;
+}
+
+/** Targets before dependents (graph must be acyclic). */
+function topologicalOrder(graph: ReadonlyMap<string, readonly string[]>): string[] {
+  const order: string[] = [];
+  const done = new Set<string>();
+  const visit = (node: string): void => {
+    if (done.has(node)) return;
+    done.add(node);
+    for (const dep of graph.get(node) ?? []) visit(dep);
+    order.push(node);
+  };
+  for (const node of graph.keys()) visit(node);
+  return order;
+}
+
+interface Draft {
+  readonly index: number;
+  readonly spec: Service;
+  readonly path: string;
+  readonly type: ServiceType | undefined;
+  readonly typeName: string;
+  readonly ingresses: PlannedIngress[];
+  readonly egresses: PlannedEgress[];
+}
+
+/**
+ * Validates `spec` against the registered types and returns the plan; throws
+ * SpecInvalidError listing every problem.
+ */
+export function planEnvironment(spec: EnvironmentSpec, types: TypeRegistry, defaults: PlanDefaults): EnvironmentPlan {
+  const problems: SpecProblem[] = [];
+  const report = (path: string, message: string): void => {
+    problems.push({ path, message });
+  };
+
+  if (spec.name && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(spec.name)) {
+    report("name", `environment name "${spec.name}" is malformed: use 1-63 letters, digits, '.', '-' or '_'`);
+  }
+  if (spec.services.length === 0) report("services", "the spec has no services; declare at least one");
+
+  const ttlMs = spec.ttl ? durationMs(spec.ttl, "ttl", report, 0) || undefined : undefined;
+  const orphanGraceMs = durationMs(spec.orphanGrace, "orphan_grace", report, defaults.orphanGraceMs);
+  const stallTimeoutMs = durationMs(spec.stallTimeout, "stall_timeout", report, defaults.stallTimeoutMs);
+  const callbackTimeoutMs = durationMs(spec.callbackTimeout, "callback_timeout", report, defaults.callbackTimeoutMs);
+  const hostEnv = Object.keys(spec.hostEnv).length > 0 ? spec.hostEnv : defaults.hostEnv;
+
+  // Pass 1: names, types, type config, ingresses.
+  const drafts = new Map<string, Draft>();
+  spec.services.forEach((service, index) => {
+    const path = `services[${index}]${service.name ? `(${service.name})` : ""}`;
+    if (!service.name) report(`${path}.name`, "name is required");
+    else if (!NAME.test(service.name)) report(`${path}.name`, `service name "${service.name}" is malformed: ${NAME_RULE}`);
+    const typeName = declaredTypeName(service);
+    let type: ServiceType | undefined;
+    if (typeName === undefined) {
+      report(path, `no type: set exactly one of ${CONFIG_CASES}`);
+    } else if (service.config.case === "custom" && !typeName) {
+      report(`${path}.custom.type`, "custom.type is required");
+    } else {
+      type = types.get(typeName);
+      if (!type || type.name === "proxy" || type.name === "test") {
+        type = undefined;
+        report(path, `unknown type "${typeName}" (this rigd knows: ${types.names().filter((n) => n !== "proxy" && n !== "test").join(", ")})`);
+      }
+    }
+    const ingresses = planIngresses(service, type, path, report);
+    const draft: Draft = { index, spec: service, path, type, typeName: typeName ?? "", ingresses, egresses: [] };
+    if (service.name) {
+      const earlier = drafts.get(service.name);
+      if (earlier) report(`${path}.name`, `duplicate service name "${service.name}" (also ${earlier.path})`);
+      else drafts.set(service.name, draft);
+    }
+  });
+
+  // Pass 2: egresses, hooks, templates (need every service's ingresses).
+  const graph = new Map<string, string[]>();
+  for (const draft of drafts.values()) {
+    const { spec: service, path } = draft;
+    const names = new Map<string, number>();
+    service.egresses.forEach((egress, i) => {
+      const epath = `${path}.egresses[${i}]`;
+      if (!egress.service) {
+        report(`${epath}.service`, "egress target service is required");
+        return;
+      }
+      const target = drafts.get(egress.service);
+      if (!target) {
+        const known = [...drafts.keys()].filter((n) => n !== service.name);
+        report(`${epath}.service`, `egress to unknown service "${egress.service}" (services: ${known.join(", ") || "none"})`);
+        return;
+      }
+      let ingress = egress.ingress;
+      const targetIngresses = target.ingresses.map((x) => x.name);
+      if (!ingress) {
+        if (targetIngresses.length === 0) {
+          report(epath, `egress to "${egress.service}", which has no ingresses`);
+          return;
+        }
+        if (targetIngresses.length > 1) {
+          if (!targetIngresses.includes("default")) {
+            report(
+              `${epath}.ingress`,
+              `ambiguous egress: "${egress.service}" has several ingresses (${targetIngresses.join(", ")}) and none is named`,
+            );
+            return;
+          }
+          ingress = "default";
+        } else {
+          ingress = targetIngresses[0] as string;
+        }
+      } else if (!targetIngresses.includes(ingress)) {
+        report(
+          `${epath}.ingress`,
+          `egress to unknown ingress "${ingress}" of "${egress.service}" (it has: ${targetIngresses.join(", ") || "none"})`,
+        );
+        return;
+      }
+      const name = egress.name || egress.service;
+      if (!NAME.test(name)) report(`${epath}.name`, `egress name "${name}" is malformed: ${NAME_RULE}`);
+      const clash = names.get(name);
+      if (clash !== undefined) report(`${epath}.name`, `duplicate egress name "${name}" (also egresses[${clash}])`);
+      names.set(name, i);
+      draft.egresses.push({ name, service: egress.service, ingress });
+    });
+    graph.set(service.name, [...new Set(draft.egresses.map((e) => e.service))]);
+
+    validateHooks(service.prestart, "prestart", draft, report);
+    validateHooks(service.init, "init", draft, report);
+    if (draft.type?.validate) {
+      const planned = toPlanned(draft, []);
+      draft.type.validate(planned, { add: (p, m) => report(p ? `${path}.${p}` : path, m) });
+    }
+    validateDurations(service, path, report);
+    validateArgTemplates(draft, drafts, hostEnv, report);
+  }
+
+  for (const cycle of findCycles(graph)) {
+    report("services", `dependency cycle: ${[...cycle, cycle[0]].join(" -> ")}`);
+  }
+
+  if (problems.length > 0) throw new SpecInvalidError(problems);
+
+  const order = topologicalOrder(graph);
+  const services: PlannedService[] = order.map((name) => {
+    const draft = drafts.get(name) as Draft;
+    return toPlanned(draft, graph.get(name) ?? []);
+  });
+  services.push(testNode(services));
+  return {
+    name: spec.name || "env",
+    services,
+    observe: spec.observe,
+    dir: spec.dir || defaults.dir,
+    hostEnv,
+    ttlMs,
+    orphanGraceMs,
+    stallTimeoutMs,
+    callbackTimeoutMs,
+  };
+}
+
+function planIngresses(
+  service: Service,
+  type: ServiceType | undefined,
+  path: string,
+  report: (path: string, message: string) => void,
+): PlannedIngress[] {
+  const defaultProtocol = type?.defaults.defaultProtocol;
+  if (service.noIngress) {
+    if (service.ingresses.length > 0) report(`${path}.no_ingress`, "no_ingress is set but ingresses are declared");
+    return [];
+  }
+  let declared = service.ingresses;
+  if (declared.length === 0) {
+    if (defaultProtocol === undefined) return [];
+    declared = [{ name: "default", protocol: defaultProtocol } as Ingress];
+  }
+  const seen = new Set<string>();
+  const planned: PlannedIngress[] = [];
+  declared.forEach((ingress, i) => {
+    const ipath = `${path}.ingresses[${i}]`;
+    let name = ingress.name;
+    if (!name) {
+      if (declared.length > 1) report(`${ipath}.name`, "name is required when a service has several ingresses");
+      name = "default";
+    } else if (!NAME.test(name)) {
+      report(`${ipath}.name`, `ingress name "${name}" is malformed: ${NAME_RULE}`);
+    }
+    if (seen.has(name)) report(`${ipath}.name`, `duplicate ingress name "${name}"`);
+    seen.add(name);
+    const protocol = ingress.protocol || defaultProtocol || Protocol.TCP;
+    if (!(protocol in Protocol)) report(`${ipath}.protocol`, `unknown protocol ${protocol}`);
+    for (const [attr, value] of Object.entries(ingress.attributes ?? {})) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(attr)) {
+        report(`${ipath}.attributes`, `attribute name "${attr}" is malformed: use letters, digits and '_'`);
+      }
+      for (const v of templateVariables(value)) {
+        if (!(ATTRIBUTE_TEMPLATE_VARIABLES as readonly string[]).includes(v)) {
+          report(
+            `${ipath}.attributes.${attr}`,
+            `template references unknown variable \${${v}} (attributes may use ${ATTRIBUTE_TEMPLATE_VARIABLES.map((x) => `\${${x}}`).join(", ")})`,
+          );
+        }
+      }
+    }
+    if ((ingress.containerPort ?? 0) > 65535) report(`${ipath}.container_port`, `port ${ingress.containerPort} is out of range`);
+    planned.push({
+      name,
+      protocol,
+      ready: readinessPlan(ingress, protocol, ipath, report),
+      attributes: { ...(ingress.attributes ?? {}) },
+      containerPort: ingress.containerPort ?? 0,
+    });
+  });
+  return planned;
+}
+
+function validateHooks(
+  hooks: readonly Hook[],
+  phase: "prestart" | "init",
+  draft: Draft,
+  report: (path: string, message: string) => void,
+): void {
+  hooks.forEach((hook, i) => {
+    const hpath = `${draft.path}.${phase}[${i}]`;
+    switch (hook.action.case) {
+      case undefined:
+        report(hpath, "hook has no action: set one of client_func, sql, exec");
+        break;
+      case "clientFunc":
+        if (!hook.action.value.name) report(`${hpath}.client_func.name`, "client_func hook needs the handler name");
+        break;
+      case "sql":
+      case "exec": {
+        const kind = hook.action.case;
+        if (phase === "prestart") {
+          report(hpath, `${kind} hooks run inside the started service, so they are init hooks, not prestart hooks`);
+        } else if (draft.type && !draft.type.defaults.serverHooks.includes(kind)) {
+          report(hpath, `${kind} hooks are not supported by type "${draft.typeName}"`);
+        }
+        if (kind === "sql" && hook.action.value.statements.length === 0) report(`${hpath}.sql.statements`, "no statements");
+        if (kind === "exec" && hook.action.value.command.length === 0) report(`${hpath}.exec.command`, "no command");
+        break;
+      }
+    }
+  });
+}
+
+function validateDurations(service: Service, path: string, report: (path: string, message: string) => void): void {
+  if (service.config.case === "process") durationMs(service.config.value.stopGrace, `${path}.process.stop_grace`, report, 0);
+  if (service.config.case === "container") durationMs(service.config.value.stopTimeout, `${path}.container.stop_timeout`, report, 0);
+}
+
+/** Attribute names a service's ingress will carry: declared ones plus the type's own. */
+function attributeNames(draft: Draft, ingress: string): string[] {
+  const declared = Object.keys(draft.ingresses.find((i) => i.name === ingress)?.attributes ?? {});
+  return [...declared, ...(draft.type?.defaults.attributes ?? [])];
+}
+
+function validateArgTemplates(
+  draft: Draft,
+  drafts: ReadonlyMap<string, Draft>,
+  hostEnv: Readonly<Record<string, string>>,
+  report: (path: string, message: string) => void,
+): void {
+  const config = draft.spec.config;
+  const templated: [string, readonly string[], Readonly<Record<string, string>>][] = [];
+  if (config.case === "process") {
+    templated.push(["process.args", config.value.args, config.value.env]);
+    templated.push(["process.env", Object.values(config.value.env), {}]);
+  } else if (config.case === "container") {
+    templated.push(["container.cmd", config.value.cmd, config.value.env]);
+    templated.push(["container.env", Object.values(config.value.env), {}]);
+  }
+  if (templated.every(([, values]) => values.length === 0)) return;
+  const known = wiringVariableNames({
+    ingresses: draft.ingresses.map((i) => ({ name: i.name, attributes: attributeNames(draft, i.name) })),
+    egresses: draft.egresses.map((e) => {
+      const target = drafts.get(e.service);
+      return { name: e.name, attributes: target ? attributeNames(target, e.ingress) : [] };
+    }),
+  });
+  for (const [field, values, extra] of templated) {
+    values.forEach((value, i) => {
+      for (const v of templateVariables(value)) {
+        if (!known.has(v) && !(v in extra) && !(v in hostEnv)) {
+          const hint = [...known].filter((k) => k.endsWith(v) || v.endsWith(k)).slice(0, 3);
+          report(
+            `${draft.path}.${field}[${i}]`,
+            `template references unknown variable \${${v}}${hint.length ? ` (did you mean ${hint.map((h) => `\${${h}}`).join(", ")}?)` : ""}`,
+          );
+        }
+      }
+    });
+  }
+}
+
+/** The type config: the oneof message, or the custom Struct as a JSON object. */
+function configOf(service: Service): unknown {
+  if (service.config.case === "custom") return service.config.value.config ?? {};
+  return service.config.value;
+}
+
+function toPlanned(draft: Draft, dependsOn: readonly string[]): PlannedService {
+  return {
+    name: draft.spec.name,
+    type: draft.type?.name ?? draft.typeName,
+    spec: draft.spec,
+    config: configOf(draft.spec),
+    ingresses: draft.ingresses,
+    egresses: draft.egresses,
+    dependsOn,
+    prestart: draft.spec.prestart,
+    init: draft.spec.init,
+    internal: false,
+  };
+}
+
+/** The virtual node that waits for every real service and reaches every real ingress. */
+function testNode(services: readonly PlannedService[]): PlannedService {
+  const egresses: PlannedEgress[] = services.flatMap((s) =>
+    s.ingresses.map((i) => ({ name: i.name === "default" ? s.name : `${s.name}.${i.name}`, service: s.name, ingress: i.name })),
+  );
+  return {
+    name: TEST_NODE,
+    type: "test",
+    spec: create(ServiceSchema, { name: TEST_NODE }),
+    config: {},
+    ingresses: [],
+    egresses,
+    dependsOn: services.map((s) => s.name),
+    prestart: [],
+    init: [],
+    internal: true,
+  };
+}
+

@@ -1,0 +1,330 @@
+/**
+ * The gRPC proxy: HTTP/2 cleartext on both sides. Each call is forwarded as it happens
+ * (headers, then every DATA chunk as it arrives, then trailers, or a trailers-only
+ * response as such), with flow control passed through by pausing the sending side. The
+ * length-prefixed messages of both directions are parsed on the side as they pass; when
+ * the call ends, they are decoded with the target's reflection descriptors and one
+ * `grpc.call.completed` is published.
+ */
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  connect,
+  constants,
+  createServer,
+  type IncomingHttpHeaders,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+  type Settings,
+} from "node:http2";
+import { GrpcCallCompletedSchema } from "../gen/rig/v1/event_pb.js";
+import { decodeMessages, type MethodDescriptors } from "./grpc-decode.js";
+import { type CaptureLimits, GrpcMessageParser } from "./grpc-message-parser.js";
+import { headersFromHttp2 } from "./header-list.js";
+import { closeOnce, listen, serverClosed } from "./listen.js";
+import { type ProxyEvent, type ProxyOptions, type RunningProxy, safeSink } from "./proxy-contract.js";
+
+/** Options of the gRPC proxy. */
+export interface GrpcProxyOptions extends ProxyOptions {
+  /**
+   * Message types of a method path (`/pkg.Service/Method`). Called when a call starts and
+   * awaited when it ends, so a first reflection probe overlaps the call. Absent: no decoding.
+   */
+  readonly describe?: (path: string) => Promise<MethodDescriptors>;
+  /** Which messages are kept for decoding. Default: the first 100 per direction, up to 64 KiB each. */
+  readonly capture?: Partial<CaptureLimits>;
+}
+
+/** gRPC status codes the proxy itself produces. */
+const Status = { CANCELLED: 1, UNKNOWN: 2, INTERNAL: 13, UNAVAILABLE: 14 } as const;
+
+/**
+ * Flow-control windows. Node's defaults (64 KiB per stream and per connection) cap a
+ * stream at one window per round trip; larger windows let a proxied stream run as fast
+ * as a direct one while backpressure still reaches the sender.
+ */
+const STREAM_WINDOW = 1024 * 1024;
+const CONNECTION_WINDOW = 16 * 1024 * 1024;
+const SETTINGS: Settings = { initialWindowSize: STREAM_WINDOW };
+
+/** Starts a gRPC proxy; resolves once it listens. */
+export async function startGrpcProxy(options: GrpcProxyOptions): Promise<RunningProxy> {
+  const { target } = options;
+  const limits: CaptureLimits = {
+    maxMessages: options.capture?.maxMessages ?? 100,
+    maxMessageBytes: options.capture?.maxMessageBytes ?? 64 * 1024,
+  };
+  const emit = safeSink(options.onEvent);
+  const sessions = new Set<ServerHttp2Session | ClientHttp2Session>();
+  let upstream: ClientHttp2Session | undefined;
+  let closing = false;
+
+  /** The shared connection to the target, reopened when it went away. */
+  const upstreamSession = (): ClientHttp2Session => {
+    if (upstream && !upstream.closed && !upstream.destroyed) return upstream;
+    const session = connect(`http://${target.host}:${target.port}`, { settings: SETTINGS });
+    track(sessions, session);
+    session.on("error", () => {
+      // surfaces on each stream of the session
+    });
+    session.on("connect", () => session.setLocalWindowSize(CONNECTION_WINDOW));
+    const forget = (): void => {
+      if (upstream === session) upstream = undefined;
+    };
+    session.on("goaway", forget);
+    session.on("close", forget);
+    upstream = session;
+    return session;
+  };
+
+  const server = createServer({ settings: SETTINGS });
+  server.on("session", (session) => {
+    track(sessions, session);
+    session.on("error", () => {
+      // a client that went away; its streams are closed with it
+    });
+    session.setLocalWindowSize(CONNECTION_WINDOW);
+  });
+  server.on("stream", (stream, headers) => {
+    if (closing) return void stream.close(constants.NGHTTP2_REFUSED_STREAM);
+    forwardCall({ options, limits, emit, upstreamSession }, stream, headers);
+  });
+
+  const port = await listen(server, options.listenHost ?? "127.0.0.1", options.listenPort);
+  const close = closeOnce(async () => {
+    closing = true;
+    const closed = serverClosed(server);
+    for (const session of sessions) session.destroy();
+    await closed;
+  }, options.signal);
+  return { port, close };
+}
+
+function track(sessions: Set<ServerHttp2Session | ClientHttp2Session>, session: ServerHttp2Session | ClientHttp2Session): void {
+  sessions.add(session);
+  session.once("close", () => sessions.delete(session));
+}
+
+interface CallContext {
+  readonly options: GrpcProxyOptions;
+  readonly limits: CaptureLimits;
+  readonly emit: (event: ProxyEvent) => void;
+  readonly upstreamSession: () => ClientHttp2Session;
+}
+
+/** Forwards one call (one HTTP/2 stream) and publishes its event when it ends. */
+function forwardCall(ctx: CallContext, downstream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+  const started = performance.now();
+  const path = String(headers[":path"] ?? "");
+  const isGrpc = String(headers["content-type"] ?? "").startsWith("application/grpc");
+  const requests = new GrpcMessageParser(ctx.limits);
+  const responses = new GrpcMessageParser(ctx.limits);
+  const descriptors = isGrpc ? ctx.options.describe?.(path).catch(unknownFailure) : undefined;
+
+  let responseHeaders: IncomingHttpHeaders | undefined;
+  let trailers: IncomingHttpHeaders | undefined;
+  let trailersOnly = false;
+  let targetError = "";
+  let done = false;
+
+  const complete = (status: number, message: string): void => {
+    if (done) return;
+    done = true;
+    const call: FinishedCall = {
+      path,
+      started,
+      status,
+      message,
+      requestHeaders: headers,
+      responseHeaders,
+      trailers,
+      requests,
+      responses,
+    };
+    void publish(ctx, call, isGrpc, descriptors);
+  };
+  /** Status from the target's trailers (or trailers-only headers), when it sent one. */
+  const targetStatus = (): [number, string] | undefined => {
+    const source = trailers ?? (trailersOnly ? responseHeaders : undefined);
+    const code = source?.["grpc-status"];
+    if (code === undefined) return undefined;
+    return [Number(code), decodeGrpcMessage(source?.["grpc-message"])];
+  };
+
+  let up: ClientHttp2Stream;
+  try {
+    const { ":scheme": _scheme, ...forwarded } = headers;
+    up = ctx.upstreamSession().request(forwarded, { endStream: false });
+  } catch (err) {
+    const reason = `rig proxy: cannot reach target: ${err instanceof Error ? err.message : String(err)}`;
+    respondWithStatus(downstream, Status.UNAVAILABLE, reason);
+    complete(Status.UNAVAILABLE, reason);
+    return;
+  }
+
+  // source -> target
+  downstream.on("data", (chunk: Buffer) => {
+    if (isGrpc) requests.push(chunk);
+    if (!up.write(chunk)) downstream.pause();
+  });
+  up.on("drain", () => downstream.resume());
+  downstream.on("end", () => up.end());
+
+  // target -> source
+  up.on("response", (h, flags) => {
+    responseHeaders = h;
+    if (downstream.destroyed) return;
+    trailersOnly = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+    downstream.respond(h, trailersOnly ? { endStream: true } : { waitForTrailers: true });
+  });
+  up.on("data", (chunk: Buffer) => {
+    if (isGrpc) responses.push(chunk);
+    if (downstream.destroyed) return;
+    if (!downstream.write(chunk)) up.pause();
+  });
+  downstream.on("drain", () => up.resume());
+  up.on("trailers", (t) => (trailers = t));
+  up.on("end", () => {
+    if (!trailersOnly && !downstream.destroyed) downstream.end();
+  });
+  downstream.on("wantTrailers", () => {
+    const { ":status": _status, ...t } = trailers ?? {};
+    downstream.sendTrailers(t);
+  });
+
+  up.on("error", (err) => (targetError ||= err.message));
+  up.on("close", () => {
+    const status = targetStatus();
+    if (status) return complete(...status);
+    // The target reset the stream or went away without a status.
+    const reason = targetError
+      ? `rig proxy: target failed: ${targetError}`
+      : `rig proxy: target reset the stream (HTTP/2 error ${up.rstCode})`;
+    if (!downstream.headersSent) respondWithStatus(downstream, Status.UNAVAILABLE, reason);
+    else if (!downstream.destroyed) downstream.close(up.rstCode || constants.NGHTTP2_INTERNAL_ERROR);
+    complete(downstream.headersSent && responseHeaders ? Status.INTERNAL : Status.UNAVAILABLE, reason);
+  });
+
+  downstream.on("error", () => {
+    // the source went away; handled on close
+  });
+  downstream.on("close", () => {
+    const status = targetStatus();
+    if (status) return complete(...status);
+    if (!up.closed) up.close(constants.NGHTTP2_CANCEL);
+    complete(Status.CANCELLED, "cancelled by the source");
+  });
+}
+
+/** Answers a call the proxy cannot forward with a trailers-only gRPC status. */
+function respondWithStatus(stream: ServerHttp2Stream, code: number, message: string): void {
+  if (stream.destroyed || stream.headersSent) return;
+  stream.respond(
+    {
+      ":status": 200,
+      "content-type": "application/grpc",
+      "grpc-status": String(code),
+      "grpc-message": encodeURIComponent(message),
+    },
+    { endStream: true },
+  );
+}
+
+/** grpc-message is percent-encoded (gRPC over HTTP/2 spec). */
+function decodeGrpcMessage(value: string | string[] | undefined): string {
+  const raw = Array.isArray(value) ? value.join(",") : (value ?? "");
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function unknownFailure(err: unknown): MethodDescriptors {
+  return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+}
+
+interface FinishedCall {
+  readonly path: string;
+  readonly started: number;
+  readonly status: number;
+  readonly message: string;
+  readonly requestHeaders: IncomingHttpHeaders;
+  readonly responseHeaders: IncomingHttpHeaders | undefined;
+  readonly trailers: IncomingHttpHeaders | undefined;
+  readonly requests: GrpcMessageParser;
+  readonly responses: GrpcMessageParser;
+}
+
+async function publish(
+  ctx: CallContext,
+  call: FinishedCall,
+  isGrpc: boolean,
+  descriptors: Promise<MethodDescriptors> | undefined,
+): Promise<void> {
+  const latency = durationFromMs(performance.now() - call.started);
+  const [, grpcService = "", method = ""] = /^\/([^/]*)\/(.*)$/.exec(call.path) ?? [];
+  const event = create(GrpcCallCompletedSchema, {
+    ...ctx.options.edge,
+    grpcService,
+    method,
+    statusCode: call.status,
+    statusMessage: call.message,
+    latency,
+    requestMetadata: headersFromHttp2(call.requestHeaders),
+    responseMetadata: [...headersFromHttp2(call.responseHeaders), ...headersFromHttp2(call.trailers)],
+    requestMessages: call.requests.count,
+    responseMessages: call.responses.count,
+    requestBytes: BigInt(call.requests.bytes),
+    responseBytes: BigInt(call.responses.bytes),
+  });
+
+  const problems: string[] = [];
+  if (!isGrpc) {
+    problems.push(`not a gRPC call (content-type "${String(call.requestHeaders["content-type"] ?? "")}")`);
+  } else if (!descriptors) {
+    problems.push("no descriptors for this target");
+  } else {
+    const types = await descriptors;
+    if (!types.ok) {
+      problems.push(types.reason);
+    } else {
+      const req = decodeMessages(
+        call.requests.messages,
+        types.input,
+        types.registry,
+        header(call.requestHeaders, "grpc-encoding"),
+        "request",
+      );
+      const res = decodeMessages(
+        call.responses.messages,
+        types.output,
+        types.registry,
+        header(call.responseHeaders, "grpc-encoding"),
+        "response",
+      );
+      event.requestJson = req.json;
+      event.responseJson = res.json;
+      problems.push(...req.errors, ...res.errors);
+      for (const [parser, direction] of [
+        [call.requests, "request"],
+        [call.responses, "response"],
+      ] as const) {
+        if (parser.skipped > 0) {
+          problems.push(
+            `${parser.skipped} ${direction} message(s) not decoded (over ${parser.limits.maxMessageBytes} bytes or after the first ${parser.limits.maxMessages})`,
+          );
+        }
+      }
+    }
+  }
+  event.decodeError = problems.join("; ");
+  ctx.emit({ case: "grpcCallCompleted", value: event });
+}
+
+function header(headers: IncomingHttpHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,265 @@
+/**
+ * The HTTP/1.1 proxy: forwards every request to the target over a keep-alive agent,
+ * streams bodies both ways as they arrive (capturing the first bytes on the side for
+ * the event) and passes upgrades (websockets, ...) through as raw byte tunnels.
+ * Publishes one `request.completed` per exchange once the response has been delivered.
+ */
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { Agent, type AgentOptions, createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { type Header, RequestCompletedSchema } from "../gen/rig/v1/event_pb.js";
+import { BODY_CAPTURE_LIMIT, BodyCapture } from "./body-capture.js";
+import { headersFromRaw } from "./header-list.js";
+import { closeOnce, listen, serverClosed } from "./listen.js";
+import { type ProxyEvent, type ProxyOptions, type RunningProxy, safeSink } from "./proxy-contract.js";
+import { SocketSet } from "./socket-set.js";
+
+/** Options of the HTTP proxy. */
+export interface HttpProxyOptions extends ProxyOptions {
+  /** Bytes of each body kept for the event. Default 64 KiB. */
+  readonly bodyCaptureLimit?: number;
+}
+
+/** Headers that describe one hop's connection, not the message; never forwarded as-is. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "upgrade"]);
+
+/** Starts an HTTP proxy; resolves once it listens. */
+export async function startHttpProxy(options: HttpProxyOptions): Promise<RunningProxy> {
+  const sockets = new SocketSet();
+  // noDelay is a net.connect option the agent passes through to its sockets.
+  const agent = new Agent({ keepAlive: true, maxFreeSockets: 64, noDelay: true } as AgentOptions);
+  const exchange: ExchangeContext = {
+    options,
+    agent,
+    sockets,
+    limit: options.bodyCaptureLimit ?? BODY_CAPTURE_LIMIT,
+    emit: safeSink(options.onEvent),
+  };
+  // A proxy imposes no timeouts of its own: a slow upload or long poll is the test's business.
+  const server = createServer({ requestTimeout: 0, noDelay: true, keepAlive: true });
+  server.on("connection", (socket) => sockets.add(socket));
+  server.on("request", (req, res) => forwardRequest(exchange, req, res));
+  server.on("upgrade", (req, socket, head) => forwardUpgrade(exchange, req, socket, head));
+
+  const port = await listen(server, options.listenHost ?? "127.0.0.1", options.listenPort);
+  const close = closeOnce(async () => {
+    const closed = serverClosed(server);
+    server.closeAllConnections();
+    sockets.destroyAll();
+    agent.destroy();
+    await closed;
+  }, options.signal);
+  return { port, close };
+}
+
+interface ExchangeContext {
+  readonly options: HttpProxyOptions;
+  readonly agent: Agent;
+  readonly sockets: SocketSet;
+  readonly limit: number;
+  readonly emit: (event: ProxyEvent) => void;
+}
+
+/** What one exchange has seen so far; turned into the event when it ends. */
+interface ExchangeRecord {
+  readonly req: IncomingMessage;
+  readonly started: number;
+  readonly requestBody: BodyCapture;
+  readonly responseBody: BodyCapture;
+  status: number;
+  responseHeaders: Header[];
+}
+
+function newRecord(ctx: ExchangeContext, req: IncomingMessage): ExchangeRecord {
+  return {
+    req,
+    started: performance.now(),
+    requestBody: new BodyCapture(ctx.limit),
+    responseBody: new BodyCapture(ctx.limit),
+    status: 0,
+    responseHeaders: [],
+  };
+}
+
+function emitRecord(ctx: ExchangeContext, record: ExchangeRecord, error: string): void {
+  const { req, requestBody, responseBody } = record;
+  ctx.emit({
+    case: "requestCompleted",
+    value: create(RequestCompletedSchema, {
+      ...ctx.options.edge,
+      method: req.method ?? "",
+      path: req.url ?? "",
+      status: record.status,
+      latency: durationFromMs(performance.now() - record.started),
+      requestHeaders: headersFromRaw(req.rawHeaders),
+      responseHeaders: record.responseHeaders,
+      requestBody: requestBody.bytes(),
+      requestBodyTruncated: requestBody.truncated,
+      responseBody: responseBody.bytes(),
+      responseBodyTruncated: responseBody.truncated,
+      requestSize: BigInt(requestBody.size),
+      responseSize: BigInt(responseBody.size),
+      error,
+    }),
+  });
+}
+
+/** Raw headers without hop-by-hop ones (and those the Connection header names). */
+function endToEndHeaders(raw: readonly string[], keepUpgrade = false): string[] {
+  const named = new Set<string>();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if ((raw[i] as string).toLowerCase() === "connection") {
+      for (const token of (raw[i + 1] as string).split(",")) named.add(token.trim().toLowerCase());
+    }
+  }
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    const hop = HOP_BY_HOP.has(name) || named.has(name);
+    if (hop && !(keepUpgrade && (name === "connection" || name === "upgrade"))) continue;
+    out.push(raw[i] as string, raw[i + 1] as string);
+  }
+  return out;
+}
+
+function forwardRequest(ctx: ExchangeContext, req: IncomingMessage, res: ServerResponse): void {
+  const record = newRecord(ctx, req);
+  const { target } = ctx.options;
+  let finished = false;
+  const finish = (error: string): void => {
+    if (finished) return;
+    finished = true;
+    emitRecord(ctx, record, error);
+  };
+
+  const upstream = request({
+    host: target.host,
+    port: target.port,
+    method: req.method,
+    path: req.url,
+    headers: endToEndHeaders(req.rawHeaders),
+    agent: ctx.agent,
+  });
+  req.on("data", (chunk: Buffer) => record.requestBody.push(chunk));
+  req.pipe(upstream);
+
+  upstream.on("response", (upRes) => {
+    record.status = upRes.statusCode ?? 0;
+    record.responseHeaders = headersFromRaw(upRes.rawHeaders);
+    res.writeHead(record.status, upRes.statusMessage, endToEndHeaders(upRes.rawHeaders));
+    // The head leaves with the first body chunk, in one write. A response whose body
+    // is not there yet (SSE, long poll, slow target) gets its head on its own at once.
+    setImmediate(() => {
+      if (!res.headersSent && !res.destroyed) res.flushHeaders();
+    });
+    upRes.on("data", (chunk: Buffer) => record.responseBody.push(chunk));
+    upRes.pipe(res, { end: false });
+    upRes.on("end", () => {
+      if (upRes.rawTrailers.length > 0) res.addTrailers(pairs(upRes.rawTrailers));
+      res.end();
+    });
+    upRes.on("close", () => {
+      if (!upRes.complete) {
+        finish("target closed the connection before the response completed");
+        res.destroy();
+      }
+    });
+  });
+  upstream.on("error", (err) => {
+    if (finished) return;
+    if (!res.headersSent) {
+      record.status = 502;
+      const body = `rig proxy: cannot reach ${target.host}:${target.port}: ${err.message}\n`;
+      res.writeHead(502, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(body) });
+      res.end(body);
+    } else {
+      res.destroy();
+    }
+    finish(`target: ${err.message}`);
+  });
+  res.on("finish", () => finish(""));
+  res.on("close", () => {
+    if (res.writableFinished) return;
+    upstream.destroy();
+    finish("source closed the connection before the response completed");
+  });
+}
+
+function pairs(raw: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] as string, raw[i + 1] as string]);
+  return out;
+}
+
+/** Serializes a response head for writing onto a raw socket. */
+function responseHead(status: number, message: string, raw: readonly string[]): string {
+  let head = `HTTP/1.1 ${status} ${message}\r\n`;
+  for (let i = 0; i + 1 < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  return `${head}\r\n`;
+}
+
+/**
+ * An upgrade (websocket, h2c, ...): the handshake goes to the target on its own
+ * connection; on 101 both sockets are spliced together and bytes flow untouched.
+ * The event is published at the handshake: status 101 and the handshake headers.
+ */
+function forwardUpgrade(ctx: ExchangeContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const record = newRecord(ctx, req);
+  const { target } = ctx.options;
+  ctx.sockets.add(socket);
+  const upstream = request({
+    host: target.host,
+    port: target.port,
+    method: req.method,
+    path: req.url,
+    headers: endToEndHeaders(req.rawHeaders, true),
+    agent: false,
+  });
+  let finished = false;
+  const finish = (error: string): void => {
+    if (finished) return;
+    finished = true;
+    emitRecord(ctx, record, error);
+  };
+  socket.on("error", () => upstream.destroy());
+  socket.on("close", () => {
+    upstream.destroy();
+    finish("source closed the connection during the upgrade");
+  });
+
+  upstream.on("upgrade", (upRes, upSocket, upHead) => {
+    ctx.sockets.add(upSocket);
+    record.status = upRes.statusCode ?? 0;
+    record.responseHeaders = headersFromRaw(upRes.rawHeaders);
+    socket.write(responseHead(record.status, upRes.statusMessage ?? "", upRes.rawHeaders));
+    if (upHead.length > 0) socket.write(upHead);
+    if (head.length > 0) upSocket.write(head);
+    upSocket.pipe(socket);
+    socket.pipe(upSocket);
+    upSocket.on("error", () => socket.destroy());
+    upSocket.on("close", () => socket.destroy());
+    socket.on("close", () => upSocket.destroy());
+    finish("");
+  });
+  upstream.on("response", (upRes) => {
+    // The target declined the upgrade: relay its answer, delimited by closing the connection.
+    record.status = upRes.statusCode ?? 0;
+    record.responseHeaders = headersFromRaw(upRes.rawHeaders);
+    const headers = endToEndHeaders(upRes.rawHeaders).filter((_, i, all) => {
+      const name = (i % 2 === 0 ? all[i] : all[i - 1]) as string;
+      return !/^(transfer-encoding|content-length)$/i.test(name);
+    });
+    socket.write(responseHead(record.status, upRes.statusMessage ?? "", [...headers, "connection", "close"]));
+    upRes.on("data", (chunk: Buffer) => record.responseBody.push(chunk));
+    upRes.pipe(socket);
+    upRes.on("end", () => finish(""));
+  });
+  upstream.on("error", (err) => {
+    if (finished) return;
+    record.status = 502;
+    socket.end(responseHead(502, "Bad Gateway", ["content-length", "0", "connection", "close"]));
+    finish(`target: ${err.message}`);
+  });
+  upstream.end();
+}

@@ -1,0 +1,90 @@
+/**
+ * Fetches a gRPC server's descriptors through server reflection with
+ * `grpc-js-reflection-client`, trying `grpc.reflection.v1` and then `v1alpha`.
+ *
+ * The client's public `getDescriptorBySymbol` round-trips the descriptors through
+ * protobufjs, which renames files and drops dependencies and field types, so this
+ * uses its raw calls (`getProtoDescriptorBySymbol`, `getProtoDescriptorByFileName`:
+ * the FileDescriptorProto bytes as the server sent them) and repairs those instead.
+ */
+import { fromBinary } from "@bufbuild/protobuf";
+import { type FileDescriptorProto, FileDescriptorProtoSchema, type FileDescriptorSet } from "@bufbuild/protobuf/wkt";
+import * as grpc from "@grpc/grpc-js";
+import { GrpcReflection } from "grpc-js-reflection-client";
+import { repairDescriptors } from "./descriptor-repair.js";
+
+/** The reflection calls used, including the two the client's typings mark private. */
+interface RawReflection {
+  listServices(prefix: string, metadata: grpc.Metadata, options: grpc.CallOptions): Promise<string[]>;
+  getProtoDescriptorBySymbol(symbol: string, metadata: grpc.Metadata, options: grpc.CallOptions): Promise<Uint8Array[]>;
+  getProtoDescriptorByFileName(file: string, metadata: grpc.Metadata, options: grpc.CallOptions): Promise<Uint8Array[]>;
+  readonly client?: grpc.Client;
+}
+
+/** The target does not serve reflection (neither v1 nor v1alpha). */
+export class ReflectionUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ReflectionUnavailableError";
+  }
+}
+
+/** Reflection services themselves; their descriptors are of no use for decoding. */
+const SKIPPED_SERVICES = /^grpc\.reflection\./;
+
+/** Options of a fetch. */
+export interface FetchOptions {
+  /** Deadline of each reflection call. Default 10 s. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Fetches every service's file descriptors (with transitive imports) from the server at
+ * `address` (host:port, cleartext). Throws ReflectionUnavailableError when the server
+ * has no reflection, other errors when reflection failed.
+ */
+export async function fetchDescriptors(address: string, options: FetchOptions = {}): Promise<FileDescriptorSet> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const reasons: string[] = [];
+  for (const version of ["v1", "v1alpha"] as const) {
+    const reflection = new GrpcReflection(address, grpc.credentials.createInsecure(), {}, version) as unknown as RawReflection;
+    try {
+      return await fetchWith(reflection, timeoutMs);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (!/UNIMPLEMENTED/.test(message)) throw new Error(`server reflection ${version} failed: ${message}`);
+      reasons.push(`${version}: ${message.replace(/^Error: /, "")}`);
+    } finally {
+      reflection.client?.close();
+    }
+  }
+  throw new ReflectionUnavailableError(`target serves no gRPC server reflection (${reasons.join("; ")})`);
+}
+
+async function fetchWith(reflection: RawReflection, timeoutMs: number): Promise<FileDescriptorSet> {
+  const call = (): [grpc.Metadata, grpc.CallOptions] => [new grpc.Metadata(), { deadline: Date.now() + timeoutMs }];
+  const services = (await reflection.listServices("*", ...call())).filter((s) => !SKIPPED_SERVICES.test(s));
+  const files = new Map<string, FileDescriptorProto>();
+  const add = (raw: readonly Uint8Array[]): void => {
+    for (const bytes of raw) {
+      const file = fromBinary(FileDescriptorProtoSchema, bytes);
+      if (!files.has(file.name)) files.set(file.name, file);
+    }
+  };
+  for (const service of services) add(await reflection.getProtoDescriptorBySymbol(service, ...call()));
+  // Servers should send transitive imports along; fetch any that are still missing.
+  const tried = new Set<string>();
+  for (;;) {
+    const missing = [...files.values()].flatMap((f) => f.dependency).filter((d) => !files.has(d) && !tried.has(d));
+    if (missing.length === 0) break;
+    for (const name of missing) {
+      tried.add(name);
+      try {
+        add(await reflection.getProtoDescriptorByFileName(name, ...call()));
+      } catch {
+        // An import the server cannot serve; types from it stay unresolved.
+      }
+    }
+  }
+  return repairDescriptors([...files.values()]);
+}

@@ -1,0 +1,51 @@
+/**
+ * Readiness by HTTP GET (SPEC §4, protocol `http`): ready when the server answers
+ * with any status below 500. A 404 still proves the server is up and routing.
+ * Each attempt uses its own connection (`agent: false`) and destroys it once the
+ * status line is in, so no keep-alive socket outlives the probe.
+ */
+import * as http from "node:http";
+import type { ReadinessProbe } from "../services/service-type.js";
+import { DEFAULT_ATTEMPT_TIMEOUT_MS, describeFailure, withAttemptDeadline } from "./attempt-deadline.js";
+import type { AttemptOptions, ProbeTarget } from "./tcp-probe.js";
+
+/** Options of the HTTP probe. */
+export interface HttpProbeOptions extends AttemptOptions {
+  /** Request path, default `/`. */
+  readonly path?: string;
+}
+
+/** A probe that GETs `path` and is ready on any status < 500. */
+export function httpProbe(target: ProbeTarget, options: HttpProbeOptions = {}): ReadinessProbe {
+  const path = normalizePath(options.path);
+  const timeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
+  return (signal) => withAttemptDeadline(signal, timeoutMs, (attempt) => get(target, path, attempt));
+}
+
+function normalizePath(path: string | undefined): string {
+  if (!path) return "/";
+  return path.startsWith("/") ? path : `/${path}`;
+}
+
+/** One GET; resolves not-ready on connection errors and when `signal` aborts. */
+function get(target: ProbeTarget, path: string, signal: AbortSignal): Promise<{ ready: boolean; detail?: string }> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (result: { ready: boolean; detail?: string }): void => {
+      if (done) return;
+      done = true;
+      signal.removeEventListener("abort", onAbort);
+      request.destroy();
+      resolve(result);
+    };
+    const request = http.get({ host: target.host, port: target.port, path, agent: false }, (response) => {
+      const status = response.statusCode ?? 0;
+      // The body is of no interest; destroying the response closes the connection.
+      response.destroy();
+      finish(status < 500 ? { ready: true } : { ready: false, detail: `GET ${path} -> ${status}` });
+    });
+    const onAbort = (): void => finish({ ready: false, detail: `GET ${path} -> ${describeFailure(undefined, signal)}` });
+    request.on("error", (err) => finish({ ready: false, detail: `GET ${path} -> ${describeFailure(err, signal)}` }));
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,0 +1,366 @@
+/**
+ * Readiness checks against real servers on loopback: a net server, a node:http
+ * server and @grpc/grpc-js servers (with and without grpc.health.v1).
+ */
+import assert from "node:assert/strict";
+import * as http from "node:http";
+import * as net from "node:net";
+import { after, describe, it } from "node:test";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import {
+  HealthCheckRequestSchema,
+  HealthCheckResponseSchema,
+  HealthCheckResponse_ServingStatus as ServingStatus,
+} from "../gen/grpc/health/v1/health_pb.js";
+import type { HealthCheckRequest, HealthCheckResponse } from "../gen/grpc/health/v1/health_pb.js";
+import type { ReadinessPlan } from "../orchestrator/plan.js";
+import { probeFor } from "./probe-for.js";
+import { ReadinessTimeoutError } from "./readiness-timeout-error.js";
+import { waitUntilReady } from "./wait-until-ready.js";
+import type { ReadinessAttempt } from "./wait-until-ready.js";
+
+const HOST = "127.0.0.1";
+
+/** Everything a test started, stopped when the file ends even if a test failed. */
+const cleanups: (() => Promise<void> | void)[] = [];
+after(async () => {
+  for (const cleanup of cleanups.reverse()) { console.error("cleanup", cleanup.toString().slice(0,40)); await cleanup(); console.error("done"); }
+});
+
+function plan(kind: ReadinessPlan["kind"], extra: Partial<ReadinessPlan> = {}): ReadinessPlan {
+  return { kind, httpPath: "/", grpcService: "", timeoutMs: 10_000, intervalMs: 10, maxIntervalMs: 100, ...extra };
+}
+
+/** A loopback port that nothing listens on (taken from the OS, then released). */
+async function unusedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function listen(server: net.Server, port = 0): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, HOST, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  cleanups.push(() => closeServer(server));
+  return (server.address() as net.AddressInfo).port;
+}
+
+function closeServer(server: net.Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  (server as http.Server).closeAllConnections?.();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** An HTTP server answering every request with `status(path, n)` (n counts requests from 1). */
+async function httpServer(status: (path: string, n: number) => number): Promise<{ port: number; paths: string[] }> {
+  const paths: string[] = [];
+  const server = http.createServer((req, res) => {
+    paths.push(req.url ?? "");
+    res.statusCode = status(req.url ?? "", paths.length);
+    res.end("body that the probe does not read");
+  });
+  return { port: await listen(server), paths };
+}
+
+/** grpc.health.v1.Health written by hand for grpc-js, (de)serialized with the generated schemas. */
+const healthDefinition: grpc.ServiceDefinition = {
+  check: {
+    path: "/grpc.health.v1.Health/Check",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (message: HealthCheckRequest) => Buffer.from(toBinary(HealthCheckRequestSchema, message)),
+    requestDeserialize: (bytes: Buffer) => fromBinary(HealthCheckRequestSchema, bytes),
+    responseSerialize: (message: HealthCheckResponse) => Buffer.from(toBinary(HealthCheckResponseSchema, message)),
+    responseDeserialize: (bytes: Buffer) => fromBinary(HealthCheckResponseSchema, bytes),
+  },
+};
+
+/** Some other service, so a server without health still has something to serve. */
+const echoDefinition: grpc.ServiceDefinition = {
+  echo: { ...healthDefinition["check"]!, path: "/test.Echo/Echo" },
+};
+
+/** A grpc-js server; with `status` it serves health for "" (n counts Check calls from 1). */
+async function grpcServer(
+  status?: (n: number) => ServingStatus,
+): Promise<{ port: number; checks: () => number; stop: () => void }> {
+  const server = new grpc.Server();
+  let checks = 0;
+  if (status) {
+    server.addService(healthDefinition, {
+      check(call: grpc.ServerUnaryCall<HealthCheckRequest, HealthCheckResponse>, done: grpc.sendUnaryData<HealthCheckResponse>) {
+        checks++;
+        if (call.request.service !== "") {
+          done({ code: grpc.status.NOT_FOUND, details: `unknown service ${call.request.service}` });
+          return;
+        }
+        done(null, create(HealthCheckResponseSchema, { status: status(checks) }));
+      },
+    });
+  }
+  server.addService(echoDefinition, {
+    echo(_call: unknown, done: grpc.sendUnaryData<HealthCheckResponse>) {
+      done(null, create(HealthCheckResponseSchema, {}));
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${HOST}:0`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    ),
+  );
+  const stop = (): void => server.forceShutdown();
+  cleanups.push(stop);
+  return { port, checks: () => checks, stop };
+}
+
+/** Records onAttempt calls. */
+function attemptLog(): { attempts: ReadinessAttempt[]; onAttempt: (a: ReadinessAttempt) => void } {
+  const attempts: ReadinessAttempt[] = [];
+  return { attempts, onAttempt: (a) => attempts.push(a) };
+}
+
+async function timeoutError(promise: Promise<void>): Promise<ReadinessTimeoutError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof ReadinessTimeoutError, `expected ReadinessTimeoutError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail("expected the wait to time out");
+}
+
+const TIMEOUT_MESSAGE = /^not ready after \d+\.\ds \(\d+ attempts\): /;
+
+describe("tcp readiness", () => {
+  it("becomes ready only once the port starts listening", async () => {
+    const port = await unusedPort();
+    const server = net.createServer((socket) => socket.destroy());
+    let connections = 0;
+    server.on("connection", () => connections++);
+    const log = attemptLog();
+    const waiting = waitUntilReady(probeFor({ host: HOST, port }, plan("tcp")), { ...plan("tcp"), ...log });
+    // Listen only after the probe has seen the port closed at least once.
+    while (log.attempts.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await listen(server, port);
+    await waiting;
+    assert.equal(log.attempts[0]?.ready, false);
+    assert.match(log.attempts[0]?.detail ?? "", /ECONNREFUSED/);
+    assert.equal(log.attempts.at(-1)?.ready, true);
+    assert.ok(connections >= 1);
+  });
+
+  it("times out on a port with nothing behind it, naming the last failure", async () => {
+    const port = await unusedPort();
+    const err = await timeoutError(
+      waitUntilReady(probeFor({ host: HOST, port }, plan("tcp")), { timeoutMs: 300, maxIntervalMs: 50 }),
+    );
+    assert.match(err.message, TIMEOUT_MESSAGE);
+    assert.ok(err.message.endsWith(`connect ECONNREFUSED ${HOST}:${port}`), err.message);
+    assert.ok(err.attempts > 1);
+    assert.ok(err.waitedMs >= 300);
+  });
+});
+
+describe("http readiness", () => {
+  it("is ready on 200", async () => {
+    const { port, paths } = await httpServer(() => 200);
+    const log = attemptLog();
+    await waitUntilReady(probeFor({ host: HOST, port }, plan("http")), { ...plan("http"), ...log });
+    assert.equal(log.attempts.length, 1);
+    assert.deepEqual(paths, ["/"]);
+  });
+
+  it("flips from 503 to ready when the server starts answering 200", async () => {
+    const { port, paths } = await httpServer((_path, n) => (n <= 3 ? 503 : 200));
+    const log = attemptLog();
+    await waitUntilReady(probeFor({ host: HOST, port }, plan("http")), { ...plan("http"), ...log });
+    assert.deepEqual(
+      log.attempts.map((a) => a.detail ?? "ready"),
+      ["GET / -> 503", "GET / -> 503", "GET / -> 503", "ready"],
+    );
+    assert.equal(paths.length, 4);
+  });
+
+  it("counts 404 as ready", async () => {
+    const { port } = await httpServer(() => 404);
+    const log = attemptLog();
+    await waitUntilReady(probeFor({ host: HOST, port }, plan("http")), { ...plan("http"), ...log });
+    assert.deepEqual(log.attempts.map((a) => a.ready), [true]);
+  });
+
+  it("GETs the configured path", async () => {
+    const { port, paths } = await httpServer((path) => (path === "/healthz" ? 200 : 503));
+    await waitUntilReady(probeFor({ host: HOST, port }, plan("http", { httpPath: "/healthz" })), plan("http"));
+    assert.deepEqual(paths, ["/healthz"]);
+  });
+
+  it("times out with the last status in the message", async () => {
+    const { port } = await httpServer(() => 503);
+    const err = await timeoutError(
+      waitUntilReady(probeFor({ host: HOST, port }, plan("http", { httpPath: "/health" })), {
+        timeoutMs: 300,
+        maxIntervalMs: 50,
+      }),
+    );
+    assert.match(err.message, TIMEOUT_MESSAGE);
+    assert.ok(err.message.endsWith(": GET /health -> 503"), err.message);
+  });
+
+  it("reports a refused connection as not ready", async () => {
+    const port = await unusedPort();
+    const result = await probeFor({ host: HOST, port }, plan("http"))(new AbortController().signal);
+    assert.equal(result.ready, false);
+    assert.match(result.detail ?? "", /^GET \/ -> connect ECONNREFUSED/);
+  });
+
+  it("counts a server that never answers as not ready when the attempt times out", async () => {
+    const server = net.createServer(() => {
+      /* accept and stay silent */
+    });
+    const port = await listen(server);
+    const result = await probeFor({ host: HOST, port }, plan("http"))(new AbortController().signal);
+    assert.equal(result.ready, false);
+    assert.equal(result.detail, "GET / -> no answer within 1000ms");
+  });
+});
+
+describe("grpc health readiness", () => {
+  it("is ready when the server reports SERVING", async () => {
+    const server = await grpcServer(() => ServingStatus.SERVING);
+    const log = attemptLog();
+    await waitUntilReady(probeFor({ host: HOST, port: server.port }, plan("grpc")), { ...plan("grpc"), ...log });
+    assert.equal(log.attempts.length, 1);
+    assert.equal(server.checks(), 1);
+  });
+
+  it("flips from NOT_SERVING to ready on SERVING", async () => {
+    const server = await grpcServer((n) => (n <= 2 ? ServingStatus.NOT_SERVING : ServingStatus.SERVING));
+    const log = attemptLog();
+    await waitUntilReady(probeFor({ host: HOST, port: server.port }, plan("grpc")), { ...plan("grpc"), ...log });
+    assert.deepEqual(
+      log.attempts.map((a) => a.detail ?? "ready"),
+      ["Health/Check -> NOT_SERVING", "Health/Check -> NOT_SERVING", "ready"],
+    );
+  });
+
+  it("falls back to a TCP dial when the server has no health service", async () => {
+    const server = await grpcServer();
+    const probe = probeFor({ host: HOST, port: server.port }, plan("grpc"));
+    const signal = new AbortController().signal;
+
+    const first = await probe(signal);
+    assert.equal(first.ready, true);
+    assert.match(first.detail ?? "", /unimplemented/);
+    await waitUntilReady(probe, plan("grpc"));
+
+    // The probe remembers: once the server is gone it fails like a TCP dial, not like a gRPC call.
+    server.stop();
+    const gone = await probe(signal);
+    assert.equal(gone.ready, false);
+    assert.match(gone.detail ?? "", /^connect ECONNREFUSED/);
+  });
+
+  it("reports a refused connection as not ready", async () => {
+    const port = await unusedPort();
+    const result = await probeFor({ host: HOST, port }, plan("grpc"))(new AbortController().signal);
+    assert.equal(result.ready, false);
+    assert.match(result.detail ?? "", /^Health\/Check -> Unavailable: .*ECONNREFUSED/);
+  });
+
+  it("times out with the last serving status in the message", async () => {
+    const server = await grpcServer(() => ServingStatus.NOT_SERVING);
+    const err = await timeoutError(
+      waitUntilReady(probeFor({ host: HOST, port: server.port }, plan("grpc")), { timeoutMs: 300, maxIntervalMs: 50 }),
+    );
+    assert.match(err.message, TIMEOUT_MESSAGE);
+    assert.ok(err.message.endsWith(": Health/Check -> NOT_SERVING"), err.message);
+  });
+
+  it("names the health service it asked about when the server does not know it", async () => {
+    const server = await grpcServer(() => ServingStatus.SERVING);
+    const result = await probeFor({ host: HOST, port: server.port }, plan("grpc", { grpcService: "shop.Cart" }))(
+      new AbortController().signal,
+    );
+    assert.equal(result.ready, false);
+    assert.equal(result.detail, 'Health/Check("shop.Cart") -> NotFound: unknown service shop.Cart');
+  });
+
+  it("leaves no HTTP/2 session open after a probe", async () => {
+    const server = await grpcServer(() => ServingStatus.SERVING);
+    const probe = probeFor({ host: HOST, port: server.port }, plan("grpc"));
+    const sockets = (): number => process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap").length;
+    const before = sockets();
+    await waitUntilReady(probe, plan("grpc"));
+    await waitUntilReady(probe, plan("grpc"));
+    // Closing a socket completes on a later turn of the event loop.
+    for (let i = 0; i < 50 && sockets() > before; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(sockets() <= before, `${sockets()} sockets open, ${before} before the probes`);
+  });
+});
+
+describe("waitUntilReady", () => {
+  it("is ready at once for kind none", async () => {
+    const log = attemptLog();
+    await waitUntilReady(probeFor({ host: HOST, port: 1 }, plan("none")), { ...log });
+    assert.equal(log.attempts.length, 1);
+  });
+
+  it("stops polling on abort, rejects with the signal's reason and leaves no timer behind", async () => {
+    const port = await unusedPort();
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
+    const controller = new AbortController();
+    const log = attemptLog();
+    const waiting = waitUntilReady(probeFor({ host: HOST, port }, plan("grpc")), {
+      timeoutMs: 30_000,
+      signal: controller.signal,
+      ...log,
+    });
+    while (log.attempts.length < 2) await new Promise((r) => setTimeout(r, 5));
+    const reason = new Error("service exited with code 1 before ready");
+    controller.abort(reason);
+    await assert.rejects(waiting, (err) => err === reason);
+
+    const attemptsAtAbort = log.attempts.length;
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(log.attempts.length, attemptsAtAbort);
+    assert.equal(timers(), before);
+  });
+
+  it("rejects at once when the signal is already aborted", async () => {
+    const reason = new Error("already gone");
+    let probes = 0;
+    await assert.rejects(
+      waitUntilReady(
+        async () => {
+          probes++;
+          return { ready: true };
+        },
+        { signal: AbortSignal.abort(reason) },
+      ),
+      (err) => err === reason,
+    );
+    assert.equal(probes, 0);
+  });
+
+  it("times out even when a probe hangs until its signal aborts", async () => {
+    const err = await timeoutError(
+      waitUntilReady(
+        (signal) =>
+          new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true })),
+        { timeoutMs: 200 },
+      ),
+    );
+    assert.equal(err.attempts, 1);
+    assert.equal(err.message.startsWith("not ready after "), true);
+    assert.equal(err.lastDetail, undefined);
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * rigd's command line: `rigd [--listen 127.0.0.1:0] [--idle 5m] [--rig-dir DIR]
+ * [--addr-file FILE] [--orphan-grace 30s]`. Parsing only; a UsageError means exit 2.
+ */
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { parseDuration } from "./duration.js";
+import { parseListenAddress } from "./listen-address.js";
+import { resolveRigDir } from "./rig-dir.js";
+import { DEFAULT_IDLE_MS, DEFAULT_ORPHAN_GRACE_MS } from "./start-rigd.js";
+
+/** The usage text printed by --help and after a usage error. */
+export const USAGE = `usage: rigd [--listen 127.0.0.1:0] [--idle 5m] [--rig-dir DIR] [--addr-file FILE] [--orphan-grace 30s]
+
+  --listen HOST:PORT     loopback address to serve on (default 127.0.0.1:0, a free port)
+  --idle DURATION        exit after this long with no environments and no calls (default 5m; 0 = never)
+  --rig-dir DIR          state directory (default $RIG_DIR, else ~/.rig)
+  --addr-file FILE       where to write the address once serving (default RIG_DIR/rigd-<version>.addr)
+  --orphan-grace DURATION  destroy an environment nobody has watched for this long (default 30s)
+  --version              print the version and exit
+  --help                 print this help and exit
+
+DURATION is e.g. 500ms, 30s, 5m, 1h or 1m30s.`;
+
+/** The command line is wrong; the message says how. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** A parsed command line. */
+export type RigdCommand =
+  | { readonly kind: "help" }
+  | { readonly kind: "version" }
+  | {
+      readonly kind: "run";
+      readonly listen: string;
+      readonly idleMs: number;
+      readonly rigDir: string;
+      readonly addrFile: string | undefined;
+      readonly orphanGraceMs: number;
+    };
+
+/** Parses argv (without node and script); throws UsageError. */
+export function parseRigdArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): RigdCommand {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        listen: { type: "string" },
+        idle: { type: "string" },
+        "rig-dir": { type: "string" },
+        "addr-file": { type: "string" },
+        "orphan-grace": { type: "string" },
+        version: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+
+  const listen = values.listen ?? "127.0.0.1:0";
+  usage(() => parseListenAddress(listen));
+  const idleMs = values.idle === undefined ? DEFAULT_IDLE_MS : usage(() => parseDuration(values.idle!), "--idle");
+  const orphanGraceMs =
+    values["orphan-grace"] === undefined
+      ? DEFAULT_ORPHAN_GRACE_MS
+      : usage(() => parseDuration(values["orphan-grace"]!), "--orphan-grace");
+  if (values["rig-dir"] === "") throw new UsageError("--rig-dir must not be empty");
+  if (values["addr-file"] === "") throw new UsageError("--addr-file must not be empty");
+  return {
+    kind: "run",
+    listen,
+    idleMs,
+    rigDir: resolveRigDir(values["rig-dir"], env),
+    addrFile: values["addr-file"] === undefined ? undefined : path.resolve(values["addr-file"]),
+    orphanGraceMs,
+  };
+}
+
+/** Runs a parser, turning its error into a UsageError (prefixed with the flag). */
+function usage<T>(parse: () => T, flag?: string): T {
+  try {
+    return parse();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new UsageError(flag ? `${flag}: ${message}` : message);
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * RIG_DIR: where rigd keeps its cache, logs, scratch space, addr file and log
+ * (SPEC §6). Default `~/.rig`; the `RIG_DIR` environment variable overrides the default
+ * and `--rig-dir` overrides both.
+ */
+import { readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+
+/** Sub-directories rigd creates in RIG_DIR. */
+export const RIG_SUBDIRS = ["cache", "logs", "tmp"] as const;
+
+/** The RIG_DIR to use given the flag value and the environment. */
+export function resolveRigDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = flag ?? (env.RIG_DIR ? env.RIG_DIR : path.join(os.homedir(), ".rig"));
+  return path.resolve(chosen);
+}
+
+/** Creates RIG_DIR and its sub-directories (idempotent). */
+export async function prepareRigDir(rigDir: string): Promise<void> {
+  await Promise.all(RIG_SUBDIRS.map((sub) => mkdir(path.join(rigDir, sub), { recursive: true })));
+}
+
+let cachedVersion: string | undefined;
+
+/** The rigd version, from server/package.json (same in src/ and dist/ layouts). */
+export function rigdVersion(): string {
+  cachedVersion ??= (
+    JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+  ).version;
+  return cachedVersion;
+}
+
+/**
+ * The default addr file: version-specific, so rigd versions coexist and SDKs find the
+ * one they were built for.
+ */
+export function defaultAddrFile(rigDir: string, version: string = rigdVersion()): string {
+  return path.join(rigDir, `rigd-${version}.addr`);
+}

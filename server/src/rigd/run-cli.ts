@@ -1,0 +1,85 @@
+/**
+ * The rigd executable around startRigd: flags, exit codes and signals.
+ * Exit codes: 0 after a clean shutdown (idle, SIGTERM, SIGINT), 1 when rigd cannot
+ * start or dies of an unexpected error, 2 for a bad command line.
+ */
+import { parseRigdArgs, USAGE, UsageError } from "./cli-args.js";
+import { rigdVersion } from "./rig-dir.js";
+import { startRigd } from "./start-rigd.js";
+import type { RigdOptions, RunningRigd } from "./start-rigd.js";
+
+/** A shutdown that takes longer than this is abandoned (exit 1). */
+const SHUTDOWN_DEADLINE_MS = 60_000;
+
+/** Runs rigd for `argv` and exits the process when it stops. */
+export async function runRigdCli(
+  argv: readonly string[],
+  createBackend: RigdOptions["createBackend"],
+): Promise<void> {
+  let command;
+  try {
+    command = parseRigdArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`rigd: ${err.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (command.kind === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (command.kind === "version") {
+    process.stdout.write(`${rigdVersion()}\n`);
+    return;
+  }
+
+  let rigd: RunningRigd;
+  try {
+    rigd = await startRigd({
+      listen: command.listen,
+      idleMs: command.idleMs,
+      rigDir: command.rigDir,
+      addrFile: command.addrFile,
+      orphanGraceMs: command.orphanGraceMs,
+      createBackend,
+    });
+  } catch (err) {
+    process.stderr.write(`rigd: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`rigd ${rigdVersion()} serving on ${rigd.address} (rig dir ${rigd.rigDir})\n`);
+
+  const log = rigd.logger.child({ component: "rigd" });
+  let stopping = false;
+  const stop = (reason: "signal" | "fatal", exitCode: number): void => {
+    if (stopping) {
+      // A second signal (or a crash while stopping) means "now": skip the rest.
+      log.warn({ reason }, "stop requested again during shutdown; exiting at once");
+      process.exit(1);
+    }
+    stopping = true;
+    setTimeout(() => {
+      log.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, "shutdown took too long; exiting");
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    void rigd.close(reason).then(() => process.exit(exitCode));
+  };
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.on(signal, () => {
+      log.info({ signal }, "signal received");
+      stop("signal", 0);
+    });
+  }
+  // Unexpected errors still tear environments down so nothing leaks.
+  process.on("uncaughtException", (err) => {
+    log.fatal({ err }, "uncaught exception");
+    stop("fatal", 1);
+  });
+  process.on("unhandledRejection", (err) => {
+    log.fatal({ err }, "unhandled rejection");
+    stop("fatal", 1);
+  });
+
+  const reason = await rigd.closed;
+  if (reason === "idle") process.exit(0);
+}

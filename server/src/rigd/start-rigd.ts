@@ -1,0 +1,143 @@
+/**
+ * Runs one rigd in this process: prepares RIG_DIR, builds the backend, serves the API on
+ * one loopback port, publishes the addr file once serving, exits when idle, and shuts
+ * everything down in order. main.ts wraps it with flags and signals; tests and benches
+ * call it directly.
+ */
+import type { Logger } from "pino";
+import { createApiHandler } from "../api/api-handler.js";
+import { CallTracker } from "../api/call-tracker.js";
+import { listenCleartext } from "../api/cleartext-server.js";
+import type { EnvironmentBackend } from "../api/environment-backend.js";
+import { HealthCheckResponse_ServingStatus as ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
+import { removeAddrFileIfOurs, writeAddrFile } from "./addr-file.js";
+import { formatDuration } from "./duration.js";
+import { IdleMonitor } from "./idle-monitor.js";
+import { formatHostPort, parseListenAddress } from "./listen-address.js";
+import { createFileLogger } from "./logger.js";
+import { defaultAddrFile, prepareRigDir, rigdVersion } from "./rig-dir.js";
+
+/** What a backend is built from (matches the Orchestrator constructor). */
+export interface BackendContext {
+  readonly rigDir: string;
+  readonly logger: Logger;
+  readonly orphanGraceMs: number;
+}
+
+/** How to run rigd. */
+export interface RigdOptions {
+  /** RIG_DIR (absolute); created with cache/, logs/, tmp/. */
+  readonly rigDir: string;
+  /** Builds the environment backend (the orchestrator in production). */
+  readonly createBackend: (context: BackendContext) => EnvironmentBackend;
+  /** Loopback `HOST:PORT`; default `127.0.0.1:0` (a free port). */
+  readonly listen?: string;
+  /** Exit after this long with nothing to do; 0 disables. Default 5 minutes. */
+  readonly idleMs?: number;
+  /** Where to publish the address; default `RIG_DIR/rigd-<version>.addr`. */
+  readonly addrFile?: string;
+  /** How long an environment nobody watches survives. Default 30 s. */
+  readonly orphanGraceMs?: number;
+  /** Log here instead of RIG_DIR/rigd.log. */
+  readonly logger?: Logger;
+}
+
+/** Why a rigd stopped. */
+export type ShutdownReason = "idle" | "close" | "signal" | "fatal";
+
+/** A serving rigd. */
+export interface RunningRigd {
+  /** `127.0.0.1:PORT`, as written to the addr file. */
+  readonly address: string;
+  readonly addrFile: string;
+  readonly rigDir: string;
+  readonly logger: Logger;
+  /** Settles once rigd has fully stopped, with the reason it stopped. */
+  readonly closed: Promise<ShutdownReason>;
+  /** Graceful shutdown: destroys every environment, stops serving, removes the addr file. */
+  close(reason?: ShutdownReason): Promise<void>;
+}
+
+/** Default idle window (SPEC §10). */
+export const DEFAULT_IDLE_MS = 5 * 60_000;
+/** Default orphan grace (SPEC §4). */
+export const DEFAULT_ORPHAN_GRACE_MS = 30_000;
+/** How long running calls get to finish once the backend is shut down. */
+const CLOSE_GRACE_MS = 2000;
+
+/** Starts rigd and resolves once it serves and its addr file is written. */
+export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
+  const listen = parseListenAddress(options.listen ?? "127.0.0.1:0");
+  const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+  const orphanGraceMs = options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS;
+  const rigDir = options.rigDir;
+  const addrFile = options.addrFile ?? defaultAddrFile(rigDir);
+  await prepareRigDir(rigDir);
+
+  const fileLogger = options.logger ? undefined : createFileLogger(rigDir);
+  const logger = options.logger ?? fileLogger!.logger;
+  const log = logger.child({ component: "rigd" });
+
+  const backend = options.createBackend({ rigDir, logger, orphanGraceMs });
+  const api = createApiHandler(backend, logger);
+  const calls = new CallTracker();
+  let server;
+  try {
+    server = await listenCleartext(calls.wrap(api.handler), listen.host, listen.port);
+  } catch (err) {
+    await backend.shutdown().catch(() => {});
+    fileLogger?.flush();
+    throw err;
+  }
+  const address = formatHostPort(server.host, server.port);
+  const serving = server;
+
+  let resolveClosed!: (reason: ShutdownReason) => void;
+  const closed = new Promise<ShutdownReason>((resolve) => (resolveClosed = resolve));
+  let shutdown: Promise<void> | undefined;
+  const idle =
+    idleMs > 0
+      ? new IdleMonitor(
+          idleMs,
+          { busy: () => backend.liveCount > 0 || calls.inFlight > 0, lastActivity: () => calls.lastActivity },
+          () => void close("idle"),
+        )
+      : undefined;
+
+  function close(reason: ShutdownReason = "close"): Promise<void> {
+    shutdown ??= (async () => {
+      log.info({ reason, address }, "shutting down");
+      idle?.stop();
+      // Unpublish first so no SDK picks up a rigd that is going away; refuse new calls
+      // (clients see UNAVAILABLE and start a fresh rigd) but let running streams finish.
+      api.health.setAll(ServingStatus.NOT_SERVING);
+      calls.drain();
+      await removeAddrFileIfOurs(addrFile, address).catch((err: unknown) =>
+        log.warn({ err, addrFile }, "could not remove addr file"),
+      );
+      try {
+        await backend.shutdown();
+      } catch (err) {
+        log.error({ err }, "backend shutdown failed");
+      }
+      await serving.close(CLOSE_GRACE_MS);
+      log.info({ reason }, "stopped");
+      fileLogger?.flush();
+      resolveClosed(reason);
+    })();
+    return shutdown;
+  }
+
+  try {
+    await writeAddrFile(addrFile, address);
+  } catch (err) {
+    await close("fatal");
+    throw err;
+  }
+  log.info(
+    { address, addrFile, rigDir, version: rigdVersion(), idle: idleMs > 0 ? formatDuration(idleMs) : "off", orphanGraceMs },
+    "serving",
+  );
+
+  return { address, addrFile, rigDir, logger, closed, close };
+}

@@ -1,0 +1,39 @@
+/**
+ * The `client` service type: start is delegated to a handler in the client process
+ * through a `start` callback (SPEC §8). The server still allocates ports and checks
+ * readiness; a later crash arrives as a client `service_error`, which the
+ * orchestrator turns into a service failure.
+ */
+import { CallbackKind } from "../gen/rig/v1/event_pb.js";
+import { Protocol, type ClientConfig } from "../gen/rig/v1/spec_pb.js";
+import { publishLocalEndpoints } from "./publish-local.js";
+import type { ExitStatus, ServiceType } from "./service-type.js";
+
+/** The client type. Stopping is the client's job: it aborts the func on service.stopping. */
+export function createClientType(): ServiceType {
+  return {
+    name: "client",
+    defaults: { defaultProtocol: Protocol.HTTP, serverHooks: [], attributes: [] },
+    validate(service, problems) {
+      const config = service.config as ClientConfig;
+      if (!config.startHandler) problems.add("client.start_handler", "client.start_handler is required (the client's start handler name)");
+    },
+    publish: publishLocalEndpoints,
+    async start(ctx) {
+      const config = ctx.service.config as ClientConfig;
+      await ctx.callback(config.startHandler, CallbackKind.START, "start");
+      let markStopped: (status: ExitStatus) => void = () => {};
+      const exited = new Promise<ExitStatus>((r) => {
+        markStopped = r;
+      });
+      return {
+        exited,
+        detail: `client handler "${config.startHandler}"`,
+        stop: async () => {
+          markStopped({ code: 0, signal: null });
+          return exited;
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * The `container` service type: runs a Docker container with host-mapped ports (SPEC §5).
+ *
+ * Name `rig-{instance}-{service}`, labels naming the owning rigd and environment, each
+ * ingress's allocated loopback host port mapped to its container port (the host port
+ * when none is given), `host.docker.internal` mapped on Linux, egresses to host services
+ * carried by forwarders (see docker/container-wiring.ts), the environment and service
+ * temp dirs bind-mounted at the same paths, output streamed line by line, `exec` hooks.
+ * Stop: the engine's stop with a timeout, then removal. Containers run under the
+ * engine's init: a program that runs as PID 1 without a SIGTERM handler (busybox, most
+ * shells) would otherwise ignore the stop signal and cost the whole timeout at teardown.
+ */
+import type Docker from "dockerode";
+import { LogStream } from "../gen/rig/v1/event_pb.js";
+import { Protocol, type ContainerConfig } from "../gen/rig/v1/spec_pb.js";
+import { bridgeGateway } from "../docker/bridge-gateway.js";
+import { serviceContainerName } from "../docker/container-name.js";
+import { containerEgresses, containerIngresses, containerPortOf, HOST_GATEWAY_ENTRY } from "../docker/container-wiring.js";
+import { runExecHook } from "../docker/exec-hook.js";
+import { imageArtifact } from "../docker/image-artifact.js";
+import { serviceLabels, type RigdIdentity } from "../docker/labels.js";
+import { proxiedTcpProbe } from "../docker/proxied-tcp-probe.js";
+import { startContainer } from "../docker/run-container.js";
+import { buildWiringEnv } from "../wiring/wiring-env.js";
+import { publishLocalEndpoints } from "./publish-local.js";
+import type { ExitStatus, PublishedEndpoint, ServiceType } from "./service-type.js";
+
+const DEFAULT_STOP_TIMEOUT_MS = 5_000;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** What the container type needs from rigd. */
+export interface ContainerTypeDeps {
+  /** The shared engine client. */
+  readonly docker: Docker;
+  /** The rigd that owns the containers (labels, reaping). */
+  readonly owner: RigdIdentity;
+}
+
+function durationMs(d: ContainerConfig["stopTimeout"]): number {
+  return d ? Number(d.seconds) * 1000 + d.nanos / 1e6 : 0;
+}
+
+/** The container type. */
+export function createContainerType(deps: ContainerTypeDeps): ServiceType {
+  const { docker } = deps;
+  let gateway: Promise<string> | undefined;
+  /** Egress attribute templates seen at publish, by `env/service`, for the container-side rewrite. */
+  const egressTemplates = new Map<string, Readonly<Record<string, PublishedEndpoint>>>();
+
+  return {
+    name: "container",
+    defaults: { defaultProtocol: Protocol.HTTP, serverHooks: ["exec"], attributes: [] },
+
+    validate(service, problems) {
+      const config = service.config as ContainerConfig;
+      if (!config.image) problems.add("container.image", "container.image is required (the image to run)");
+      for (const key of Object.keys(config.env)) {
+        if (!ENV_NAME.test(key)) problems.add("container.env", `env var name "${key}" is malformed`);
+      }
+      service.prestart.forEach((hook, i) => {
+        if (hook.action.case === "exec") {
+          problems.add(`prestart[${i}].exec`, "exec hooks run in a running container: use them in init, not prestart");
+        }
+      });
+    },
+
+    artifacts(ctx) {
+      const image = (ctx.service.config as ContainerConfig).image;
+      return image ? [imageArtifact(docker, image)] : [];
+    },
+
+    async publish(ctx) {
+      const key = `${ctx.environment.id}/${ctx.service.name}`;
+      egressTemplates.set(key, ctx.egressTemplates);
+      ctx.onRelease(() => void egressTemplates.delete(key));
+      return publishLocalEndpoints(ctx);
+    },
+
+    async start(ctx) {
+      const config = ctx.service.config as ContainerConfig;
+      const key = `${ctx.environment.id}/${ctx.service.name}`;
+
+      let egresses = {};
+      if (Object.keys(ctx.egresses).length > 0) {
+        gateway ??= bridgeGateway(docker).catch((err: unknown) => {
+          gateway = undefined; // try again next time
+          throw err;
+        });
+        const view = await containerEgresses(await gateway, ctx.egresses, egressTemplates.get(key));
+        ctx.onRelease(() => Promise.all(view.forwarders.map((f) => f.close())).then(() => {}));
+        egresses = view.egresses;
+      }
+      const wiringEnv = buildWiringEnv({
+        service: ctx.service.name,
+        ingresses: containerIngresses(ctx.service.ingresses, ctx.ingresses),
+        egresses,
+        tempDir: ctx.tempDir,
+        envDir: ctx.environment.envDir,
+      });
+      // Like process: config env under the wiring vars; ${VAR} sees the host env too.
+      const baseVars = { ...ctx.environment.hostEnv, ...wiringEnv };
+      const configEnv: Record<string, string> = {};
+      for (const [name, value] of Object.entries(config.env)) configEnv[name] = ctx.expand(value, baseVars);
+      const env = { ...configEnv, ...wiringEnv };
+      const cmd = config.cmd.map((arg) => ctx.expand(arg, { ...ctx.environment.hostEnv, ...env }));
+
+      const name = serviceContainerName(ctx.environment.id, ctx.service.name);
+      const stopTimeoutMs = durationMs(config.stopTimeout) || DEFAULT_STOP_TIMEOUT_MS;
+      const container = await startContainer(
+        docker,
+        {
+          name,
+          image: config.image,
+          cmd,
+          entrypoint: config.entrypoint,
+          env,
+          labels: serviceLabels(deps.owner, ctx.environment.id, ctx.service.name),
+          ports: ctx.service.ingresses.flatMap((ingress) => {
+            const hostPort = ctx.ingresses[ingress.name]?.port;
+            return hostPort ? [{ containerPort: containerPortOf(ingress, hostPort), hostPort }] : [];
+          }),
+          extraHosts: [HOST_GATEWAY_ENTRY],
+          init: true,
+          binds: [...new Set([ctx.environment.envDir, ctx.tempDir].filter((dir) => dir !== ""))].map((dir) => `${dir}:${dir}`),
+          stopTimeoutSec: Math.ceil(stopTimeoutMs / 1000),
+        },
+        {
+          signal: ctx.signal,
+          onLine: (stream, line) => ctx.output.line(stream === "stdout" ? LogStream.STDOUT : LogStream.STDERR, line),
+        },
+      );
+      // Removal at release covers every path, including a stop that never came.
+      ctx.onRelease(() => container.remove());
+      ctx.log.debug({ container: name, id: container.id }, "container started");
+
+      const toStatus = (exit: { code: number | null; error?: string }): ExitStatus =>
+        exit.error ? { code: exit.code, signal: null, error: exit.error } : { code: exit.code, signal: null };
+      return {
+        exited: container.exited.then(toStatus),
+        stop: () => container.stop(stopTimeoutMs / 1000).then(toStatus),
+        detail: `${name} (${[config.image, ...cmd].join(" ")})`,
+      };
+    },
+
+    readiness(ctx) {
+      // The engine's userland proxy accepts on the host port before the container listens.
+      if (ctx.ingress.ready.kind === "tcp") return proxiedTcpProbe(ctx.endpoint);
+      return undefined;
+    },
+
+    async runHook(ctx, hook) {
+      if (hook.action.case !== "exec") throw new Error(`container services cannot run ${hook.action.case ?? "empty"} hooks server-side`);
+      if (ctx.phase !== "init") throw new Error("exec hooks run in a running container: use them in init, not prestart");
+      await runExecHook(docker, serviceContainerName(ctx.environment.id, ctx.service.name), hook.action.value.command, ctx.output, {
+        signal: ctx.signal,
+      });
+    },
+  };
+}

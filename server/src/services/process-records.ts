@@ -1,0 +1,87 @@
+/**
+ * Pid records of started host processes, so a rigd that starts after one that died
+ * can kill the process groups it left behind (SPEC §10).
+ *
+ * A record names the owning rigd pid, the child's process group and the child's
+ * kernel start time; the start time guards against killing a recycled pid.
+ */
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+interface ProcessRecord {
+  readonly rigdPid: number;
+  readonly pgid: number;
+  readonly startTime: string;
+  readonly command: string;
+}
+
+/** Kernel start time of a pid (field 22 of /proc/PID/stat), or undefined when gone. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command (field 2) may contain spaces and parentheses; fields resume after the last ')'.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when a process with this pid exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export class ProcessRecords {
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  private file(pgid: number): string {
+    return join(this.dir, `${process.pid}-${pgid}.json`);
+  }
+
+  /** Records a started process group owned by this rigd. */
+  add(pgid: number, command: string): void {
+    const record: ProcessRecord = { rigdPid: process.pid, pgid, startTime: processStartTime(pgid) ?? "", command };
+    writeFileSync(this.file(pgid), JSON.stringify(record));
+  }
+
+  /** Forgets a process group once it is stopped. */
+  remove(pgid: number): void {
+    rmSync(this.file(pgid), { force: true });
+  }
+
+  /**
+   * Kills process groups recorded by rigd processes that are no longer alive and
+   * deletes their records. Returns the commands it killed.
+   */
+  reapOrphans(): string[] {
+    const killed: string[] = [];
+    for (const name of readdirSync(this.dir)) {
+      const path = join(this.dir, name);
+      let record: ProcessRecord;
+      try {
+        record = JSON.parse(readFileSync(path, "utf8")) as ProcessRecord;
+      } catch {
+        rmSync(path, { force: true });
+        continue;
+      }
+      if (record.rigdPid === process.pid || isAlive(record.rigdPid)) continue;
+      if (processStartTime(record.pgid) === record.startTime && record.startTime !== "") {
+        try {
+          process.kill(-record.pgid, "SIGKILL");
+          killed.push(record.command);
+        } catch {
+          // already gone
+        }
+      }
+      rmSync(path, { force: true });
+    }
+    return killed;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The internal `proxy` service type (SPEC §9): the node the observe transform puts on
+ * an edge. It republishes its target's endpoint at its own address and, when started,
+ * forwards to the real target through the HTTP, gRPC or TCP proxy core (by the target
+ * ingress's protocol), appending each observation to the environment's log.
+ *
+ * One instance per rigd: it owns the gRPC descriptor cache every environment shares.
+ */
+import type { Event } from "../gen/rig/v1/event_pb.js";
+import { Protocol } from "../gen/rig/v1/spec_pb.js";
+import { PROXY_TARGET_EGRESS, PROXY_TYPE, type ProxyConfig } from "../orchestrator/observe-transform.js";
+import { DescriptorCache } from "../proxy/descriptor-cache.js";
+import { startGrpcProxy } from "../proxy/grpc-proxy.js";
+import { startHttpProxy } from "../proxy/http-proxy.js";
+import type { ProxyOptions, RunningProxy } from "../proxy/proxy-contract.js";
+import { startTcpProxy } from "../proxy/tcp-proxy.js";
+import type { ExitStatus, PublishContext, PublishedEndpoint, RunningService, ServiceType, StartContext } from "./service-type.js";
+
+/** Creates the proxy type with its own descriptor cache (pass one to share or inspect it). */
+export function createProxyType(cache: DescriptorCache = new DescriptorCache()): ServiceType {
+  return {
+    name: PROXY_TYPE,
+    defaults: { defaultProtocol: undefined, serverHooks: [], attributes: [] },
+
+    async publish(ctx: PublishContext): Promise<Record<string, PublishedEndpoint>> {
+      const target = ctx.egressTemplates[PROXY_TARGET_EGRESS];
+      if (!target) throw new Error(`proxy ${ctx.service.name} has no "${PROXY_TARGET_EGRESS}" egress`);
+      return {
+        default: {
+          host: "127.0.0.1",
+          port: await ctx.allocatePort(),
+          protocol: target.protocol,
+          // Templates, not values: the orchestrator resolves them against this address.
+          attributes: target.attributes,
+        },
+      };
+    },
+
+    async start(ctx: StartContext): Promise<RunningService> {
+      const config = ctx.service.config as ProxyConfig;
+      const listen = ctx.ingresses.default;
+      const target = ctx.egresses[PROXY_TARGET_EGRESS];
+      if (!listen || !target) throw new Error(`proxy ${ctx.service.name} lacks its ingress or target endpoint`);
+      const options: ProxyOptions = {
+        listenHost: listen.host,
+        listenPort: listen.port,
+        target: { host: target.host, port: target.port },
+        edge: { source: config.source, target: config.target, ingress: config.ingress },
+        onEvent: (event) => ctx.emit(event as Event["payload"]),
+      };
+      const address = `${target.host}:${target.port}`;
+      let proxy: RunningProxy;
+      switch (config.protocol) {
+        case Protocol.HTTP:
+          proxy = await startHttpProxy(options);
+          break;
+        case Protocol.GRPC:
+          proxy = await startGrpcProxy({
+            ...options,
+            describe: (path) => cache.describe(config.reflectionKey, address, path),
+          });
+          break;
+        default:
+          proxy = await startTcpProxy(options);
+      }
+      return runningProxy(proxy, `${protocolName(config.protocol)} proxy ${listen.host}:${proxy.port} -> ${address}`);
+    },
+  };
+}
+
+function runningProxy(proxy: RunningProxy, detail: string): RunningService {
+  let markExited: (status: ExitStatus) => void = () => {};
+  const exited = new Promise<ExitStatus>((resolve) => (markExited = resolve));
+  return {
+    exited,
+    detail,
+    async stop() {
+      await proxy.close();
+      markExited({ code: 0, signal: null });
+      return exited;
+    },
+  };
+}
+
+function protocolName(protocol: Protocol): string {
+  switch (protocol) {
+    case Protocol.HTTP:
+      return "http";
+    case Protocol.GRPC:
+      return "grpc";
+    default:
+      return "tcp";
+  }
+}
