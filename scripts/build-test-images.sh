@@ -31,16 +31,25 @@ base_image=rig-test/debian-pg-redis:$suite
 
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 
-# wanted NAME DEFAULT: build NAME only when the suite uses our default for it.
+# The hash of a recipe dir under images/; built images carry it as label rig.recipe, so
+# an image built from an older recipe is rebuilt.
+recipe_hash() { (cd "$root/images/$1" && find . -type f | sort | xargs sha256sum | sha256sum | cut -c1-16); }
+
+# wanted NAME DEFAULT [RECIPE]: build NAME only when the suite uses our default for it
+# and it is absent (or built from another version of RECIPE).
 wanted() {
-  local name=$1 default=$2
+  local name=$1 default=$2 recipe=${3:-}
   if [ "$name" != "$default" ]; then
     echo "build-test-images: $name is user-provided; not building it"
     return 1
   fi
   if have_image "$name"; then
-    echo "build-test-images: $name present"
-    return 1
+    if [ -z "$recipe" ] ||
+      [ "$(docker image inspect -f '{{ index .Config.Labels "rig.recipe" }}' "$name")" = "$(recipe_hash "$recipe")" ]; then
+      echo "build-test-images: $name present"
+      return 1
+    fi
+    echo "build-test-images: $name was built from an older recipe; rebuilding"
   fi
   return 0
 }
@@ -58,7 +67,8 @@ trap 'rm -rf "$scratch"' EXIT
 build_busybox() {
   local name=$1
   need_root "$name"
-  if [ ! -x /bin/busybox ] || ! /bin/busybox --list | grep -qx httpd; then
+  # The image has no libc: the busybox must be the static build (ldd fails on static binaries).
+  if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1 || ! /bin/busybox --list | grep -qx httpd; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null
   fi
   local rootfs="$scratch/busybox"
@@ -122,21 +132,27 @@ build_base() {
 
 # docker build from the local base; the classic builder needs no registry and no buildx.
 build_from_base() {
-  local name=$1 dir=$2
+  local name=$1 recipe=$2 old
   build_base
-  DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE=$base_image" -t "$name" "$dir" >/dev/null 2>"$scratch/build.log" || {
+  old=$(docker image inspect -f '{{ .Id }}' "$name" 2>/dev/null || true)
+  DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE=$base_image" --label "rig.recipe=$(recipe_hash "$recipe")" \
+    -t "$name" "$root/images/$recipe" >/dev/null 2>"$scratch/build.log" || {
     cat "$scratch/build.log" >&2
     exit 1
   }
+  # The replaced build would linger as a dangling image; drop it unless a container uses it.
+  if [ -n "$old" ] && [ "$old" != "$(docker image inspect -f '{{ .Id }}' "$name")" ]; then
+    docker image rm "$old" >/dev/null 2>&1 || true
+  fi
   echo "build-test-images: built $name"
 }
 
 if wanted "${RIG_TEST_BUSYBOX_IMAGE:-$busybox_default}" "$busybox_default"; then
   build_busybox "$busybox_default"
 fi
-if wanted "${RIG_TEST_POSTGRES_IMAGE:-$postgres_default}" "$postgres_default"; then
-  build_from_base "$postgres_default" "$root/images/postgres"
+if wanted "${RIG_TEST_POSTGRES_IMAGE:-$postgres_default}" "$postgres_default" postgres; then
+  build_from_base "$postgres_default" postgres
 fi
-if wanted "${RIG_TEST_REDIS_IMAGE:-$redis_default}" "$redis_default"; then
-  build_from_base "$redis_default" "$root/images/redis"
+if wanted "${RIG_TEST_REDIS_IMAGE:-$redis_default}" "$redis_default" redis; then
+  build_from_base "$redis_default" redis
 fi

@@ -38,7 +38,8 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   echo "listen_addresses = '*'" >>"$PGDATA/postgresql.conf"
 
   # A socket-only temporary server for POSTGRES_DB and init scripts, as the official image does.
-  as_postgres pg_ctl -D "$PGDATA" -w -o "-c listen_addresses=''" start >/dev/null
+  # Its log lines show, as in the official image ("ready to accept connections" twice in all).
+  as_postgres pg_ctl -D "$PGDATA" -w -o "-c listen_addresses=''" start
   if [ "$db" != postgres ]; then
     as_postgres psql -v ON_ERROR_STOP=1 -q --username="$user" --dbname=postgres \
       -c "CREATE DATABASE \"$db\""
@@ -50,7 +51,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
       *) ;;
     esac
   done
-  as_postgres pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
+  as_postgres pg_ctl -D "$PGDATA" -m fast -w stop
   echo "PostgreSQL init process complete; ready for start up."
 fi
 

@@ -3,6 +3,7 @@ package rig
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,23 +16,26 @@ import (
 	"time"
 )
 
-// RigdVersion is the rigd version this SDK speaks to. It names the addr and lock files
-// (RIG_DIR/rigd-<version>.addr, .lock), so different rigd versions coexist; it follows
-// server/package.json.
+// RigdVersion is the rigd version this SDK was written for. The addr and lock files are
+// named after the version of the rigd to start (RIG_DIR/rigd-<version>.addr, .lock, read
+// from the package.json beside its entry), so rigd versions coexist; RigdVersion is the
+// fallback when no entry is known.
 const RigdVersion = "0.1.0"
 
 // RigdOptions say how to find or start rigd. Zero values take the defaults.
 type RigdOptions struct {
 	// RigDir holds the addr file, the lock and rigd's state. Default $RIG_DIR, else ~/.rig.
 	RigDir string
-	// Command starts rigd; --rig-dir and --addr-file are appended. Default $RIG_RIGD
-	// (split on whitespace), else `node <repo>/server/dist/main.js`.
+	// Command starts rigd; --rig-dir and --addr-file are appended. Default: the rigd
+	// entry $RIG_RIGD (a .js/.mjs/.cjs script runs with node), else
+	// <repo>/server/dist/main.js.
 	Command []string
-	// Repo is the rig checkout whose server/dist/main.js the default command runs.
+	// Repo is the rig checkout whose server/dist/main.js (and .tools/node) to use.
 	// Default $RIG_REPO, else the first directory holding server/dist/main.js above this
 	// source file or above the working directory.
 	Repo string
-	// StartTimeout bounds the wait for a spawned rigd to serve (default 30 s).
+	// StartTimeout bounds the wait for the start lock and for a spawned rigd to serve
+	// (default 30 s).
 	StartTimeout time.Duration
 }
 
@@ -43,10 +47,11 @@ type Rigd struct {
 	Pid int
 }
 
-// FindOrStartRigd returns a serving rigd: the one RIG_SERVER names; else the one the
-// addr file names, when it answers its health check; else, under an exclusive lock on
-// the version's lock file (so parallel test processes start one rigd, not many), a
-// re-check and a freshly spawned, detached rigd once it has written its addr file.
+// FindOrStartRigd returns a serving rigd, the same way every rig SDK does: the one
+// RIG_SERVER names; else the one the version's addr file names, when it answers its
+// health check; else, holding the version's start lock (so parallel test processes,
+// in any language, start one rigd, not many), a re-check and a freshly spawned,
+// detached rigd once it has written its addr file.
 func FindOrStartRigd(ctx context.Context, opts RigdOptions) (Rigd, error) {
 	if addr := os.Getenv("RIG_SERVER"); addr != "" {
 		if err := probeRigd(ctx, addr); err != nil {
@@ -58,9 +63,13 @@ func FindOrStartRigd(ctx context.Context, opts RigdOptions) (Rigd, error) {
 	if err != nil {
 		return Rigd{}, err
 	}
-	addrFile := filepath.Join(rigDir, "rigd-"+RigdVersion+".addr")
+	command, version, commandErr := rigdCommand(opts)
+	addrFile := filepath.Join(rigDir, "rigd-"+version+".addr")
 	if addr, ok := readLiveAddr(ctx, addrFile); ok {
 		return Rigd{Addr: addr}, nil
+	}
+	if commandErr != nil {
+		return Rigd{}, commandErr
 	}
 	if err := os.MkdirAll(rigDir, 0o755); err != nil {
 		return Rigd{}, fmt.Errorf("rig: %w", err)
@@ -71,7 +80,7 @@ func FindOrStartRigd(ctx context.Context, opts RigdOptions) (Rigd, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	unlock, err := lockFile(ctx, filepath.Join(rigDir, "rigd-"+RigdVersion+".lock"))
+	unlock, err := acquireStartLock(ctx, filepath.Join(rigDir, "rigd-"+version+".lock"))
 	if err != nil {
 		return Rigd{}, fmt.Errorf("rig: taking the rigd start lock: %w", err)
 	}
@@ -80,11 +89,7 @@ func FindOrStartRigd(ctx context.Context, opts RigdOptions) (Rigd, error) {
 	if addr, ok := readLiveAddr(ctx, addrFile); ok {
 		return Rigd{Addr: addr}, nil
 	}
-	command, err := rigdCommand(opts)
-	if err != nil {
-		return Rigd{}, err
-	}
-	return spawnRigd(ctx, command, rigDir, addrFile)
+	return spawnRigd(ctx, command, rigDir, addrFile, filepath.Join(rigDir, "rigd-"+version+".out"))
 }
 
 func resolveRigDir(dir string) (string, error) {
@@ -138,13 +143,13 @@ func probeRigd(ctx context.Context, addr string) error {
 	return nil
 }
 
-// rigdCommand is the command that starts rigd, without the flags spawnRigd adds.
-func rigdCommand(opts RigdOptions) ([]string, error) {
+// rigdCommand is the command that starts rigd, without the flags spawnRigd adds, and
+// the rigd version it runs (from the package.json beside the entry), which names the
+// addr and lock files. Without a command the version is RigdVersion and the error
+// says how to provide one.
+func rigdCommand(opts RigdOptions) ([]string, string, error) {
 	if len(opts.Command) > 0 {
-		return opts.Command, nil
-	}
-	if env := strings.Fields(os.Getenv("RIG_RIGD")); len(env) > 0 {
-		return env, nil
+		return opts.Command, RigdVersion, nil
 	}
 	repo := opts.Repo
 	if repo == "" {
@@ -153,18 +158,51 @@ func rigdCommand(opts RigdOptions) ([]string, error) {
 	if repo == "" {
 		repo = findRepo()
 	}
-	if repo == "" {
-		return nil, errors.New("rig: cannot start rigd: set RIG_SERVER (a running rigd), RIG_RIGD (the command to start one) or RIG_REPO (a rig checkout with server/dist/main.js)")
+	entry := os.Getenv("RIG_RIGD")
+	if entry == "" && repo != "" {
+		entry = filepath.Join(repo, "server", "dist", "main.js")
 	}
-	main := filepath.Join(repo, "server", "dist", "main.js")
-	if _, err := os.Stat(main); err != nil {
-		return nil, fmt.Errorf("rig: cannot start rigd: %s is missing (build it with `make build`)", main)
+	if entry == "" {
+		return nil, RigdVersion, errors.New("rig: cannot start rigd: set RIG_SERVER (a running rigd), RIG_RIGD (its entry, e.g. server/dist/main.js) or RIG_REPO (a rig checkout)")
 	}
-	node := filepath.Join(repo, ".tools", "node", "bin", "node")
-	if _, err := os.Stat(node); err != nil {
-		node = "node"
+	entry, _ = filepath.Abs(entry)
+	if _, err := os.Stat(entry); err != nil {
+		return nil, RigdVersion, fmt.Errorf("rig: cannot start rigd: %s is missing (build it with `make build`)", entry)
 	}
-	return []string{node, main}, nil
+	version := versionNear(entry)
+	switch filepath.Ext(entry) {
+	case ".js", ".mjs", ".cjs":
+		node := "node"
+		if repo != "" {
+			if bundled := filepath.Join(repo, ".tools", "node", "bin", "node"); fileExists(bundled) {
+				node = bundled
+			}
+		}
+		return []string{node, entry}, version, nil
+	default:
+		return []string{entry}, version, nil
+	}
+}
+
+// versionNear reads the version of the package holding a rigd entry
+// (dist/main.js -> ../package.json), as the TypeScript SDK does.
+func versionNear(entry string) string {
+	content, err := os.ReadFile(filepath.Join(filepath.Dir(entry), "..", "package.json"))
+	if err != nil {
+		return RigdVersion
+	}
+	var pkg struct {
+		Version string `json:"version"`
+	}
+	if json.Unmarshal(content, &pkg) != nil || pkg.Version == "" {
+		return RigdVersion
+	}
+	return pkg.Version
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // findRepo looks for a rig checkout above this source file (the SDK used from the
@@ -192,29 +230,34 @@ func findRepo() string {
 	return ""
 }
 
-// spawnRigd starts rigd detached (its own session, no inherited output, so it outlives
+// spawnRigd starts rigd detached (its own session, output to outPath, so it outlives
 // the test process) and waits until it serves at the address it writes.
-func spawnRigd(ctx context.Context, command []string, rigDir, addrFile string) (Rigd, error) {
+func spawnRigd(ctx context.Context, command []string, rigDir, addrFile, outPath string) (Rigd, error) {
 	// A stale file (rigd died without removing it) must not be mistaken for the new one.
 	_ = os.Remove(addrFile)
-	outPath := filepath.Join(rigDir, "rigd-"+RigdVersion+".out")
-	out, err := os.Create(outPath)
+	out, err := os.OpenFile(outPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return Rigd{}, fmt.Errorf("rig: %w", err)
 	}
 	defer out.Close()
 	args := append(append([]string{}, command[1:]...), "--rig-dir", rigDir, "--addr-file", addrFile)
 	cmd := exec.Command(command[0], args...)
+	cmd.Dir = rigDir
 	cmd.Stdout, cmd.Stderr = out, out
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "RIG_SERVER=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	detach(cmd)
 	if err := cmd.Start(); err != nil {
 		return Rigd{}, fmt.Errorf("rig: starting rigd (%s): %w", strings.Join(command, " "), err)
 	}
 	exited := make(chan struct{})
-	// Reaps rigd if it exits while this process lives; it is not stopped by this process.
+	// Reaps rigd if it exits while this process lives; this process never stops it.
 	go func() { _ = cmd.Wait(); close(exited) }()
 
-	tick := time.NewTicker(25 * time.Millisecond)
+	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		if addr, ok := readLiveAddr(ctx, addrFile); ok {
@@ -222,10 +265,10 @@ func spawnRigd(ctx context.Context, command []string, rigDir, addrFile string) (
 		}
 		select {
 		case <-exited:
-			return Rigd{}, fmt.Errorf("rig: rigd (%s) exited before serving: %s", strings.Join(command, " "), tailOf(outPath))
+			return Rigd{}, fmt.Errorf("rig: rigd (%s) exited before serving; last output (%s):\n%s", strings.Join(command, " "), outPath, tailOf(outPath))
 		case <-ctx.Done():
 			_ = cmd.Process.Kill()
-			return Rigd{}, fmt.Errorf("rig: rigd (%s) did not write %s in time: %s", strings.Join(command, " "), addrFile, tailOf(outPath))
+			return Rigd{}, fmt.Errorf("rig: rigd (%s) was not serving in time; last output (%s):\n%s", strings.Join(command, " "), outPath, tailOf(outPath))
 		case <-tick.C:
 		}
 	}

@@ -2,11 +2,13 @@ package rig
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // isolatedRigDir points the finder at an empty RIG_DIR with no RIG_SERVER override.
@@ -92,5 +94,61 @@ func TestFindOrStartRigdChecksRigServer(t *testing.T) {
 	t.Setenv("RIG_SERVER", "127.0.0.1:1")
 	if _, err := FindOrStartRigd(context.Background(), RigdOptions{}); err == nil || !strings.Contains(err.Error(), "RIG_SERVER=127.0.0.1:1") {
 		t.Fatalf("got %v; want an error naming RIG_SERVER", err)
+	}
+}
+
+func TestStartLockExcludesOthersAndTakesOverAStaleLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rigd.lock")
+	release, err := acquireStartLock(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := acquireStartLock(short, path); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second holder: %v; want to wait until the deadline", err)
+	}
+	release()
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("lock not removed on release: %v", err)
+	}
+
+	// A lock left by a dead process (not refreshed for longer than lockStale).
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Minute)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	quick, cancelQuick := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancelQuick()
+	release, err = acquireStartLock(quick, path)
+	if err != nil {
+		t.Fatalf("stale lock not taken over: %v", err)
+	}
+	release()
+}
+
+func TestRigRigdNamesTheEntryAndItsVersion(t *testing.T) {
+	repo := findRepo()
+	if repo == "" {
+		t.Skip("no rig checkout")
+	}
+	entry := filepath.Join(repo, "server", "dist", "main.js")
+	t.Setenv("RIG_RIGD", entry)
+	command, version, err := rigdCommand(RigdOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if command[len(command)-1] != entry || !strings.HasSuffix(command[0], "node") {
+		t.Errorf("command %v; want node %s", command, entry)
+	}
+	pkg, _ := os.ReadFile(filepath.Join(repo, "server", "package.json"))
+	if !strings.Contains(string(pkg), `"version": "`+version+`"`) {
+		t.Errorf("version %s is not server/package.json's", version)
+	}
+	if version != RigdVersion {
+		t.Errorf("rigd is %s but RigdVersion is %s: keep them in step", version, RigdVersion)
 	}
 }

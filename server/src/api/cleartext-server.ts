@@ -114,21 +114,30 @@ export async function listenCleartext(
   };
 }
 
-/** Reads until the bytes decide the protocol, then hands the socket over. */
+/**
+ * Reads until the bytes decide the protocol, then puts them back and hands the socket
+ * over. Paused-mode reading ('readable' + read()) matters: once the listener is gone the
+ * socket is neither flowing nor paused, so whichever server takes it starts it again.
+ */
 function routeByPreface(socket: net.Socket, handOver: (isHttp2: boolean) => void): void {
   let peeked: Buffer = Buffer.alloc(0);
   const onError = (): void => void socket.destroy();
-  const onData = (chunk: Buffer): void => {
-    peeked = peeked.length === 0 ? chunk : Buffer.concat([peeked, chunk]);
+  const onEnd = (): void => void socket.destroy();
+  const onReadable = (): void => {
+    let chunk: Buffer | null;
+    while ((chunk = socket.read() as Buffer | null) !== null) {
+      peeked = peeked.length === 0 ? chunk : Buffer.concat([peeked, chunk]);
+    }
     const n = Math.min(peeked.length, H2_PREFACE.length);
     const prefaceSoFar = peeked.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
     if (prefaceSoFar && peeked.length < H2_PREFACE.length) return; // undecided yet
-    socket.off("data", onData);
+    socket.off("readable", onReadable);
     socket.off("error", onError);
-    socket.pause();
+    socket.off("end", onEnd);
     socket.unshift(peeked);
     handOver(prefaceSoFar);
   };
-  socket.on("data", onData);
+  socket.on("readable", onReadable);
   socket.on("error", onError);
+  socket.on("end", onEnd);
 }

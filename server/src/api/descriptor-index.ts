@@ -117,6 +117,8 @@ export class DescriptorIndex {
       add(m.typeName);
       for (const field of m.fields) add(`${m.typeName}.${field.name}`);
       for (const oneof of m.oneofs) add(`${m.typeName}.${oneof.name}`);
+      // Map entry types are not among nestedMessages, but reflection clients ask for them.
+      for (const nested of m.proto.nestedType) add(`${m.typeName}.${nested.name}`);
       m.nestedMessages.forEach(addMessage);
       m.nestedEnums.forEach(addEnum);
       m.nestedExtensions.forEach(addExtension);

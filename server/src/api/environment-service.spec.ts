@@ -265,6 +265,8 @@ describe("EnvironmentService over real transports", () => {
   it("counts calls in flight until they end, streams included", async () => {
     const client = createClient(EnvironmentService, createGrpcTransport({ baseUrl }));
     await client.listEnvironments({});
+    // Streams cancelled by earlier tests finish on the server shortly after the client.
+    await waitFor(() => tracker.inFlight === 0);
     const abort = new AbortController();
     const stream = client.watchEvents({ environmentId: "env-1" }, { signal: abort.signal })[Symbol.asyncIterator]();
     await stream.next(); // the stream is open on the server now

@@ -9,6 +9,8 @@ import { rigContainers, testImages, testOwner } from "./testing/test-images.js";
 
 const docker = createDockerClient();
 const rigdId = testOwner("reaper").rigdId;
+// A host name of our own: a rigd starting meanwhile (other specs) reaps only its own host's orphans.
+const host = `${rigdId}.test`;
 
 /** The pid of a process that has exited (so it is not alive). */
 async function deadPid(): Promise<number> {
@@ -39,11 +41,11 @@ describe("reapOrphans (real engine)", () => {
 
   it("removes containers of a dead rigd on this host, and only those", async () => {
     const dead = await deadPid();
-    await labelled("orphan", ownerLabels({ rigdId, pid: dead }));
-    await labelled("live", ownerLabels({ rigdId, pid: process.pid }));
+    await labelled("orphan", ownerLabels({ rigdId, pid: dead, host }));
+    await labelled("live", ownerLabels({ rigdId, pid: process.pid, host }));
     await labelled("elsewhere", { ...ownerLabels({ rigdId, pid: dead }), [LABEL_RIGD_HOST]: "some-other-host" });
 
-    const reaped = await reapOrphans(docker, pidIsAlive);
+    const reaped = await reapOrphans(docker, pidIsAlive, { host });
     assert.deepEqual(
       reaped.filter((r) => r.name.startsWith(rigdId)).map((r) => [r.name, r.pid]),
       [[`${rigdId}-orphan`, dead]],

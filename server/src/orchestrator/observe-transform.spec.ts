@@ -116,7 +116,7 @@ describe("insertProxies", () => {
     const [only] = proxy.ingresses;
     assert.equal(only?.name, "default");
     assert.equal(only?.protocol, Protocol.TCP);
-    assert.equal(only?.ready.kind, "tcp");
+    assert.equal(only?.ready.kind, "none");
     assert.deepEqual(only?.attributes, { PGHOST: "${HOST}", PGPORT: "${PORT}", PGDATABASE: "shop" });
     const config = proxy.config as ProxyConfig;
     assert.equal(config.source, "api");

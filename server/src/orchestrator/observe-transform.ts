@@ -103,8 +103,9 @@ function proxyNode(
       {
         name: "default",
         protocol: ingress.protocol,
-        // The proxy is listening once started; whether the target is ready was checked on the target.
-        ready: { ...ingress.ready, kind: "tcp" },
+        // A proxy is listening once start() resolves, and its target was checked already.
+        // A readiness dial would only add a fake connection to the log (and to the target).
+        ready: { ...ingress.ready, kind: "none" },
         attributes: ingress.attributes,
         containerPort: 0,
       },

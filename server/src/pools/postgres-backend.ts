@@ -8,16 +8,21 @@
  * migration took. The lease says whether it was cloned so the type can skip those hooks.
  * A template whose SQL fails is dropped and the lease falls back to an empty database:
  * the hook then runs for real and fails with its own error, as it would without templates.
+ *
+ * The pool's own commands (CREATE/DROP DATABASE, pg_isready per lease) go through one
+ * long-lived psql per server (psql-session.ts), not a `docker exec` each: an exec costs
+ * more than a clone.
  */
 import type Docker from "dockerode";
 import { createHash, randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { RigdIdentity } from "../docker/labels.js";
-import { execInContainer } from "../docker/container-exec.js";
+import type { StartedContainer } from "../docker/run-container.js";
 import { abortable } from "./abortable.js";
 import { Pool, type Backend, type Lease } from "./pool.js";
 import { startPooledContainer } from "./pooled-container.js";
 import { quoteIdent, quoteLiteral, runPsql } from "./psql.js";
+import { PsqlSession } from "./psql-session.js";
 
 /** Superuser of every pooled server. */
 const USER = "rig";
@@ -36,6 +41,8 @@ export interface PostgresServer {
   readonly exited: Promise<string>;
   readonly user: string;
   readonly password: string;
+  /** Runs pg_isready for `database` inside the server's container. */
+  databaseReady(database: string, signal: AbortSignal): Promise<{ ready: boolean; detail?: string }>;
 }
 
 /** What a lease asks for. */
@@ -83,7 +90,8 @@ export function databaseName(service: string, serial: number): string {
 }
 
 class PostgresBackend implements Backend<PostgresServer, PostgresLeaseRequest, PostgresLeaseData> {
-  private container: Awaited<ReturnType<typeof startPooledContainer>>["container"] | undefined;
+  private container: StartedContainer | undefined;
+  private session: Promise<PsqlSession> | undefined;
   private serial = 0;
   /** Template databases by SQL hash; a failed build is forgotten. */
   private readonly templates = new Map<string, Promise<string | undefined>>();
@@ -114,6 +122,7 @@ class PostgresBackend implements Backend<PostgresServer, PostgresLeaseRequest, P
       this.options.log,
     );
     this.container = started.container;
+    await this.admin(); // a server we cannot administer is no use; fail the start
     return {
       image: this.image,
       containerId: started.container.id,
@@ -123,10 +132,14 @@ class PostgresBackend implements Backend<PostgresServer, PostgresLeaseRequest, P
       exited: started.container.exited.then((exit) => `postgres container exited with code ${exit.code ?? "?"}`),
       user: USER,
       password,
+      databaseReady: (database, probeSignal) => this.databaseReady(database, probeSignal),
     };
   }
 
   async stop(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    await session?.then((s) => s.close()).catch(() => {});
     await this.container?.remove();
   }
 
@@ -134,38 +147,61 @@ class PostgresBackend implements Backend<PostgresServer, PostgresLeaseRequest, P
     return server.exited;
   }
 
-  async newLease(server: PostgresServer, request: PostgresLeaseRequest, signal: AbortSignal): Promise<PostgresLeaseData> {
+  async newLease(_server: PostgresServer, request: PostgresLeaseRequest, signal: AbortSignal): Promise<PostgresLeaseData> {
     const database = databaseName(request.service, ++this.serial);
-    const template = request.template && request.template.length > 0 ? await this.template(server, request.template, signal) : undefined;
-    await runPsql(
-      this.options.docker,
-      { container: server.containerId, user: server.user, database: "postgres" },
-      [`CREATE DATABASE ${quoteIdent(database)}${template ? ` TEMPLATE ${quoteIdent(template)}` : ""}`],
-      `creating database ${database}`,
-      { signal },
-    );
+    const template = request.template && request.template.length > 0 ? await this.template(request.template, signal) : undefined;
+    const admin = await this.admin();
+    await admin.sql(`CREATE DATABASE ${quoteIdent(database)}${template ? ` TEMPLATE ${quoteIdent(template)}` : ""}`, signal);
     return template ? { database, clonedFrom: template } : { database };
   }
 
-  async dropLease(server: PostgresServer, lease: PostgresLeaseData): Promise<void> {
+  async dropLease(_server: PostgresServer, lease: PostgresLeaseData): Promise<void> {
+    const admin = await this.admin();
     // Services are stopped before leases are released, but be sure no session keeps the drop waiting.
-    await runPsql(
-      this.options.docker,
-      { container: server.containerId, user: server.user, database: "postgres" },
-      [
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${quoteLiteral(lease.database)} AND pid <> pg_backend_pid()`,
-        `DROP DATABASE IF EXISTS ${quoteIdent(lease.database)}`,
-      ],
-      `dropping database ${lease.database}`,
+    await admin.sql(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${quoteLiteral(lease.database)} AND pid <> pg_backend_pid()`,
     );
+    await admin.sql(`DROP DATABASE IF EXISTS ${quoteIdent(lease.database)}`);
+  }
+
+  /** The admin session, reopened when psql went away. */
+  private admin(): Promise<PsqlSession> {
+    const current = this.session;
+    if (current) {
+      return current.then((s) => {
+        if (!s.closed) return s;
+        if (this.session === current) this.session = undefined;
+        return this.admin();
+      });
+    }
+    const container = this.container;
+    if (!container) return Promise.reject(new Error("the postgres server is not running"));
+    const opening = PsqlSession.open(this.options.docker, container.id, USER);
+    this.session = opening;
+    opening.catch(() => {
+      if (this.session === opening) this.session = undefined;
+    });
+    return opening;
+  }
+
+  /** pg_isready for one database, inside the container, through the admin session (no exec per probe). */
+  private async databaseReady(database: string, signal: AbortSignal): Promise<{ ready: boolean; detail?: string }> {
+    try {
+      const admin = await this.admin();
+      const result = await admin.shell(`pg_isready -h 127.0.0.1 -p 5432 -U ${USER} -d ${database}`, signal);
+      return result.exitCode === 0 ? { ready: true } : { ready: false, detail: result.output.trim() };
+    } catch (err) {
+      // The probe contract: answer "not yet"; the readiness wait decides when to give up.
+      return { ready: false, detail: err instanceof Error ? err.message : String(err) };
+    }
   }
 
   /** The template database holding `hooks`, built on first request; undefined when the SQL fails. */
-  private template(server: PostgresServer, hooks: readonly (readonly string[])[], signal: AbortSignal): Promise<string | undefined> {
+  private template(hooks: readonly (readonly string[])[], signal: AbortSignal): Promise<string | undefined> {
     const hash = sqlHash(hooks);
     let building = this.templates.get(hash);
     if (!building) {
-      building = this.buildTemplate(server, `rig_tpl_${hash.slice(0, 24)}`, hooks);
+      building = this.buildTemplate(`rig_tpl_${hash.slice(0, 24)}`, hooks);
       this.templates.set(hash, building);
       void building.then((name) => {
         if (name === undefined) this.templates.delete(hash);
@@ -175,20 +211,22 @@ class PostgresBackend implements Backend<PostgresServer, PostgresLeaseRequest, P
     return abortable(building, signal);
   }
 
-  private async buildTemplate(server: PostgresServer, name: string, hooks: readonly (readonly string[])[]): Promise<string | undefined> {
-    const docker = this.options.docker;
-    const admin = { container: server.containerId, user: server.user, database: "postgres" };
+  private async buildTemplate(name: string, hooks: readonly (readonly string[])[]): Promise<string | undefined> {
+    const container = this.container;
+    if (!container) return undefined;
+    const admin = await this.admin();
     try {
-      await runPsql(docker, admin, [`CREATE DATABASE ${quoteIdent(name)}`], `creating template ${name}`);
+      await admin.sql(`CREATE DATABASE ${quoteIdent(name)}`);
       for (const [i, statements] of hooks.entries()) {
-        await runPsql(docker, { ...admin, database: name }, statements, `init SQL hook ${i + 1} in template ${name}`);
+        // The SQL itself runs as the hook would: psql's script semantics, stop at the first error.
+        await runPsql(this.options.docker, { container: container.id, user: USER, database: name }, statements, `init SQL hook ${i + 1} in template ${name}`);
       }
       // Nobody may connect to it any more: CREATE DATABASE ... TEMPLATE needs it idle.
-      await runPsql(docker, admin, [`ALTER DATABASE ${quoteIdent(name)} WITH ALLOW_CONNECTIONS false`], `sealing template ${name}`);
+      await admin.sql(`ALTER DATABASE ${quoteIdent(name)} WITH ALLOW_CONNECTIONS false`);
       return name;
     } catch (err) {
       this.options.log?.warn({ err, template: name }, "building a template database failed; leases fall back to running the SQL");
-      await runPsql(docker, admin, [`DROP DATABASE IF EXISTS ${quoteIdent(name)}`], `dropping template ${name}`).catch(() => {});
+      await admin.sql(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`).catch(() => {});
       return undefined;
     }
   }
@@ -202,26 +240,4 @@ export function createPostgresPool(options: PostgresPoolOptions): PostgresPool {
     idleMs: options.idleMs ?? 120_000,
     ...(options.log ? { log: options.log } : {}),
   });
-}
-
-/** True when pg_isready accepts connections to `database` (run inside the server's container). */
-export async function postgresAcceptsConnections(
-  docker: Docker,
-  server: PostgresServer,
-  database: string,
-  signal: AbortSignal,
-): Promise<{ ready: boolean; detail?: string }> {
-  let result;
-  try {
-    result = await execInContainer(
-      docker,
-      server.containerId,
-      ["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-U", server.user, "-d", database],
-      { signal },
-    );
-  } catch (err) {
-    // The probe contract: answer "not yet"; the readiness wait decides when to give up.
-    return { ready: false, detail: err instanceof Error ? err.message : String(err) };
-  }
-  return result.exitCode === 0 ? { ready: true } : { ready: false, detail: (result.stdout || result.stderr).trim() };
 }

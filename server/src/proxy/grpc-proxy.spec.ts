@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createServer as createHttp2Server, type ServerHttp2Stream } from "node:http2";
+import { once } from "node:events";
+import { createServer as createHttpServer } from "node:http";
+import { connect as connectHttp2, createServer as createHttp2Server, type ServerHttp2Stream } from "node:http2";
 import { createServer } from "node:net";
 import { gzipSync } from "node:zlib";
 import { DescriptorCache } from "./descriptor-cache.js";
@@ -292,6 +294,70 @@ describe("gRPC proxy edge cases", () => {
       client.close();
       await proxy.close();
       await server.close();
+    }
+  });
+
+  it("passes plain HTTP/2 answers without trailers through", async () => {
+    const raw = await startRawTarget((stream, path) => {
+      stream.respond({ ":status": 200, "content-type": "text/plain" });
+      stream.end(`plain ${path}`);
+    });
+    const events = new EventCollector();
+    const proxy = await startGrpcProxy({ listenPort: 0, target: { host: "127.0.0.1", port: raw.port }, edge, onEvent: events.onEvent });
+    const session = connectHttp2(`http://127.0.0.1:${proxy.port}`);
+    try {
+      for (const path of ["/a", "/b"]) {
+        const req = session.request({ ":path": path });
+        req.setEncoding("utf8");
+        let body = "";
+        req.on("data", (chunk: string) => (body += chunk));
+        const [headers] = (await once(req, "response")) as [Record<string, unknown>];
+        await once(req, "end");
+        assert.equal(headers[":status"], 200);
+        assert.equal(body, `plain ${path}`);
+      }
+      const calls = await events.waitFor("grpcCallCompleted", () => true, 2);
+      assert.deepEqual(
+        calls.map((c) => [c.statusCode, c.statusMessage]),
+        [
+          [0, "HTTP 200"],
+          [0, "HTTP 200"],
+        ],
+      );
+    } finally {
+      session.close();
+      await proxy.close();
+      await raw.close();
+    }
+  });
+
+  it("forwards HTTP/1.1 requests on the same port as HTTP (gRPC-Web, Connect JSON)", async () => {
+    const target = createHttpServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end(`{"path":"${req.url}"}`));
+    });
+    target.listen(0, "127.0.0.1");
+    await once(target, "listening");
+    const events = new EventCollector();
+    const proxy = await startGrpcProxy({
+      listenPort: 0,
+      target: { host: "127.0.0.1", port: (target.address() as { port: number }).port },
+      edge,
+      onEvent: events.onEvent,
+    });
+    try {
+      const res = await fetch(`http://127.0.0.1:${proxy.port}/rigtest.v1.Echo/Say`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text: "over http/1.1" }),
+      });
+      assert.deepEqual(await res.json(), { path: "/rigtest.v1.Echo/Say" });
+      const [event] = await events.waitFor("requestCompleted");
+      assert.equal(event?.method, "POST");
+      assert.equal(Buffer.from(event?.requestBody ?? []).toString(), JSON.stringify({ text: "over http/1.1" }));
+    } finally {
+      await proxy.close();
+      target.close();
     }
   });
 

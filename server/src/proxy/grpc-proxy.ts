@@ -1,5 +1,6 @@
 /**
- * The gRPC proxy: HTTP/2 cleartext on both sides. Each call is forwarded as it happens
+ * The gRPC proxy: HTTP/2 cleartext on both sides (HTTP/1.1 connections to the same port,
+ * e.g. gRPC-Web or Connect JSON, go through the HTTP proxy logic instead). Each call is forwarded as it happens
  * (headers, then every DATA chunk as it arrives, then trailers, or a trailers-only
  * response as such), with flow control passed through by pausing the sending side. The
  * length-prefixed messages of both directions are parsed on the side as they pass; when
@@ -7,7 +8,6 @@
  * `grpc.call.completed` is published.
  */
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import {
   type ClientHttp2Session,
   type ClientHttp2Stream,
@@ -19,12 +19,17 @@ import {
   type ServerHttp2Stream,
   type Settings,
 } from "node:http2";
+import { createServer as createNetServer } from "node:net";
 import { GrpcCallCompletedSchema } from "../gen/rig/v1/event_pb.js";
 import { decodeMessages, type MethodDescriptors } from "./grpc-decode.js";
 import { type CaptureLimits, GrpcMessageParser } from "./grpc-message-parser.js";
 import { headersFromHttp2 } from "./header-list.js";
+import { createHttpForwarder } from "./http-proxy.js";
+import { elapsedSince } from "./elapsed.js";
 import { closeOnce, listen, serverClosed } from "./listen.js";
+import { routeByPreface } from "./preface-router.js";
 import { type ProxyEvent, type ProxyOptions, type RunningProxy, safeSink } from "./proxy-contract.js";
+import { SocketSet } from "./socket-set.js";
 
 /** Options of the gRPC proxy. */
 export interface GrpcProxyOptions extends ProxyOptions {
@@ -79,17 +84,29 @@ export async function startGrpcProxy(options: GrpcProxyOptions): Promise<Running
     return session;
   };
 
-  const server = createServer({ settings: SETTINGS });
-  server.on("session", (session) => {
+  const h2 = createServer({ settings: SETTINGS });
+  h2.on("session", (session) => {
     track(sessions, session);
     session.on("error", () => {
       // a client that went away; its streams are closed with it
     });
     session.setLocalWindowSize(CONNECTION_WINDOW);
   });
-  server.on("stream", (stream, headers) => {
+  h2.on("stream", (stream, headers) => {
     if (closing) return void stream.close(constants.NGHTTP2_REFUSED_STREAM);
     forwardCall({ options, limits, emit, upstreamSession }, stream, headers);
+  });
+  // gRPC-Web and Connect clients may speak HTTP/1.1 to a gRPC port: forward those as HTTP.
+  const http1 = createHttpForwarder(options);
+
+  const sockets = new SocketSet();
+  const server = createNetServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    if (closing) return void socket.destroy();
+    routeByPreface(socket, (isHttp2) => {
+      if (isHttp2) h2.emit("connection", socket);
+      else http1.server.emit("connection", socket);
+    });
   });
 
   const port = await listen(server, options.listenHost ?? "127.0.0.1", options.listenPort);
@@ -97,6 +114,8 @@ export async function startGrpcProxy(options: GrpcProxyOptions): Promise<Running
     closing = true;
     const closed = serverClosed(server);
     for (const session of sessions) session.destroy();
+    http1.destroy();
+    sockets.destroyAll();
     await closed;
   }, options.signal);
   return { port, close };
@@ -186,7 +205,9 @@ function forwardCall(ctx: CallContext, downstream: ServerHttp2Stream, headers: I
   });
   downstream.on("drain", () => up.resume());
   up.on("trailers", (t) => (trailers = t));
+  let upEnded = false;
   up.on("end", () => {
+    upEnded = true;
     if (!trailersOnly && !downstream.destroyed) downstream.end();
   });
   downstream.on("wantTrailers", () => {
@@ -198,6 +219,13 @@ function forwardCall(ctx: CallContext, downstream: ServerHttp2Stream, headers: I
   up.on("close", () => {
     const status = targetStatus();
     if (status) return complete(...status);
+    if (upEnded && up.rstCode === constants.NGHTTP2_NO_ERROR) {
+      // A complete answer without grpc-status: plain HTTP/2, or a broken gRPC server.
+      const httpStatus = String(responseHeaders?.[":status"] ?? "");
+      return isGrpc
+        ? complete(Status.UNKNOWN, `target answered HTTP ${httpStatus} without grpc-status`)
+        : complete(0, `HTTP ${httpStatus}`);
+    }
     // The target reset the stream or went away without a status.
     const reason = targetError
       ? `rig proxy: target failed: ${targetError}`
@@ -213,6 +241,8 @@ function forwardCall(ctx: CallContext, downstream: ServerHttp2Stream, headers: I
   downstream.on("close", () => {
     const status = targetStatus();
     if (status) return complete(...status);
+    // The target finished: its stream's close completes the call.
+    if (upEnded) return;
     if (!up.closed) up.close(constants.NGHTTP2_CANCEL);
     complete(Status.CANCELLED, "cancelled by the source");
   });
@@ -264,7 +294,7 @@ async function publish(
   isGrpc: boolean,
   descriptors: Promise<MethodDescriptors> | undefined,
 ): Promise<void> {
-  const latency = durationFromMs(performance.now() - call.started);
+  const latency = elapsedSince(call.started);
   const [, grpcService = "", method = ""] = /^\/([^/]*)\/(.*)$/.exec(call.path) ?? [];
   const event = create(GrpcCallCompletedSchema, {
     ...ctx.options.edge,

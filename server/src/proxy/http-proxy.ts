@@ -5,12 +5,13 @@
  * Publishes one `request.completed` per exchange once the response has been delivered.
  */
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import { Agent, type AgentOptions, createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
-import type { Duplex } from "node:stream";
+import { Agent, type AgentOptions, createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex, Writable } from "node:stream";
 import { type Header, RequestCompletedSchema } from "../gen/rig/v1/event_pb.js";
 import { BODY_CAPTURE_LIMIT, BodyCapture } from "./body-capture.js";
 import { headersFromRaw } from "./header-list.js";
+import { elapsedSince } from "./elapsed.js";
 import { closeOnce, listen, serverClosed } from "./listen.js";
 import { type ProxyEvent, type ProxyOptions, type RunningProxy, safeSink } from "./proxy-contract.js";
 import { SocketSet } from "./socket-set.js";
@@ -26,6 +27,29 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "upg
 
 /** Starts an HTTP proxy; resolves once it listens. */
 export async function startHttpProxy(options: HttpProxyOptions): Promise<RunningProxy> {
+  const forwarder = createHttpForwarder(options);
+  forwarder.server.on("connection", (socket: Socket) => forwarder.adopt(socket));
+  const port = await listen(forwarder.server, options.listenHost ?? "127.0.0.1", options.listenPort);
+  const close = closeOnce(async () => {
+    const closed = serverClosed(forwarder.server);
+    forwarder.destroy();
+    await closed;
+  }, options.signal);
+  return { port, close };
+}
+
+/** HTTP/1.1 forwarding without a listener of its own (the gRPC proxy hands it HTTP/1.1 connections). */
+export interface HttpForwarder {
+  /** An unbound server; emit "connection" on it to serve a socket. */
+  readonly server: Server;
+  /** Tracks a socket so destroy() reaches it. */
+  adopt(socket: Socket): void;
+  /** Destroys every connection, upstream ones included. */
+  destroy(): void;
+}
+
+/** Creates the HTTP forwarding logic of the proxy, for `startHttpProxy` or another listener. */
+export function createHttpForwarder(options: HttpProxyOptions): HttpForwarder {
   const sockets = new SocketSet();
   // noDelay is a net.connect option the agent passes through to its sockets.
   const agent = new Agent({ keepAlive: true, maxFreeSockets: 64, noDelay: true } as AgentOptions);
@@ -38,19 +62,18 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<Running
   };
   // A proxy imposes no timeouts of its own: a slow upload or long poll is the test's business.
   const server = createServer({ requestTimeout: 0, noDelay: true, keepAlive: true });
-  server.on("connection", (socket) => sockets.add(socket));
   server.on("request", (req, res) => forwardRequest(exchange, req, res));
   server.on("upgrade", (req, socket, head) => forwardUpgrade(exchange, req, socket, head));
-
-  const port = await listen(server, options.listenHost ?? "127.0.0.1", options.listenPort);
-  const close = closeOnce(async () => {
-    const closed = serverClosed(server);
-    server.closeAllConnections();
-    sockets.destroyAll();
-    agent.destroy();
-    await closed;
-  }, options.signal);
-  return { port, close };
+  server.on("clientError", (_err, socket) => socket.destroy());
+  return {
+    server,
+    adopt: (socket) => sockets.add(socket),
+    destroy() {
+      server.closeAllConnections();
+      sockets.destroyAll();
+      agent.destroy();
+    },
+  };
 }
 
 interface ExchangeContext {
@@ -91,7 +114,7 @@ function emitRecord(ctx: ExchangeContext, record: ExchangeRecord, error: string)
       method: req.method ?? "",
       path: req.url ?? "",
       status: record.status,
-      latency: durationFromMs(performance.now() - record.started),
+      latency: elapsedSince(record.started),
       requestHeaders: headersFromRaw(req.rawHeaders),
       responseHeaders: record.responseHeaders,
       requestBody: requestBody.bytes(),
@@ -141,8 +164,14 @@ function forwardRequest(ctx: ExchangeContext, req: IncomingMessage, res: ServerR
     headers: endToEndHeaders(req.rawHeaders),
     agent: ctx.agent,
   });
-  req.on("data", (chunk: Buffer) => record.requestBody.push(chunk));
-  req.pipe(upstream);
+  if (hasBody(req)) {
+    stream(req, upstream, record.requestBody);
+    req.on("end", () => upstream.end());
+  } else {
+    // Most requests (GET, HEAD, ...) have no body: send the head at once.
+    req.resume();
+    upstream.end();
+  }
 
   upstream.on("response", (upRes) => {
     record.status = upRes.statusCode ?? 0;
@@ -153,8 +182,7 @@ function forwardRequest(ctx: ExchangeContext, req: IncomingMessage, res: ServerR
     setImmediate(() => {
       if (!res.headersSent && !res.destroyed) res.flushHeaders();
     });
-    upRes.on("data", (chunk: Buffer) => record.responseBody.push(chunk));
-    upRes.pipe(res, { end: false });
+    stream(upRes, res, record.responseBody);
     upRes.on("end", () => {
       if (upRes.rawTrailers.length > 0) res.addTrailers(pairs(upRes.rawTrailers));
       res.end();
@@ -183,6 +211,27 @@ function forwardRequest(ctx: ExchangeContext, req: IncomingMessage, res: ServerR
     if (res.writableFinished) return;
     upstream.destroy();
     finish("source closed the connection before the response completed");
+  });
+}
+
+/** Whether a request carries a body (RFC 9112 §6.3: Content-Length or Transfer-Encoding). */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+}
+
+/**
+ * Copies a body chunk by chunk as it arrives, capturing on the side, with backpressure:
+ * a full destination pauses the source until it drains. (Lighter than pipe(), which
+ * wires five listeners per message; ending is left to the caller.)
+ */
+function stream(from: IncomingMessage, to: Writable, capture: BodyCapture): void {
+  from.on("data", (chunk: Buffer) => {
+    capture.push(chunk);
+    if (!to.write(chunk)) {
+      from.pause();
+      to.once("drain", () => from.resume());
+    }
   });
 }
 

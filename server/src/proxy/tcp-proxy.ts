@@ -4,10 +4,10 @@
  * its side and still read the answer).
  */
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { randomUUID } from "node:crypto";
 import { connect, createServer, type Socket } from "node:net";
 import { ConnectionClosedSchema, ConnectionOpenedSchema } from "../gen/rig/v1/event_pb.js";
+import { elapsedSince } from "./elapsed.js";
 import { closeOnce, listen, serverClosed } from "./listen.js";
 import { type ProxyOptions, type RunningProxy, safeSink } from "./proxy-contract.js";
 import { SocketSet } from "./socket-set.js";
@@ -53,7 +53,7 @@ export async function startTcpProxy(options: ProxyOptions): Promise<RunningProxy
           connectionId,
           bytesSent: BigInt(sent),
           bytesReceived: BigInt(received),
-          duration: durationFromMs(performance.now() - started),
+          duration: elapsedSince(started),
           error,
         }),
       });

@@ -33,25 +33,17 @@ export async function runRigdCli(
     return;
   }
 
-  let rigd: RunningRigd;
-  try {
-    rigd = await startRigd({
-      listen: command.listen,
-      idleMs: command.idleMs,
-      rigDir: command.rigDir,
-      addrFile: command.addrFile,
-      orphanGraceMs: command.orphanGraceMs,
-      createBackend,
-    });
-  } catch (err) {
-    process.stderr.write(`rigd: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  }
-  process.stdout.write(`rigd ${rigdVersion()} serving on ${rigd.address} (rig dir ${rigd.rigDir})\n`);
-
-  const log = rigd.logger.child({ component: "rigd" });
+  // Handlers go in before starting: the addr file appears as soon as rigd serves, and a
+  // SIGTERM that follows at once must still mean a graceful shutdown.
+  let rigd: RunningRigd | undefined;
+  let pendingStop: { reason: "signal" | "fatal"; exitCode: number } | undefined;
   let stopping = false;
   const stop = (reason: "signal" | "fatal", exitCode: number): void => {
+    if (!rigd) {
+      pendingStop ??= { reason, exitCode };
+      return;
+    }
+    const log = rigd.logger.child({ component: "rigd" });
     if (stopping) {
       // A second signal (or a crash while stopping) means "now": skip the rest.
       log.warn({ reason }, "stop requested again during shutdown; exiting at once");
@@ -66,19 +58,37 @@ export async function runRigdCli(
   };
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.on(signal, () => {
-      log.info({ signal }, "signal received");
+      rigd?.logger.info({ component: "rigd", signal }, "signal received");
       stop("signal", 0);
     });
   }
   // Unexpected errors still tear environments down so nothing leaks.
-  process.on("uncaughtException", (err) => {
-    log.fatal({ err }, "uncaught exception");
+  const fatal = (kind: string) => (err: unknown): void => {
+    if (!rigd) {
+      process.stderr.write(`rigd: ${kind} while starting: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    }
+    rigd.logger.fatal({ component: "rigd", err }, kind);
     stop("fatal", 1);
-  });
-  process.on("unhandledRejection", (err) => {
-    log.fatal({ err }, "unhandled rejection");
-    stop("fatal", 1);
-  });
+  };
+  process.on("uncaughtException", fatal("uncaught exception"));
+  process.on("unhandledRejection", fatal("unhandled rejection"));
+
+  try {
+    rigd = await startRigd({
+      listen: command.listen,
+      idleMs: command.idleMs,
+      rigDir: command.rigDir,
+      addrFile: command.addrFile,
+      orphanGraceMs: command.orphanGraceMs,
+      createBackend,
+    });
+  } catch (err) {
+    process.stderr.write(`rigd: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`rigd ${rigdVersion()} serving on ${rigd.address} (rig dir ${rigd.rigDir})\n`);
+  if (pendingStop) stop(pendingStop.reason, pendingStop.exitCode);
 
   const reason = await rigd.closed;
   if (reason === "idle") process.exit(0);

@@ -11,7 +11,7 @@
  * shells) would otherwise ignore the stop signal and cost the whole timeout at teardown.
  */
 import type Docker from "dockerode";
-import { LogStream } from "../gen/rig/v1/event_pb.js";
+import { LogStream, type Endpoint } from "../gen/rig/v1/event_pb.js";
 import { Protocol, type ContainerConfig } from "../gen/rig/v1/spec_pb.js";
 import { bridgeGateway } from "../docker/bridge-gateway.js";
 import { serviceContainerName } from "../docker/container-name.js";
@@ -80,7 +80,7 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType {
       const config = ctx.service.config as ContainerConfig;
       const key = `${ctx.environment.id}/${ctx.service.name}`;
 
-      let egresses = {};
+      let egresses: Record<string, Endpoint> = {};
       if (Object.keys(ctx.egresses).length > 0) {
         gateway ??= bridgeGateway(docker).catch((err: unknown) => {
           gateway = undefined; // try again next time

@@ -17,12 +17,7 @@ import { Protocol, type Hook, type PostgresConfig } from "../gen/rig/v1/spec_pb.
 import { imageArtifact } from "../docker/image-artifact.js";
 import { runExecHook } from "../docker/exec-hook.js";
 import { leasedService } from "../pools/leased-service.js";
-import {
-  postgresAcceptsConnections,
-  sqlHash,
-  type PostgresLease,
-  type PostgresPool,
-} from "../pools/postgres-backend.js";
+import { sqlHash, type PostgresLease, type PostgresPool } from "../pools/postgres-backend.js";
 import { runPsql } from "../pools/psql.js";
 import type { PlannedService } from "../orchestrator/plan.js";
 import type { PublishedEndpoint, ServiceType } from "./service-type.js";
@@ -132,7 +127,7 @@ export function createPostgresType(deps: PostgresTypeDeps): ServiceType {
 
     readiness(ctx) {
       const { lease } = leaseOf(ctx);
-      return (signal) => postgresAcceptsConnections(docker, lease.backend, lease.data.database, signal);
+      return (signal) => lease.backend.databaseReady(lease.data.database, signal);
     },
 
     async runHook(ctx, hook: Hook) {

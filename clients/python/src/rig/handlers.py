@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TextIO
+from io import TextIOBase
 
 from rig.wiring import Wiring
 
@@ -37,8 +37,8 @@ class FuncContext:
     stopped: threading.Event
     #: The service's output, line-buffered and shipped to rigd as its log; writing
     #: never blocks (lines are dropped, and counted, when rigd cannot keep up).
-    stdout: TextIO
-    stderr: TextIO
+    stdout: TextIOBase
+    stderr: TextIOBase
 
     def log(self, message: str) -> None:
         """Writes one line to stdout."""

@@ -5,7 +5,6 @@
  * answered at once and then run until their service stops, their output shipped as
  * service_logs and a later crash reported as service_error.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import type { CallbackRequest, Event } from "../gen/rig/v1/event_pb.js";
 import { CallbackKind, LogStream } from "../gen/rig/v1/event_pb.js";
 import type { RigApi } from "../api/rig-api.js";
@@ -14,8 +13,10 @@ import type { FuncCleanup, FuncFn, HandlerRegistry } from "./handlers.js";
 import { createFuncLogger } from "./func-logger.js";
 import { LogShipper } from "./log-shipper.js";
 
-/** How long a stopping func may take to settle after its signal aborts. */
+/** How long a stopping func may take to settle after its signal aborts (like a process's stop grace). */
 const STOP_WAIT_MS = 5_000;
+/** How long teardown waits for hooks still running when their signal aborted. */
+const HOOK_WAIT_MS = 1_000;
 
 /** A hook closure still running in this process. */
 export interface HookInFlight {
@@ -83,11 +84,17 @@ export class CallbackDispatcher {
     return this.#hooksAtDown ?? [...this.#hooks.values()];
   }
 
-  /** Stops every func (running its cleanup, flushing its output) and waits for running hooks. */
+  /**
+   * Stops every func (running its cleanup, flushing its output) and waits briefly for
+   * running hooks: a closure that ignores its signal is left behind, not waited for.
+   */
   async close(): Promise<void> {
     this.#down.abort();
     await Promise.all([...this.#funcs.keys()].map((name) => this.#stopFunc(name)));
-    while (this.#pending.size > 0) await Promise.all(this.#pending);
+    const drain = async (): Promise<void> => {
+      while (this.#pending.size > 0) await Promise.all(this.#pending);
+    };
+    await settledWithin(drain(), HOOK_WAIT_MS);
   }
 
   #track(work: Promise<void>): void {
@@ -183,7 +190,7 @@ export class CallbackDispatcher {
       running.abort.abort();
       // A func that keeps running until its signal aborts settles now; one that returned a
       // cleanup has already settled and gets it run.
-      await Promise.race([running.settled, sleep(STOP_WAIT_MS, undefined, { ref: false })]);
+      await settledWithin(running.settled, STOP_WAIT_MS);
       try {
         await running.cleanup?.();
       } catch (err) {
@@ -205,4 +212,18 @@ export class CallbackDispatcher {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err ?? "");
+}
+
+/**
+ * Waits for `work`, at most `ms`. The timer is ref'd (someone is waiting on it, so the
+ * process must not exit meanwhile) and cleared as soon as the work settles.
+ */
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  try {
+    await Promise.race([work.then(() => undefined, () => undefined), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

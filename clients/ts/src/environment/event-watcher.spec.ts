@@ -10,7 +10,6 @@ import { connect, createServer } from "node:net";
 import { once } from "node:events";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { rigApi } from "../api/rig-api.js";
 import { connectRigd } from "../daemon/auto-start.js";
 import { EnvironmentState } from "../gen/rig/v1/environment_service_pb.js";
 import { rig } from "../index.js";
@@ -47,7 +46,11 @@ async function relay(target: string): Promise<{ address: string; cut: () => numb
       for (const s of sockets) s.destroy();
       return n;
     },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy(); // the SDK's idle connections would hold close() open
+      }),
   };
 }
 
@@ -73,5 +76,4 @@ test("a dropped connection to rigd is re-established and the environment outlive
   assert.equal(await (await fetch(env.url("ping"))).text(), "pong");
   const stopped = await env.down();
   assert.equal(stopped.reason, "destroyed");
-  assert.ok(rigApi(link.address)); // the relay's clients stay usable after the cut
 });

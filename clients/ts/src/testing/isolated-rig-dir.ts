@@ -22,7 +22,7 @@ export interface IsolatedRigDir extends AsyncDisposable {
 }
 
 /** Creates a temp RIG_DIR and points `process.env.RIG_DIR` at it until disposed. */
-export async function isolatedRigDir(prefix = "rig-test-"): Promise<IsolatedRigDir> {
+export async function isolatedRigDir(prefix = "rig-sdk-test-"): Promise<IsolatedRigDir> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   const previous = process.env.RIG_DIR;
   process.env.RIG_DIR = dir;

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { EndpointSchema, LogStream, WiringSchema, type Endpoint } from "../../gen/rig/v1/event_pb.js";
-import { ServiceSchema, type Hook, type Protocol } from "../../gen/rig/v1/spec_pb.js";
+import { Protocol, ServiceSchema, type Hook } from "../../gen/rig/v1/spec_pb.js";
 import type { PlannedIngress, PlannedService, ReadinessPlan } from "../../orchestrator/plan.js";
 import { PortAllocator } from "../../ports/port-allocator.js";
 import { probeFor, waitUntilReady } from "../../readiness/index.js";
@@ -105,7 +105,7 @@ export class HarnessEnvironment implements AsyncDisposable {
   plan(spec: HarnessServiceSpec): PlannedService {
     const ingresses: PlannedIngress[] = (spec.ingresses ?? [{}]).map((i) => {
       const protocol = (i.protocol ?? spec.type.defaults.defaultProtocol) as Protocol;
-      const kind = i.ready ?? (protocol === 2 ? "http" : protocol === 3 ? "grpc" : "tcp");
+      const kind = i.ready ?? (protocol === Protocol.HTTP ? "http" : protocol === Protocol.GRPC ? "grpc" : "tcp");
       return {
         name: i.name ?? "default",
         protocol,

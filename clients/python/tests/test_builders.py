@@ -1,0 +1,121 @@
+"""Builders turn into the API spec the way rigd expects."""
+
+from __future__ import annotations
+
+import pytest
+from google.protobuf import duration_pb2
+
+import rig
+from rig.v1 import spec_pb2
+
+
+def noop_hook(ctx: rig.HookContext) -> None:
+    pass
+
+
+def noop_func(ctx: rig.FuncContext) -> None:
+    pass
+
+
+def test_every_builder_translates_to_the_spec() -> None:
+    spec, handlers = rig.build_spec(
+        {
+            "api": rig.process("./api", "--port", "${PORT}")
+            .args("--verbose")
+            .env(MODE="test")
+            .dir("cmd")
+            .stop_grace(1)
+            .egress("db")
+            .egress("cache", name="cache-main")
+            .ingress(rig.http(ready_path="/healthz", ready_timeout=5))
+            .ingress(rig.grpc("admin", attributes={"URL": "http://${HOSTPORT}"}))
+            .prestart(noop_hook)
+            .init(noop_hook),
+            "db": rig.postgres("pg:local").init_sql("CREATE TABLE t (id int)").init_exec("true"),
+            "cache": rig.redis(),
+            "web": rig.container("busybox:local").cmd("httpd", "-f").env(A="b").ingress(rig.http(container_port=80)).init_exec("ls"),
+            "fn": rig.func(noop_func).no_ingress().egress("api", ingress="admin"),
+        },
+        name="demo",
+        dir="/work",
+        ttl=60,
+    )
+    assert spec.name == "demo" and spec.observe and spec.dir == "/work" and spec.ttl.seconds == 60
+    assert spec.host_env, "the test's environment is sent for process services"
+    by_name = {s.name: s for s in spec.services}
+    assert [s.name for s in spec.services] == ["api", "cache", "db", "fn", "web"]
+
+    want_api = spec_pb2.Service(
+        name="api",
+        ingresses=[
+            spec_pb2.Ingress(
+                protocol=spec_pb2.PROTOCOL_HTTP,
+                ready=spec_pb2.Readiness(kind=spec_pb2.READINESS_KIND_HTTP, http_path="/healthz", timeout=duration_pb2.Duration(seconds=5)),
+            ),
+            spec_pb2.Ingress(name="admin", protocol=spec_pb2.PROTOCOL_GRPC, attributes={"URL": "http://${HOSTPORT}"}),
+        ],
+        egresses=[spec_pb2.Egress(service="db"), spec_pb2.Egress(name="cache-main", service="cache")],
+        prestart=[spec_pb2.Hook(client_func=spec_pb2.ClientFuncHook(name="api.prestart.0"))],
+        init=[spec_pb2.Hook(client_func=spec_pb2.ClientFuncHook(name="api.init.0"))],
+        process=spec_pb2.ProcessConfig(
+            command="./api", args=["--port", "${PORT}", "--verbose"], dir="cmd", env={"MODE": "test"}, stop_grace=duration_pb2.Duration(seconds=1)
+        ),
+    )
+    assert by_name["api"] == want_api
+    assert by_name["db"] == spec_pb2.Service(
+        name="db",
+        init=[
+            spec_pb2.Hook(sql=spec_pb2.SqlHook(statements=["CREATE TABLE t (id int)"])),
+            spec_pb2.Hook(exec=spec_pb2.ExecHook(command=["true"])),
+        ],
+        postgres=spec_pb2.PostgresConfig(image="pg:local"),
+    )
+    assert by_name["cache"].WhichOneof("config") == "redis"
+    web = by_name["web"]
+    assert web.container.image == "busybox:local" and list(web.container.cmd) == ["httpd", "-f"]
+    assert web.container.env["A"] == "b" and web.ingresses[0].container_port == 80 and web.init[0].HasField("exec")
+    fn = by_name["fn"]
+    assert fn.client.start_handler == "fn.start" and fn.no_ingress and fn.egresses[0].ingress == "admin"
+    assert handlers.names() == ["api.init.0", "api.prestart.0", "fn.start"]
+
+
+def test_mistakes_are_caught_before_calling_rigd() -> None:
+    with pytest.raises(ValueError, match="at least one service"):
+        rig.build_spec({})
+    with pytest.raises(TypeError, match="not a rig service"):
+        rig.build_spec({"a": "node server.js"})  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match="needs a callable"):
+        rig.func(None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not callable"):
+        rig.build_spec({"a": rig.process("x").prestart("nope")})  # type: ignore[arg-type]
+
+
+def test_a_built_spec_does_not_change_with_its_builder() -> None:
+    p = rig.process("x").env(A="1")
+    spec, _ = rig.build_spec({"p": p})
+    p.env(A="2")
+    assert spec.services[0].process.env["A"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("test_name", "want"),
+    [
+        ("test_up", "test_up"),
+        ("test_up[with spaces & stuff]", "test_up-with-spaces-stuff"),
+        ("[..]", "env"),
+        ("a" * 80, "a" * 63),
+    ],
+)
+def test_environment_names_fit_rigds_rule(test_name: str, want: str) -> None:
+    spec, _ = rig.build_spec({"p": rig.process("x")}, name=test_name)
+    assert spec.name == want
+
+
+def test_endpoints_and_wiring() -> None:
+    ep = rig.Endpoint("127.0.0.1", 5432, "tcp", {"PGUSER": "rig"})
+    assert ep.host_port == "127.0.0.1:5432" and ep.url == "tcp://127.0.0.1:5432"
+    assert rig.Endpoint("::1", 80, "grpc").url == "http://[::1]:80"
+    wiring = rig.Wiring({"default": ep}, {}, "/tmp/a", "/tmp/env")
+    assert wiring.ingress() is ep
+    with pytest.raises(LookupError, match="no egress 'db'"):
+        wiring.egress("db")

@@ -1,0 +1,124 @@
+/**
+ * Test harness: a real rigd child process with its own RIG_DIR, a gRPC client to it,
+ * and leak checks (processes, temp dirs) for the end of a test.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
+import type { Event } from "../gen/rig/v1/event_pb.js";
+import { EnvironmentSpecSchema, type EnvironmentSpec } from "../gen/rig/v1/spec_pb.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** server/dist/main.js */
+export const RIGD_MAIN = join(here, "..", "main.js");
+/** Compiled fixture scripts (server/dist/testing/fixtures). */
+export const FIXTURES = join(here, "fixtures");
+
+/** A running rigd for one test file. */
+export interface Rigd {
+  readonly address: string;
+  readonly rigDir: string;
+  readonly child: ChildProcess;
+  readonly client: Client<typeof EnvironmentService>;
+  /** A marker to put into fixture args so leaked processes can be found. */
+  readonly marker: string;
+  /** Stops rigd (SIGTERM) and removes its RIG_DIR unless keepDir. */
+  stop(options?: { keepDir?: boolean }): Promise<number | null>;
+}
+
+/** Starts `node server/dist/main.js` with a fresh RIG_DIR and waits for its addr file. */
+export async function startRigd(extraArgs: string[] = []): Promise<Rigd> {
+  const rigDir = mkdtempSync(join(tmpdir(), "rig-test-"));
+  const addrFile = join(rigDir, "rigd.addr");
+  const child = spawn(process.execPath, [RIGD_MAIN, "--rig-dir", rigDir, "--addr-file", addrFile, ...extraArgs], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const deadline = Date.now() + 20_000;
+  while (!existsSync(addrFile)) {
+    if (child.exitCode !== null) throw new Error(`rigd exited with ${child.exitCode}: ${stderr}`);
+    if (Date.now() > deadline) throw new Error(`rigd did not write ${addrFile} within 20s: ${stderr}`);
+    await sleep(20);
+  }
+  const address = readFileSync(addrFile, "utf8").trim();
+  const client = createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${address}` }));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  return {
+    address,
+    rigDir,
+    child,
+    client,
+    // Not a prefix of rigd's own arguments, so only service processes carry it.
+    marker: join(rigDir, "service-marker"),
+    async stop(options) {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      const code = await exited;
+      if (!options?.keepDir) rmSync(rigDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+/** Builds a spec message from a plain init object. */
+export function spec(init: MessageInitShape<typeof EnvironmentSpecSchema>): EnvironmentSpec {
+  return create(EnvironmentSpecSchema, init);
+}
+
+/** Pids of live processes whose command line contains `marker` (leak detection). */
+export function processesWith(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      const state = readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]?.[0];
+      if (cmdline.includes(marker) && state !== "Z") pids.push(Number(entry));
+    } catch {
+      // raced with exit
+    }
+  }
+  return pids;
+}
+
+/** Entries left under RIG_DIR/tmp (should be none after teardown). */
+export function leftoverTempDirs(rigDir: string): string[] {
+  const dir = join(rigDir, "tmp");
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
+
+/** Collects events of an environment until `until` matches (inclusive) or the stream ends. */
+export async function collectEvents(
+  rigd: Rigd,
+  environmentId: string,
+  until: (e: Event) => boolean = (e) => e.type === "environment.up" || e.type === "environment.down",
+  options: { afterSeq?: bigint; includeLogs?: boolean; timeoutMs?: number } = {},
+): Promise<Event[]> {
+  const events: Event[] = [];
+  const signal = AbortSignal.timeout(options.timeoutMs ?? 60_000);
+  for await (const res of rigd.client.watchEvents(
+    { environmentId, afterSeq: options.afterSeq ?? 0n, includeLogs: options.includeLogs ?? false },
+    { signal },
+  )) {
+    if (!res.event) continue;
+    events.push(res.event);
+    if (until(res.event)) break;
+  }
+  return events;
+}
+
+/** Polls `check` until it returns true or the timeout passes. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
