@@ -5,11 +5,17 @@ ROOT := $(CURDIR)
 export PATH := $(ROOT)/.tools/node/bin:$(ROOT)/.tools/bin:$(ROOT)/node_modules/.bin:$(PATH)
 export GOBIN := $(ROOT)/.tools/bin
 
-.PHONY: setup generate check-generated lint build test demo bench clean
+.PHONY: setup docker generate check-generated lint build test demo bench clean
 
-## setup: Node >= 22 (Node 24 from npm when the machine's is older), npm deps, grpcurl.
+## setup: Node >= 22 (Node 24 from npm when the machine's is older), npm deps, grpcurl,
+## Go/Python client toolchains. Idempotent and quick once done.
 setup:
 	./scripts/setup.sh
+
+## docker: a reachable Docker engine (installs docker.io, starts dockerd) and the local test images.
+docker:
+	./scripts/install-docker.sh
+	./scripts/build-test-images.sh
 
 ## generate: regenerate every client and server stub from proto/ with buf.
 generate:
@@ -20,24 +26,24 @@ check-generated:
 	./scripts/check-generated.sh
 
 ## lint: buf lint on the protos and a strict type check of every package.
-lint:
+lint: setup
 	buf lint
-	tsc -b server clients/ts
+	tsc -b server clients/ts examples
 
-build:
-	tsc -b server clients/ts
+build: setup
+	tsc -b server clients/ts examples
 
-## test: every test suite against real rigd processes.
-test: build
+## test: every suite against real rigd processes, a real Docker engine and real clients.
+test: build docker
 	./scripts/test.sh
 
-## demo: bring up an example environment, print its endpoints and events, tear it down.
+## demo: bring up the example environment, print its endpoints and events, tear it down.
 demo: build
-	node server/dist/demo/demo.js
+	node examples/dist/demo.js
 
-## bench: environment-up latency and rigd overhead (figures printed, never asserted).
-bench: build
-	node server/dist/bench/bench.js
+## bench: environment-up latency, rigd overhead, proxy overhead, Postgres leases (printed, never asserted).
+bench: build docker
+	./scripts/bench.sh
 
 clean:
-	rm -rf server/dist clients/ts/dist
+	rm -rf server/dist clients/ts/dist examples/dist

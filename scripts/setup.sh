@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
-# One-time setup on a fresh machine: Node >= 22, npm dependencies, grpcurl.
+# Set-up on a fresh machine, idempotent and quick when already done: Node >= 22 (Node 24
+# from the npm registry when the machine's is older), npm dependencies, grpcurl, and the
+# Go/Python client toolchains (scripts/setup-clients.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 ./scripts/ensure-node.sh
-export PATH="$root/.tools/node/bin:$root/.tools/bin:$PATH"
+export PATH="$root/.tools/node/bin:$root/.tools/bin:$root/node_modules/.bin:$PATH"
 export GOBIN="$root/.tools/bin"
-npm ci --no-audit --no-fund
+stamp=node_modules/.rig-setup-stamp
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+  npm ci --no-audit --no-fund
+  touch "$stamp"
+fi
 if ! command -v grpcurl >/dev/null 2>&1; then
-  echo "installing grpcurl with go install" >&2
-  go install github.com/fullstorydev/grpcurl/cmd/grpcurl@latest
+  echo "setup: installing grpcurl with go install" >&2
+  go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3
+fi
+if [ -x scripts/setup-clients.sh ]; then
+  clients_stamp=.tools/.clients-setup-stamp
+  if [ ! -f "$clients_stamp" ] || [ scripts/setup-clients.sh -nt "$clients_stamp" ]; then
+    ./scripts/setup-clients.sh
+    touch "$clients_stamp"
+  fi
 fi

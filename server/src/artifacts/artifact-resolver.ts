@@ -17,9 +17,15 @@ import type { Artifact } from "../services/service-type.js";
 /** Publishes an artifact event into the requesting environment's log. */
 export type ArtifactEmit = (payload: EventPayload) => void;
 
+/** A finished resolution: the value, and whether it was already present (no work done). */
+interface Resolution {
+  readonly value: unknown;
+  readonly present: boolean;
+}
+
 export class ArtifactResolver {
   private readonly done = new Map<string, unknown>();
-  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly inFlight = new Map<string, Promise<Resolution>>();
 
   /**
    * Resolves `artifact` for one environment, emitting artifact.* events to it.
@@ -37,9 +43,10 @@ export class ArtifactResolver {
     const started = Date.now();
     const work = shared ?? this.start(artifact);
     try {
-      const value = await abortable(work, signal);
-      if (shared) {
-        emit({ case: "artifactCached", value: create(ArtifactCachedSchema, { key, detail: "shared a concurrent resolution" }) });
+      const { value, present } = await abortable(work, signal);
+      if (shared || present) {
+        const detail = shared ? "shared a concurrent resolution" : "already present locally";
+        emit({ case: "artifactCached", value: create(ArtifactCachedSchema, { key, detail }) });
       } else {
         emit({
           case: "artifactCompleted",
@@ -55,15 +62,16 @@ export class ArtifactResolver {
     }
   }
 
-  private start(artifact: Artifact): Promise<unknown> {
-    const work = (async () => {
-      const controller = new AbortController();
-      if (artifact.isCached && (await artifact.isCached(controller.signal))) return undefined;
-      return artifact.resolve(controller.signal);
+  private start(artifact: Artifact): Promise<Resolution> {
+    const work = (async (): Promise<Resolution> => {
+      // Shared by every waiting environment, so no single environment's signal may cancel it.
+      const signal = new AbortController().signal;
+      if (artifact.isCached && (await artifact.isCached(signal))) return { value: undefined, present: true };
+      return { value: await artifact.resolve(signal), present: false };
     })();
     this.inFlight.set(artifact.key, work);
     work.then(
-      (value) => {
+      ({ value }) => {
         this.done.set(artifact.key, value);
         this.inFlight.delete(artifact.key);
       },

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The whole test suite (what `make test` and CI run): generated-code freshness, buf lint,
+# then every package's tests against real rigd processes, real child processes, a real
+# Docker engine with locally built images, and the Go/Python/TS conformance scenario.
+# Ends with a leak check: no rig-labelled container and no test rigd may remain.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH="$root/.tools/node/bin:$root/.tools/bin:$root/node_modules/.bin:$PATH"
+export RIG_TEST_BUSYBOX_IMAGE="${RIG_TEST_BUSYBOX_IMAGE:-rig-test/busybox:1}"
+export RIG_TEST_POSTGRES_IMAGE="${RIG_TEST_POSTGRES_IMAGE:-rig-test/postgres:16}"
+export RIG_TEST_REDIS_IMAGE="${RIG_TEST_REDIS_IMAGE:-rig-test/redis:7}"
+# Default images of rigds started by the tests: the locally built ones (no registry here).
+export RIG_POSTGRES_IMAGE="${RIG_POSTGRES_IMAGE:-$RIG_TEST_POSTGRES_IMAGE}"
+export RIG_REDIS_IMAGE="${RIG_REDIS_IMAGE:-$RIG_TEST_REDIS_IMAGE}"
+export TESTCONTAINERS_RYUK_DISABLED=true
+
+step() { printf '\n== %s\n' "$*"; }
+failed=()
+run() {
+  local name=$1
+  shift
+  step "$name"
+  if ! "$@"; then failed+=("$name"); fi
+}
+
+run "generated code is what buf generate produces" ./scripts/check-generated.sh
+run "buf lint" buf lint
+run "server (rigd, orchestrator, services, proxies, docker)" \
+  node --test --test-concurrency=2 --test-timeout=600000 'server/dist/**/*.spec.js'
+run "TypeScript SDK" node --test --test-concurrency=2 --test-timeout=600000 'clients/ts/dist/**/*.spec.js'
+run "examples" node --test --test-concurrency=1 --test-timeout=600000 'examples/dist/**/*.spec.js'
+if [ -x scripts/test-clients.sh ]; then
+  run "Go and Python clients, conformance in every language" ./scripts/test-clients.sh
+fi
+
+step "leak check"
+leaked=$(docker ps -aq --filter label=rig.rigd 2>/dev/null || true)
+if [ -n "$leaked" ]; then
+  echo "rig-labelled containers left behind:" >&2
+  docker ps -a --filter label=rig.rigd >&2
+  failed+=("leak check")
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+  printf '\nFAILED: %s\n' "${failed[@]}" >&2
+  exit 1
+fi
+printf '\nall suites passed\n'
