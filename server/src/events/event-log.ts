@@ -5,7 +5,7 @@
  * instead of sharing mutable state), the source of WatchEvents streams, and the
  * on-disk record of the run (through the sink).
  */
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { EventSchema, type Event } from "../gen/rig/v1/event_pb.js";
 import { eventTypeName } from "./event-type-name.js";
@@ -37,6 +37,12 @@ export class EventLog {
       service,
       payload,
     });
+    // Reject an unencodable payload here, at its source, rather than break every reader later.
+    try {
+      toBinary(EventSchema, event);
+    } catch (err) {
+      throw new Error(`cannot log ${event.type} event: ${err instanceof Error ? err.message : String(err)}`);
+    }
     this.events.push(event);
     this.sink(event);
     const wake = this.wake;

@@ -38,7 +38,7 @@ test("hooks run in the test process with the wiring, in order", async (t) => {
         // Healthy already: the service answers before init runs.
         assert.equal(await (await fetch(wiring.ingress().url)).text(), "front");
       }),
-  });
+  }, { observe: false }); // direct wiring: the hook's egress is the test's endpoint
   assert.deepEqual(calls, ["prestart", "init"]);
   assert.equal(prestart?.service, "front");
   assert.equal(prestart?.phase, "prestart");
@@ -92,7 +92,7 @@ test("func output arrives as service.log; the func stops with its signal", async
         ctx.log.stdout.write("line\n");
       },
     }),
-  });
+  }, { observe: false }); // direct wiring: the func's own port is the test's endpoint
   const logs: string[] = [];
   for await (const event of env.events({ includeLogs: true })) {
     if (event.payload.case === "serviceLog") logs.push(`${event.service}: ${event.payload.value.line}`);
