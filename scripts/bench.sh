@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The benchmarks of SPEC §13 (what `make bench` runs after building): figures are printed,
+# never asserted. Builds nothing; expects server/dist from `make build` (tsc -b).
+#   environment up/down latency and rigd overhead over spawning by hand, 50 parallel
+#   environments with memory figures; proxy overhead (HTTP, gRPC); pooled Postgres lease
+#   time (only when a Docker engine answers).
+# To change runs or sizes, run one bench directly, e.g.
+#   node server/dist/bench/env-up-bench.js --runs 5 --runs-large 3 --parallel 20
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH="$root/.tools/node/bin:$root/.tools/bin:$root/node_modules/.bin:$PATH"
+export RIG_TEST_POSTGRES_IMAGE="${RIG_TEST_POSTGRES_IMAGE:-rig-test/postgres:16}"
+# No registry here: testcontainers must not try to pull its reaper image.
+export TESTCONTAINERS_RYUK_DISABLED=true
+
+step() { printf '\n## %s\n\n' "$*"; }
+
+for bench in env-up-bench proxy-bench postgres-bench; do
+  if [ ! -f "server/dist/bench/$bench.js" ]; then
+    echo "server/dist/bench/$bench.js is missing: run make build (tsc -b server) first" >&2
+    exit 1
+  fi
+done
+
+failed=()
+run() {
+  local name=$1
+  shift
+  step "$name"
+  if ! "$@"; then failed+=("$name"); fi
+}
+
+run "Environment up and down: rigd vs by hand (server/dist/bench/env-up-bench.js)" \
+  node server/dist/bench/env-up-bench.js
+run "Proxy overhead: direct vs through the recording proxy (server/dist/bench/proxy-bench.js)" \
+  node server/dist/bench/proxy-bench.js
+if docker info >/dev/null 2>&1; then
+  run "Pooled Postgres lease time vs testcontainers (server/dist/bench/postgres-bench.js)" \
+    node server/dist/bench/postgres-bench.js
+else
+  step "Pooled Postgres lease time: skipped, no Docker engine answers (make docker sets one up)"
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+  printf '\nbenchmarks that did not finish: %s\n' "${failed[@]}" >&2
+  exit 1
+fi

@@ -1,0 +1,461 @@
+/**
+ * Environment-up benchmark (SPEC §13, issue 2): how long rig takes to bring up and tear
+ * down environments of process services, next to doing the same by hand, in one run.
+ * Prints figures; asserts nothing.
+ *
+ *   node server/dist/bench/env-up-bench.js [--runs 15] [--runs-large 7] [--parallel 50]
+ *
+ * Every service is the chain-server fixture (a tiny Node HTTP server; GET / answers).
+ *
+ *   - rig: a real rigd child process (testing/rigd-harness). "up" is from the
+ *     CreateEnvironment call to `environment.up` arriving on WatchEvents; "down" is the
+ *     DestroyEnvironment call until it returns (services stopped, dirs removed).
+ *   - by hand: the same processes spawned with child_process.spawn (own process group,
+ *     HOST/PORT/NEXT_* env, free ports picked by binding port 0), each polled ready with
+ *     HTTP GET / and the same 10 ms -> 1 s doubling backoff rig uses; "down" is SIGTERM to
+ *     every group until every child has closed.
+ *
+ * Shapes: 1, 10 and 50 independent services, and 10 services in a chain (s0 -> s1 -> ...
+ * -> s9, each waits for its egress to be ready) to show the cost of dependency order.
+ * Runs of rig and by hand alternate, after one untimed warm-up of each, so drift on a
+ * shared machine hits both alike. Then `--parallel` environments of 2 chained services
+ * each, created at once against a fresh rigd: wall time until all are up, rigd RSS and
+ * CPU, and the memory of all service processes.
+ *
+ * Everything started here is stopped on the way out, on error and on SIGINT/SIGTERM too.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { request } from "node:http";
+import { createServer } from "node:net";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { ServiceSchema } from "../gen/rig/v1/spec_pb.js";
+import { eventually, FIXTURES, processesWith, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
+
+type ServiceInit = MessageInitShape<typeof ServiceSchema>;
+
+const SERVER = join(FIXTURES, "chain-server.js");
+const HOST = "127.0.0.1";
+const UP_TIMEOUT_MS = 120_000;
+
+/** One environment shape to measure. */
+interface Shape {
+  readonly label: string;
+  readonly services: number;
+  /** s0 -> s1 -> ... (each service's egress `next` is the following one). */
+  readonly chain: boolean;
+  readonly runs: number;
+}
+
+/** Up and down times of one run, in ms. */
+interface Timing {
+  readonly upMs: number;
+  readonly downMs: number;
+}
+
+// ---------------------------------------------------------------------------------------
+// Ownership: everything this process starts, so it can all be stopped on any way out.
+
+const handChildren = new Set<ChildProcess>();
+const rigds = new Set<Rigd>();
+/** Markers in the args of rigd-started services, to find and reap leftovers. */
+const markers = new Set<string>();
+let cleaning: Promise<void> | undefined;
+/** Service processes that outlived their owner and had to be killed here. */
+let reaped = 0;
+
+/** Stops every hand-spawned group and every rigd; safe to call more than once. */
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const child of handChildren) signalGroup(child, "SIGKILL");
+    handChildren.clear();
+    // SIGTERM makes rigd destroy its live environments before it exits.
+    await Promise.allSettled([...rigds].map((r) => r.stop()));
+    rigds.clear();
+    for (const marker of markers) {
+      const left = processesWith(marker);
+      if (left.length > 0) console.error(`reaping ${left.length} service process(es) left behind: ${left.join(", ")}`);
+      reaped += left.length;
+      for (const pid of left) killQuietly(pid, "SIGKILL");
+    }
+  })();
+  return cleaning;
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping everything this bench started`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Signals a hand-spawned child's whole process group (it was spawned detached). */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid !== undefined) killQuietly(-child.pid, signal);
+}
+
+// ---------------------------------------------------------------------------------------
+// Statistics and /proc figures.
+
+function sorted(values: readonly number[]): number[] {
+  return [...values].sort((a, b) => a - b);
+}
+
+function median(values: readonly number[]): number {
+  const s = sorted(values);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** Nearest-rank percentile (with few runs, p90 is one of the slowest). */
+function percentile(values: readonly number[], p: number): number {
+  const s = sorted(values);
+  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)] ?? 0;
+}
+
+/** A field of /proc/<pid>/status (VmRSS, VmHWM) in KiB; 0 when the process is gone. */
+function statusKiB(pid: number, field: "VmRSS" | "VmHWM"): number {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Proportional set size in KiB: shared pages split among their users, so sums are honest. */
+function pssKiB(pid: number): number {
+  try {
+    const match = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** User + system CPU time of a process in ms (clock ticks assumed 100 Hz, as on Linux). */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
+const ms = (value: number): string => `${value.toFixed(1)} ms`;
+
+// ---------------------------------------------------------------------------------------
+// rig: CreateEnvironment -> environment.up, DestroyEnvironment.
+
+function serviceName(i: number): string {
+  return `s${i}`;
+}
+
+function rigServices(shape: Pick<Shape, "services" | "chain">, marker: string): ServiceInit[] {
+  return Array.from({ length: shape.services }, (_, i) => ({
+    name: serviceName(i),
+    egresses: shape.chain && i + 1 < shape.services ? [{ name: "next", service: serviceName(i + 1) }] : [],
+    config: { case: "process", value: { command: process.execPath, args: [SERVER, marker] } },
+  })) as ServiceInit[];
+}
+
+/** Creates an environment and resolves with its id and ms until `environment.up`. */
+async function rigUp(rigd: Rigd, shape: Pick<Shape, "services" | "chain" | "label">): Promise<{ id: string; upMs: number }> {
+  const services = rigServices(shape, rigd.marker);
+  const hostEnv = { PATH: process.env["PATH"] ?? "" };
+  const started = performance.now();
+  const { environmentId: id } = await rigd.client.createEnvironment({
+    spec: spec({ name: `bench-${shape.label.replace(/[^a-z0-9]+/g, "-")}`, hostEnv, services }),
+  });
+  const signal = AbortSignal.timeout(UP_TIMEOUT_MS);
+  for await (const res of rigd.client.watchEvents({ environmentId: id, afterSeq: 0n }, { signal })) {
+    const event = res.event;
+    if (event?.type === "environment.up") return { id, upMs: performance.now() - started };
+    if (event?.payload.case === "environmentDown") {
+      throw new Error(`environment ${id} (${shape.label}) went down instead of up: ${event.payload.value.summary}`);
+    }
+  }
+  throw new Error(`event stream of ${id} ended before environment.up`);
+}
+
+async function rigDown(rigd: Rigd, id: string): Promise<number> {
+  const started = performance.now();
+  await rigd.client.destroyEnvironment({ environmentId: id });
+  return performance.now() - started;
+}
+
+async function rigOnce(rigd: Rigd, shape: Shape): Promise<Timing> {
+  const { id, upMs } = await rigUp(rigd, shape);
+  const downMs = await rigDown(rigd, id);
+  // Untimed: the next run must not overlap a straggler of this one.
+  await eventually(() => processesWith(rigd.marker).length === 0, 10_000, "rig services to exit");
+  return { upMs, downMs };
+}
+
+// ---------------------------------------------------------------------------------------
+// By hand: spawn, poll ready with the same backoff, SIGTERM.
+
+/** A free loopback port, picked the usual hand-written way: bind port 0, read it, close. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, HOST);
+  await once(server, "listening");
+  const port = (server.address() as { port: number }).port;
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
+/** One hand-spawned service: its child and a promise that settles once it has closed. */
+interface HandService {
+  readonly child: ChildProcess;
+  readonly closed: Promise<void>;
+  readonly port: number;
+}
+
+function spawnByHand(name: string, port: number, marker: string, next?: HandService): HandService {
+  const env: Record<string, string> = { PATH: process.env["PATH"] ?? "", HOST, PORT: String(port), RIG_SERVICE: name };
+  if (next) Object.assign(env, { NEXT_HOST: HOST, NEXT_PORT: String(next.port) });
+  // Like rig: own process group, output read (and here dropped).
+  const child = spawn(process.execPath, [SERVER, marker], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.resume();
+  child.stderr?.resume();
+  handChildren.add(child);
+  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  void closed.then(() => handChildren.delete(child));
+  return { child, closed, port };
+}
+
+/** One GET /; true on any status < 500 (the rule rig's http readiness applies). */
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: HOST, port, path: "/", agent: false }, (res) => {
+      resolve((res.statusCode ?? 500) < 500);
+      res.destroy();
+    });
+    req.on("error", () => resolve(false));
+    req.end();
+  });
+}
+
+/** Polls GET / from 10 ms, doubling to 1 s, for up to 30 s (SPEC §4's defaults). */
+async function pollReady(service: HandService): Promise<void> {
+  const deadline = performance.now() + 30_000;
+  let delay = 10;
+  while (!(await answers(service.port))) {
+    if (service.child.exitCode !== null) throw new Error(`hand-spawned service exited with ${service.child.exitCode}`);
+    if (performance.now() > deadline) throw new Error(`hand-spawned service on port ${service.port} not ready after 30s`);
+    await sleep(delay);
+    delay = Math.min(delay * 2, 1_000);
+  }
+}
+
+/** Starts `shape` by hand and resolves with its services and ms until all answer. */
+async function handUp(shape: Pick<Shape, "services" | "chain">, marker: string): Promise<{ services: HandService[]; upMs: number }> {
+  const started = performance.now();
+  const services: HandService[] = [];
+  try {
+    if (shape.chain) {
+      // Dependency order: the last one first, each started once its egress answers.
+      let next: HandService | undefined;
+      for (let i = shape.services - 1; i >= 0; i--) {
+        const service: HandService = spawnByHand(serviceName(i), await freePort(), marker, next);
+        services.push(service);
+        await pollReady(service);
+        next = service;
+      }
+    } else {
+      const ports = await Promise.all(Array.from({ length: shape.services }, freePort));
+      ports.forEach((port, i) => services.push(spawnByHand(serviceName(i), port, marker)));
+      await Promise.all(services.map(pollReady));
+    }
+    return { services, upMs: performance.now() - started };
+  } catch (err) {
+    await handDown(services);
+    throw err;
+  }
+}
+
+async function handDown(services: readonly HandService[]): Promise<number> {
+  const started = performance.now();
+  for (const s of services) signalGroup(s.child, "SIGTERM");
+  await Promise.all(services.map((s) => s.closed));
+  return performance.now() - started;
+}
+
+async function handOnce(shape: Shape, marker: string): Promise<Timing> {
+  const { services, upMs } = await handUp(shape, marker);
+  const downMs = await handDown(services);
+  return { upMs, downMs };
+}
+
+// ---------------------------------------------------------------------------------------
+// The sections.
+
+/** Per shape: rig and hand runs, alternating, after an untimed warm-up of each. */
+async function latencies(rigd: Rigd, shapes: readonly Shape[], handMarker: string): Promise<Map<Shape, { rig: Timing[]; hand: Timing[] }>> {
+  const results = new Map<Shape, { rig: Timing[]; hand: Timing[] }>();
+  for (const shape of shapes) {
+    process.stderr.write(`  ${shape.label}: warm-up, then ${shape.runs} runs each `);
+    await rigOnce(rigd, shape);
+    await handOnce(shape, handMarker);
+    const rig: Timing[] = [];
+    const hand: Timing[] = [];
+    for (let i = 0; i < shape.runs; i++) {
+      // Alternate which goes first so neither always runs on a machine the other just loaded.
+      if (i % 2 === 0) {
+        rig.push(await rigOnce(rigd, shape));
+        hand.push(await handOnce(shape, handMarker));
+      } else {
+        hand.push(await handOnce(shape, handMarker));
+        rig.push(await rigOnce(rigd, shape));
+      }
+      process.stderr.write(".");
+    }
+    process.stderr.write("\n");
+    results.set(shape, { rig, hand });
+  }
+  return results;
+}
+
+function printLatencyTables(results: Map<Shape, { rig: Timing[]; hand: Timing[] }>): void {
+  const rows = (pick: (t: Timing) => number): string[] =>
+    [...results].map(([shape, { rig, hand }]) => {
+      const r = rig.map(pick);
+      const h = hand.map(pick);
+      const [rm, hm] = [median(r), median(h)];
+      return `| ${shape.label} | ${shape.runs} | ${ms(rm)} | ${ms(percentile(r, 90))} | ${ms(hm)} | ${ms(percentile(h, 90))} | ${ms(rm - hm)} | ${(rm / hm).toFixed(2)}x |`;
+    });
+  const header = [
+    "| services | runs | rig median | rig p90 | by hand median | by hand p90 | rig overhead (median) | rig/by hand (median) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  console.log("\n### Environment up: CreateEnvironment -> environment.up (rig) vs spawn + poll ready (by hand)\n");
+  console.log([...header, ...rows((t) => t.upMs)].join("\n"));
+  console.log("\n### Teardown: DestroyEnvironment returns (rig) vs SIGTERM until every child closed (by hand)\n");
+  console.log([...header, ...rows((t) => t.downMs)].join("\n"));
+}
+
+/** `count` environments of 2 chained services at once, against a fresh rigd. */
+async function parallel(count: number, handMarker: string): Promise<void> {
+  const rigd = await startRigd(["--orphan-grace", "60s"]);
+  rigds.add(rigd);
+  markers.add(rigd.marker);
+  const pid = rigd.child.pid as number;
+  const shape = { label: "pair", services: 2, chain: true } as const;
+  process.stderr.write(`  ${count} parallel environments: warm-up, then rig, then by hand\n`);
+  // One untimed environment so the figures are not about a cold JIT.
+  const warm = await rigUp(rigd, shape);
+  await rigDown(rigd, warm.id);
+  await eventually(() => processesWith(rigd.marker).length === 0, 10_000, "warm-up services to exit");
+  const rssIdle = statusKiB(pid, "VmRSS");
+  const cpuBefore = cpuMs(pid);
+
+  const started = performance.now();
+  const ups = await Promise.all(Array.from({ length: count }, () => rigUp(rigd, shape)));
+  const wallMs = performance.now() - started;
+  const cpuUp = cpuMs(pid) - cpuBefore;
+  const rssUp = statusKiB(pid, "VmRSS");
+  const servicePids = processesWith(rigd.marker);
+  const serviceRss = servicePids.reduce((sum, p) => sum + statusKiB(p, "VmRSS"), 0);
+  const servicePss = servicePids.reduce((sum, p) => sum + pssKiB(p), 0);
+
+  const downStarted = performance.now();
+  await Promise.all(ups.map((u) => rigDown(rigd, u.id)));
+  const downWallMs = performance.now() - downStarted;
+  await eventually(() => processesWith(rigd.marker).length === 0, 15_000, "parallel services to exit");
+  const rssAfter = statusKiB(pid, "VmRSS");
+  const rssPeak = statusKiB(pid, "VmHWM");
+
+  // The same 2 * count processes by hand, each pair in dependency order, all pairs at once.
+  const handStarted = performance.now();
+  const pairs = await Promise.allSettled(Array.from({ length: count }, () => handUp(shape, handMarker)));
+  const handWallMs = performance.now() - handStarted;
+  const handDownMs = await handDown(pairs.flatMap((p) => (p.status === "fulfilled" ? p.value.services : [])));
+  const failed = pairs.find((p): p is PromiseRejectedResult => p.status === "rejected");
+  if (failed) throw failed.reason;
+
+  await rigd.stop();
+  rigds.delete(rigd);
+
+  const perEnv = ups.map((u) => u.upMs);
+  console.log(`\n### ${count} environments in parallel (2 chained services each, ${count * 2} processes), ${cpus().length} cores\n`);
+  console.log("| figure | value |");
+  console.log("| --- | ---: |");
+  console.log(`| rig: wall time until all up | ${ms(wallMs)} |`);
+  console.log(`| rig: per-environment up, median / p90 / max | ${ms(median(perEnv))} / ${ms(percentile(perEnv, 90))} / ${ms(Math.max(...perEnv))} |`);
+  console.log(`| by hand: wall time until all answer | ${ms(handWallMs)} |`);
+  console.log(`| rig/by hand (wall time) | ${(wallMs / handWallMs).toFixed(2)}x |`);
+  console.log(`| rig: wall time to destroy all | ${ms(downWallMs)} |`);
+  console.log(`| by hand: SIGTERM all until closed | ${ms(handDownMs)} |`);
+  console.log(`| rigd CPU (user+sys) while bringing all up | ${ms(cpuUp)} |`);
+  console.log(`| rigd RSS idle (after one warm-up environment) | ${mib(rssIdle)} |`);
+  console.log(`| rigd RSS with all ${count} up | ${mib(rssUp)} (+${mib(rssUp - rssIdle)}, ${((rssUp - rssIdle) / count).toFixed(0)} KiB per environment) |`);
+  console.log(`| rigd RSS after all destroyed | ${mib(rssAfter)} |`);
+  console.log(`| rigd peak RSS (VmHWM) | ${mib(rssPeak)} |`);
+  console.log(`| service processes: count | ${servicePids.length} |`);
+  console.log(`| service processes: total RSS (shared pages counted in each) | ${mib(serviceRss)} (${mib(serviceRss / Math.max(1, servicePids.length))} each) |`);
+  console.log(`| service processes: total PSS (shared pages split) | ${mib(servicePss)} |`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: "string", default: "15" },
+      "runs-large": { type: "string", default: "7" },
+      parallel: { type: "string", default: "50" },
+    },
+  });
+  const count = (name: string, value: string | undefined): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${value}`);
+    return n;
+  };
+  const runs = count("runs", values.runs);
+  const runsLarge = count("runs-large", values["runs-large"]);
+  const parallelCount = count("parallel", values.parallel);
+  const shapes: Shape[] = [
+    { label: "1", services: 1, chain: false, runs },
+    { label: "10", services: 10, chain: false, runs },
+    { label: "10, chained", services: 10, chain: true, runs },
+    { label: "50", services: 50, chain: false, runs: runsLarge },
+  ];
+  const handMarker = `rig-bench-by-hand-${process.pid}-${Date.now()}`;
+  markers.add(handMarker);
+
+  console.log(
+    `environment-up benchmark: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ` +
+      `load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+  );
+  console.log("services: the chain-server fixture (Node HTTP server), ready on GET / < 500; figures in ms");
+  try {
+    const rigd = await startRigd(["--orphan-grace", "60s"]);
+    rigds.add(rigd);
+    markers.add(rigd.marker);
+    const results = await latencies(rigd, shapes, handMarker);
+    await rigd.stop();
+    rigds.delete(rigd);
+    printLatencyTables(results);
+    await parallel(parallelCount, handMarker);
+  } finally {
+    await cleanup();
+  }
+  console.log(`\nleft behind after teardown: ${reaped === 0 ? "nothing" : `${reaped} process(es), killed by the bench`}`);
+}
+
+await main();
