@@ -11,14 +11,13 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
+import { routeByPreface } from "../net/preface-router.js";
 
 /** A request handler for both the http and the http2 compatibility API. */
 export type RequestHandler = (
   req: http.IncomingMessage | http2.Http2ServerRequest,
   res: http.ServerResponse | http2.Http2ServerResponse,
 ) => void;
-
-const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
 /** A listening cleartext server; close() stops it. */
 export interface CleartextServer {
@@ -112,32 +111,4 @@ export async function listenCleartext(
       return closed;
     },
   };
-}
-
-/**
- * Reads until the bytes decide the protocol, then puts them back and hands the socket
- * over. Paused-mode reading ('readable' + read()) matters: once the listener is gone the
- * socket is neither flowing nor paused, so whichever server takes it starts it again.
- */
-function routeByPreface(socket: net.Socket, handOver: (isHttp2: boolean) => void): void {
-  let peeked: Buffer = Buffer.alloc(0);
-  const onError = (): void => void socket.destroy();
-  const onEnd = (): void => void socket.destroy();
-  const onReadable = (): void => {
-    let chunk: Buffer | null;
-    while ((chunk = socket.read() as Buffer | null) !== null) {
-      peeked = peeked.length === 0 ? chunk : Buffer.concat([peeked, chunk]);
-    }
-    const n = Math.min(peeked.length, H2_PREFACE.length);
-    const prefaceSoFar = peeked.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
-    if (prefaceSoFar && peeked.length < H2_PREFACE.length) return; // undecided yet
-    socket.off("readable", onReadable);
-    socket.off("error", onError);
-    socket.off("end", onEnd);
-    socket.unshift(peeked);
-    handOver(prefaceSoFar);
-  };
-  socket.on("readable", onReadable);
-  socket.on("error", onError);
-  socket.on("end", onEnd);
 }

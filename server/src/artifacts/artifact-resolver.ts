@@ -11,6 +11,7 @@ import {
   ArtifactFailedSchema,
   ArtifactStartedSchema,
 } from "../gen/rig/v1/event_pb.js";
+import { abortable } from "../async/abortable.js";
 import type { EventPayload } from "../events/event-log.js";
 import type { Artifact } from "../services/service-type.js";
 
@@ -79,22 +80,4 @@ export class ArtifactResolver {
     );
     return work;
   }
-}
-
-function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e);
-      },
-    );
-  });
 }

@@ -8,15 +8,7 @@ import { hostname } from "node:os";
 import { dockerStatus } from "./docker-client.js";
 import { LABEL_RIGD_HOST, LABEL_RIGD_PID } from "./labels.js";
 
-/** True when a process with this pid exists (EPERM: it exists but belongs to someone else). */
-export function pidIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+export { pidIsAlive } from "../os/pid-alive.js";
 
 /** A container the reaper removed. */
 export interface ReapedContainer {

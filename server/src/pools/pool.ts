@@ -9,7 +9,7 @@
  * closeAll() stops everything at rigd shutdown.
  */
 import type { Logger } from "pino";
-import { abortable } from "./abortable.js";
+import { abortable } from "../async/abortable.js";
 
 /** A pooled resource of one key. */
 export interface Backend<TInfo, TRequest, TLeaseData> {

@@ -18,7 +18,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { RigdIdentity } from "../docker/labels.js";
 import type { StartedContainer } from "../docker/run-container.js";
-import { abortable } from "./abortable.js";
+import { abortable } from "../async/abortable.js";
 import { Pool, type Backend, type Lease } from "./pool.js";
 import { startPooledContainer } from "./pooled-container.js";
 import { quoteIdent, quoteLiteral, runPsql } from "./psql.js";

@@ -27,7 +27,7 @@ import { headersFromHttp2 } from "./header-list.js";
 import { createHttpForwarder } from "./http-proxy.js";
 import { elapsedSince } from "./elapsed.js";
 import { closeOnce, listen, serverClosed } from "./listen.js";
-import { routeByPreface } from "./preface-router.js";
+import { routeByPreface } from "../net/preface-router.js";
 import { type ProxyEvent, type ProxyOptions, type RunningProxy, safeSink } from "./proxy-contract.js";
 import { SocketSet } from "./socket-set.js";
 

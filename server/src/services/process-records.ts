@@ -7,6 +7,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pidIsAlive } from "../os/pid-alive.js";
 
 interface ProcessRecord {
   readonly rigdPid: number;
@@ -23,16 +24,6 @@ export function processStartTime(pid: number): string | undefined {
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return undefined;
-  }
-}
-
-/** True when a process with this pid exists. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
@@ -71,7 +62,7 @@ export class ProcessRecords {
         rmSync(path, { force: true });
         continue;
       }
-      if (record.rigdPid === process.pid || isAlive(record.rigdPid)) continue;
+      if (record.rigdPid === process.pid || pidIsAlive(record.rigdPid)) continue;
       if (processStartTime(record.pgid) === record.startTime && record.startTime !== "") {
         try {
           process.kill(-record.pgid, "SIGKILL");

@@ -1,8 +1,8 @@
 /**
  * Tells HTTP/2 cleartext connections from HTTP/1.x ones by their first bytes, so one
  * port can take both (gRPC needs h2c; gRPC-Web and Connect JSON often come over
- * HTTP/1.1). An HTTP/2 client opens with `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`. The same
- * technique as rigd's own API port (api/cleartext-server.ts).
+ * HTTP/1.1). An HTTP/2 client opens with `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`. Used by
+ * rigd's own API port (api/cleartext-server.ts) and the gRPC proxy.
  */
 import type { Socket } from "node:net";
 
