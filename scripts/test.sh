@@ -14,6 +14,17 @@ export RIG_TEST_REDIS_IMAGE="${RIG_TEST_REDIS_IMAGE:-rig-test/redis:7}"
 export RIG_POSTGRES_IMAGE="${RIG_POSTGRES_IMAGE:-$RIG_TEST_POSTGRES_IMAGE}"
 export RIG_REDIS_IMAGE="${RIG_REDIS_IMAGE:-$RIG_TEST_REDIS_IMAGE}"
 export TESTCONTAINERS_RYUK_DISABLED=true
+# Tests that find-or-start rigd the way users do (conformance, SDK defaults) share this
+# RIG_DIR instead of ~/.rig; the rigd they start is stopped at the end.
+suite_rig_dir=$(mktemp -d "${TMPDIR:-/tmp}/rig-suite.XXXXXX")
+export RIG_DIR="$suite_rig_dir"
+stop_suite_rigd() {
+  pkill -TERM -f -- "--rig-dir $suite_rig_dir" 2>/dev/null || true
+  for _ in $(seq 1 50); do pgrep -f -- "--rig-dir $suite_rig_dir" >/dev/null || break; sleep 0.1; done
+  pkill -KILL -f -- "--rig-dir $suite_rig_dir" 2>/dev/null || true
+  rm -rf "$suite_rig_dir"
+}
+trap stop_suite_rigd EXIT
 
 step() { printf '\n== %s\n' "$*"; }
 failed=()
@@ -35,6 +46,7 @@ if [ -x scripts/test-clients.sh ]; then
 fi
 
 step "leak check"
+stop_suite_rigd
 leaked=$(docker ps -aq --filter label=rig.rigd 2>/dev/null || true)
 if [ -n "$leaked" ]; then
   echo "rig-labelled containers left behind:" >&2
