@@ -359,6 +359,15 @@ describe("validation", () => {
     assert.match(err.rawMessage, /services\[1\]\(b\)/, "problems say where");
   });
 
+  it("still checks the egresses of an unnamed or duplicate service", async () => {
+    const err = await invalid({
+      services: [{ config: { case: "process", value: { command: "true" } }, egresses: [{ service: "zzz" }] }, proc("a"), proc("a", { egresses: [{ service: "yyy" }] })],
+    });
+    assert.match(err.rawMessage, /services\[0\]\.name: name is required/);
+    assert.match(err.rawMessage, /unknown service "zzz"/);
+    assert.match(err.rawMessage, /unknown service "yyy"/);
+  });
+
   it("rejects an unparsable duration in Connect JSON with INVALID_ARGUMENT", async () => {
     const res = await fetch(`http://${rigd.address}/rig.v1.EnvironmentService/CreateEnvironment`, {
       method: "POST",

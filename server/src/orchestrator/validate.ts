@@ -160,6 +160,7 @@ export function planEnvironment(spec: EnvironmentSpec, types: TypeRegistry, defa
 
   // Pass 1: names, types, type config, ingresses.
   const drafts = new Map<string, Draft>();
+  const allDrafts: Draft[] = []; // unnamed and duplicate services are still checked in pass 2
   spec.services.forEach((service, index) => {
     const path = `services[${index}]${service.name ? `(${service.name})` : ""}`;
     if (!service.name) report(`${path}.name`, "name is required");
@@ -179,6 +180,7 @@ export function planEnvironment(spec: EnvironmentSpec, types: TypeRegistry, defa
     }
     const ingresses = planIngresses(service, type, path, report);
     const draft: Draft = { index, spec: service, path, type, typeName: typeName ?? "", ingresses, egresses: [] };
+    allDrafts.push(draft);
     if (service.name) {
       const earlier = drafts.get(service.name);
       if (earlier) report(`${path}.name`, `duplicate service name "${service.name}" (also ${earlier.path})`);
@@ -188,7 +190,7 @@ export function planEnvironment(spec: EnvironmentSpec, types: TypeRegistry, defa
 
   // Pass 2: egresses, hooks, templates (need every service's ingresses).
   const graph = new Map<string, string[]>();
-  for (const draft of drafts.values()) {
+  for (const draft of allDrafts) {
     const { spec: service, path } = draft;
     const names = new Map<string, number>();
     service.egresses.forEach((egress, i) => {
@@ -236,7 +238,7 @@ export function planEnvironment(spec: EnvironmentSpec, types: TypeRegistry, defa
       names.set(name, i);
       draft.egresses.push({ name, service: egress.service, ingress });
     });
-    graph.set(service.name, [...new Set(draft.egresses.map((e) => e.service))]);
+    if (drafts.get(service.name) === draft) graph.set(service.name, [...new Set(draft.egresses.map((e) => e.service))]);
 
     validateHooks(service.prestart, "prestart", draft, report);
     validateHooks(service.init, "init", draft, report);
