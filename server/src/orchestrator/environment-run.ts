@@ -66,7 +66,7 @@ import type {
 import type { TypeRegistry } from "../services/type-registry.js";
 import { expandTemplate, resolveAttributes } from "../wiring/templates.js";
 import { buildWiringEnv } from "../wiring/wiring-env.js";
-import { TEST_NODE, type EnvironmentPlan, type PlannedService } from "./plan.js";
+import { TEST_NODE, type EnvironmentPlan } from "./plan.js";
 import { RunFiles } from "./run-files.js";
 import { ServiceRuntime, phaseName } from "./service-runtime.js";
 
@@ -128,8 +128,8 @@ export class EnvironmentRun {
   private readonly files: RunFiles;
   private readonly runDir: string;
   private readonly logger: Logger;
+  /** Set once teardown began (failure, destroy, TTL, orphan); exits after that are expected. */
   private teardown: Promise<EnvironmentDown> | undefined;
-  private tearingDown = false;
   private watchers = 0;
   private orphanTimer: NodeJS.Timeout | undefined;
   private ttlTimer: NodeJS.Timeout | undefined;
@@ -352,7 +352,7 @@ export class EnvironmentRun {
     });
     const running = rt.running;
     running.exited.then((status) => {
-      if (!this.tearingDown) this.fail(rt, `${describeExit(status)}${rt.phase === ServicePhase.READY ? " after it was ready" : ""}`);
+      if (!this.teardown) this.fail(rt, `${describeExit(status)}${rt.phase === ServicePhase.READY ? " after it was ready" : ""}`);
     });
     if (signal.aborted) return;
 
@@ -472,8 +472,7 @@ export class EnvironmentRun {
 
   /** Records the first failure and tears the environment down. Later failures are ignored. */
   private fail(rt: ServiceRuntime, reason: string, phase = phaseName(rt.phase)): void {
-    if (this.tearingDown || this.down) return;
-    this.tearingDown = true;
+    if (this.teardown) return;
     this.state = EnvironmentState.FAILING;
     rt.error = reason;
     this.setPhase(rt, ServicePhase.FAILED);
@@ -503,7 +502,6 @@ export class EnvironmentRun {
    */
   async destroy(options: DestroyOptions): Promise<EnvironmentDown> {
     if (!this.teardown) {
-      this.tearingDown = true;
       this.state = EnvironmentState.DESTROYING;
       this.emit("", {
         case: "environmentDestroying",
@@ -537,7 +535,6 @@ export class EnvironmentRun {
 
   /** Stops every service in reverse dependency order, releases resources, publishes environment.down. */
   private async tearDown(down: EnvironmentDown): Promise<EnvironmentDown> {
-    this.tearingDown = true;
     this.clearStallTimer();
     clearTimeout(this.ttlTimer);
     this.startAbort.abort(new Error("environment is going down"));
@@ -717,10 +714,5 @@ export class EnvironmentRun {
       internal: rt.planned.internal,
       egressTargets,
     });
-  }
-
-  /** Planned services (for tests and diagnostics). */
-  get plannedServices(): readonly PlannedService[] {
-    return this.plan.services;
   }
 }

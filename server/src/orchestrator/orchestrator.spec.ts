@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { existsSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { EnvironmentState, SpecProblemsSchema } from "../gen/rig/v1/environment_service_pb.js";
 import { CallbackKind, DownReason, type Event } from "../gen/rig/v1/event_pb.js";
@@ -71,6 +71,12 @@ before(async () => {
 
 after(async () => {
   await rigd.stop();
+});
+
+// A failed assertion must not leave its environment running into the next test's leak check.
+afterEach(async () => {
+  const { environments } = await rigd.client.listEnvironments({});
+  await Promise.all(environments.map((e) => rigd.client.destroyEnvironment({ environmentId: e.id })));
 });
 
 describe("a chain of three process services", () => {
@@ -149,16 +155,21 @@ describe("readiness", () => {
           {
             name: "greeter",
             ingresses: [{ protocol: Protocol.GRPC }],
-            config: { case: "process", value: { command: process.execPath, args: [GRPC_HEALTH, "--serving-after-ms", "400", rigd.marker] } },
+            config: { case: "process", value: { command: process.execPath, args: [GRPC_HEALTH, "--not-serving-checks", "2", rigd.marker] } },
           },
         ],
       }),
     });
-    const events = await collectEvents(rigd, id, undefined, { includeLogs: true });
+    const events = await collectEvents(rigd, id);
     assert.equal(events.at(-1)?.type, "environment.up");
-    const lines = events.filter((e) => e.payload.case === "serviceLog").map((e) => (e.payload.value as { line: string }).line);
-    assert.ok(lines.includes("health check -> NOT_SERVING"), "polled while NOT_SERVING");
-    assert.ok(lines.includes("health check -> SERVING"), "ready once SERVING");
+    // The server's output may trail the readiness answer through its pipe: read the log until it is there.
+    let lines: string[] = [];
+    await eventually(async () => {
+      const log = await Array.fromAsync(rigd.client.getLog({ environmentId: id }));
+      lines = log.flatMap((r) => (r.event?.payload.case === "serviceLog" ? [r.event.payload.value.line] : []));
+      return lines.includes("health check -> SERVING");
+    }, 5_000, "the SERVING check in the log");
+    assert.deepEqual(lines.slice(0, 3), ["health check -> NOT_SERVING", "health check -> NOT_SERVING", "health check -> SERVING"]);
     await destroy(id);
     await expectNoLeaks();
   });
@@ -171,7 +182,7 @@ describe("readiness", () => {
           {
             name: "greeter",
             ingresses: [{ protocol: Protocol.GRPC, ready: { timeout: { seconds: 1n } } }],
-            config: { case: "process", value: { command: process.execPath, args: [GRPC_HEALTH, "--serving-after-ms", "never", rigd.marker] } },
+            config: { case: "process", value: { command: process.execPath, args: [GRPC_HEALTH, "--not-serving-checks", "never", rigd.marker] } },
           },
         ],
       }),
