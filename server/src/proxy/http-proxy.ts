@@ -1,25 +1,36 @@
 /**
- * The HTTP/1.1 proxy: forwards every request to the target over a keep-alive agent,
- * streams bodies both ways as they arrive (capturing the first bytes on the side for
- * the event) and passes upgrades (websockets, ...) through as raw byte tunnels.
- * Publishes one `request.completed` per exchange once the response has been delivered.
+ * The HTTP/1.1 proxy: forwards every request to the target over kept-alive
+ * connections, streams bodies both ways as they arrive (capturing the first bytes on
+ * the side for the event) and passes upgrades (websockets, ...) through as raw byte
+ * tunnels. Publishes one `request.completed` per exchange once the response has been
+ * delivered.
+ *
+ * Two cores: plain HTTP/1.1 exchanges go through the raw core (`http1-connection.ts`),
+ * which copies bytes between sockets and parses only message boundaries; connections
+ * with anything else (upgrades, `Expect`, HTTP/1.0, ...) are handed to the node:http
+ * server + client path below. The raw core spends well under half the CPU per request
+ * of the node:http path (README, "HTTP/1.1 without node:http on the hot path").
  */
-import { create } from "@bufbuild/protobuf";
-import { Agent, type AgentOptions, createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
-import type { Socket } from "node:net";
+import { Agent, type AgentOptions, createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
+import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import type { Duplex, Writable } from "node:stream";
-import { type Header, RequestCompletedSchema } from "../gen/rig/v1/event_pb.js";
 import { BODY_CAPTURE_LIMIT, BodyCapture } from "./body-capture.js";
-import { headersFromRaw } from "./header-list.js";
-import { elapsedSince } from "./elapsed.js";
+import { serveRawHttp } from "./http1-connection.js";
+import { UpstreamPool } from "./http1-upstream-pool.js";
 import { closeOnce, listen, serverClosed } from "./listen.js";
 import { type ProxyEvent, type ProxyOptions, type RunningProxy, safeSink } from "./proxy-contract.js";
+import { requestCompletedEvent } from "./request-event.js";
 import { SocketSet } from "./socket-set.js";
 
 /** Options of the HTTP proxy. */
 export interface HttpProxyOptions extends ProxyOptions {
   /** Bytes of each body kept for the event. Default 64 KiB. */
   readonly bodyCaptureLimit?: number;
+  /**
+   * Which core forwards plain HTTP/1.1 exchanges: "raw" (default) or "node" (every
+   * exchange through node:http, as the raw core's fallback does). For tests and comparisons.
+   */
+  readonly core?: "raw" | "node";
 }
 
 /** Headers that describe one hop's connection, not the message; never forwarded as-is. */
@@ -41,7 +52,7 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<Running
 /** HTTP/1.1 forwarding without a listener of its own (the gRPC proxy hands it HTTP/1.1 connections). */
 export interface HttpForwarder {
   /** An unbound server; emit "connection" on it to serve a socket. */
-  readonly server: Server;
+  readonly server: NetServer;
   /** Tracks a socket so destroy() reaches it. */
   adopt(socket: Socket): void;
   /** Destroys every connection, upstream ones included. */
@@ -61,16 +72,29 @@ export function createHttpForwarder(options: HttpProxyOptions): HttpForwarder {
     emit: safeSink(options.onEvent),
   };
   // A proxy imposes no timeouts of its own: a slow upload or long poll is the test's business.
-  const server = createServer({ requestTimeout: 0, noDelay: true, keepAlive: true });
-  server.on("request", (req, res) => forwardRequest(exchange, req, res));
-  server.on("upgrade", (req, socket, head) => forwardUpgrade(exchange, req, socket, head));
-  server.on("clientError", (_err, socket) => socket.destroy());
+  const httpServer = createServer({ requestTimeout: 0, noDelay: true, keepAlive: true });
+  httpServer.on("request", (req, res) => forwardRequest(exchange, req, res));
+  httpServer.on("upgrade", (req, socket, head) => forwardUpgrade(exchange, req, socket, head));
+  httpServer.on("clientError", (_err, socket) => socket.destroy());
+  const toNodeHttp = (socket: Socket): void => {
+    httpServer.emit("connection", socket);
+    socket.resume();
+  };
+
+  const pool = new UpstreamPool(options.target);
+  const raw = { pool, target: options.target, edge: options.edge, limit: exchange.limit, emit: exchange.emit, fallback: toNodeHttp };
+  const useRaw = (options.core ?? "raw") === "raw";
+  const server = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    if (useRaw) serveRawHttp(raw, socket);
+    else toNodeHttp(socket);
+  });
   return {
     server,
     adopt: (socket) => sockets.add(socket),
     destroy() {
-      server.closeAllConnections();
+      httpServer.closeAllConnections();
       sockets.destroyAll();
+      pool.destroy();
       agent.destroy();
     },
   };
@@ -91,7 +115,8 @@ interface ExchangeRecord {
   readonly requestBody: BodyCapture;
   readonly responseBody: BodyCapture;
   status: number;
-  responseHeaders: Header[];
+  /** The target's response headers, `rawHeaders` style. */
+  responseHeaders: readonly string[];
 }
 
 function newRecord(ctx: ExchangeContext, req: IncomingMessage): ExchangeRecord {
@@ -106,26 +131,20 @@ function newRecord(ctx: ExchangeContext, req: IncomingMessage): ExchangeRecord {
 }
 
 function emitRecord(ctx: ExchangeContext, record: ExchangeRecord, error: string): void {
-  const { req, requestBody, responseBody } = record;
-  ctx.emit({
-    case: "requestCompleted",
-    value: create(RequestCompletedSchema, {
-      ...ctx.options.edge,
+  const { req } = record;
+  ctx.emit(
+    requestCompletedEvent(ctx.options.edge, {
       method: req.method ?? "",
       path: req.url ?? "",
       status: record.status,
-      latency: elapsedSince(record.started),
-      requestHeaders: headersFromRaw(req.rawHeaders),
+      started: record.started,
+      requestHeaders: req.rawHeaders,
       responseHeaders: record.responseHeaders,
-      requestBody: requestBody.bytes(),
-      requestBodyTruncated: requestBody.truncated,
-      responseBody: responseBody.bytes(),
-      responseBodyTruncated: responseBody.truncated,
-      requestSize: BigInt(requestBody.size),
-      responseSize: BigInt(responseBody.size),
+      requestBody: record.requestBody,
+      responseBody: record.responseBody,
       error,
     }),
-  });
+  );
 }
 
 /** Raw headers without hop-by-hop ones (and those the Connection header names). */
@@ -175,7 +194,7 @@ function forwardRequest(ctx: ExchangeContext, req: IncomingMessage, res: ServerR
 
   upstream.on("response", (upRes) => {
     record.status = upRes.statusCode ?? 0;
-    record.responseHeaders = headersFromRaw(upRes.rawHeaders);
+    record.responseHeaders = upRes.rawHeaders;
     res.writeHead(record.status, upRes.statusMessage, endToEndHeaders(upRes.rawHeaders));
     // The head leaves with the first body chunk, in one write. A response whose body
     // is not there yet (SSE, long poll, slow target) gets its head on its own at once.
@@ -280,7 +299,7 @@ function forwardUpgrade(ctx: ExchangeContext, req: IncomingMessage, socket: Dupl
   upstream.on("upgrade", (upRes, upSocket, upHead) => {
     ctx.sockets.add(upSocket);
     record.status = upRes.statusCode ?? 0;
-    record.responseHeaders = headersFromRaw(upRes.rawHeaders);
+    record.responseHeaders = upRes.rawHeaders;
     socket.write(responseHead(record.status, upRes.statusMessage ?? "", upRes.rawHeaders));
     if (upHead.length > 0) socket.write(upHead);
     if (head.length > 0) upSocket.write(head);
@@ -294,7 +313,7 @@ function forwardUpgrade(ctx: ExchangeContext, req: IncomingMessage, socket: Dupl
   upstream.on("response", (upRes) => {
     // The target declined the upgrade: relay its answer, delimited by closing the connection.
     record.status = upRes.statusCode ?? 0;
-    record.responseHeaders = headersFromRaw(upRes.rawHeaders);
+    record.responseHeaders = upRes.rawHeaders;
     const headers = endToEndHeaders(upRes.rawHeaders).filter((_, i, all) => {
       const name = (i % 2 === 0 ? all[i] : all[i - 1]) as string;
       return !/^(transfer-encoding|content-length)$/i.test(name);

@@ -7,7 +7,7 @@
  * byte offsets into the buffer.
  */
 
-/** Larger heads are left to node:http, which answers 431 (its default limit is 16 KiB). */
+/** Larger heads are left to node:http, which refuses them (its default limit is 16 KiB). */
 export const MAX_REQUEST_HEAD = 16 * 1024;
 /** Larger response heads fail the exchange. */
 export const MAX_RESPONSE_HEAD = 64 * 1024;
@@ -17,9 +17,14 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "upg
 /** Methods forwarded raw; others (CONNECT, WebDAV, ...) go through node:http. */
 const PLAIN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE"]);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Control characters other than HTAB, and CR or LF outside a CRLF pair. */
-const BAD_HEAD_BYTES = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+/**
+ * Control characters other than HTAB. Lines are split at CRLF, so a lone CR or LF
+ * ends up inside a value (or reason phrase), where this finds it.
+ */
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 const CONTENT_LENGTH = /^\d{1,15}$/;
+/** A request-target of visible ASCII only (node:http decides about anything else). */
+const PLAIN_TARGET = /^[\x21-\x7e]+$/;
 const HEAD_END = "\r\n\r\n";
 
 /** How a message body is delimited (RFC 9112 §6.3). */
@@ -51,7 +56,8 @@ export interface HeaderBlock {
 }
 
 /** A request head the raw core can forward. */
-export interface RequestHead extends HeaderBlock {
+export interface RequestHead {
+  readonly headers: HeaderBlock;
   readonly method: string;
   /** The request-target as sent (node:http's `req.url`). */
   readonly target: string;
@@ -61,7 +67,8 @@ export interface RequestHead extends HeaderBlock {
 }
 
 /** A response head from the target. */
-export interface ResponseHead extends HeaderBlock {
+export interface ResponseHead {
+  readonly headers: HeaderBlock;
   readonly status: number;
   readonly framing: BodyFraming;
   /** The target will not take another request on this connection. */
@@ -80,10 +87,10 @@ export function findHeadEnd(buf: Buffer, start: number, searchFrom: number): num
  * Parses a complete request head (`buf[start, end)`, blank line included). Returns
  * undefined when the request is anything but a plain HTTP/1.1 request the raw core
  * handles: another version, an upgrade, `Expect`, an unusual method or framing, a
- * missing Host, or any malformed byte. node:http then answers it as it would have.
+ * missing Host, or any malformed byte. node:http then deals with it as it would have.
  */
 export function parseRequestHead(buf: Buffer, start: number, end: number): RequestHead | undefined {
-  const text = buf.latin1Slice(start, end);
+  const text = buf.toString("latin1", start, end);
   const lineEnd = text.indexOf("\r\n");
   const firstSpace = text.indexOf(" ");
   const lastSpace = text.lastIndexOf(" ", lineEnd);
@@ -92,7 +99,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   const method = text.slice(0, firstSpace);
   if (!PLAIN_METHODS.has(method)) return undefined;
   const target = text.slice(firstSpace + 1, lastSpace);
-  if (target.includes(" ") || BAD_HEAD_BYTES.test(text)) return undefined;
+  if (!PLAIN_TARGET.test(target)) return undefined;
   const block = parseHeaderBlock(text, lineEnd + 2);
   if (!block) return undefined;
 
@@ -129,7 +136,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
     if (length === undefined) return undefined;
     if (length > 0) framing = { kind: "length", length };
   }
-  return { ...block, method, target, framing, close };
+  return { headers: block, method, target, framing, close };
 }
 
 /**
@@ -138,12 +145,11 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
  * framing contradicts itself, or a 101 (the raw core never asks for an upgrade).
  */
 export function parseResponseHead(buf: Buffer, start: number, end: number, requestMethod: string): ResponseHead | undefined {
-  const text = buf.latin1Slice(start, end);
+  const text = buf.toString("latin1", start, end);
   const lineEnd = text.indexOf("\r\n");
-  if (!(text.startsWith("HTTP/1.1 ") || text.startsWith("HTTP/1.0 ")) || BAD_HEAD_BYTES.test(text)) return undefined;
-  const statusText = text.slice(9, 12);
-  if (!/^[1-9]\d\d$/.test(statusText) || (lineEnd > 12 && text[12] !== " ")) return undefined;
-  const status = Number(statusText);
+  if (!(text.startsWith("HTTP/1.1 ") || text.startsWith("HTTP/1.0 ")) || lineEnd < 12) return undefined;
+  const status = statusCode(text);
+  if (status < 0 || (lineEnd > 12 && (text[12] !== " " || CONTROL.test(text.slice(13, lineEnd))))) return undefined;
   if (status === 101) return undefined;
   const block = parseHeaderBlock(text, lineEnd + 2);
   if (!block) return undefined;
@@ -153,6 +159,7 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, reque
   let keepAliveMs: number | undefined;
   const raw = block.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
+    if ((raw[i] as string).length !== 10) continue;
     const name = (raw[i] as string).toLowerCase();
     const value = raw[i + 1] as string;
     if (name === "connection") {
@@ -180,7 +187,7 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, reque
     framing = UNTIL_CLOSE;
   }
   if (framing.kind === "close") close = true;
-  return { ...block, status, framing, close, keepAliveMs };
+  return { headers: block, status, framing, close, keepAliveMs };
 }
 
 /** Parses the header lines of `text` from `from` (just after the start line). */
@@ -201,6 +208,7 @@ function parseHeaderBlock(text: string, from: number): HeaderBlock | undefined {
     const name = text.slice(at, colon);
     if (!TOKEN.test(name)) return undefined;
     const value = text.slice(colon + 1, eol).trim();
+    if (CONTROL.test(value)) return undefined;
     rawHeaders.push(name, value);
     lineStarts.push(at);
     switch (name.length) {
@@ -245,8 +253,20 @@ function singleContentLength(values: readonly string[]): number | undefined {
 }
 
 function hasToken(value: string, token: string): boolean {
+  if (!value.includes(",")) return value.toLowerCase() === token;
   for (const t of value.split(",")) if (t.trim().toLowerCase() === token) return true;
   return false;
+}
+
+/** The three-digit status code of a status line, or -1. */
+function statusCode(text: string): number {
+  let code = 0;
+  for (let i = 9; i < 12; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9 || (i === 9 && digit === 0)) return -1;
+    code = code * 10 + digit;
+  }
+  return code;
 }
 
 /**
@@ -276,7 +296,7 @@ export function forwardableHead(buf: Buffer, start: number, block: HeaderBlock, 
   const out = Buffer.allocUnsafe(size);
   let at = 0;
   for (let i = 0; i < kept.length; i += 2) at += buf.copy(out, at, start + (kept[i] as number), start + (kept[i + 1] as number));
-  at += out.latin1Write(extra, at);
-  out.latin1Write("\r\n", at);
+  at += out.write(extra, at, "latin1");
+  out.write("\r\n", at, "latin1");
   return out;
 }
