@@ -2,7 +2,7 @@
  * Proxy overhead benchmark (SPEC §13): the same load direct to a target and through
  * the recording proxy, in one run. Prints figures; asserts nothing.
  *
- *   node server/dist/bench/proxy-bench.js [--seconds 3] [--concurrency 16]
+ *   node server/dist/bench/proxy-bench.js [--seconds 2] [--rounds 5] [--concurrency 16]
  *
  * The target and the proxy each run in their own child process (as a service and
  * rigd would), the load generator in this one. Figures: HTTP requests/s and p50/p99
@@ -150,14 +150,75 @@ function httpGet(agent: Agent, port: number): () => Promise<void> {
 
 const fmt = (n: number, digits = 0): string => n.toFixed(digits).padStart(9);
 
-function printComparison(title: string, unit: string, direct: ReturnType<typeof summarize>, proxied: ReturnType<typeof summarize>): void {
-  console.log(`\n${title}`);
+type Summary = ReturnType<typeof summarize>;
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+};
+
+/** Direct and proxied slices of load, interleaved over rounds (alternating which goes first). */
+interface Comparison {
+  readonly direct: Summary[];
+  readonly proxied: Summary[];
+  /** proxied/direct throughput of each round. */
+  readonly ratios: number[];
+  readonly proxiedOps: number;
+  /** CPU micros of [target, proxy] over the proxied slices. */
+  readonly cpu: number[];
+}
+
+/**
+ * One slice right after the other, swapping the order each round: on a shared machine the
+ * load drifts, and a ratio from one pair of long runs minutes apart swings widely.
+ */
+async function compare(
+  direct: () => Promise<void>,
+  proxied: () => Promise<void>,
+  cpuOf: readonly RoleProcess[],
+  options: { rounds: number; concurrency: number; seconds: number },
+): Promise<Comparison> {
+  const result: Comparison = { direct: [], proxied: [], ratios: [], proxiedOps: 0, cpu: [0, 0] };
+  let proxiedOps = 0;
+  for (let round = 0; round < options.rounds; round++) {
+    const runDirect = async (): Promise<Summary> => summarize(await load(direct, options.concurrency, options.seconds));
+    const runProxied = async (): Promise<Summary> => {
+      const [res, cpu] = await measured(cpuOf, () => load(proxied, options.concurrency, options.seconds));
+      proxiedOps += res.ops;
+      cpu.forEach((c, i) => (result.cpu[i] = (result.cpu[i] ?? 0) + c));
+      return summarize(res);
+    };
+    let d: Summary;
+    let p: Summary;
+    if (round % 2 === 0) {
+      d = await runDirect();
+      p = await runProxied();
+    } else {
+      p = await runProxied();
+      d = await runDirect();
+    }
+    result.direct.push(d);
+    result.proxied.push(p);
+    result.ratios.push(p.rate / d.rate);
+    process.stderr.write(".");
+  }
+  process.stderr.write("\n");
+  return { ...result, proxiedOps };
+}
+
+function printComparison(title: string, unit: string, c: Comparison): void {
+  const row = (name: string, xs: Summary[]): string =>
+    `  ${name.padEnd(8)} ${fmt(median(xs.map((x) => x.rate)))} ${fmt(median(xs.map((x) => x.p50)), 3)} ${fmt(median(xs.map((x) => x.p99)), 3)}`;
+  console.log(`\n${title} (medians of ${c.ratios.length} interleaved rounds)`);
   console.log(`  ${"".padEnd(8)} ${`${unit}/s`.padStart(9)} ${"p50 ms".padStart(9)} ${"p99 ms".padStart(9)}`);
-  console.log(`  ${"direct".padEnd(8)} ${fmt(direct.rate)} ${fmt(direct.p50, 3)} ${fmt(direct.p99, 3)}`);
-  console.log(`  ${"proxied".padEnd(8)} ${fmt(proxied.rate)} ${fmt(proxied.p50, 3)} ${fmt(proxied.p99, 3)}`);
+  console.log(row("direct", c.direct));
+  console.log(row("proxied", c.proxied));
+  const p50 = median(c.proxied.map((x) => x.p50)) / median(c.direct.map((x) => x.p50));
+  const p99 = median(c.proxied.map((x) => x.p99)) / median(c.direct.map((x) => x.p99));
   console.log(
-    `  proxied/direct: throughput ${(proxied.rate / direct.rate).toFixed(2)}, p50 ${(proxied.p50 / direct.p50).toFixed(2)}, p99 ${(proxied.p99 / direct.p99).toFixed(2)}`,
+    `  proxied/direct: throughput ${median(c.ratios).toFixed(2)} (rounds ${Math.min(...c.ratios).toFixed(2)}-${Math.max(...c.ratios).toFixed(2)}), p50 ${p50.toFixed(2)}, p99 ${p99.toFixed(2)}`,
   );
+  printCpu(c.cpu, c.proxiedOps);
 }
 
 async function streamTransfer(address: string, totalBytes: number, chunkBytes: number): Promise<{ mibPerSec: number; firstMs: number }> {
@@ -183,7 +244,8 @@ async function main(): Promise<void> {
     const i = args.indexOf(`--${name}`);
     return i >= 0 ? Number(args[i + 1]) : fallback;
   };
-  const seconds = option("seconds", 3);
+  const seconds = option("seconds", 2);
+  const rounds = option("rounds", 5);
   const concurrency = option("concurrency", 16);
   const children: ChildProcess[] = [];
   try {
@@ -192,27 +254,22 @@ async function main(): Promise<void> {
     const httpProxy = await spawnRole("http-proxy", httpTarget.port);
     const grpcProxy = await spawnRole("grpc-proxy", grpcTarget.port);
     children.push(httpTarget.child, grpcTarget.child, httpProxy.child, grpcProxy.child);
-    console.log(`proxy benchmark: ${seconds} s per run, concurrency ${concurrency}, node ${process.version}`);
+    console.log(`proxy benchmark: ${rounds} rounds of ${seconds} s slices, concurrency ${concurrency}, node ${process.version}`);
     console.log("target, proxy and load generator each run in their own process");
+    const options = { rounds, concurrency, seconds };
 
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-    const [httpDirect] = await measured([], () => load(httpGet(agent, httpTarget.port), concurrency, seconds));
-    const [httpProxied, httpCpu] = await measured([httpTarget, httpProxy], () =>
-      load(httpGet(agent, httpProxy.port), concurrency, seconds),
-    );
+    const http = await compare(httpGet(agent, httpTarget.port), httpGet(agent, httpProxy.port), [httpTarget, httpProxy], options);
     agent.destroy();
-    printComparison("HTTP GET, keep-alive", "req", summarize(httpDirect), summarize(httpProxied));
-    printCpu(httpCpu, httpProxied.ops);
+    printComparison("HTTP GET, keep-alive", "req", http);
 
     const direct = echoClient(`127.0.0.1:${grpcTarget.port}`);
     const proxied = echoClient(`127.0.0.1:${grpcProxy.port}`);
     const say = (c: typeof direct) => async (): Promise<void> => void (await c.say({ text: "hello", repeat_count: 2, tags: { a: "b" } }));
-    const [grpcDirect] = await measured([], () => load(say(direct), concurrency, seconds));
-    const [grpcProxied, grpcCpu] = await measured([grpcTarget, grpcProxy], () => load(say(proxied), concurrency, seconds));
+    const grpc = await compare(say(direct), say(proxied), [grpcTarget, grpcProxy], options);
     direct.close();
     proxied.close();
-    printComparison("gRPC unary (decoded to JSON through reflection)", "call", summarize(grpcDirect), summarize(grpcProxied));
-    printCpu(grpcCpu, grpcProxied.ops);
+    printComparison("gRPC unary (decoded to JSON through reflection)", "call", grpc);
 
     const total = 100 * 1024 * 1024;
     const chunk = 256 * 1024;
