@@ -32,7 +32,7 @@ export class GrpcMessageParser {
   /** Messages seen but not kept because of the limits. */
   skipped = 0;
 
-  readonly #prefix = Buffer.alloc(5);
+  /** Prefix bytes read so far; the prefix is decoded byte by byte (no Buffer per parser). */
   #prefixFill = 0;
   #compressed = false;
   #length = 0;
@@ -53,14 +53,15 @@ export class GrpcMessageParser {
     let offset = 0;
     while (offset < chunk.length) {
       if (this.#remaining === 0) {
-        const take = Math.min(5 - this.#prefixFill, chunk.length - offset);
-        this.#prefix.set(chunk.subarray(offset, offset + take), this.#prefixFill);
-        this.#prefixFill += take;
-        offset += take;
-        if (this.#prefixFill < 5) return;
+        const byte = chunk[offset++] as number;
+        if (this.#prefixFill === 0) {
+          this.#compressed = byte !== 0;
+          this.#length = 0;
+        } else {
+          this.#length = this.#length * 256 + byte;
+        }
+        if (++this.#prefixFill < 5) continue;
         this.#prefixFill = 0;
-        this.#compressed = (this.#prefix[0] as number) !== 0;
-        this.#length = this.#prefix.readUInt32BE(1);
         this.#remaining = this.#length;
         const keep = this.messages.length < this.limits.maxMessages && this.#length <= this.limits.maxMessageBytes;
         this.#parts = keep ? [] : undefined;

@@ -7,7 +7,6 @@
  * the call ends, they are decoded with the target's reflection descriptors and one
  * `grpc.call.completed` is published.
  */
-import { create } from "@bufbuild/protobuf";
 import {
   type ClientHttp2Session,
   type ClientHttp2Stream,
@@ -18,14 +17,13 @@ import {
   type ServerHttp2Session,
   type ServerHttp2Stream,
   type Settings,
+  sensitiveHeaders,
 } from "node:http2";
 import { createServer as createNetServer } from "node:net";
-import { GrpcCallCompletedSchema } from "../gen/rig/v1/event_pb.js";
 import { decodeMessages, type MethodDescriptors } from "./grpc-decode.js";
 import { type CaptureLimits, GrpcMessageParser } from "./grpc-message-parser.js";
-import { headersFromHttp2 } from "./header-list.js";
+import { grpcCallCompletedEvent } from "./grpc-call-event.js";
 import { createHttpForwarder } from "./http-proxy.js";
-import { elapsedSince } from "./elapsed.js";
 import { closeOnce, listen, serverClosed } from "./listen.js";
 import { routeByPreface } from "../net/preface-router.js";
 import { type ProxyEvent, type ProxyOptions, type RunningProxy, safeSink } from "./proxy-contract.js";
@@ -174,8 +172,7 @@ function forwardCall(ctx: CallContext, downstream: ServerHttp2Stream, headers: I
 
   let up: ClientHttp2Stream;
   try {
-    const { ":scheme": _scheme, ...forwarded } = headers;
-    up = ctx.upstreamSession().request(forwarded, { endStream: false });
+    up = ctx.upstreamSession().request(withoutHeader(headers, ":scheme"), { endStream: false });
   } catch (err) {
     const reason = `rig proxy: cannot reach target: ${err instanceof Error ? err.message : String(err)}`;
     respondWithStatus(downstream, Status.UNAVAILABLE, reason);
@@ -184,11 +181,20 @@ function forwardCall(ctx: CallContext, downstream: ServerHttp2Stream, headers: I
   }
 
   // source -> target
+  // Drain listeners are added only when a side actually pushes back (rare for unary calls).
+  let downstreamPaused = false;
+  const resumeDownstream = (): void => {
+    downstreamPaused = false;
+    downstream.resume();
+  };
   downstream.on("data", (chunk: Buffer) => {
     if (isGrpc) requests.push(chunk);
-    if (!up.write(chunk)) downstream.pause();
+    if (!up.write(chunk) && !downstreamPaused) {
+      downstreamPaused = true;
+      downstream.pause();
+      up.once("drain", resumeDownstream);
+    }
   });
-  up.on("drain", () => downstream.resume());
   downstream.on("end", () => up.end());
 
   // target -> source
@@ -198,12 +204,20 @@ function forwardCall(ctx: CallContext, downstream: ServerHttp2Stream, headers: I
     trailersOnly = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
     downstream.respond(h, trailersOnly ? { endStream: true } : { waitForTrailers: true });
   });
+  let upPaused = false;
+  const resumeUp = (): void => {
+    upPaused = false;
+    up.resume();
+  };
   up.on("data", (chunk: Buffer) => {
     if (isGrpc) responses.push(chunk);
     if (downstream.destroyed) return;
-    if (!downstream.write(chunk)) up.pause();
+    if (!downstream.write(chunk) && !upPaused) {
+      upPaused = true;
+      up.pause();
+      downstream.once("drain", resumeUp);
+    }
   });
-  downstream.on("drain", () => up.resume());
   up.on("trailers", (t) => (trailers = t));
   let upEnded = false;
   up.on("end", () => {
@@ -211,8 +225,7 @@ function forwardCall(ctx: CallContext, downstream: ServerHttp2Stream, headers: I
     if (!trailersOnly && !downstream.destroyed) downstream.end();
   });
   downstream.on("wantTrailers", () => {
-    const { ":status": _status, ...t } = trailers ?? {};
-    downstream.sendTrailers(t);
+    downstream.sendTrailers(trailers ? withoutHeader(trailers, ":status") : {});
   });
 
   up.on("error", (err) => (targetError ||= err.message));
@@ -246,6 +259,18 @@ function forwardCall(ctx: CallContext, downstream: ServerHttp2Stream, headers: I
     if (!up.closed) up.close(constants.NGHTTP2_CANCEL);
     complete(Status.CANCELLED, "cancelled by the source");
   });
+}
+
+/**
+ * A copy of `headers` without `name` (a plain loop: rest spreads cost more on these
+ * null-prototype objects), keeping which headers the sender marked never-indexed.
+ */
+function withoutHeader(headers: IncomingHttpHeaders, name: string): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders & { [sensitiveHeaders]?: unknown } = {};
+  for (const key in headers) if (key !== name) out[key] = headers[key];
+  const sensitive = (headers as { [sensitiveHeaders]?: unknown })[sensitiveHeaders];
+  if (sensitive !== undefined) out[sensitiveHeaders] = sensitive;
+  return out;
 }
 
 /** Answers a call the proxy cannot forward with a trailers-only gRPC status. */
@@ -294,21 +319,18 @@ async function publish(
   isGrpc: boolean,
   descriptors: Promise<MethodDescriptors> | undefined,
 ): Promise<void> {
-  const latency = elapsedSince(call.started);
-  const [, grpcService = "", method = ""] = /^\/([^/]*)\/(.*)$/.exec(call.path) ?? [];
-  const event = create(GrpcCallCompletedSchema, {
-    ...ctx.options.edge,
-    grpcService,
-    method,
-    statusCode: call.status,
-    statusMessage: call.message,
-    latency,
-    requestMetadata: headersFromHttp2(call.requestHeaders),
-    responseMetadata: [...headersFromHttp2(call.responseHeaders), ...headersFromHttp2(call.trailers)],
+  const event = grpcCallCompletedEvent(ctx.options.edge, {
+    path: call.path,
+    started: call.started,
+    status: call.status,
+    message: call.message,
+    requestHeaders: call.requestHeaders,
+    responseHeaders: call.responseHeaders,
+    trailers: call.trailers,
     requestMessages: call.requests.count,
     responseMessages: call.responses.count,
-    requestBytes: BigInt(call.requests.bytes),
-    responseBytes: BigInt(call.responses.bytes),
+    requestBytes: call.requests.bytes,
+    responseBytes: call.responses.bytes,
   });
 
   const problems: string[] = [];
