@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from rig.endpoint_urls import postgres_url, redis_url
 from rig.v1 import event_pb2, spec_pb2
 
 DEFAULT_INGRESS = "default"
@@ -41,6 +42,19 @@ class Endpoint:
         ``kafka://`` for kafka."""
         scheme = "http" if self.protocol in ("http", "grpc", "") else self.protocol
         return f"{scheme}://{self.host_port}"
+
+    def postgres_url(self) -> str:
+        """A ``postgres://`` connection string for an endpoint of a postgres service (for
+        psycopg, asyncpg, SQLAlchemy): this endpoint's host and port with the rest of the
+        published DATABASE_URL (``?sslmode=disable``), or of PGUSER, PGPASSWORD and
+        PGDATABASE. Raises ``LookupError`` when neither is published."""
+        return postgres_url(self.host_port, self.attributes)
+
+    def redis_url(self) -> str:
+        """A ``redis://`` URL for an endpoint of a redis service: this endpoint's host and
+        port with the database number (and credentials) of the published REDIS_URL, or
+        ``redis://host:port`` without one."""
+        return redis_url(self.host_port, self.attributes)
 
     @staticmethod
     def from_proto(message: event_pb2.Endpoint) -> Endpoint:

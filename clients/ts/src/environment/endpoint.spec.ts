@@ -26,6 +26,14 @@ test("postgres and redis urls use the endpoint's address and the published attri
     }),
   );
   assert.equal(postgresUrl(pg), "postgres://rig:p%40ss@127.0.0.1:40001/orders_1");
+  const published = toEndpoint(
+    create(EndpointSchema, {
+      host: "127.0.0.1",
+      port: 40003,
+      attributes: { DATABASE_URL: "postgres://rig:pw@127.0.0.1:5432/orders_2?sslmode=disable", PGUSER: "ignored" },
+    }),
+  );
+  assert.equal(postgresUrl(published), "postgres://rig:pw@127.0.0.1:40003/orders_2?sslmode=disable");
   const redis = toEndpoint(
     create(EndpointSchema, { host: "127.0.0.1", port: 40002, attributes: { REDIS_URL: "redis://127.0.0.1:6379/7" } }),
   );

@@ -51,11 +51,17 @@ export function toEndpoints(messages: Readonly<Record<string, EndpointMessage>>)
 
 /**
  * A `postgres://` connection string for an endpoint of a `postgres` service. Host and port
- * come from the endpoint (so an observing proxy is used when there is one); user,
- * password and database come from the PG* attributes.
+ * come from the endpoint (so an observing proxy is used when there is one); the rest comes
+ * from the published DATABASE_URL (options such as sslmode included), else from the PG*
+ * attributes. Same rules as the Go and Python SDKs.
  */
 export function postgresUrl(endpoint: Endpoint): string {
   const a = endpoint.attributes;
+  if (a.DATABASE_URL) {
+    const url = new URL(a.DATABASE_URL);
+    url.host = endpoint.hostPort;
+    return url.toString();
+  }
   const user = a.PGUSER ?? "postgres";
   const password = a.PGPASSWORD;
   const database = a.PGDATABASE ?? user;
