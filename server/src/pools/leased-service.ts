@@ -3,22 +3,20 @@
  * does), so it runs until stopped, or ends with an error when the shared server dies.
  */
 import type { ExitStatus, RunningService } from "../services/service-type.js";
+import { runUntilStopped } from "../services/until-stopped.js";
 
 /** A running service that holds a lease on a server whose death `serverExited` reports. */
 export function leasedService(detail: string, serverExited: Promise<string>): RunningService {
-  let stop!: () => void;
-  const stopped = new Promise<ExitStatus>((resolve) => {
-    stop = () => resolve({ code: 0, signal: null });
-  });
+  const lease = runUntilStopped(detail);
   const exited = Promise.race([
-    stopped,
+    lease.exited,
     serverExited.then((why): ExitStatus => ({ code: null, signal: null, error: `the shared server went away: ${why}` })),
   ]);
   return {
     exited,
     detail,
     stop() {
-      stop();
+      void lease.stop();
       return exited;
     },
   };

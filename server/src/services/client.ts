@@ -7,7 +7,8 @@
 import { CallbackKind } from "../gen/rig/v1/event_pb.js";
 import { Protocol, type ClientConfig } from "../gen/rig/v1/spec_pb.js";
 import { publishLocalEndpoints } from "./publish-local.js";
-import type { ExitStatus, ServiceType } from "./service-type.js";
+import type { ServiceType } from "./service-type.js";
+import { runUntilStopped } from "./until-stopped.js";
 
 /** The client type. Stopping is the client's job: it aborts the func on service.stopping. */
 export function createClientType(): ServiceType {
@@ -22,18 +23,7 @@ export function createClientType(): ServiceType {
     async start(ctx) {
       const config = ctx.service.config as ClientConfig;
       await ctx.callback(config.startHandler, CallbackKind.START, "start");
-      let markStopped: (status: ExitStatus) => void = () => {};
-      const exited = new Promise<ExitStatus>((r) => {
-        markStopped = r;
-      });
-      return {
-        exited,
-        detail: `client handler "${config.startHandler}"`,
-        stop: async () => {
-          markStopped({ code: 0, signal: null });
-          return exited;
-        },
-      };
+      return runUntilStopped(`client handler "${config.startHandler}"`);
     },
   };
 }

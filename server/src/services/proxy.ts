@@ -14,7 +14,8 @@ import { startGrpcProxy } from "../proxy/grpc-proxy.js";
 import { startHttpProxy } from "../proxy/http-proxy.js";
 import type { ProxyOptions, RunningProxy } from "../proxy/proxy-contract.js";
 import { startTcpProxy } from "../proxy/tcp-proxy.js";
-import type { ExitStatus, PublishContext, PublishedEndpoint, RunningService, ServiceType, StartContext } from "./service-type.js";
+import type { PublishContext, PublishedEndpoint, RunningService, ServiceType, StartContext } from "./service-type.js";
+import { runUntilStopped } from "./until-stopped.js";
 
 /** Creates the proxy type with its own descriptor cache (pass one to share or inspect it). */
 export function createProxyType(cache: DescriptorCache = new DescriptorCache()): ServiceType {
@@ -69,15 +70,13 @@ export function createProxyType(cache: DescriptorCache = new DescriptorCache()):
 }
 
 function runningProxy(proxy: RunningProxy, detail: string): RunningService {
-  let markExited: (status: ExitStatus) => void = () => {};
-  const exited = new Promise<ExitStatus>((resolve) => (markExited = resolve));
+  const handle = runUntilStopped(detail);
   return {
-    exited,
+    exited: handle.exited,
     detail,
     async stop() {
       await proxy.close();
-      markExited({ code: 0, signal: null });
-      return exited;
+      return handle.stop();
     },
   };
 }

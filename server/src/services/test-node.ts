@@ -3,7 +3,8 @@
  * part in the lifecycle so it becomes ready exactly when every real service is, which
  * is when the orchestrator publishes environment.up.
  */
-import type { ExitStatus, ServiceType } from "./service-type.js";
+import type { ServiceType } from "./service-type.js";
+import { runUntilStopped } from "./until-stopped.js";
 
 /** The test node type. */
 export function createTestNodeType(): ServiceType {
@@ -11,18 +12,6 @@ export function createTestNodeType(): ServiceType {
     name: "test",
     defaults: { defaultProtocol: undefined, serverHooks: [], attributes: [] },
     publish: async () => ({}),
-    async start() {
-      let markStopped: (status: ExitStatus) => void = () => {};
-      const exited = new Promise<ExitStatus>((r) => {
-        markStopped = r;
-      });
-      return {
-        exited,
-        stop: async () => {
-          markStopped({ code: 0, signal: null });
-          return exited;
-        },
-      };
-    },
+    start: async () => runUntilStopped(),
   };
 }
