@@ -2,7 +2,7 @@
  * google.protobuf.Duration to milliseconds, with validation that reports where a
  * duration is malformed instead of silently clamping it.
  */
-import type { Duration } from "@bufbuild/protobuf/wkt";
+import { durationMs as toMs, type Duration } from "@bufbuild/protobuf/wkt";
 
 /** Reports a problem at a path. */
 export type Report = (path: string, message: string) => void;
@@ -22,7 +22,7 @@ export function durationMs(d: Duration | undefined, path: string, report: Report
     report(path, `malformed duration: seconds ${seconds} and nanos ${nanos} have different signs`);
     return fallback;
   }
-  const ms = Number(seconds) * 1000 + nanos / 1e6;
+  const ms = toMs(d);
   if (ms < 0) {
     report(path, `duration must not be negative (got ${ms / 1000}s)`);
     return fallback;

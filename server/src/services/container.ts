@@ -10,6 +10,7 @@
  * engine's init: a program that runs as PID 1 without a SIGTERM handler (busybox, most
  * shells) would otherwise ignore the stop signal and cost the whole timeout at teardown.
  */
+import { durationMs } from "@bufbuild/protobuf/wkt";
 import type Docker from "dockerode";
 import { LogStream, type Endpoint } from "../gen/rig/v1/event_pb.js";
 import { Protocol, type ContainerConfig } from "../gen/rig/v1/spec_pb.js";
@@ -34,10 +35,6 @@ export interface ContainerTypeDeps {
   readonly docker: Docker;
   /** The rigd that owns the containers (labels, reaping). */
   readonly owner: RigdIdentity;
-}
-
-function durationMs(d: ContainerConfig["stopTimeout"]): number {
-  return d ? Number(d.seconds) * 1000 + d.nanos / 1e6 : 0;
 }
 
 /** The container type. */
@@ -105,7 +102,7 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType {
       const cmd = config.cmd.map((arg) => ctx.expand(arg, { ...ctx.environment.hostEnv, ...env }));
 
       const name = serviceContainerName(ctx.environment.id, ctx.service.name);
-      const stopTimeoutMs = durationMs(config.stopTimeout) || DEFAULT_STOP_TIMEOUT_MS;
+      const stopTimeoutMs = (config.stopTimeout && durationMs(config.stopTimeout)) || DEFAULT_STOP_TIMEOUT_MS;
       const container = await startContainer(
         docker,
         {

@@ -7,6 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import { isAbsolute, resolve } from "node:path";
+import { durationMs } from "@bufbuild/protobuf/wkt";
 import { LogStream } from "../gen/rig/v1/event_pb.js";
 import { Protocol, type ProcessConfig } from "../gen/rig/v1/spec_pb.js";
 import { publishLocalEndpoints } from "./publish-local.js";
@@ -30,10 +31,6 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   } catch {
     // the group is gone
   }
-}
-
-function durationToMs(d: ProcessConfig["stopGrace"]): number {
-  return d ? Number(d.seconds) * 1000 + d.nanos / 1e6 : 0;
 }
 
 /** Starts the child and resolves once it has spawned (or rejects with why it could not). */
@@ -133,7 +130,7 @@ export function createProcessType(records: ProcessRecords): ServiceType {
       return startProcess(ctx, records, command, args, {
         cwd,
         env,
-        stopGraceMs: durationToMs(config.stopGrace) || DEFAULT_STOP_GRACE_MS,
+        stopGraceMs: (config.stopGrace && durationMs(config.stopGrace)) || DEFAULT_STOP_GRACE_MS,
       });
     },
   };
