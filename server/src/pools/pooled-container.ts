@@ -15,6 +15,16 @@ const OUTPUT_TAIL = 30;
 /** Default time a pooled server gets to become ready. */
 export const DEFAULT_BACKEND_START_TIMEOUT_MS = 60_000;
 
+/** Options of a pool of containerized servers (Postgres, Redis). */
+export interface PooledServerOptions {
+  readonly docker: Docker;
+  readonly owner: RigdIdentity;
+  /** How long a server with no leases lives on. Default 2 minutes. */
+  readonly idleMs?: number;
+  readonly startTimeoutMs?: number;
+  readonly log?: Logger;
+}
+
 /** What a pooled container runs. */
 export interface PooledContainerSpec {
   /** `postgres`, `redis`: the pool kind, in the name and labels. */

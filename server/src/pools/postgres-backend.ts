@@ -13,14 +13,11 @@
  * long-lived psql per server (psql-session.ts), not a `docker exec` each: an exec costs
  * more than a clone.
  */
-import type Docker from "dockerode";
 import { createHash, randomBytes } from "node:crypto";
-import type { Logger } from "pino";
-import type { RigdIdentity } from "../docker/labels.js";
 import type { StartedContainer } from "../docker/run-container.js";
 import { abortable } from "../async/abortable.js";
 import { Pool, type Backend, type Lease } from "./pool.js";
-import { startPooledContainer } from "./pooled-container.js";
+import { startPooledContainer, type PooledServerOptions } from "./pooled-container.js";
 import { quoteIdent, quoteLiteral, runPsql } from "./psql.js";
 import { PsqlSession } from "./psql-session.js";
 
@@ -67,14 +64,7 @@ export type PostgresLease = Lease<PostgresServer, PostgresLeaseData>;
 export type PostgresPool = Pool<PostgresServer, PostgresLeaseRequest, PostgresLeaseData>;
 
 /** Options of the Postgres pool. */
-export interface PostgresPoolOptions {
-  readonly docker: Docker;
-  readonly owner: RigdIdentity;
-  /** How long a server with no leases lives on. Default 2 minutes. */
-  readonly idleMs?: number;
-  readonly startTimeoutMs?: number;
-  readonly log?: Logger;
-}
+export type PostgresPoolOptions = PooledServerOptions;
 
 /** The identity of a list of SQL hooks: equal hashes mean equal statements in equal order. */
 export function sqlHash(hooks: readonly (readonly string[])[]): string {

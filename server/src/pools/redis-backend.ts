@@ -7,12 +7,10 @@
  * flush failed is never handed out again by this server.
  */
 import type Docker from "dockerode";
-import type { Logger } from "pino";
 import { ExecFailedError, execInContainer } from "../docker/container-exec.js";
-import type { RigdIdentity } from "../docker/labels.js";
 import type { StartedContainer } from "../docker/run-container.js";
 import { Pool, type Backend, type Lease } from "./pool.js";
-import { startPooledContainer } from "./pooled-container.js";
+import { startPooledContainer, type PooledServerOptions } from "./pooled-container.js";
 
 /** Databases per server (`--databases`). */
 export const REDIS_DATABASES = 256;
@@ -45,14 +43,7 @@ export type RedisLease = Lease<RedisServer, RedisLeaseData>;
 export type RedisPool = Pool<RedisServer, RedisLeaseRequest, RedisLeaseData>;
 
 /** Options of the Redis pool. */
-export interface RedisPoolOptions {
-  readonly docker: Docker;
-  readonly owner: RigdIdentity;
-  /** How long a server with no leases lives on. Default 2 minutes. */
-  readonly idleMs?: number;
-  readonly startTimeoutMs?: number;
-  readonly log?: Logger;
-}
+export type RedisPoolOptions = PooledServerOptions;
 
 class RedisBackend implements Backend<RedisServer, RedisLeaseRequest, RedisLeaseData> {
   private container: StartedContainer | undefined;

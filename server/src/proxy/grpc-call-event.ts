@@ -10,8 +10,8 @@ import type { IncomingHttpHeaders } from "node:http2";
 import type { GrpcCallCompleted, Header } from "../gen/rig/v1/event_pb.js";
 import type { ProxyEdge } from "./proxy-contract.js";
 
-/** What one call saw, as the event reports it (decoding is filled in afterwards). */
-export interface CallFacts {
+/** What one call saw before counting its messages. */
+export interface CallHead {
   readonly path: string;
   /** performance.now() when the call arrived. */
   readonly started: number;
@@ -20,6 +20,10 @@ export interface CallFacts {
   readonly requestHeaders: IncomingHttpHeaders;
   readonly responseHeaders: IncomingHttpHeaders | undefined;
   readonly trailers: IncomingHttpHeaders | undefined;
+}
+
+/** What one call saw, as the event reports it (decoding is filled in afterwards). */
+export interface CallFacts extends CallHead {
   readonly requestMessages: number;
   readonly responseMessages: number;
   readonly requestBytes: number;

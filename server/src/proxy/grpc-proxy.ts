@@ -22,7 +22,7 @@ import {
 import { createServer as createNetServer } from "node:net";
 import { decodeMessages, type MethodDescriptors } from "./grpc-decode.js";
 import { type CaptureLimits, GrpcMessageParser } from "./grpc-message-parser.js";
-import { grpcCallCompletedEvent } from "./grpc-call-event.js";
+import { grpcCallCompletedEvent, type CallHead } from "./grpc-call-event.js";
 import { createHttpForwarder } from "./http-proxy.js";
 import { closeOnce, listen, serverClosed } from "./listen.js";
 import { routeByPreface } from "../net/preface-router.js";
@@ -301,14 +301,7 @@ function unknownFailure(err: unknown): MethodDescriptors {
   return { ok: false, reason: err instanceof Error ? err.message : String(err) };
 }
 
-interface FinishedCall {
-  readonly path: string;
-  readonly started: number;
-  readonly status: number;
-  readonly message: string;
-  readonly requestHeaders: IncomingHttpHeaders;
-  readonly responseHeaders: IncomingHttpHeaders | undefined;
-  readonly trailers: IncomingHttpHeaders | undefined;
+interface FinishedCall extends CallHead {
   readonly requests: GrpcMessageParser;
   readonly responses: GrpcMessageParser;
 }
@@ -320,13 +313,7 @@ async function publish(
   descriptors: Promise<MethodDescriptors> | undefined,
 ): Promise<void> {
   const event = grpcCallCompletedEvent(ctx.options.edge, {
-    path: call.path,
-    started: call.started,
-    status: call.status,
-    message: call.message,
-    requestHeaders: call.requestHeaders,
-    responseHeaders: call.responseHeaders,
-    trailers: call.trailers,
+    ...call,
     requestMessages: call.requests.count,
     responseMessages: call.responses.count,
     requestBytes: call.requests.bytes,
