@@ -7,12 +7,7 @@
 # To change runs or sizes, run one bench directly, e.g.
 #   node server/dist/bench/env-up-bench.js --runs 5 --runs-large 3 --parallel 20
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-export PATH="$root/.tools/node/bin:$root/.tools/bin:$root/node_modules/.bin:$PATH"
-export RIG_TEST_POSTGRES_IMAGE="${RIG_TEST_POSTGRES_IMAGE:-rig-test/postgres:16}"
-# No registry here: testcontainers must not try to pull its reaper image.
-export TESTCONTAINERS_RYUK_DISABLED=true
+source "$(dirname "$0")/suite-env.sh"
 
 step() { printf '\n## %s\n\n' "$*"; }
 
@@ -22,14 +17,6 @@ for bench in env-up-bench proxy-bench postgres-bench; do
     exit 1
   fi
 done
-
-failed=()
-run() {
-  local name=$1
-  shift
-  step "$name"
-  if ! "$@"; then failed+=("$name"); fi
-}
 
 run "Environment up and down: rigd vs by hand (server/dist/bench/env-up-bench.js)" \
   node server/dist/bench/env-up-bench.js

@@ -4,16 +4,7 @@
 # Docker engine with locally built images, and the Go/Python/TS conformance scenario.
 # Ends with a leak check: no rig-labelled container and no test rigd may remain.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-export PATH="$root/.tools/node/bin:$root/.tools/bin:$root/node_modules/.bin:$PATH"
-export RIG_TEST_BUSYBOX_IMAGE="${RIG_TEST_BUSYBOX_IMAGE:-rig-test/busybox:1}"
-export RIG_TEST_POSTGRES_IMAGE="${RIG_TEST_POSTGRES_IMAGE:-rig-test/postgres:16}"
-export RIG_TEST_REDIS_IMAGE="${RIG_TEST_REDIS_IMAGE:-rig-test/redis:7}"
-# Default images of rigds started by the tests: the locally built ones (no registry here).
-export RIG_POSTGRES_IMAGE="${RIG_POSTGRES_IMAGE:-$RIG_TEST_POSTGRES_IMAGE}"
-export RIG_REDIS_IMAGE="${RIG_REDIS_IMAGE:-$RIG_TEST_REDIS_IMAGE}"
-export TESTCONTAINERS_RYUK_DISABLED=true
+source "$(dirname "$0")/suite-env.sh"
 # Tests that find-or-start rigd the way users do (conformance, SDK defaults) share this
 # RIG_DIR instead of ~/.rig; the rigd they start is stopped at the end.
 suite_rig_dir=$(mktemp -d "${TMPDIR:-/tmp}/rig-suite.XXXXXX")
@@ -27,13 +18,6 @@ stop_suite_rigd() {
 trap stop_suite_rigd EXIT
 
 step() { printf '\n== %s\n' "$*"; }
-failed=()
-run() {
-  local name=$1
-  shift
-  step "$name"
-  if ! "$@"; then failed+=("$name"); fi
-}
 
 run "generated code is what buf generate produces" ./scripts/check-generated.sh
 run "buf lint" buf lint
