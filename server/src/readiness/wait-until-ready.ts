@@ -65,7 +65,16 @@ export async function waitUntilReady(probe: ReadinessProbe, options: WaitUntilRe
   // One signal for probes and sleeps: aborts on the caller's signal or at the deadline.
   const wait = new AbortController();
   const deadlineReached = new Error("readiness deadline reached");
-  const deadline = setTimeout(() => wait.abort(deadlineReached), timeoutMs);
+  // libuv timers run on a millisecond loop clock and can fire up to 1 ms early by
+  // performance.now(); re-arm for the remainder so a timeout never reports less
+  // waiting than it was given.
+  let deadline: NodeJS.Timeout | undefined;
+  const armDeadline = (): void => {
+    const left = timeoutMs - elapsed();
+    if (left <= 0) wait.abort(deadlineReached);
+    else deadline = setTimeout(armDeadline, Math.ceil(left));
+  };
+  armDeadline();
   const onCallerAbort = (): void => wait.abort(signal?.reason);
   signal?.addEventListener("abort", onCallerAbort, { once: true });
 
