@@ -1,28 +1,20 @@
 /**
- * The gRPC proxy: HTTP/2 cleartext on both sides (HTTP/1.1 connections to the same port,
- * e.g. gRPC-Web or Connect JSON, go through the HTTP proxy logic instead). Each call is forwarded as it happens
- * (headers, then every DATA chunk as it arrives, then trailers, or a trailers-only
- * response as such), with flow control passed through by pausing the sending side. The
- * length-prefixed messages of both directions are parsed on the side as they pass; when
- * the call ends, they are decoded with the target's reflection descriptors and one
- * `grpc.call.completed` is published.
+ * The gRPC proxy: HTTP/2 cleartext forwarded byte for byte, one target connection per
+ * client connection, read on the side by a CallTap (frames, HPACK, length-prefixed
+ * messages) that reports each call when it ends; the call's messages are then decoded
+ * with the target's reflection descriptors into one `grpc.call.completed`. Nothing is
+ * re-encoded, so stream ids, flow control, cancels and trailers pass exactly as sent,
+ * and a call costs the proxy a read of its frames instead of two HTTP/2 stacks.
+ * HTTP/1.1 connections to the same port (gRPC-Web, Connect JSON) go through the HTTP
+ * logic; a client whose target cannot be reached is answered by a node:http2 server
+ * with UNAVAILABLE.
  */
-import {
-  type ClientHttp2Session,
-  type ClientHttp2Stream,
-  connect,
-  constants,
-  createServer,
-  type IncomingHttpHeaders,
-  type ServerHttp2Session,
-  type ServerHttp2Stream,
-  type Settings,
-  sensitiveHeaders,
-} from "node:http2";
-import { createServer as createNetServer } from "node:net";
+import { createServer, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from "node:http2";
+import { connect, createServer as createNetServer, type Socket } from "node:net";
 import { decodeMessages, type MethodDescriptors } from "./grpc-decode.js";
 import { type CaptureLimits, GrpcMessageParser } from "./grpc-message-parser.js";
-import { grpcCallCompletedEvent, type CallHead } from "./grpc-call-event.js";
+import { grpcCallCompletedEvent } from "./grpc-call-event.js";
+import { CallTap, Status, type TappedCall } from "./h2/call-tap.js";
 import { createHttpForwarder } from "./http-proxy.js";
 import { closeOnce, listen, serverClosed } from "./listen.js";
 import { routeByPreface } from "../net/preface-router.js";
@@ -40,70 +32,28 @@ export interface GrpcProxyOptions extends ProxyOptions {
   readonly capture?: Partial<CaptureLimits>;
 }
 
-/** gRPC status codes the proxy itself produces. */
-const Status = { CANCELLED: 1, UNKNOWN: 2, INTERNAL: 13, UNAVAILABLE: 14 } as const;
-
-/**
- * Flow-control windows. Node's defaults (64 KiB per stream and per connection) cap a
- * stream at one window per round trip; larger windows let a proxied stream run as fast
- * as a direct one while backpressure still reaches the sender.
- */
-const STREAM_WINDOW = 1024 * 1024;
-const CONNECTION_WINDOW = 16 * 1024 * 1024;
-const SETTINGS: Settings = { initialWindowSize: STREAM_WINDOW };
-
 /** Starts a gRPC proxy; resolves once it listens. */
 export async function startGrpcProxy(options: GrpcProxyOptions): Promise<RunningProxy> {
-  const { target } = options;
-  const limits: CaptureLimits = {
-    maxMessages: options.capture?.maxMessages ?? 100,
-    maxMessageBytes: options.capture?.maxMessageBytes ?? 64 * 1024,
+  const ctx: ProxyContext = {
+    options,
+    limits: {
+      maxMessages: options.capture?.maxMessages ?? 100,
+      maxMessageBytes: options.capture?.maxMessageBytes ?? 64 * 1024,
+    },
+    emit: safeSink(options.onEvent),
+    sockets: new SocketSet(),
   };
-  const emit = safeSink(options.onEvent);
-  const sessions = new Set<ServerHttp2Session | ClientHttp2Session>();
-  let upstream: ClientHttp2Session | undefined;
   let closing = false;
-
-  /** The shared connection to the target, reopened when it went away. */
-  const upstreamSession = (): ClientHttp2Session => {
-    if (upstream && !upstream.closed && !upstream.destroyed) return upstream;
-    const session = connect(`http://${target.host}:${target.port}`, { settings: SETTINGS });
-    track(sessions, session);
-    session.on("error", () => {
-      // surfaces on each stream of the session
-    });
-    session.on("connect", () => session.setLocalWindowSize(CONNECTION_WINDOW));
-    const forget = (): void => {
-      if (upstream === session) upstream = undefined;
-    };
-    session.on("goaway", forget);
-    session.on("close", forget);
-    upstream = session;
-    return session;
-  };
-
-  const h2 = createServer({ settings: SETTINGS });
-  h2.on("session", (session) => {
-    track(sessions, session);
-    session.on("error", () => {
-      // a client that went away; its streams are closed with it
-    });
-    session.setLocalWindowSize(CONNECTION_WINDOW);
-  });
-  h2.on("stream", (stream, headers) => {
-    if (closing) return void stream.close(constants.NGHTTP2_REFUSED_STREAM);
-    forwardCall({ options, limits, emit, upstreamSession }, stream, headers);
-  });
+  const unreachable = createUnreachableAnswerer(ctx);
   // gRPC-Web and Connect clients may speak HTTP/1.1 to a gRPC port: forward those as HTTP.
   const http1 = createHttpForwarder(options);
 
-  const sockets = new SocketSet();
   const server = createNetServer({ noDelay: true }, (socket) => {
-    sockets.add(socket);
+    ctx.sockets.add(socket);
     if (closing) return void socket.destroy();
     routeByPreface(socket, (isHttp2) => {
-      if (isHttp2) h2.emit("connection", socket);
-      else http1.server.emit("connection", socket);
+      if (!isHttp2) http1.server.emit("connection", socket);
+      else forwardConnection(ctx, socket, unreachable);
     });
   });
 
@@ -111,166 +61,137 @@ export async function startGrpcProxy(options: GrpcProxyOptions): Promise<Running
   const close = closeOnce(async () => {
     closing = true;
     const closed = serverClosed(server);
-    for (const session of sessions) session.destroy();
+    unreachable.destroy();
     http1.destroy();
-    sockets.destroyAll();
+    ctx.sockets.destroyAll();
     await closed;
   }, options.signal);
   return { port, close };
 }
 
-function track(sessions: Set<ServerHttp2Session | ClientHttp2Session>, session: ServerHttp2Session | ClientHttp2Session): void {
-  sessions.add(session);
-  session.once("close", () => sessions.delete(session));
-}
-
-interface CallContext {
+interface ProxyContext {
   readonly options: GrpcProxyOptions;
   readonly limits: CaptureLimits;
   readonly emit: (event: ProxyEvent) => void;
-  readonly upstreamSession: () => ClientHttp2Session;
-}
-
-/** Forwards one call (one HTTP/2 stream) and publishes its event when it ends. */
-function forwardCall(ctx: CallContext, downstream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
-  const started = performance.now();
-  const path = String(headers[":path"] ?? "");
-  const isGrpc = String(headers["content-type"] ?? "").startsWith("application/grpc");
-  const requests = new GrpcMessageParser(ctx.limits);
-  const responses = new GrpcMessageParser(ctx.limits);
-  const descriptors = isGrpc ? ctx.options.describe?.(path).catch(unknownFailure) : undefined;
-
-  let responseHeaders: IncomingHttpHeaders | undefined;
-  let trailers: IncomingHttpHeaders | undefined;
-  let trailersOnly = false;
-  let targetError = "";
-  let done = false;
-
-  const complete = (status: number, message: string): void => {
-    if (done) return;
-    done = true;
-    const call: FinishedCall = {
-      path,
-      started,
-      status,
-      message,
-      requestHeaders: headers,
-      responseHeaders,
-      trailers,
-      requests,
-      responses,
-    };
-    void publish(ctx, call, isGrpc, descriptors);
-  };
-  /** Status from the target's trailers (or trailers-only headers), when it sent one. */
-  const targetStatus = (): [number, string] | undefined => {
-    const source = trailers ?? (trailersOnly ? responseHeaders : undefined);
-    const code = source?.["grpc-status"];
-    if (code === undefined) return undefined;
-    return [Number(code), decodeGrpcMessage(source?.["grpc-message"])];
-  };
-
-  let up: ClientHttp2Stream;
-  try {
-    up = ctx.upstreamSession().request(withoutHeader(headers, ":scheme"), { endStream: false });
-  } catch (err) {
-    const reason = `rig proxy: cannot reach target: ${err instanceof Error ? err.message : String(err)}`;
-    respondWithStatus(downstream, Status.UNAVAILABLE, reason);
-    complete(Status.UNAVAILABLE, reason);
-    return;
-  }
-
-  // source -> target
-  // Drain listeners are added only when a side actually pushes back (rare for unary calls).
-  let downstreamPaused = false;
-  const resumeDownstream = (): void => {
-    downstreamPaused = false;
-    downstream.resume();
-  };
-  downstream.on("data", (chunk: Buffer) => {
-    if (isGrpc) requests.push(chunk);
-    if (!up.write(chunk) && !downstreamPaused) {
-      downstreamPaused = true;
-      downstream.pause();
-      up.once("drain", resumeDownstream);
-    }
-  });
-  downstream.on("end", () => up.end());
-
-  // target -> source
-  up.on("response", (h, flags) => {
-    responseHeaders = h;
-    if (downstream.destroyed) return;
-    trailersOnly = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
-    downstream.respond(h, trailersOnly ? { endStream: true } : { waitForTrailers: true });
-  });
-  let upPaused = false;
-  const resumeUp = (): void => {
-    upPaused = false;
-    up.resume();
-  };
-  up.on("data", (chunk: Buffer) => {
-    if (isGrpc) responses.push(chunk);
-    if (downstream.destroyed) return;
-    if (!downstream.write(chunk) && !upPaused) {
-      upPaused = true;
-      up.pause();
-      downstream.once("drain", resumeUp);
-    }
-  });
-  up.on("trailers", (t) => (trailers = t));
-  let upEnded = false;
-  up.on("end", () => {
-    upEnded = true;
-    if (!trailersOnly && !downstream.destroyed) downstream.end();
-  });
-  downstream.on("wantTrailers", () => {
-    downstream.sendTrailers(trailers ? withoutHeader(trailers, ":status") : {});
-  });
-
-  up.on("error", (err) => (targetError ||= err.message));
-  up.on("close", () => {
-    const status = targetStatus();
-    if (status) return complete(...status);
-    if (upEnded && up.rstCode === constants.NGHTTP2_NO_ERROR) {
-      // A complete answer without grpc-status: plain HTTP/2, or a broken gRPC server.
-      const httpStatus = String(responseHeaders?.[":status"] ?? "");
-      return isGrpc
-        ? complete(Status.UNKNOWN, `target answered HTTP ${httpStatus} without grpc-status`)
-        : complete(0, `HTTP ${httpStatus}`);
-    }
-    // The target reset the stream or went away without a status.
-    const reason = targetError
-      ? `rig proxy: target failed: ${targetError}`
-      : `rig proxy: target reset the stream (HTTP/2 error ${up.rstCode})`;
-    if (!downstream.headersSent) respondWithStatus(downstream, Status.UNAVAILABLE, reason);
-    else if (!downstream.destroyed) downstream.close(up.rstCode || constants.NGHTTP2_INTERNAL_ERROR);
-    complete(downstream.headersSent && responseHeaders ? Status.INTERNAL : Status.UNAVAILABLE, reason);
-  });
-
-  downstream.on("error", () => {
-    // the source went away; handled on close
-  });
-  downstream.on("close", () => {
-    const status = targetStatus();
-    if (status) return complete(...status);
-    // The target finished: its stream's close completes the call.
-    if (upEnded) return;
-    if (!up.closed) up.close(constants.NGHTTP2_CANCEL);
-    complete(Status.CANCELLED, "cancelled by the source");
-  });
+  readonly sockets: SocketSet;
 }
 
 /**
- * A copy of `headers` without `name` (a plain loop: rest spreads cost more on these
- * null-prototype objects), keeping which headers the sender marked never-indexed.
+ * Connects to the target for one client connection, then pumps bytes both ways through
+ * the tap. The client's bytes wait unread until the target answers; when it does not,
+ * the client is handed to the UNAVAILABLE answerer.
  */
-function withoutHeader(headers: IncomingHttpHeaders, name: string): IncomingHttpHeaders {
-  const out: IncomingHttpHeaders & { [sensitiveHeaders]?: unknown } = {};
-  for (const key in headers) if (key !== name) out[key] = headers[key];
-  const sensitive = (headers as { [sensitiveHeaders]?: unknown })[sensitiveHeaders];
-  if (sensitive !== undefined) out[sensitiveHeaders] = sensitive;
-  return out;
+function forwardConnection(ctx: ProxyContext, downstream: Socket, unreachable: UnreachableAnswerer): void {
+  const { target } = ctx.options;
+  const upstream = connect({ host: target.host, port: target.port, noDelay: true });
+  ctx.sockets.add(upstream);
+  const onConnectError = (err: Error): void => {
+    downstream.off("close", onEarlyClose);
+    unreachable.answer(downstream, `rig proxy: cannot reach target: ${err.message}`);
+  };
+  const onEarlyClose = (): void => void upstream.destroy();
+  upstream.once("error", onConnectError);
+  downstream.once("close", onEarlyClose);
+  upstream.once("connect", () => {
+    upstream.off("error", onConnectError);
+    downstream.off("close", onEarlyClose);
+    relay(ctx, downstream, upstream);
+  });
+}
+
+/** Pumps both directions with backpressure, each chunk read by the tap before it is written on. */
+function relay(ctx: ProxyContext, downstream: Socket, upstream: Socket): void {
+  const tap = new CallTap<Promise<MethodDescriptors> | undefined>(ctx.limits, {
+    started: (call) => (call.isGrpc ? ctx.options.describe?.(call.path).catch(unknownFailure) : undefined),
+    completed: (call, descriptors, status, message) => void publish(ctx, call, status, message, descriptors),
+  });
+  pump(downstream, upstream, (chunk) => tap.fromSource(chunk));
+  pump(upstream, downstream, (chunk) => tap.fromTarget(chunk));
+
+  let targetError = "";
+  upstream.on("error", (err) => {
+    targetError ||= err.message;
+    downstream.destroy();
+  });
+  downstream.on("error", () => upstream.destroy());
+  // A side that closed takes the other with it, once what it sent has been written on.
+  upstream.once("close", () => {
+    tap.targetClosed(targetError);
+    downstream.destroySoon();
+  });
+  downstream.once("close", () => {
+    tap.sourceClosed();
+    upstream.destroySoon();
+  });
+}
+
+/** Copies `from` to `to`, pausing `from` while `to` pushes back; `read` sees every chunk first. */
+function pump(from: Socket, to: Socket, read: (chunk: Buffer) => void): void {
+  const resume = (): void => void from.resume();
+  from.on("data", (chunk: Buffer) => {
+    read(chunk);
+    if (!to.write(chunk)) {
+      from.pause();
+      to.once("drain", resume);
+    }
+  });
+  from.on("end", () => to.end());
+}
+
+/** Answers every call of a client whose target cannot be reached. */
+interface UnreachableAnswerer {
+  answer(socket: Socket, reason: string): void;
+  destroy(): void;
+}
+
+/**
+ * A node:http2 server that answers each stream with a trailers-only UNAVAILABLE and then
+ * closes the connection gracefully (GOAWAY), so the client's next call opens a new
+ * connection and finds the target if it came back.
+ */
+function createUnreachableAnswerer(ctx: ProxyContext): UnreachableAnswerer {
+  const reasons = new WeakMap<Socket, string>();
+  const sessions = new Set<ServerHttp2Session>();
+  const h2 = createServer();
+  h2.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+    session.on("error", () => {
+      // the client went away
+    });
+  });
+  h2.on("stream", (stream, headers) => {
+    const reason = reasons.get(stream.session?.socket as Socket) ?? "rig proxy: cannot reach target";
+    respondWithStatus(stream, Status.UNAVAILABLE, reason);
+    stream.session?.close();
+    const call = unansweredCall(ctx, headers);
+    const unknown = Promise.resolve<MethodDescriptors>({ ok: false, reason: "target not reachable" });
+    void publish(ctx, call, Status.UNAVAILABLE, reason, unknown);
+  });
+  return {
+    answer(socket, reason) {
+      reasons.set(socket, reason);
+      h2.emit("connection", socket);
+    },
+    destroy() {
+      for (const session of sessions) session.destroy();
+    },
+  };
+}
+
+/** A call that never reached the target, as the tap would have reported it. */
+function unansweredCall(ctx: ProxyContext, headers: IncomingHttpHeaders): TappedCall {
+  return {
+    streamId: 0,
+    path: String(headers[":path"] ?? ""),
+    started: performance.now(),
+    isGrpc: String(headers["content-type"] ?? "").startsWith("application/grpc"),
+    requestHeaders: headers,
+    responseHeaders: undefined,
+    trailers: undefined,
+    requests: new GrpcMessageParser(ctx.limits),
+    responses: new GrpcMessageParser(ctx.limits),
+  };
 }
 
 /** Answers a call the proxy cannot forward with a trailers-only gRPC status. */
@@ -287,33 +208,26 @@ function respondWithStatus(stream: ServerHttp2Stream, code: number, message: str
   );
 }
 
-/** grpc-message is percent-encoded (gRPC over HTTP/2 spec). */
-function decodeGrpcMessage(value: string | string[] | undefined): string {
-  const raw = Array.isArray(value) ? value.join(",") : (value ?? "");
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
-}
-
 function unknownFailure(err: unknown): MethodDescriptors {
   return { ok: false, reason: err instanceof Error ? err.message : String(err) };
 }
 
-interface FinishedCall extends CallHead {
-  readonly requests: GrpcMessageParser;
-  readonly responses: GrpcMessageParser;
-}
-
+/** Publishes one call's event once its descriptors (if any) are known. */
 async function publish(
-  ctx: CallContext,
-  call: FinishedCall,
-  isGrpc: boolean,
+  ctx: ProxyContext,
+  call: TappedCall,
+  status: number,
+  message: string,
   descriptors: Promise<MethodDescriptors> | undefined,
 ): Promise<void> {
   const event = grpcCallCompletedEvent(ctx.options.edge, {
-    ...call,
+    path: call.path,
+    started: call.started,
+    status,
+    message,
+    requestHeaders: call.requestHeaders,
+    responseHeaders: call.responseHeaders,
+    trailers: call.trailers,
     requestMessages: call.requests.count,
     responseMessages: call.responses.count,
     requestBytes: call.requests.bytes,
@@ -321,7 +235,7 @@ async function publish(
   });
 
   const problems: string[] = [];
-  if (!isGrpc) {
+  if (!call.isGrpc) {
     problems.push(`not a gRPC call (content-type "${String(call.requestHeaders["content-type"] ?? "")}")`);
   } else if (!descriptors) {
     problems.push("no descriptors for this target");

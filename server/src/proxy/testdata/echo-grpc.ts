@@ -160,10 +160,21 @@ export interface EchoClient {
   close(): void;
 }
 
-/** Connects a client to `address` (host:port); `gzip` compresses its requests. */
-export function echoClient(address: string, options: { flavor?: EchoFlavor; gzip?: boolean } = {}): EchoClient {
+/** How a test client connects. */
+export interface EchoClientOptions {
+  readonly flavor?: EchoFlavor;
+  /** Compress requests with gzip. */
+  readonly gzip?: boolean;
+  /** HTTP/2 receive window per stream and connection (grpc-js default: 64 KiB). */
+  readonly flowControlWindow?: number;
+}
+
+/** Connects a client to `address` (host:port). */
+export function echoClient(address: string, options: EchoClientOptions = {}): EchoClient {
   const Echo = echoService(load(options.flavor ?? "echo"));
-  const channelOptions: grpc.ChannelOptions = options.gzip ? { "grpc.default_compression_algorithm": 2 } : {};
+  const channelOptions: grpc.ChannelOptions = {};
+  if (options.gzip) channelOptions["grpc.default_compression_algorithm"] = 2;
+  if (options.flowControlWindow) channelOptions["grpc-node.flow_control_window"] = options.flowControlWindow;
   const client = new Echo(address, grpc.credentials.createInsecure(), channelOptions) as Loose;
   const toMetadata = (values: Record<string, string> = {}): grpc.Metadata => {
     const md = new grpc.Metadata();
