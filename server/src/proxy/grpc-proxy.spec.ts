@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { once } from "node:events";
 import { createServer as createHttpServer } from "node:http";
-import { connect as connectHttp2, createServer as createHttp2Server, type ServerHttp2Stream } from "node:http2";
+import { connect as connectHttp2, constants, createServer as createHttp2Server, type ServerHttp2Stream } from "node:http2";
 import { createServer } from "node:net";
 import { gzipSync } from "node:zlib";
 import { DescriptorCache } from "./descriptor-cache.js";
@@ -361,6 +361,109 @@ describe("gRPC proxy edge cases", () => {
     }
   });
 
+  it("follows padded frames, CONTINUATION blocks and a small header table, byte for byte", async () => {
+    // nghttp2 pads every frame to the maximum and splits 40 KB header blocks into CONTINUATION frames.
+    const big = (c: string): string => c.repeat(40_000);
+    const message = (bytes: number): Buffer => Buffer.concat([Buffer.from([0, 0, 0, 0, bytes]), Buffer.alloc(bytes, 7)]);
+    const peer = { paddingStrategy: constants.PADDING_STRATEGY_MAX, settings: { headerTableSize: 64 } };
+    const raw = await startRawTarget((stream, path) => {
+      stream.respond({ ":status": 200, "content-type": "application/grpc", "x-big": big("b"), "x-path": path }, { waitForTrailers: true });
+      stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0", "grpc-message": "all%20good" }));
+      stream.write(message(3));
+      stream.end(message(4));
+    }, peer);
+    const events = new EventCollector();
+    const proxy = await startGrpcProxy({ listenPort: 0, target: { host: "127.0.0.1", port: raw.port }, edge, onEvent: events.onEvent });
+    const session = connectHttp2(`http://127.0.0.1:${proxy.port}`, peer);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const req = session.request({ ":method": "POST", ":path": `/pkg.Svc/M${i}`, "content-type": "application/grpc", "x-big-req": big("r") });
+        req.end(message(5));
+        const chunks: Buffer[] = [];
+        req.on("data", (chunk: Buffer) => chunks.push(chunk));
+        const [headers] = (await once(req, "response")) as [Record<string, unknown>];
+        const [trailers] = (await once(req, "trailers")) as [Record<string, unknown>];
+        assert.equal(headers["x-big"], big("b"));
+        assert.equal(headers["x-path"], `/pkg.Svc/M${i}`);
+        assert.deepEqual(Buffer.concat(chunks), Buffer.concat([message(3), message(4)]));
+        assert.equal(trailers["grpc-message"], "all%20good");
+      }
+      const calls = await events.waitFor("grpcCallCompleted", () => true, 3);
+      assert.deepEqual(
+        calls.map((c) => [c.grpcService, c.method, c.statusCode, c.statusMessage, c.requestMessages, c.responseMessages, c.requestBytes, c.responseBytes]),
+        [0, 1, 2].map((i) => ["pkg.Svc", `M${i}`, 0, "all good", 1, 2, 10n, 17n]),
+      );
+      for (const call of calls) {
+        assert.equal(call.requestMetadata.find((h) => h.name === "x-big-req")?.value, big("r"));
+        assert.equal(call.responseMetadata.find((h) => h.name === "x-big")?.value, big("b"));
+      }
+    } finally {
+      session.close();
+      await proxy.close();
+      await raw.close();
+    }
+  });
+
+  it("records a reset from the target and calls cut off when the target drops the connection", async () => {
+    const raw = await startRawTarget((stream, path) => {
+      stream.on("error", () => {}); // the reset it sends itself
+      if (path.endsWith("/Reset")) stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+      else stream.session?.destroy();
+    });
+    const events = new EventCollector();
+    const proxy = await startGrpcProxy({ listenPort: 0, target: { host: "127.0.0.1", port: raw.port }, edge, onEvent: events.onEvent });
+    const call = async (path: string): Promise<void> => {
+      const session = connectHttp2(`http://127.0.0.1:${proxy.port}`);
+      session.on("error", () => {});
+      const req = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc" });
+      req.on("error", () => {}); // the reset or the dropped connection, expected
+      req.end();
+      await new Promise((resolve) => req.on("close", resolve));
+      session.destroy();
+    };
+    try {
+      await call("/pkg.Svc/Reset");
+      await call("/pkg.Svc/Drop");
+      const calls = await events.waitFor("grpcCallCompleted", () => true, 2);
+      assert.deepEqual(
+        calls.map((c) => [c.method, c.statusCode, c.statusMessage]),
+        [
+          ["Reset", 14, "rig proxy: target reset the stream (HTTP/2 error 2)"],
+          ["Drop", 14, "rig proxy: target closed the connection"],
+        ],
+      );
+    } finally {
+      await proxy.close();
+      await raw.close();
+    }
+  });
+
+  it("after answering UNAVAILABLE, reaches the target once it is up, on the same client", async () => {
+    const port = await freePort();
+    const events = new EventCollector();
+    const proxy = await startGrpcProxy({ listenPort: 0, target: { host: "127.0.0.1", port }, edge, onEvent: events.onEvent });
+    const client = echoClient(`127.0.0.1:${proxy.port}`);
+    let server: EchoServer | undefined;
+    try {
+      await assert.rejects(client.say({ text: "early" }), (err: Error & { code?: number }) => err.code === 14);
+      server = await startEchoServer({ port });
+      // The answerer closed that connection (GOAWAY): the client reconnects, through to the target.
+      let reply: { text?: string } | undefined;
+      const deadline = Date.now() + 10_000;
+      while (!reply && Date.now() < deadline) {
+        reply = await client.say({ text: "later" }).catch(() => undefined);
+        if (!reply) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(reply?.text, "later");
+      const [ok] = await events.waitFor("grpcCallCompleted", (e) => e.statusCode === 0);
+      assert.equal(ok?.method, "Say");
+    } finally {
+      client.close();
+      await proxy.close();
+      await server?.close();
+    }
+  });
+
   it("answers UNAVAILABLE when the target is gone", async () => {
     const port = await freePort();
     const events = new EventCollector();
@@ -401,8 +504,9 @@ async function freePort(): Promise<number> {
 /** An HTTP/2 server answering every stream with `handle` after reading the request. */
 async function startRawTarget(
   handle: (stream: ServerHttp2Stream, path: string) => void,
+  options: import("node:http2").ServerOptions = {},
 ): Promise<{ port: number; close(): Promise<void> }> {
-  const server = createHttp2Server();
+  const server = createHttp2Server(options);
   const sessions = new Set<import("node:http2").ServerHttp2Session>();
   server.on("session", (s) => {
     sessions.add(s);

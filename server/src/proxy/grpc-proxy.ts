@@ -105,18 +105,19 @@ function relay(ctx: ProxyContext, downstream: Socket, upstream: Socket): void {
     started: (call) => (call.isGrpc ? ctx.options.describe?.(call.path).catch(unknownFailure) : undefined),
     completed: (call, descriptors, status, message) => void publish(ctx, call, status, message, descriptors),
   });
-  pump(downstream, upstream, (chunk) => tap.fromSource(chunk));
-  pump(upstream, downstream, (chunk) => tap.fromTarget(chunk));
-
-  let targetError = "";
+  // The target's end (or failure) cuts off its open calls; listened for before the pump
+  // passes the end on, so the tap hears it before the source can react to it.
+  upstream.once("end", () => tap.targetClosed());
   upstream.on("error", (err) => {
-    targetError ||= err.message;
+    tap.targetClosed(err.message);
     downstream.destroy();
   });
   downstream.on("error", () => upstream.destroy());
+  pump(downstream, upstream, (chunk) => tap.fromSource(chunk));
+  pump(upstream, downstream, (chunk) => tap.fromTarget(chunk));
   // A side that closed takes the other with it, once what it sent has been written on.
   upstream.once("close", () => {
-    tap.targetClosed(targetError);
+    tap.targetClosed();
     downstream.destroySoon();
   });
   downstream.once("close", () => {

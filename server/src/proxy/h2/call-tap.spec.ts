@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { CallTap, type TappedCall } from "./call-tap.js";
+import { FrameFlag, FrameType } from "./frame-reader.js";
+
+// Hand-made frames for what real peers rarely produce on demand (resets, GOAWAY, bytes
+// that are not HPACK). Real clients and servers drive the tap in grpc-proxy.spec.ts.
+
+const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+
+function frame(type: number, flags: number, streamId: number, payload: number[] | Buffer = []): Buffer {
+  const body = Buffer.from(payload);
+  const head = Buffer.alloc(9);
+  head.writeUIntBE(body.length, 0, 3);
+  head[3] = type;
+  head[4] = flags;
+  head.writeUInt32BE(streamId, 5);
+  return Buffer.concat([head, body]);
+}
+
+/** :method POST, :scheme http, :path / (static table), content-type application/grpc (literal, not indexed). */
+const GRPC_REQUEST = [0x83, 0x86, 0x84, 0x0f, 0x10, 0x10, ...Buffer.from("application/grpc")];
+/** :status 200 (static table) */
+const STATUS_200 = [0x88];
+const u32 = (n: number): number[] => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+
+function recordingTap(): { tap: CallTap<number>; completed: [TappedCall, number, number, string][] } {
+  const completed: [TappedCall, number, number, string][] = [];
+  let started = 0;
+  const tap = new CallTap<number>(
+    { maxMessages: 10, maxMessageBytes: 1024 },
+    {
+      started: () => ++started,
+      completed: (call, context, status, message) => completed.push([call, context, status, message]),
+    },
+  );
+  return { tap, completed };
+}
+
+describe("CallTap", () => {
+  it("reports a source's RST_STREAM as a cancel and a target's as UNAVAILABLE before headers", () => {
+    const { tap, completed } = recordingTap();
+    const END = FrameFlag.END_HEADERS;
+    tap.fromSource(Buffer.concat([PREFACE, frame(FrameType.HEADERS, END, 1, GRPC_REQUEST), frame(FrameType.HEADERS, END, 3, GRPC_REQUEST)]));
+    assert.equal(tap.openCalls, 2);
+    tap.fromSource(frame(FrameType.RST_STREAM, 0, 1, u32(8)));
+    tap.fromTarget(frame(FrameType.RST_STREAM, 0, 3, u32(2)));
+    assert.deepEqual(
+      completed.map(([call, context, status, message]) => [call.streamId, call.path, call.isGrpc, context, status, message]),
+      [
+        [1, "/", true, 1, 1, "cancelled by the source"],
+        [3, "/", true, 2, 14, "rig proxy: target reset the stream (HTTP/2 error 2)"],
+      ],
+    );
+    assert.equal(tap.openCalls, 0);
+  });
+
+  it("drops streams a GOAWAY says the target never processed, without reporting them", () => {
+    const { tap, completed } = recordingTap();
+    const END = FrameFlag.END_HEADERS;
+    tap.fromSource(PREFACE);
+    for (const id of [1, 3, 5]) tap.fromSource(frame(FrameType.HEADERS, END | FrameFlag.END_STREAM, id, GRPC_REQUEST));
+    tap.fromTarget(frame(FrameType.GOAWAY, 0, 0, [...u32(1), ...u32(0)]));
+    assert.equal(tap.openCalls, 1);
+    // Stream 1 still gets its answer: a trailers-only status.
+    const trailersOnly = [...STATUS_200, 0x00, 0x0b, ...Buffer.from("grpc-status"), 0x01, 0x30];
+    tap.fromTarget(frame(FrameType.HEADERS, END | FrameFlag.END_STREAM, 1, trailersOnly));
+    assert.deepEqual(
+      completed.map(([call, , status, message]) => [call.streamId, status, message]),
+      [[1, 0, ""]],
+    );
+  });
+
+  it("reports a plain HTTP/2 answer by its status, and a gRPC one without grpc-status as UNKNOWN", () => {
+    const { tap, completed } = recordingTap();
+    const END = FrameFlag.END_HEADERS;
+    const plainRequest = [0x82, 0x86, 0x84]; // GET http /
+    tap.fromSource(Buffer.concat([PREFACE, frame(FrameType.HEADERS, END, 1, plainRequest), frame(FrameType.HEADERS, END, 3, GRPC_REQUEST)]));
+    for (const id of [1, 3]) {
+      tap.fromTarget(frame(FrameType.HEADERS, END, id, STATUS_200));
+      tap.fromTarget(frame(FrameType.DATA, FrameFlag.END_STREAM, id, [0, 0, 0, 0, 0]));
+    }
+    assert.deepEqual(
+      completed.map(([call, , status, message]) => [call.streamId, call.isGrpc, status, message]),
+      [
+        [1, false, 0, "HTTP 200"],
+        [3, true, 2, "target answered HTTP 200 without grpc-status"],
+      ],
+    );
+    assert.equal(completed[1]?.[0].responses.count, 1, "the empty message was parsed");
+  });
+
+  it("stops recording, never throwing, on bytes it cannot read, and ends the open calls saying why", () => {
+    const { tap, completed } = recordingTap();
+    const END = FrameFlag.END_HEADERS;
+    tap.fromSource(Buffer.concat([PREFACE, frame(FrameType.HEADERS, END, 1, GRPC_REQUEST)]));
+    // index 62 names a dynamic table entry that does not exist
+    tap.fromSource(frame(FrameType.HEADERS, END, 3, [0xbe]));
+    assert.deepEqual(
+      completed.map(([call, , status, message]) => [call.streamId, status, message]),
+      [[1, 2, "rig proxy lost track of this connection: index 62 is past the dynamic table (0 entries)"]],
+    );
+    // Later bytes, readable or not, are ignored: the proxy forwards them regardless.
+    tap.fromSource(frame(FrameType.HEADERS, END, 5, GRPC_REQUEST));
+    tap.fromTarget(Buffer.from("not http/2 at all"));
+    tap.targetClosed();
+    assert.equal(completed.length, 1);
+    assert.equal(tap.openCalls, 0);
+  });
+
+  it("rejects a CONTINUATION that continues nothing as lost track", () => {
+    const { tap, completed } = recordingTap();
+    tap.fromSource(Buffer.concat([PREFACE, frame(FrameType.HEADERS, FrameFlag.END_HEADERS, 1, GRPC_REQUEST)]));
+    tap.fromSource(frame(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1, [0x82]));
+    assert.match(completed[0]?.[3] ?? "", /lost track of this connection: CONTINUATION on stream 1 without a header block/);
+  });
+
+  it("ends open calls when a side closes: the source's as cancelled, the target's as UNAVAILABLE", () => {
+    const source = recordingTap();
+    source.tap.fromSource(Buffer.concat([PREFACE, frame(FrameType.HEADERS, FrameFlag.END_HEADERS, 1, GRPC_REQUEST)]));
+    source.tap.sourceClosed();
+    source.tap.targetClosed("ECONNRESET");
+    const target = recordingTap();
+    target.tap.fromSource(Buffer.concat([PREFACE, frame(FrameType.HEADERS, FrameFlag.END_HEADERS, 1, GRPC_REQUEST)]));
+    target.tap.targetClosed("read ECONNRESET");
+    assert.deepEqual(
+      [...source.completed, ...target.completed].map(([, , status, message]) => [status, message]),
+      [
+        [1, "cancelled by the source: connection closed"],
+        [14, "rig proxy: target closed the connection: read ECONNRESET"],
+      ],
+    );
+  });
+});
