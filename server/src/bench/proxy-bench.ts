@@ -8,6 +8,8 @@
  * rigd would), the load generator in this one. Figures: HTTP requests/s and p50/p99
  * latency over keep-alive connections; gRPC unary calls/s and p50/p99; a 100 MiB
  * server-streaming transfer's throughput and time to first message; proxied/direct ratios.
+ * The stream runs with grpc-js's default 64 KiB flow-control window and with 1 MiB, and
+ * also through the TCP proxy (bytes only, nothing parsed): the floor for any proxy hop.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -16,10 +18,11 @@ import { fileURLToPath } from "node:url";
 import { DescriptorCache } from "../proxy/descriptor-cache.js";
 import { startGrpcProxy } from "../proxy/grpc-proxy.js";
 import { startHttpProxy } from "../proxy/http-proxy.js";
+import { startTcpProxy } from "../proxy/tcp-proxy.js";
 import type { ProxyEvent } from "../proxy/proxy-contract.js";
 import { echoClient, startEchoServer } from "../proxy/testdata/echo-grpc.js";
 
-type Role = "http-target" | "grpc-target" | "http-proxy" | "grpc-proxy";
+type Role = "http-target" | "grpc-target" | "http-proxy" | "grpc-proxy" | "tcp-proxy";
 
 /** Runs one side of the benchmark in a child process; reports its port to the parent. */
 async function runRole(role: Role, targetPort: number): Promise<void> {
@@ -44,6 +47,9 @@ async function runRole(role: Role, targetPort: number): Promise<void> {
       break;
     case "http-proxy":
       port = (await startHttpProxy({ listenPort: 0, target: { host: "127.0.0.1", port: targetPort }, edge, onEvent })).port;
+      break;
+    case "tcp-proxy":
+      port = (await startTcpProxy({ listenPort: 0, target: { host: "127.0.0.1", port: targetPort }, edge, onEvent })).port;
       break;
     case "grpc-proxy": {
       const cache = new DescriptorCache();
@@ -221,8 +227,13 @@ function printComparison(title: string, unit: string, c: Comparison): void {
   printCpu(c.cpu, c.proxiedOps);
 }
 
-async function streamTransfer(address: string, totalBytes: number, chunkBytes: number): Promise<{ mibPerSec: number; firstMs: number }> {
-  const client = echoClient(address);
+async function streamTransfer(
+  address: string,
+  totalBytes: number,
+  chunkBytes: number,
+  flowControlWindow: number | undefined,
+): Promise<{ mibPerSec: number; firstMs: number }> {
+  const client = echoClient(address, { flowControlWindow });
   try {
     // Warm the connection (and the proxy's reflection probe) first.
     await client.say({ text: "warm" });
@@ -236,6 +247,35 @@ async function streamTransfer(address: string, totalBytes: number, chunkBytes: n
   } finally {
     client.close();
   }
+}
+
+/**
+ * The 100 MiB stream direct, through the gRPC proxy and through the TCP proxy, `rounds`
+ * times in turn; prints medians and ratios to direct.
+ */
+async function compareStreams(ports: { direct: number; grpc: number; tcp: number }, window: number | undefined, rounds: number): Promise<void> {
+  const total = 100 * 1024 * 1024;
+  const chunk = 256 * 1024;
+  const routes = [
+    ["direct", ports.direct],
+    ["gRPC proxy", ports.grpc],
+    ["TCP proxy", ports.tcp],
+  ] as const;
+  const results = new Map<string, { mibPerSec: number; firstMs: number }[]>(routes.map(([name]) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, port] of routes) results.get(name)?.push(await streamTransfer(`127.0.0.1:${port}`, total, chunk, window));
+    process.stderr.write(".");
+  }
+  process.stderr.write("\n");
+  const rate = (name: string): number => median((results.get(name) ?? []).map((r) => r.mibPerSec));
+  const windowName = window ? `${window / 1024} KiB` : "64 KiB (grpc-js default)";
+  console.log(`\ngRPC server streaming, 100 MiB in ${chunk / 1024} KiB messages, client window ${windowName} (medians of ${rounds})`);
+  for (const [name] of routes) {
+    const first = median((results.get(name) ?? []).map((r) => r.firstMs));
+    const ratio = name === "direct" ? "" : `, ${(rate(name) / rate("direct")).toFixed(2)} of direct`;
+    console.log(`  ${name.padEnd(11)} ${rate(name).toFixed(0).padStart(5)} MiB/s, first message after ${first.toFixed(2)} ms${ratio}`);
+  }
+  console.log(`  gRPC proxy / TCP proxy: ${(rate("gRPC proxy") / rate("TCP proxy")).toFixed(2)} (what reading the calls costs over a bare hop)`);
 }
 
 async function main(): Promise<void> {
@@ -253,7 +293,8 @@ async function main(): Promise<void> {
     const grpcTarget = await spawnRole("grpc-target");
     const httpProxy = await spawnRole("http-proxy", httpTarget.port);
     const grpcProxy = await spawnRole("grpc-proxy", grpcTarget.port);
-    children.push(httpTarget.child, grpcTarget.child, httpProxy.child, grpcProxy.child);
+    const tcpProxy = await spawnRole("tcp-proxy", grpcTarget.port);
+    children.push(httpTarget.child, grpcTarget.child, httpProxy.child, grpcProxy.child, tcpProxy.child);
     console.log(`proxy benchmark: ${rounds} rounds of ${seconds} s slices, concurrency ${concurrency}, node ${process.version}`);
     console.log("target, proxy and load generator each run in their own process");
     const options = { rounds, concurrency, seconds };
@@ -271,14 +312,9 @@ async function main(): Promise<void> {
     proxied.close();
     printComparison("gRPC unary (decoded to JSON through reflection)", "call", grpc);
 
-    const total = 100 * 1024 * 1024;
-    const chunk = 256 * 1024;
-    const streamDirect = await streamTransfer(`127.0.0.1:${grpcTarget.port}`, total, chunk);
-    const streamProxied = await streamTransfer(`127.0.0.1:${grpcProxy.port}`, total, chunk);
-    console.log(`\ngRPC server streaming, 100 MiB in ${chunk / 1024} KiB messages`);
-    console.log(`  direct    ${streamDirect.mibPerSec.toFixed(0)} MiB/s, first message after ${streamDirect.firstMs.toFixed(2)} ms`);
-    console.log(`  proxied   ${streamProxied.mibPerSec.toFixed(0)} MiB/s, first message after ${streamProxied.firstMs.toFixed(2)} ms`);
-    console.log(`  proxied/direct: throughput ${(streamProxied.mibPerSec / streamDirect.mibPerSec).toFixed(2)}`);
+    const streamPorts = { direct: grpcTarget.port, grpc: grpcProxy.port, tcp: tcpProxy.port };
+    await compareStreams(streamPorts, undefined, 3);
+    await compareStreams(streamPorts, 1024 * 1024, 3);
 
     const [httpStats, grpcStats] = await Promise.all([httpProxy.stats(), grpcProxy.stats()]);
     console.log(`\nevents published: HTTP proxy ${httpStats.events}, gRPC proxy ${grpcStats.events}`);

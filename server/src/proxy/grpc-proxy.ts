@@ -90,6 +90,8 @@ function forwardConnection(ctx: ProxyContext, downstream: Socket, unreachable: U
     unreachable.answer(downstream, `rig proxy: cannot reach target: ${err.message}`);
   };
   const onEarlyClose = (): void => void upstream.destroy();
+  // The router let go of the socket's errors: a client failing at any point takes the target connection down.
+  downstream.on("error", () => upstream.destroy());
   upstream.once("error", onConnectError);
   downstream.once("close", onEarlyClose);
   upstream.once("connect", () => {
@@ -112,7 +114,6 @@ function relay(ctx: ProxyContext, downstream: Socket, upstream: Socket): void {
     tap.targetClosed(err.message);
     downstream.destroy();
   });
-  downstream.on("error", () => upstream.destroy());
   pump(downstream, upstream, (chunk) => tap.fromSource(chunk));
   pump(upstream, downstream, (chunk) => tap.fromTarget(chunk));
   // A side that closed takes the other with it, once what it sent has been written on.
