@@ -8,8 +8,9 @@
  * rigd would), the load generator in this one. Figures: HTTP requests/s and p50/p99
  * latency over keep-alive connections; gRPC unary calls/s and p50/p99; a 100 MiB
  * server-streaming transfer's throughput and time to first message; proxied/direct ratios.
- * The stream runs with grpc-js's default 64 KiB flow-control window and with 1 MiB, and
- * also through the TCP proxy (bytes only, nothing parsed): the floor for any proxy hop.
+ * Every load also runs through the TCP proxy (bytes copied, nothing parsed or recorded):
+ * the floor for any proxy hop on this machine. The stream runs with grpc-js's default
+ * 64 KiB flow-control window and with 1 MiB.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -163,49 +164,60 @@ const median = (values: readonly number[]): number => {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 };
 
-/** Direct and proxied slices of load, interleaved over rounds (alternating which goes first). */
+/** Direct, proxied and bare-hop slices of load, interleaved over rounds. */
 interface Comparison {
   readonly direct: Summary[];
   readonly proxied: Summary[];
+  /** Through the TCP proxy: one hop that only copies bytes, the floor for any proxy. */
+  readonly bare: Summary[];
   /** proxied/direct throughput of each round. */
   readonly ratios: number[];
+  /** bare/direct throughput of each round. */
+  readonly bareRatios: number[];
+  /** proxied/bare throughput of each round: what the recording costs over a bare hop. */
+  readonly overBare: number[];
   readonly proxiedOps: number;
   /** CPU micros of [target, proxy] over the proxied slices. */
   readonly cpu: number[];
 }
 
 /**
- * One slice right after the other, swapping the order each round: on a shared machine the
- * load drifts, and a ratio from one pair of long runs minutes apart swings widely.
+ * Slices right after one another, the order reversed every round: on a shared machine the
+ * load drifts, and a ratio from long runs minutes apart swings widely.
  */
 async function compare(
-  direct: () => Promise<void>,
-  proxied: () => Promise<void>,
+  routes: { direct: () => Promise<void>; proxied: () => Promise<void>; bare: () => Promise<void> },
   cpuOf: readonly RoleProcess[],
   options: { rounds: number; concurrency: number; seconds: number },
 ): Promise<Comparison> {
-  const result: Comparison = { direct: [], proxied: [], ratios: [], proxiedOps: 0, cpu: [0, 0] };
+  const result: Comparison = { direct: [], proxied: [], bare: [], ratios: [], bareRatios: [], overBare: [], proxiedOps: 0, cpu: [0, 0] };
   let proxiedOps = 0;
+  const run = async (op: () => Promise<void>): Promise<Summary> => summarize(await load(op, options.concurrency, options.seconds));
+  const runProxied = async (): Promise<Summary> => {
+    const [res, cpu] = await measured(cpuOf, () => load(routes.proxied, options.concurrency, options.seconds));
+    proxiedOps += res.ops;
+    cpu.forEach((c, i) => (result.cpu[i] = (result.cpu[i] ?? 0) + c));
+    return summarize(res);
+  };
   for (let round = 0; round < options.rounds; round++) {
-    const runDirect = async (): Promise<Summary> => summarize(await load(direct, options.concurrency, options.seconds));
-    const runProxied = async (): Promise<Summary> => {
-      const [res, cpu] = await measured(cpuOf, () => load(proxied, options.concurrency, options.seconds));
-      proxiedOps += res.ops;
-      cpu.forEach((c, i) => (result.cpu[i] = (result.cpu[i] ?? 0) + c));
-      return summarize(res);
-    };
     let d: Summary;
     let p: Summary;
+    let b: Summary;
     if (round % 2 === 0) {
-      d = await runDirect();
+      d = await run(routes.direct);
       p = await runProxied();
+      b = await run(routes.bare);
     } else {
+      b = await run(routes.bare);
       p = await runProxied();
-      d = await runDirect();
+      d = await run(routes.direct);
     }
     result.direct.push(d);
     result.proxied.push(p);
+    result.bare.push(b);
     result.ratios.push(p.rate / d.rate);
+    result.bareRatios.push(b.rate / d.rate);
+    result.overBare.push(p.rate / b.rate);
     process.stderr.write(".");
   }
   process.stderr.write("\n");
@@ -214,16 +226,18 @@ async function compare(
 
 function printComparison(title: string, unit: string, c: Comparison): void {
   const row = (name: string, xs: Summary[]): string =>
-    `  ${name.padEnd(8)} ${fmt(median(xs.map((x) => x.rate)))} ${fmt(median(xs.map((x) => x.p50)), 3)} ${fmt(median(xs.map((x) => x.p99)), 3)}`;
+    `  ${name.padEnd(9)} ${fmt(median(xs.map((x) => x.rate)))} ${fmt(median(xs.map((x) => x.p50)), 3)} ${fmt(median(xs.map((x) => x.p99)), 3)}`;
+  const spread = (xs: number[]): string => `${median(xs).toFixed(2)} (rounds ${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
   console.log(`\n${title} (medians of ${c.ratios.length} interleaved rounds)`);
-  console.log(`  ${"".padEnd(8)} ${`${unit}/s`.padStart(9)} ${"p50 ms".padStart(9)} ${"p99 ms".padStart(9)}`);
+  console.log(`  ${"".padEnd(9)} ${`${unit}/s`.padStart(9)} ${"p50 ms".padStart(9)} ${"p99 ms".padStart(9)}`);
   console.log(row("direct", c.direct));
   console.log(row("proxied", c.proxied));
+  console.log(row("bare hop", c.bare));
   const p50 = median(c.proxied.map((x) => x.p50)) / median(c.direct.map((x) => x.p50));
   const p99 = median(c.proxied.map((x) => x.p99)) / median(c.direct.map((x) => x.p99));
-  console.log(
-    `  proxied/direct: throughput ${median(c.ratios).toFixed(2)} (rounds ${Math.min(...c.ratios).toFixed(2)}-${Math.max(...c.ratios).toFixed(2)}), p50 ${p50.toFixed(2)}, p99 ${p99.toFixed(2)}`,
-  );
+  console.log(`  proxied/direct: throughput ${spread(c.ratios)}, p50 ${p50.toFixed(2)}, p99 ${p99.toFixed(2)}`);
+  console.log(`  bare hop/direct: throughput ${spread(c.bareRatios)} (the TCP proxy: bytes copied, nothing read)`);
+  console.log(`  proxied/bare hop: throughput ${spread(c.overBare)} (what recording costs over the hop itself)`);
   printCpu(c.cpu, c.proxiedOps);
 }
 
@@ -294,22 +308,29 @@ async function main(): Promise<void> {
     const httpProxy = await spawnRole("http-proxy", httpTarget.port);
     const grpcProxy = await spawnRole("grpc-proxy", grpcTarget.port);
     const tcpProxy = await spawnRole("tcp-proxy", grpcTarget.port);
-    children.push(httpTarget.child, grpcTarget.child, httpProxy.child, grpcProxy.child, tcpProxy.child);
+    const httpTcpProxy = await spawnRole("tcp-proxy", httpTarget.port);
+    children.push(httpTarget.child, grpcTarget.child, httpProxy.child, grpcProxy.child, tcpProxy.child, httpTcpProxy.child);
     console.log(`proxy benchmark: ${rounds} rounds of ${seconds} s slices, concurrency ${concurrency}, node ${process.version}`);
     console.log("target, proxy and load generator each run in their own process");
     const options = { rounds, concurrency, seconds };
 
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-    const http = await compare(httpGet(agent, httpTarget.port), httpGet(agent, httpProxy.port), [httpTarget, httpProxy], options);
+    const http = await compare(
+      { direct: httpGet(agent, httpTarget.port), proxied: httpGet(agent, httpProxy.port), bare: httpGet(agent, httpTcpProxy.port) },
+      [httpTarget, httpProxy],
+      options,
+    );
     agent.destroy();
     printComparison("HTTP GET, keep-alive", "req", http);
 
     const direct = echoClient(`127.0.0.1:${grpcTarget.port}`);
     const proxied = echoClient(`127.0.0.1:${grpcProxy.port}`);
+    const bare = echoClient(`127.0.0.1:${tcpProxy.port}`);
     const say = (c: typeof direct) => async (): Promise<void> => void (await c.say({ text: "hello", repeat_count: 2, tags: { a: "b" } }));
-    const grpc = await compare(say(direct), say(proxied), [grpcTarget, grpcProxy], options);
+    const grpc = await compare({ direct: say(direct), proxied: say(proxied), bare: say(bare) }, [grpcTarget, grpcProxy], options);
     direct.close();
     proxied.close();
+    bare.close();
     printComparison("gRPC unary (decoded to JSON through reflection)", "call", grpc);
 
     const streamPorts = { direct: grpcTarget.port, grpc: grpcProxy.port, tcp: tcpProxy.port };
