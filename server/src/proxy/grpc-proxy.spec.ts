@@ -472,11 +472,12 @@ describe("gRPC proxy edge cases", () => {
     try {
       await assert.rejects(client.say({ text: "anyone?" }), (err: Error & { code?: number; details?: string }) => {
         assert.equal(err.code, 14);
-        assert.match(err.details ?? "", /rig proxy/);
+        assert.match(err.details ?? "", /^rig proxy: cannot reach target: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
         return true;
       });
       const [event] = await events.waitFor("grpcCallCompleted");
       assert.equal(event?.statusCode, 14);
+      assert.match(event?.statusMessage ?? "", /^rig proxy: cannot reach target: connect ECONNREFUSED/);
     } finally {
       client.close();
       await proxy.close();

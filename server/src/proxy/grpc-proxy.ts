@@ -9,7 +9,7 @@
  * logic; a client whose target cannot be reached is answered by a node:http2 server
  * with UNAVAILABLE.
  */
-import { createServer, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from "node:http2";
+import { createServer, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from "node:http2";
 import { connect, createServer as createNetServer, type Socket } from "node:net";
 import { decodeMessages, type MethodDescriptors } from "./grpc-decode.js";
 import { type CaptureLimits, GrpcMessageParser } from "./grpc-message-parser.js";
@@ -152,10 +152,13 @@ interface UnreachableAnswerer {
  * connection and finds the target if it came back.
  */
 function createUnreachableAnswerer(ctx: ProxyContext): UnreachableAnswerer {
-  const reasons = new WeakMap<Socket, string>();
+  const reasons = new WeakMap<Http2Session, string>();
   const sessions = new Set<ServerHttp2Session>();
+  // The server creates a connection's session synchronously inside emit("connection").
+  let reasonOfNextSession = "";
   const h2 = createServer();
   h2.on("session", (session) => {
+    reasons.set(session, reasonOfNextSession);
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
     session.on("error", () => {
@@ -163,17 +166,19 @@ function createUnreachableAnswerer(ctx: ProxyContext): UnreachableAnswerer {
     });
   });
   h2.on("stream", (stream, headers) => {
-    const reason = reasons.get(stream.session?.socket as Socket) ?? "rig proxy: cannot reach target";
+    const session = stream.session;
+    const reason = (session && reasons.get(session)) || "rig proxy: cannot reach target";
     respondWithStatus(stream, Status.UNAVAILABLE, reason);
-    stream.session?.close();
+    session?.close();
     const call = unansweredCall(ctx, headers);
     const unknown = Promise.resolve<MethodDescriptors>({ ok: false, reason: "target not reachable" });
     void publish(ctx, call, Status.UNAVAILABLE, reason, unknown);
   });
   return {
     answer(socket, reason) {
-      reasons.set(socket, reason);
+      reasonOfNextSession = reason;
       h2.emit("connection", socket);
+      reasonOfNextSession = "";
     },
     destroy() {
       for (const session of sessions) session.destroy();
@@ -204,10 +209,23 @@ function respondWithStatus(stream: ServerHttp2Stream, code: number, message: str
       ":status": 200,
       "content-type": "application/grpc",
       "grpc-status": String(code),
-      "grpc-message": encodeURIComponent(message),
+      "grpc-message": encodeGrpcMessage(message),
     },
     { endStream: true },
   );
+}
+
+/**
+ * grpc-message percent-encoding (gRPC over HTTP/2 spec): UTF-8 bytes outside printable
+ * ASCII, and `%` itself, become %XX; everything else stays as it is. (encodeURIComponent
+ * would also encode `:` and `/`, which clients do not decode.)
+ */
+function encodeGrpcMessage(message: string): string {
+  let out = "";
+  for (const byte of Buffer.from(message, "utf8")) {
+    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
 }
 
 function unknownFailure(err: unknown): MethodDescriptors {

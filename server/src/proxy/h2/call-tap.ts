@@ -13,7 +13,7 @@
 import type { IncomingHttpHeaders } from "node:http2";
 import { type CaptureLimits, GrpcMessageParser } from "../grpc-message-parser.js";
 import { FrameError, FrameFlag, type FrameHandler, FrameReader, FrameType } from "./frame-reader.js";
-import { type HeaderField, HpackDecoder, HpackError } from "./hpack-decoder.js";
+import { type HeaderField, HpackDecoder } from "./hpack-decoder.js";
 
 /** One call (HTTP/2 stream) as the tap saw it. */
 export interface TappedCall {
@@ -135,9 +135,11 @@ export class CallTap<C> {
     try {
       direction.reader.push(chunk);
     } catch (err) {
-      if (!(err instanceof FrameError || err instanceof HpackError)) throw err;
-      // The bytes still flow; only the recording stops for this connection.
-      this.#finish(Status.UNKNOWN, `rig proxy lost track of this connection: ${err.message}`);
+      // Bad framing or HPACK (FrameError, HpackError), or anything else that went wrong
+      // while reading: the bytes still flow, only the recording stops for this
+      // connection. Observation must never break the traffic it observes.
+      const reason = err instanceof Error ? err.message : String(err);
+      this.#finish(Status.UNKNOWN, `rig proxy lost track of this connection: ${reason}`);
     }
   }
 
