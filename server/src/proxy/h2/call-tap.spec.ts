@@ -55,6 +55,21 @@ describe("CallTap", () => {
     assert.equal(tap.openCalls, 0);
   });
 
+  it("reads request trailers on a call the target already ended as trailers, not a new call", () => {
+    const { tap, completed } = recordingTap();
+    const END = FrameFlag.END_HEADERS;
+    tap.fromSource(Buffer.concat([PREFACE, frame(FrameType.HEADERS, END, 1, GRPC_REQUEST)]));
+    const trailersOnly = [...STATUS_200, 0x00, 0x0b, ...Buffer.from("grpc-status"), 0x01, 0x30];
+    tap.fromTarget(frame(FrameType.HEADERS, END | FrameFlag.END_STREAM, 1, trailersOnly));
+    tap.fromSource(frame(FrameType.HEADERS, END | FrameFlag.END_STREAM, 1, [0x40, 0x01, 0x78, 0x01, 0x79])); // x: y
+    assert.equal(tap.openCalls, 0);
+    tap.sourceClosed();
+    assert.deepEqual(
+      completed.map(([call, , status]) => [call.streamId, status]),
+      [[1, 0]],
+    );
+  });
+
   it("drops streams a GOAWAY says the target never processed, without reporting them", () => {
     const { tap, completed } = recordingTap();
     const END = FrameFlag.END_HEADERS;

@@ -78,6 +78,8 @@ export class CallTap<C> {
   readonly #calls = new Map<number, OpenCall<C>>();
   readonly #source: Direction;
   readonly #target: Direction;
+  /** The highest stream id the source opened so far. */
+  #lastSourceStream = 0;
   /** Set once the tap stopped following the connection (closed, or bytes it could not read). */
   #over = false;
 
@@ -153,8 +155,12 @@ export class CallTap<C> {
   #sourceFrame(type: number, flags: number, id: number, payload: Buffer): void {
     const block = this.#headerBlock(this.#source, type, flags, id, payload);
     if (block) {
-      // Request headers open a call; request trailers are decoded only to keep the table in step.
-      if (block.type === FrameType.HEADERS && !this.#calls.has(block.streamId)) this.#start(block.streamId, block.fields);
+      // Request headers open a call (new streams have ever higher ids, RFC 9113 §5.1.1);
+      // request trailers, also on a call that already ended, are decoded only to keep the table in step.
+      if (block.type === FrameType.HEADERS && block.streamId > this.#lastSourceStream) {
+        this.#lastSourceStream = block.streamId;
+        this.#start(block.streamId, block.fields);
+      }
       return;
     }
     if (type === FrameType.RST_STREAM) this.#complete(id, Status.CANCELLED, "cancelled by the source");
