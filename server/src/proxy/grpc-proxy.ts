@@ -9,12 +9,12 @@
  * logic; a client whose target cannot be reached is answered by a node:http2 server
  * with UNAVAILABLE.
  */
-import { createServer, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from "node:http2";
+import { createServer, type Http2Session, type ServerHttp2Session, type ServerHttp2Stream } from "node:http2";
 import { connect, createServer as createNetServer, type Socket } from "node:net";
 import { decodeMessages, type MethodDescriptors } from "./grpc-decode.js";
-import { type CaptureLimits, GrpcMessageParser } from "./grpc-message-parser.js";
+import type { CaptureLimits } from "./grpc-message-parser.js";
 import { grpcCallCompletedEvent } from "./grpc-call-event.js";
-import { CallTap, Status, type TappedCall } from "./h2/call-tap.js";
+import { CallTap, headerValue, Status, tappedCall, type TappedCall } from "./h2/call-tap.js";
 import { createHttpForwarder } from "./http-proxy.js";
 import { closeOnce, listen, serverClosed } from "./listen.js";
 import { routeByPreface } from "../net/preface-router.js";
@@ -170,7 +170,7 @@ function createUnreachableAnswerer(ctx: ProxyContext): UnreachableAnswerer {
     const reason = (session && reasons.get(session)) || "rig proxy: cannot reach target";
     respondWithStatus(stream, Status.UNAVAILABLE, reason);
     session?.close();
-    const call = unansweredCall(ctx, headers);
+    const call = tappedCall(0, headers, ctx.limits);
     const unknown = Promise.resolve<MethodDescriptors>({ ok: false, reason: "target not reachable" });
     void publish(ctx, call, Status.UNAVAILABLE, reason, unknown);
   });
@@ -183,21 +183,6 @@ function createUnreachableAnswerer(ctx: ProxyContext): UnreachableAnswerer {
     destroy() {
       for (const session of sessions) session.destroy();
     },
-  };
-}
-
-/** A call that never reached the target, as the tap would have reported it. */
-function unansweredCall(ctx: ProxyContext, headers: IncomingHttpHeaders): TappedCall {
-  return {
-    streamId: 0,
-    path: String(headers[":path"] ?? ""),
-    started: performance.now(),
-    isGrpc: String(headers["content-type"] ?? "").startsWith("application/grpc"),
-    requestHeaders: headers,
-    responseHeaders: undefined,
-    trailers: undefined,
-    requests: new GrpcMessageParser(ctx.limits),
-    responses: new GrpcMessageParser(ctx.limits),
   };
 }
 
@@ -268,14 +253,14 @@ async function publish(
         call.requests.messages,
         types.input,
         types.registry,
-        header(call.requestHeaders, "grpc-encoding"),
+        headerValue(call.requestHeaders, "grpc-encoding"),
         "request",
       );
       const res = decodeMessages(
         call.responses.messages,
         types.output,
         types.registry,
-        header(call.responseHeaders, "grpc-encoding"),
+        headerValue(call.responseHeaders, "grpc-encoding"),
         "response",
       );
       event.requestJson = req.json;
@@ -295,9 +280,4 @@ async function publish(
   }
   event.decodeError = problems.join("; ");
   ctx.emit({ case: "grpcCallCompleted", value: event });
-}
-
-function header(headers: IncomingHttpHeaders | undefined, name: string): string | undefined {
-  const value = headers?.[name];
-  return Array.isArray(value) ? value[0] : value;
 }

@@ -187,7 +187,7 @@ export class CallTap<C> {
     if (block.type !== FrameType.HEADERS || !call) return; // a push promise, or a stream already ended
     const headers = toHeaders(block.fields);
     if (call.responseHeaders === undefined) {
-      if (String(headers[":status"] ?? "").startsWith("1")) return; // informational; the answer follows
+      if ((headerValue(headers, ":status") ?? "").startsWith("1")) return; // informational; the answer follows
       call.responseHeaders = headers;
     } else {
       call.trailers = headers;
@@ -220,18 +220,7 @@ export class CallTap<C> {
   }
 
   #start(id: number, fields: HeaderField[]): void {
-    const requestHeaders = toHeaders(fields);
-    const call: TappedCall = {
-      streamId: id,
-      path: String(requestHeaders[":path"] ?? ""),
-      started: performance.now(),
-      isGrpc: String(requestHeaders["content-type"] ?? "").startsWith("application/grpc"),
-      requestHeaders,
-      responseHeaders: undefined,
-      trailers: undefined,
-      requests: new GrpcMessageParser(this.limits),
-      responses: new GrpcMessageParser(this.limits),
-    };
+    const call = tappedCall(id, toHeaders(fields), this.limits);
     this.#calls.set(id, { call, context: this.hooks.started(call) });
   }
 
@@ -249,6 +238,27 @@ export class CallTap<C> {
     this.#calls.delete(id);
     this.hooks.completed(open.call, open.context, status, message);
   }
+}
+
+/** A call whose request headers just passed (stream id 0: a call seen outside a tap). */
+export function tappedCall(streamId: number, requestHeaders: IncomingHttpHeaders, limits: CaptureLimits): TappedCall {
+  return {
+    streamId,
+    path: headerValue(requestHeaders, ":path") ?? "",
+    started: performance.now(),
+    isGrpc: (headerValue(requestHeaders, "content-type") ?? "").startsWith("application/grpc"),
+    requestHeaders,
+    responseHeaders: undefined,
+    trailers: undefined,
+    requests: new GrpcMessageParser(limits),
+    responses: new GrpcMessageParser(limits),
+  };
+}
+
+/** The first value of a header (a repeated one is an array). */
+export function headerValue(headers: IncomingHttpHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** The header block fragment of a HEADERS or PUSH_PROMISE frame (padding, priority, promised id removed). */
@@ -284,14 +294,10 @@ function toHeaders(fields: readonly HeaderField[]): IncomingHttpHeaders {
 /** The status of a call the target ended: grpc-status from its trailers (or trailers-only headers). */
 function statusOf(call: TappedCall): [number, string] {
   const source = call.trailers ?? call.responseHeaders;
-  const code = first(source?.["grpc-status"]);
-  if (code !== undefined) return [Number(code), decodeGrpcMessage(first(source?.["grpc-message"]))];
-  const httpStatus = first(call.responseHeaders?.[":status"]) ?? "";
+  const code = headerValue(source, "grpc-status");
+  if (code !== undefined) return [Number(code), decodeGrpcMessage(headerValue(source, "grpc-message"))];
+  const httpStatus = headerValue(call.responseHeaders, ":status") ?? "";
   return call.isGrpc ? [Status.UNKNOWN, `target answered HTTP ${httpStatus} without grpc-status`] : [0, `HTTP ${httpStatus}`];
-}
-
-function first(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** grpc-message is percent-encoded (gRPC over HTTP/2 spec). */
