@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
 import type { RequestHandler } from "./cleartext-server.js";
-import type { EnvironmentBackend } from "./environment-backend.js";
+import type { EnvironmentBackend } from "../contract/environment-backend.js";
 import { createEnvironmentService } from "./environment-service.js";
 import { createHealthService, HealthStatus } from "./health-service.js";
 import { addReflectionServices } from "./reflection-service.js";

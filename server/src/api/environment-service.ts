@@ -7,7 +7,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
-import type { EnvironmentBackend } from "./environment-backend.js";
+import type { EnvironmentBackend } from "../contract/environment-backend.js";
 import { toConnectError } from "./connect-errors.js";
 
 /** Builds the EnvironmentService implementation over a backend (the orchestrator). */

@@ -4,7 +4,7 @@
  * file only knows how to check for and pull one image.
  */
 import type Docker from "dockerode";
-import type { Artifact } from "../services/service-type.js";
+import type { Artifact } from "../contract/service-type.js";
 import { dockerMessage, dockerStatus } from "./docker-client.js";
 
 /** `name` without a tag or digest means `name:latest` (the engine would pull every tag). */

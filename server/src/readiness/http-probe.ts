@@ -5,7 +5,7 @@
  * status line is in, so no keep-alive socket outlives the probe.
  */
 import * as http from "node:http";
-import type { ReadinessProbe } from "../services/service-type.js";
+import type { ReadinessProbe } from "../contract/service-type.js";
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, describeFailure, withAttemptDeadline } from "./attempt-deadline.js";
 import type { AttemptOptions, ProbeTarget } from "./tcp-probe.js";
 

@@ -14,7 +14,7 @@ import {
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from "../gen/grpc/health/v1/health_pb.js";
 import type { HealthCheckRequest, HealthCheckResponse } from "../gen/grpc/health/v1/health_pb.js";
-import type { ReadinessPlan } from "../orchestrator/plan.js";
+import type { ReadinessPlan } from "../contract/plan.js";
 import { probeFor } from "./probe-for.js";
 import { ReadinessTimeoutError } from "./readiness-timeout-error.js";
 import { waitUntilReady } from "./wait-until-ready.js";

@@ -14,7 +14,7 @@
  * The options are structurally compatible with ReadinessPlan, so a plan can be
  * spread in directly. The wait leaves no timer or listener behind when it ends.
  */
-import type { ReadinessProbe } from "../services/service-type.js";
+import type { ReadinessProbe } from "../contract/service-type.js";
 import { ReadinessTimeoutError } from "./readiness-timeout-error.js";
 
 /** One finished probe attempt, as reported to `onAttempt`. */

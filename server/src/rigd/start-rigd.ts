@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import { createApiHandler } from "../api/api-handler.js";
 import { CallTracker } from "../api/call-tracker.js";
 import { listenCleartext } from "../api/cleartext-server.js";
-import type { EnvironmentBackend } from "../api/environment-backend.js";
+import type { EnvironmentBackend } from "../contract/environment-backend.js";
 import { HealthCheckResponse_ServingStatus as ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
 import { removeAddrFileIfOurs, writeAddrFile } from "./addr-file.js";
 import { formatDuration } from "./duration.js";
