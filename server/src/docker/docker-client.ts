@@ -19,6 +19,35 @@ export async function engineReachable(docker: Docker): Promise<boolean> {
   }
 }
 
+/** Where the client looks for the engine, as DOCKER_HOST would say it. */
+export function engineAddress(docker: Docker): string {
+  const modem = docker.modem as { socketPath?: unknown; host?: unknown; port?: unknown; protocol?: unknown };
+  if (typeof modem.socketPath === "string") return `unix://${modem.socketPath}`;
+  return `${typeof modem.protocol === "string" ? modem.protocol : "http"}://${String(modem.host)}${modem.port ? `:${String(modem.port)}` : ""}`;
+}
+
+/** The engine cannot be reached at all (no socket, refused, unknown host). */
+export class EngineUnreachableError extends Error {
+  constructor(address: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `the Docker engine is not reachable at ${address} (${why}): start it (e.g. \`sudo systemctl start docker\`, ` +
+        "or `make docker` in a rig checkout), or set DOCKER_HOST to a running engine",
+    );
+    this.name = "EngineUnreachableError";
+  }
+}
+
+const UNREACHABLE = new Set(["ENOENT", "ECONNREFUSED", "EACCES", "ENOTFOUND", "EHOSTUNREACH", "ETIMEDOUT", "ECONNRESET"]);
+
+/** `err` as an EngineUnreachableError when it says the engine could not be reached; else `err`. */
+export function explainConnectError(docker: Docker, err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && UNREACHABLE.has(code) && dockerStatus(err) === undefined
+    ? new EngineUnreachableError(engineAddress(docker), err)
+    : err;
+}
+
 /** The HTTP status of a dockerode error (404 no such container/image, 304 already stopped, ...). */
 export function dockerStatus(err: unknown): number | undefined {
   const status = (err as { statusCode?: unknown } | null)?.statusCode;

@@ -34,10 +34,11 @@ export interface Rigd {
 }
 
 /** Starts `node server/dist/main.js` with a fresh RIG_DIR and waits for its addr file. */
-export async function startRigd(extraArgs: string[] = []): Promise<Rigd> {
+export async function startRigd(extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Rigd> {
   const rigDir = mkdtempSync(join(tmpdir(), "rig-test-"));
   const addrFile = join(rigDir, "rigd.addr");
   const child = spawn(process.execPath, [RIGD_MAIN, "--rig-dir", rigDir, "--addr-file", addrFile, ...extraArgs], {
+    env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
