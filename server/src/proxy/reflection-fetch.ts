@@ -9,9 +9,18 @@
  */
 import { fromBinary } from "@bufbuild/protobuf";
 import { type FileDescriptorProto, FileDescriptorProtoSchema, type FileDescriptorSet } from "@bufbuild/protobuf/wkt";
-import * as grpc from "@grpc/grpc-js";
-import { GrpcReflection } from "grpc-js-reflection-client";
+import type * as grpc from "@grpc/grpc-js";
 import { repairDescriptors } from "./descriptor-repair.js";
+
+/**
+ * grpc-js and the reflection client (with protobufjs under it) are loaded on the first
+ * fetch, not when rigd starts: together ~40 ms of a cold start that most runs never need.
+ */
+let modules: Promise<[typeof import("@grpc/grpc-js"), typeof import("grpc-js-reflection-client")]> | undefined;
+function loadModules(): Promise<[typeof import("@grpc/grpc-js"), typeof import("grpc-js-reflection-client")]> {
+  modules ??= Promise.all([import("@grpc/grpc-js"), import("grpc-js-reflection-client")]);
+  return modules;
+}
 
 /** The reflection calls used, including the two the client's typings mark private. */
 interface RawReflection {
@@ -46,10 +55,11 @@ export interface FetchOptions {
 export async function fetchDescriptors(address: string, options: FetchOptions = {}): Promise<FileDescriptorSet> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const reasons: string[] = [];
+  const [grpcJs, { GrpcReflection }] = await loadModules();
   for (const version of ["v1", "v1alpha"] as const) {
-    const reflection = new GrpcReflection(address, grpc.credentials.createInsecure(), {}, version) as unknown as RawReflection;
+    const reflection = new GrpcReflection(address, grpcJs.credentials.createInsecure(), {}, version) as unknown as RawReflection;
     try {
-      return await fetchWith(reflection, timeoutMs);
+      return await fetchWith(grpcJs, reflection, timeoutMs);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (!/UNIMPLEMENTED/.test(message)) throw new Error(`server reflection ${version} failed: ${message}`);
@@ -61,8 +71,12 @@ export async function fetchDescriptors(address: string, options: FetchOptions = 
   throw new ReflectionUnavailableError(`target serves no gRPC server reflection (${reasons.join("; ")})`);
 }
 
-async function fetchWith(reflection: RawReflection, timeoutMs: number): Promise<FileDescriptorSet> {
-  const call = (): [grpc.Metadata, grpc.CallOptions] => [new grpc.Metadata(), { deadline: Date.now() + timeoutMs }];
+async function fetchWith(
+  grpcJs: typeof import("@grpc/grpc-js"),
+  reflection: RawReflection,
+  timeoutMs: number,
+): Promise<FileDescriptorSet> {
+  const call = (): [grpc.Metadata, grpc.CallOptions] => [new grpcJs.Metadata(), { deadline: Date.now() + timeoutMs }];
   const services = (await reflection.listServices("*", ...call())).filter((s) => !SKIPPED_SERVICES.test(s));
   const files = new Map<string, FileDescriptorProto>();
   const add = (raw: readonly Uint8Array[]): void => {

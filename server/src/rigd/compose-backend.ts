@@ -17,13 +17,16 @@ import type { BackendContext } from "./start-rigd.js";
 export function composeBackend(context: BackendContext): Orchestrator {
   const log = context.logger.child({ component: "docker" });
   const docker = createDockerClient();
-  // Reap in the background: an absent engine must not delay (or fail) start-up.
-  reapOrphans(docker, pidIsAlive).then(
-    (reaped) => {
-      if (reaped.length > 0) log.warn({ reaped: reaped.map((r) => r.name) }, "removed containers left by a rigd that died");
-    },
-    (err: unknown) => log.debug({ err }, "no docker engine to reap"),
-  );
+  // Reap in the background: an absent engine must not delay (or fail) start-up. Half a
+  // second in, so loading dockerode (lazy, ~90 ms) does not hold up rigd's first answers.
+  setTimeout(() => {
+    reapOrphans(docker, pidIsAlive).then(
+      (reaped) => {
+        if (reaped.length > 0) log.warn({ reaped: reaped.map((r) => r.name) }, "removed containers left by a rigd that died");
+      },
+      (err: unknown) => log.debug({ err }, "no docker engine to reap"),
+    );
+  }, 500).unref();
   const dockerTypes = createDockerServiceTypes({
     docker,
     owner: { rigdId: `${process.pid}-${randomBytes(4).toString("hex")}`, pid: process.pid },
