@@ -1,12 +1,31 @@
 /**
  * The one dockerode client rigd shares between types, pools, artifacts and the reaper.
  */
-import Docker from "dockerode";
+import { createRequire } from "node:module";
+import type Docker from "dockerode";
 
-/** A client for the engine named by DOCKER_HOST (or the default local socket). */
+const require = createRequire(import.meta.url);
+
+/**
+ * A client for the engine named by DOCKER_HOST (or the default local socket).
+ *
+ * dockerode (with docker-modem and ssh2 under it) takes ~90 ms to load, most of a rigd
+ * cold start, and many rigds never touch Docker: the client returned is a stand-in that
+ * loads dockerode on its first use. dockerode's API has synchronous parts
+ * (`getContainer`), so the load is a synchronous require, not import().
+ */
 export function createDockerClient(): Docker {
+  let real: Docker | undefined;
   // dockerode reads DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH itself.
-  return new Docker();
+  const load = (): Docker => (real ??= new (require("dockerode") as typeof Docker)());
+  return new Proxy({} as Docker, {
+    get(_target, property) {
+      const docker = load();
+      const value: unknown = Reflect.get(docker, property, docker);
+      return typeof value === "function" ? value.bind(docker) : value;
+    },
+    has: (_target, property) => Reflect.has(load(), property),
+  });
 }
 
 /** True when the engine answers a ping (used by tests to explain a missing engine). */

@@ -69,7 +69,8 @@ function readinessPlan(
   if (kind === undefined) report(`${path}.ready.kind`, `unknown readiness kind ${r?.kind}`);
   const httpPath = r?.httpPath || "/";
   if (!httpPath.startsWith("/")) report(`${path}.ready.http_path`, `must start with "/" (got "${httpPath}")`);
-  const intervalMs = durationMs(r?.interval, `${path}.ready.interval`, report, 10);
+  // 2 ms: readiness polls every 2 ms while the service is young (readiness/wait-until-ready.ts).
+  const intervalMs = durationMs(r?.interval, `${path}.ready.interval`, report, 2);
   return {
     kind: kind ?? byProtocol,
     httpPath,
