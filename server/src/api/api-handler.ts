@@ -23,9 +23,15 @@ export interface ApiHandler {
 }
 
 /** Builds rigd's request handler over a backend. */
-export function createApiHandler(backend: EnvironmentBackend, logger: Logger): ApiHandler {
+export function createApiHandler(
+  backend: EnvironmentBackend,
+  logger: Logger,
+  options: { readonly readMaxBytes?: number } = {},
+): ApiHandler {
   const health = new HealthStatus(HEALTH_SERVICE_NAMES);
   const handler = connectNodeAdapter({
+    // Bigger requests are refused (RESOURCE_EXHAUSTED) before they are parsed.
+    ...(options.readMaxBytes ? { readMaxBytes: options.readMaxBytes } : {}),
     // A misspelt field ("proces") must be an error naming it, not silently dropped.
     jsonOptions: { ignoreUnknownFields: false },
     routes(router) {
