@@ -53,6 +53,7 @@ import { TEST_NODE, type EnvironmentPlan } from "../contract/plan.js";
 import { limitFlag, type Limits } from "../contract/limits.js";
 import { displayName, formatBytes, withEdgeNames } from "../events/event-text.js";
 import { EnvironmentTimers } from "./environment-timers.js";
+import { claimRunDir } from "./run-dirs.js";
 import { RunFiles } from "./run-files.js";
 import { describeExit, runServiceLifecycle, type LifecycleHost } from "./service-lifecycle.js";
 import { ServiceRuntime, phaseName } from "./service-runtime.js";
@@ -65,6 +66,8 @@ export interface RunDeps {
   readonly logger: Logger;
   /** RIG_DIR: temp dirs go under tmp/, logs under logs/. */
   readonly rigDir: string;
+  /** Told about the run dir, so it is removed even if rigd dies. */
+  readonly watchdog?: { watchDir(path: string): void; forgetDir(path: string): void } | undefined;
   /** Output budgets (bytes kept per service and per environment). */
   readonly limits: Pick<Limits, "outputPerService" | "outputPerEnvironment">;
 }
@@ -128,6 +131,9 @@ function whilePhase(phase: string): string {
       return phase;
   }
 }
+
+/** What one kept output line costs beyond its bytes (the event around it), for output budgets. */
+const LINE_OVERHEAD = 100;
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -221,6 +227,8 @@ export class EnvironmentRun implements LifecycleHost {
   /** Starts orchestration in the background. */
   start(): void {
     mkdirSync(this.envDir, { recursive: true });
+    claimRunDir(this.runDir);
+    this.deps.watchdog?.watchDir(this.runDir);
     this.emit("", {
       case: "environmentCreated",
       value: create(EnvironmentCreatedSchema, {
@@ -311,11 +319,14 @@ export class EnvironmentRun implements LifecycleHost {
     rt.noteOutput(line, stream === LogStream.STDERR);
     if (this.log.isClosed) return;
     const bytes = Buffer.byteLength(line) + 1;
+    // A kept line costs its bytes plus its event's bookkeeping, so a flood of short lines
+    // is bounded as well as a few long ones.
+    const cost = bytes + LINE_OVERHEAD;
     const { outputPerService, outputPerEnvironment } = this.deps.limits;
-    if (rt.output.dropped > 0 || rt.output.kept + bytes > outputPerService || this.outputKept + bytes > outputPerEnvironment) {
+    if (rt.output.dropped > 0 || rt.output.kept + cost > outputPerService || this.outputKept + cost > outputPerEnvironment) {
       if (rt.output.dropped === 0) {
         const which =
-          rt.output.kept + bytes > outputPerService
+          rt.output.kept + cost > outputPerService
             ? `this service's output limit of ${formatBytes(outputPerService)} (${limitFlag("outputPerService")})`
             : `this environment's output limit of ${formatBytes(outputPerEnvironment)} (${limitFlag("outputPerEnvironment")})`;
         this.emit(rt.name, {
@@ -326,8 +337,8 @@ export class EnvironmentRun implements LifecycleHost {
       rt.output.dropped += bytes;
       return;
     }
-    rt.output.kept += bytes;
-    this.outputKept += bytes;
+    rt.output.kept += cost;
+    this.outputKept += cost;
     this.emit(rt.name, { case: "serviceLog", value: create(ServiceLogSchema, { stream, line }) });
   }
 
@@ -489,6 +500,7 @@ export class EnvironmentRun implements LifecycleHost {
     this.finalized = { preserved: preserve };
     this.timers.finish();
     if (!preserve) rmSync(this.runDir, { recursive: true, force: true });
+    this.deps.watchdog?.forgetDir(this.runDir);
     this.onFinalized();
   }
 

@@ -19,7 +19,7 @@ import { DownReason, ServiceErrorSchema, ServiceLogSchema, TestNoteSchema, type 
 import type { EnvironmentSpec } from "../gen/rig/v1/spec_pb.js";
 import { PortAllocator } from "../ports/port-allocator.js";
 import type { TypeRegistry } from "../contract/type-registry.js";
-import { EnvironmentRun } from "./environment-run.js";
+import { EnvironmentRun, type RunDeps } from "./environment-run.js";
 import { BadRequestError, EnvironmentNotFoundError, StateError } from "../contract/errors.js";
 import { DEFAULT_LIMITS, limitFlag, LimitError, type Limits } from "../contract/limits.js";
 import { TEST_NODE_TYPE, type EnvironmentPlan } from "../contract/plan.js";
@@ -42,6 +42,8 @@ export interface OrchestratorOptions {
   readonly retentionMs?: number;
   /** What this rigd allows (default DEFAULT_LIMITS). */
   readonly limits?: Limits;
+  /** Removes run dirs should rigd die (rigd's watchdog). */
+  readonly watchdog?: RunDeps["watchdog"];
   /**
    * Every type this rigd runs, the ~test node's (TEST_NODE_TYPE) included. rigd's
    * composition root fills it; the orchestrator registers nothing itself.
@@ -110,6 +112,7 @@ export class Orchestrator implements EnvironmentBackend {
       logger: this.options.logger,
       rigDir: this.options.rigDir,
       limits: this.limits,
+      watchdog: this.options.watchdog,
     });
     run.onFinalized = () => {
       setTimeout(() => this.runs.delete(id), this.options.retentionMs ?? 600_000).unref();

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
+import { abortable } from "../async/abortable.js";
 import type { CallbackBroker } from "../callbacks/callback-broker.js";
 import { TEST_NODE, type EnvironmentPlan } from "../contract/plan.js";
 import type { EnvironmentInfo, ExitStatus, HookContext, ServiceContext, StartContext } from "../contract/service-type.js";
@@ -102,7 +103,9 @@ function elsewhere(rt: ServiceRuntime, ingress: string, port: number): string {
 const dependencies: Step = async ({ host, rt, signal }) => {
   for (const dep of rt.planned.dependsOn) {
     host.setPhase(rt, ServicePhase.PENDING, `service ${dep} to be ready`);
-    await host.log.waitFor((e) => e.service === dep && e.payload.case === "serviceReady", signal);
+    // The dependency's own promise, resolved as it publishes service.ready: waiting costs
+    // nothing per event, so a chain of thousands is linear, not quadratic.
+    await abortable(host.service(dep).ready, signal);
   }
 };
 
@@ -276,6 +279,7 @@ const init: Step = async (state) => {
 const markReady: Step = ({ host, rt }) => {
   host.setPhase(rt, ServicePhase.READY);
   host.emit(rt.name, { case: "serviceReady", value: create(ServiceReadySchema, {}) });
+  rt.markReady();
   if (rt.name === TEST_NODE) host.testNodeReady(rt);
 };
 

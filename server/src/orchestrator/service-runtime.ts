@@ -38,13 +38,21 @@ export class ServiceRuntime {
   /** Bytes of output kept in the log and dropped over the limits. */
   readonly output = { kept: 0, dropped: 0 };
   readonly lastLines: string[] = [];
+  /** Resolves when the service is ready (service.ready published). */
+  readonly ready: Promise<void>;
+  /** Resolves `ready`. */
+  readonly markReady: () => void;
   /** The lifecycle promise (settles when the service is ready or gave up). */
   lifecycle: Promise<void> = Promise.resolve();
 
   constructor(
     readonly planned: PlannedService,
     readonly type: ServiceType,
-  ) {}
+  ) {
+    let resolve!: () => void;
+    this.ready = new Promise<void>((r) => (resolve = r));
+    this.markReady = resolve;
+  }
 
   get name(): string {
     return this.planned.name;

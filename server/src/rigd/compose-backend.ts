@@ -15,6 +15,8 @@ import { pidIsAlive, reapOrphans } from "../docker/reaper.js";
 import { insertProxies } from "../observe/observe-transform.js";
 import { createProxyType } from "../observe/proxy-type.js";
 import { Orchestrator } from "../orchestrator/orchestrator.js";
+import { reapOrphanedRunDirs } from "../orchestrator/run-dirs.js";
+import { startWatchdog } from "../os/watchdog.js";
 import { createPostgresPool } from "../pools/postgres-backend.js";
 import { createRedisPool } from "../pools/redis-backend.js";
 import { createClientType } from "../services/client.js";
@@ -39,6 +41,10 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
   const records = new ProcessRecords(join(context.rigDir, "run", "processes"));
   const reapedPids = records.reapOrphans();
   if (reapedPids.length > 0) log.warn({ reaped: reapedPids }, "killed processes left by a rigd that died");
+  const reapedDirs = reapOrphanedRunDirs(context.rigDir);
+  if (reapedDirs.length > 0) log.warn({ reaped: reapedDirs }, "removed temp dirs left by a rigd that died");
+  // Kills this rigd's process trees and removes its dirs and containers if it dies.
+  const watchdog = startWatchdog();
 
   const docker = createDockerClient();
   // Reap in the background: an absent engine must not delay (or fail) start-up. Half a
@@ -56,7 +62,7 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
   const redisPool = createRedisPool({ docker, owner, log: context.logger.child({ component: "docker", pool: "redis" }) });
 
   const types = new TypeRegistry()
-    .register(createProcessType(records))
+    .register(createProcessType({ records, watchdog, limits: context.limits }))
     .register(createClientType())
     .register(createContainerType({ docker, owner }))
     .register(createPostgresType({ docker, pool: postgresPool }))
@@ -68,9 +74,11 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
   return new Orchestrator({
     ...context,
     types,
+    watchdog,
     transforms: [(plan) => (plan.observe ? insertProxies(plan) : plan)],
     onShutdown: async () => {
       await Promise.all([postgresPool.closeAll(), redisPool.closeAll()]);
+      watchdog.close();
     },
   });
 }

@@ -1,14 +1,14 @@
 /**
- * A rigd killed with SIGKILL cannot tear anything down; its service processes keep
- * running in their own process groups. The next rigd on the same RIG_DIR must find
- * them through the pid records and kill them (SPEC §10, §12).
+ * A rigd that dies cannot tear anything down. Its watchdog (a detached process holding
+ * a pipe to rigd) kills its service process trees and removes its temp dirs within a
+ * second or two; when the watchdog died too, the next rigd on the same RIG_DIR finds
+ * what is left through the pid records and the tree markers (SPEC §10, §12).
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { test } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -23,29 +23,80 @@ async function spawnRigd(rigDir: string, addrFile: string) {
   return { child, client: createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${address}` })) };
 }
 
-test("the next rigd kills the service processes of a rigd that was killed with SIGKILL", async () => {
+/** The watchdog process of the rigd with this pid. */
+function watchdogOf(rigdPid: number): number | undefined {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (args.some((a) => a.endsWith("watchdog-main.js")) && args.includes(String(rigdPid))) return Number(entry);
+    } catch {
+      // gone
+    }
+  }
+  return undefined;
+}
+
+/** A service whose command leaves a grandchild outside its process group (setsid). */
+function leaky(marker: string) {
+  return {
+    name: "leaky",
+    noIngress: true,
+    config: { case: "process" as const, value: { command: "sh", args: ["-c", `setsid sh -c 'sleep 171; true ${marker}-grandchild' & exec sh -c 'sleep 300; true ${marker}'`] } },
+  };
+}
+
+async function upWith(rigd: Awaited<ReturnType<typeof spawnRigd>>, marker: string): Promise<string> {
+  const { environmentId } = await rigd.client.createEnvironment({
+    spec: spec({
+      name: "doomed",
+      services: [
+        { name: "api", config: { case: "process", value: { command: process.execPath, args: [join(FIXTURES, "chain-server.js"), marker] } } },
+        leaky(marker),
+      ],
+    }),
+  });
+  for await (const res of rigd.client.watchEvents({ environmentId })) if (res.event?.type === "environment.up") break;
+  await eventually(() => processesWith(marker).length === 3, 5_000, "the services and the grandchild to run");
+  return environmentId;
+}
+
+test("when rigd is killed, its watchdog stops its services (setsid grandchildren too) and removes its temp dirs", async () => {
+  const rigDir = mkdtempSync(join(tmpdir(), "rig-watchdog-"));
+  const addrFile = join(rigDir, "addr");
+  const marker = join(rigDir, "service-marker");
+  const rigd = await spawnRigd(rigDir, addrFile);
+  try {
+    const environmentId = await upWith(rigd, marker);
+    assert.ok(existsSync(join(rigDir, "tmp", environmentId)));
+    rigd.child.kill("SIGKILL");
+    await eventually(() => processesWith(marker).length === 0, 5_000, "the watchdog to kill the services");
+    await eventually(() => !existsSync(join(rigDir, "tmp", environmentId)), 5_000, "the watchdog to remove the temp dir");
+  } finally {
+    for (const pid of processesWith(marker)) process.kill(pid, "SIGKILL");
+    rigd.child.kill("SIGKILL");
+    rmSync(rigDir, { recursive: true, force: true });
+  }
+});
+
+test("when rigd and its watchdog are both killed, the next rigd kills what they left and removes the temp dirs", async () => {
   const rigDir = mkdtempSync(join(tmpdir(), "rig-reap-"));
   const addrFile = join(rigDir, "addr");
   const marker = join(rigDir, "service-marker");
   const first = await spawnRigd(rigDir, addrFile);
   let second: Awaited<ReturnType<typeof spawnRigd>> | undefined;
   try {
-    const { environmentId } = await first.client.createEnvironment({
-      spec: spec({
-        name: "doomed",
-        services: [{ name: "api", config: { case: "process", value: { command: process.execPath, args: [join(FIXTURES, "chain-server.js"), marker] } } }],
-      }),
-    });
-    for await (const res of first.client.watchEvents({ environmentId })) if (res.event?.type === "environment.up") break;
-    assert.equal(processesWith(marker).length, 1, "the service runs");
-
+    const environmentId = await upWith(first, marker);
+    const watchdog = watchdogOf(first.child.pid as number);
+    assert.ok(watchdog, "rigd has a watchdog");
+    process.kill(watchdog, "SIGKILL");
     first.child.kill("SIGKILL");
     await new Promise((r) => first.child.once("exit", r));
-    await sleep(200);
-    assert.equal(processesWith(marker).length, 1, "a killed rigd leaves its service running");
+    assert.equal(processesWith(marker).length, 3, "with no watchdog, the services run on");
 
     second = await spawnRigd(rigDir, addrFile);
-    await eventually(() => processesWith(marker).length === 0, 10_000, "the orphaned service to be reaped");
+    await eventually(() => processesWith(marker).length === 0, 10_000, "the orphaned services and grandchild to be reaped");
+    assert.equal(existsSync(join(rigDir, "tmp", environmentId)), false, "the dead rigd's temp dir is removed");
   } finally {
     for (const pid of processesWith(marker)) process.kill(pid, "SIGKILL");
     first.child.kill("SIGKILL");

@@ -2,18 +2,21 @@
  * Pid records of started host processes, so a rigd that starts after one that died
  * can kill the process groups it left behind (SPEC §10).
  *
- * A record names the owning rigd pid, the child's process group and the child's
- * kernel start time; the start time guards against killing a recycled pid.
+ * A record names the owning rigd pid, the child's process group, the child's kernel
+ * start time (which guards against killing a recycled pid) and the tree marker its
+ * descendants inherit (which finds those that left the group).
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pidIsAlive } from "../os/pid-alive.js";
+import { killMarked } from "../os/process-tree.js";
 
 interface ProcessRecord {
   readonly rigdPid: number;
   readonly pgid: number;
   readonly startTime: string;
   readonly command: string;
+  readonly marker?: string;
 }
 
 /** Kernel start time of a pid (field 22 of /proc/PID/stat), or undefined when gone. */
@@ -37,8 +40,8 @@ export class ProcessRecords {
   }
 
   /** Records a started process group owned by this rigd. */
-  add(pgid: number, command: string): void {
-    const record: ProcessRecord = { rigdPid: process.pid, pgid, startTime: processStartTime(pgid) ?? "", command };
+  add(pgid: number, command: string, marker: string): void {
+    const record: ProcessRecord = { rigdPid: process.pid, pgid, startTime: processStartTime(pgid) ?? "", command, marker };
     writeFileSync(this.file(pgid), JSON.stringify(record));
   }
 
@@ -53,6 +56,7 @@ export class ProcessRecords {
    */
   reapOrphans(): string[] {
     const killed: string[] = [];
+    const markers = new Set<string>();
     for (const name of readdirSync(this.dir)) {
       const path = join(this.dir, name);
       let record: ProcessRecord;
@@ -63,6 +67,7 @@ export class ProcessRecords {
         continue;
       }
       if (record.rigdPid === process.pid || pidIsAlive(record.rigdPid)) continue;
+      if (record.marker) markers.add(record.marker);
       if (processStartTime(record.pgid) === record.startTime && record.startTime !== "") {
         try {
           process.kill(-record.pgid, "SIGKILL");
@@ -73,6 +78,8 @@ export class ProcessRecords {
       }
       rmSync(path, { force: true });
     }
+    // Descendants that left their group (setsid, double fork) carry the marker.
+    killMarked(markers);
     return killed;
   }
 }

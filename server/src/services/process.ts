@@ -2,16 +2,24 @@
  * The `process` service type: runs any executable on the host (SPEC §5).
  *
  * The child gets the client's host env, then the config env, then the wiring vars
- * (wiring wins), runs in its own process group so teardown reaches every
- * descendant, and is stopped with SIGTERM, then SIGKILL after the grace period.
+ * (wiring wins), runs in its own process group, and is stopped with SIGTERM, then
+ * SIGKILL after the grace period. Descendants that left the group (setsid, double fork,
+ * nohup) are found by the RIG_PROCESS_TREE marker every descendant inherits and killed
+ * with it; rigd's watchdog kills the same trees if rigd itself dies. Spawns are bounded
+ * (a spawn blocks the event loop a little) and so is the number of running processes.
  */
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
 import { durationMs } from "@bufbuild/protobuf/wkt";
 import { LogStream } from "../gen/rig/v1/event_pb.js";
 import { Protocol, type ProcessConfig } from "../gen/rig/v1/spec_pb.js";
 import { publishLocalEndpoints } from "./publish-local.js";
+import { Semaphore } from "../async/semaphore.js";
 import { specDurationMs } from "../contract/durations.js";
+import { limitFlag, LimitError, type Limits } from "../contract/limits.js";
+import { TREE_MARKER_VAR, TreeKiller } from "../os/process-tree.js";
+import type { Watchdog } from "../os/watchdog.js";
 import { splitLines } from "../io/line-splitter.js";
 import type { ProcessRecords } from "./process-records.js";
 import type { ExitStatus, RunningService, ServiceType, StartContext } from "../contract/service-type.js";
@@ -34,13 +42,66 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** What the process type shares across every service of a rigd. */
+export interface ProcessTypeDeps {
+  /** Pid records, so a later rigd can reap what a dead one left. */
+  readonly records: ProcessRecords;
+  /** Kills the trees of rigd's services should rigd die. */
+  readonly watchdog?: Pick<Watchdog, "watchTree" | "forgetTree">;
+  readonly limits: Pick<Limits, "processes" | "spawnConcurrency">;
+}
+
+/** The state behind every process service of one rigd. */
+interface ProcessHost extends ProcessTypeDeps {
+  readonly spawns: Semaphore;
+  readonly trees: TreeKiller;
+  /** Process services running now. */
+  running: number;
+  /** Prefix of tree markers: this rigd, so markers never collide across rigds. */
+  readonly markerPrefix: string;
+}
+
 /** Starts the child and resolves once it has spawned (or rejects with why it could not). */
-export function startProcess(
+export async function startProcess(
+  ctx: StartContext,
+  host: ProcessHost,
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env: Record<string, string>; stopGraceMs: number },
+): Promise<RunningService> {
+  if (host.running >= host.limits.processes) {
+    throw new LimitError(
+      `this rigd already runs ${host.running} process services, its limit (${limitFlag("processes")}); stop some environments first`,
+    );
+  }
+  const marker = `${host.markerPrefix}.${randomBytes(6).toString("hex")}`;
+  host.running++;
+  host.watchdog?.watchTree(marker);
+  let released = false;
+  const release = async (): Promise<void> => {
+    if (released) return;
+    released = true;
+    await host.trees.kill(marker);
+    host.watchdog?.forgetTree(marker);
+    host.running--;
+  };
+  try {
+    return await host.spawns.run(() =>
+      spawnProcess(ctx, host.records, command, args, { ...options, env: { ...options.env, [TREE_MARKER_VAR]: marker } }, release),
+    );
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+function spawnProcess(
   ctx: StartContext,
   records: ProcessRecords,
   command: string,
   args: readonly string[],
   options: { cwd: string; env: Record<string, string>; stopGraceMs: number },
+  release: () => Promise<void>,
 ): Promise<RunningService> {
   const child = spawn(command, args, {
     cwd: options.cwd,
@@ -78,7 +139,7 @@ export function startProcess(
     });
     child.once("spawn", () => {
       const pid = child.pid as number;
-      records.add(pid, [command, ...args].join(" "));
+      records.add(pid, [command, ...args].join(" "), options.env[TREE_MARKER_VAR] ?? "");
       let stopping: Promise<ExitStatus> | undefined;
       const stop = (): Promise<ExitStatus> => {
         stopping ??= (async () => {
@@ -93,8 +154,10 @@ export function startProcess(
             if (first === "grace") signalGroup(pid, "SIGKILL");
           }
           const status = await exited;
-          // Descendants that outlived the leader (or ignored SIGTERM) go too.
+          // Descendants that outlived the leader (or ignored SIGTERM) go too, in the
+          // group or not.
           signalGroup(pid, "SIGKILL");
+          await release();
           records.remove(pid);
           return status;
         })();
@@ -106,7 +169,14 @@ export function startProcess(
 }
 
 /** The process type; `records` persists pids so a later rigd can reap them. */
-export function createProcessType(records: ProcessRecords): ServiceType<ProcessConfig> {
+export function createProcessType(deps: ProcessTypeDeps): ServiceType<ProcessConfig> {
+  const host: ProcessHost = {
+    ...deps,
+    spawns: new Semaphore(deps.limits.spawnConcurrency),
+    trees: new TreeKiller(),
+    running: 0,
+    markerPrefix: `${process.pid}.${randomBytes(4).toString("hex")}`,
+  };
   return {
     name: "process",
     defaults: { defaultProtocol: Protocol.HTTP, serverHooks: [], attributes: [] },
@@ -131,7 +201,7 @@ export function createProcessType(records: ProcessRecords): ServiceType<ProcessC
       const args = config.args.map((arg) => ctx.expand(arg, env));
       // A relative path with a slash is relative to the working dir; a bare name goes through PATH.
       const command = config.command.includes("/") && !isAbsolute(config.command) ? resolve(cwd, config.command) : config.command;
-      return startProcess(ctx, records, command, args, {
+      return startProcess(ctx, host, command, args, {
         cwd,
         env,
         stopGraceMs: (config.stopGrace && durationMs(config.stopGrace)) || DEFAULT_STOP_GRACE_MS,

@@ -1,0 +1,153 @@
+/**
+ * One environment can never take rigd down (issue 18): huge graphs, runaway output,
+ * process trees that leave their group, and limits with clear errors. A real rigd
+ * process, real child processes.
+ */
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { after, afterEach, before, describe, it } from "node:test";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ReadinessKind, type ServiceSchema } from "../gen/rig/v1/spec_pb.js";
+import { collectEvents, eventually, processesWith, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
+
+type ServiceInit = MessageInitShape<typeof ServiceSchema>;
+
+let rigd: Rigd;
+
+/** A service running `sh -c script`, tagged with the rigd marker, with no ingress. */
+function sh(name: string, script: string, more: Partial<ServiceInit> = {}): ServiceInit {
+  return {
+    name,
+    noIngress: true,
+    config: { case: "process", value: { command: "sh", args: ["-c", script, rigd.marker] } },
+    ...more,
+  } as ServiceInit;
+}
+
+/** Whether the service wrote `done` into its temp dir (its script got that far). */
+async function doneIn(environmentId: string, service: string): Promise<boolean> {
+  const env = (await rigd.client.getEnvironment({ environmentId })).environment;
+  const dir = env?.services.find((s) => s.name === service)?.tempDir;
+  return dir !== undefined && existsSync(join(dir, "done"));
+}
+
+async function failsWith(code: Code, init: Parameters<typeof spec>[0]): Promise<string> {
+  const err = await rigd.client.createEnvironment({ spec: spec(init) }).then(
+    () => assert.fail(`expected ${Code[code]}`),
+    (e: unknown) => ConnectError.from(e),
+  );
+  assert.equal(err.code, code, err.message);
+  return err.rawMessage;
+}
+
+before(async () => {
+  rigd = await startRigd([
+    "--limit",
+    "services=6000",
+    "--limit",
+    "environments=40",
+    "--limit",
+    "output-per-service=1MiB",
+  ]);
+});
+after(async () => {
+  await rigd.stop();
+});
+afterEach(async () => {
+  const { environments } = await rigd.client.listEnvironments({});
+  await Promise.all(environments.map((e) => rigd.client.destroyEnvironment({ environmentId: e.id })));
+});
+
+describe("process trees", () => {
+  it("kills descendants that left the process group (setsid, double fork, nohup) at destroy", async () => {
+    const m = rigd.marker;
+    const { environmentId } = await rigd.client.createEnvironment({
+      spec: spec({
+        name: "trees",
+        services: [
+          sh("setsid", `setsid sh -c 'sleep 171; true ${m}-a' & exec sleep 300`),
+          sh("doublefork", `(sh -c 'sleep 172; true ${m}-b' &) ; exec sleep 300`),
+          sh("nohup", `nohup sh -c 'sleep 173; true ${m}-c' >/dev/null 2>&1 & exec sleep 300`),
+        ],
+      }),
+    });
+    await collectEvents(rigd, environmentId);
+    await eventually(() => ["-a", "-b", "-c"].every((s) => processesWith(`${m}${s}`).length === 1), 5_000, "the grandchildren to run");
+    await rigd.client.destroyEnvironment({ environmentId });
+    await eventually(() => processesWith(m).length === 0, 5_000, "every descendant to be gone");
+  });
+});
+
+describe("graphs and limits", () => {
+  it("creates and destroys a dependency chain of 5,000 services and stays up", { timeout: 300_000 }, async () => {
+    const services: ServiceInit[] = [];
+    for (let i = 0; i < 5000; i++) {
+      services.push({
+        name: `s${i}`,
+        ingresses: [{ name: "default", ready: { kind: ReadinessKind.NONE } }],
+        egresses: i > 0 ? [{ service: `s${i - 1}` }] : [],
+        config: { case: "process", value: { command: "sleep", args: ["60"] } },
+      } as ServiceInit);
+    }
+    const { environmentId } = await rigd.client.createEnvironment({ spec: spec({ name: "chain", services }) });
+    const events = await collectEvents(rigd, environmentId, undefined, { timeoutMs: 240_000 });
+    assert.equal(events.at(-1)?.type, "environment.up");
+    const down = await rigd.client.destroyEnvironment({ environmentId });
+    assert.equal(down.down?.failedService, "");
+    const { environments } = await rigd.client.listEnvironments({});
+    assert.equal(environments.length, 0, "rigd still answers");
+  });
+
+  it("refuses more services than the limit, naming the flag", async () => {
+    const services = Array.from({ length: 6001 }, (_, i) => sh(`s${i}`, "true"));
+    const message = await failsWith(Code.ResourceExhausted, { services });
+    assert.match(message, /the spec has 6001 services; this rigd allows at most 6000 per environment \(rigd --limit services=N\)/);
+  });
+
+  it("refuses a value over the length limit, quoting only its start", async () => {
+    const message = await failsWith(Code.InvalidArgument, { services: [sh("big", "x".repeat(300_000))] });
+    assert.match(message, /services\[0\]\.process\.args\[1\]: 300000 characters is over this rigd's limit of 262144/);
+    assert.ok(message.length < 1000, `the message stays short (${message.length})`);
+  });
+
+  it("refuses environments over the limit", async () => {
+    const created = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => rigd.client.createEnvironment({ spec: spec({ name: `e${i}`, services: [sh("a", "sleep 30")] }) })),
+    );
+    assert.equal(created.length, 40);
+    const message = await failsWith(Code.ResourceExhausted, { name: "one-too-many", services: [sh("a", "sleep 30")] });
+    assert.match(message, /already runs 40 environments, its limit \(rigd --limit environments=N\)/);
+  });
+});
+
+describe("runaway output", () => {
+  it("200 MB without a newline costs one cut line", async () => {
+    const { environmentId } = await rigd.client.createEnvironment({
+      spec: spec({ name: "noline", services: [sh("flood", "head -c 200000000 /dev/zero | tr '\\0' x; touch $${RIG_TEMP_DIR}/done; sleep 60")] }),
+    });
+    await collectEvents(rigd, environmentId);
+    const log = await collectEvents(rigd, environmentId, (e) => e.payload.case === "serviceLog", { includeLogs: true, timeoutMs: 60_000 });
+    const line = log.at(-1);
+    assert.ok(line?.payload.case === "serviceLog");
+    assert.match(line.payload.value.line, /^x{16384} \[rig: line cut at 16384 characters\]$/);
+    // Wait until the 200 MB went through, then check nothing more was kept.
+    await eventually(() => doneIn(environmentId, "flood"), 60_000, "the flood to end");
+    const done = await rigd.client.destroyEnvironment({ environmentId });
+    assert.ok(statSync(done.eventLogPath).size < 1_000_000, `events.jsonl is ${statSync(done.eventLogPath).size} bytes`);
+  });
+
+  it("output over the service's budget is counted and dropped, with one line saying so and one saying how much", async () => {
+    const { environmentId } = await rigd.client.createEnvironment({
+      spec: spec({ name: "chatty", services: [sh("chatty", "yes hello | head -c 5000000; touch $${RIG_TEMP_DIR}/done; sleep 60")] }),
+    });
+    await collectEvents(rigd, environmentId);
+    await eventually(() => doneIn(environmentId, "chatty"), 30_000, "the output to end");
+    const done = await rigd.client.destroyEnvironment({ environmentId });
+    const text = readFileSync(done.logPath, "utf8");
+    assert.match(text, /\[rig: reached this service's output limit of 1\.0 MiB \(rigd --limit output-per-service=N\); further output is counted, not kept\]/);
+    assert.match(text, /\[rig: 4\.\d MiB of output over the limit were dropped\]/);
+    assert.ok(statSync(done.logPath).size < 1_000_000, `rig.log is ${statSync(done.logPath).size} bytes`);
+  });
+});

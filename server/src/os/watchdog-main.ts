@@ -1,0 +1,65 @@
+/**
+ * rigd's watchdog: a tiny detached process that outlives rigd only to clean up after
+ * it. rigd holds its stdin open and sends one command per line:
+ *
+ *   tree MARKER      a process tree to kill if rigd dies (RIG_PROCESS_TREE=MARKER)
+ *   untree MARKER    that tree is gone
+ *   dir PATH         a temp dir to remove if rigd dies
+ *   undir PATH       that dir is gone
+ *
+ * When stdin ends without a `bye` line (rigd was killed, crashed, or its machine ran out
+ * of memory), the watchdog kills every registered tree, removes every registered dir,
+ * removes rigd's containers through the engine's socket when there is one, and exits.
+ * So services stop within a second or two of their rigd, not whenever a next rigd starts.
+ */
+import { rmSync } from "node:fs";
+import { request } from "node:http";
+import { createInterface } from "node:readline";
+import { killMarked } from "./process-tree.js";
+
+const rigdPid = Number(process.argv[2]);
+const trees = new Set<string>();
+const dirs = new Set<string>();
+let clean = false;
+
+/** rigd's containers (label rig.rigd.pid), force-removed through a unix-socket engine. */
+async function removeContainers(): Promise<void> {
+  const host = process.env["DOCKER_HOST"] ?? "unix:///var/run/docker.sock";
+  if (!host.startsWith("unix://")) return;
+  const socketPath = host.slice("unix://".length);
+  const call = (method: string, path: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const req = request({ socketPath, method, path, timeout: 5000 }, (res) => {
+        let body = "";
+        res.on("data", (d: Buffer) => (body += d.toString()));
+        res.on("end", () => resolve(body));
+      });
+      req.on("error", reject);
+      req.on("timeout", () => req.destroy(new Error("timeout")));
+      req.end();
+    });
+  const filters = encodeURIComponent(JSON.stringify({ label: [`rig.rigd.pid=${rigdPid}`] }));
+  const list = JSON.parse(await call("GET", `/containers/json?all=1&filters=${filters}`)) as { Id: string }[];
+  await Promise.all(list.map((c) => call("DELETE", `/containers/${c.Id}?force=1&v=1`).catch(() => "")));
+}
+
+const lines = createInterface({ input: process.stdin });
+lines.on("line", (line) => {
+  const space = line.indexOf(" ");
+  const verb = space < 0 ? line : line.slice(0, space);
+  const arg = space < 0 ? "" : line.slice(space + 1);
+  if (verb === "tree") trees.add(arg);
+  else if (verb === "untree") trees.delete(arg);
+  else if (verb === "dir") dirs.add(arg);
+  else if (verb === "undir") dirs.delete(arg);
+  else if (verb === "bye") clean = true;
+});
+lines.on("close", () => {
+  if (clean) process.exit(0);
+  killMarked(trees);
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  removeContainers().then(
+    () => process.exit(0),
+    () => process.exit(0),
+  );
+});

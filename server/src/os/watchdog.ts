@@ -1,0 +1,49 @@
+/**
+ * rigd's side of its watchdog (see watchdog-main.ts): spawns it detached with a pipe
+ * on its stdin and tells it what to clean up should rigd die. A clean shutdown says
+ * `bye` first, so the watchdog leaves everything alone.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/** What rigd registers with its watchdog. */
+export interface Watchdog {
+  /** Kill this process tree if rigd dies. */
+  watchTree(marker: string): void;
+  forgetTree(marker: string): void;
+  /** Remove this dir if rigd dies. */
+  watchDir(path: string): void;
+  forgetDir(path: string): void;
+  /** rigd is shutting down cleanly: the watchdog exits and cleans nothing. */
+  close(): void;
+}
+
+/** Starts the watchdog process for this rigd. Its failure to start never stops rigd. */
+export function startWatchdog(): Watchdog {
+  let child: ChildProcess | undefined;
+  try {
+    child = spawn(process.execPath, [fileURLToPath(new URL("./watchdog-main.js", import.meta.url)), String(process.pid)], {
+      detached: true,
+      stdio: ["pipe", "ignore", "ignore"],
+    });
+    child.on("error", () => (child = undefined));
+    child.stdin?.on("error", () => {});
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  } catch {
+    child = undefined;
+  }
+  const send = (line: string): void => {
+    if (child?.stdin?.writable) child.stdin.write(`${line}\n`);
+  };
+  return {
+    watchTree: (marker) => send(`tree ${marker}`),
+    forgetTree: (marker) => send(`untree ${marker}`),
+    watchDir: (path) => send(`dir ${path}`),
+    forgetDir: (path) => send(`undir ${path}`),
+    close: () => {
+      send("bye");
+      child?.stdin?.end();
+    },
+  };
+}
