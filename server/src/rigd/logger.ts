@@ -18,7 +18,7 @@ export interface FileLogger {
 export function createFileLogger(rigDir: string, level: string = process.env.RIG_LOG_LEVEL ?? "info"): FileLogger {
   const file = path.join(rigDir, "rigd.log");
   // Asynchronous writes keep logging off the request path; flush() drains on exit.
-  const destination = pino.destination({ dest: file, append: true, mkdir: true, sync: false });
+  const destination = pino.destination({ dest: file, append: true, mkdir: true, sync: false, mode: 0o600 });
   const logger = pino(
     {
       level,
