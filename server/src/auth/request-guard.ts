@@ -7,6 +7,7 @@
  */
 import type http from "node:http";
 import type http2 from "node:http2";
+import net from "node:net";
 
 /** A Node request handler for both the http and the http2 compatibility API. */
 type RequestHandler = (
@@ -17,15 +18,30 @@ type RequestHandler = (
 /** Where rigd listens: a loopback TCP port, or a unix socket. */
 export type GuardedAddress = { readonly kind: "tcp"; readonly host: string; readonly port: number } | { readonly kind: "unix" };
 
-/** The Host values that name rigd on `host:port`. */
-export function allowedHosts(host: string, port: number): Set<string> {
-  const named = host.includes(":") ? `[${host}]` : host;
-  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${named}:${port}`]);
+const LOOPBACK = new net.BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
+LOOPBACK.addAddress("::1", "ipv6");
+
+/**
+ * Whether a Host value names rigd on `port`: `localhost` or a loopback IP literal
+ * (127.0.0.0/8, `[::1]`) with rigd's port. A DNS-rebinding page can only send a name it
+ * controls, never one of these; an IP literal cannot be rebound.
+ */
+export function namesRigd(hostHeader: string, port: number): boolean {
+  const match = /^(?:\[([^\]]+)\]|(.*?)):(\d+)$/.exec(hostHeader.trim().toLowerCase());
+  if (!match || Number(match[3]) !== port) return false;
+  const host = match[1] ?? match[2] ?? "";
+  if (host === "localhost") return true;
+  // Node's http2 client sends an IPv6 :authority without brackets (`::1:PORT`).
+  if (net.isIPv4(host)) return LOOPBACK.check(host, "ipv4");
+  if (net.isIPv6(host)) return LOOPBACK.check(host, "ipv6");
+  return false;
 }
 
 /** The Origins that are rigd's own (a later dashboard served by rigd). */
 export function allowedOrigins(host: string, port: number): Set<string> {
-  return new Set([...allowedHosts(host, port)].map((h) => `http://${h}`));
+  const named = host.includes(":") ? `[${host}]` : host;
+  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${named}:${port}`].map((h) => `http://${h}`));
 }
 
 /** Why a request is refused, or undefined when it may pass. */
@@ -39,11 +55,10 @@ export function refusal(
     // only come from something relaying a page, refuse it all the same.
     return origin === undefined ? undefined : `cross-origin request (Origin ${origin}) refused`;
   }
-  const hosts = allowedHosts(address.host, address.port);
   const names = [first(headers[":authority"]), first(headers["host"])].filter((h) => h !== undefined);
   if (names.length === 0) return "request without a Host header refused";
   for (const name of names) {
-    if (!hosts.has(name.toLowerCase())) return `Host "${name}" is not rigd's address; refused (DNS rebinding?)`;
+    if (!namesRigd(name, address.port)) return `Host "${name}" is not rigd's address; refused (DNS rebinding?)`;
   }
   if (origin !== undefined && !allowedOrigins(address.host, address.port).has(origin.toLowerCase())) {
     return `cross-origin request (Origin ${origin}) refused`;

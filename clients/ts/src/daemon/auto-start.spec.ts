@@ -68,6 +68,10 @@ test("RIG_SERVER names the rigd to use and nothing is started", async (t) => {
   t.after(() => other.dispose());
   process.env.RIG_SERVER = first.server;
   t.after(() => delete process.env.RIG_SERVER);
+  // Without RIG_TOKEN the SDK cannot know the token of a rigd in another RIG_DIR.
+  await assert.rejects(rig.up({ ping: httpFunc() }), /no token for the rigd at .*RIG_TOKEN/);
+  process.env.RIG_TOKEN = readFileSync(rigdFiles(serving.dir, version).tokenFile, "utf8").trim();
+  t.after(() => delete process.env.RIG_TOKEN);
 
   await using env = await rig.up({ ping: httpFunc("via RIG_SERVER") });
   assert.equal(env.server, first.server);
