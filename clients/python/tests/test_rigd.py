@@ -71,7 +71,11 @@ def test_a_rigd_that_cannot_start_is_reported_with_its_output(rig_dir: Path) -> 
 
 def test_rig_server_must_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RIG_SERVER", "127.0.0.1:1")
+    monkeypatch.setenv("RIG_TOKEN", "some-token")
     with pytest.raises(RigdError, match="RIG_SERVER=127.0.0.1:1"):
+        find_or_start_rigd()
+    monkeypatch.delenv("RIG_TOKEN")
+    with pytest.raises(RigdError, match="no token for the rigd at 127.0.0.1:1"):
         find_or_start_rigd()
 
 
