@@ -49,7 +49,8 @@ def test_parallel_callers_start_one_rigd(rig_dir: Path) -> None:
         assert len({r.addr for r in results}) == 1
         assert (rig_dir / f"rigd-{RIGD_VERSION}.addr").read_text().strip() == results[0].addr
         again = find_or_start_rigd(rig_dir=str(rig_dir))
-        assert again == Rigd(results[0].addr), "a second lookup reuses the running rigd"
+        assert again == Rigd(results[0].addr, results[0].token), "a second lookup reuses the running rigd"
+        assert again.token == (rig_dir / f"rigd-{RIGD_VERSION}.token").read_text().strip()
     finally:
         for pid in spawned:
             stop_rigd(pid)
