@@ -66,11 +66,20 @@ export function refusal(
   return undefined;
 }
 
-/** Wraps `handler` so refused requests get 403 and never reach it. */
+/**
+ * Wraps `handler` so refused requests get 403 and never reach it. On a unix socket the
+ * Host is whatever the client made of the path (grpc-python sends the percent-encoded
+ * path), which the Connect adapter cannot parse into a URL: it is set to `localhost`.
+ */
 export function guardRequests<H extends RequestHandler>(handler: H, address: () => GuardedAddress): H {
   return ((req: Parameters<H>[0], res: Parameters<H>[1]) => {
-    const why = refusal(req.headers, address());
+    const where = address();
+    const why = refusal(req.headers, where);
     if (why === undefined) {
+      if (where.kind === "unix") {
+        if (req.headers[":authority"] !== undefined) req.headers[":authority"] = "localhost";
+        if (req.headers.host !== undefined) req.headers.host = "localhost";
+      }
       handler(req, res);
       return;
     }

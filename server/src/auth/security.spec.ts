@@ -353,6 +353,26 @@ describe("unix socket", () => {
         (err: unknown) => ConnectError.from(err).code === Code.Unauthenticated,
       );
       assert.deepEqual((await createClient(EnvironmentService, transport([bearer(rigd.token)])).listEnvironments({})).environments, []);
+      // Whatever a client makes of the socket path as :authority (grpc-python sends it
+      // percent-encoded) is served, and never crashes rigd.
+      const odd = await new Promise<number>((resolve, reject) => {
+        const session = http2.connect("http://localhost", { createConnection: () => net.connect({ path: socket }) });
+        session.on("error", reject);
+        const stream = session.request({
+          ":method": "POST",
+          ":path": "/grpc.health.v1.Health/Check",
+          ":authority": encodeURIComponent(socket.slice(1)),
+          "content-type": "application/json",
+        });
+        stream.on("response", (h) => {
+          resolve(Number(h[":status"]));
+          session.close();
+        });
+        stream.on("error", reject);
+        stream.end("{}");
+      });
+      assert.equal(odd, 200);
+      assert.equal(rigd.child.exitCode, null, "rigd still runs");
       // An Origin is refused on the socket too.
       const viaCurl = await run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", socket, "-H", "origin: http://evil.example",
         "-H", "content-type: application/json", "-H", `authorization: Bearer ${rigd.token}`, "-d", "{}", "http://localhost/rig.v1.EnvironmentService/ListEnvironments"]);

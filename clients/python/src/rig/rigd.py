@@ -50,7 +50,14 @@ class Rigd:
 
 def rigd_channel(rigd: Rigd) -> grpc.Channel:
     """A channel to ``rigd`` that sends its token on every call (close it when done)."""
-    return grpc.intercept_channel(grpc.insecure_channel(rigd.addr), _Bearer(rigd.token))
+    return grpc.intercept_channel(_insecure_channel(rigd.addr), _Bearer(rigd.token))
+
+
+def _insecure_channel(addr: str) -> grpc.Channel:
+    """A cleartext channel; over a unix socket it names ``localhost`` as its authority
+    (grpc would send the percent-encoded socket path)."""
+    options = [("grpc.default_authority", "localhost")] if addr.startswith("unix:") else []
+    return grpc.insecure_channel(addr, options=options)
 
 
 class _CallDetails(NamedTuple):
@@ -169,7 +176,7 @@ def find_or_start_rigd(
 def probe(addr: str, timeout: float = 2.0) -> bool:
     """Whether rigd at ``addr`` answers grpc.health.v1.Health/Check with SERVING."""
     try:
-        with grpc.insecure_channel(addr) as channel:
+        with _insecure_channel(addr) as channel:
             check: grpc.UnaryUnaryMultiCallable[None, bytes] = channel.unary_unary(
                 _HEALTH_CHECK,
                 request_serializer=lambda _: b"",  # HealthCheckRequest{} encodes to nothing
