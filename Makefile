@@ -25,10 +25,12 @@ generate:
 check-generated:
 	./scripts/check-generated.sh
 
-## lint: buf lint on the protos and a strict type check of every package.
+## lint: buf lint on the protos, a strict type check of every package, and the import
+## rules of server/src (no folder imports one above it, no cycles: server/.dependency-cruiser.cjs).
 lint: setup
 	buf lint
 	tsc -b server clients/ts examples
+	./scripts/check-layers.sh
 
 build: setup
 	tsc -b server clients/ts examples

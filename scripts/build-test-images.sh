@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the Docker images the test suite uses, offline (there is no registry here;
-# see ../shared/TESTING.md for the recipes). Idempotent: an image that
+# Builds the Docker images the test suite uses, offline (there is no registry here): a
+# static busybox imported from an empty root, and Debian (debootstrap) with Debian's
+# PostgreSQL and Redis behind the official images' env contracts. Idempotent: an image that
 # `docker image inspect` finds is skipped.
 #
 #   rig-test/busybox:1    static busybox (sh, httpd, nc, ...) imported from an empty root

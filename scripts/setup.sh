@@ -10,9 +10,9 @@ export PATH="$root/.tools/node/bin:$root/.tools/bin:$root/node_modules/.bin:$PAT
 export GOBIN="$root/.tools/bin"
 stamp=node_modules/.rig-setup-stamp
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
-  # Not `npm ci`: this registry carries only the Linux builds of buf's optional platform
-  # packages, so the lock cannot list the others and `npm ci` rejects it as out of sync.
-  npm install --no-audit --no-fund
+  # `npm ci`: exactly the lock, and the lock is never rewritten (a newcomer's tree stays
+  # clean). The lock lists every platform's optional buf package; npm installs only ours.
+  npm ci --no-audit --no-fund
   touch "$stamp"
 fi
 if ! command -v grpcurl >/dev/null 2>&1; then

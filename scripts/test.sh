@@ -21,6 +21,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 run "generated code is what buf generate produces" ./scripts/check-generated.sh
 run "buf lint" buf lint
+run "import rules of server/src hold, and bite" bash -c './scripts/check-layers.sh && ./scripts/check-layers.sh --bites'
 run "server (rigd, orchestrator, services, proxies, docker)" \
   node --test --test-concurrency=2 --test-timeout=600000 'server/dist/**/*.spec.js'
 run "TypeScript SDK" node --test --test-concurrency=2 --test-timeout=600000 'clients/ts/dist/**/*.spec.js'

@@ -9,7 +9,7 @@ import { tokenGate } from "../auth/token-gate.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
 import type { RequestHandler } from "./cleartext-server.js";
-import type { EnvironmentBackend } from "./environment-backend.js";
+import type { EnvironmentBackend } from "../contract/environment-backend.js";
 import { createEnvironmentService } from "./environment-service.js";
 import { createHealthService, HealthStatus } from "./health-service.js";
 import { addReflectionServices } from "./reflection-service.js";
@@ -37,6 +37,8 @@ export function createApiHandler(backend: EnvironmentBackend, logger: Logger, au
   const health = new HealthStatus(HEALTH_SERVICE_NAMES);
   const handler = connectNodeAdapter({
     ...(auth ? { requestGate: tokenGate(auth.token, auth.tokenFile) } : {}),
+    // A misspelt field ("proces") must be an error naming it, not silently dropped.
+    jsonOptions: { ignoreUnknownFields: false },
     routes(router) {
       router.service(EnvironmentService, createEnvironmentService(backend, logger, auth?.token));
       router.service(Health, createHealthService(health));

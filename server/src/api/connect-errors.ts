@@ -11,7 +11,7 @@ import {
   EnvironmentNotFoundError,
   SpecInvalidError,
   StateError,
-} from "../orchestrator/errors.js";
+} from "../contract/errors.js";
 
 /**
  * Maps any thrown value to the ConnectError a client should see. Unexpected errors are

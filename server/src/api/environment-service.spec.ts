@@ -31,12 +31,12 @@ import {
   EnvironmentNotFoundError,
   SpecInvalidError,
   StateError,
-} from "../orchestrator/errors.js";
+} from "../contract/errors.js";
 import { createApiHandler } from "./api-handler.js";
 import { CallTracker } from "./call-tracker.js";
 import { listenCleartext } from "./cleartext-server.js";
 import type { CleartextServer } from "./cleartext-server.js";
-import type { EnvironmentBackend } from "./environment-backend.js";
+import type { EnvironmentBackend } from "../contract/environment-backend.js";
 
 /** A backend with one known environment "env-1" whose behaviour tests script by spec name. */
 class ScriptedBackend implements EnvironmentBackend {

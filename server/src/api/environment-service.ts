@@ -8,7 +8,7 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { scrubSpec } from "../auth/scrub-token.js";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
-import type { EnvironmentBackend } from "./environment-backend.js";
+import type { EnvironmentBackend } from "../contract/environment-backend.js";
 import { toConnectError } from "./connect-errors.js";
 
 /**

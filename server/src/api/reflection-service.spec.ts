@@ -23,11 +23,11 @@ import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import * as v1 from "../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { EnvironmentSchema } from "../gen/rig/v1/environment_service_pb.js";
-import { EnvironmentNotFoundError } from "../orchestrator/errors.js";
+import { EnvironmentNotFoundError } from "../contract/errors.js";
 import { createApiHandler } from "./api-handler.js";
 import { listenCleartext } from "./cleartext-server.js";
 import type { CleartextServer } from "./cleartext-server.js";
-import type { EnvironmentBackend } from "./environment-backend.js";
+import type { EnvironmentBackend } from "../contract/environment-backend.js";
 import { addReflectionServices } from "./reflection-service.js";
 
 /** Just enough backend for grpcurl to make a call through reflection. */

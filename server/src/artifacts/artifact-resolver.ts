@@ -13,7 +13,7 @@ import {
 } from "../gen/rig/v1/event_pb.js";
 import { abortable } from "../async/abortable.js";
 import type { EventPayload } from "../events/event-log.js";
-import type { Artifact } from "../services/service-type.js";
+import type { Artifact } from "../contract/service-type.js";
 
 /** Publishes an artifact event into the requesting environment's log. */
 export type ArtifactEmit = (payload: EventPayload) => void;

@@ -28,7 +28,7 @@ import { rigContainers, testImages, testOwner } from "../docker/testing/test-ima
 import { createPostgresPool } from "../pools/postgres-backend.js";
 import { sqlScript } from "../pools/psql.js";
 import { createPostgresType } from "../services/postgres.js";
-import type { ServiceType } from "../services/service-type.js";
+import type { ServiceType } from "../contract/service-type.js";
 
 // No registry here: testcontainers must not try to pull its reaper image.
 process.env["TESTCONTAINERS_RYUK_DISABLED"] ??= "true";

@@ -4,7 +4,7 @@
  */
 import type Docker from "dockerode";
 import { PassThrough } from "node:stream";
-import { splitLines } from "../services/line-splitter.js";
+import { splitLines } from "../io/line-splitter.js";
 
 /** Captured output kept per stream; older output is dropped first. */
 const MAX_CAPTURE = 64 * 1024;

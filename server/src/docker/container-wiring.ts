@@ -15,8 +15,8 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { EndpointSchema, type Endpoint } from "../gen/rig/v1/event_pb.js";
-import type { PlannedIngress } from "../orchestrator/plan.js";
-import type { PublishedEndpoint } from "../services/service-type.js";
+import type { PlannedIngress } from "../contract/plan.js";
+import type { PublishedEndpoint } from "../contract/service-type.js";
 import { resolveAttributes } from "../wiring/templates.js";
 import { openHostForwarder, type HostForwarder } from "./host-forwarder.js";
 

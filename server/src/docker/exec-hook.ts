@@ -5,7 +5,7 @@
  */
 import type Docker from "dockerode";
 import { LogStream } from "../gen/rig/v1/event_pb.js";
-import type { OutputSink } from "../services/service-type.js";
+import type { OutputSink } from "../contract/service-type.js";
 import { execChecked } from "./container-exec.js";
 
 /** Runs `command` in `container`; rejects with ExecFailedError on a non-zero exit. */

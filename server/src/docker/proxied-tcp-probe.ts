@@ -6,7 +6,7 @@
  * window (or to deliver data, for servers that speak first).
  */
 import * as net from "node:net";
-import type { ReadinessProbe } from "../services/service-type.js";
+import type { ReadinessProbe } from "../contract/service-type.js";
 
 /** How long an accepted connection must survive to count as a real listener. */
 const HOLD_MS = 100;

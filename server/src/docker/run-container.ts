@@ -4,7 +4,7 @@
  */
 import type Docker from "dockerode";
 import { PassThrough } from "node:stream";
-import { splitLines } from "../services/line-splitter.js";
+import { splitLines } from "../io/line-splitter.js";
 import { dockerMessage, dockerStatus } from "./docker-client.js";
 
 /** After the container exits, how long to wait for its output stream to drain. */

@@ -2,10 +2,11 @@
  * One running environment: the lifecycle of SPEC §4 from environment.created to
  * environment.down.
  *
- * Services run concurrently; each waits for its dependencies' service.ready events
- * in the log rather than sharing state. The first failure aborts the start, tears
- * down in reverse dependency order and records a summary naming the service, the
- * error and its stderr tail.
+ * Services run concurrently, each through the steps of service-lifecycle.ts; each waits
+ * for its dependencies' service.ready events in the log rather than sharing state. The
+ * first failure aborts the start, tears down in reverse dependency order and records a
+ * summary naming the service, the error and its stderr tail. The clocks (TTL, orphan
+ * grace, stall reports) live in environment-timers.ts.
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -17,30 +18,20 @@ import { CallbackBroker } from "../callbacks/callback-broker.js";
 import { EventLog, type EventPayload } from "../events/event-log.js";
 import {
   DownReason,
-  EndpointSchema,
   EnvironmentCreatedSchema,
   EnvironmentDestroyingSchema,
   EnvironmentDownSchema,
   EnvironmentFailingSchema,
   EnvironmentUpSchema,
-  IngressPublishedSchema,
   LogStream,
   ProgressStallSchema,
   ServiceEndpointsSchema,
   ServiceFailedSchema,
-  ServiceHealthySchema,
-  ServiceInitSchema,
   ServiceLogSchema,
-  ServicePrestartSchema,
-  ServiceReadySchema,
   ServiceSnapshotSchema,
-  ServiceStartingSchema,
   ServiceStoppedSchema,
   ServiceStoppingSchema,
   ServiceSummarySchema,
-  WiringResolvedSchema,
-  WiringSchema,
-  CallbackKind,
   type Endpoint,
   type EnvironmentDown,
   type Event,
@@ -52,22 +43,17 @@ import {
   ServiceStateSchema,
   type Environment,
 } from "../gen/rig/v1/environment_service_pb.js";
-import type { Hook } from "../gen/rig/v1/spec_pb.js";
 import type { PortAllocator } from "../ports/port-allocator.js";
-import { probeFor } from "../readiness/probe-for.js";
-import { waitUntilReady } from "../readiness/wait-until-ready.js";
 import type {
   EnvironmentInfo,
   ExitStatus,
-  HookContext,
-  ServiceContext,
-  StartContext,
-} from "../services/service-type.js";
-import type { TypeRegistry } from "../services/type-registry.js";
-import { expandTemplate, resolveAttributes } from "../wiring/templates.js";
-import { buildWiringEnv } from "../wiring/wiring-env.js";
-import { TEST_NODE, type EnvironmentPlan } from "./plan.js";
+} from "../contract/service-type.js";
+import type { TypeRegistry } from "../contract/type-registry.js";
+import { TEST_NODE, type EnvironmentPlan } from "../contract/plan.js";
+import { displayName, withEdgeNames } from "../events/event-text.js";
+import { EnvironmentTimers } from "./environment-timers.js";
 import { RunFiles } from "./run-files.js";
+import { describeExit, runServiceLifecycle, type LifecycleHost } from "./service-lifecycle.js";
 import { ServiceRuntime, phaseName } from "./service-runtime.js";
 
 /** What an environment needs from its rigd. */
@@ -102,17 +88,51 @@ const NOT_PROGRESS = new Set<Event["payload"]["case"]>([
 /** Output lines kept per environment before further lines are dropped (memory bound). */
 const MAX_LOG_EVENTS = 200_000;
 
-function describeExit(status: ExitStatus): string {
-  if (status.error) return status.error;
-  if (status.signal) return `was killed by ${status.signal}`;
-  return `exited with code ${status.code}`;
+/**
+ * One sentence for why an environment went down when nobody failed. Timers pass the
+ * whole sentence as `detail`; a client's own reason is added unless it only repeats
+ * that the test failed.
+ */
+function destroySummary(options: DestroyOptions): string {
+  switch (options.reason) {
+    case DownReason.TTL_EXPIRED:
+    case DownReason.ORPHANED:
+      return options.detail ?? "";
+    case DownReason.SHUTDOWN:
+      return "rigd shut down";
+    default: {
+      const detail = options.detail && !/^test failed\.?$/i.test(options.detail.trim()) ? `: ${options.detail}` : "";
+      return `destroyed by the client${options.testFailed ? " after its test failed" : ""}${detail}`;
+    }
+  }
+}
+
+/** The phase a service failed in, as the end of "failed while ...". */
+function whilePhase(phase: string): string {
+  switch (phase) {
+    case "artifacts":
+      return "resolving artifacts";
+    case "pending":
+      return "waiting for its dependencies";
+    case "published":
+      return "publishing its endpoints";
+    case "prestart":
+      return "running prestart hooks";
+    case "healthy":
+    case "init":
+      return "running init hooks";
+    case "ready":
+      return "running";
+    default:
+      return phase;
+  }
 }
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export class EnvironmentRun {
+export class EnvironmentRun implements LifecycleHost {
   readonly log: EventLog;
   readonly envDir: string;
   readonly createdAt = Date.now();
@@ -124,16 +144,13 @@ export class EnvironmentRun {
 
   private readonly services = new Map<string, ServiceRuntime>();
   private readonly startAbort = new AbortController();
-  private readonly callbacks: CallbackBroker;
+  readonly callbacks: CallbackBroker;
+  readonly runDir: string;
+  readonly logger: Logger;
   private readonly files: RunFiles;
-  private readonly runDir: string;
-  private readonly logger: Logger;
+  private readonly timers: EnvironmentTimers;
   /** Set once teardown began (failure, destroy, TTL, orphan); exits after that are expected. */
   private teardown: Promise<EnvironmentDown> | undefined;
-  private watchers = 0;
-  private orphanTimer: NodeJS.Timeout | undefined;
-  private ttlTimer: NodeJS.Timeout | undefined;
-  private stallTimer: NodeJS.Timeout | undefined;
   private lastProgress = Date.now();
   private logEvents = 0;
   /** Called once the run is finalized and may be forgotten after retention. */
@@ -150,6 +167,12 @@ export class EnvironmentRun {
     this.logger = deps.logger.child({ env: id });
     this.log = new EventLog(id, (event) => this.onEvent(event));
     this.callbacks = new CallbackBroker(this.log, plan.callbackTimeoutMs);
+    this.timers = new EnvironmentTimers(plan, {
+      ttlExpired: () => void this.destroy({ reason: DownReason.TTL_EXPIRED, detail: `its TTL of ${plan.ttlMs! / 1000}s expired` }),
+      orphaned: () =>
+        void this.destroy({ reason: DownReason.ORPHANED, detail: `no client watched it for ${plan.orphanGraceMs / 1000}s` }),
+      stalled: () => this.reportStall(),
+    });
     for (const planned of plan.services) {
       const type = deps.types.get(planned.type);
       if (!type) throw new Error(`service type "${planned.type}" of ${planned.name} is not registered`);
@@ -173,7 +196,11 @@ export class EnvironmentRun {
     return dirs;
   }
 
-  private get info(): EnvironmentInfo {
+  get ports(): PortAllocator {
+    return this.deps.ports;
+  }
+
+  get info(): EnvironmentInfo {
     return { id: this.id, name: this.plan.name, envDir: this.envDir, dir: this.plan.dir, hostEnv: this.plan.hostEnv };
   }
 
@@ -181,11 +208,11 @@ export class EnvironmentRun {
     this.files.write(event);
     if (!NOT_PROGRESS.has(event.payload.case)) {
       this.lastProgress = Date.now();
-      if (this.state === EnvironmentState.STARTING) this.armStallTimer();
+      if (this.state === EnvironmentState.STARTING) this.timers.progressed();
     }
   }
 
-  private emit(service: string, payload: EventPayload): Event {
+  emit(service: string, payload: EventPayload): Event {
     return this.log.append(service, payload);
   }
 
@@ -202,13 +229,7 @@ export class EnvironmentRun {
         ),
       }),
     });
-    if (this.plan.ttlMs !== undefined) {
-      this.ttlTimer = setTimeout(
-        () => void this.destroy({ reason: DownReason.TTL_EXPIRED, detail: `TTL of ${this.plan.ttlMs! / 1000}s passed` }),
-        this.plan.ttlMs,
-      );
-    }
-    this.armOrphanTimer();
+    this.timers.start();
     void this.run();
   }
 
@@ -220,7 +241,7 @@ export class EnvironmentRun {
       return; // the failure is recorded; teardown is running
     }
     for (const rt of this.services.values()) {
-      rt.lifecycle = this.runService(rt, signal).catch((err: unknown) => {
+      rt.lifecycle = runServiceLifecycle(this, rt, signal).catch((err: unknown) => {
         if (!signal.aborted) this.fail(rt, errorMessage(err));
       });
     }
@@ -247,186 +268,18 @@ export class EnvironmentRun {
     await Promise.all(work);
   }
 
-  private serviceContext(rt: ServiceRuntime, signal: AbortSignal): ServiceContext {
-    return {
-      environment: this.info,
-      service: rt.planned,
-      log: this.logger.child({ service: rt.name }),
-      signal,
-      onRelease: (cleanup) => {
-        rt.releases.push(cleanup);
-      },
-    };
-  }
-
-  private setPhase(rt: ServiceRuntime, phase: ServicePhase, waitingFor = ""): void {
+  setPhase(rt: ServiceRuntime, phase: ServicePhase, waitingFor = ""): void {
     rt.phase = phase;
     rt.waitingFor = waitingFor;
   }
 
-  /** The lifecycle of one service, from waiting for its dependencies to service.ready. */
-  private async runService(rt: ServiceRuntime, signal: AbortSignal): Promise<void> {
-    const planned = rt.planned;
-    for (const dep of planned.dependsOn) {
-      this.setPhase(rt, ServicePhase.PENDING, `service ${dep} to be ready`);
-      await this.log.waitFor((e) => e.service === dep && e.payload.case === "serviceReady", signal);
-    }
-
-    // Publish: allocate ports / acquire leases, resolve attribute templates.
-    this.setPhase(rt, ServicePhase.PUBLISHED, "ports and endpoints");
-    const base = this.serviceContext(rt, signal);
-    if (!planned.internal) {
-      rt.tempDir = join(this.runDir, "services", planned.name);
-      mkdirSync(rt.tempDir, { recursive: true });
-    }
-    const egressTemplates = Object.fromEntries(
-      planned.egresses.map((e) => [e.name, this.service(e.service).published[e.ingress]!]),
-    );
-    rt.published = await rt.type.publish({
-      ...base,
-      artifacts: rt.artifacts,
-      egressTemplates,
-      allocatePort: async () => {
-        const port = await this.deps.ports.allocate();
-        rt.ports.push(port);
-        return port;
-      },
-    });
-    for (const [name, p] of Object.entries(rt.published)) {
-      rt.endpoints[name] = create(EndpointSchema, {
-        host: p.host,
-        port: p.port,
-        protocol: p.protocol,
-        attributes: resolveAttributes(p.attributes, p.host, p.port),
-      });
-    }
-    this.emit(rt.name, { case: "ingressPublished", value: create(IngressPublishedSchema, { ingresses: rt.endpoints }) });
-
-    // Wiring: what the service is told about itself and its egresses.
-    for (const egress of planned.egresses) {
-      rt.egressEndpoints[egress.name] = this.service(egress.service).endpoints[egress.ingress]!;
-    }
-    const wiring = create(WiringSchema, {
-      ingresses: rt.endpoints,
-      egresses: rt.egressEndpoints,
-      tempDir: rt.tempDir,
-      envDir: this.envDir,
-    });
-    const wiringEnv = planned.internal
-      ? {}
-      : buildWiringEnv({
-          service: rt.name,
-          ingresses: rt.endpoints,
-          egresses: rt.egressEndpoints,
-          tempDir: rt.tempDir,
-          envDir: this.envDir,
-        });
-    this.emit(rt.name, { case: "wiringResolved", value: create(WiringResolvedSchema, { wiring }) });
-
-    const startCtx: StartContext = {
-      ...base,
-      ingresses: rt.endpoints,
-      egresses: rt.egressEndpoints,
-      wiring,
-      wiringEnv,
-      expand: (template, vars) => expandTemplate(template, vars ?? { ...this.plan.hostEnv, ...wiringEnv }),
-      tempDir: rt.tempDir,
-      artifacts: rt.artifacts,
-      output: { line: (stream, text) => this.serviceOutput(rt, stream, text) },
-      callback: (name, kind, phase) =>
-        this.callbacks.request({ name, kind, service: rt.name, wiring, phase }, signal),
-      emit: (payload) => {
-        if (!this.log.isClosed) this.emit(rt.name, payload);
-      },
-    };
-
-    this.setPhase(rt, ServicePhase.PRESTART, "prestart hooks");
-    await this.runHooks(rt, planned.prestart, "prestart", startCtx);
-    this.emit(rt.name, { case: "servicePrestart", value: create(ServicePrestartSchema, { hooks: planned.prestart.length }) });
-
-    this.setPhase(rt, ServicePhase.STARTING, "the service to start");
-    rt.running = await rt.type.start(startCtx);
-    this.emit(rt.name, {
-      case: "serviceStarting",
-      value: create(ServiceStartingSchema, { pid: rt.running.pid ?? 0, detail: rt.running.detail ?? "" }),
-    });
-    const running = rt.running;
-    running.exited.then((status) => {
-      if (!this.teardown) this.fail(rt, `${describeExit(status)}${rt.phase === ServicePhase.READY ? " after it was ready" : ""}`);
-    });
-    if (signal.aborted) return;
-
-    // Readiness of every ingress, concurrently; an early exit ends the wait.
-    const healthStarted = Date.now();
-    this.setPhase(rt, ServicePhase.STARTING, `readiness of ${planned.ingresses.map((i) => i.name).join(", ")}`);
-    const exitedEarly = running.exited.then((status) => {
-      throw new Error(`${describeExit(status)} before becoming ready`);
-    });
-    exitedEarly.catch(() => {}); // observed by the race below; later exits are handled above
-    await Promise.race([
-      Promise.all(
-        planned.ingresses.map(async (ingress) => {
-          const endpoint = rt.endpoints[ingress.name]!;
-          const probe =
-            rt.type.readiness?.({ ...base, ingress, endpoint }) ?? probeFor(endpoint, ingress.ready);
-          try {
-            await waitUntilReady(probe, {
-              intervalMs: ingress.ready.intervalMs,
-              maxIntervalMs: ingress.ready.maxIntervalMs,
-              timeoutMs: ingress.ready.timeoutMs,
-              signal,
-            });
-          } catch (err) {
-            if (signal.aborted) throw err;
-            throw new Error(
-              `readiness check of ingress "${ingress.name}" (${ingress.ready.kind} on ${endpoint.host}:${endpoint.port}) failed: ${errorMessage(err)}`,
-            );
-          }
-        }),
-      ),
-      exitedEarly,
-    ]);
-    this.setPhase(rt, ServicePhase.HEALTHY, "init hooks");
-    this.emit(rt.name, {
-      case: "serviceHealthy",
-      value: create(ServiceHealthySchema, { duration: durationFromMs(Date.now() - healthStarted) }),
-    });
-
-    this.setPhase(rt, ServicePhase.INIT, "init hooks");
-    await this.runHooks(rt, planned.init, "init", startCtx);
-    this.emit(rt.name, { case: "serviceInit", value: create(ServiceInitSchema, { hooks: planned.init.length }) });
-
-    if (signal.aborted) return;
-    this.setPhase(rt, ServicePhase.READY);
-    this.emit(rt.name, { case: "serviceReady", value: create(ServiceReadySchema, {}) });
-    if (rt.name === TEST_NODE) this.environmentUp(rt);
+  /** A service ended: after start and before teardown, that is a failure. */
+  exited(rt: ServiceRuntime, status: ExitStatus): void {
+    if (!this.teardown) this.fail(rt, `${describeExit(status)}${rt.phase === ServicePhase.READY ? " after it was ready" : ""}`);
   }
 
-  private async runHooks(
-    rt: ServiceRuntime,
-    hooks: readonly Hook[],
-    phase: "prestart" | "init",
-    ctx: StartContext,
-  ): Promise<void> {
-    for (const [i, hook] of hooks.entries()) {
-      const action = hook.action;
-      if (action.case === "clientFunc") {
-        rt.waitingFor = `client ${phase} hook "${action.value.name}"`;
-        await ctx.callback(action.value.name, CallbackKind.HOOK, phase);
-      } else if (action.case === "sql" || action.case === "exec") {
-        rt.waitingFor = `${phase} ${action.case} hook #${i + 1}`;
-        if (!rt.type.runHook) throw new Error(`type "${rt.type.name}" cannot run ${action.case} hooks`);
-        const hookCtx: HookContext = { ...ctx, phase };
-        try {
-          await rt.type.runHook(hookCtx, hook);
-        } catch (err) {
-          throw new Error(`${phase} ${action.case} hook #${i + 1} failed: ${errorMessage(err)}`);
-        }
-      }
-    }
-  }
-
-  private environmentUp(testNode: ServiceRuntime): void {
+  /** The ~test node is ready: environment.up with every endpoint the test may use. */
+  testNodeReady(testNode: ServiceRuntime): void {
     const services: Record<string, { ingresses: Record<string, Endpoint> }> = {};
     for (const egress of testNode.planned.egresses) {
       const target = egress.origin ?? { service: egress.service, ingress: egress.ingress };
@@ -436,7 +289,7 @@ export class EnvironmentRun {
     // Services without ingresses still appear, with no endpoints.
     for (const rt of this.services.values()) if (!rt.planned.internal) services[rt.name] ??= { ingresses: {} };
     this.state = EnvironmentState.UP;
-    this.clearStallTimer();
+    this.timers.startOver();
     this.emit("", {
       case: "environmentUp",
       value: create(EnvironmentUpSchema, {
@@ -447,7 +300,7 @@ export class EnvironmentRun {
     });
   }
 
-  private serviceOutput(rt: ServiceRuntime, stream: LogStream, line: string): void {
+  output(rt: ServiceRuntime, stream: LogStream, line: string): void {
     rt.noteOutput(line, stream === LogStream.STDERR);
     if (this.log.isClosed) return;
     this.logEvents++;
@@ -456,7 +309,7 @@ export class EnvironmentRun {
     this.emit(rt.name, { case: "serviceLog", value: create(ServiceLogSchema, { stream, line: text }) });
   }
 
-  private service(name: string): ServiceRuntime {
+  service(name: string): ServiceRuntime {
     const rt = this.services.get(name);
     if (!rt) throw new Error(`unknown service ${name}`);
     return rt;
@@ -482,13 +335,18 @@ export class EnvironmentRun {
       value: create(ServiceFailedSchema, { reason, phase, stderrTail: [...rt.stderrTail] }),
     });
     this.emit("", { case: "environmentFailing", value: create(EnvironmentFailingSchema, { service: rt.name, reason }) });
+    const name = displayName(rt.name);
+    // stderr says why most of the time; when a service wrote nothing there, its last
+    // stdout lines often do ("Serving HTTP on ... port 18555").
     const tail = rt.stderrTail.length
-      ? `\n--- last ${rt.stderrTail.length} stderr lines of ${rt.name} ---\n${rt.stderrTail.join("\n")}`
-      : "";
+      ? `\n--- last ${rt.stderrTail.length} stderr lines of ${name} ---\n${rt.stderrTail.join("\n")}`
+      : rt.lastLines.length
+        ? `\n--- last ${rt.lastLines.length} output lines of ${name} ---\n${rt.lastLines.join("\n")}`
+        : "";
     this.teardown = this.tearDown(
       create(EnvironmentDownSchema, {
         reason: DownReason.FAILED,
-        summary: `service "${rt.name}" failed while ${phase}: ${reason}${tail}`,
+        summary: `service "${name}" failed while ${whilePhase(phase)}: ${withEdgeNames(reason)}${tail}`,
         failedService: rt.name,
         error: reason,
         stderrTail: [...rt.stderrTail],
@@ -511,18 +369,10 @@ export class EnvironmentRun {
           detail: options.detail ?? "",
         }),
       });
-      const what =
-        options.reason === DownReason.TTL_EXPIRED
-          ? "TTL expired"
-          : options.reason === DownReason.ORPHANED
-            ? "no client watched it"
-            : options.reason === DownReason.SHUTDOWN
-              ? "rigd shut down"
-              : "destroyed by the client";
       this.teardown = this.tearDown(
         create(EnvironmentDownSchema, {
           reason: options.reason,
-          summary: `${what}${options.detail ? `: ${options.detail}` : ""}${options.testFailed ? " (test failed)" : ""}`,
+          summary: destroySummary(options),
           testFailed: options.testFailed ?? false,
         }),
       );
@@ -535,33 +385,41 @@ export class EnvironmentRun {
 
   /** Stops every service in reverse dependency order, releases resources, publishes environment.down. */
   private async tearDown(down: EnvironmentDown): Promise<EnvironmentDown> {
-    this.clearStallTimer();
-    clearTimeout(this.ttlTimer);
+    this.timers.tearingDown();
     this.startAbort.abort(new Error("environment is going down"));
     // Let every lifecycle settle first so nothing is half-started while we stop.
     await Promise.allSettled([...this.services.values()].map((rt) => rt.lifecycle));
-    const dependents = new Map<string, ServiceRuntime[]>();
-    for (const rt of this.services.values()) {
-      for (const dep of rt.planned.dependsOn) {
-        const list = dependents.get(dep) ?? [];
-        list.push(rt);
-        dependents.set(dep, list);
-      }
-    }
-    const stop = (rt: ServiceRuntime): Promise<void> =>
-      rt.stopOnce(async () => {
-        await Promise.all((dependents.get(rt.name) ?? []).map(stop));
-        await this.stopService(rt);
-      });
-    await Promise.all([...this.services.values()].map(stop));
+    await this.stopInReverseOrder();
     this.state = EnvironmentState.DOWN;
     this.down = down;
     this.emit("", { case: "environmentDown", value: down });
     this.log.close();
     await this.files.close();
     this.logger.info({ reason: DownReason[down.reason] }, "environment down");
-    this.armOrphanTimer();
+    this.timers.armOrphan();
     return down;
+  }
+
+  /**
+   * Stops each service once every service depending on it has stopped. The plan lists
+   * targets before dependents, so walking it backwards builds each dependent's promise
+   * before its targets need it: no recursion, whatever the depth of the graph.
+   */
+  private async stopInReverseOrder(): Promise<void> {
+    const dependents = new Map<string, Promise<void>[]>();
+    const stopped: Promise<void>[] = [];
+    for (const planned of [...this.plan.services].reverse()) {
+      const rt = this.service(planned.name);
+      const after = dependents.get(rt.name) ?? [];
+      const done = Promise.all(after).then(() => this.stopService(rt));
+      for (const dep of planned.dependsOn) {
+        const list = dependents.get(dep) ?? [];
+        list.push(done);
+        dependents.set(dep, list);
+      }
+      stopped.push(done);
+    }
+    await Promise.all(stopped);
   }
 
   private async stopService(rt: ServiceRuntime): Promise<void> {
@@ -580,6 +438,9 @@ export class EnvironmentRun {
         value: create(ServiceStoppedSchema, { exitCode: status.code ?? -1, signal: status.signal ?? "" }),
       });
       if (rt.phase !== ServicePhase.FAILED) this.setPhase(rt, ServicePhase.STOPPED);
+    } else if (rt.phase !== ServicePhase.FAILED) {
+      // Never started: say so rather than leave it PENDING or PUBLISHED forever.
+      this.setPhase(rt, ServicePhase.NOT_STARTED);
     }
     for (const release of rt.releases.splice(0).reverse()) {
       try {
@@ -595,54 +456,27 @@ export class EnvironmentRun {
   private async finalize(preserve: boolean): Promise<void> {
     if (this.finalized) return;
     this.finalized = { preserved: preserve };
-    clearTimeout(this.orphanTimer);
+    this.timers.finish();
     if (!preserve) rmSync(this.runDir, { recursive: true, force: true });
     this.onFinalized();
   }
 
   /** Counts a client watching; the orphan timer runs only while nobody watches. */
   async *watch(afterSeq: bigint, includeLogs: boolean, signal: AbortSignal): AsyncGenerator<Event> {
-    this.watchers++;
-    clearTimeout(this.orphanTimer);
+    this.timers.watchStarted();
     try {
       for await (const event of this.log.follow(afterSeq, signal)) {
         if (!includeLogs && event.payload.case === "serviceLog") continue;
         yield event;
       }
     } finally {
-      this.watchers--;
-      this.armOrphanTimer();
+      this.timers.watchEnded();
     }
   }
 
-  /**
-   * With nobody watching for the grace period: a live environment is destroyed as
-   * orphaned; a down one that nobody destroyed has its dirs cleaned up.
-   */
-  private armOrphanTimer(): void {
-    clearTimeout(this.orphanTimer);
-    if (this.watchers > 0 || this.finalized) return;
-    this.orphanTimer = setTimeout(() => {
-      if (this.watchers > 0) return;
-      void this.destroy({
-        reason: DownReason.ORPHANED,
-        detail: `no client watched it for ${this.plan.orphanGraceMs / 1000}s`,
-      });
-    }, this.plan.orphanGraceMs);
-  }
-
-  private armStallTimer(): void {
-    clearTimeout(this.stallTimer);
-    this.stallTimer = setTimeout(() => this.reportStall(), this.plan.stallTimeoutMs);
-  }
-
-  private clearStallTimer(): void {
-    clearTimeout(this.stallTimer);
-    this.stallTimer = undefined;
-  }
-
-  private reportStall(): void {
-    if (this.state !== EnvironmentState.STARTING || this.log.isClosed) return;
+  /** Publishes progress.stall; returns whether to keep watching for stalls. */
+  private reportStall(): boolean {
+    if (this.state !== EnvironmentState.STARTING || this.log.isClosed) return false;
     const idle = Date.now() - this.lastProgress;
     const waiting = [...this.services.values()].filter(
       (rt) => rt.phase !== ServicePhase.READY && rt.name !== TEST_NODE,
@@ -657,12 +491,13 @@ export class EnvironmentRun {
     );
     const message =
       `no progress for ${(idle / 1000).toFixed(1)}s: ` +
-      (snapshots.map((s) => `${s.service} (${s.phase}) waits for ${s.waitingFor || "nothing"}`).join("; ") || "nothing is waiting");
+      (snapshots.map((s) => `${displayName(s.service)} (${s.phase}) waits for ${withEdgeNames(s.waitingFor) || "nothing"}`).join("; ") ||
+        "nothing is waiting");
     this.emit("", {
       case: "progressStall",
       value: create(ProgressStallSchema, { message, idle: durationFromMs(idle), services: snapshots }),
     });
-    this.armStallTimer();
+    return true;
   }
 
   /** Applies a client callback answer; false when the id is unknown or already settled. */
@@ -690,7 +525,7 @@ export class EnvironmentRun {
       createdAt: timestampFromMs(this.createdAt),
       envDir: this.envDir,
       down: this.down,
-      watchers: this.watchers,
+      watchers: this.timers.watchers,
       lastSeq: this.log.lastSeq,
       services: [...this.services.values()].map((rt) => this.serviceState(rt)),
     });

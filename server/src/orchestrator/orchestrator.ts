@@ -4,10 +4,9 @@
  * environment's run, and routes client events to it.
  */
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
-import type { EnvironmentBackend } from "../api/environment-backend.js";
+import type { EnvironmentBackend } from "../contract/environment-backend.js";
 import { ArtifactResolver } from "../artifacts/artifact-resolver.js";
 import {
   DestroyEnvironmentResponseSchema,
@@ -19,26 +18,14 @@ import {
 import { DownReason, ServiceErrorSchema, ServiceLogSchema, TestNoteSchema, type Event } from "../gen/rig/v1/event_pb.js";
 import type { EnvironmentSpec } from "../gen/rig/v1/spec_pb.js";
 import { PortAllocator } from "../ports/port-allocator.js";
-import { createClientType } from "../services/client.js";
-import { createProcessType } from "../services/process.js";
-import { ProcessRecords } from "../services/process-records.js";
-import type { ServiceType } from "../services/service-type.js";
-import { createTestNodeType } from "../services/test-node.js";
-import { TypeRegistry } from "../services/type-registry.js";
+import type { TypeRegistry } from "../contract/type-registry.js";
 import { EnvironmentRun } from "./environment-run.js";
-import { BadRequestError, EnvironmentNotFoundError, StateError } from "./errors.js";
-import type { EnvironmentPlan } from "./plan.js";
+import { BadRequestError, EnvironmentNotFoundError, StateError } from "../contract/errors.js";
+import { TEST_NODE_TYPE, type EnvironmentPlan } from "../contract/plan.js";
 import { planEnvironment } from "./validate.js";
 
-/** Optional plug-ins: extra service types and a plan transform (e.g. observe proxies). */
-export interface OrchestratorExtensions {
-  /** Types beyond process/client/test, created with this rigd's shared state. */
-  readonly types?: readonly ServiceType[];
-  /** Applied to every validated plan whose `observe` is set. */
-  readonly observe?: (plan: EnvironmentPlan) => EnvironmentPlan;
-  /** Called once at shutdown after every environment is down (pools, docker). */
-  readonly close?: () => Promise<void>;
-}
+/** Rewrites a validated plan before it runs (observe inserts its proxy nodes). */
+export type PlanTransform = (plan: EnvironmentPlan) => EnvironmentPlan;
 
 export interface OrchestratorOptions {
   /** RIG_DIR: tmp/, logs/ and run/ live here. */
@@ -52,7 +39,15 @@ export interface OrchestratorOptions {
   readonly callbackTimeoutMs?: number;
   /** How long a down environment stays queryable (GetEnvironment, GetLog). Default 10 min. */
   readonly retentionMs?: number;
-  readonly extensions?: OrchestratorExtensions;
+  /**
+   * Every type this rigd runs, the ~test node's (TEST_NODE_TYPE) included. rigd's
+   * composition root fills it; the orchestrator registers nothing itself.
+   */
+  readonly types: TypeRegistry;
+  /** Applied in order to every validated plan. */
+  readonly transforms?: readonly PlanTransform[];
+  /** Called once at shutdown, after every environment is down (pools, engines). */
+  readonly onShutdown?: () => Promise<void>;
 }
 
 /** Lower-case, id-safe form of an environment name. */
@@ -62,25 +57,18 @@ function idPrefix(name: string): string {
 
 export class Orchestrator implements EnvironmentBackend {
   private readonly runs = new Map<string, EnvironmentRun>();
-  private readonly types = new TypeRegistry();
+  private readonly types: TypeRegistry;
   private readonly ports = new PortAllocator();
   private readonly artifacts = new ArtifactResolver();
-  private readonly records: ProcessRecords;
   private readonly logger: Logger;
   private closing = false;
 
   constructor(private readonly options: OrchestratorOptions) {
     this.logger = options.logger.child({ component: "orchestrator" });
-    this.records = new ProcessRecords(join(options.rigDir, "run", "processes"));
-    const reaped = this.records.reapOrphans();
-    if (reaped.length > 0) this.logger.warn({ reaped }, "killed processes left by a rigd that died");
-    this.types.register(createProcessType(this.records)).register(createClientType()).register(createTestNodeType());
-    for (const type of options.extensions?.types ?? []) this.types.register(type);
-  }
-
-  /** The type registry (extensions register custom types here). */
-  get registry(): TypeRegistry {
-    return this.types;
+    this.types = options.types;
+    if (!this.types.get(TEST_NODE_TYPE)) {
+      throw new Error(`no "${TEST_NODE_TYPE}" type is registered: rigd's composition root must register the ~test node's type`);
+    }
   }
 
   get liveCount(): number {
@@ -98,7 +86,7 @@ export class Orchestrator implements EnvironmentBackend {
       hostEnv: process.env as Record<string, string>,
       dir: process.cwd(),
     });
-    if (plan.observe && this.options.extensions?.observe) plan = this.options.extensions.observe(plan);
+    for (const transform of this.options.transforms ?? []) plan = transform(plan);
     let id: string;
     do id = `${idPrefix(plan.name)}-${randomBytes(4).toString("hex")}`;
     while (this.runs.has(id));
@@ -208,6 +196,6 @@ export class Orchestrator implements EnvironmentBackend {
     await Promise.allSettled(
       [...this.runs.values()].map((run) => run.destroy({ reason: DownReason.SHUTDOWN, detail: "rigd is stopping" })),
     );
-    await this.options.extensions?.close?.();
+    await this.options.onShutdown?.();
   }
 }

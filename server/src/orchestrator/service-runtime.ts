@@ -4,8 +4,8 @@
  */
 import type { Endpoint } from "../gen/rig/v1/event_pb.js";
 import { ServicePhase } from "../gen/rig/v1/environment_service_pb.js";
-import type { PublishedEndpoint, RunningService, ServiceType } from "../services/service-type.js";
-import type { PlannedService } from "./plan.js";
+import type { PublishedEndpoint, RunningService, ServiceType } from "../contract/service-type.js";
+import type { PlannedService } from "../contract/plan.js";
 
 const STDERR_TAIL = 20;
 const LAST_LINES = 10;
@@ -21,6 +21,8 @@ export class ServiceRuntime {
   waitingFor = "";
   /** Endpoints as the type published them (attribute templates unresolved). */
   published: Record<string, PublishedEndpoint> = {};
+  /** What each egress target published, by egress name (set at publish). */
+  egressTemplates: Record<string, PublishedEndpoint> = {};
   /** Resolved endpoints of the service's own ingresses. */
   endpoints: Record<string, Endpoint> = {};
   /** Resolved endpoints the service was told about its egresses. */
@@ -36,7 +38,6 @@ export class ServiceRuntime {
   readonly lastLines: string[] = [];
   /** The lifecycle promise (settles when the service is ready or gave up). */
   lifecycle: Promise<void> = Promise.resolve();
-  private stopped: Promise<void> | undefined;
 
   constructor(
     readonly planned: PlannedService,
@@ -57,9 +58,4 @@ export class ServiceRuntime {
     }
   }
 
-  /** Runs `stop` once; later callers get the same promise (teardown is a DAG walk). */
-  stopOnce(stop: () => Promise<void>): Promise<void> {
-    this.stopped ??= stop();
-    return this.stopped;
-  }
 }

@@ -8,20 +8,21 @@
 import { create } from "@bufbuild/protobuf";
 import type { Hook, Ingress, Service, EnvironmentSpec } from "../gen/rig/v1/spec_pb.js";
 import { Protocol, ReadinessKind, ServiceSchema } from "../gen/rig/v1/spec_pb.js";
-import type { ServiceType } from "../services/service-type.js";
-import type { TypeRegistry } from "../services/type-registry.js";
+import type { ProblemSink, ServiceType, TemplateScope } from "../contract/service-type.js";
+import type { TypeRegistry } from "../contract/type-registry.js";
 import { ATTRIBUTE_TEMPLATE_VARIABLES, templateVariables } from "../wiring/templates.js";
-import { wiringVariableNames } from "../wiring/wiring-env.js";
-import { durationMs } from "./durations.js";
-import { SpecInvalidError, type SpecProblem } from "./errors.js";
+import { envPrefix, wiringVariableNames } from "../wiring/wiring-env.js";
+import { durationMs } from "../contract/durations.js";
+import { SpecInvalidError, type SpecProblem } from "../contract/errors.js";
 import {
   TEST_NODE,
+  TEST_NODE_TYPE,
   type EnvironmentPlan,
   type PlannedEgress,
   type PlannedIngress,
   type PlannedService,
   type ReadinessPlan,
-} from "./plan.js";
+} from "../contract/plan.js";
 
 /** Defaults a rigd applies where the spec is silent. */
 export interface PlanDefaults {
@@ -36,7 +37,6 @@ export interface PlanDefaults {
 
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 const NAME_RULE = "use 1-63 lower-case letters, digits, '-' or '_', starting with a letter";
-const CONFIG_CASES = "process, client, container, postgres, redis, custom";
 
 /** The registered type name a service declares, or undefined when no config is set. */
 export function declaredTypeName(service: Service): string | undefined {
@@ -69,10 +69,12 @@ function readinessPlan(
   if (kind === undefined) report(`${path}.ready.kind`, `unknown readiness kind ${r?.kind}`);
   const httpPath = r?.httpPath || "/";
   if (!httpPath.startsWith("/")) report(`${path}.ready.http_path`, `must start with "/" (got "${httpPath}")`);
-  const intervalMs = durationMs(r?.interval, `${path}.ready.interval`, report, 10);
+  // 2 ms: readiness polls every 2 ms while the service is young (readiness/wait-until-ready.ts).
+  const intervalMs = durationMs(r?.interval, `${path}.ready.interval`, report, 2);
   return {
     kind: kind ?? byProtocol,
     httpPath,
+    httpReadyBelow: r?.httpPath ? 400 : 500,
     grpcService: r?.grpcService ?? "",
     timeoutMs: durationMs(r?.timeout, `${path}.ready.timeout`, report, 30_000),
     intervalMs,
@@ -133,6 +135,8 @@ interface Draft {
   readonly path: string;
   readonly type: ServiceType | undefined;
   readonly typeName: string;
+  /** The config as the type read it (undefined when the type is unknown). */
+  readonly config: unknown;
   readonly ingresses: PlannedIngress[];
   readonly egresses: PlannedEgress[];
 }
@@ -166,20 +170,27 @@ export function planEnvironment(spec: EnvironmentSpec, types: TypeRegistry, defa
     if (!service.name) report(`${path}.name`, "name is required");
     else if (!NAME.test(service.name)) report(`${path}.name`, `service name "${service.name}" is malformed: ${NAME_RULE}`);
     const typeName = declaredTypeName(service);
+    const known = types.declarable().join(", ");
     let type: ServiceType | undefined;
+    let config: unknown;
     if (typeName === undefined) {
-      report(path, `no type: set exactly one of ${CONFIG_CASES}`);
+      report(path, `no type: set exactly one of ${known} (types from plugins through custom.type)`);
     } else if (service.config.case === "custom" && !typeName) {
       report(`${path}.custom.type`, "custom.type is required");
     } else {
-      type = types.get(typeName);
-      if (!type || type.name === "proxy" || type.name === "test") {
-        type = undefined;
-        report(path, `unknown type "${typeName}" (this rigd knows: ${types.names().filter((n) => n !== "proxy" && n !== "test").join(", ")})`);
+      const found = types.get(typeName);
+      config = found && !found.internal ? found.configOf(service) : undefined;
+      if (!found || found.internal) {
+        report(path, `unknown type "${typeName}" (this rigd knows: ${known})`);
+      } else if (config === undefined) {
+        // e.g. custom: {type: "process"}: the type reads its own config field, not a Struct.
+        report(`${path}.custom.type`, `"${typeName}" is a built-in type: declare it with its own "${typeName}" field, not custom`);
+      } else {
+        type = found;
       }
     }
     const ingresses = planIngresses(service, type, path, report);
-    const draft: Draft = { index, spec: service, path, type, typeName: typeName ?? "", ingresses, egresses: [] };
+    const draft: Draft = { index, spec: service, path, type, typeName: typeName ?? "", config, ingresses, egresses: [] };
     allDrafts.push(draft);
     if (service.name) {
       const earlier = drafts.get(service.name);
@@ -239,15 +250,18 @@ export function planEnvironment(spec: EnvironmentSpec, types: TypeRegistry, defa
       draft.egresses.push({ name, service: egress.service, ingress });
     });
     if (drafts.get(service.name) === draft) graph.set(service.name, [...new Set(draft.egresses.map((e) => e.service))]);
+    reportVariableClashes(draft, report);
 
     validateHooks(service.prestart, "prestart", draft, report);
     validateHooks(service.init, "init", draft, report);
     if (draft.type?.validate) {
-      const planned = toPlanned(draft, []);
-      draft.type.validate(planned, { add: (p, m) => report(p ? `${path}.${p}` : path, m) });
+      const problemsHere = { add: (p: string, m: string) => report(p ? `${path}.${p}` : path, m) };
+      draft.type.validate({
+        service: toPlanned(draft, []),
+        problems: problemsHere,
+        templates: templateScope(draft, drafts, hostEnv, problemsHere),
+      });
     }
-    validateDurations(service, path, report);
-    validateArgTemplates(draft, drafts, hostEnv, report);
   }
 
   for (const cycle of findCycles(graph)) {
@@ -331,6 +345,32 @@ function planIngresses(
   return planned;
 }
 
+/**
+ * An ingress `db` and an egress `db` would both set DB_HOST, DB_PORT, ... and one would
+ * silently win; so would egresses `order-db` and `order_db`. Each such pair is an error.
+ */
+function reportVariableClashes(draft: Draft, report: (path: string, message: string) => void): void {
+  const owners = new Map<string, string>();
+  for (const ingress of draft.ingresses) {
+    if (ingress.name !== "default") owners.set(envPrefix(ingress.name), `its own ingress "${ingress.name}"`);
+  }
+  draft.egresses.forEach((egress) => {
+    const prefix = envPrefix(egress.name);
+    const owner = owners.get(prefix);
+    const i = draft.spec.egresses.findIndex((e) => (e.name || e.service) === egress.name);
+    if (owner === `egress "${egress.name}"`) return; // a duplicate name, reported as such
+    if (owner) {
+      report(
+        `${draft.path}.egresses[${i}].name`,
+        `egress "${egress.name}" and ${owner} would both set ${prefix}_HOST, ${prefix}_PORT, ...; ` +
+          `give the egress another name (the egress's name field; as: in the TS SDK, name= in Python, EgressAs in Go)`,
+      );
+    } else {
+      owners.set(prefix, `egress "${egress.name}"`);
+    }
+  });
+}
+
 function validateHooks(
   hooks: readonly Hook[],
   phase: "prestart" | "init",
@@ -362,59 +402,46 @@ function validateHooks(
   });
 }
 
-function validateDurations(service: Service, path: string, report: (path: string, message: string) => void): void {
-  if (service.config.case === "process") durationMs(service.config.value.stopGrace, `${path}.process.stop_grace`, report, 0);
-  if (service.config.case === "container") durationMs(service.config.value.stopTimeout, `${path}.container.stop_timeout`, report, 0);
-}
-
 /** Attribute names a service's ingress will carry: declared ones plus the type's own. */
 function attributeNames(draft: Draft, ingress: string): string[] {
   const declared = Object.keys(draft.ingresses.find((i) => i.name === ingress)?.attributes ?? {});
   return [...declared, ...(draft.type?.defaults.attributes ?? [])];
 }
 
-function validateArgTemplates(
+/**
+ * The templates a type may check: every wiring variable the service will get (its own
+ * ingresses, its egresses with their targets' attributes, RIG_*), the host env, and
+ * what the type passes as `extra` (its config env).
+ */
+function templateScope(
   draft: Draft,
   drafts: ReadonlyMap<string, Draft>,
   hostEnv: Readonly<Record<string, string>>,
-  report: (path: string, message: string) => void,
-): void {
-  const config = draft.spec.config;
-  const templated: [string, readonly string[], Readonly<Record<string, string>>][] = [];
-  if (config.case === "process") {
-    templated.push(["process.args", config.value.args, config.value.env]);
-    templated.push(["process.env", Object.values(config.value.env), {}]);
-  } else if (config.case === "container") {
-    templated.push(["container.cmd", config.value.cmd, config.value.env]);
-    templated.push(["container.env", Object.values(config.value.env), {}]);
-  }
-  if (templated.every(([, values]) => values.length === 0)) return;
-  const known = wiringVariableNames({
-    ingresses: draft.ingresses.map((i) => ({ name: i.name, attributes: attributeNames(draft, i.name) })),
-    egresses: draft.egresses.map((e) => {
-      const target = drafts.get(e.service);
-      return { name: e.name, attributes: target ? attributeNames(target, e.ingress) : [] };
-    }),
-  });
-  for (const [field, values, extra] of templated) {
-    values.forEach((value, i) => {
-      for (const v of templateVariables(value)) {
-        if (!known.has(v) && !(v in extra) && !(v in hostEnv)) {
-          const hint = [...known].filter((k) => k.endsWith(v) || v.endsWith(k)).slice(0, 3);
-          report(
-            `${draft.path}.${field}[${i}]`,
+  problems: ProblemSink,
+): TemplateScope {
+  let known: Set<string> | undefined; // computed on first use: most services have no templates
+  const knownNames = (): Set<string> =>
+    (known ??= wiringVariableNames({
+      ingresses: draft.ingresses.map((i) => ({ name: i.name, attributes: attributeNames(draft, i.name) })),
+      egresses: draft.egresses.map((e) => {
+        const target = drafts.get(e.service);
+        return { name: e.name, attributes: target ? attributeNames(target, e.ingress) : [] };
+      }),
+    }));
+  return {
+    check(field, values, extra = {}) {
+      values.forEach((value, i) => {
+        for (const v of templateVariables(value)) {
+          if (knownNames().has(v) || v in extra || v in hostEnv) continue;
+          const hint = [...knownNames()].filter((k) => k.endsWith(v) || v.endsWith(k)).slice(0, 3);
+          problems.add(
+            `${field}[${i}]`,
             `template references unknown variable \${${v}}${hint.length ? ` (did you mean ${hint.map((h) => `\${${h}}`).join(", ")}?)` : ""}`,
           );
         }
-      }
-    });
-  }
-}
-
-/** The type config: the oneof message, or the custom Struct as a JSON object. */
-function configOf(service: Service): unknown {
-  if (service.config.case === "custom") return service.config.value.config ?? {};
-  return service.config.value;
+      });
+    },
+  };
 }
 
 function toPlanned(draft: Draft, dependsOn: readonly string[]): PlannedService {
@@ -422,7 +449,7 @@ function toPlanned(draft: Draft, dependsOn: readonly string[]): PlannedService {
     name: draft.spec.name,
     type: draft.type?.name ?? draft.typeName,
     spec: draft.spec,
-    config: configOf(draft.spec),
+    config: draft.config,
     ingresses: draft.ingresses,
     egresses: draft.egresses,
     dependsOn,
@@ -439,7 +466,7 @@ function testNode(services: readonly PlannedService[]): PlannedService {
   );
   return {
     name: TEST_NODE,
-    type: "test",
+    type: TEST_NODE_TYPE,
     spec: create(ServiceSchema, { name: TEST_NODE }),
     config: {},
     ingresses: [],

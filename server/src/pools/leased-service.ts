@@ -2,8 +2,8 @@
  * The RunningService of a pooled type: nothing runs per environment (the shared server
  * does), so it runs until stopped, or ends with an error when the shared server dies.
  */
-import type { ExitStatus, RunningService } from "../services/service-type.js";
-import { runUntilStopped } from "../services/until-stopped.js";
+import type { ExitStatus, RunningService } from "../contract/service-type.js";
+import { runUntilStopped } from "../io/until-stopped.js";
 
 /** A running service that holds a lease on a server whose death `serverExited` reports. */
 export function leasedService(detail: string, serverExited: Promise<string>): RunningService {

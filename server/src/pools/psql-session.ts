@@ -9,7 +9,7 @@
  */
 import type Docker from "dockerode";
 import { PassThrough } from "node:stream";
-import { splitLines } from "../services/line-splitter.js";
+import { splitLines } from "../io/line-splitter.js";
 import { abortable } from "../async/abortable.js";
 
 /** Thrown when a statement fails; carries the server's SQLSTATE and message. */

@@ -17,7 +17,7 @@ import {
   HealthCheckRequestSchema,
   HealthCheckResponse_ServingStatus as ServingStatus,
 } from "../gen/grpc/health/v1/health_pb.js";
-import type { ReadinessProbe } from "../services/service-type.js";
+import type { ReadinessProbe } from "../contract/service-type.js";
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, describeFailure, withAttemptDeadline } from "./attempt-deadline.js";
 import { tcpProbe } from "./tcp-probe.js";
 import type { AttemptOptions, ProbeTarget } from "./tcp-probe.js";

@@ -2,8 +2,8 @@
  * Picks the protocol's default readiness check for one ingress (SPEC §4). Types that
  * bring their own check (Postgres: pg_isready) bypass this via ServiceType.readiness.
  */
-import type { ReadinessPlan } from "../orchestrator/plan.js";
-import type { ReadinessProbe } from "../services/service-type.js";
+import type { ReadinessPlan } from "../contract/plan.js";
+import type { ReadinessProbe } from "../contract/service-type.js";
 import { grpcHealthProbe } from "./grpc-health-probe.js";
 import { httpProbe } from "./http-probe.js";
 import { tcpProbe } from "./tcp-probe.js";
@@ -19,7 +19,7 @@ export function probeFor(endpoint: ProbeTarget, plan: ReadinessPlan): ReadinessP
     case "tcp":
       return tcpProbe(target);
     case "http":
-      return httpProbe(target, { path: plan.httpPath });
+      return httpProbe(target, { path: plan.httpPath, readyBelow: plan.httpReadyBelow ?? 500 });
     case "grpc":
       return grpcHealthProbe(target, { service: plan.grpcService });
     case "none":

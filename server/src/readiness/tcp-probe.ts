@@ -3,7 +3,7 @@
  * accepted. The socket is closed at once; nothing is sent.
  */
 import * as net from "node:net";
-import type { ReadinessProbe } from "../services/service-type.js";
+import type { ReadinessProbe } from "../contract/service-type.js";
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, describeFailure, withAttemptDeadline } from "./attempt-deadline.js";
 
 /** Where a probe connects. */

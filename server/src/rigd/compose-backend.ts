@@ -1,40 +1,76 @@
 /**
- * The composition root of rigd: the orchestrator with every built-in service type
- * (process, client, container, postgres, redis, proxy) and the observe transform.
- * Docker types are registered even without an engine; they fail at use with a
+ * The composition root of rigd: the one place that builds every service type, pool and
+ * plan transform and hands them to the orchestrator. A new service type is one file
+ * under `services/` and one `register` line here.
+ *
+ * Docker-backed types are registered even without an engine; they fail at use with a
  * message saying the engine is unreachable, so process-only users need no Docker.
  */
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import type { ServiceType } from "../contract/service-type.js";
+import { TypeRegistry } from "../contract/type-registry.js";
 import { createDockerClient } from "../docker/docker-client.js";
-import { createDockerServiceTypes } from "../docker/docker-service-types.js";
 import { pidIsAlive, reapOrphans } from "../docker/reaper.js";
-import { insertProxies } from "../orchestrator/observe-transform.js";
+import { insertProxies } from "../observe/observe-transform.js";
+import { createProxyType } from "../observe/proxy-type.js";
 import { Orchestrator } from "../orchestrator/orchestrator.js";
-import { createProxyType } from "../services/proxy.js";
+import { createPostgresPool } from "../pools/postgres-backend.js";
+import { createRedisPool } from "../pools/redis-backend.js";
+import { createClientType } from "../services/client.js";
+import { createContainerType } from "../services/container.js";
+import { createPostgresType } from "../services/postgres.js";
+import { createProcessType } from "../services/process.js";
+import { ProcessRecords } from "../services/process-records.js";
+import { createRedisType } from "../services/redis.js";
+import { createTestNodeType } from "../services/test-node.js";
 import type { BackendContext } from "./start-rigd.js";
 
+/** What a caller (a test, a plugin host) adds to the built-in composition. */
+export interface CompositionOptions {
+  /** Service types registered after the built-in ones (names must not clash). */
+  readonly extraTypes?: readonly ServiceType[];
+}
+
 /** Builds the orchestrator rigd serves, and starts reaping what a dead rigd left. */
-export function composeBackend(context: BackendContext): Orchestrator {
-  const log = context.logger.child({ component: "docker" });
+export function composeBackend(context: BackendContext, options: CompositionOptions = {}): Orchestrator {
+  const log = context.logger.child({ component: "compose" });
+
+  const records = new ProcessRecords(join(context.rigDir, "run", "processes"));
+  const reapedPids = records.reapOrphans();
+  if (reapedPids.length > 0) log.warn({ reaped: reapedPids }, "killed processes left by a rigd that died");
+
   const docker = createDockerClient();
-  // Reap in the background: an absent engine must not delay (or fail) start-up.
-  reapOrphans(docker, pidIsAlive).then(
-    (reaped) => {
-      if (reaped.length > 0) log.warn({ reaped: reaped.map((r) => r.name) }, "removed containers left by a rigd that died");
-    },
-    (err: unknown) => log.debug({ err }, "no docker engine to reap"),
-  );
-  const dockerTypes = createDockerServiceTypes({
-    docker,
-    owner: { rigdId: `${process.pid}-${randomBytes(4).toString("hex")}`, pid: process.pid },
-    log,
-  });
+  // Reap in the background: an absent engine must not delay (or fail) start-up. Half a
+  // second in, so loading dockerode (lazy, ~90 ms) does not hold up rigd's first answers.
+  setTimeout(() => {
+    reapOrphans(docker, pidIsAlive).then(
+      (reaped) => {
+        if (reaped.length > 0) log.warn({ reaped: reaped.map((r) => r.name) }, "removed containers left by a rigd that died");
+      },
+      (err: unknown) => log.debug({ err }, "no docker engine to reap"),
+    );
+  }, 500).unref();
+  const owner = { rigdId: `${process.pid}-${randomBytes(4).toString("hex")}`, pid: process.pid };
+  const postgresPool = createPostgresPool({ docker, owner, log: context.logger.child({ component: "docker", pool: "postgres" }) });
+  const redisPool = createRedisPool({ docker, owner, log: context.logger.child({ component: "docker", pool: "redis" }) });
+
+  const types = new TypeRegistry()
+    .register(createProcessType(records))
+    .register(createClientType())
+    .register(createContainerType({ docker, owner }))
+    .register(createPostgresType({ docker, pool: postgresPool }))
+    .register(createRedisType({ docker, pool: redisPool }))
+    .register(createProxyType())
+    .register(createTestNodeType());
+  for (const type of options.extraTypes ?? []) types.register(type);
+
   return new Orchestrator({
     ...context,
-    extensions: {
-      types: [...dockerTypes.types, createProxyType()],
-      observe: insertProxies,
-      close: () => dockerTypes.close(),
+    types,
+    transforms: [(plan) => (plan.observe ? insertProxies(plan) : plan)],
+    onShutdown: async () => {
+      await Promise.all([postgresPool.closeAll(), redisPool.closeAll()]);
     },
   });
 }

@@ -13,7 +13,7 @@ import { proxiedTcpProbe } from "../docker/proxied-tcp-probe.js";
 import { HarnessEnvironment } from "../docker/testing/service-harness.js";
 import { rigContainers, testImages, testOwner } from "../docker/testing/test-images.js";
 import { createContainerType } from "./container.js";
-import type { ServiceType } from "./service-type.js";
+import type { ServiceType } from "../contract/service-type.js";
 
 const docker = createDockerClient();
 const owner = testOwner("container");
@@ -32,6 +32,7 @@ function hostServiceType(port: number): ServiceType {
   return {
     name: "host",
     defaults: { defaultProtocol: Protocol.HTTP, serverHooks: [], attributes: [] },
+    configOf: () => undefined,
     async publish() {
       return {
         default: { host: "127.0.0.1", port, protocol: Protocol.HTTP, attributes: { URL: "http://${HOSTPORT}/hello" } },

@@ -22,9 +22,9 @@ import { imageArtifact } from "../docker/image-artifact.js";
 import { serviceLabels, type RigdIdentity } from "../docker/labels.js";
 import { proxiedTcpProbe } from "../docker/proxied-tcp-probe.js";
 import { startContainer } from "../docker/run-container.js";
-import { buildWiringEnv } from "../wiring/wiring-env.js";
+import { specDurationMs } from "../contract/durations.js";
 import { publishLocalEndpoints } from "./publish-local.js";
-import type { ExitStatus, PublishedEndpoint, ServiceType } from "./service-type.js";
+import type { ExitStatus, ServiceType } from "../contract/service-type.js";
 
 const DEFAULT_STOP_TIMEOUT_MS = 5_000;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -38,18 +38,21 @@ export interface ContainerTypeDeps {
 }
 
 /** The container type. */
-export function createContainerType(deps: ContainerTypeDeps): ServiceType {
+export function createContainerType(deps: ContainerTypeDeps): ServiceType<ContainerConfig> {
   const { docker } = deps;
   let gateway: Promise<string> | undefined;
-  /** Egress attribute templates seen at publish, by `env/service`, for the container-side rewrite. */
-  const egressTemplates = new Map<string, Readonly<Record<string, PublishedEndpoint>>>();
 
   return {
     name: "container",
     defaults: { defaultProtocol: Protocol.HTTP, serverHooks: ["exec"], attributes: [] },
 
-    validate(service, problems) {
-      const config = service.config as ContainerConfig;
+    configOf: (service) => (service.config.case === "container" ? service.config.value : undefined),
+
+    validate({ service, problems, templates }) {
+      const config = service.config;
+      specDurationMs(config.stopTimeout, "container.stop_timeout", problems, 0);
+      templates.check("container.cmd", config.cmd, config.env);
+      templates.check("container.env", Object.values(config.env));
       if (!config.image) problems.add("container.image", "container.image is required (the image to run)");
       for (const key of Object.keys(config.env)) {
         if (!ENV_NAME.test(key)) problems.add("container.env", `env var name "${key}" is malformed`);
@@ -62,20 +65,14 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType {
     },
 
     artifacts(ctx) {
-      const image = (ctx.service.config as ContainerConfig).image;
+      const image = ctx.service.config.image;
       return image ? [imageArtifact(docker, image)] : [];
     },
 
-    async publish(ctx) {
-      const key = `${ctx.environment.id}/${ctx.service.name}`;
-      egressTemplates.set(key, ctx.egressTemplates);
-      ctx.onRelease(() => void egressTemplates.delete(key));
-      return publishLocalEndpoints(ctx);
-    },
+    publish: publishLocalEndpoints,
 
     async start(ctx) {
-      const config = ctx.service.config as ContainerConfig;
-      const key = `${ctx.environment.id}/${ctx.service.name}`;
+      const config = ctx.service.config;
 
       let egresses: Record<string, Endpoint> = {};
       if (Object.keys(ctx.egresses).length > 0) {
@@ -83,17 +80,11 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType {
           gateway = undefined; // try again next time
           throw err;
         });
-        const view = await containerEgresses(await gateway, ctx.egresses, egressTemplates.get(key));
+        const view = await containerEgresses(await gateway, ctx.egresses, ctx.egressTemplates);
         ctx.onRelease(() => Promise.all(view.forwarders.map((f) => f.close())).then(() => {}));
         egresses = view.egresses;
       }
-      const wiringEnv = buildWiringEnv({
-        service: ctx.service.name,
-        ingresses: containerIngresses(ctx.service.ingresses, ctx.ingresses),
-        egresses,
-        tempDir: ctx.tempDir,
-        envDir: ctx.environment.envDir,
-      });
+      const wiringEnv = ctx.wiringEnvFor({ ingresses: containerIngresses(ctx.service.ingresses, ctx.ingresses), egresses });
       // Like process: config env under the wiring vars; ${VAR} sees the host env too.
       const baseVars = { ...ctx.environment.hostEnv, ...wiringEnv };
       const configEnv: Record<string, string> = {};

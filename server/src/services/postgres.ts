@@ -19,8 +19,8 @@ import { runExecHook } from "../docker/exec-hook.js";
 import { leasedService } from "../pools/leased-service.js";
 import { sqlHash, type PostgresLease, type PostgresPool } from "../pools/postgres-backend.js";
 import { runPsql } from "../pools/psql.js";
-import type { PlannedService } from "../orchestrator/plan.js";
-import type { PublishedEndpoint, ServiceType } from "./service-type.js";
+import type { PlannedService } from "../contract/plan.js";
+import type { PublishedEndpoint, ServiceType } from "../contract/service-type.js";
 
 /** Image of postgres services that name none (overridable by RIG_POSTGRES_IMAGE). */
 export const DEFAULT_POSTGRES_IMAGE = "postgres:16-alpine";
@@ -54,10 +54,10 @@ export function templateSql(service: PlannedService): string[][] {
 }
 
 /** The postgres type. */
-export function createPostgresType(deps: PostgresTypeDeps): ServiceType {
+export function createPostgresType(deps: PostgresTypeDeps): ServiceType<PostgresConfig> {
   const { docker, pool } = deps;
   const defaultImage = deps.defaultImage ?? process.env["RIG_POSTGRES_IMAGE"] ?? DEFAULT_POSTGRES_IMAGE;
-  const imageOf = (service: PlannedService): string => (service.config as PostgresConfig).image || defaultImage;
+  const imageOf = (service: PlannedService<PostgresConfig>): string => service.config.image || defaultImage;
   const leases = new Map<string, LeaseState>();
   const keyOf = (ctx: { environment: { id: string }; service: { name: string } }): string =>
     `${ctx.environment.id}/${ctx.service.name}`;
@@ -75,7 +75,9 @@ export function createPostgresType(deps: PostgresTypeDeps): ServiceType {
       attributes: ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "DATABASE_URL"],
     },
 
-    validate(service, problems) {
+    configOf: (service) => (service.config.case === "postgres" ? service.config.value : undefined),
+
+    validate({ service, problems }) {
       if (service.ingresses.length > 1) problems.add("ingresses", "a postgres service has exactly one ingress (the server's 5432)");
     },
 

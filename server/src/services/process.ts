@@ -11,9 +11,10 @@ import { durationMs } from "@bufbuild/protobuf/wkt";
 import { LogStream } from "../gen/rig/v1/event_pb.js";
 import { Protocol, type ProcessConfig } from "../gen/rig/v1/spec_pb.js";
 import { publishLocalEndpoints } from "./publish-local.js";
-import { splitLines } from "./line-splitter.js";
+import { specDurationMs } from "../contract/durations.js";
+import { splitLines } from "../io/line-splitter.js";
 import type { ProcessRecords } from "./process-records.js";
-import type { ExitStatus, RunningService, ServiceType, StartContext } from "./service-type.js";
+import type { ExitStatus, RunningService, ServiceType, StartContext } from "../contract/service-type.js";
 
 const DEFAULT_STOP_GRACE_MS = 5_000;
 /** After the main process exits, how long to wait for its output pipes to drain. */
@@ -105,20 +106,23 @@ export function startProcess(
 }
 
 /** The process type; `records` persists pids so a later rigd can reap them. */
-export function createProcessType(records: ProcessRecords): ServiceType {
+export function createProcessType(records: ProcessRecords): ServiceType<ProcessConfig> {
   return {
     name: "process",
     defaults: { defaultProtocol: Protocol.HTTP, serverHooks: [], attributes: [] },
-    validate(service, problems) {
-      const config = service.config as ProcessConfig;
+    configOf: (service) => (service.config.case === "process" ? service.config.value : undefined),
+    validate({ service: { config }, problems, templates }) {
       if (!config.command) problems.add("process.command", "process.command is required (the executable to run)");
       for (const key of Object.keys(config.env)) {
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) problems.add("process.env", `env var name "${key}" is malformed`);
       }
+      specDurationMs(config.stopGrace, "process.stop_grace", problems, 0);
+      templates.check("process.args", config.args, config.env);
+      templates.check("process.env", Object.values(config.env));
     },
     publish: publishLocalEndpoints,
     async start(ctx) {
-      const config = ctx.service.config as ProcessConfig;
+      const config = ctx.service.config;
       const cwd = workingDir(config, ctx.environment.dir);
       const configEnv: Record<string, string> = {};
       const baseVars = { ...ctx.environment.hostEnv, ...ctx.wiringEnv };

@@ -1,7 +1,7 @@
 /**
  * Publish for types that listen on the host: one allocated loopback port per ingress.
  */
-import type { PublishContext, PublishedEndpoint } from "./service-type.js";
+import type { PublishContext, PublishedEndpoint } from "../contract/service-type.js";
 
 /** Maps each ingress to 127.0.0.1 and a freshly allocated port; attributes stay templates. */
 export async function publishLocalEndpoints(ctx: PublishContext): Promise<Record<string, PublishedEndpoint>> {

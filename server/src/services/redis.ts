@@ -10,8 +10,8 @@ import { runExecHook } from "../docker/exec-hook.js";
 import { imageArtifact } from "../docker/image-artifact.js";
 import { leasedService } from "../pools/leased-service.js";
 import { redisAnswersPing, type RedisLease, type RedisPool } from "../pools/redis-backend.js";
-import type { PlannedService } from "../orchestrator/plan.js";
-import type { PublishedEndpoint, ServiceType } from "./service-type.js";
+import type { PlannedService } from "../contract/plan.js";
+import type { PublishedEndpoint, ServiceType } from "../contract/service-type.js";
 
 /** Image of redis services that name none (overridable by RIG_REDIS_IMAGE). */
 export const DEFAULT_REDIS_IMAGE = "redis:7-alpine";
@@ -26,10 +26,10 @@ export interface RedisTypeDeps {
 }
 
 /** The redis type. */
-export function createRedisType(deps: RedisTypeDeps): ServiceType {
+export function createRedisType(deps: RedisTypeDeps): ServiceType<RedisConfig> {
   const { docker, pool } = deps;
   const defaultImage = deps.defaultImage ?? process.env["RIG_REDIS_IMAGE"] ?? DEFAULT_REDIS_IMAGE;
-  const imageOf = (service: PlannedService): string => (service.config as RedisConfig).image || defaultImage;
+  const imageOf = (service: PlannedService<RedisConfig>): string => service.config.image || defaultImage;
   const leases = new Map<string, RedisLease>();
   const keyOf = (ctx: { environment: { id: string }; service: { name: string } }): string =>
     `${ctx.environment.id}/${ctx.service.name}`;
@@ -43,7 +43,9 @@ export function createRedisType(deps: RedisTypeDeps): ServiceType {
     name: "redis",
     defaults: { defaultProtocol: Protocol.TCP, serverHooks: ["exec"], attributes: ["REDIS_URL", "REDIS_DB"] },
 
-    validate(service, problems) {
+    configOf: (service) => (service.config.case === "redis" ? service.config.value : undefined),
+
+    validate({ service, problems }) {
       if (service.ingresses.length > 1) problems.add("ingresses", "a redis service has exactly one ingress (the server's 6379)");
     },
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { EndpointSchema, LogStream, WiringSchema, type Endpoint } from "../../gen/rig/v1/event_pb.js";
 import { Protocol, ServiceSchema, type Hook } from "../../gen/rig/v1/spec_pb.js";
-import type { PlannedIngress, PlannedService, ReadinessPlan } from "../../orchestrator/plan.js";
+import type { PlannedIngress, PlannedService, ReadinessPlan } from "../../contract/plan.js";
 import { PortAllocator } from "../../ports/port-allocator.js";
 import { probeFor, waitUntilReady } from "../../readiness/index.js";
 import type {
@@ -22,7 +22,7 @@ import type {
   ServiceContext,
   ServiceType,
   StartContext,
-} from "../../services/service-type.js";
+} from "../../contract/service-type.js";
 import { expandTemplate, resolveAttributes } from "../../wiring/templates.js";
 import { buildWiringEnv } from "../../wiring/wiring-env.js";
 
@@ -202,8 +202,10 @@ export class HarnessEnvironment implements AsyncDisposable {
       ...base,
       ingresses: endpoints,
       egresses,
+      egressTemplates,
       wiring: create(WiringSchema, { ingresses: endpoints, egresses, tempDir, envDir: this.envDir }),
       wiringEnv,
+      wiringEnvFor: (view) => buildWiringEnv({ service: planned.name, ...view, tempDir, envDir: this.envDir }),
       expand: (template, vars) => expandTemplate(template, vars ?? wiringEnv),
       tempDir,
       artifacts,

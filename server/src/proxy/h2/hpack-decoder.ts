@@ -5,10 +5,9 @@
  * the `never indexed` flag is read and dropped (nothing is re-encoded).
  */
 import { HuffmanError, huffmanDecode } from "./hpack-huffman.js";
-import { STATIC_TABLE } from "./hpack-static-table.js";
+import { STATIC_TABLE, type HeaderField } from "./hpack-static-table.js";
 
-/** One decoded header field. */
-export type HeaderField = readonly [name: string, value: string];
+export type { HeaderField };
 
 /** Thrown on a header block that is not valid HPACK; the connection's table is lost with it. */
 export class HpackError extends Error {

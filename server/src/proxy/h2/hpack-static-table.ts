@@ -1,5 +1,7 @@
 /** HPACK's static table (RFC 7541 Appendix A): index 1 is the first entry. */
-import type { HeaderField } from "./hpack-decoder.js";
+
+/** One decoded header field. */
+export type HeaderField = readonly [name: string, value: string];
 
 export const STATIC_TABLE: readonly HeaderField[] = [
   [":authority", ""],

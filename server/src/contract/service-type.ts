@@ -1,17 +1,22 @@
 /**
  * The contract between the orchestrator and a service type (SPEC §5).
  *
- * A type is one small object: publish endpoints, start a running service. Everything
- * else is an optional capability the orchestrator discovers at run time (artifacts,
- * server-side hooks, custom readiness, validation). Adding a type never touches the
- * orchestrator: register it in the type registry.
+ * A type is one small object, generic over its config message: it says how to read its
+ * config from a declared service, validates it (templates included), publishes
+ * endpoints and starts a running service. Everything else is an optional capability the
+ * orchestrator discovers at run time (artifacts, server-side hooks, custom readiness).
+ * Adding a type never touches the orchestrator: it is one file and one registration
+ * line in rigd's composition root (`rigd/compose-backend.ts`).
+ *
+ * Every member is a method, so a `ServiceType<ProcessConfig>` is a `ServiceType`: the
+ * registry holds them side by side and each type sees its own config typed, no casts.
  */
 import type { Logger } from "pino";
 import type { Endpoint, Wiring } from "../gen/rig/v1/event_pb.js";
 import type { CallbackKind, LogStream } from "../gen/rig/v1/event_pb.js";
 import type { Event } from "../gen/rig/v1/event_pb.js";
-import type { Hook, Protocol } from "../gen/rig/v1/spec_pb.js";
-import type { PlannedIngress, PlannedService } from "../orchestrator/plan.js";
+import type { Hook, Protocol, Service } from "../gen/rig/v1/spec_pb.js";
+import type { PlannedIngress, PlannedService } from "./plan.js";
 
 /** Receives validation problems; `path` is relative to the service (e.g. `process.command`). */
 export interface ProblemSink {
@@ -39,10 +44,28 @@ export interface EnvironmentInfo {
   readonly hostEnv: Readonly<Record<string, string>>;
 }
 
+/**
+ * Checks `${VAR}` templates in a type's config against what the service will know at
+ * start: its wiring variables (own ingresses, egresses, RIG_*), the host env and `extra`
+ * (the config's own env, when templates may refer to it).
+ */
+export interface TemplateScope {
+  /** Reports, under `field[i]`, every variable of `values[i]` that is not defined. */
+  check(field: string, values: readonly string[], extra?: Readonly<Record<string, string>>): void;
+}
+
+/** What a type's validate() gets besides its config. */
+export interface ValidationContext<C> {
+  readonly service: PlannedService<C>;
+  /** Problems go here; paths are relative to the service (e.g. `process.command`). */
+  readonly problems: ProblemSink;
+  readonly templates: TemplateScope;
+}
+
 /** Context shared by every call into a type for one service. */
-export interface ServiceContext {
+export interface ServiceContext<C = unknown> {
   readonly environment: EnvironmentInfo;
-  readonly service: PlannedService;
+  readonly service: PlannedService<C>;
   readonly log: Logger;
   /** Aborted when the environment stops starting (failure or destroy). */
   readonly signal: AbortSignal;
@@ -62,7 +85,7 @@ export interface PublishedEndpoint {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
-export interface PublishContext extends ServiceContext {
+export interface PublishContext<C = unknown> extends ServiceContext<C> {
   /** A free loopback port, reserved for this environment until teardown. */
   allocatePort(): Promise<number>;
   /** Resolved artifacts of this service, by artifact key. */
@@ -79,12 +102,22 @@ export interface OutputSink {
   line(stream: LogStream, text: string): void;
 }
 
-export interface StartContext extends ServiceContext {
+export interface StartContext<C = unknown> extends ServiceContext<C> {
   readonly ingresses: Readonly<Record<string, Endpoint>>;
   readonly egresses: Readonly<Record<string, Endpoint>>;
+  /** What each egress target published (attributes unresolved), as publish saw them. */
+  readonly egressTemplates: Readonly<Record<string, PublishedEndpoint>>;
   readonly wiring: Wiring;
   /** The wiring env vars of SPEC §7 (RIG_*, HOST, PORT, <EGRESS>_HOST, ...). */
   readonly wiringEnv: Readonly<Record<string, string>>;
+  /**
+   * The wiring env vars for another view of the same endpoints (a container sees its
+   * ingresses on container ports and its egresses through forwarders).
+   */
+  wiringEnvFor(view: {
+    readonly ingresses: Readonly<Record<string, Endpoint>>;
+    readonly egresses: Readonly<Record<string, Endpoint>>;
+  }): Record<string, string>;
   /** Expands ${VAR} against `vars` (default: host env, config env and wiring env). */
   expand(template: string, vars?: Readonly<Record<string, string>>): string;
   readonly tempDir: string;
@@ -119,12 +152,12 @@ export interface RunningService {
 /** One probe of readiness: ready, or not yet with why. Must honour the signal. */
 export type ReadinessProbe = (signal: AbortSignal) => Promise<{ ready: boolean; detail?: string }>;
 
-export interface ReadinessContext extends ServiceContext {
+export interface ReadinessContext<C = unknown> extends ServiceContext<C> {
   readonly ingress: PlannedIngress;
   readonly endpoint: Endpoint;
 }
 
-export interface HookContext extends StartContext {
+export interface HookContext<C = unknown> extends StartContext<C> {
   readonly phase: "prestart" | "init";
 }
 
@@ -139,26 +172,33 @@ export interface Artifact {
   resolve(signal: AbortSignal): Promise<unknown>;
 }
 
-export interface ArtifactContext {
+export interface ArtifactContext<C = unknown> {
   readonly environment: EnvironmentInfo;
-  readonly service: PlannedService;
+  readonly service: PlannedService<C>;
 }
 
-/** A service type. */
-export interface ServiceType {
-  /** Registered name, e.g. `process`. */
+/** A service type over its config message `C`. */
+export interface ServiceType<C = unknown> {
+  /** Registered name, e.g. `process`; for a `custom` service, its `custom.type`. */
   readonly name: string;
+  /** Inserted by the server (proxy, the ~test node), never declared by a user. */
+  readonly internal?: boolean;
   readonly defaults: TypeDefaults;
-  /** Reports missing or malformed type config. Optional. */
-  validate?(service: PlannedService, problems: ProblemSink): void;
+  /**
+   * Reads this type's config from a declared service: the oneof message of its case,
+   * or the `custom` Struct as JSON. Undefined when the service declares another type.
+   */
+  configOf(service: Service): C | undefined;
+  /** Reports missing or malformed config, templates included. Optional. */
+  validate?(ctx: ValidationContext<C>): void;
   /** Artifacts to resolve in the artifact phase. Optional. */
-  artifacts?(ctx: ArtifactContext): Artifact[];
+  artifacts?(ctx: ArtifactContext<C>): Artifact[];
   /** Resolves the service's ingress endpoints (allocating ports or acquiring leases). */
-  publish(ctx: PublishContext): Promise<Record<string, PublishedEndpoint>>;
+  publish(ctx: PublishContext<C>): Promise<Record<string, PublishedEndpoint>>;
   /** Starts the service; resolves once it is started (not necessarily ready). */
-  start(ctx: StartContext): Promise<RunningService>;
+  start(ctx: StartContext<C>): Promise<RunningService>;
   /** Replaces the protocol readiness check of an ingress. Optional. */
-  readiness?(ctx: ReadinessContext): ReadinessProbe | undefined;
+  readiness?(ctx: ReadinessContext<C>): ReadinessProbe | undefined;
   /** Runs a server-side hook (`sql`, `exec`). Optional; required when defaults.serverHooks is non-empty. */
-  runHook?(ctx: HookContext, hook: Hook): Promise<void>;
+  runHook?(ctx: HookContext<C>, hook: Hook): Promise<void>;
 }

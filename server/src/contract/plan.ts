@@ -9,11 +9,16 @@ import type { Hook, Service } from "../gen/rig/v1/spec_pb.js";
 /** Name of the virtual node that depends on every real service (SPEC §4). */
 export const TEST_NODE = "~test";
 
+/** Type of the ~test node; rigd registers an implementation under this name. */
+export const TEST_NODE_TYPE = "test";
+
 /** How readiness of one ingress is checked, with every default filled. */
 export interface ReadinessPlan {
   readonly kind: "tcp" | "http" | "grpc" | "none";
   /** HTTP GET path (kind http). */
   readonly httpPath: string;
+  /** Statuses below this are ready (kind http): 500 for the default `/`, 400 for a path the spec names. */
+  readonly httpReadyBelow?: number;
   /** grpc.health.v1 service name (kind grpc). */
   readonly grpcService: string;
   readonly timeoutMs: number;
@@ -42,14 +47,14 @@ export interface PlannedEgress {
 }
 
 /** One node of the environment graph, ready to run. */
-export interface PlannedService {
+export interface PlannedService<C = unknown> {
   readonly name: string;
-  /** Registered type name: process, client, container, postgres, redis, test, proxy, or a custom type. */
+  /** Registered type name (process, container, ..., the internal test and proxy, or a custom type). */
   readonly type: string;
   /** The service as declared (internal nodes get a synthetic one). */
   readonly spec: Service;
-  /** The type's config message (the oneof value), or the custom Struct as JSON. */
-  readonly config: unknown;
+  /** The type's config, as its `configOf` read it (internal nodes: set by the server). */
+  readonly config: C;
   readonly ingresses: readonly PlannedIngress[];
   readonly egresses: readonly PlannedEgress[];
   /** Services that must be ready before this one starts: egress targets, plus all services for ~test. */

@@ -1,6 +1,7 @@
 /**
- * Maps service type names to their implementations. rigd registers the built-in
- * types at start; plugins register custom types the same way.
+ * Maps service type names to their implementations. rigd's composition root
+ * (`rigd/compose-backend.ts`) registers every type at start; plugins and tests register
+ * custom types the same way.
  */
 import type { ServiceType } from "./service-type.js";
 
@@ -22,5 +23,10 @@ export class TypeRegistry {
   /** Registered names, sorted, for error messages. */
   names(): string[] {
     return [...this.types.keys()].sort();
+  }
+
+  /** Names a user may declare (internal types such as proxy and test left out), in registration order. */
+  declarable(): string[] {
+    return [...this.types.values()].filter((type) => !type.internal).map((type) => type.name);
   }
 }

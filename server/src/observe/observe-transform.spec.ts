@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { PostgresConfigSchema, ProcessConfigSchema, Protocol, ServiceSchema } from "../gen/rig/v1/spec_pb.js";
 import { insertProxies, type ProxyConfig, proxyNodeName, reflectionKey } from "./observe-transform.js";
-import { type EnvironmentPlan, type PlannedIngress, type PlannedService, TEST_NODE } from "./plan.js";
+import { type EnvironmentPlan, type PlannedIngress, type PlannedService, TEST_NODE } from "../contract/plan.js";
 
 function ingress(name: string, protocol: Protocol, attributes: Record<string, string> = {}): PlannedIngress {
   return {

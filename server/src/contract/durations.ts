@@ -3,6 +3,7 @@
  * duration is malformed instead of silently clamping it.
  */
 import { durationMs as toMs, type Duration } from "@bufbuild/protobuf/wkt";
+import type { ProblemSink } from "./service-type.js";
 
 /** Reports a problem at a path. */
 export type Report = (path: string, message: string) => void;
@@ -32,4 +33,9 @@ export function durationMs(d: Duration | undefined, path: string, report: Report
     return fallback;
   }
   return ms === 0 ? fallback : ms;
+}
+
+/** durationMs for a type's validate(): problems go to its sink. */
+export function specDurationMs(d: Duration | undefined, path: string, problems: ProblemSink, fallback: number): number {
+  return durationMs(d, path, (p, m) => problems.add(p, m), fallback);
 }

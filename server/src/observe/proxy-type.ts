@@ -8,22 +8,24 @@
  */
 import type { Event } from "../gen/rig/v1/event_pb.js";
 import { Protocol } from "../gen/rig/v1/spec_pb.js";
-import { PROXY_TARGET_EGRESS, PROXY_TYPE, type ProxyConfig } from "../orchestrator/observe-transform.js";
+import { PROXY_TARGET_EGRESS, PROXY_TYPE, type ProxyConfig } from "./observe-transform.js";
 import { DescriptorCache } from "../proxy/descriptor-cache.js";
 import { startGrpcProxy } from "../proxy/grpc-proxy.js";
 import { startHttpProxy } from "../proxy/http-proxy.js";
 import type { ProxyOptions, RunningProxy } from "../proxy/proxy-contract.js";
 import { startTcpProxy } from "../proxy/tcp-proxy.js";
-import type { PublishContext, PublishedEndpoint, RunningService, ServiceType, StartContext } from "./service-type.js";
-import { runUntilStopped } from "./until-stopped.js";
+import type { PublishContext, PublishedEndpoint, RunningService, ServiceType, StartContext } from "../contract/service-type.js";
+import { runUntilStopped } from "../io/until-stopped.js";
 
 /** Creates the proxy type with its own descriptor cache (pass one to share or inspect it). */
-export function createProxyType(cache: DescriptorCache = new DescriptorCache()): ServiceType {
+export function createProxyType(cache: DescriptorCache = new DescriptorCache()): ServiceType<ProxyConfig> {
   return {
     name: PROXY_TYPE,
+    internal: true,
+    configOf: () => undefined,
     defaults: { defaultProtocol: undefined, serverHooks: [], attributes: [] },
 
-    async publish(ctx: PublishContext): Promise<Record<string, PublishedEndpoint>> {
+    async publish(ctx: PublishContext<ProxyConfig>): Promise<Record<string, PublishedEndpoint>> {
       const target = ctx.egressTemplates[PROXY_TARGET_EGRESS];
       if (!target) throw new Error(`proxy ${ctx.service.name} has no "${PROXY_TARGET_EGRESS}" egress`);
       return {
@@ -37,8 +39,8 @@ export function createProxyType(cache: DescriptorCache = new DescriptorCache()):
       };
     },
 
-    async start(ctx: StartContext): Promise<RunningService> {
-      const config = ctx.service.config as ProxyConfig;
+    async start(ctx: StartContext<ProxyConfig>): Promise<RunningService> {
+      const config = ctx.service.config;
       const listen = ctx.ingresses.default;
       const target = ctx.egresses[PROXY_TARGET_EGRESS];
       if (!listen || !target) throw new Error(`proxy ${ctx.service.name} lacks its ingress or target endpoint`);

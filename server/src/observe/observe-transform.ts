@@ -12,7 +12,7 @@
 import { create, createRegistry, isMessage, toJson } from "@bufbuild/protobuf";
 import { createHash } from "node:crypto";
 import { file_rig_v1_spec, Protocol, ServiceSchema } from "../gen/rig/v1/spec_pb.js";
-import type { EnvironmentPlan, PlannedEgress, PlannedIngress, PlannedService } from "./plan.js";
+import type { EnvironmentPlan, PlannedEgress, PlannedIngress, PlannedService } from "../contract/plan.js";
 
 /** Type name of proxy nodes. */
 export const PROXY_TYPE = "proxy";
@@ -82,7 +82,7 @@ function proxyNode(
   target: PlannedService,
   ingress: PlannedIngress,
   clientDir: string,
-): PlannedService {
+): PlannedService<ProxyConfig> {
   const config: ProxyConfig = {
     source: source.name,
     target: target.name,
@@ -118,9 +118,6 @@ function proxyNode(
   };
 }
 
-/** Schemas of the built-in type configs, to serialize them canonically. */
-const specRegistry = createRegistry(file_rig_v1_spec);
-
 /**
  * Identifies what a target is: its type, a hash of its config and the client directory
  * (relative commands and paths resolve against it), and the ingress.
@@ -133,13 +130,13 @@ export function reflectionKey(target: PlannedService, ingress: string, clientDir
   return `${target.type}:${hash}:${ingress}`;
 }
 
+/** Schemas of the built-in type configs, to serialize them canonically. */
+const specRegistry = createRegistry(file_rig_v1_spec);
+
 /** The config as JSON: protobuf JSON for messages this rigd knows, plain values otherwise. */
 function configJson(config: unknown): unknown {
-  if (isMessage(config)) {
-    const schema = specRegistry.getMessage(config.$typeName);
-    if (schema) return toJson(schema, config as never);
-  }
-  return config;
+  const schema = isMessage(config) ? specRegistry.getMessage(config.$typeName) : undefined;
+  return schema && isMessage(config, schema) ? toJson(schema, config) : config;
 }
 
 /** JSON with object keys sorted (map fields keep insertion order), bigints and bytes made text. */

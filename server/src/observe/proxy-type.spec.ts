@@ -5,26 +5,32 @@ import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { EndpointSchema, type Event } from "../gen/rig/v1/event_pb.js";
 import { Protocol } from "../gen/rig/v1/spec_pb.js";
-import type { ProxyConfig } from "../orchestrator/observe-transform.js";
-import type { PlannedService } from "../orchestrator/plan.js";
+import type { ProxyConfig } from "./observe-transform.js";
+import type { PlannedService } from "../contract/plan.js";
 import { DescriptorCache } from "../proxy/descriptor-cache.js";
 import { echoClient, startEchoServer } from "../proxy/testdata/echo-grpc.js";
-import { createProxyType } from "./proxy.js";
-import type { PublishContext, StartContext } from "./service-type.js";
+import { createProxyType } from "./proxy-type.js";
+import type { PublishContext, StartContext } from "../contract/service-type.js";
 
-function proxyService(protocol: Protocol, reflectionKey = "k"): PlannedService {
+function proxyService(protocol: Protocol, reflectionKey = "k"): PlannedService<ProxyConfig> {
   const config: ProxyConfig = { source: "web", target: "api", ingress: "default", protocol, reflectionKey };
-  return { name: "~proxy.web.api.default", type: "proxy", config } as PlannedService;
+  return { name: "~proxy.web.api.default", type: "proxy", config } as PlannedService<ProxyConfig>;
 }
 
 /** The parts of a start context the proxy type uses, with the emitted events collected. */
-function startContext(service: PlannedService, listenPort: number, targetPort: number, protocol: Protocol, events: Event["payload"][]): StartContext {
+function startContext(
+  service: PlannedService<ProxyConfig>,
+  listenPort: number,
+  targetPort: number,
+  protocol: Protocol,
+  events: Event["payload"][],
+): StartContext<ProxyConfig> {
   return {
     service,
     ingresses: { default: create(EndpointSchema, { host: "127.0.0.1", port: listenPort, protocol }) },
     egresses: { target: create(EndpointSchema, { host: "127.0.0.1", port: targetPort, protocol }) },
     emit: (payload: Event["payload"]) => events.push(payload),
-  } as unknown as StartContext;
+  } as unknown as StartContext<ProxyConfig>;
 }
 
 async function freePort(): Promise<number> {
@@ -44,7 +50,7 @@ describe("proxy service type", () => {
       egressTemplates: {
         target: { host: "127.0.0.1", port: 5432, protocol: Protocol.TCP, attributes: { PGPORT: "${PORT}", PGDATABASE: "shop" } },
       },
-    } as unknown as PublishContext);
+    } as unknown as PublishContext<ProxyConfig>);
     assert.deepEqual(published, {
       default: { host: "127.0.0.1", port: 40123, protocol: Protocol.TCP, attributes: { PGPORT: "${PORT}", PGDATABASE: "shop" } },
     });

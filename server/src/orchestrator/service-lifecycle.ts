@@ -1,0 +1,304 @@
+/**
+ * The lifecycle of one service (SPEC §4) as a sequence of small named steps:
+ *
+ *   dependencies -> publish -> wire -> prestart -> start -> ready -> init -> mark ready
+ *
+ * Each step does one thing and emits its event; the run stops between steps once the
+ * environment stops starting. The steps know nothing of the environment beyond the
+ * `LifecycleHost` the run hands them.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import type { Logger } from "pino";
+import type { CallbackBroker } from "../callbacks/callback-broker.js";
+import { TEST_NODE, type EnvironmentPlan } from "../contract/plan.js";
+import type { EnvironmentInfo, ExitStatus, HookContext, ServiceContext, StartContext } from "../contract/service-type.js";
+import type { EventLog, EventPayload } from "../events/event-log.js";
+import {
+  CallbackKind,
+  EndpointSchema,
+  IngressPublishedSchema,
+  ServiceHealthySchema,
+  ServiceInitSchema,
+  ServicePrestartSchema,
+  ServiceReadySchema,
+  ServiceStartingSchema,
+  WiringResolvedSchema,
+  WiringSchema,
+  type LogStream,
+  type Wiring,
+} from "../gen/rig/v1/event_pb.js";
+import { ServicePhase } from "../gen/rig/v1/environment_service_pb.js";
+import type { Hook } from "../gen/rig/v1/spec_pb.js";
+import type { PortAllocator } from "../ports/port-allocator.js";
+import { probeFor } from "../readiness/probe-for.js";
+import { waitUntilReady } from "../readiness/wait-until-ready.js";
+import { expandTemplate, resolveAttributes } from "../wiring/templates.js";
+import { buildWiringEnv, envPrefix } from "../wiring/wiring-env.js";
+import { listeningAddresses } from "../os/listening-sockets.js";
+import type { ServiceRuntime } from "./service-runtime.js";
+
+/** What the steps need from the environment they run in. */
+export interface LifecycleHost {
+  readonly plan: EnvironmentPlan;
+  readonly info: EnvironmentInfo;
+  /** Per-environment scratch root; service temp dirs go under `services/`. */
+  readonly runDir: string;
+  readonly log: EventLog;
+  readonly ports: PortAllocator;
+  readonly callbacks: CallbackBroker;
+  readonly logger: Logger;
+  /** The runtime of another service of this environment. */
+  service(name: string): ServiceRuntime;
+  emit(service: string, payload: EventPayload): void;
+  setPhase(rt: ServiceRuntime, phase: ServicePhase, waitingFor?: string): void;
+  /** A line of the service's output. */
+  output(rt: ServiceRuntime, stream: LogStream, line: string): void;
+  /** The service ended (at any time after start). */
+  exited(rt: ServiceRuntime, status: ExitStatus): void;
+  /** The ~test node became ready. */
+  testNodeReady(rt: ServiceRuntime): void;
+}
+
+/** What one run of the steps builds up as it goes. */
+interface StepState {
+  readonly host: LifecycleHost;
+  readonly rt: ServiceRuntime;
+  readonly signal: AbortSignal;
+  readonly base: ServiceContext;
+  /** Set by `wire`. */
+  start?: StartContext;
+}
+
+type Step = (state: StepState) => Promise<void> | void;
+
+/** How a service ended, in words, for failure reasons. */
+export function describeExit(status: ExitStatus): string {
+  if (status.error) return status.error;
+  if (status.signal) return `was killed by ${status.signal}`;
+  return `exited with code ${status.code}`;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * When a host process group listens, but not on the port rig gave it, says where it
+ * listens (`; api listens on 127.0.0.1:18555, not on PORT=30675`); "" otherwise.
+ */
+function elsewhere(rt: ServiceRuntime, ingress: string, port: number): string {
+  const pgid = rt.running?.pid;
+  if (!pgid) return "";
+  const listening = listeningAddresses(pgid);
+  if (listening.length === 0 || listening.some((address) => address.endsWith(`:${port}`))) return "";
+  const variable = ingress === "default" ? "PORT" : `${envPrefix(ingress)}_PORT`;
+  return `; ${rt.name} listens on ${listening.join(", ")}, not on ${variable}=${port}`;
+}
+
+/** Waits for every dependency's service.ready. */
+const dependencies: Step = async ({ host, rt, signal }) => {
+  for (const dep of rt.planned.dependsOn) {
+    host.setPhase(rt, ServicePhase.PENDING, `service ${dep} to be ready`);
+    await host.log.waitFor((e) => e.service === dep && e.payload.case === "serviceReady", signal);
+  }
+};
+
+/** Allocates ports or leases through the type and resolves attribute templates: ingress.published. */
+const publish: Step = async ({ host, rt, base }) => {
+  const planned = rt.planned;
+  host.setPhase(rt, ServicePhase.PUBLISHED, "ports and endpoints");
+  if (!planned.internal) {
+    rt.tempDir = join(host.runDir, "services", planned.name);
+    mkdirSync(rt.tempDir, { recursive: true });
+  }
+  rt.egressTemplates = Object.fromEntries(
+    planned.egresses.map((e) => [e.name, host.service(e.service).published[e.ingress]!]),
+  );
+  rt.published = await rt.type.publish({
+    ...base,
+    artifacts: rt.artifacts,
+    egressTemplates: rt.egressTemplates,
+    allocatePort: async () => {
+      const port = await host.ports.allocate();
+      rt.ports.push(port);
+      return port;
+    },
+  });
+  for (const [name, p] of Object.entries(rt.published)) {
+    rt.endpoints[name] = create(EndpointSchema, {
+      host: p.host,
+      port: p.port,
+      protocol: p.protocol,
+      attributes: resolveAttributes(p.attributes, p.host, p.port),
+    });
+  }
+  host.emit(rt.name, { case: "ingressPublished", value: create(IngressPublishedSchema, { ingresses: rt.endpoints }) });
+};
+
+/** What the service is told about itself and its egresses: wiring.resolved, and the start context. */
+const wire: Step = (state) => {
+  const { host, rt, signal, base } = state;
+  const planned = rt.planned;
+  for (const egress of planned.egresses) {
+    rt.egressEndpoints[egress.name] = host.service(egress.service).endpoints[egress.ingress]!;
+  }
+  const envDir = host.info.envDir;
+  const wiring: Wiring = create(WiringSchema, {
+    ingresses: rt.endpoints,
+    egresses: rt.egressEndpoints,
+    tempDir: rt.tempDir,
+    envDir,
+  });
+  const wiringEnvFor: StartContext["wiringEnvFor"] = (view) =>
+    buildWiringEnv({ service: rt.name, ingresses: view.ingresses, egresses: view.egresses, tempDir: rt.tempDir, envDir });
+  const wiringEnv = planned.internal ? {} : wiringEnvFor({ ingresses: rt.endpoints, egresses: rt.egressEndpoints });
+  host.emit(rt.name, { case: "wiringResolved", value: create(WiringResolvedSchema, { wiring }) });
+
+  state.start = {
+    ...base,
+    ingresses: rt.endpoints,
+    egresses: rt.egressEndpoints,
+    egressTemplates: rt.egressTemplates,
+    wiring,
+    wiringEnv,
+    wiringEnvFor,
+    expand: (template, vars) => expandTemplate(template, vars ?? { ...host.plan.hostEnv, ...wiringEnv }),
+    tempDir: rt.tempDir,
+    artifacts: rt.artifacts,
+    output: { line: (stream, text) => host.output(rt, stream, text) },
+    callback: (name, kind, phase) => host.callbacks.request({ name, kind, service: rt.name, wiring, phase }, signal),
+    emit: (payload) => {
+      if (!host.log.isClosed) host.emit(rt.name, payload);
+    },
+  };
+};
+
+/** Runs hooks in order: client functions through callbacks, sql/exec through the type. */
+async function runHooks(state: StepState, hooks: readonly Hook[], phase: "prestart" | "init"): Promise<void> {
+  const { rt } = state;
+  const ctx = startContextOf(state);
+  for (const [i, hook] of hooks.entries()) {
+    const action = hook.action;
+    if (action.case === "clientFunc") {
+      rt.waitingFor = `client ${phase} hook "${action.value.name}"`;
+      await ctx.callback(action.value.name, CallbackKind.HOOK, phase);
+    } else if (action.case === "sql" || action.case === "exec") {
+      rt.waitingFor = `${phase} ${action.case} hook #${i + 1}`;
+      if (!rt.type.runHook) throw new Error(`type "${rt.type.name}" cannot run ${action.case} hooks`);
+      const hookCtx: HookContext = { ...ctx, phase };
+      try {
+        await rt.type.runHook(hookCtx, hook);
+      } catch (err) {
+        throw new Error(`${phase} ${action.case} hook #${i + 1} failed: ${errorMessage(err)}`);
+      }
+    }
+  }
+}
+
+function startContextOf(state: StepState): StartContext {
+  if (!state.start) throw new Error(`service ${state.rt.name}: a step ran before its wiring was resolved`);
+  return state.start;
+}
+
+/** Prestart hooks: service.prestart. */
+const prestart: Step = async (state) => {
+  const { host, rt } = state;
+  host.setPhase(rt, ServicePhase.PRESTART, "prestart hooks");
+  await runHooks(state, rt.planned.prestart, "prestart");
+  host.emit(rt.name, { case: "servicePrestart", value: create(ServicePrestartSchema, { hooks: rt.planned.prestart.length }) });
+};
+
+/** Starts the service through its type: service.starting; its exit is watched from now on. */
+const start: Step = async (state) => {
+  const { host, rt } = state;
+  host.setPhase(rt, ServicePhase.STARTING, "the service to start");
+  const running = await rt.type.start(startContextOf(state));
+  rt.running = running;
+  host.emit(rt.name, {
+    case: "serviceStarting",
+    value: create(ServiceStartingSchema, { pid: running.pid ?? 0, detail: running.detail ?? "" }),
+  });
+  void running.exited.then((status) => host.exited(rt, status));
+};
+
+/** Readiness of every ingress, concurrently; an early exit ends the wait: service.healthy. */
+const ready: Step = async ({ host, rt, signal, base }) => {
+  const planned = rt.planned;
+  const running = rt.running!;
+  const healthStarted = Date.now();
+  host.setPhase(rt, ServicePhase.STARTING, `readiness of ${planned.ingresses.map((i) => i.name).join(", ")}`);
+  const exitedEarly = running.exited.then((status) => {
+    throw new Error(`${describeExit(status)} before becoming ready`);
+  });
+  exitedEarly.catch(() => {}); // observed by the race below; later exits go to host.exited
+  await Promise.race([
+    Promise.all(
+      planned.ingresses.map(async (ingress) => {
+        const endpoint = rt.endpoints[ingress.name]!;
+        const probe = rt.type.readiness?.({ ...base, ingress, endpoint }) ?? probeFor(endpoint, ingress.ready);
+        try {
+          await waitUntilReady(probe, {
+            intervalMs: ingress.ready.intervalMs,
+            maxIntervalMs: ingress.ready.maxIntervalMs,
+            timeoutMs: ingress.ready.timeoutMs,
+            signal,
+          });
+        } catch (err) {
+          if (signal.aborted) throw err;
+          throw new Error(
+            `readiness check of ingress "${ingress.name}" (${ingress.ready.kind} on ${endpoint.host}:${endpoint.port}) failed: ${errorMessage(err)}` +
+              elsewhere(rt, ingress.name, endpoint.port),
+          );
+        }
+      }),
+    ),
+    exitedEarly,
+  ]);
+  host.setPhase(rt, ServicePhase.HEALTHY, "init hooks");
+  host.emit(rt.name, {
+    case: "serviceHealthy",
+    value: create(ServiceHealthySchema, { duration: durationFromMs(Date.now() - healthStarted) }),
+  });
+};
+
+/** Init hooks: service.init. */
+const init: Step = async (state) => {
+  const { host, rt } = state;
+  host.setPhase(rt, ServicePhase.INIT, "init hooks");
+  await runHooks(state, rt.planned.init, "init");
+  host.emit(rt.name, { case: "serviceInit", value: create(ServiceInitSchema, { hooks: rt.planned.init.length }) });
+};
+
+/** service.ready; for the ~test node, the environment is up. */
+const markReady: Step = ({ host, rt }) => {
+  host.setPhase(rt, ServicePhase.READY);
+  host.emit(rt.name, { case: "serviceReady", value: create(ServiceReadySchema, {}) });
+  if (rt.name === TEST_NODE) host.testNodeReady(rt);
+};
+
+/** The steps in order (SPEC §4). */
+const STEPS: readonly Step[] = [dependencies, publish, wire, prestart, start, ready, init, markReady];
+
+/**
+ * Runs one service from waiting for its dependencies to service.ready. Rejects with the
+ * failing step's error; returns early once `signal` aborts (teardown owns the rest).
+ */
+export async function runServiceLifecycle(host: LifecycleHost, rt: ServiceRuntime, signal: AbortSignal): Promise<void> {
+  const base: ServiceContext = {
+    environment: host.info,
+    service: rt.planned,
+    log: host.logger.child({ service: rt.name }),
+    signal,
+    onRelease: (cleanup) => {
+      rt.releases.push(cleanup);
+    },
+  };
+  const state: StepState = { host, rt, signal, base };
+  for (const step of STEPS) {
+    if (signal.aborted) return;
+    await step(state);
+  }
+}
