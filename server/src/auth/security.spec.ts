@@ -153,6 +153,10 @@ describe("only its owner can drive rigd", { concurrency: false }, () => {
     const own = await http1(rigd.address, "POST", path, { ...auth, origin: `http://${rigd.address}` }, "{}");
     assert.equal(own.status, 200);
     assert.equal(own.headers["access-control-allow-origin"], undefined);
+    // Node's http2 client names IPv6 loopback without brackets; served, and rigd lives on.
+    const port0 = rigd.address.split(":")[1];
+    assert.equal(await h2(rigd.address, `::1:${port0}`, "/grpc.health.v1.Health/Check", { "content-type": "application/json" }, "{}"), 200);
+    assert.equal(rigd.child.exitCode, null, "rigd still runs");
     // localhost names rigd too.
     const port = rigd.address.split(":")[1];
     assert.equal((await http1(rigd.address, "POST", path, { ...auth, host: `localhost:${port}` }, "{}")).status, 200);
