@@ -65,7 +65,7 @@ func TestEnvTPostsAFailedAssertionAsATestNoteWithFileAndLine(t *testing.T) {
 		}
 	}
 	want := "sdk_defects_test.go:" + strconv.Itoa(line) + `: got "hi", want "hello"`
-	client, _ := newClient(os.Getenv("RIG_SERVER"))
+	client, _ := newClient(os.Getenv("RIG_SERVER"), os.Getenv("RIG_TOKEN"))
 	stream, err := client.GetLog(context.Background(), connect.NewRequest(&rigv1.GetLogRequest{EnvironmentId: string(id)}))
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +160,7 @@ func TestSignalDestroysOpenEnvironmentsThenTheSignalKillsTheProcess(t *testing.T
 				t.Errorf("exit status %v; want death by %v", ws, sig)
 			}
 
-			client, _ := newClient(os.Getenv("RIG_SERVER"))
+			client, _ := newClient(os.Getenv("RIG_SERVER"), os.Getenv("RIG_TOKEN"))
 			list, err := client.ListEnvironments(context.Background(), connect.NewRequest(&rigv1.ListEnvironmentsRequest{}))
 			if err != nil {
 				t.Fatal(err)

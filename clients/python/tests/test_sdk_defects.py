@@ -12,7 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import grpc
 import pytest
 
 import rig
@@ -73,7 +72,7 @@ def test_a_signalled_test_process_destroys_its_environment_then_the_signal_takes
         stderr = child.stderr.read() if child.stderr else ""
         assert code != 0 and "KeyboardInterrupt" in stderr, (code, stderr)
 
-    with grpc.insecure_channel(os.environ["RIG_SERVER"]) as channel:
+    with rig.rigd_channel(rig.find_or_start_rigd()) as channel:
         stub = api_grpc.EnvironmentServiceStub(channel)
         live = [e.id for e in stub.ListEnvironments(api.ListEnvironmentsRequest(), timeout=10).environments]
     assert environment_id not in live, f"{environment_id} still live after {signal.Signals(signum).name}"

@@ -5,6 +5,7 @@
  */
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
+import { tokenGate } from "../auth/token-gate.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
 import type { RequestHandler } from "./cleartext-server.js";
@@ -22,20 +23,32 @@ export interface ApiHandler {
   readonly health: HealthStatus;
 }
 
+/** The token every RPC but health Check must carry, and the file it is kept in (for errors). */
+export interface ApiAuth {
+  readonly token: string;
+  readonly tokenFile: string;
+}
+
+/** How rigd's request handler is built. */
+export interface ApiOptions {
+  /** Bigger requests are refused (RESOURCE_EXHAUSTED) before they are parsed. */
+  readonly readMaxBytes?: number;
+  /** The token to ask for; rigd always passes it (without it, handler tests only, no token is asked for). */
+  readonly auth?: ApiAuth;
+}
+
 /** Builds rigd's request handler over a backend. */
-export function createApiHandler(
-  backend: EnvironmentBackend,
-  logger: Logger,
-  options: { readonly readMaxBytes?: number } = {},
-): ApiHandler {
+export function createApiHandler(backend: EnvironmentBackend, logger: Logger, options: ApiOptions = {}): ApiHandler {
+  const { auth } = options;
   const health = new HealthStatus(HEALTH_SERVICE_NAMES);
   const handler = connectNodeAdapter({
+    ...(auth ? { requestGate: tokenGate(auth.token, auth.tokenFile) } : {}),
     // Bigger requests are refused (RESOURCE_EXHAUSTED) before they are parsed.
     ...(options.readMaxBytes ? { readMaxBytes: options.readMaxBytes } : {}),
     // A misspelt field ("proces") must be an error naming it, not silently dropped.
     jsonOptions: { ignoreUnknownFields: false },
     routes(router) {
-      router.service(EnvironmentService, createEnvironmentService(backend, logger));
+      router.service(EnvironmentService, createEnvironmentService(backend, logger, auth?.token));
       router.service(Health, createHealthService(health));
       addReflectionServices(router, [EnvironmentService, Health]);
     },
