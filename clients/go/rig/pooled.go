@@ -2,12 +2,27 @@ package rig
 
 import rigv1 "github.com/rig-dev/rig/clients/go/gen/rig/v1"
 
+// Runtime says how a pooled server (Postgres, Redis) runs.
+type Runtime = rigv1.Runtime
+
+const (
+	// RuntimeAuto (the default) runs a container when a Docker engine answers, else
+	// the host's binaries.
+	RuntimeAuto Runtime = rigv1.Runtime_RUNTIME_UNSPECIFIED
+	// RuntimeDocker runs a container from the image.
+	RuntimeDocker Runtime = rigv1.Runtime_RUNTIME_DOCKER
+	// RuntimeHost runs the host's binaries (Debian's postgresql, redis-server) as
+	// children of rigd; no Docker needed.
+	RuntimeHost Runtime = rigv1.Runtime_RUNTIME_HOST
+)
+
 // PostgresService is a database of its own on a Postgres server shared by the
 // environments of one rigd. Its endpoint carries PGHOST, PGPORT, PGUSER, PGPASSWORD and
 // PGDATABASE attributes.
 type PostgresService struct {
 	serviceBase[*PostgresService]
-	image string
+	image   string
+	runtime Runtime
 }
 
 // Postgres declares a postgres service on rigd's default image.
@@ -20,6 +35,13 @@ func Postgres() *PostgresService {
 // Image selects the Postgres image (one pooled server per image).
 func (p *PostgresService) Image(image string) *PostgresService {
 	p.image = image
+	return p
+}
+
+// Runtime selects how the pooled server runs: RuntimeAuto (default), RuntimeDocker
+// or RuntimeHost.
+func (p *PostgresService) Runtime(runtime Runtime) *PostgresService {
+	p.runtime = runtime
 	return p
 }
 
@@ -40,7 +62,7 @@ func (p *PostgresService) toProto(name string, handlers *handlerRegistry) (*rigv
 	if err != nil {
 		return nil, err
 	}
-	s.Config = &rigv1.Service_Postgres{Postgres: &rigv1.PostgresConfig{Image: p.image}}
+	s.Config = &rigv1.Service_Postgres{Postgres: &rigv1.PostgresConfig{Image: p.image, Runtime: p.runtime}}
 	return s, nil
 }
 
@@ -48,7 +70,8 @@ func (p *PostgresService) toProto(name string, handlers *handlerRegistry) (*rigv
 // environments of one rigd, flushed when released. Its endpoint carries REDIS_URL.
 type RedisService struct {
 	serviceBase[*RedisService]
-	image string
+	image   string
+	runtime Runtime
 }
 
 // Redis declares a redis service on rigd's default image.
@@ -64,11 +87,18 @@ func (r *RedisService) Image(image string) *RedisService {
 	return r
 }
 
+// Runtime selects how the pooled server runs: RuntimeAuto (default), RuntimeDocker
+// or RuntimeHost.
+func (r *RedisService) Runtime(runtime Runtime) *RedisService {
+	r.runtime = runtime
+	return r
+}
+
 func (r *RedisService) toProto(name string, handlers *handlerRegistry) (*rigv1.Service, error) {
 	s, err := r.baseProto(name, handlers)
 	if err != nil {
 		return nil, err
 	}
-	s.Config = &rigv1.Service_Redis{Redis: &rigv1.RedisConfig{Image: r.image}}
+	s.Config = &rigv1.Service_Redis{Redis: &rigv1.RedisConfig{Image: r.image, Runtime: r.runtime}}
 	return s, nil
 }

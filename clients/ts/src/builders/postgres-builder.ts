@@ -4,16 +4,28 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { ExecHookSchema, PostgresConfigSchema, SqlHookSchema } from "../gen/rig/v1/spec_pb.js";
+import { runtimeOf, type PoolRuntime } from "./pool-runtime.js";
 import type { ServiceConfig } from "./service-builder.js";
 import { ServiceBuilder } from "./service-builder.js";
 
 /** A Postgres database of its own for this environment. */
 export class PostgresBuilder extends ServiceBuilder {
   #image = "";
+  #runtime: PoolRuntime = "auto";
 
   /** Server image (default: rigd's configured Postgres image). */
   image(image: string): this {
     this.#image = image;
+    return this;
+  }
+
+  /**
+   * How the pooled server runs: `"docker"` (a container from the image), `"host"` (the
+   * host's postgres binaries as children of rigd, no Docker needed) or `"auto"` (the
+   * default: Docker when an engine answers, else the host).
+   */
+  runtime(runtime: PoolRuntime): this {
+    this.#runtime = runtime;
     return this;
   }
 
@@ -28,6 +40,6 @@ export class PostgresBuilder extends ServiceBuilder {
   }
 
   protected override config(): ServiceConfig {
-    return { case: "postgres", value: create(PostgresConfigSchema, { image: this.#image }) };
+    return { case: "postgres", value: create(PostgresConfigSchema, { image: this.#image, runtime: runtimeOf(this.#runtime) }) };
   }
 }
