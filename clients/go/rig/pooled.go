@@ -16,12 +16,27 @@ func imageOr(image, envVar string) string {
 	return os.Getenv(envVar)
 }
 
+// Runtime says how a pooled server (Postgres, Redis) runs.
+type Runtime = rigv1.Runtime
+
+const (
+	// RuntimeAuto (the default) runs a container when a Docker engine answers, else
+	// the host's binaries.
+	RuntimeAuto Runtime = rigv1.Runtime_RUNTIME_UNSPECIFIED
+	// RuntimeDocker runs a container from the image.
+	RuntimeDocker Runtime = rigv1.Runtime_RUNTIME_DOCKER
+	// RuntimeHost runs the host's binaries (Debian's postgresql, redis-server) as
+	// children of rigd; no Docker needed.
+	RuntimeHost Runtime = rigv1.Runtime_RUNTIME_HOST
+)
+
 // PostgresService is a database of its own on a Postgres server shared by the
 // environments of one rigd. Its endpoint carries PGHOST, PGPORT, PGUSER, PGPASSWORD and
 // PGDATABASE attributes.
 type PostgresService struct {
 	serviceBase[*PostgresService]
-	image string
+	image   string
+	runtime Runtime
 }
 
 // Postgres declares a postgres service on the image named by RIG_POSTGRES_IMAGE in
@@ -35,6 +50,13 @@ func Postgres() *PostgresService {
 // Image selects the Postgres image (one pooled server per image).
 func (p *PostgresService) Image(image string) *PostgresService {
 	p.image = image
+	return p
+}
+
+// Runtime selects how the pooled server runs: RuntimeAuto (default), RuntimeDocker
+// or RuntimeHost.
+func (p *PostgresService) Runtime(runtime Runtime) *PostgresService {
+	p.runtime = runtime
 	return p
 }
 
@@ -55,7 +77,7 @@ func (p *PostgresService) toProto(name string, handlers *handlerRegistry) (*rigv
 	if err != nil {
 		return nil, err
 	}
-	s.Config = &rigv1.Service_Postgres{Postgres: &rigv1.PostgresConfig{Image: imageOr(p.image, "RIG_POSTGRES_IMAGE")}}
+	s.Config = &rigv1.Service_Postgres{Postgres: &rigv1.PostgresConfig{Image: imageOr(p.image, "RIG_POSTGRES_IMAGE"), Runtime: p.runtime}}
 	return s, nil
 }
 
@@ -63,7 +85,8 @@ func (p *PostgresService) toProto(name string, handlers *handlerRegistry) (*rigv
 // environments of one rigd, flushed when released. Its endpoint carries REDIS_URL.
 type RedisService struct {
 	serviceBase[*RedisService]
-	image string
+	image   string
+	runtime Runtime
 }
 
 // Redis declares a redis service on the image named by RIG_REDIS_IMAGE in the test
@@ -80,11 +103,18 @@ func (r *RedisService) Image(image string) *RedisService {
 	return r
 }
 
+// Runtime selects how the pooled server runs: RuntimeAuto (default), RuntimeDocker
+// or RuntimeHost.
+func (r *RedisService) Runtime(runtime Runtime) *RedisService {
+	r.runtime = runtime
+	return r
+}
+
 func (r *RedisService) toProto(name string, handlers *handlerRegistry) (*rigv1.Service, error) {
 	s, err := r.baseProto(name, handlers)
 	if err != nil {
 		return nil, err
 	}
-	s.Config = &rigv1.Service_Redis{Redis: &rigv1.RedisConfig{Image: imageOr(r.image, "RIG_REDIS_IMAGE")}}
+	s.Config = &rigv1.Service_Redis{Redis: &rigv1.RedisConfig{Image: imageOr(r.image, "RIG_REDIS_IMAGE"), Runtime: r.runtime}}
 	return s, nil
 }

@@ -41,6 +41,7 @@ export type { DurationInput } from "./builders/duration.js";
 export { FuncBuilder } from "./builders/func-builder.js";
 export type { IngressOptions, ReadinessInput, ReadinessOptions } from "./builders/ingress-options.js";
 export { PostgresBuilder } from "./builders/postgres-builder.js";
+export type { PoolRuntime } from "./builders/pool-runtime.js";
 export { ProcessBuilder } from "./builders/process-builder.js";
 export { RedisBuilder } from "./builders/redis-builder.js";
 export type { EgressOptions } from "./builders/service-builder.js";

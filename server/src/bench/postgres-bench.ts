@@ -6,6 +6,8 @@
  *     each environment gets `CREATE DATABASE ... TEMPLATE` (milliseconds);
  *   - rig, pool warm, template cloning off: each environment gets an empty database and
  *     runs the 20 statements through psql;
+ *   - the same two with the host runtime (the host's Postgres as children of rigd, no
+ *     container): host process versus container, in the same run;
  *   - testcontainers: a fresh `GenericContainer` from the same image per test, waiting
  *     for the official image's "ready to accept connections" (twice: init server, then
  *     the real one), then the same 20 statements through psql.
@@ -18,14 +20,17 @@
  *   node server/dist/bench/postgres-bench.js [--runs 15]
  *
  * Image: $RIG_TEST_POSTGRES_IMAGE (default rig-test/postgres:16, see scripts/build-test-images.sh).
+ * Host binaries: Debian's postgresql (scripts/install-host-servers.sh); without them the
+ * host rows are skipped with the reason.
  */
 import { create } from "@bufbuild/protobuf";
 import { parseArgs } from "node:util";
-import { HookSchema, PostgresConfigSchema } from "../gen/rig/v1/spec_pb.js";
+import { HookSchema, PostgresConfigSchema, Runtime } from "../gen/rig/v1/spec_pb.js";
 import { createDockerClient } from "../docker/docker-client.js";
 import { HarnessEnvironment } from "../docker/testing/service-harness.js";
 import { rigContainers, testImages, testOwner } from "../docker/testing/test-images.js";
-import { createPostgresPool } from "../pools/postgres-backend.js";
+import { findPostgresBinaries } from "../pools/host-binaries.js";
+import { testPools } from "../pools/testing/test-pools.js";
 import { sqlScript } from "../pools/psql.js";
 import { createPostgresType } from "../services/postgres.js";
 import type { ServiceType } from "../contract/service-type.js";
@@ -56,14 +61,14 @@ function fmt(ms: number): string {
 }
 
 /** One rig environment up to ready with the schema; returns ms. */
-async function rigOnce(type: ServiceType, statements: string[]): Promise<number> {
+async function rigOnce(type: ServiceType, statements: string[], runtime = Runtime.DOCKER): Promise<number> {
   const env = await HarnessEnvironment.create("bench");
   try {
     const started = performance.now();
     await env.up({
       name: "db",
       type,
-      config: create(PostgresConfigSchema, {}),
+      config: create(PostgresConfigSchema, { runtime }),
       init: [create(HookSchema, { action: { case: "sql", value: { statements } } })],
     });
     return performance.now() - started;
@@ -100,39 +105,70 @@ async function main(): Promise<void> {
   const statements = schema();
   const docker = createDockerClient();
   const owner = testOwner("bench");
-  const pool = createPostgresPool({ docker, owner, idleMs: 600_000 });
-  const withTemplates = createPostgresType({ docker, pool, defaultImage: image, templateDatabases: true });
-  const withoutTemplates = createPostgresType({ docker, pool, defaultImage: image, templateDatabases: false });
-
-  console.log(`postgres time-to-ready per environment, ${statements.length}-statement schema, image ${image}, ${runs} runs each`);
+  const pools = testPools(docker, owner, 600_000);
+  const pool = pools.postgres;
+  const deps = { docker, pool, runtimes: pools.runtimes, defaultImage: image };
+  const withTemplates = createPostgresType({ ...deps, templateDatabases: true });
+  const withoutTemplates = createPostgresType({ ...deps, templateDatabases: false });
+  let host: string | undefined;
   try {
-    // Warm the pool (server start) and the template (first build), untimed.
+    const bins = findPostgresBinaries();
+    host = `host postgres ${bins.major} (${bins.bindir})`;
+  } catch (err) {
+    console.log(`  (host runtime skipped: ${err instanceof Error ? err.message : String(err)})`);
+  }
+
+  console.log(`postgres time-to-ready per environment, ${statements.length}-statement schema, image ${image}${host ? ` and ${host}` : ""}, ${runs} runs each`);
+  try {
+    // Warm the pools (server start) and the templates (first build), untimed.
     const warmStart = performance.now();
     await rigOnce(withTemplates, statements);
-    console.log(`  (pool warm-up: server start + first template build ${fmt(performance.now() - warmStart).trim()})`);
+    console.log(`  (container pool warm-up: server start + first template build ${fmt(performance.now() - warmStart).trim()})`);
+    if (host) {
+      const hostWarm = performance.now();
+      await rigOnce(withTemplates, statements, Runtime.HOST);
+      console.log(`  (host pool warm-up: initdb + server start + first template build ${fmt(performance.now() - hostWarm).trim()})`);
+    }
 
     const cloned: number[] = [];
     const migrated: number[] = [];
+    const hostCloned: number[] = [];
+    const hostMigrated: number[] = [];
     const fresh: number[] = [];
     // Interleave so drift on a shared machine hits every variant alike.
     for (let i = 0; i < runs; i++) {
       cloned.push(await rigOnce(withTemplates, statements));
       migrated.push(await rigOnce(withoutTemplates, statements));
+      if (host) {
+        hostCloned.push(await rigOnce(withTemplates, statements, Runtime.HOST));
+        hostMigrated.push(await rigOnce(withoutTemplates, statements, Runtime.HOST));
+      }
       fresh.push(await testcontainersOnce(image, statements));
     }
+    const row = (label: string, values: number[]): void =>
+      console.log(`  ${label.padEnd(34)} median ${fmt(median(values))}   (min ${fmt(Math.min(...values)).trim()}, max ${fmt(Math.max(...values)).trim()})`);
     const mc = median(cloned);
     const mm = median(migrated);
     const mf = median(fresh);
-    console.log(`  rig pool, template clone   median ${fmt(mc)}   (min ${fmt(Math.min(...cloned)).trim()}, max ${fmt(Math.max(...cloned)).trim()})`);
-    console.log(`  rig pool, run schema       median ${fmt(mm)}   (min ${fmt(Math.min(...migrated)).trim()}, max ${fmt(Math.max(...migrated)).trim()})`);
-    console.log(`  testcontainers, fresh      median ${fmt(mf)}   (min ${fmt(Math.min(...fresh)).trim()}, max ${fmt(Math.max(...fresh)).trim()})`);
+    row("rig container pool, template clone", cloned);
+    row("rig container pool, run schema", migrated);
+    if (host) {
+      row("rig host pool, template clone", hostCloned);
+      row("rig host pool, run schema", hostMigrated);
+    }
+    row("testcontainers, fresh", fresh);
     console.log(`  ratio testcontainers / rig template clone: ${(mf / mc).toFixed(1)}x`);
     console.log(`  ratio testcontainers / rig run schema:     ${(mf / mm).toFixed(1)}x`);
     console.log(`  ratio run schema / template clone:         ${(mm / mc).toFixed(1)}x`);
+    if (host) {
+      console.log(`  ratio container / host, template clone:    ${(mc / median(hostCloned)).toFixed(1)}x`);
+      console.log(`  ratio container / host, run schema:        ${(mm / median(hostMigrated)).toFixed(1)}x`);
+    }
   } finally {
-    await pool.closeAll();
+    await pools.close();
     const left = await rigContainers(docker, owner.rigdId);
     if (left.length > 0) console.error(`leaked containers: ${left.join(", ")}`);
+    if (pools.recorded.size > 0) console.error(`leaked host servers: ${[...pools.recorded].join(", ")}`);
   }
 }
 

@@ -50,6 +50,8 @@ before(async () => {
     "environments=40",
     "--limit",
     "output-per-service=1MiB",
+    "--limit",
+    "processes=6000",
   ]);
 });
 after(async () => {
@@ -88,7 +90,7 @@ describe("graphs and limits", () => {
         name: `s${i}`,
         ingresses: [{ name: "default", ready: { kind: ReadinessKind.NONE } }],
         egresses: i > 0 ? [{ service: `s${i - 1}` }] : [],
-        config: { case: "process", value: { command: "sleep", args: ["60"] } },
+        config: { case: "process", value: { command: "sleep", args: ["600"] } },
       } as ServiceInit);
     }
     const { environmentId } = await rigd.client.createEnvironment({ spec: spec({ name: "chain", services }) });

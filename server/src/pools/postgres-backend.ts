@@ -1,5 +1,9 @@
 /**
- * The Postgres pool: one server container per image, one fresh database per lease.
+ * The Postgres pool: one server per key (a container per image, or host processes per
+ * major version), one fresh database per lease. This file is what both runtimes share:
+ * the leases, the templates and the admin session; `postgres-docker-runtime.ts` and
+ * `postgres-host-runtime.ts` differ only in how the server runs and how psql and
+ * pg_isready reach it.
  *
  * Template databases: a lease may ask for its database to start from a list of SQL
  * hooks (the service's init SQL). The first such lease builds a template database
@@ -9,37 +13,66 @@
  * A template whose SQL fails is dropped and the lease falls back to an empty database:
  * the hook then runs for real and fails with its own error, as it would without templates.
  *
- * The pool's own commands (CREATE/DROP DATABASE, pg_isready per lease) go through one
- * long-lived psql per server (psql-session.ts), not a `docker exec` each: an exec costs
- * more than a clone.
+ * The pool's own commands (CREATE/DROP DATABASE) go through one long-lived psql per
+ * server (psql-session.ts), not a process each: a `docker exec` costs more than a clone.
  */
 import { createHash, randomBytes } from "node:crypto";
-import type { StartedContainer } from "../docker/run-container.js";
+import type { Logger } from "pino";
 import { abortable } from "../async/abortable.js";
 import { Pool, type Backend, type Lease } from "./pool.js";
-import { startPooledContainer, type PooledServerOptions } from "./pooled-container.js";
-import { quoteIdent, quoteLiteral, runPsql } from "./psql.js";
-import { PsqlSession } from "./psql-session.js";
+import { quoteIdent, quoteLiteral } from "./psql.js";
+import type { PsqlSession } from "./psql-session.js";
+import type { ServerRuntime } from "./server-runtime.js";
 
 /** Superuser of every pooled server. */
 const USER = "rig";
 /** Postgres refuses identifiers longer than this (bytes). */
 const MAX_IDENT = 63;
 
-/** A running pooled server. */
+/** Where a server's own commands (exec hooks) reach it, and how hooks are told. */
+export interface ServerCommandOptions {
+  readonly env?: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal;
+  onLine?(stream: "stdout" | "stderr", line: string): void;
+}
+
+/** A running pooled server, as the postgres type sees it. */
 export interface PostgresServer {
-  readonly image: string;
-  readonly containerId: string;
-  readonly containerName: string;
+  readonly runtime: ServerRuntime;
+  /** For messages: the container's name, or `host postgres 15 (pid N)`. */
+  readonly name: string;
   /** Published address on the host. */
   readonly host: string;
   readonly port: number;
-  /** Resolves (with why) when the server's container stops. */
+  /** The address exec hooks reach the server at (inside the container: 127.0.0.1:5432). */
+  readonly localHost: string;
+  readonly localPort: number;
+  /** Resolves (with why) when the server stops. */
   readonly exited: Promise<string>;
   readonly user: string;
   readonly password: string;
-  /** Runs pg_isready for `database` inside the server's container. */
+  /** pg_isready for `database`, run where the server runs. */
   databaseReady(database: string, signal: AbortSignal): Promise<{ ready: boolean; detail?: string }>;
+  /** Runs SQL with psql's script semantics (stop at the first error); rejects with psql's output tail. */
+  runSql(database: string, statements: readonly string[], what: string, options?: ServerCommandOptions): Promise<void>;
+  /** Runs a command where the server runs (in its container, or on the host). */
+  exec(command: readonly string[], what: string, options?: ServerCommandOptions): Promise<void>;
+}
+
+/** A server a runtime started: what the shared backend needs from it. */
+export interface StartedPostgres extends Omit<PostgresServer, "user" | "password" | "databaseReady"> {
+  /** Opens a psql session on the `postgres` database as the superuser. */
+  openSession(): Promise<PsqlSession>;
+  /** pg_isready for one database; may use the admin session (no process per probe). */
+  databaseReady(database: string, admin: () => Promise<PsqlSession>, signal: AbortSignal): Promise<{ ready: boolean; detail?: string }>;
+  /** Stops the server and removes its data. */
+  stop(): Promise<void>;
+}
+
+/** How a server of one key runs: the part that differs between Docker and the host. */
+export interface PostgresRuntime {
+  /** Starts a server whose superuser is `user` with `password`; ready to accept connections. */
+  start(user: string, password: string, signal: AbortSignal): Promise<StartedPostgres>;
 }
 
 /** What a lease asks for. */
@@ -64,7 +97,13 @@ export type PostgresLease = Lease<PostgresServer, PostgresLeaseData>;
 export type PostgresPool = Pool<PostgresServer, PostgresLeaseRequest, PostgresLeaseData>;
 
 /** Options of the Postgres pool. */
-export type PostgresPoolOptions = PooledServerOptions;
+export interface PostgresPoolOptions {
+  /** The runtime of a pool key (`docker:<image>`, `host:<major>`). */
+  readonly runtimeOf: (key: string) => PostgresRuntime;
+  /** How long a server with no leases lives on. Default 2 minutes. */
+  readonly idleMs?: number;
+  readonly log?: Logger;
+}
 
 /** The identity of a list of SQL hooks: equal hashes mean equal statements in equal order. */
 export function sqlHash(hooks: readonly (readonly string[])[]): string {
@@ -80,49 +119,40 @@ export function databaseName(service: string, serial: number): string {
 }
 
 class PostgresBackend implements Backend<PostgresServer, PostgresLeaseRequest, PostgresLeaseData> {
-  private container: StartedContainer | undefined;
+  private server: StartedPostgres | undefined;
   private session: Promise<PsqlSession> | undefined;
   private serial = 0;
   /** Template databases by SQL hash; a failed build is forgotten. */
   private readonly templates = new Map<string, Promise<string | undefined>>();
 
   constructor(
-    private readonly image: string,
-    private readonly options: PostgresPoolOptions,
+    private readonly runtime: PostgresRuntime,
+    private readonly log: Logger | undefined,
   ) {}
 
   async start(signal: AbortSignal): Promise<PostgresServer> {
     const password = randomBytes(12).toString("hex");
-    const started = await startPooledContainer(
-      this.options.docker,
-      this.options.owner,
-      {
-        kind: "postgres",
-        image: this.image,
-        // Durability buys nothing for throwaway test data; these make DDL and clones fast.
-        cmd: ["postgres", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=500"],
-        env: { POSTGRES_USER: USER, POSTGRES_PASSWORD: password, POSTGRES_DB: "postgres" },
-        containerPort: 5432,
-        tmpfs: { "/var/lib/postgresql/data": "rw" },
-        // Over TCP: the entrypoint's temporary init server listens on the socket only.
-        readyCheck: ["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432", "-U", USER, "-d", "postgres"],
-        ...(this.options.startTimeoutMs ? { timeoutMs: this.options.startTimeoutMs } : {}),
-      },
-      signal,
-      this.options.log,
-    );
-    this.container = started.container;
-    await this.admin(); // a server we cannot administer is no use; fail the start
+    const server = await this.runtime.start(USER, password, signal);
+    this.server = server;
+    try {
+      await this.admin(); // a server we cannot administer is no use; fail the start
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
     return {
-      image: this.image,
-      containerId: started.container.id,
-      containerName: started.container.name,
-      host: started.host,
-      port: started.port,
-      exited: started.container.exited.then((exit) => `postgres container exited with code ${exit.code ?? "?"}`),
+      runtime: server.runtime,
+      name: server.name,
+      host: server.host,
+      port: server.port,
+      localHost: server.localHost,
+      localPort: server.localPort,
+      exited: server.exited,
       user: USER,
       password,
       databaseReady: (database, probeSignal) => this.databaseReady(database, probeSignal),
+      runSql: (database, statements, what, options) => server.runSql(database, statements, what, options),
+      exec: (command, what, options) => server.exec(command, what, options),
     };
   }
 
@@ -130,7 +160,9 @@ class PostgresBackend implements Backend<PostgresServer, PostgresLeaseRequest, P
     const session = this.session;
     this.session = undefined;
     await session?.then((s) => s.close()).catch(() => {});
-    await this.container?.remove();
+    const server = this.server;
+    this.server = undefined;
+    await server?.stop();
   }
 
   died(server: PostgresServer): Promise<string> {
@@ -164,9 +196,9 @@ class PostgresBackend implements Backend<PostgresServer, PostgresLeaseRequest, P
         return this.admin();
       });
     }
-    const container = this.container;
-    if (!container) return Promise.reject(new Error("the postgres server is not running"));
-    const opening = PsqlSession.open(this.options.docker, container.id, USER);
+    const server = this.server;
+    if (!server) return Promise.reject(new Error("the postgres server is not running"));
+    const opening = server.openSession();
     this.session = opening;
     opening.catch(() => {
       if (this.session === opening) this.session = undefined;
@@ -174,12 +206,11 @@ class PostgresBackend implements Backend<PostgresServer, PostgresLeaseRequest, P
     return opening;
   }
 
-  /** pg_isready for one database, inside the container, through the admin session (no exec per probe). */
   private async databaseReady(database: string, signal: AbortSignal): Promise<{ ready: boolean; detail?: string }> {
+    const server = this.server;
+    if (!server) return { ready: false, detail: "the postgres server is not running" };
     try {
-      const admin = await this.admin();
-      const result = await admin.shell(`pg_isready -h 127.0.0.1 -p 5432 -U ${USER} -d ${database}`, signal);
-      return result.exitCode === 0 ? { ready: true } : { ready: false, detail: result.output.trim() };
+      return await server.databaseReady(database, () => this.admin(), signal);
     } catch (err) {
       // The probe contract: answer "not yet"; the readiness wait decides when to give up.
       return { ready: false, detail: err instanceof Error ? err.message : String(err) };
@@ -202,31 +233,31 @@ class PostgresBackend implements Backend<PostgresServer, PostgresLeaseRequest, P
   }
 
   private async buildTemplate(name: string, hooks: readonly (readonly string[])[]): Promise<string | undefined> {
-    const container = this.container;
-    if (!container) return undefined;
+    const server = this.server;
+    if (!server) return undefined;
     const admin = await this.admin();
     try {
       await admin.sql(`CREATE DATABASE ${quoteIdent(name)}`);
       for (const [i, statements] of hooks.entries()) {
         // The SQL itself runs as the hook would: psql's script semantics, stop at the first error.
-        await runPsql(this.options.docker, { container: container.id, user: USER, database: name }, statements, `init SQL hook ${i + 1} in template ${name}`);
+        await server.runSql(name, statements, `init SQL hook ${i + 1} in template ${name}`);
       }
       // Nobody may connect to it any more: CREATE DATABASE ... TEMPLATE needs it idle.
       await admin.sql(`ALTER DATABASE ${quoteIdent(name)} WITH ALLOW_CONNECTIONS false`);
       return name;
     } catch (err) {
-      this.options.log?.warn({ err, template: name }, "building a template database failed; leases fall back to running the SQL");
+      this.log?.warn({ err, template: name }, "building a template database failed; leases fall back to running the SQL");
       await admin.sql(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`).catch(() => {});
       return undefined;
     }
   }
 }
 
-/** The Postgres pool: key = image. */
+/** The Postgres pool: key = runtime and what it runs (`docker:<image>`, `host:<major>`). */
 export function createPostgresPool(options: PostgresPoolOptions): PostgresPool {
   return new Pool({
     name: "postgres",
-    create: (image) => new PostgresBackend(image, options),
+    create: (key) => new PostgresBackend(options.runtimeOf(key), options.log),
     idleMs: options.idleMs ?? 120_000,
     ...(options.log ? { log: options.log } : {}),
   });

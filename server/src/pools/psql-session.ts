@@ -1,5 +1,6 @@
 /**
- * A long-lived psql inside a pooled Postgres container, for the pool's own commands
+ * A long-lived psql for a pooled Postgres server (inside its container, or on the host
+ * for the host runtime), for the pool's own commands
  * (CREATE/DROP DATABASE, readiness). A `docker exec` costs tens of milliseconds before
  * the command even runs (about 90 ms on a 2-core CI machine), more than cloning a
  * template database; one psql session per server pays that once. Commands are
@@ -8,6 +9,7 @@
  * User SQL hooks do not use this: they need psql's own script semantics and output.
  */
 import type Docker from "dockerode";
+import { spawn } from "node:child_process";
 import { PassThrough } from "node:stream";
 import { splitLines } from "../io/line-splitter.js";
 import { abortable } from "../async/abortable.js";
@@ -31,14 +33,37 @@ interface Pending {
   fail(err: Error): void;
 }
 
-/** One psql process in a container, fed commands over stdin. */
+/** Where commands are written: psql's stdin. */
+interface PsqlInput {
+  write(text: string): unknown;
+  end(): unknown;
+}
+
+/** One psql process, fed commands over stdin. */
 export class PsqlSession {
   private serial = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private pending: Pending | undefined;
   private ended: Error | undefined;
 
-  private constructor(private readonly stream: NodeJS.ReadWriteStream) {}
+  private constructor(private readonly stream: PsqlInput) {}
+
+  /**
+   * Starts the host's `psql` with `args` (connection options) and `env` (PGPASSWORD);
+   * `\!` shell commands then run on the host.
+   */
+  static async spawn(psql: string, args: readonly string[], env: Readonly<Record<string, string>>): Promise<PsqlSession> {
+    const child = spawn(psql, ["-X", "-q", "-A", "-t", ...args], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    const session = new PsqlSession(child.stdin);
+    const stderr: string[] = [];
+    splitLines(child.stderr, (line) => stderr.push(line) > 5 && stderr.shift());
+    child.stdin.on("error", (err: Error) => session.onEnd(err));
+    splitLines(child.stdout, (line) => session.onLine(line));
+    child.once("error", (err: Error) => session.onEnd(err));
+    child.once("close", (code) => session.onEnd(new Error(`psql session ended: exit code ${code ?? "?"}${stderr.length ? `: ${stderr.join(" ")}` : ""}`)));
+    await session.sql("SELECT 1"); // fails fast when psql cannot connect
+    return session;
+  }
 
   /** Starts `psql` as `user` on the local socket of `container`. */
   static async open(docker: Docker, container: string, user: string): Promise<PsqlSession> {

@@ -1,29 +1,54 @@
 /**
- * The Redis pool: one server container per image, one database number per lease.
+ * The Redis pool: one server per key (a container per image, or a host `redis-server`
+ * per rigd), one database number per lease. This file is what both runtimes share (the
+ * numbers); `redis-docker-runtime.ts` and `redis-host-runtime.ts` differ only in how
+ * the server runs and how redis-cli reaches it.
  *
  * The server runs with 256 databases. Numbers are handed out from 1 (0, every client's
  * default, stays unused so a client that ignores the number in REDIS_URL cannot see
  * another environment's keys), flushed on release and only then reused; a number whose
  * flush failed is never handed out again by this server.
  */
-import type Docker from "dockerode";
-import { ExecFailedError, execInContainer } from "../docker/container-exec.js";
-import type { StartedContainer } from "../docker/run-container.js";
+import type { Logger } from "pino";
 import { Pool, type Backend, type Lease } from "./pool.js";
-import { startPooledContainer, type PooledServerOptions } from "./pooled-container.js";
+import type { ServerCommandOptions } from "./postgres-backend.js";
+import type { ServerRuntime } from "./server-runtime.js";
 
 /** Databases per server (`--databases`). */
 export const REDIS_DATABASES = 256;
 
-/** A running pooled server. */
+/** The arguments of every pooled redis-server: many databases, no persistence. */
+export const REDIS_SERVER_ARGS: readonly string[] = ["--databases", String(REDIS_DATABASES), "--save", "", "--appendonly", "no"];
+
+/** A running pooled server, as the redis type sees it. */
 export interface RedisServer {
-  readonly image: string;
-  readonly containerId: string;
-  readonly containerName: string;
+  readonly runtime: ServerRuntime;
+  /** For messages: the container's name, or `host redis-server (pid N)`. */
+  readonly name: string;
   readonly host: string;
   readonly port: number;
-  /** Resolves (with why) when the server's container stops. */
+  /** The address exec hooks reach the server at (inside the container: 127.0.0.1:6379). */
+  readonly localHost: string;
+  readonly localPort: number;
+  /** Resolves (with why) when the server stops. */
   readonly exited: Promise<string>;
+  /** True when `redis-cli -n db ping` answers PONG. */
+  ping(db: number, signal: AbortSignal): Promise<{ ready: boolean; detail?: string }>;
+  /** Runs a command where the server runs (in its container, or on the host). */
+  exec(command: readonly string[], what: string, options?: ServerCommandOptions): Promise<void>;
+}
+
+/** A server a runtime started. */
+export interface StartedRedis extends RedisServer {
+  /** FLUSHDB of one database; rejects unless the server answered OK. */
+  flush(db: number): Promise<void>;
+  /** Stops the server and removes what it left. */
+  stop(): Promise<void>;
+}
+
+/** How a server of one key runs: the part that differs between Docker and the host. */
+export interface RedisRuntime {
+  start(signal: AbortSignal): Promise<StartedRedis>;
 }
 
 /** What a lease asks for. */
@@ -43,50 +68,35 @@ export type RedisLease = Lease<RedisServer, RedisLeaseData>;
 export type RedisPool = Pool<RedisServer, RedisLeaseRequest, RedisLeaseData>;
 
 /** Options of the Redis pool. */
-export type RedisPoolOptions = PooledServerOptions;
+export interface RedisPoolOptions {
+  /** The runtime of a pool key (`docker:<image>`, `host:redis`). */
+  readonly runtimeOf: (key: string) => RedisRuntime;
+  /** How long a server with no leases lives on. Default 2 minutes. */
+  readonly idleMs?: number;
+  readonly log?: Logger;
+}
 
 class RedisBackend implements Backend<RedisServer, RedisLeaseRequest, RedisLeaseData> {
-  private container: StartedContainer | undefined;
+  private server: StartedRedis | undefined;
   private readonly inUse = new Set<number>();
   /** Numbers whose flush failed: their keys may linger, so they are not reused. */
   private readonly quarantined = new Set<number>();
 
   constructor(
-    private readonly image: string,
-    private readonly options: RedisPoolOptions,
+    private readonly key: string,
+    private readonly runtime: RedisRuntime,
   ) {}
 
   async start(signal: AbortSignal): Promise<RedisServer> {
-    const started = await startPooledContainer(
-      this.options.docker,
-      this.options.owner,
-      {
-        kind: "redis",
-        image: this.image,
-        // No persistence: test data is thrown away with the container.
-        cmd: ["redis-server", "--databases", String(REDIS_DATABASES), "--save", "", "--appendonly", "no"],
-        env: {},
-        containerPort: 6379,
-        readyCheck: ["redis-cli", "ping"],
-        accept: (stdout) => stdout.trim() === "PONG",
-        ...(this.options.startTimeoutMs ? { timeoutMs: this.options.startTimeoutMs } : {}),
-      },
-      signal,
-      this.options.log,
-    );
-    this.container = started.container;
-    return {
-      image: this.image,
-      containerId: started.container.id,
-      containerName: started.container.name,
-      host: started.host,
-      port: started.port,
-      exited: started.container.exited.then((exit) => `redis container exited with code ${exit.code ?? "?"}`),
-    };
+    const server = await this.runtime.start(signal);
+    this.server = server;
+    return server;
   }
 
   async stop(): Promise<void> {
-    await this.container?.remove();
+    const server = this.server;
+    this.server = undefined;
+    await server?.stop();
   }
 
   died(server: RedisServer): Promise<string> {
@@ -99,14 +109,13 @@ class RedisBackend implements Backend<RedisServer, RedisLeaseRequest, RedisLease
       this.inUse.add(db);
       return { db };
     }
-    throw new Error(`all ${REDIS_DATABASES - 1} redis databases of image "${this.image}" are leased`);
+    throw new Error(`all ${REDIS_DATABASES - 1} redis databases of ${this.key} are leased`);
   }
 
-  async dropLease(server: RedisServer, lease: RedisLeaseData): Promise<void> {
+  async dropLease(_server: RedisServer, lease: RedisLeaseData): Promise<void> {
     try {
-      const result = await execInContainer(this.options.docker, server.containerId, ["redis-cli", "-n", String(lease.db), "FLUSHDB"]);
-      // redis-cli may exit 0 on an error reply; only OK means the keys are gone.
-      if (result.exitCode !== 0 || result.stdout.trim() !== "OK") throw new ExecFailedError(`FLUSHDB of db ${lease.db}`, result);
+      if (!this.server) throw new Error("the redis server is not running");
+      await this.server.flush(lease.db);
     } catch (err) {
       this.quarantined.add(lease.db);
       throw err;
@@ -116,31 +125,12 @@ class RedisBackend implements Backend<RedisServer, RedisLeaseRequest, RedisLease
   }
 }
 
-/** The Redis pool: key = image. */
+/** The Redis pool: key = runtime and what it runs (`docker:<image>`, `host:redis`). */
 export function createRedisPool(options: RedisPoolOptions): RedisPool {
   return new Pool({
     name: "redis",
-    create: (image) => new RedisBackend(image, options),
+    create: (key) => new RedisBackend(key, options.runtimeOf(key)),
     idleMs: options.idleMs ?? 120_000,
     ...(options.log ? { log: options.log } : {}),
   });
-}
-
-/** True when `redis-cli -n db ping` answers PONG inside the server's container. */
-export async function redisAnswersPing(
-  docker: Docker,
-  server: RedisServer,
-  db: number,
-  signal: AbortSignal,
-): Promise<{ ready: boolean; detail?: string }> {
-  let result;
-  try {
-    result = await execInContainer(docker, server.containerId, ["redis-cli", "-n", String(db), "ping"], { signal });
-  } catch (err) {
-    // The probe contract: answer "not yet"; the readiness wait decides when to give up.
-    return { ready: false, detail: err instanceof Error ? err.message : String(err) };
-  }
-  return result.exitCode === 0 && result.stdout.trim() === "PONG"
-    ? { ready: true }
-    : { ready: false, detail: (result.stdout || result.stderr).trim() };
 }

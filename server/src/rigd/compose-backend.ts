@@ -17,8 +17,15 @@ import { createProxyType } from "../observe/proxy-type.js";
 import { Orchestrator } from "../orchestrator/orchestrator.js";
 import { reapOrphanedRunDirs } from "../orchestrator/run-dirs.js";
 import { startWatchdog } from "../os/watchdog.js";
+import { reapHostServerDirs } from "../pools/host-server-dir.js";
 import { createPostgresPool } from "../pools/postgres-backend.js";
+import { dockerPostgresRuntime } from "../pools/postgres-docker-runtime.js";
+import { hostPostgresRuntime } from "../pools/postgres-host-runtime.js";
 import { createRedisPool } from "../pools/redis-backend.js";
+import { dockerRedisRuntime } from "../pools/redis-docker-runtime.js";
+import { hostRedisRuntime } from "../pools/redis-host-runtime.js";
+import { HOST_SERVER_PORTS, RuntimeChooser, runtimeByKey } from "../pools/server-runtime.js";
+import { PortAllocator } from "../ports/port-allocator.js";
 import { createClientType } from "../services/client.js";
 import { createContainerType } from "../services/container.js";
 import { createPostgresType } from "../services/postgres.js";
@@ -45,6 +52,9 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
   if (reapedDirs.length > 0) log.warn({ reaped: reapedDirs }, "removed temp dirs left by a rigd that died");
   // Kills this rigd's process trees and removes its dirs and containers if it dies.
   const watchdog = startWatchdog();
+  // After their processes (host Postgres/Redis servers) are dead: their data dirs.
+  const reapedServerDirs = reapHostServerDirs(context.rigDir);
+  if (reapedServerDirs.length > 0) log.warn({ reaped: reapedServerDirs }, "removed host server dirs left by a rigd that died");
 
   const docker = createDockerClient();
   // Reap in the background: an absent engine must not delay (or fail) start-up. Half a
@@ -58,15 +68,32 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
     );
   }, 500).unref();
   const owner = { rigdId: `${process.pid}-${randomBytes(4).toString("hex")}`, pid: process.pid };
-  const postgresPool = createPostgresPool({ docker, owner, log: context.logger.child({ component: "docker", pool: "postgres" }) });
-  const redisPool = createRedisPool({ docker, owner, log: context.logger.child({ component: "docker", pool: "redis" }) });
+  // Pooled servers run in containers, or as host processes (runtime host, or auto without an engine).
+  const runtimes = new RuntimeChooser(docker);
+  const poolLog = (pool: string) => context.logger.child({ component: "pools", pool });
+  const hostServers = (pool: string) => ({ rigDir: context.rigDir, records, ports: hostPorts, log: poolLog(pool) });
+  const hostPorts = new PortAllocator("127.0.0.1", HOST_SERVER_PORTS);
+  const postgresPool = createPostgresPool({
+    runtimeOf: runtimeByKey(
+      (image) => dockerPostgresRuntime({ docker, owner, log: poolLog("postgres") }, image),
+      () => hostPostgresRuntime(hostServers("postgres")),
+    ),
+    log: poolLog("postgres"),
+  });
+  const redisPool = createRedisPool({
+    runtimeOf: runtimeByKey(
+      (image) => dockerRedisRuntime({ docker, owner, log: poolLog("redis") }, image),
+      () => hostRedisRuntime(hostServers("redis")),
+    ),
+    log: poolLog("redis"),
+  });
 
   const types = new TypeRegistry()
     .register(createProcessType({ records, watchdog, limits: context.limits }))
     .register(createClientType())
     .register(createContainerType({ docker, owner }))
-    .register(createPostgresType({ docker, pool: postgresPool }))
-    .register(createRedisType({ docker, pool: redisPool }))
+    .register(createPostgresType({ docker, pool: postgresPool, runtimes }))
+    .register(createRedisType({ docker, pool: redisPool, runtimes }))
     .register(createProxyType())
     .register(createTestNodeType());
   for (const type of options.extraTypes ?? []) types.register(type);

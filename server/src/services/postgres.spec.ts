@@ -8,13 +8,17 @@ import { execInContainer } from "../docker/container-exec.js";
 import { createDockerClient, engineReachable } from "../docker/docker-client.js";
 import { HarnessEnvironment, type HarnessService } from "../docker/testing/service-harness.js";
 import { rigContainers, testImages, testOwner } from "../docker/testing/test-images.js";
-import { createPostgresPool, sqlHash } from "../pools/postgres-backend.js";
+import { sqlHash } from "../pools/postgres-backend.js";
+import { poolKey } from "../pools/server-runtime.js";
+import { testPools } from "../pools/testing/test-pools.js";
+import { Runtime } from "../gen/rig/v1/spec_pb.js";
 import { createPostgresType } from "./postgres.js";
 
 const docker = createDockerClient();
 const owner = testOwner("postgres");
-const pool = createPostgresPool({ docker, owner, idleMs: 60_000 });
-const postgresType = createPostgresType({ docker, pool, defaultImage: testImages.postgres });
+const pools = testPools(docker, owner);
+const pool = pools.postgres;
+const postgresType = createPostgresType({ docker, pool, runtimes: pools.runtimes, defaultImage: testImages.postgres });
 
 function sql(...statements: string[]): Hook {
   return create(HookSchema, { action: { case: "sql", value: { statements } } });
@@ -55,7 +59,7 @@ function sslRequest(host: string, port: number): Promise<string> {
 const postgres = (init: Hook[] = []): { name: string; type: typeof postgresType; config: unknown; init: Hook[] } => ({
   name: "db",
   type: postgresType,
-  config: create(PostgresConfigSchema, {}),
+  config: create(PostgresConfigSchema, { runtime: Runtime.DOCKER }),
   init,
 });
 
@@ -64,7 +68,7 @@ describe("postgres type (real engine)", () => {
     assert.ok(await engineReachable(docker), "no Docker engine: run scripts/install-docker.sh");
   });
   after(async () => {
-    await pool.closeAll();
+    await pools.close();
     assert.deepEqual(await rigContainers(docker, owner.rigdId), [], "no container of this spec may remain");
   });
 
@@ -153,13 +157,13 @@ describe("postgres type (real engine)", () => {
   it("an image that does not exist fails naming the image, and leaves no container", async () => {
     await using env = await HarnessEnvironment.create("noimg");
     const image = "rig-test/no-such-postgres:0";
-    const spec = { ...postgres(), config: create(PostgresConfigSchema, { image }) };
+    const spec = { ...postgres(), config: create(PostgresConfigSchema, { image, runtime: Runtime.DOCKER }) };
     await assert.rejects(env.artifacts(spec), (err: Error) => err.message.includes(`"${image}"`));
     await assert.rejects(
       env.up({ ...spec, type: { ...postgresType, artifacts: () => [] } }),
       (err: Error) => err.message.includes(`"${image}"`),
     );
-    assert.ok(!pool.keys().includes(image), "the failed start is forgotten");
+    assert.ok(!pool.keys().includes(poolKey("docker", image)), "the failed start is forgotten");
     const names = await rigContainers(docker, owner.rigdId);
     assert.equal(names.length, 1, `only the ${testImages.postgres} server: ${names.join(", ")}`);
   });

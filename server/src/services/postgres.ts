@@ -1,8 +1,13 @@
 /**
  * The `postgres` service type (SPEC §5): a fresh database per environment on a pooled
- * server (one container per image), attributes PGHOST PGPORT PGUSER PGPASSWORD
- * PGDATABASE and DATABASE_URL, readiness by `pg_isready` inside the container, `sql`
- * hooks through psql inside the container, `exec` hooks.
+ * server, attributes PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE and DATABASE_URL,
+ * readiness by `pg_isready`, `sql` hooks through psql, `exec` hooks; all of them run
+ * where the server runs.
+ *
+ * Runtime (`config.runtime`): `docker` runs one container per image; `host` runs the
+ * host's Postgres (Debian's `postgresql`) as children of rigd, one cluster per major
+ * version, no Docker needed; unspecified (auto) picks Docker when an engine answers,
+ * else the host.
  *
  * Init SQL and templates: the leading `sql` hooks of `init` (those before any other
  * init hook, when there are no prestart hooks that could observe the order) are sent
@@ -15,12 +20,14 @@ import type Docker from "dockerode";
 import { LogStream } from "../gen/rig/v1/event_pb.js";
 import { Protocol, type Hook, type PostgresConfig } from "../gen/rig/v1/spec_pb.js";
 import { imageArtifact } from "../docker/image-artifact.js";
-import { runExecHook } from "../docker/exec-hook.js";
+import { findPostgresBinaries } from "../pools/host-binaries.js";
 import { leasedService } from "../pools/leased-service.js";
 import { sqlHash, type PostgresLease, type PostgresPool } from "../pools/postgres-backend.js";
-import { runPsql } from "../pools/psql.js";
+import { hostPostgresKey } from "../pools/postgres-host-runtime.js";
+import { poolKey, type RuntimeChooser } from "../pools/server-runtime.js";
 import type { PlannedService } from "../contract/plan.js";
 import type { PublishedEndpoint, ServiceType } from "../contract/service-type.js";
+import { pooledServerArtifact, requestedRuntime } from "./pooled-runtime.js";
 
 /** Image of postgres services that name none (overridable by RIG_POSTGRES_IMAGE). */
 export const DEFAULT_POSTGRES_IMAGE = "postgres:16-alpine";
@@ -30,6 +37,8 @@ export interface PostgresTypeDeps {
   readonly docker: Docker;
   /** The shared pool (it labels its containers with the owning rigd). */
   readonly pool: PostgresPool;
+  /** Resolves the auto runtime (Docker when an engine answers, else host). */
+  readonly runtimes: RuntimeChooser;
   /** Image when the spec names none. Default: $RIG_POSTGRES_IMAGE, else postgres:16-alpine. */
   readonly defaultImage?: string;
   /** Clone databases from templates for identical init SQL. Default true. */
@@ -55,7 +64,7 @@ export function templateSql(service: PlannedService): string[][] {
 
 /** The postgres type. */
 export function createPostgresType(deps: PostgresTypeDeps): ServiceType<PostgresConfig> {
-  const { docker, pool } = deps;
+  const { docker, pool, runtimes } = deps;
   const defaultImage = deps.defaultImage ?? process.env["RIG_POSTGRES_IMAGE"] ?? DEFAULT_POSTGRES_IMAGE;
   const imageOf = (service: PlannedService<PostgresConfig>): string => service.config.image || defaultImage;
   const leases = new Map<string, LeaseState>();
@@ -82,13 +91,22 @@ export function createPostgresType(deps: PostgresTypeDeps): ServiceType<Postgres
     },
 
     artifacts(ctx) {
-      return [imageArtifact(docker, imageOf(ctx.service))];
+      return [
+        pooledServerArtifact(
+          "postgres",
+          requestedRuntime(ctx.service.config.runtime),
+          runtimes,
+          imageArtifact(docker, imageOf(ctx.service)),
+          findPostgresBinaries,
+        ),
+      ];
     },
 
     async publish(ctx) {
       const template = deps.templateDatabases === false ? [] : templateSql(ctx.service);
+      const runtime = await runtimes.choose(requestedRuntime(ctx.service.config.runtime));
       const lease = await pool.acquire(
-        imageOf(ctx.service),
+        runtime === "docker" ? poolKey("docker", imageOf(ctx.service)) : poolKey("host", hostPostgresKey()),
         { service: ctx.service.name, ...(template.length > 0 ? { template } : {}) },
         ctx.signal,
       );
@@ -118,13 +136,13 @@ export function createPostgresType(deps: PostgresTypeDeps): ServiceType<Postgres
           },
         };
       }
-      ctx.log.debug({ database, clonedFrom: lease.data.clonedFrom, container: server.containerName }, "database leased");
+      ctx.log.debug({ database, clonedFrom: lease.data.clonedFrom, server: server.name }, "database leased");
       return endpoints;
     },
 
     async start(ctx) {
       const { lease } = leaseOf(ctx);
-      return leasedService(`database ${lease.data.database} on ${lease.backend.containerName}`, lease.backend.exited);
+      return leasedService(`database ${lease.data.database} on ${lease.backend.name}`, lease.backend.exited);
     },
 
     readiness(ctx) {
@@ -147,24 +165,28 @@ export function createPostgresType(deps: PostgresTypeDeps): ServiceType<Postgres
             output("stdout", `rig: init SQL (${statements.length} statements) already applied: database cloned from template ${lease.data.clonedFrom}`);
             return;
           }
-          await runPsql(docker, { container: server.containerId, user: server.user, database }, statements, `${ctx.phase} SQL hook`, {
-            signal: ctx.signal,
-            onLine: output,
-          });
+          await server.runSql(database, statements, `${ctx.phase} SQL hook`, { signal: ctx.signal, onLine: output });
           return;
         }
-        case "exec":
-          // Inside the container: the database over the socket, as psql and friends default to.
-          await runExecHook(docker, server.containerId, hook.action.value.command, ctx.output, {
+        case "exec": {
+          // Where the server runs (its container, or the host): the database over TCP, as psql and friends read it.
+          const local = `${server.localHost}:${server.localPort}`;
+          const command = hook.action.value.command;
+          if (command.length === 0) throw new Error("exec hook has an empty command");
+          await server.exec(command, `exec hook "${command.join(" ")}"`, {
             signal: ctx.signal,
+            onLine: output,
             env: {
+              PGHOST: server.localHost,
+              PGPORT: String(server.localPort),
               PGUSER: server.user,
               PGPASSWORD: server.password,
               PGDATABASE: database,
-              DATABASE_URL: `postgres://${server.user}:${server.password}@127.0.0.1:5432/${database}?sslmode=disable`,
+              DATABASE_URL: `postgres://${server.user}:${server.password}@${local}/${database}?sslmode=disable`,
             },
           });
           return;
+        }
         default:
           throw new Error(`postgres services cannot run ${hook.action.case ?? "empty"} hooks server-side`);
       }

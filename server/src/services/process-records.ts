@@ -40,7 +40,7 @@ export class ProcessRecords {
   }
 
   /** Records a started process group owned by this rigd. */
-  add(pgid: number, command: string, marker: string): void {
+  add(pgid: number, command: string, marker = ""): void {
     const record: ProcessRecord = { rigdPid: process.pid, pgid, startTime: processStartTime(pgid) ?? "", command, marker };
     writeFileSync(this.file(pgid), JSON.stringify(record));
   }

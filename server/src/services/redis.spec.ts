@@ -7,13 +7,15 @@ import { execInContainer } from "../docker/container-exec.js";
 import { createDockerClient, engineReachable } from "../docker/docker-client.js";
 import { HarnessEnvironment } from "../docker/testing/service-harness.js";
 import { rigContainers, testImages, testOwner } from "../docker/testing/test-images.js";
-import { createRedisPool } from "../pools/redis-backend.js";
+import { testPools } from "../pools/testing/test-pools.js";
+import { Runtime } from "../gen/rig/v1/spec_pb.js";
 import { createRedisType } from "./redis.js";
 
 const docker = createDockerClient();
 const owner = testOwner("redis");
-const pool = createRedisPool({ docker, owner, idleMs: 60_000 });
-const redisType = createRedisType({ docker, pool, defaultImage: testImages.redis });
+const pools = testPools(docker, owner);
+const pool = pools.redis;
+const redisType = createRedisType({ docker, pool, runtimes: pools.runtimes, defaultImage: testImages.redis });
 
 function exec(...command: string[]): Hook {
   return create(HookSchema, { action: { case: "exec", value: { command } } });
@@ -22,7 +24,7 @@ function exec(...command: string[]): Hook {
 const redis = (init: Hook[] = []): { name: string; type: typeof redisType; config: unknown; init: Hook[] } => ({
   name: "cache",
   type: redisType,
-  config: create(RedisConfigSchema, {}),
+  config: create(RedisConfigSchema, { runtime: Runtime.DOCKER }),
   init,
 });
 
@@ -53,7 +55,7 @@ describe("redis type (real engine)", () => {
     assert.ok(await engineReachable(docker), "no Docker engine: run scripts/install-docker.sh");
   });
   after(async () => {
-    await pool.closeAll();
+    await pools.close();
     assert.deepEqual(await rigContainers(docker, owner.rigdId), [], "no container of this spec may remain");
   });
 

@@ -1,15 +1,22 @@
 /**
  * The `redis` service type (SPEC §5): a database number per environment on a pooled
- * server (one container per image), flushed when released; attributes REDIS_URL (with
- * the number as its path) and REDIS_DB; readiness by `redis-cli ping` inside the
- * container; `exec` hooks.
+ * server, flushed when released; attributes REDIS_URL (with the number as its path)
+ * and REDIS_DB; readiness by `redis-cli ping`; `exec` hooks, run where the server runs.
+ *
+ * Runtime (`config.runtime`): `docker` runs one container per image; `host` runs the
+ * host's `redis-server` as a child of rigd, no Docker needed; unspecified (auto) picks
+ * Docker when an engine answers, else the host.
  */
 import type Docker from "dockerode";
+import { LogStream } from "../gen/rig/v1/event_pb.js";
 import { Protocol, type Hook, type RedisConfig } from "../gen/rig/v1/spec_pb.js";
-import { runExecHook } from "../docker/exec-hook.js";
 import { imageArtifact } from "../docker/image-artifact.js";
+import { findRedisBinaries } from "../pools/host-binaries.js";
 import { leasedService } from "../pools/leased-service.js";
-import { redisAnswersPing, type RedisLease, type RedisPool } from "../pools/redis-backend.js";
+import type { RedisLease, RedisPool } from "../pools/redis-backend.js";
+import { hostRedisKey } from "../pools/redis-host-runtime.js";
+import { poolKey, type RuntimeChooser } from "../pools/server-runtime.js";
+import { pooledServerArtifact, requestedRuntime } from "./pooled-runtime.js";
 import type { PlannedService } from "../contract/plan.js";
 import type { PublishedEndpoint, ServiceType } from "../contract/service-type.js";
 
@@ -21,13 +28,15 @@ export interface RedisTypeDeps {
   readonly docker: Docker;
   /** The shared pool (it labels its containers with the owning rigd). */
   readonly pool: RedisPool;
+  /** Resolves the auto runtime (Docker when an engine answers, else host). */
+  readonly runtimes: RuntimeChooser;
   /** Image when the spec names none. Default: $RIG_REDIS_IMAGE, else redis:7-alpine. */
   readonly defaultImage?: string;
 }
 
 /** The redis type. */
 export function createRedisType(deps: RedisTypeDeps): ServiceType<RedisConfig> {
-  const { docker, pool } = deps;
+  const { docker, pool, runtimes } = deps;
   const defaultImage = deps.defaultImage ?? process.env["RIG_REDIS_IMAGE"] ?? DEFAULT_REDIS_IMAGE;
   const imageOf = (service: PlannedService<RedisConfig>): string => service.config.image || defaultImage;
   const leases = new Map<string, RedisLease>();
@@ -50,15 +59,19 @@ export function createRedisType(deps: RedisTypeDeps): ServiceType<RedisConfig> {
     },
 
     artifacts(ctx) {
-      return [imageArtifact(docker, imageOf(ctx.service))];
+      return [
+        pooledServerArtifact("redis", requestedRuntime(ctx.service.config.runtime), runtimes, imageArtifact(docker, imageOf(ctx.service)), findRedisBinaries),
+      ];
     },
 
     async publish(ctx) {
-      const lease = await pool.acquire(imageOf(ctx.service), { service: ctx.service.name }, ctx.signal);
-      const key = keyOf(ctx);
-      leases.set(key, lease);
+      const runtime = await runtimes.choose(requestedRuntime(ctx.service.config.runtime));
+      const key = runtime === "docker" ? poolKey("docker", imageOf(ctx.service)) : poolKey("host", hostRedisKey());
+      const lease = await pool.acquire(key, { service: ctx.service.name }, ctx.signal);
+      const leaseKey = keyOf(ctx);
+      leases.set(leaseKey, lease);
       ctx.onRelease(async () => {
-        leases.delete(key);
+        leases.delete(leaseKey);
         await lease.release();
       });
       const endpoints: Record<string, PublishedEndpoint> = {};
@@ -70,26 +83,30 @@ export function createRedisType(deps: RedisTypeDeps): ServiceType<RedisConfig> {
           attributes: { REDIS_URL: `redis://\${HOSTPORT}/${lease.data.db}`, REDIS_DB: String(lease.data.db), ...ingress.attributes },
         };
       }
-      ctx.log.debug({ db: lease.data.db, container: lease.backend.containerName }, "redis database leased");
+      ctx.log.debug({ db: lease.data.db, server: lease.backend.name }, "redis database leased");
       return endpoints;
     },
 
     async start(ctx) {
       const lease = leaseOf(ctx);
-      return leasedService(`redis db ${lease.data.db} on ${lease.backend.containerName}`, lease.backend.exited);
+      return leasedService(`redis db ${lease.data.db} on ${lease.backend.name}`, lease.backend.exited);
     },
 
     readiness(ctx) {
       const lease = leaseOf(ctx);
-      return (signal) => redisAnswersPing(docker, lease.backend, lease.data.db, signal);
+      return (signal) => lease.backend.ping(lease.data.db, signal);
     },
 
     async runHook(ctx, hook: Hook) {
       if (hook.action.case !== "exec") throw new Error(`redis services cannot run ${hook.action.case ?? "empty"} hooks server-side`);
       const lease = leaseOf(ctx);
-      await runExecHook(docker, lease.backend.containerId, hook.action.value.command, ctx.output, {
+      const server = lease.backend;
+      const command = hook.action.value.command;
+      if (command.length === 0) throw new Error("exec hook has an empty command");
+      await server.exec(command, `exec hook "${command.join(" ")}"`, {
         signal: ctx.signal,
-        env: { REDIS_URL: `redis://127.0.0.1:6379/${lease.data.db}`, REDIS_DB: String(lease.data.db) },
+        onLine: (stream, line) => ctx.output.line(stream === "stdout" ? LogStream.STDOUT : LogStream.STDERR, line),
+        env: { REDIS_URL: `redis://${server.localHost}:${server.localPort}/${lease.data.db}`, REDIS_DB: String(lease.data.db) },
       });
     },
   };

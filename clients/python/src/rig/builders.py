@@ -159,6 +159,19 @@ class ContainerService(Service):
         message.container.CopyFrom(self._config)
 
 
+_RUNTIMES = {
+    "auto": spec_pb2.RUNTIME_UNSPECIFIED,
+    "docker": spec_pb2.RUNTIME_DOCKER,
+    "host": spec_pb2.RUNTIME_HOST,
+}
+
+
+def _runtime(runtime: str) -> spec_pb2.Runtime.ValueType:
+    if runtime not in _RUNTIMES:
+        raise ValueError(f'runtime must be "auto", "docker" or "host", not {runtime!r}')
+    return _RUNTIMES[runtime]
+
+
 class PostgresService(Service):
     """A database of its own on a Postgres server shared by the environments of one
     rigd; its endpoint carries PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE."""
@@ -166,6 +179,14 @@ class PostgresService(Service):
     def __init__(self, image: str) -> None:
         super().__init__()
         self._image = image
+        self._runtime: spec_pb2.Runtime.ValueType = spec_pb2.RUNTIME_UNSPECIFIED
+
+    def runtime(self, runtime: str) -> Self:
+        """How the pooled server runs: ``"docker"`` (a container from the image),
+        ``"host"`` (the host's binaries as children of rigd, no Docker needed) or
+        ``"auto"`` (the default: Docker when an engine answers, else the host)."""
+        self._runtime = _runtime(runtime)
+        return self
 
     def init_sql(self, *statements: str) -> Self:
         """Runs SQL statements against the service's database once it is ready."""
@@ -178,7 +199,7 @@ class PostgresService(Service):
         return self
 
     def _configure(self, message: spec_pb2.Service, name: str, handlers: HandlerRegistry) -> None:
-        message.postgres.CopyFrom(spec_pb2.PostgresConfig(image=self._image or os.environ.get("RIG_POSTGRES_IMAGE", "")))
+        message.postgres.CopyFrom(spec_pb2.PostgresConfig(image=self._image or os.environ.get("RIG_POSTGRES_IMAGE", ""), runtime=self._runtime))
 
 
 class RedisService(Service):
@@ -188,9 +209,17 @@ class RedisService(Service):
     def __init__(self, image: str) -> None:
         super().__init__()
         self._image = image
+        self._runtime: spec_pb2.Runtime.ValueType = spec_pb2.RUNTIME_UNSPECIFIED
+
+    def runtime(self, runtime: str) -> Self:
+        """How the pooled server runs: ``"docker"`` (a container from the image),
+        ``"host"`` (the host's binaries as children of rigd, no Docker needed) or
+        ``"auto"`` (the default: Docker when an engine answers, else the host)."""
+        self._runtime = _runtime(runtime)
+        return self
 
     def _configure(self, message: spec_pb2.Service, name: str, handlers: HandlerRegistry) -> None:
-        message.redis.CopyFrom(spec_pb2.RedisConfig(image=self._image or os.environ.get("RIG_REDIS_IMAGE", "")))
+        message.redis.CopyFrom(spec_pb2.RedisConfig(image=self._image or os.environ.get("RIG_REDIS_IMAGE", ""), runtime=self._runtime))
 
 
 class FuncService(Service):

@@ -4,12 +4,14 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { ExecHookSchema, PostgresConfigSchema, SqlHookSchema } from "../gen/rig/v1/spec_pb.js";
+import { runtimeOf, type PoolRuntime } from "./pool-runtime.js";
 import type { ServiceConfig } from "./service-builder.js";
 import { ServiceBuilder } from "./service-builder.js";
 
 /** A Postgres database of its own for this environment. */
 export class PostgresBuilder extends ServiceBuilder {
   #image = "";
+  #runtime: PoolRuntime = "auto";
 
   /**
    * Server image. Default: RIG_POSTGRES_IMAGE of the test process when set (so a rigd shared
@@ -17,6 +19,16 @@ export class PostgresBuilder extends ServiceBuilder {
    */
   image(image: string): this {
     this.#image = image;
+    return this;
+  }
+
+  /**
+   * How the pooled server runs: `"docker"` (a container from the image), `"host"` (the
+   * host's postgres binaries as children of rigd, no Docker needed) or `"auto"` (the
+   * default: Docker when an engine answers, else the host).
+   */
+  runtime(runtime: PoolRuntime): this {
+    this.#runtime = runtime;
     return this;
   }
 
@@ -31,6 +43,6 @@ export class PostgresBuilder extends ServiceBuilder {
   }
 
   protected override config(): ServiceConfig {
-    return { case: "postgres", value: create(PostgresConfigSchema, { image: this.#image || process.env["RIG_POSTGRES_IMAGE"] || "" }) };
+    return { case: "postgres", value: create(PostgresConfigSchema, { image: this.#image || process.env["RIG_POSTGRES_IMAGE"] || "", runtime: runtimeOf(this.#runtime) }) };
   }
 }

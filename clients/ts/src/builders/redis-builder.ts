@@ -4,12 +4,14 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { RedisConfigSchema } from "../gen/rig/v1/spec_pb.js";
+import { runtimeOf, type PoolRuntime } from "./pool-runtime.js";
 import type { ServiceConfig } from "./service-builder.js";
 import { ServiceBuilder } from "./service-builder.js";
 
 /** A Redis database of its own for this environment. */
 export class RedisBuilder extends ServiceBuilder {
   #image = "";
+  #runtime: PoolRuntime = "auto";
 
   /**
    * Server image. Default: RIG_REDIS_IMAGE of the test process when set (so a rigd shared
@@ -20,7 +22,17 @@ export class RedisBuilder extends ServiceBuilder {
     return this;
   }
 
+  /**
+   * How the pooled server runs: `"docker"` (a container from the image), `"host"` (the
+   * host's redis-server as children of rigd, no Docker needed) or `"auto"` (the
+   * default: Docker when an engine answers, else the host).
+   */
+  runtime(runtime: PoolRuntime): this {
+    this.#runtime = runtime;
+    return this;
+  }
+
   protected override config(): ServiceConfig {
-    return { case: "redis", value: create(RedisConfigSchema, { image: this.#image || process.env["RIG_REDIS_IMAGE"] || "" }) };
+    return { case: "redis", value: create(RedisConfigSchema, { image: this.#image || process.env["RIG_REDIS_IMAGE"] || "", runtime: runtimeOf(this.#runtime) }) };
   }
 }

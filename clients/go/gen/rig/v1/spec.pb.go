@@ -137,6 +137,60 @@ func (ReadinessKind) EnumDescriptor() ([]byte, []int) {
 	return file_rig_v1_spec_proto_rawDescGZIP(), []int{1}
 }
 
+// Runtime says how a pooled server (Postgres, Redis) runs.
+type Runtime int32
+
+const (
+	// Auto: a container when a Docker engine answers, else the host's binaries.
+	Runtime_RUNTIME_UNSPECIFIED Runtime = 0
+	// A container from `image` on the Docker engine.
+	Runtime_RUNTIME_DOCKER Runtime = 1
+	// Child processes of rigd from the host's binaries (Debian's postgresql,
+	// redis-server); `image` is ignored.
+	Runtime_RUNTIME_HOST Runtime = 2
+)
+
+// Enum value maps for Runtime.
+var (
+	Runtime_name = map[int32]string{
+		0: "RUNTIME_UNSPECIFIED",
+		1: "RUNTIME_DOCKER",
+		2: "RUNTIME_HOST",
+	}
+	Runtime_value = map[string]int32{
+		"RUNTIME_UNSPECIFIED": 0,
+		"RUNTIME_DOCKER":      1,
+		"RUNTIME_HOST":        2,
+	}
+)
+
+func (x Runtime) Enum() *Runtime {
+	p := new(Runtime)
+	*p = x
+	return p
+}
+
+func (x Runtime) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Runtime) Descriptor() protoreflect.EnumDescriptor {
+	return file_rig_v1_spec_proto_enumTypes[2].Descriptor()
+}
+
+func (Runtime) Type() protoreflect.EnumType {
+	return &file_rig_v1_spec_proto_enumTypes[2]
+}
+
+func (x Runtime) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Runtime.Descriptor instead.
+func (Runtime) EnumDescriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{2}
+}
+
 // EnvironmentSpec declares a graph of services brought up together for one test.
 type EnvironmentSpec struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1136,6 +1190,7 @@ func (x *ContainerConfig) GetStopTimeout() *durationpb.Duration {
 type PostgresConfig struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Image         string                 `protobuf:"bytes,1,opt,name=image,proto3" json:"image,omitempty"`
+	Runtime       Runtime                `protobuf:"varint,2,opt,name=runtime,proto3,enum=rig.v1.Runtime" json:"runtime,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1177,10 +1232,18 @@ func (x *PostgresConfig) GetImage() string {
 	return ""
 }
 
+func (x *PostgresConfig) GetRuntime() Runtime {
+	if x != nil {
+		return x.Runtime
+	}
+	return Runtime_RUNTIME_UNSPECIFIED
+}
+
 // RedisConfig leases a database number on a pooled Redis server.
 type RedisConfig struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Image         string                 `protobuf:"bytes,1,opt,name=image,proto3" json:"image,omitempty"`
+	Runtime       Runtime                `protobuf:"varint,2,opt,name=runtime,proto3,enum=rig.v1.Runtime" json:"runtime,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1220,6 +1283,13 @@ func (x *RedisConfig) GetImage() string {
 		return x.Image
 	}
 	return ""
+}
+
+func (x *RedisConfig) GetRuntime() Runtime {
+	if x != nil {
+		return x.Runtime
+	}
+	return Runtime_RUNTIME_UNSPECIFIED
 }
 
 // CustomConfig selects a service type provided by a server plugin.
@@ -1367,11 +1437,13 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\fstop_timeout\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\vstopTimeout\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"&\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"Q\n" +
 	"\x0ePostgresConfig\x12\x14\n" +
-	"\x05image\x18\x01 \x01(\tR\x05image\"#\n" +
+	"\x05image\x18\x01 \x01(\tR\x05image\x12)\n" +
+	"\aruntime\x18\x02 \x01(\x0e2\x0f.rig.v1.RuntimeR\aruntime\"N\n" +
 	"\vRedisConfig\x12\x14\n" +
-	"\x05image\x18\x01 \x01(\tR\x05image\"S\n" +
+	"\x05image\x18\x01 \x01(\tR\x05image\x12)\n" +
+	"\aruntime\x18\x02 \x01(\x0e2\x0f.rig.v1.RuntimeR\aruntime\"S\n" +
 	"\fCustomConfig\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12/\n" +
 	"\x06config\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06config*p\n" +
@@ -1386,7 +1458,11 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x12READINESS_KIND_TCP\x10\x01\x12\x17\n" +
 	"\x13READINESS_KIND_HTTP\x10\x02\x12\x17\n" +
 	"\x13READINESS_KIND_GRPC\x10\x03\x12\x17\n" +
-	"\x13READINESS_KIND_NONE\x10\x04b\x06proto3"
+	"\x13READINESS_KIND_NONE\x10\x04*H\n" +
+	"\aRuntime\x12\x17\n" +
+	"\x13RUNTIME_UNSPECIFIED\x10\x00\x12\x12\n" +
+	"\x0eRUNTIME_DOCKER\x10\x01\x12\x10\n" +
+	"\fRUNTIME_HOST\x10\x02b\x06proto3"
 
 var (
 	file_rig_v1_spec_proto_rawDescOnce sync.Once
@@ -1400,70 +1476,73 @@ func file_rig_v1_spec_proto_rawDescGZIP() []byte {
 	return file_rig_v1_spec_proto_rawDescData
 }
 
-var file_rig_v1_spec_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_rig_v1_spec_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
 var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_rig_v1_spec_proto_goTypes = []any{
 	(Protocol)(0),               // 0: rig.v1.Protocol
 	(ReadinessKind)(0),          // 1: rig.v1.ReadinessKind
-	(*EnvironmentSpec)(nil),     // 2: rig.v1.EnvironmentSpec
-	(*Service)(nil),             // 3: rig.v1.Service
-	(*Ingress)(nil),             // 4: rig.v1.Ingress
-	(*Readiness)(nil),           // 5: rig.v1.Readiness
-	(*Egress)(nil),              // 6: rig.v1.Egress
-	(*Hook)(nil),                // 7: rig.v1.Hook
-	(*ClientFuncHook)(nil),      // 8: rig.v1.ClientFuncHook
-	(*SqlHook)(nil),             // 9: rig.v1.SqlHook
-	(*ExecHook)(nil),            // 10: rig.v1.ExecHook
-	(*ProcessConfig)(nil),       // 11: rig.v1.ProcessConfig
-	(*ClientConfig)(nil),        // 12: rig.v1.ClientConfig
-	(*ContainerConfig)(nil),     // 13: rig.v1.ContainerConfig
-	(*PostgresConfig)(nil),      // 14: rig.v1.PostgresConfig
-	(*RedisConfig)(nil),         // 15: rig.v1.RedisConfig
-	(*CustomConfig)(nil),        // 16: rig.v1.CustomConfig
-	nil,                         // 17: rig.v1.EnvironmentSpec.HostEnvEntry
-	nil,                         // 18: rig.v1.Ingress.AttributesEntry
-	nil,                         // 19: rig.v1.ProcessConfig.EnvEntry
-	nil,                         // 20: rig.v1.ContainerConfig.EnvEntry
-	(*durationpb.Duration)(nil), // 21: google.protobuf.Duration
-	(*structpb.Struct)(nil),     // 22: google.protobuf.Struct
+	(Runtime)(0),                // 2: rig.v1.Runtime
+	(*EnvironmentSpec)(nil),     // 3: rig.v1.EnvironmentSpec
+	(*Service)(nil),             // 4: rig.v1.Service
+	(*Ingress)(nil),             // 5: rig.v1.Ingress
+	(*Readiness)(nil),           // 6: rig.v1.Readiness
+	(*Egress)(nil),              // 7: rig.v1.Egress
+	(*Hook)(nil),                // 8: rig.v1.Hook
+	(*ClientFuncHook)(nil),      // 9: rig.v1.ClientFuncHook
+	(*SqlHook)(nil),             // 10: rig.v1.SqlHook
+	(*ExecHook)(nil),            // 11: rig.v1.ExecHook
+	(*ProcessConfig)(nil),       // 12: rig.v1.ProcessConfig
+	(*ClientConfig)(nil),        // 13: rig.v1.ClientConfig
+	(*ContainerConfig)(nil),     // 14: rig.v1.ContainerConfig
+	(*PostgresConfig)(nil),      // 15: rig.v1.PostgresConfig
+	(*RedisConfig)(nil),         // 16: rig.v1.RedisConfig
+	(*CustomConfig)(nil),        // 17: rig.v1.CustomConfig
+	nil,                         // 18: rig.v1.EnvironmentSpec.HostEnvEntry
+	nil,                         // 19: rig.v1.Ingress.AttributesEntry
+	nil,                         // 20: rig.v1.ProcessConfig.EnvEntry
+	nil,                         // 21: rig.v1.ContainerConfig.EnvEntry
+	(*durationpb.Duration)(nil), // 22: google.protobuf.Duration
+	(*structpb.Struct)(nil),     // 23: google.protobuf.Struct
 }
 var file_rig_v1_spec_proto_depIdxs = []int32{
-	3,  // 0: rig.v1.EnvironmentSpec.services:type_name -> rig.v1.Service
-	17, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
-	21, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
-	21, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
-	21, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
-	21, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
-	4,  // 6: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
-	6,  // 7: rig.v1.Service.egresses:type_name -> rig.v1.Egress
-	7,  // 8: rig.v1.Service.prestart:type_name -> rig.v1.Hook
-	7,  // 9: rig.v1.Service.init:type_name -> rig.v1.Hook
-	11, // 10: rig.v1.Service.process:type_name -> rig.v1.ProcessConfig
-	12, // 11: rig.v1.Service.client:type_name -> rig.v1.ClientConfig
-	13, // 12: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
-	14, // 13: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
-	15, // 14: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
-	16, // 15: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
+	4,  // 0: rig.v1.EnvironmentSpec.services:type_name -> rig.v1.Service
+	18, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
+	22, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
+	22, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
+	22, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
+	22, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
+	5,  // 6: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
+	7,  // 7: rig.v1.Service.egresses:type_name -> rig.v1.Egress
+	8,  // 8: rig.v1.Service.prestart:type_name -> rig.v1.Hook
+	8,  // 9: rig.v1.Service.init:type_name -> rig.v1.Hook
+	12, // 10: rig.v1.Service.process:type_name -> rig.v1.ProcessConfig
+	13, // 11: rig.v1.Service.client:type_name -> rig.v1.ClientConfig
+	14, // 12: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
+	15, // 13: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
+	16, // 14: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
+	17, // 15: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
 	0,  // 16: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
-	5,  // 17: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
-	18, // 18: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
+	6,  // 17: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
+	19, // 18: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
 	1,  // 19: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
-	21, // 20: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
-	21, // 21: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
-	21, // 22: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
-	8,  // 23: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
-	9,  // 24: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
-	10, // 25: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
-	19, // 26: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
-	21, // 27: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
-	20, // 28: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
-	21, // 29: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
-	22, // 30: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
-	31, // [31:31] is the sub-list for method output_type
-	31, // [31:31] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	22, // 20: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
+	22, // 21: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
+	22, // 22: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
+	9,  // 23: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
+	10, // 24: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
+	11, // 25: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
+	20, // 26: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
+	22, // 27: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
+	21, // 28: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
+	22, // 29: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
+	2,  // 30: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
+	2,  // 31: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
+	23, // 32: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_rig_v1_spec_proto_init() }
@@ -1489,7 +1568,7 @@ func file_rig_v1_spec_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rig_v1_spec_proto_rawDesc), len(file_rig_v1_spec_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      3,
 			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,

@@ -69,6 +69,34 @@ READINESS_KIND_NONE: ReadinessKind.ValueType  # 4
 """No check: ready as soon as started."""
 Global___ReadinessKind: _TypeAlias = ReadinessKind  # noqa: Y015
 
+class _Runtime:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RuntimeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Runtime.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RUNTIME_UNSPECIFIED: _Runtime.ValueType  # 0
+    """Auto: a container when a Docker engine answers, else the host's binaries."""
+    RUNTIME_DOCKER: _Runtime.ValueType  # 1
+    """A container from `image` on the Docker engine."""
+    RUNTIME_HOST: _Runtime.ValueType  # 2
+    """Child processes of rigd from the host's binaries (Debian's postgresql,
+    redis-server); `image` is ignored.
+    """
+
+class Runtime(_Runtime, metaclass=_RuntimeEnumTypeWrapper):
+    """Runtime says how a pooled server (Postgres, Redis) runs."""
+
+RUNTIME_UNSPECIFIED: Runtime.ValueType  # 0
+"""Auto: a container when a Docker engine answers, else the host's binaries."""
+RUNTIME_DOCKER: Runtime.ValueType  # 1
+"""A container from `image` on the Docker engine."""
+RUNTIME_HOST: Runtime.ValueType  # 2
+"""Child processes of rigd from the host's binaries (Debian's postgresql,
+redis-server); `image` is ignored.
+"""
+Global___Runtime: _TypeAlias = Runtime  # noqa: Y015
+
 @_typing.final
 class EnvironmentSpec(_message.Message):
     """EnvironmentSpec declares a graph of services brought up together for one test."""
@@ -620,15 +648,18 @@ class PostgresConfig(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     IMAGE_FIELD_NUMBER: _builtins.int
+    RUNTIME_FIELD_NUMBER: _builtins.int
     image: _builtins.str
+    runtime: Global___Runtime.ValueType
     def __init__(
         self,
         *,
         image: _builtins.str = ...,
+        runtime: Global___Runtime.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["image", b"image"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["image", b"image", "runtime", b"runtime"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -641,15 +672,18 @@ class RedisConfig(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     IMAGE_FIELD_NUMBER: _builtins.int
+    RUNTIME_FIELD_NUMBER: _builtins.int
     image: _builtins.str
+    runtime: Global___Runtime.ValueType
     def __init__(
         self,
         *,
         image: _builtins.str = ...,
+        runtime: Global___Runtime.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["image", b"image"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["image", b"image", "runtime", b"runtime"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
