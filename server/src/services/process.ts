@@ -13,7 +13,7 @@ import { Protocol, type ProcessConfig } from "../gen/rig/v1/spec_pb.js";
 import { publishLocalEndpoints } from "./publish-local.js";
 import { specDurationMs } from "../contract/durations.js";
 import { splitLines } from "../io/line-splitter.js";
-import type { ProcessRecords } from "./process-records.js";
+import type { ProcessRecords } from "../os/process-records.js";
 import type { ExitStatus, RunningService, ServiceType, StartContext } from "../contract/service-type.js";
 
 const DEFAULT_STOP_GRACE_MS = 5_000;

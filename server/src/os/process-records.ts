@@ -7,7 +7,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pidIsAlive } from "../os/pid-alive.js";
+import { pidIsAlive } from "./pid-alive.js";
 
 interface ProcessRecord {
   readonly rigdPid: number;
