@@ -26,6 +26,8 @@ export interface ApiHandler {
 export function createApiHandler(backend: EnvironmentBackend, logger: Logger): ApiHandler {
   const health = new HealthStatus(HEALTH_SERVICE_NAMES);
   const handler = connectNodeAdapter({
+    // A misspelt field ("proces") must be an error naming it, not silently dropped.
+    jsonOptions: { ignoreUnknownFields: false },
     routes(router) {
       router.service(EnvironmentService, createEnvironmentService(backend, logger));
       router.service(Health, createHealthService(health));

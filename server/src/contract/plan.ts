@@ -17,6 +17,8 @@ export interface ReadinessPlan {
   readonly kind: "tcp" | "http" | "grpc" | "none";
   /** HTTP GET path (kind http). */
   readonly httpPath: string;
+  /** Statuses below this are ready (kind http): 500 for the default `/`, 400 for a path the spec names. */
+  readonly httpReadyBelow?: number;
   /** grpc.health.v1 service name (kind grpc). */
   readonly grpcService: string;
   readonly timeoutMs: number;

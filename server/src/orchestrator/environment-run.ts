@@ -50,6 +50,7 @@ import type {
 } from "../contract/service-type.js";
 import type { TypeRegistry } from "../contract/type-registry.js";
 import { TEST_NODE, type EnvironmentPlan } from "../contract/plan.js";
+import { displayName, withEdgeNames } from "../events/event-text.js";
 import { EnvironmentTimers } from "./environment-timers.js";
 import { RunFiles } from "./run-files.js";
 import { describeExit, runServiceLifecycle, type LifecycleHost } from "./service-lifecycle.js";
@@ -86,6 +87,46 @@ const NOT_PROGRESS = new Set<Event["payload"]["case"]>([
 
 /** Output lines kept per environment before further lines are dropped (memory bound). */
 const MAX_LOG_EVENTS = 200_000;
+
+/**
+ * One sentence for why an environment went down when nobody failed. Timers pass the
+ * whole sentence as `detail`; a client's own reason is added unless it only repeats
+ * that the test failed.
+ */
+function destroySummary(options: DestroyOptions): string {
+  switch (options.reason) {
+    case DownReason.TTL_EXPIRED:
+    case DownReason.ORPHANED:
+      return options.detail ?? "";
+    case DownReason.SHUTDOWN:
+      return "rigd shut down";
+    default: {
+      const detail = options.detail && !/^test failed\.?$/i.test(options.detail.trim()) ? `: ${options.detail}` : "";
+      return `destroyed by the client${options.testFailed ? " after its test failed" : ""}${detail}`;
+    }
+  }
+}
+
+/** The phase a service failed in, as the end of "failed while ...". */
+function whilePhase(phase: string): string {
+  switch (phase) {
+    case "artifacts":
+      return "resolving artifacts";
+    case "pending":
+      return "waiting for its dependencies";
+    case "published":
+      return "publishing its endpoints";
+    case "prestart":
+      return "running prestart hooks";
+    case "healthy":
+    case "init":
+      return "running init hooks";
+    case "ready":
+      return "running";
+    default:
+      return phase;
+  }
+}
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -127,7 +168,7 @@ export class EnvironmentRun implements LifecycleHost {
     this.log = new EventLog(id, (event) => this.onEvent(event));
     this.callbacks = new CallbackBroker(this.log, plan.callbackTimeoutMs);
     this.timers = new EnvironmentTimers(plan, {
-      ttlExpired: () => void this.destroy({ reason: DownReason.TTL_EXPIRED, detail: `TTL of ${plan.ttlMs! / 1000}s passed` }),
+      ttlExpired: () => void this.destroy({ reason: DownReason.TTL_EXPIRED, detail: `its TTL of ${plan.ttlMs! / 1000}s expired` }),
       orphaned: () =>
         void this.destroy({ reason: DownReason.ORPHANED, detail: `no client watched it for ${plan.orphanGraceMs / 1000}s` }),
       stalled: () => this.reportStall(),
@@ -294,13 +335,18 @@ export class EnvironmentRun implements LifecycleHost {
       value: create(ServiceFailedSchema, { reason, phase, stderrTail: [...rt.stderrTail] }),
     });
     this.emit("", { case: "environmentFailing", value: create(EnvironmentFailingSchema, { service: rt.name, reason }) });
+    const name = displayName(rt.name);
+    // stderr says why most of the time; when a service wrote nothing there, its last
+    // stdout lines often do ("Serving HTTP on ... port 18555").
     const tail = rt.stderrTail.length
-      ? `\n--- last ${rt.stderrTail.length} stderr lines of ${rt.name} ---\n${rt.stderrTail.join("\n")}`
-      : "";
+      ? `\n--- last ${rt.stderrTail.length} stderr lines of ${name} ---\n${rt.stderrTail.join("\n")}`
+      : rt.lastLines.length
+        ? `\n--- last ${rt.lastLines.length} output lines of ${name} ---\n${rt.lastLines.join("\n")}`
+        : "";
     this.teardown = this.tearDown(
       create(EnvironmentDownSchema, {
         reason: DownReason.FAILED,
-        summary: `service "${rt.name}" failed while ${phase}: ${reason}${tail}`,
+        summary: `service "${name}" failed while ${whilePhase(phase)}: ${withEdgeNames(reason)}${tail}`,
         failedService: rt.name,
         error: reason,
         stderrTail: [...rt.stderrTail],
@@ -323,18 +369,10 @@ export class EnvironmentRun implements LifecycleHost {
           detail: options.detail ?? "",
         }),
       });
-      const what =
-        options.reason === DownReason.TTL_EXPIRED
-          ? "TTL expired"
-          : options.reason === DownReason.ORPHANED
-            ? "no client watched it"
-            : options.reason === DownReason.SHUTDOWN
-              ? "rigd shut down"
-              : "destroyed by the client";
       this.teardown = this.tearDown(
         create(EnvironmentDownSchema, {
           reason: options.reason,
-          summary: `${what}${options.detail ? `: ${options.detail}` : ""}${options.testFailed ? " (test failed)" : ""}`,
+          summary: destroySummary(options),
           testFailed: options.testFailed ?? false,
         }),
       );
@@ -400,6 +438,9 @@ export class EnvironmentRun implements LifecycleHost {
         value: create(ServiceStoppedSchema, { exitCode: status.code ?? -1, signal: status.signal ?? "" }),
       });
       if (rt.phase !== ServicePhase.FAILED) this.setPhase(rt, ServicePhase.STOPPED);
+    } else if (rt.phase !== ServicePhase.FAILED) {
+      // Never started: say so rather than leave it PENDING or PUBLISHED forever.
+      this.setPhase(rt, ServicePhase.NOT_STARTED);
     }
     for (const release of rt.releases.splice(0).reverse()) {
       try {
@@ -450,7 +491,8 @@ export class EnvironmentRun implements LifecycleHost {
     );
     const message =
       `no progress for ${(idle / 1000).toFixed(1)}s: ` +
-      (snapshots.map((s) => `${s.service} (${s.phase}) waits for ${s.waitingFor || "nothing"}`).join("; ") || "nothing is waiting");
+      (snapshots.map((s) => `${displayName(s.service)} (${s.phase}) waits for ${withEdgeNames(s.waitingFor) || "nothing"}`).join("; ") ||
+        "nothing is waiting");
     this.emit("", {
       case: "progressStall",
       value: create(ProgressStallSchema, { message, idle: durationFromMs(idle), services: snapshots }),

@@ -36,7 +36,8 @@ import type { PortAllocator } from "../ports/port-allocator.js";
 import { probeFor } from "../readiness/probe-for.js";
 import { waitUntilReady } from "../readiness/wait-until-ready.js";
 import { expandTemplate, resolveAttributes } from "../wiring/templates.js";
-import { buildWiringEnv } from "../wiring/wiring-env.js";
+import { buildWiringEnv, envPrefix } from "../wiring/wiring-env.js";
+import { listeningAddresses } from "../os/listening-sockets.js";
 import type { ServiceRuntime } from "./service-runtime.js";
 
 /** What the steps need from the environment they run in. */
@@ -82,6 +83,19 @@ export function describeExit(status: ExitStatus): string {
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * When a host process group listens, but not on the port rig gave it, says where it
+ * listens (`; api listens on 127.0.0.1:18555, not on PORT=30675`); "" otherwise.
+ */
+function elsewhere(rt: ServiceRuntime, ingress: string, port: number): string {
+  const pgid = rt.running?.pid;
+  if (!pgid) return "";
+  const listening = listeningAddresses(pgid);
+  if (listening.length === 0 || listening.some((address) => address.endsWith(`:${port}`))) return "";
+  const variable = ingress === "default" ? "PORT" : `${envPrefix(ingress)}_PORT`;
+  return `; ${rt.name} listens on ${listening.join(", ")}, not on ${variable}=${port}`;
 }
 
 /** Waits for every dependency's service.ready. */
@@ -235,7 +249,8 @@ const ready: Step = async ({ host, rt, signal, base }) => {
         } catch (err) {
           if (signal.aborted) throw err;
           throw new Error(
-            `readiness check of ingress "${ingress.name}" (${ingress.ready.kind} on ${endpoint.host}:${endpoint.port}) failed: ${errorMessage(err)}`,
+            `readiness check of ingress "${ingress.name}" (${ingress.ready.kind} on ${endpoint.host}:${endpoint.port}) failed: ${errorMessage(err)}` +
+              elsewhere(rt, ingress.name, endpoint.port),
           );
         }
       }),

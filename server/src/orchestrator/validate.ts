@@ -11,7 +11,7 @@ import { Protocol, ReadinessKind, ServiceSchema } from "../gen/rig/v1/spec_pb.js
 import type { ProblemSink, ServiceType, TemplateScope } from "../contract/service-type.js";
 import type { TypeRegistry } from "../contract/type-registry.js";
 import { ATTRIBUTE_TEMPLATE_VARIABLES, templateVariables } from "../wiring/templates.js";
-import { wiringVariableNames } from "../wiring/wiring-env.js";
+import { envPrefix, wiringVariableNames } from "../wiring/wiring-env.js";
 import { durationMs } from "../contract/durations.js";
 import { SpecInvalidError, type SpecProblem } from "../contract/errors.js";
 import {
@@ -73,6 +73,7 @@ function readinessPlan(
   return {
     kind: kind ?? byProtocol,
     httpPath,
+    httpReadyBelow: r?.httpPath ? 400 : 500,
     grpcService: r?.grpcService ?? "",
     timeoutMs: durationMs(r?.timeout, `${path}.ready.timeout`, report, 30_000),
     intervalMs,
@@ -248,6 +249,7 @@ export function planEnvironment(spec: EnvironmentSpec, types: TypeRegistry, defa
       draft.egresses.push({ name, service: egress.service, ingress });
     });
     if (drafts.get(service.name) === draft) graph.set(service.name, [...new Set(draft.egresses.map((e) => e.service))]);
+    reportVariableClashes(draft, report);
 
     validateHooks(service.prestart, "prestart", draft, report);
     validateHooks(service.init, "init", draft, report);
@@ -340,6 +342,32 @@ function planIngresses(
     });
   });
   return planned;
+}
+
+/**
+ * An ingress `db` and an egress `db` would both set DB_HOST, DB_PORT, ... and one would
+ * silently win; so would egresses `order-db` and `order_db`. Each such pair is an error.
+ */
+function reportVariableClashes(draft: Draft, report: (path: string, message: string) => void): void {
+  const owners = new Map<string, string>();
+  for (const ingress of draft.ingresses) {
+    if (ingress.name !== "default") owners.set(envPrefix(ingress.name), `its own ingress "${ingress.name}"`);
+  }
+  draft.egresses.forEach((egress) => {
+    const prefix = envPrefix(egress.name);
+    const owner = owners.get(prefix);
+    const i = draft.spec.egresses.findIndex((e) => (e.name || e.service) === egress.name);
+    if (owner === `egress "${egress.name}"`) return; // a duplicate name, reported as such
+    if (owner) {
+      report(
+        `${draft.path}.egresses[${i}].name`,
+        `egress "${egress.name}" and ${owner} would both set ${prefix}_HOST, ${prefix}_PORT, ...; ` +
+          `give the egress another name (the egress's name field; as: in the TS SDK, name= in Python, EgressAs in Go)`,
+      );
+    } else {
+      owners.set(prefix, `egress "${egress.name}"`);
+    }
+  });
 }
 
 function validateHooks(

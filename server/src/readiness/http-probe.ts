@@ -1,6 +1,8 @@
 /**
- * Readiness by HTTP GET (SPEC §4, protocol `http`): ready when the server answers
- * with any status below 500. A 404 still proves the server is up and routing.
+ * Readiness by HTTP GET (SPEC §4, protocol `http`): by default ready when the server
+ * answers `/` with any status below 500 (a 404 still proves the server is up and
+ * routing). A path the user named is a health endpoint: only 2xx and 3xx count, so a
+ * wrong path fails loudly instead of passing silently.
  * Each attempt uses its own connection (`agent: false`) and destroys it once the
  * status line is in, so no keep-alive socket outlives the probe.
  */
@@ -13,13 +15,16 @@ import type { AttemptOptions, ProbeTarget } from "./tcp-probe.js";
 export interface HttpProbeOptions extends AttemptOptions {
   /** Request path, default `/`. */
   readonly path?: string;
+  /** Statuses below this are ready: 500 (default) for `/`, 400 for a named health path. */
+  readonly readyBelow?: number;
 }
 
-/** A probe that GETs `path` and is ready on any status < 500. */
+/** A probe that GETs `path` and is ready on any status below `readyBelow` (500). */
 export function httpProbe(target: ProbeTarget, options: HttpProbeOptions = {}): ReadinessProbe {
   const path = normalizePath(options.path);
   const timeoutMs = options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
-  return (signal) => withAttemptDeadline(signal, timeoutMs, (attempt) => get(target, path, attempt));
+  const readyBelow = options.readyBelow ?? 500;
+  return (signal) => withAttemptDeadline(signal, timeoutMs, (attempt) => get(target, path, readyBelow, attempt));
 }
 
 function normalizePath(path: string | undefined): string {
@@ -28,7 +33,7 @@ function normalizePath(path: string | undefined): string {
 }
 
 /** One GET; resolves not-ready on connection errors and when `signal` aborts. */
-function get(target: ProbeTarget, path: string, signal: AbortSignal): Promise<{ ready: boolean; detail?: string }> {
+function get(target: ProbeTarget, path: string, readyBelow: number, signal: AbortSignal): Promise<{ ready: boolean; detail?: string }> {
   return new Promise((resolve) => {
     let done = false;
     const finish = (result: { ready: boolean; detail?: string }): void => {
@@ -42,7 +47,7 @@ function get(target: ProbeTarget, path: string, signal: AbortSignal): Promise<{ 
       const status = response.statusCode ?? 0;
       // The body is of no interest; destroying the response closes the connection.
       response.destroy();
-      finish(status < 500 ? { ready: true } : { ready: false, detail: `GET ${path} -> ${status}` });
+      finish(status < readyBelow ? { ready: true } : { ready: false, detail: `GET ${path} -> ${status}` });
     });
     const onAbort = (): void => finish({ ready: false, detail: `GET ${path} -> ${describeFailure(undefined, signal)}` });
     request.on("error", (err) => finish({ ready: false, detail: `GET ${path} -> ${describeFailure(err, signal)}` }));

@@ -19,7 +19,7 @@ export function probeFor(endpoint: ProbeTarget, plan: ReadinessPlan): ReadinessP
     case "tcp":
       return tcpProbe(target);
     case "http":
-      return httpProbe(target, { path: plan.httpPath });
+      return httpProbe(target, { path: plan.httpPath, readyBelow: plan.httpReadyBelow ?? 500 });
     case "grpc":
       return grpcHealthProbe(target, { service: plan.grpcService });
     case "none":

@@ -30,6 +30,7 @@ describe("parseRigdArgs", () => {
       rigDir: "/tmp/r",
       addrFile: "/tmp/a.addr",
       orphanGraceMs: 500,
+      logRetention: { maxAgeMs: 7 * 24 * 3600_000, maxBytes: 1024 ** 3 },
     });
   });
 

@@ -6,6 +6,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { parseDuration } from "./duration.js";
 import { parseListenAddress } from "./listen-address.js";
+import { DEFAULT_LOG_RETENTION, parseSize, type LogRetention } from "./log-retention.js";
 import { resolveRigDir } from "./rig-dir.js";
 import { DEFAULT_IDLE_MS, DEFAULT_ORPHAN_GRACE_MS } from "./start-rigd.js";
 
@@ -17,6 +18,8 @@ export const USAGE = `usage: rigd [--listen 127.0.0.1:0] [--idle 5m] [--rig-dir 
   --rig-dir DIR          state directory (default $RIG_DIR, else ~/.rig)
   --addr-file FILE       where to write the address once serving (default RIG_DIR/rigd-<version>.addr)
   --orphan-grace DURATION  destroy an environment nobody has watched for this long (default 30s)
+  --keep-logs DURATION   remove logs of finished environments older than this (default 7d; 0 = keep)
+  --max-logs SIZE        then remove the oldest until RIG_DIR/logs fits this (default 1GiB; 0 = no limit)
   --version              print the version and exit
   --help                 print this help and exit
 
@@ -41,6 +44,7 @@ export type RigdCommand =
       readonly rigDir: string;
       readonly addrFile: string | undefined;
       readonly orphanGraceMs: number;
+      readonly logRetention: LogRetention;
     };
 
 /** Parses argv (without node and script); throws UsageError. */
@@ -57,6 +61,8 @@ export function parseRigdArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
         "rig-dir": { type: "string" },
         "addr-file": { type: "string" },
         "orphan-grace": { type: "string" },
+        "keep-logs": { type: "string" },
+        "max-logs": { type: "string" },
         version: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -74,6 +80,14 @@ export function parseRigdArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
     values["orphan-grace"] === undefined
       ? DEFAULT_ORPHAN_GRACE_MS
       : usage(() => parseDuration(values["orphan-grace"]!), "--orphan-grace");
+  const logRetention: LogRetention = {
+    maxAgeMs:
+      values["keep-logs"] === undefined
+        ? DEFAULT_LOG_RETENTION.maxAgeMs
+        : usage(() => parseDuration(values["keep-logs"]!), "--keep-logs"),
+    maxBytes:
+      values["max-logs"] === undefined ? DEFAULT_LOG_RETENTION.maxBytes : usage(() => parseSize(values["max-logs"]!), "--max-logs"),
+  };
   if (values["rig-dir"] === "") throw new UsageError("--rig-dir must not be empty");
   if (values["addr-file"] === "") throw new UsageError("--addr-file must not be empty");
   return {
@@ -83,6 +97,7 @@ export function parseRigdArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
     rigDir: resolveRigDir(values["rig-dir"], env),
     addrFile: values["addr-file"] === undefined ? undefined : path.resolve(values["addr-file"]),
     orphanGraceMs,
+    logRetention,
   };
 }
 

@@ -3,8 +3,8 @@
  * combinations such as `1m30s` or `1.5s` (Go's time.ParseDuration units, minus µs/ns).
  */
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const PART = /(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)/y;
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const PART = /(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h|d)/y;
 
 /** Milliseconds in `text`; throws an Error naming the input when it is not a duration. */
 export function parseDuration(text: string): number {
@@ -17,7 +17,7 @@ export function parseDuration(text: string): number {
     const start = PART.lastIndex;
     const match = PART.exec(input);
     if (!match || match.index !== start) {
-      throw new Error(`invalid duration "${text}": expected a number with a unit (ms, s, m, h), e.g. 500ms, 30s, 5m, 1h`);
+      throw new Error(`invalid duration "${text}": expected a number with a unit (ms, s, m, h, d), e.g. 500ms, 30s, 5m, 1h, 7d`);
     }
     total += Number(match[1]) * UNIT_MS[match[2]!]!;
   }

@@ -7,8 +7,10 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -97,8 +99,8 @@ describe("rigd process", { concurrency: 2, skip: SKIP }, () => {
     assert.deepEqual(await stop(rigd), { code: 0, signal: null });
     assert.equal(existsSync(rigd.addrFile), false, "addr file removed");
     const entries = await readdir(rigd.rigDir);
-    for (const entry of ["cache", "logs", "tmp", "rigd.log"]) assert.ok(entries.includes(entry), `RIG_DIR has ${entry}`);
-    const log = (await readFile(path.join(rigd.rigDir, "rigd.log"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { msg: string; address?: string; reason?: string });
+    for (const entry of ["cache", "logs", "tmp", `rigd-${rigdVersion()}.log`]) assert.ok(entries.includes(entry), `RIG_DIR has ${entry}`);
+    const log = (await readFile(path.join(rigd.rigDir, `rigd-${rigdVersion()}.log`), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { msg: string; address?: string; reason?: string });
     assert.ok(log.some((l) => l.msg === "serving" && l.address === address), "log says where it serves");
     assert.ok(log.some((l) => l.msg === "stopped" && l.reason === "signal"), "log records the shutdown");
   });
@@ -164,7 +166,7 @@ describe("rigd process", { concurrency: 2, skip: SKIP }, () => {
     await waitForAddrFile(rigd);
     assert.deepEqual(await rigd.exited, { code: 0, signal: null });
     assert.equal(existsSync(rigd.addrFile), false, "addr file removed");
-    const log = await readFile(path.join(rigd.rigDir, "rigd.log"), "utf8");
+    const log = await readFile(path.join(rigd.rigDir, `rigd-${rigdVersion()}.log`), "utf8");
     assert.match(log, /"reason":"idle"/);
   });
 
@@ -177,7 +179,7 @@ describe("rigd process", { concurrency: 2, skip: SKIP }, () => {
       spec: { name: "idle", services: [{ name: "sleeper", config: { case: "process", value: { command: "sleep", args: ["60"] } } }] },
     });
     assert.deepEqual(await rigd.exited, { code: 0, signal: null });
-    const log = (await readFile(path.join(rigd.rigDir, "rigd.log"), "utf8"))
+    const log = (await readFile(path.join(rigd.rigDir, `rigd-${rigdVersion()}.log`), "utf8"))
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as { msg: string; env?: string; reason?: string });
@@ -186,6 +188,18 @@ describe("rigd process", { concurrency: 2, skip: SKIP }, () => {
     assert.ok(down >= 0 && shutdown > down, "the environment ended before rigd decided to stop");
     assert.equal(log[shutdown]?.reason, "idle");
     assert.notEqual(log[down]?.reason, "SHUTDOWN", "ended by its orphan timer, not by rigd's shutdown");
+  });
+
+  it("on a busy port, exits 1 with the one line that says so", async (t) => {
+    const busy = net.createServer().listen(0, "127.0.0.1");
+    await once(busy, "listening");
+    t.after(() => busy.close());
+    const port = (busy.address() as net.AddressInfo).port;
+    const rigd = await spawnRigd(t, ["--rig-dir", "$RIG_DIR", "--listen", `127.0.0.1:${port}`]);
+    const { code } = await rigd.exited;
+    assert.equal(code, 1);
+    assert.equal(rigd.stderr, `rigd: cannot start: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`);
+    assert.equal(existsSync(rigd.addrFile), false);
   });
 
   it("rejects bad flags with exit code 2 and a message", async (t) => {

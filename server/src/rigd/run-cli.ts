@@ -81,6 +81,7 @@ export async function runRigdCli(
       rigDir: command.rigDir,
       addrFile: command.addrFile,
       orphanGraceMs: command.orphanGraceMs,
+      logRetention: command.logRetention,
       createBackend,
     });
   } catch (err) {

@@ -4,6 +4,7 @@
  * everything down in order. main.ts wraps it with flags and signals; tests and benches
  * call it directly.
  */
+import { join } from "node:path";
 import type { Logger } from "pino";
 import { createApiHandler } from "../api/api-handler.js";
 import { CallTracker } from "../api/call-tracker.js";
@@ -15,6 +16,7 @@ import { formatDuration } from "./duration.js";
 import { IdleMonitor } from "./idle-monitor.js";
 import { formatHostPort, parseListenAddress } from "./listen-address.js";
 import { createFileLogger } from "./logger.js";
+import { DEFAULT_LOG_RETENTION, startLogPruning, type LogRetention } from "./log-retention.js";
 import { defaultAddrFile, prepareRigDir, rigdVersion } from "./rig-dir.js";
 
 /** What a backend is built from (matches the Orchestrator constructor). */
@@ -38,7 +40,9 @@ export interface RigdOptions {
   readonly addrFile?: string;
   /** How long an environment nobody watches survives. Default 30 s. */
   readonly orphanGraceMs?: number;
-  /** Log here instead of RIG_DIR/rigd.log. */
+  /** What to keep of RIG_DIR/logs (default: a week, 1 GiB). */
+  readonly logRetention?: LogRetention;
+  /** Log here instead of RIG_DIR/rigd-<version>.log. */
   readonly logger?: Logger;
 }
 
@@ -74,7 +78,7 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
   const addrFile = options.addrFile ?? defaultAddrFile(rigDir);
   await prepareRigDir(rigDir);
 
-  const fileLogger = options.logger ? undefined : createFileLogger(rigDir);
+  const fileLogger = options.logger ? undefined : createFileLogger(rigDir, rigdVersion());
   const logger = options.logger ?? fileLogger!.logger;
   const log = logger.child({ component: "rigd" });
 
@@ -91,6 +95,12 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
   }
   const address = formatHostPort(server.host, server.port);
   const serving = server;
+  const pruning = startLogPruning({
+    logsDir: join(rigDir, "logs"),
+    retention: options.logRetention ?? DEFAULT_LOG_RETENTION,
+    isLive: (id) => backend.list().some((env) => env.id === id),
+    logger: log,
+  });
 
   let resolveClosed!: (reason: ShutdownReason) => void;
   const closed = new Promise<ShutdownReason>((resolve) => (resolveClosed = resolve));
@@ -108,6 +118,7 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
     shutdown ??= (async () => {
       log.info({ reason, address }, "shutting down");
       idle?.stop();
+      pruning.stop();
       // Unpublish first so no SDK picks up a rigd that is going away; refuse new calls
       // (clients see UNAVAILABLE and start a fresh rigd) but let running streams finish.
       api.health.setAll(ServingStatus.NOT_SERVING);

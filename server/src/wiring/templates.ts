@@ -1,13 +1,17 @@
 /**
  * `${VAR}` templates: expansion against a variable map, and discovery of the
  * variables a template references (for validation before anything runs).
+ *
+ * `$${...}` is the escape for a literal `${...}` (as in docker compose): `sh -c 'echo $${x}'`
+ * runs `echo ${x}`, and nothing after `$$` counts as a variable.
  */
 
-const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/** `$${NAME}` (escaped, group 1 undefined) or `${NAME}` (a variable, name in group 1). */
+const VARIABLE = /\$\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-/** Names of every `${VAR}` referenced by the template, in order of appearance. */
+/** Names of every `${VAR}` referenced by the template, in order of appearance (escapes left out). */
 export function templateVariables(template: string): string[] {
-  return [...template.matchAll(VARIABLE)].map((m) => m[1] as string);
+  return [...template.matchAll(VARIABLE)].flatMap((m) => (m[1] === undefined ? [] : [m[1]]));
 }
 
 /** Thrown when a template references a variable the map does not have. */
@@ -23,7 +27,8 @@ export class UnknownVariableError extends Error {
 
 /** Replaces every `${VAR}` with its value; throws UnknownVariableError for a missing one. */
 export function expandTemplate(template: string, vars: Readonly<Record<string, string>>): string {
-  return template.replace(VARIABLE, (_, name: string) => {
+  return template.replace(VARIABLE, (match: string, name: string | undefined) => {
+    if (name === undefined) return match.slice(1); // $${x} -> ${x}
     const value = vars[name];
     if (value === undefined) throw new UnknownVariableError(name, template);
     return value;

@@ -114,7 +114,7 @@ async function startRigd(files: RigdFiles, env: NodeJS.ProcessEnv, timeoutMs: nu
   throw new RigDaemonError(
     `rig: rigd (${[command.command, ...command.args].join(" ")}) ${why}` +
       (tail.length ? `\n  last output (${files.outputFile}):\n${tail.map((l) => `    | ${l}`).join("\n")}` : "") +
-      `\n  rigd's log: ${files.rigDir}/rigd.log`,
+      `\n  rigd's log: ${files.addrFile.replace(/\.addr$/, ".log")}`,
   );
 }
 

@@ -25,7 +25,7 @@ export interface RigdFiles {
   readonly addrFile: string;
   /** Taken by a client while it starts rigd. */
   readonly lockFile: string;
-  /** rigd's stdout and stderr (startup crashes land here; its structured log is rigd.log). */
+  /** rigd's stdout and stderr (startup crashes land here; its structured log is rigd-<version>.log beside the addr file). */
   readonly outputFile: string;
 }
 

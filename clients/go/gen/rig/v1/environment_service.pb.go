@@ -96,6 +96,9 @@ const (
 	ServicePhase_SERVICE_PHASE_FAILED      ServicePhase = 8
 	ServicePhase_SERVICE_PHASE_STOPPING    ServicePhase = 9
 	ServicePhase_SERVICE_PHASE_STOPPED     ServicePhase = 10
+	// The environment went down before this service started (a dependency failed first,
+	// or it was destroyed while the service waited).
+	ServicePhase_SERVICE_PHASE_NOT_STARTED ServicePhase = 11
 )
 
 // Enum value maps for ServicePhase.
@@ -112,6 +115,7 @@ var (
 		8:  "SERVICE_PHASE_FAILED",
 		9:  "SERVICE_PHASE_STOPPING",
 		10: "SERVICE_PHASE_STOPPED",
+		11: "SERVICE_PHASE_NOT_STARTED",
 	}
 	ServicePhase_value = map[string]int32{
 		"SERVICE_PHASE_UNSPECIFIED": 0,
@@ -125,6 +129,7 @@ var (
 		"SERVICE_PHASE_FAILED":      8,
 		"SERVICE_PHASE_STOPPING":    9,
 		"SERVICE_PHASE_STOPPED":     10,
+		"SERVICE_PHASE_NOT_STARTED": 11,
 	}
 )
 
@@ -1411,7 +1416,7 @@ const file_rig_v1_environment_service_proto_rawDesc = "" +
 	"\x14ENVIRONMENT_STATE_UP\x10\x02\x12\x1d\n" +
 	"\x19ENVIRONMENT_STATE_FAILING\x10\x03\x12 \n" +
 	"\x1cENVIRONMENT_STATE_DESTROYING\x10\x04\x12\x1a\n" +
-	"\x16ENVIRONMENT_STATE_DOWN\x10\x05*\xba\x02\n" +
+	"\x16ENVIRONMENT_STATE_DOWN\x10\x05*\xd9\x02\n" +
 	"\fServicePhase\x12\x1d\n" +
 	"\x19SERVICE_PHASE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15SERVICE_PHASE_PENDING\x10\x01\x12\x1b\n" +
@@ -1424,7 +1429,8 @@ const file_rig_v1_environment_service_proto_rawDesc = "" +
 	"\x14SERVICE_PHASE_FAILED\x10\b\x12\x1a\n" +
 	"\x16SERVICE_PHASE_STOPPING\x10\t\x12\x19\n" +
 	"\x15SERVICE_PHASE_STOPPED\x10\n" +
-	"2\xba\x04\n" +
+	"\x12\x1d\n" +
+	"\x19SERVICE_PHASE_NOT_STARTED\x10\v2\xba\x04\n" +
 	"\x12EnvironmentService\x12X\n" +
 	"\x11CreateEnvironment\x12 .rig.v1.CreateEnvironmentRequest\x1a!.rig.v1.CreateEnvironmentResponse\x12H\n" +
 	"\vWatchEvents\x12\x1a.rig.v1.WatchEventsRequest\x1a\x1b.rig.v1.WatchEventsResponse0\x01\x12O\n" +

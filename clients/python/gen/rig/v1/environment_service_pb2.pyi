@@ -63,6 +63,10 @@ class _ServicePhaseEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ServiceP
     SERVICE_PHASE_FAILED: _ServicePhase.ValueType  # 8
     SERVICE_PHASE_STOPPING: _ServicePhase.ValueType  # 9
     SERVICE_PHASE_STOPPED: _ServicePhase.ValueType  # 10
+    SERVICE_PHASE_NOT_STARTED: _ServicePhase.ValueType  # 11
+    """The environment went down before this service started (a dependency failed first,
+    or it was destroyed while the service waited).
+    """
 
 class ServicePhase(_ServicePhase, metaclass=_ServicePhaseEnumTypeWrapper):
     """ServicePhase is where one service is in its lifecycle."""
@@ -78,6 +82,10 @@ SERVICE_PHASE_READY: ServicePhase.ValueType  # 7
 SERVICE_PHASE_FAILED: ServicePhase.ValueType  # 8
 SERVICE_PHASE_STOPPING: ServicePhase.ValueType  # 9
 SERVICE_PHASE_STOPPED: ServicePhase.ValueType  # 10
+SERVICE_PHASE_NOT_STARTED: ServicePhase.ValueType  # 11
+"""The environment went down before this service started (a dependency failed first,
+or it was destroyed while the service waited).
+"""
 Global___ServicePhase: _TypeAlias = ServicePhase  # noqa: Y015
 
 @_typing.final
