@@ -5,6 +5,8 @@
  *
  *   node examples/dist/demo.js
  */
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { rig } from "@rig/client";
 import type { Event } from "@rig/client";
@@ -14,7 +16,10 @@ const started = Date.now();
 console.log("bringing up the example app (orders API + worker + pricing func)...");
 const env = await rig.up(ordersEnvironment(), { name: "demo" });
 console.log(`up in ${Date.now() - started} ms: environment ${env.id} on rigd ${env.server}`);
-console.log(`  (try: grpcurl -plaintext ${env.server} rig.v1.EnvironmentService/ListEnvironments)`);
+const rigDir = process.env.RIG_DIR || join(homedir(), ".rig");
+console.log(
+  `  (try: grpcurl -plaintext -H "authorization: Bearer $(cat ${rigDir}/rigd-*.token)" ${env.server} rig.v1.EnvironmentService/ListEnvironments)`,
+);
 console.log("endpoints:");
 for (const service of env.services) {
   try {

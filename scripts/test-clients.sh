@@ -9,7 +9,7 @@
 #   tsc --noEmit       test/conformance/ts
 #   go test, pytest    the SDKs' own tests, then the conformance scenario in each language
 #
-# Env: RIG_SERVER  use this running rigd instead of starting one.
+# Env: RIG_SERVER  use this running rigd instead of starting one (with RIG_TOKEN, its token).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 export PATH="$root/.tools/node/bin:$root/.tools/bin:$root/node_modules/.bin:$PATH"
@@ -58,6 +58,8 @@ if [ -z "${RIG_SERVER:-}" ]; then
   done
   [ -s "$scratch/rigd.addr" ] || { echo "rigd did not start" >&2; cat "$scratch/rigd.out" >&2; exit 1; }
   export RIG_SERVER=$(tr -d '[:space:]' <"$scratch/rigd.addr")
+  # rigd writes its token (0600) beside the addr file, before it; RIG_SERVER needs it.
+  export RIG_TOKEN=$(tr -d '[:space:]' <"$scratch/rigd.token")
   echo "rigd at $RIG_SERVER (rig dir $scratch/rig)"
 fi
 # Tests that start their own rigd (find-or-start) do it in temp dirs, never in ~/.rig.
@@ -76,7 +78,7 @@ step "conformance: Python"
 (cd "$root/test/conformance/python" && "$python" -m pytest -q)
 
 step "nothing left behind"
-RIG_SERVER="$RIG_SERVER" "$python" - "$root" <<'EOF'
+RIG_SERVER="$RIG_SERVER" RIG_TOKEN="$RIG_TOKEN" "$python" - "$root" <<'EOF'
 import os
 import sys
 
@@ -87,7 +89,9 @@ from rig.v1 import environment_service_pb2 as api  # noqa: E402
 from rig.v1 import environment_service_pb2_grpc as api_grpc  # noqa: E402
 
 with grpc.insecure_channel(os.environ["RIG_SERVER"]) as channel:
-    live = api_grpc.EnvironmentServiceStub(channel).ListEnvironments(api.ListEnvironmentsRequest(), timeout=10).environments
+    live = api_grpc.EnvironmentServiceStub(channel).ListEnvironments(
+        api.ListEnvironmentsRequest(), timeout=10, metadata=[("authorization", f"Bearer {os.environ['RIG_TOKEN']}")]
+    ).environments
 if live:
     sys.exit("environments left running: " + ", ".join(f"{e.id} ({e.state})" for e in live))
 print("no environment left running")

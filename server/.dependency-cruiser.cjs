@@ -37,14 +37,16 @@ const MAY_IMPORT = {
   pools: [...SHARED, "docker"],
   services: [...SHARED, "pools", "docker", "readiness"],
   observe: [...SHARED, "proxy"],
+  // rigd's token and the request guard (issue 10); the API checks calls with it.
+  auth: SHARED,
 
   orchestrator: [...SHARED, "readiness", "artifacts", "callbacks"],
 
-  api: SHARED,
+  api: [...SHARED, "auth"],
   // The rig CLI talks to rigd through the API like any client and reads run logs from disk.
   cli: SHARED,
 
-  rigd: [...SHARED, "services", "observe", "pools", "docker", "readiness", "proxy", "artifacts", "callbacks", "orchestrator", "api"],
+  rigd: [...SHARED, "services", "observe", "pools", "docker", "readiness", "proxy", "artifacts", "callbacks", "orchestrator", "api", "auth"],
 };
 
 const TEST_CODE = "(\\.spec\\.ts$|/testing/|/testdata/|/fixtures/|^server/src/bench/)";

@@ -32,6 +32,7 @@ func runWithRigd(m *testing.M) int {
 	}
 	defer stopRigd(rigd.Pid)
 	os.Setenv("RIG_SERVER", rigd.Addr)
+	os.Setenv("RIG_TOKEN", rigd.Token)
 	return m.Run()
 }
 

@@ -16,6 +16,7 @@ type settings struct {
 	callbackTimeout time.Duration
 	stallTimeout    time.Duration
 	server          string
+	token           string
 	rigd            RigdOptions
 }
 
@@ -54,8 +55,14 @@ func CallbackTimeout(d time.Duration) Option { return func(s *settings) { s.call
 // progress.stall (default 30 s).
 func StallTimeout(d time.Duration) Option { return func(s *settings) { s.stallTimeout = d } }
 
-// Server uses the rigd at addr ("127.0.0.1:PORT") instead of finding or starting one.
+// Server uses the rigd at addr ("127.0.0.1:PORT" or "unix:/path") instead of finding or
+// starting one. Its token comes from [Token], else RIG_TOKEN, else RIG_DIR's token file
+// when RIG_DIR's addr file names addr.
 func Server(addr string) Option { return func(s *settings) { s.server = addr } }
+
+// Token is the token of the rigd named by [Server] (the content of the
+// rigd-<version>.token file rigd writes beside its addr file).
+func Token(token string) Option { return func(s *settings) { s.token = token } }
 
 // WithRigd sets how rigd is found or started (see [FindOrStartRigd]).
 func WithRigd(o RigdOptions) Option { return func(s *settings) { s.rigd = o } }

@@ -41,37 +41,39 @@ type RigdOptions struct {
 
 // Rigd is a rigd that answered its health check.
 type Rigd struct {
-	// Addr is "127.0.0.1:PORT".
+	// Addr is "127.0.0.1:PORT" or "unix:/path/rigd.sock".
 	Addr string
+	// Token is sent on every call (authorization: Bearer). rigd writes it, 0600, to
+	// rigd-<version>.token beside its addr file, before the addr file.
+	Token string
 	// Pid is the process id when this call spawned it, else 0.
 	Pid int
 }
 
 // FindOrStartRigd returns a serving rigd, the same way every rig SDK does: the one
-// RIG_SERVER names; else the one the version's addr file names, when it answers its
+// RIG_SERVER names (its token from RIG_TOKEN, else from RIG_DIR's token file when RIG_DIR's
+// addr file names the same address); else the one the version's addr file names, when it answers its
 // health check; else, holding the version's start lock (so parallel test processes,
 // in any language, start one rigd, not many), a re-check and a freshly spawned,
 // detached rigd once it has written its addr file.
 func FindOrStartRigd(ctx context.Context, opts RigdOptions) (Rigd, error) {
-	if addr := os.Getenv("RIG_SERVER"); addr != "" {
-		if err := probeRigd(ctx, addr); err != nil {
-			return Rigd{}, fmt.Errorf("rig: RIG_SERVER=%s does not answer: %w", addr, err)
-		}
-		return Rigd{Addr: addr}, nil
-	}
 	rigDir, err := resolveRigDir(opts.RigDir)
 	if err != nil {
 		return Rigd{}, err
 	}
+	if addr := os.Getenv("RIG_SERVER"); addr != "" {
+		return explicitRigd(ctx, addr, "", "RIG_SERVER="+addr, opts)
+	}
 	command, version, commandErr := rigdCommand(opts)
 	addrFile := filepath.Join(rigDir, "rigd-"+version+".addr")
-	if addr, ok := readLiveAddr(ctx, addrFile); ok {
-		return Rigd{Addr: addr}, nil
+	if r, ok := readLiveRigd(ctx, addrFile); ok {
+		return r, nil
 	}
 	if commandErr != nil {
 		return Rigd{}, commandErr
 	}
-	if err := os.MkdirAll(rigDir, 0o755); err != nil {
+	// rigd tightens RIG_DIR to 0700 itself; create it private so nothing is ever exposed.
+	if err := os.MkdirAll(rigDir, 0o700); err != nil {
 		return Rigd{}, fmt.Errorf("rig: %w", err)
 	}
 	timeout := opts.StartTimeout
@@ -86,10 +88,35 @@ func FindOrStartRigd(ctx context.Context, opts RigdOptions) (Rigd, error) {
 	}
 	defer unlock()
 	// Another process may have started rigd while we waited for the lock.
-	if addr, ok := readLiveAddr(ctx, addrFile); ok {
-		return Rigd{Addr: addr}, nil
+	if r, ok := readLiveRigd(ctx, addrFile); ok {
+		return r, nil
 	}
 	return spawnRigd(ctx, command, rigDir, addrFile, filepath.Join(rigDir, "rigd-"+version+".out"))
+}
+
+// explicitRigd is the rigd at addr (named by `source`) with its token: token, else
+// RIG_TOKEN, else RIG_DIR's token file when RIG_DIR's addr file names addr.
+func explicitRigd(ctx context.Context, addr, token, source string, opts RigdOptions) (Rigd, error) {
+	if token == "" {
+		token = os.Getenv("RIG_TOKEN")
+	}
+	if token == "" {
+		if rigDir, err := resolveRigDir(opts.RigDir); err == nil {
+			_, version, _ := rigdCommand(opts)
+			addrFile := filepath.Join(rigDir, "rigd-"+version+".addr")
+			if published, _ := os.ReadFile(addrFile); strings.TrimSpace(string(published)) == addr {
+				content, _ := os.ReadFile(tokenFileFor(addrFile))
+				token = strings.TrimSpace(string(content))
+			}
+		}
+	}
+	if token == "" {
+		return Rigd{}, fmt.Errorf("rig: no token for the rigd at %s (from %s): set RIG_TOKEN to the content of the rigd-<version>.token file beside its addr file", addr, source)
+	}
+	if err := probeRigd(ctx, addr); err != nil {
+		return Rigd{}, fmt.Errorf("rig: the rigd at %s (from %s) does not answer: %w", addr, source, err)
+	}
+	return Rigd{Addr: addr, Token: token}, nil
 }
 
 func resolveRigDir(dir string) (string, error) {
@@ -106,17 +133,28 @@ func resolveRigDir(dir string) (string, error) {
 	return filepath.Abs(dir)
 }
 
-// readLiveAddr reads the addr file and reports the address if rigd answers there.
-func readLiveAddr(ctx context.Context, addrFile string) (string, bool) {
+// tokenFileFor is the token file beside an addr file (rigd-0.1.0.addr -> rigd-0.1.0.token),
+// as rigd names it.
+func tokenFileFor(addrFile string) string {
+	if base, ok := strings.CutSuffix(addrFile, ".addr"); ok {
+		return base + ".token"
+	}
+	return addrFile + ".token"
+}
+
+// readLiveRigd reads the addr file and the token beside it (written first) and reports
+// the rigd if it answers there.
+func readLiveRigd(ctx context.Context, addrFile string) (Rigd, bool) {
 	content, err := os.ReadFile(addrFile)
 	if err != nil {
-		return "", false
+		return Rigd{}, false
 	}
 	addr := strings.TrimSpace(string(content))
-	if addr == "" || probeRigd(ctx, addr) != nil {
-		return "", false
+	token, err := os.ReadFile(tokenFileFor(addrFile))
+	if err != nil || addr == "" || len(bytes.TrimSpace(token)) == 0 || probeRigd(ctx, addr) != nil {
+		return Rigd{}, false
 	}
-	return addr, true
+	return Rigd{Addr: addr, Token: string(bytes.TrimSpace(token))}, true
 }
 
 // probeRigd asks grpc.health.v1.Health/Check (Connect JSON over h2c) for SERVING.
@@ -124,12 +162,12 @@ func probeRigd(ctx context.Context, addr string) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
-		"http://"+addr+"/grpc.health.v1.Health/Check", strings.NewReader("{}"))
+		baseURL(addr)+"/grpc.health.v1.Health/Check", strings.NewReader("{}"))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	client := &http.Client{Transport: newH2CTransport()}
+	client := &http.Client{Transport: newH2CTransport(addr)}
 	defer client.CloseIdleConnections()
 	resp, err := client.Do(req)
 	if err != nil {
@@ -235,7 +273,7 @@ func findRepo() string {
 func spawnRigd(ctx context.Context, command []string, rigDir, addrFile, outPath string) (Rigd, error) {
 	// A stale file (rigd died without removing it) must not be mistaken for the new one.
 	_ = os.Remove(addrFile)
-	out, err := os.OpenFile(outPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	out, err := os.OpenFile(outPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return Rigd{}, fmt.Errorf("rig: %w", err)
 	}
@@ -245,7 +283,8 @@ func spawnRigd(ctx context.Context, command []string, rigDir, addrFile, outPath 
 	cmd.Dir = rigDir
 	cmd.Stdout, cmd.Stderr = out, out
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "RIG_SERVER=") {
+		// rigd needs neither; a token in its env would reach the services it starts.
+		if !strings.HasPrefix(kv, "RIG_SERVER=") && !strings.HasPrefix(kv, "RIG_TOKEN=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
@@ -260,8 +299,9 @@ func spawnRigd(ctx context.Context, command []string, rigDir, addrFile, outPath 
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if addr, ok := readLiveAddr(ctx, addrFile); ok {
-			return Rigd{Addr: addr, Pid: cmd.Process.Pid}, nil
+		if r, ok := readLiveRigd(ctx, addrFile); ok {
+			r.Pid = cmd.Process.Pid
+			return r, nil
 		}
 		select {
 		case <-exited:

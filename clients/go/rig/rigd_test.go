@@ -92,8 +92,13 @@ func TestFindOrStartRigdReportsARigdThatCannotStart(t *testing.T) {
 
 func TestFindOrStartRigdChecksRigServer(t *testing.T) {
 	t.Setenv("RIG_SERVER", "127.0.0.1:1")
+	t.Setenv("RIG_TOKEN", "some-token")
 	if _, err := FindOrStartRigd(context.Background(), RigdOptions{}); err == nil || !strings.Contains(err.Error(), "RIG_SERVER=127.0.0.1:1") {
 		t.Fatalf("got %v; want an error naming RIG_SERVER", err)
+	}
+	t.Setenv("RIG_TOKEN", "")
+	if _, err := FindOrStartRigd(context.Background(), RigdOptions{RigDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "no token for the rigd at 127.0.0.1:1") {
+		t.Fatalf("got %v; want an error asking for RIG_TOKEN", err)
 	}
 }
 

@@ -51,11 +51,12 @@ func optionalDuration(d time.Duration) *durationpb.Duration {
 	return durationpb.New(d)
 }
 
-// hostEnv is the test process's environment; process services inherit it (SPEC §5).
+// hostEnv is the test process's environment; process services inherit it (SPEC §5),
+// except RIG_TOKEN: services never see rigd's token (rigd scrubs it too).
 func hostEnv() map[string]string {
 	env := map[string]string{}
 	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" && k != "RIG_TOKEN" {
 			env[k] = v
 		}
 	}

@@ -25,15 +25,16 @@ func Start(ctx context.Context, services Services, opts ...Option) (*Environment
 	if err != nil {
 		return nil, err
 	}
-	addr := s.server
-	if addr == "" {
-		rigd, err := FindOrStartRigd(ctx, s.rigd)
-		if err != nil {
-			return nil, err
-		}
-		addr = rigd.Addr
+	var rigd Rigd
+	if s.server != "" {
+		rigd, err = explicitRigd(ctx, s.server, s.token, "the Server option", s.rigd)
+	} else {
+		rigd, err = FindOrStartRigd(ctx, s.rigd)
 	}
-	client, transport := newClient(addr)
+	if err != nil {
+		return nil, err
+	}
+	client, transport := newClient(rigd.Addr, rigd.Token)
 	created, err := client.CreateEnvironment(ctx, connect.NewRequest(&rigv1.CreateEnvironmentRequest{Spec: spec}))
 	if err != nil {
 		transport.CloseIdleConnections()

@@ -24,10 +24,12 @@ def rigd_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     rig_dir: Path = tmp_path_factory.mktemp("rigd")
     rigd = find_or_start_rigd(rig_dir=str(rig_dir))
     os.environ["RIG_SERVER"] = rigd.addr
+    os.environ["RIG_TOKEN"] = rigd.token
     try:
         yield rigd.addr
     finally:
         del os.environ["RIG_SERVER"]
+        del os.environ["RIG_TOKEN"]
         stop_rigd(rigd.pid)
 
 

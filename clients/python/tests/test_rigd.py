@@ -49,7 +49,8 @@ def test_parallel_callers_start_one_rigd(rig_dir: Path) -> None:
         assert len({r.addr for r in results}) == 1
         assert (rig_dir / f"rigd-{RIGD_VERSION}.addr").read_text().strip() == results[0].addr
         again = find_or_start_rigd(rig_dir=str(rig_dir))
-        assert again == Rigd(results[0].addr), "a second lookup reuses the running rigd"
+        assert again == Rigd(results[0].addr, results[0].token), "a second lookup reuses the running rigd"
+        assert again.token == (rig_dir / f"rigd-{RIGD_VERSION}.token").read_text().strip()
     finally:
         for pid in spawned:
             stop_rigd(pid)
@@ -71,7 +72,11 @@ def test_a_rigd_that_cannot_start_is_reported_with_its_output(rig_dir: Path) -> 
 
 def test_rig_server_must_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RIG_SERVER", "127.0.0.1:1")
+    monkeypatch.setenv("RIG_TOKEN", "some-token")
     with pytest.raises(RigdError, match="RIG_SERVER=127.0.0.1:1"):
+        find_or_start_rigd()
+    monkeypatch.delenv("RIG_TOKEN")
+    with pytest.raises(RigdError, match="no token for the rigd at 127.0.0.1:1"):
         find_or_start_rigd()
 
 

@@ -5,6 +5,7 @@
  */
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
+import { tokenGate } from "../auth/token-gate.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
 import type { RequestHandler } from "./cleartext-server.js";
@@ -22,14 +23,24 @@ export interface ApiHandler {
   readonly health: HealthStatus;
 }
 
-/** Builds rigd's request handler over a backend. */
-export function createApiHandler(backend: EnvironmentBackend, logger: Logger): ApiHandler {
+/** The token every RPC but health Check must carry, and the file it is kept in (for errors). */
+export interface ApiAuth {
+  readonly token: string;
+  readonly tokenFile: string;
+}
+
+/**
+ * Builds rigd's request handler over a backend. rigd always passes `auth`; without it
+ * (handler tests only) no token is asked for.
+ */
+export function createApiHandler(backend: EnvironmentBackend, logger: Logger, auth?: ApiAuth): ApiHandler {
   const health = new HealthStatus(HEALTH_SERVICE_NAMES);
   const handler = connectNodeAdapter({
     // A misspelt field ("proces") must be an error naming it, not silently dropped.
     jsonOptions: { ignoreUnknownFields: false },
+    ...(auth ? { requestGate: tokenGate(auth.token, auth.tokenFile) } : {}),
     routes(router) {
-      router.service(EnvironmentService, createEnvironmentService(backend, logger));
+      router.service(EnvironmentService, createEnvironmentService(backend, logger, auth?.token));
       router.service(Health, createHealthService(health));
       addReflectionServices(router, [EnvironmentService, Health]);
     },

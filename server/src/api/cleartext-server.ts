@@ -10,6 +10,7 @@
  */
 import http from "node:http";
 import http2 from "node:http2";
+import { chmod, lstat, rm } from "node:fs/promises";
 import net from "node:net";
 import { routeByPreface } from "../net/preface-router.js";
 
@@ -21,9 +22,11 @@ export type RequestHandler = (
 
 /** A listening cleartext server; close() stops it. */
 export interface CleartextServer {
-  /** The bound address, e.g. `{ host: "127.0.0.1", port: 43121 }`. */
+  /** The bound address, e.g. `{ host: "127.0.0.1", port: 43121 }` (`""` and 0 on a unix socket). */
   readonly host: string;
   readonly port: number;
+  /** The socket path when serving on a unix socket. */
+  readonly path?: string;
   /**
    * Stops accepting connections, lets running calls finish for up to `graceMs`, then
    * destroys whatever is still open. Resolves once every socket is closed.
@@ -31,11 +34,14 @@ export interface CleartextServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Binds `host:port` (port 0 picks a free one) and serves `handler` on it. */
+/**
+ * Binds `host:port` (port 0 picks a free one), or the unix socket `{ path }` (created
+ * `0600`; a stale socket nobody answers on is replaced), and serves `handler` on it.
+ */
 export async function listenCleartext(
   handler: RequestHandler,
-  host: string,
-  port: number,
+  host: string | { readonly path: string },
+  port = 0,
 ): Promise<CleartextServer> {
   const sockets = new Set<net.Socket>();
   /** HTTP/1.1 sockets with a request in progress; idle ones may be closed at once. */
@@ -81,19 +87,23 @@ export async function listenCleartext(
     });
   });
 
+  const socketPath = typeof host === "string" ? undefined : host.path;
+  if (socketPath !== undefined) await removeStaleSocket(socketPath);
   await new Promise<void>((resolve, reject) => {
     tcp.once("error", reject);
-    tcp.listen({ host, port }, () => {
+    tcp.listen(socketPath !== undefined ? { path: socketPath } : { host: host as string, port }, () => {
       tcp.off("error", reject);
       resolve();
     });
   });
-  const bound = tcp.address() as net.AddressInfo;
+  if (socketPath !== undefined) await chmod(socketPath, 0o600);
+  const bound = socketPath !== undefined ? { address: "", port: 0 } : (tcp.address() as net.AddressInfo);
 
   let closed: Promise<void> | undefined;
   return {
     host: bound.address,
     port: bound.port,
+    ...(socketPath !== undefined ? { path: socketPath } : {}),
     close(graceMs = 2000): Promise<void> {
       closed ??= new Promise<void>((resolve) => {
         closing = true;
@@ -111,4 +121,19 @@ export async function listenCleartext(
       return closed;
     },
   };
+}
+
+/** Removes a socket file no server answers on (left by a rigd that died); anything else stays and fails the bind. */
+async function removeStaleSocket(socketPath: string): Promise<void> {
+  const stat = await lstat(socketPath).catch(() => undefined);
+  if (!stat?.isSocket()) return;
+  const answered = await new Promise<boolean>((resolve) => {
+    const probe = net.connect({ path: socketPath });
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", () => resolve(false));
+  });
+  if (!answered) await rm(socketPath, { force: true });
 }

@@ -6,14 +6,20 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "pino";
+import { scrubSpec } from "../auth/scrub-token.js";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
 import type { EnvironmentBackend } from "../contract/environment-backend.js";
 import { toConnectError } from "./connect-errors.js";
 
-/** Builds the EnvironmentService implementation over a backend (the orchestrator). */
+/**
+ * Builds the EnvironmentService implementation over a backend (the orchestrator). With
+ * `token`, specs are scrubbed of RIG_TOKEN and of the token value before the backend
+ * sees them, so no service inherits them.
+ */
 export function createEnvironmentService(
   backend: EnvironmentBackend,
   logger: Logger,
+  token?: string,
 ): ServiceImpl<typeof EnvironmentService> {
   const log = logger.child({ component: "api" });
 
@@ -30,6 +36,8 @@ export function createEnvironmentService(
     createEnvironment(req, ctx) {
       return unary(ctx, async () => {
         if (!req.spec) throw new ConnectError("spec is required", Code.InvalidArgument);
+        const scrubbed = token ? scrubSpec(req.spec, token) : [];
+        if (scrubbed.length) log.info({ rpc: ctx.method.name, scrubbed }, "removed rigd's token from the spec's environment");
         const { id, envDir } = await backend.create(req.spec);
         log.info({ env: id, rpc: ctx.method.name }, "environment created");
         return { environmentId: id, envDir };

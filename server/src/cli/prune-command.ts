@@ -2,8 +2,9 @@
  * `rig prune [--older-than 7d] [--dry-run]`: removes what finished runs and dead rigds
  * left in RIG_DIR: run logs and preserved temp dirs older than the cut-off (never those
  * of an environment a rigd still lists), process groups recorded by a rigd that is no
- * longer alive, and containers labelled by a dead rigd of this host (through the
- * `docker` CLI, when there is one).
+ * longer alive, and with `--containers` the containers labelled by a dead rigd of this
+ * host (through the `docker` CLI, when there is one). Containers carry no RIG_DIR, so
+ * that last step reaches every RIG_DIR's dead rigds and is asked for explicitly.
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -19,7 +20,7 @@ import { parseDurationFlag } from "./duration-text.js";
 import { rigdEndpoints, rigDirOf } from "./rigd-connection.js";
 import { UsageError } from "./usage-error.js";
 
-export const PRUNE_USAGE = "rig prune [--older-than 7d] [--dry-run]";
+export const PRUNE_USAGE = "rig prune [--older-than 7d] [--containers] [--dry-run]";
 
 const run = promisify(execFile);
 
@@ -28,7 +29,7 @@ export async function pruneCommand(argv: string[], out: CliOutput): Promise<numb
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { "older-than": { type: "string" }, "dry-run": { type: "boolean", short: "n" } },
+    options: { "older-than": { type: "string" }, containers: { type: "boolean" }, "dry-run": { type: "boolean", short: "n" } },
   });
   if (positionals.length) throw new UsageError("rig prune takes no arguments");
   let olderThanMs: number;
@@ -72,7 +73,7 @@ export async function pruneCommand(argv: string[], out: CliOutput): Promise<numb
     }
   }
 
-  for (const container of await deadRigdContainers()) {
+  for (const container of values.containers ? await deadRigdContainers() : []) {
     if (!dry) await run("docker", ["rm", "-f", container.id]).catch((err: Error) => out.warn(`rig: docker rm ${container.id}: ${err.message}`));
     await out.line(`${verb} container ${container.name} (rigd pid ${container.pid} is gone)`);
     count++;

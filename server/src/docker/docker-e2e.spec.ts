@@ -20,7 +20,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
 import type { Endpoint, Event } from "../gen/rig/v1/event_pb.js";
 import { Protocol, ReadinessKind } from "../gen/rig/v1/spec_pb.js";
-import { RIGD_MAIN, eventually, spec } from "../testing/rigd-harness.js";
+import { RIGD_MAIN, bearer, eventually, readRigdToken, spec } from "../testing/rigd-harness.js";
 import { createDockerClient, engineReachable } from "./docker-client.js";
 import { LABEL_ENVIRONMENT, LABEL_POOL, LABEL_RIGD_PID } from "./labels.js";
 import { testImages } from "./testing/test-images.js";
@@ -58,7 +58,7 @@ async function startRigd(): Promise<TestRigd> {
   return {
     child,
     rigDir,
-    client: createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${address}` })),
+    client: createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${address}`, interceptors: [bearer(readRigdToken(addrFile))] })),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       await exited;

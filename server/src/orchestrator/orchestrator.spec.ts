@@ -382,7 +382,7 @@ describe("validation", () => {
   it("rejects an unparsable duration in Connect JSON with INVALID_ARGUMENT", async () => {
     const res = await fetch(`http://${rigd.address}/rig.v1.EnvironmentService/CreateEnvironment`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${rigd.token}` },
       body: JSON.stringify({ spec: { ttl: "5 minutes", services: [{ name: "a", process: { command: "true" } }] } }),
     });
     const body = (await res.json()) as { code: string; message: string };

@@ -41,6 +41,8 @@ async function curl(method: string, body: object): Promise<Record<string, unknow
     "--http1.1",
     "-H",
     "content-type: application/json",
+    "-H",
+    `authorization: Bearer ${rigd.token}`,
     "-d",
     JSON.stringify(body),
     `http://${rigd.address}/rig.v1.EnvironmentService/${method}`,
@@ -49,7 +51,7 @@ async function curl(method: string, body: object): Promise<Record<string, unknow
 }
 
 async function grpcurl(method: string, body: object): Promise<Record<string, unknown>> {
-  const { stdout } = await run("grpcurl", ["-plaintext", "-d", JSON.stringify(body), rigd.address, `rig.v1.EnvironmentService/${method}`]);
+  const { stdout } = await run("grpcurl", ["-plaintext", "-H", `authorization: Bearer ${rigd.token}`, "-d", JSON.stringify(body), rigd.address, `rig.v1.EnvironmentService/${method}`]);
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 
@@ -81,12 +83,12 @@ describe("without an SDK", () => {
   });
 
   it("does the same with grpcurl and no proto files, streaming events until environment.up", async () => {
-    const { stdout: services } = await run("grpcurl", ["-plaintext", rigd.address, "list"]);
+    const { stdout: services } = await run("grpcurl", ["-plaintext", "-H", `authorization: Bearer ${rigd.token}`, rigd.address, "list"]);
     assert.match(services, /rig\.v1\.EnvironmentService/);
     assert.match(services, /grpc\.health\.v1\.Health/);
     const id = (await grpcurl("CreateEnvironment", { spec: chainSpec("grpcurl") }))["environmentId"] as string;
     // A server stream: grpcurl prints every event; the env is up once environment.up is among them.
-    const watch = execFile("grpcurl", ["-plaintext", "-d", JSON.stringify({ environmentId: id }), rigd.address, "rig.v1.EnvironmentService/WatchEvents"]);
+    const watch = execFile("grpcurl", ["-plaintext", "-H", `authorization: Bearer ${rigd.token}`, "-d", JSON.stringify({ environmentId: id }), rigd.address, "rig.v1.EnvironmentService/WatchEvents"]);
     const watchExited = new Promise((r) => watch.once("exit", r));
     let out = "";
     watch.stdout?.on("data", (d: Buffer) => (out += d.toString()));

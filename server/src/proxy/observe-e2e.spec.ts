@@ -10,6 +10,8 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { rigdVersion } from "../rigd/rig-dir.js";
+import { bearer, readRigdToken } from "../testing/rigd-harness.js";
 import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { type Client, createClient } from "@connectrpc/connect";
@@ -186,7 +188,7 @@ describe("observe end to end", { timeout: 180_000 }, () => {
   before(async () => {
     rigDir = mkdtempSync(join(tmpdir(), "rig-observe-"));
     rigd = await startRigd(rigDir);
-    rig = createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${rigd.address}` }));
+    rig = createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${rigd.address}`, interceptors: [bearer(readRigdToken(join(rigDir, `rigd-${rigdVersion()}.addr`)))] }));
   });
   after(async () => {
     await Promise.all(envs.map((e) => e.destroy()));

@@ -9,7 +9,7 @@ import { readFile, rename, rm, writeFile } from "node:fs/promises";
 export async function writeAddrFile(file: string, address: string): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    await writeFile(tmp, `${address}\n`, { mode: 0o644 });
+    await writeFile(tmp, `${address}\n`, { mode: 0o600 });
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true });

@@ -13,7 +13,8 @@ import { DEFAULT_IDLE_MS, DEFAULT_ORPHAN_GRACE_MS } from "./start-rigd.js";
 /** The usage text printed by --help and after a usage error. */
 export const USAGE = `usage: rigd [--listen 127.0.0.1:0] [--idle 5m] [--rig-dir DIR] [--addr-file FILE] [--orphan-grace 30s]
 
-  --listen HOST:PORT     loopback address to serve on (default 127.0.0.1:0, a free port)
+  --listen HOST:PORT     loopback address to serve on (default 127.0.0.1:0, a free port),
+                         or unix:/path/rigd.sock for a unix socket (mode 0600)
   --idle DURATION        exit after this long with no environments and no calls (default 5m; 0 = never)
   --rig-dir DIR          state directory (default $RIG_DIR, else ~/.rig)
   --addr-file FILE       where to write the address once serving (default RIG_DIR/rigd-<version>.addr)

@@ -22,6 +22,13 @@ describe("parseListenAddress", () => {
     }
   });
 
+  it("accepts unix:PATH (made absolute) and refuses an empty or too long one", () => {
+    assert.deepEqual(parseListenAddress("unix:/run/rig/rigd.sock"), { path: "/run/rig/rigd.sock" });
+    assert.equal((parseListenAddress("unix:rigd.sock") as { path: string }).path, `${process.cwd()}/rigd.sock`);
+    assert.throws(() => parseListenAddress("unix:"), /--listen/);
+    assert.throws(() => parseListenAddress(`unix:/${"x".repeat(120)}`), /longer than 107 bytes/);
+  });
+
   it("formats IPv6 in brackets", () => {
     assert.equal(formatHostPort("::1", 5), "[::1]:5");
     assert.equal(formatHostPort("127.0.0.1", 5), "127.0.0.1:5");

@@ -4,12 +4,13 @@
  * and `--rig-dir` overrides both.
  */
 import { readFileSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { chmod } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { ensurePrivateDir } from "../os/private-dir.js";
 
-/** Sub-directories rigd creates in RIG_DIR. */
-export const RIG_SUBDIRS = ["cache", "logs", "tmp"] as const;
+/** Sub-directories rigd creates in RIG_DIR (`run` holds the pid records). */
+export const RIG_SUBDIRS = ["cache", "logs", "tmp", "run"] as const;
 
 /** The RIG_DIR to use given the flag value and the environment. */
 export function resolveRigDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -17,9 +18,15 @@ export function resolveRigDir(flag: string | undefined, env: NodeJS.ProcessEnv =
   return path.resolve(chosen);
 }
 
-/** Creates RIG_DIR and its sub-directories (idempotent). */
+/**
+ * Creates RIG_DIR and its sub-directories (idempotent), all `0700` and owned by us:
+ * wider modes are tightened, a RIG_DIR owned by another user is refused
+ * (ForeignOwnerError). rigd's own log is made `0600` if it already exists.
+ */
 export async function prepareRigDir(rigDir: string): Promise<void> {
-  await Promise.all(RIG_SUBDIRS.map((sub) => mkdir(path.join(rigDir, sub), { recursive: true })));
+  await ensurePrivateDir(rigDir);
+  await Promise.all(RIG_SUBDIRS.map((sub) => ensurePrivateDir(path.join(rigDir, sub))));
+  await chmod(path.join(rigDir, "rigd.log"), 0o600).catch(() => {});
 }
 
 let cachedVersion: string | undefined;

@@ -23,6 +23,7 @@ import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect
 import { GrpcReflection } from "grpc-js-reflection-client";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
+import { bearer, grpcJsBearer, readRigdToken } from "../testing/rigd-harness.js";
 import { rigdVersion } from "./rig-dir.js";
 
 const MAIN = fileURLToPath(new URL("../main.js", import.meta.url));
@@ -117,15 +118,17 @@ describe("rigd process", { concurrency: 2, skip: SKIP }, () => {
     const rigd = await spawnRigd(t, ["--rig-dir", "$RIG_DIR", "--idle", "0", "--addr-file", "$RIG_DIR/custom.addr"]);
     const address = (await waitForAddrFile({ ...rigd, addrFile: path.join(rigd.rigDir, "custom.addr") })).trim();
     const baseUrl = `http://${address}`;
+    const token = readRigdToken(path.join(rigd.rigDir, "custom.addr"));
+    const interceptors = [bearer(token)];
 
-    const overGrpc = createClient(EnvironmentService, createGrpcTransport({ baseUrl }));
+    const overGrpc = createClient(EnvironmentService, createGrpcTransport({ baseUrl, interceptors }));
     assert.deepEqual((await overGrpc.listEnvironments({})).environments, []);
-    const overGrpcWeb = createClient(EnvironmentService, createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }));
+    const overGrpcWeb = createClient(EnvironmentService, createGrpcWebTransport({ baseUrl, httpVersion: "1.1", interceptors }));
     assert.deepEqual((await overGrpcWeb.listEnvironments({})).environments, []);
 
     const res = await fetch(`${baseUrl}/rig.v1.EnvironmentService/ListEnvironments`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
       body: "{}",
     });
     assert.equal(res.status, 200);
@@ -135,12 +138,12 @@ describe("rigd process", { concurrency: 2, skip: SKIP }, () => {
     assert.equal((await health.check({ service: "rig.v1.EnvironmentService" })).status, ServingStatus.SERVING);
     await assert.rejects(health.check({ service: "nope" }), (err: unknown) => ConnectError.from(err).code === Code.NotFound);
 
-    const reflection = new GrpcReflection(address, grpc.credentials.createInsecure(), {}, "v1alpha");
+    const reflection = new GrpcReflection(address, grpc.credentials.createInsecure(), { interceptors: [grpcJsBearer(token)] }, "v1alpha");
     assert.ok((await reflection.listServices()).includes("rig.v1.EnvironmentService"));
 
     const grpcurl = findGrpcurl();
     if (grpcurl) {
-      const { stdout } = await promisify(execFile)(grpcurl, ["-plaintext", address, "list"], { timeout: 20_000 });
+      const { stdout } = await promisify(execFile)(grpcurl, ["-plaintext", "-H", `authorization: Bearer ${token}`, address, "list"], { timeout: 20_000 });
       assert.deepEqual(stdout.trim().split("\n"), [
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",
@@ -156,7 +159,7 @@ describe("rigd process", { concurrency: 2, skip: SKIP }, () => {
   it("answers NOT_FOUND for an unknown environment", async (t) => {
     const rigd = await spawnRigd(t, ["--rig-dir", "$RIG_DIR", "--idle", "0"]);
     const address = (await waitForAddrFile(rigd)).trim();
-    const client = createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${address}` }));
+    const client = createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${address}`, interceptors: [bearer(readRigdToken(rigd.addrFile))] }));
     await assert.rejects(client.getEnvironment({ environmentId: "no-such-env" }), (err: unknown) => ConnectError.from(err).code === Code.NotFound);
     assert.equal((await stop(rigd)).code, 0);
   });
@@ -174,7 +177,7 @@ describe("rigd process", { concurrency: 2, skip: SKIP }, () => {
     // Idle window 1 s, but the environment lives until its orphan timer (3 s) ends it.
     const rigd = await spawnRigd(t, ["--rig-dir", "$RIG_DIR", "--idle", "1s", "--orphan-grace", "3s"]);
     const address = (await waitForAddrFile(rigd)).trim();
-    const client = createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${address}` }));
+    const client = createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${address}`, interceptors: [bearer(readRigdToken(rigd.addrFile))] }));
     const { environmentId } = await client.createEnvironment({
       spec: { name: "idle", services: [{ name: "sleeper", config: { case: "process", value: { command: "sleep", args: ["60"] } } }] },
     });

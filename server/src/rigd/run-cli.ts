@@ -33,6 +33,10 @@ export async function runRigdCli(
     return;
   }
 
+  // Services inherit rigd's environment by default; a token meant for a client of some
+  // rigd (RIG_TOKEN) must not reach them.
+  delete process.env.RIG_TOKEN;
+
   // Handlers go in before starting: the addr file appears as soon as rigd serves, and a
   // SIGTERM that follows at once must still mean a graceful shutdown.
   let rigd: RunningRigd | undefined;

@@ -7,6 +7,8 @@
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { createApiHandler } from "../api/api-handler.js";
+import { guardRequests } from "../auth/request-guard.js";
+import { createToken, removeTokenFileIfOurs, tokenFileFor, writeTokenFile } from "../auth/rigd-token.js";
 import { CallTracker } from "../api/call-tracker.js";
 import { listenCleartext } from "../api/cleartext-server.js";
 import type { EnvironmentBackend } from "../contract/environment-backend.js";
@@ -14,7 +16,7 @@ import { HealthCheckResponse_ServingStatus as ServingStatus } from "../gen/grpc/
 import { removeAddrFileIfOurs, writeAddrFile } from "./addr-file.js";
 import { formatDuration } from "./duration.js";
 import { IdleMonitor } from "./idle-monitor.js";
-import { formatHostPort, parseListenAddress } from "./listen-address.js";
+import { formatHostPort, isUnixAddress, parseListenAddress, UNIX_PREFIX } from "./listen-address.js";
 import { createFileLogger } from "./logger.js";
 import { DEFAULT_LOG_RETENTION, startLogPruning, type LogRetention } from "./log-retention.js";
 import { defaultAddrFile, prepareRigDir, rigdVersion } from "./rig-dir.js";
@@ -32,7 +34,7 @@ export interface RigdOptions {
   readonly rigDir: string;
   /** Builds the environment backend (the orchestrator in production). */
   readonly createBackend: (context: BackendContext) => EnvironmentBackend;
-  /** Loopback `HOST:PORT`; default `127.0.0.1:0` (a free port). */
+  /** Loopback `HOST:PORT` or `unix:/path/rigd.sock`; default `127.0.0.1:0` (a free port). */
   readonly listen?: string;
   /** Exit after this long with nothing to do; 0 disables. Default 5 minutes. */
   readonly idleMs?: number;
@@ -51,9 +53,13 @@ export type ShutdownReason = "idle" | "close" | "signal" | "fatal";
 
 /** A serving rigd. */
 export interface RunningRigd {
-  /** `127.0.0.1:PORT`, as written to the addr file. */
+  /** `127.0.0.1:PORT` or `unix:/path`, as written to the addr file. */
   readonly address: string;
   readonly addrFile: string;
+  /** The secret every RPC but health Check must carry (`authorization: Bearer <token>`). */
+  readonly token: string;
+  /** Where the token is kept (`0600`, beside the addr file). */
+  readonly tokenFile: string;
   readonly rigDir: string;
   readonly logger: Logger;
   /** Settles once rigd has fully stopped, with the reason it stopped. */
@@ -76,6 +82,8 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
   const orphanGraceMs = options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS;
   const rigDir = options.rigDir;
   const addrFile = options.addrFile ?? defaultAddrFile(rigDir);
+  const tokenFile = tokenFileFor(addrFile);
+  const token = createToken();
   await prepareRigDir(rigDir);
 
   const fileLogger = options.logger ? undefined : createFileLogger(rigDir, rigdVersion());
@@ -83,17 +91,25 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
   const log = logger.child({ component: "rigd" });
 
   const backend = options.createBackend({ rigDir, logger, orphanGraceMs });
-  const api = createApiHandler(backend, logger);
+  const api = createApiHandler(backend, logger, { token, tokenFile });
   const calls = new CallTracker();
+  let bound: { host: string; port: number } | undefined;
+  // The Host/Origin gate sits outside the call tracker: refused requests are not activity.
+  const handler = guardRequests(calls.wrap(api.handler), () =>
+    isUnixAddress(listen) ? { kind: "unix" } : { kind: "tcp", host: bound!.host, port: bound!.port },
+  );
   let server;
   try {
-    server = await listenCleartext(calls.wrap(api.handler), listen.host, listen.port);
+    server = isUnixAddress(listen)
+      ? await listenCleartext(handler, { path: listen.path })
+      : await listenCleartext(handler, listen.host, listen.port);
+    bound = { host: server.host, port: server.port };
   } catch (err) {
     await backend.shutdown().catch(() => {});
     fileLogger?.flush();
     throw err;
   }
-  const address = formatHostPort(server.host, server.port);
+  const address = server.path !== undefined ? `${UNIX_PREFIX}${server.path}` : formatHostPort(server.host, server.port);
   const serving = server;
   const pruning = startLogPruning({
     logsDir: join(rigDir, "logs"),
@@ -126,6 +142,9 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
       await removeAddrFileIfOurs(addrFile, address).catch((err: unknown) =>
         log.warn({ err, addrFile }, "could not remove addr file"),
       );
+      await removeTokenFileIfOurs(tokenFile, token).catch((err: unknown) =>
+        log.warn({ err, tokenFile }, "could not remove token file"),
+      );
       try {
         await backend.shutdown();
       } catch (err) {
@@ -140,15 +159,17 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
   }
 
   try {
+    // The token first: a client that sees the addr file can read the token at once.
+    await writeTokenFile(tokenFile, token);
     await writeAddrFile(addrFile, address);
   } catch (err) {
     await close("fatal");
     throw err;
   }
   log.info(
-    { address, addrFile, rigDir, version: rigdVersion(), idle: idleMs > 0 ? formatDuration(idleMs) : "off", orphanGraceMs },
+    { address, addrFile, tokenFile, rigDir, version: rigdVersion(), idle: idleMs > 0 ? formatDuration(idleMs) : "off", orphanGraceMs },
     "serving",
   );
 
-  return { address, addrFile, rigDir, logger, closed, close };
+  return { address, addrFile, token, tokenFile, rigDir, logger, closed, close };
 }

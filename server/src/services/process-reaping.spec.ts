@@ -13,14 +13,14 @@ import { test } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
-import { eventually, FIXTURES, processesWith, RIGD_MAIN, spec } from "../testing/rigd-harness.js";
+import { bearer, eventually, FIXTURES, processesWith, readRigdToken, RIGD_MAIN, spec } from "../testing/rigd-harness.js";
 
 async function spawnRigd(rigDir: string, addrFile: string) {
   rmSync(addrFile, { force: true });
   const child = spawn(process.execPath, [RIGD_MAIN, "--rig-dir", rigDir, "--addr-file", addrFile], { stdio: "ignore" });
   await eventually(() => existsSync(addrFile), 20_000, "the addr file");
   const address = readFileSync(addrFile, "utf8").trim();
-  return { child, client: createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${address}` })) };
+  return { child, client: createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${address}`, interceptors: [bearer(readRigdToken(addrFile))] })) };
 }
 
 test("the next rigd kills the service processes of a rigd that was killed with SIGKILL", async () => {

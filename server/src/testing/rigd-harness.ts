@@ -9,8 +9,10 @@ import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { createClient, type Client } from "@connectrpc/connect";
+import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import * as grpc from "@grpc/grpc-js";
+import { tokenFileFor } from "../auth/rigd-token.js";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
 import type { Event } from "../gen/rig/v1/event_pb.js";
 import { EnvironmentSpecSchema, type EnvironmentSpec } from "../gen/rig/v1/spec_pb.js";
@@ -24,6 +26,8 @@ export const FIXTURES = join(here, "fixtures");
 /** A running rigd for one test file. */
 export interface Rigd {
   readonly address: string;
+  /** The token rigd wrote beside its addr file; every RPC but health Check needs it. */
+  readonly token: string;
   readonly rigDir: string;
   readonly child: ChildProcess;
   readonly client: Client<typeof EnvironmentService>;
@@ -49,10 +53,15 @@ export async function startRigd(extraArgs: string[] = []): Promise<Rigd> {
     await sleep(20);
   }
   const address = readFileSync(addrFile, "utf8").trim();
-  const client = createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${address}` }));
+  const token = readRigdToken(addrFile);
+  const client = createClient(
+    EnvironmentService,
+    createGrpcTransport({ baseUrl: `http://${address}`, interceptors: [bearer(token)] }),
+  );
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   return {
     address,
+    token,
     rigDir,
     child,
     client,
@@ -65,6 +74,30 @@ export async function startRigd(extraArgs: string[] = []): Promise<Rigd> {
       return code;
     },
   };
+}
+
+/** The token of the rigd that wrote `addrFile` (the token file is written before the addr file). */
+export function readRigdToken(addrFile: string): string {
+  return readFileSync(tokenFileFor(addrFile), "utf8").trim();
+}
+
+/** An interceptor sending `authorization: Bearer <token>` on every call. */
+export function bearer(token: string): Interceptor {
+  return (next) => (req) => {
+    req.header.set("authorization", `Bearer ${token}`);
+    return next(req);
+  };
+}
+
+/** A grpc-js client interceptor sending `authorization: Bearer <token>` on every call. */
+export function grpcJsBearer(token: string): grpc.Interceptor {
+  return (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set("authorization", `Bearer ${token}`);
+        next(metadata, listener);
+      },
+    });
 }
 
 /** Builds a spec message from a plain init object. */

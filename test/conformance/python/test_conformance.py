@@ -151,6 +151,6 @@ def check_clean_destroy(env: rig.Environment, result: rig.DestroyResult) -> None
     for path in (result.log_path, result.event_log_path):
         assert os.path.getsize(path) > 0, f"log {path} is empty"
     # The environment's own channel closed with it; ask rigd afresh.
-    with grpc.insecure_channel(rig.find_or_start_rigd().addr) as channel:
+    with rig.rigd_channel(rig.find_or_start_rigd()) as channel:
         listed = api_grpc.EnvironmentServiceStub(channel).ListEnvironments(api.ListEnvironmentsRequest(), timeout=10)
     assert env.id not in [e.id for e in listed.environments], f"rigd still lists {env.id} after destroy"

@@ -13,7 +13,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { rig, RigEnvironmentError } from "../../../clients/ts/dist/index.js";
 import type { Event, FuncContext, HookContext, StartedEnvironment, StoppedEnvironment } from "../../../clients/ts/dist/index.js";
-import { rigApi } from "../../../clients/ts/dist/api/rig-api.js";
+import { connectRigd } from "../../../clients/ts/dist/daemon/auto-start.js";
 import { CallbackKind, DownReason } from "../../../clients/ts/dist/gen/rig/v1/event_pb.js";
 
 const LANGUAGE = "ts";
@@ -162,6 +162,6 @@ async function checkCleanDestroy(env: StartedEnvironment<string>, stopped: Stopp
   for (const [name, dir] of Object.entries(stopped.tempDirs)) assert.ok(!existsSync(dir), `temp dir of ${name} (${dir}) still exists`);
   for (const file of [stopped.logPath, stopped.eventLogPath]) assert.ok(statSync(file).size > 0, `log ${file} is empty`);
   assert.equal(stopped.reason, "destroyed");
-  const listed = await rigApi(env.server).environments.listEnvironments({});
+  const listed = await (await connectRigd({ server: env.server })).environments.listEnvironments({});
   assert.ok(!listed.environments.some((e) => e.id === env.id), `rigd still lists ${env.id} after destroy`);
 }

@@ -52,7 +52,7 @@ from rig.environment import (  # noqa: E402
 from rig.errors import DownError  # noqa: E402
 from rig.handlers import FuncContext, FuncFn, HookContext, HookFn  # noqa: E402
 from rig.ingress import Ingress, grpc, http, tcp  # noqa: E402
-from rig.rigd import RIGD_VERSION, Rigd, RigdError, find_or_start_rigd  # noqa: E402
+from rig.rigd import RIGD_VERSION, Rigd, RigdError, find_or_start_rigd, rigd_channel  # noqa: E402
 from rig.wiring import DEFAULT_INGRESS, Endpoint, Wiring  # noqa: E402
 
 __all__ = [
@@ -81,6 +81,7 @@ __all__ = [
     "build_spec",
     "container",
     "find_or_start_rigd",
+    "rigd_channel",
     "func",
     "grpc",
     "http",

@@ -18,7 +18,7 @@ from rig.builders import Service
 from rig.errors import DownError
 from rig.handlers import HandlerRegistry
 from rig.ingress import duration
-from rig.rigd import find_or_start_rigd
+from rig.rigd import explicit_rigd, find_or_start_rigd, rigd_channel
 from rig.session import Session
 from rig.v1 import environment_service_pb2 as api
 from rig.v1 import environment_service_pb2_grpc as api_grpc
@@ -148,6 +148,7 @@ def start(
     callback_timeout: float | None = None,
     stall_timeout: float | None = None,
     server: str | None = None,
+    token: str | None = None,
 ) -> Environment:
     """Creates an environment and returns once every service is ready.
 
@@ -155,7 +156,8 @@ def start(
     down instead, ``TimeoutError`` with rigd's last progress report when it is not up
     within ``startup_timeout`` seconds; either way nothing is left running. ``observe``
     (default on) records the traffic between services as events; ``server`` is a rigd
-    address (default: RIG_SERVER, else found or started, see :func:`rig.find_or_start_rigd`).
+    address (default: RIG_SERVER, else found or started, see :func:`rig.find_or_start_rigd`);
+    ``token`` its token (default RIG_TOKEN, else RIG_DIR's token file when it names ``server``).
     Durations are in seconds."""
     spec, handlers = build_spec(
         services,
@@ -167,8 +169,8 @@ def start(
         callback_timeout=callback_timeout,
         stall_timeout=stall_timeout,
     )
-    addr = server or find_or_start_rigd().addr
-    channel = grpc.insecure_channel(addr)
+    rigd = explicit_rigd(server, token or "") if server else find_or_start_rigd()
+    channel = rigd_channel(rigd)
     stub = api_grpc.EnvironmentServiceStub(channel)
     try:
         created = stub.CreateEnvironment(api.CreateEnvironmentRequest(spec=spec), timeout=60)
@@ -208,6 +210,7 @@ class StartOptions(TypedDict, total=False):
     callback_timeout: float | None
     stall_timeout: float | None
     server: str | None
+    token: str | None
 
 
 @contextmanager
@@ -243,7 +246,7 @@ def build_spec(
         name=environment_name(name) if name else "",
         observe=observe,
         dir=dir or os.getcwd(),
-        host_env=dict(os.environ),
+        host_env={k: v for k, v in os.environ.items() if k != "RIG_TOKEN"},
     )
     # Sorted so the spec (and handler names) do not depend on insertion order.
     for service_name in sorted(services):

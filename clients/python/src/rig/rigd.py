@@ -2,7 +2,9 @@
 address; otherwise the version-specific addr file in RIG_DIR is read and probed; when
 nothing answers, the version's start lock is taken (so parallel test processes, in any
 language, start one rigd, not many), the addr file re-checked, and rigd spawned
-detached and waited for."""
+detached and waited for. Every call but the health check carries rigd's token, read from
+the ``rigd-<version>.token`` file rigd writes (``0600``) beside its addr file before the
+addr file, or from RIG_TOKEN when RIG_SERVER names the rigd."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable, NamedTuple
 
 import grpc
 
@@ -37,10 +40,96 @@ class RigdError(RuntimeError):
 class Rigd:
     """A rigd that answered its health check."""
 
-    #: ``127.0.0.1:PORT``.
+    #: ``127.0.0.1:PORT`` or ``unix:/path/rigd.sock``.
     addr: str
+    #: Sent on every call as ``authorization: Bearer <token>``.
+    token: str = ""
     #: Process id when this call spawned it, else 0.
     pid: int = 0
+
+
+def rigd_channel(rigd: Rigd) -> grpc.Channel:
+    """A channel to ``rigd`` that sends its token on every call (close it when done)."""
+    return grpc.intercept_channel(_insecure_channel(rigd.addr), _Bearer(rigd.token))
+
+
+def _insecure_channel(addr: str) -> grpc.Channel:
+    """A cleartext channel; over a unix socket it names ``localhost`` as its authority
+    (grpc would send the percent-encoded socket path)."""
+    options = [("grpc.default_authority", "localhost")] if addr.startswith("unix:") else []
+    return grpc.insecure_channel(addr, options=options)
+
+
+class _CallDetails(NamedTuple):
+    method: str
+    timeout: float | None
+    metadata: Any
+    credentials: Any
+    wait_for_ready: Any
+    compression: Any
+
+
+class _Bearer(
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor,
+    grpc.StreamStreamClientInterceptor,
+):
+    """Adds ``authorization: Bearer <token>`` to the metadata of every call."""
+
+    def __init__(self, token: str) -> None:
+        self._header = ("authorization", f"Bearer {token}")
+
+    def _details(self, details: Any) -> _CallDetails:
+        metadata = [*(details.metadata or ()), self._header]
+        return _CallDetails(
+            details.method,
+            details.timeout,
+            metadata,
+            details.credentials,
+            getattr(details, "wait_for_ready", None),
+            getattr(details, "compression", None),
+        )
+
+    def intercept_unary_unary(self, continuation: Callable[..., Any], details: Any, request: Any) -> Any:
+        return continuation(self._details(details), request)
+
+    def intercept_unary_stream(self, continuation: Callable[..., Any], details: Any, request: Any) -> Any:
+        return continuation(self._details(details), request)
+
+    def intercept_stream_unary(self, continuation: Callable[..., Any], details: Any, requests: Any) -> Any:
+        return continuation(self._details(details), requests)
+
+    def intercept_stream_stream(self, continuation: Callable[..., Any], details: Any, requests: Any) -> Any:
+        return continuation(self._details(details), requests)
+
+
+def token_file_for(addr_file: Path) -> Path:
+    """The token file beside an addr file (``rigd-0.1.0.addr`` -> ``rigd-0.1.0.token``)."""
+    name = addr_file.name
+    return addr_file.with_name(name[: -len(".addr")] + ".token" if name.endswith(".addr") else name + ".token")
+
+
+def explicit_rigd(addr: str, token: str = "", source: str = "the server argument", rig_dir: str | None = None) -> Rigd:
+    """The rigd at ``addr`` with its token: ``token``, else RIG_TOKEN, else RIG_DIR's token
+    file when RIG_DIR's addr file names ``addr``."""
+    token = token or os.environ.get("RIG_TOKEN", "")
+    if not token:
+        directory = Path(rig_dir or os.environ.get("RIG_DIR") or Path.home() / ".rig").resolve()
+        addr_file = directory / f"rigd-{_rigd_command(None)[1]}.addr"
+        try:
+            if addr_file.read_text().strip() == addr:
+                token = token_file_for(addr_file).read_text().strip()
+        except OSError:
+            pass
+    if not token:
+        raise RigdError(
+            f"rig: no token for the rigd at {addr} (from {source}): set RIG_TOKEN to the content of "
+            "the rigd-<version>.token file beside its addr file"
+        )
+    if not probe(addr):
+        raise RigdError(f"rig: the rigd at {addr} (from {source}) does not answer its health check")
+    return Rigd(addr, token)
 
 
 def find_or_start_rigd(
@@ -58,28 +147,27 @@ def find_or_start_rigd(
     this file or the working directory."""
     server = os.environ.get("RIG_SERVER", "")
     if server:
-        if not probe(server):
-            raise RigdError(f"rig: RIG_SERVER={server} does not answer its health check")
-        return Rigd(server)
+        return explicit_rigd(server, source=f"RIG_SERVER={server}", rig_dir=rig_dir)
     directory = Path(rig_dir or os.environ.get("RIG_DIR") or Path.home() / ".rig").resolve()
     if command:
         argv, version, problem = command, RIGD_VERSION, ""
     else:
         argv, version, problem = _rigd_command(repo)
     addr_file = directory / f"rigd-{version}.addr"
-    addr = _live_addr(addr_file)
-    if addr:
-        return Rigd(addr)
+    live = _live_rigd(addr_file)
+    if live:
+        return live
     if problem:
         raise RigdError(problem)
-    directory.mkdir(parents=True, exist_ok=True)
+    # rigd tightens RIG_DIR to 0700 itself; create it private so nothing is ever exposed.
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     deadline = time.monotonic() + start_timeout
     try:
         with StartLock(directory / f"rigd-{version}.lock", deadline):
             # Another process may have started rigd while we waited for the lock.
-            addr = _live_addr(addr_file)
-            if addr:
-                return Rigd(addr)
+            live = _live_rigd(addr_file)
+            if live:
+                return live
             return _spawn(argv, directory, addr_file, directory / f"rigd-{version}.out", deadline)
     except LockTimeout as err:
         raise RigdError(str(err)) from err
@@ -88,7 +176,7 @@ def find_or_start_rigd(
 def probe(addr: str, timeout: float = 2.0) -> bool:
     """Whether rigd at ``addr`` answers grpc.health.v1.Health/Check with SERVING."""
     try:
-        with grpc.insecure_channel(addr) as channel:
+        with _insecure_channel(addr) as channel:
             check: grpc.UnaryUnaryMultiCallable[None, bytes] = channel.unary_unary(
                 _HEALTH_CHECK,
                 request_serializer=lambda _: b"",  # HealthCheckRequest{} encodes to nothing
@@ -99,12 +187,14 @@ def probe(addr: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def _live_addr(addr_file: Path) -> str:
+def _live_rigd(addr_file: Path) -> Rigd | None:
+    """The rigd the addr file names, with the token beside it, if it answers."""
     try:
         addr = addr_file.read_text().strip()
+        token = token_file_for(addr_file).read_text().strip()
     except OSError:
-        return ""
-    return addr if addr and probe(addr) else ""
+        return None
+    return Rigd(addr, token) if addr and token and probe(addr) else None
 
 
 def _rigd_command(repo: str | None) -> tuple[list[str], str, str]:
@@ -147,8 +237,9 @@ def _spawn(command: list[str], rig_dir: Path, addr_file: Path, out_path: Path, d
     # A stale file (rigd died without removing it) must not be mistaken for the new one.
     addr_file.unlink(missing_ok=True)
     argv = [*command, "--rig-dir", str(rig_dir), "--addr-file", str(addr_file)]
-    env = {k: v for k, v in os.environ.items() if k != "RIG_SERVER"}
-    with open(out_path, "ab") as out:
+    # rigd needs neither; a token in its env would reach the services it starts.
+    env = {k: v for k, v in os.environ.items() if k not in ("RIG_SERVER", "RIG_TOKEN")}
+    with open(os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as out:
         try:
             # Its own session and its own output: rigd outlives the test process.
             proc = subprocess.Popen(
@@ -159,9 +250,9 @@ def _spawn(command: list[str], rig_dir: Path, addr_file: Path, out_path: Path, d
     # Reaps rigd if it exits while this process lives; this process never stops it.
     threading.Thread(target=proc.wait, name="rig-rigd-reaper", daemon=True).start()
     while True:
-        addr = _live_addr(addr_file)
-        if addr:
-            return Rigd(addr, proc.pid)
+        live = _live_rigd(addr_file)
+        if live:
+            return Rigd(live.addr, live.token, proc.pid)
         if proc.poll() is not None:
             raise RigdError(f"rig: rigd ({' '.join(command)}) exited before serving; last output ({out_path}):\n{_tail(out_path)}")
         if time.monotonic() > deadline:

@@ -2,18 +2,20 @@
  * Connect clients for one rigd address, shared by every environment of the process: one
  * HTTP/2 connection for calls, and a second one for the long-lived event streams that is
  * unref'd, so an open stream never keeps a finished test process alive (rigd reaps the
- * environments of a process that went away, SPEC §4).
+ * environments of a process that went away, SPEC §4). Every call carries rigd's token
+ * (`authorization: Bearer ...`); the address may be `host:port` or `unix:/path/rigd.sock`.
  */
-import type { Client } from "@connectrpc/connect";
+import type { Client, Interceptor } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
 import type * as http2 from "node:http2";
+import * as net from "node:net";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
 
 /** The rig API of one rigd. */
 export interface RigApi {
-  /** `host:port` of rigd. */
+  /** `host:port` of rigd, or `unix:/path` for a unix socket. */
   readonly address: string;
   /** For calls; the connection keeps the process alive only while a call is in flight. */
   readonly environments: Client<typeof EnvironmentService>;
@@ -24,25 +26,46 @@ export interface RigApi {
 
 const apis = new Map<string, RigApi>();
 
-/** The (cached) API clients for a rigd address such as `127.0.0.1:7070` or `http://127.0.0.1:7070`. */
-export function rigApi(address: string): RigApi {
-  const baseUrl = toBaseUrl(address);
-  let api = apis.get(baseUrl);
+/** The prefix of a unix socket address in the addr file and in RIG_SERVER. */
+export const UNIX_PREFIX = "unix:";
+
+/**
+ * The (cached) API clients for a rigd address such as `127.0.0.1:7070`,
+ * `http://127.0.0.1:7070` or `unix:/run/rigd.sock`, sending `token` on every call.
+ */
+export function rigApi(address: string, token: string): RigApi {
+  const socketPath = address.trim().startsWith(UNIX_PREFIX) ? address.trim().slice(UNIX_PREFIX.length) : undefined;
+  // Over a unix socket the URL only names the :authority; the socket is dialled directly.
+  const baseUrl = socketPath !== undefined ? "http://localhost" : toBaseUrl(address);
+  const key = `${socketPath ?? baseUrl} ${token}`;
+  let api = apis.get(key);
   if (!api) {
-    const transport = createGrpcTransport({ baseUrl });
+    const nodeOptions: http2.ClientSessionOptions =
+      socketPath !== undefined ? { createConnection: () => net.connect({ path: socketPath }) } : {};
+    const interceptors = [bearer(token)];
+    const transport = createGrpcTransport({ baseUrl, nodeOptions, interceptors });
     const background = createGrpcTransport({
       baseUrl,
-      sessionManager: new UnrefSessionManager(new Http2SessionManager(baseUrl)),
+      interceptors,
+      sessionManager: new UnrefSessionManager(new Http2SessionManager(baseUrl, undefined, nodeOptions)),
     });
     api = {
-      address: new URL(baseUrl).host,
+      address: socketPath !== undefined ? `${UNIX_PREFIX}${socketPath}` : new URL(baseUrl).host,
       environments: createClient(EnvironmentService, transport),
       background: createClient(EnvironmentService, background),
       health: createClient(Health, transport),
     };
-    apis.set(baseUrl, api);
+    apis.set(key, api);
   }
   return api;
+}
+
+/** Sends `authorization: Bearer <token>` on every call. */
+function bearer(token: string): Interceptor {
+  return (next) => (req) => {
+    req.header.set("authorization", `Bearer ${token}`);
+    return next(req);
+  };
 }
 
 /** `http://host:port` for an address given with or without a scheme. */

@@ -5,7 +5,10 @@
  * only the rigd started for it.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { mkdir } from "node:fs/promises";
 import { test } from "node:test";
 import { RigDaemonError, rig } from "../index.js";
@@ -68,6 +71,10 @@ test("RIG_SERVER names the rigd to use and nothing is started", async (t) => {
   t.after(() => other.dispose());
   process.env.RIG_SERVER = first.server;
   t.after(() => delete process.env.RIG_SERVER);
+  // Without RIG_TOKEN the SDK cannot know the token of a rigd in another RIG_DIR.
+  await assert.rejects(rig.up({ ping: httpFunc() }), /no token for the rigd at .*RIG_TOKEN/);
+  process.env.RIG_TOKEN = readFileSync(rigdFiles(serving.dir, version).tokenFile, "utf8").trim();
+  t.after(() => delete process.env.RIG_TOKEN);
 
   await using env = await rig.up({ ping: httpFunc("via RIG_SERVER") });
   assert.equal(env.server, first.server);
@@ -81,4 +88,27 @@ test("RIG_SERVER names the rigd to use and nothing is started", async (t) => {
     assert.match(err.message, /no healthy rigd at 127\.0\.0\.1:1 \(from RIG_SERVER\)/);
     return true;
   });
+});
+
+test("a rigd on a unix socket is driven through unix:PATH with its token", async (t) => {
+  const dir = await isolatedRigDir();
+  t.after(() => dir.dispose());
+  const socket = join(dir.dir, "rigd.sock");
+  const addrFile = join(dir.dir, "sock.addr");
+  const command = locateRigd();
+  const child = spawn(command.command, [...command.args, "--rig-dir", dir.dir, "--addr-file", addrFile, "--listen", `unix:${socket}`, "--idle", "0"], {
+    stdio: "ignore",
+  });
+  t.after(() => {
+    child.kill("SIGTERM");
+  });
+  for (let i = 0; i < 300 && !existsSync(addrFile); i++) await sleep(20);
+  assert.equal(readFileSync(addrFile, "utf8").trim(), `unix:${socket}`);
+  const token = readFileSync(join(dir.dir, "sock.token"), "utf8").trim();
+
+  await using env = await rig.up({ ping: httpFunc("via the socket") }, { server: `unix:${socket}`, token });
+  assert.equal(env.server, `unix:${socket}`);
+  assert.equal(await (await fetch(env.url("ping"))).text(), "via the socket");
+
+  await assert.rejects(rig.up({ ping: httpFunc() }, { server: `unix:${socket}`, token: "wrong" }), /unauthenticated|rigd token/i);
 });

@@ -3,6 +3,8 @@
  * otherwise take an exclusive lock, check again (another process may have just started
  * one), spawn rigd detached, wait for its addr file and a SERVING health check, release
  * the lock. Every test process on the machine ends up sharing one rigd per version.
+ * Every call carries rigd's token, read from the file beside the addr file (rigd writes
+ * it first), or from RIG_TOKEN when RIG_SERVER names the rigd.
  */
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
@@ -19,8 +21,13 @@ import { locateRigd, rigDir, rigdFiles } from "./rigd-location.js";
 
 /** Where to find rigd. */
 export interface DaemonOptions {
-  /** Explicit rigd address (`127.0.0.1:PORT`); no auto-start. Default: RIG_SERVER. */
+  /** Explicit rigd address (`127.0.0.1:PORT` or `unix:/path`); no auto-start. Default: RIG_SERVER. */
   readonly server?: string;
+  /**
+   * The token of the explicit rigd. Default: RIG_TOKEN, else the token file of RIG_DIR's
+   * rigd when its addr file names the same address.
+   */
+  readonly token?: string;
   /** Environment to read RIG_* from and to start rigd with. Default process.env. */
   readonly env?: NodeJS.ProcessEnv;
   /** How long starting rigd may take. Default 30 s. */
@@ -33,15 +40,21 @@ const starting = new Map<string, Promise<RigApi>>();
 export async function connectRigd(options: DaemonOptions = {}): Promise<RigApi> {
   const env = options.env ?? process.env;
   const explicit = options.server ?? env.RIG_SERVER;
+  const command = locateRigd(env);
+  const files = rigdFiles(rigDir(env), command.version);
   if (explicit) {
-    const api = rigApi(explicit);
+    const token = options.token ?? (env.RIG_TOKEN || (await tokenOfAddrFile(files, explicit)));
+    if (!token) {
+      throw new RigDaemonError(
+        `rig: no token for the rigd at ${explicit}: set RIG_TOKEN to the content of the rigd-<version>.token file beside its addr file`,
+      );
+    }
+    const api = rigApi(explicit, token);
     if (!(await isServing(api))) {
       throw new RigDaemonError(`rig: no healthy rigd at ${explicit} (from ${options.server ? "the server option" : "RIG_SERVER"})`);
     }
     return api;
   }
-  const command = locateRigd(env);
-  const files = rigdFiles(rigDir(env), command.version);
   // Environments of one process that start together share one attempt (and one lock).
   let attempt = starting.get(files.addrFile);
   if (!attempt) {
@@ -52,9 +65,10 @@ export async function connectRigd(options: DaemonOptions = {}): Promise<RigApi> 
 }
 
 async function findOrStart(files: RigdFiles, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RigApi> {
-  const running = await fromAddrFile(files.addrFile);
+  const running = await fromAddrFile(files);
   if (running) return running;
-  await mkdir(files.rigDir, { recursive: true });
+  // rigd tightens RIG_DIR to 0700 itself; create it private so nothing is ever exposed.
+  await mkdir(files.rigDir, { recursive: true, mode: 0o700 });
   let release: () => Promise<void>;
   try {
     release = await lockfile.lock(files.lockFile, {
@@ -71,7 +85,7 @@ async function findOrStart(files: RigdFiles, env: NodeJS.ProcessEnv, timeoutMs: 
     throw new RigDaemonError(`rig: could not lock ${files.lockFile} to start rigd: ${(err as Error).message}`, { cause: err });
   }
   try {
-    const started = await fromAddrFile(files.addrFile);
+    const started = await fromAddrFile(files);
     if (started) return started;
     return await startRigd(files, env, timeoutMs);
   } finally {
@@ -83,9 +97,10 @@ async function startRigd(files: RigdFiles, env: NodeJS.ProcessEnv, timeoutMs: nu
   const command = locateRigd(env);
   // A stale addr file (from a rigd that died) must not be mistaken for the new one's.
   await rm(files.addrFile, { force: true });
-  const output = openSync(files.outputFile, "a");
+  const output = openSync(files.outputFile, "a", 0o600);
   const childEnv = { ...env };
   delete childEnv.RIG_SERVER;
+  delete childEnv.RIG_TOKEN;
   let exited: string | undefined;
   let child: ChildProcess;
   try {
@@ -103,7 +118,7 @@ async function startRigd(files: RigdFiles, env: NodeJS.ProcessEnv, timeoutMs: nu
   child.unref();
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const api = await fromAddrFile(files.addrFile);
+    const api = await fromAddrFile(files);
     if (api) return api;
     if (exited) break;
     await sleep(20);
@@ -119,11 +134,21 @@ async function startRigd(files: RigdFiles, env: NodeJS.ProcessEnv, timeoutMs: nu
 }
 
 /** The API of the rigd named in an addr file, if that rigd answers health checks. */
-async function fromAddrFile(addrFile: string): Promise<RigApi | undefined> {
-  const address = (await readFile(addrFile, "utf8").catch(() => "")).trim();
-  if (!/^[^\s:]+:\d+$/.test(address)) return undefined;
-  const api = rigApi(address);
+async function fromAddrFile(files: RigdFiles): Promise<RigApi | undefined> {
+  const address = (await readFile(files.addrFile, "utf8").catch(() => "")).trim();
+  if (!/^[^\s:]+:\d+$/.test(address) && !/^unix:\/\S+$/.test(address)) return undefined;
+  // rigd writes its token before its addr file, so a published address has one.
+  const token = (await readFile(files.tokenFile, "utf8").catch(() => "")).trim();
+  if (!token) return undefined;
+  const api = rigApi(address, token);
   return (await isServing(api)) ? api : undefined;
+}
+
+/** The token of RIG_DIR's rigd, when its addr file names `address`. */
+async function tokenOfAddrFile(files: RigdFiles, address: string): Promise<string | undefined> {
+  const published = (await readFile(files.addrFile, "utf8").catch(() => "")).trim();
+  if (!published || published !== address.trim().replace(/^http:\/\//, "")) return undefined;
+  return (await readFile(files.tokenFile, "utf8").catch(() => "")).trim() || undefined;
 }
 
 async function isServing(api: RigApi): Promise<boolean> {

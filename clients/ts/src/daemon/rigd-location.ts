@@ -21,8 +21,10 @@ export interface RigdCommand {
 /** The per-version files rigd and its clients share under RIG_DIR. */
 export interface RigdFiles {
   readonly rigDir: string;
-  /** Holds `127.0.0.1:PORT` once rigd serves. */
+  /** Holds `127.0.0.1:PORT` (or `unix:/path`) once rigd serves. */
   readonly addrFile: string;
+  /** rigd's token (`0600`), written before the addr file. */
+  readonly tokenFile: string;
   /** Taken by a client while it starts rigd. */
   readonly lockFile: string;
   /** rigd's stdout and stderr (startup crashes land here; its structured log is rigd-<version>.log beside the addr file). */
@@ -53,9 +55,15 @@ export function rigdFiles(dir: string, version: string): RigdFiles {
   return {
     rigDir: dir,
     addrFile: join(dir, `rigd-${version}.addr`),
+    tokenFile: tokenFileFor(join(dir, `rigd-${version}.addr`)),
     lockFile: join(dir, `rigd-${version}.lock`),
     outputFile: join(dir, `rigd-${version}.out`),
   };
+}
+
+/** The token file beside an addr file (`rigd-0.1.0.addr` -> `rigd-0.1.0.token`), as rigd names it. */
+export function tokenFileFor(addrFile: string): string {
+  return addrFile.endsWith(".addr") ? `${addrFile.slice(0, -".addr".length)}.token` : `${addrFile}.token`;
 }
 
 /** The version in the package.json of the package holding a rigd entry (dist/main.js -> ../package.json). */

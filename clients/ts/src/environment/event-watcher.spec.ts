@@ -10,7 +10,9 @@ import { connect, createServer } from "node:net";
 import { once } from "node:events";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { readFileSync } from "node:fs";
 import { connectRigd } from "../daemon/auto-start.js";
+import { locateRigd, rigdFiles } from "../daemon/rigd-location.js";
 import { EnvironmentState } from "../gen/rig/v1/environment_service_pb.js";
 import { rig } from "../index.js";
 import { httpFunc } from "../test-fixtures/http-func.js";
@@ -23,7 +25,11 @@ before(async () => {
 });
 after(() => rigDir.dispose());
 
-/** A TCP relay to `target` whose open connections can be cut. */
+/**
+ * A TCP relay to `target` whose open connections can be cut. rigd only accepts a Host
+ * naming a loopback address with its own port (DNS-rebinding guard), so the relay listens
+ * on the same port on another loopback address (127.0.0.2:PORT) while rigd serves 127.0.0.1:PORT.
+ */
 async function relay(target: string): Promise<{ address: string; cut: () => number; close: () => Promise<void> }> {
   const [host, port] = target.split(":") as [string, string];
   const sockets = new Set<Socket>();
@@ -36,11 +42,10 @@ async function relay(target: string): Promise<{ address: string; cut: () => numb
     }
     client.pipe(upstream).pipe(client);
   });
-  server.listen(0, "127.0.0.1");
+  server.listen(Number(port), "127.0.0.2");
   await once(server, "listening");
-  const { port: relayPort } = server.address() as { port: number };
   return {
-    address: `127.0.0.1:${relayPort}`,
+    address: `127.0.0.2:${port}`,
     cut: () => {
       const n = sockets.size;
       for (const s of sockets) s.destroy();
@@ -58,8 +63,9 @@ test("a dropped connection to rigd is re-established and the environment outlive
   const direct = await connectRigd(); // starts this file's rigd
   const link = await relay(direct.address);
   t.after(() => link.close());
+  const token = readFileSync(rigdFiles(rigDir.dir, locateRigd().version).tokenFile, "utf8").trim();
 
-  await using env = await rig.up({ ping: httpFunc("pong") }, { server: link.address, orphanGrace: "2s" });
+  await using env = await rig.up({ ping: httpFunc("pong") }, { server: link.address, token, orphanGrace: "2s" });
   const watchers = async (): Promise<number> =>
     (await direct.environments.getEnvironment({ environmentId: env.id })).environment?.watchers ?? -1;
   assert.equal(await watchers(), 1);

@@ -21,8 +21,10 @@ import { RunningEnvironment } from "./started-environment.js";
 export interface UpOptions extends SpecOptions {
   /** How long to wait for every service to be ready. Default 2 min. */
   readonly startupTimeout?: DurationInput;
-  /** rigd address (`127.0.0.1:PORT`); no auto-start. Default RIG_SERVER, else auto-start. */
+  /** rigd address (`127.0.0.1:PORT` or `unix:/path`); no auto-start. Default RIG_SERVER, else auto-start. */
   readonly server?: string;
+  /** The token of `server`. Default RIG_TOKEN, else the token file beside RIG_DIR's addr file. */
+  readonly token?: string;
   /** Keep the dirs at teardown: always, never or "on-failure". Default from RIG_PRESERVE / RIG_PRESERVE_ON_FAILURE. */
   readonly preserve?: boolean | "on-failure";
   /** Abandons startup (the environment is destroyed). */
@@ -67,7 +69,7 @@ async function start<S extends Services>(services: S, options: UpOptions): Promi
   const registry = new HandlerRegistry();
   const spec = buildSpec(services, options, registry);
   options.signal?.throwIfAborted();
-  const api = await connectRigd({ server: options.server });
+  const api = await connectRigd({ server: options.server, token: options.token });
   let created;
   try {
     created = await api.environments.createEnvironment({ spec }, { signal: options.signal });

@@ -68,8 +68,9 @@ export function environmentName(text: string | undefined): string {
   return name || "rig";
 }
 
+/** The env minus unset values and RIG_TOKEN (services never see rigd's token; rigd scrubs it too). */
 function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
+  for (const [key, value] of Object.entries(env)) if (value !== undefined && key !== "RIG_TOKEN") out[key] = value;
   return out;
 }

@@ -1,0 +1,94 @@
+/**
+ * The HTTP gate in front of every handler, for HTTP/1.1 and h2c alike. It stops web pages:
+ * a DNS-rebinding page reaches 127.0.0.1 under its own host name, so the Host header
+ * (`:authority` on HTTP/2) must name rigd's loopback address; a cross-origin page sends an
+ * Origin, so a request with an Origin other than rigd's own is refused. Both get a plain
+ * HTTP 403 and no CORS headers, before any RPC handler runs.
+ */
+import type http from "node:http";
+import type http2 from "node:http2";
+import net from "node:net";
+
+/** A Node request handler for both the http and the http2 compatibility API. */
+type RequestHandler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
+/** Where rigd listens: a loopback TCP port, or a unix socket. */
+export type GuardedAddress = { readonly kind: "tcp"; readonly host: string; readonly port: number } | { readonly kind: "unix" };
+
+const LOOPBACK = new net.BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
+LOOPBACK.addAddress("::1", "ipv6");
+
+/**
+ * Whether a Host value names rigd on `port`: `localhost` or a loopback IP literal
+ * (127.0.0.0/8, `[::1]`) with rigd's port. A DNS-rebinding page can only send a name it
+ * controls, never one of these; an IP literal cannot be rebound.
+ */
+export function namesRigd(hostHeader: string, port: number): boolean {
+  const match = /^(?:\[([^\]]+)\]|(.*?)):(\d+)$/.exec(hostHeader.trim().toLowerCase());
+  if (!match || Number(match[3]) !== port) return false;
+  const host = match[1] ?? match[2] ?? "";
+  if (host === "localhost") return true;
+  // Node's http2 client sends an IPv6 :authority without brackets (`::1:PORT`).
+  if (net.isIPv4(host)) return LOOPBACK.check(host, "ipv4");
+  if (net.isIPv6(host)) return LOOPBACK.check(host, "ipv6");
+  return false;
+}
+
+/** The Origins that are rigd's own (a later dashboard served by rigd). */
+export function allowedOrigins(host: string, port: number): Set<string> {
+  const named = host.includes(":") ? `[${host}]` : host;
+  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${named}:${port}`].map((h) => `http://${h}`));
+}
+
+/** Why a request is refused, or undefined when it may pass. */
+export function refusal(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  address: GuardedAddress,
+): string | undefined {
+  const origin = first(headers["origin"]);
+  if (address.kind === "unix") {
+    // No browser can open a unix socket, so the Host does not matter; an Origin would
+    // only come from something relaying a page, refuse it all the same.
+    return origin === undefined ? undefined : `cross-origin request (Origin ${origin}) refused`;
+  }
+  const names = [first(headers[":authority"]), first(headers["host"])].filter((h) => h !== undefined);
+  if (names.length === 0) return "request without a Host header refused";
+  for (const name of names) {
+    if (!namesRigd(name, address.port)) return `Host "${name}" is not rigd's address; refused (DNS rebinding?)`;
+  }
+  if (origin !== undefined && !allowedOrigins(address.host, address.port).has(origin.toLowerCase())) {
+    return `cross-origin request (Origin ${origin}) refused`;
+  }
+  return undefined;
+}
+
+/**
+ * Wraps `handler` so refused requests get 403 and never reach it. On a unix socket the
+ * Host is whatever the client made of the path (grpc-python sends the percent-encoded
+ * path), which the Connect adapter cannot parse into a URL: it is set to `localhost`.
+ */
+export function guardRequests<H extends RequestHandler>(handler: H, address: () => GuardedAddress): H {
+  return ((req: Parameters<H>[0], res: Parameters<H>[1]) => {
+    const where = address();
+    const why = refusal(req.headers, where);
+    if (why === undefined) {
+      if (where.kind === "unix") {
+        if (req.headers[":authority"] !== undefined) req.headers[":authority"] = "localhost";
+        if (req.headers.host !== undefined) req.headers.host = "localhost";
+      }
+      handler(req, res);
+      return;
+    }
+    res.statusCode = 403;
+    res.setHeader("content-type", "text/plain; charset=utf-8");
+    res.end(`rigd: ${why}\n`);
+  }) as H;
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
