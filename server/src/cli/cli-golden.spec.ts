@@ -8,7 +8,7 @@
 process.env.TZ = "UTC";
 
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { GOLDEN_DIR, normalize, rig, rigDirWithRuns } from "./testdata/cli-harness.js";
@@ -16,6 +16,7 @@ import { GOLDEN_DIR, normalize, rig, rigDirWithRuns } from "./testdata/cli-harne
 const rigDir = rigDirWithRuns();
 after(() => rmSync(rigDir, { recursive: true, force: true }));
 const env = { RIG_DIR: rigDir, NO_COLOR: "1" };
+const crashId = readdirSync(join(rigDir, "logs")).find((id) => id.startsWith("crashonstart-"))!;
 
 const CASES: Record<string, string[]> = {
   "ls": ["ls"],
@@ -68,7 +69,7 @@ test("rig events --json prints the recorded lines as they are", async () => {
   const { stdout, code } = await rig(["events", "crash", "--json"], env);
   assert.equal(code, 0);
   const lines = stdout.trimEnd().split("\n");
-  const recorded = readFileSync(join(rigDir, "logs", "crashonstart-286aaaa7", "events.jsonl"), "utf8").trimEnd().split("\n");
+  const recorded = readFileSync(join(rigDir, "logs", crashId, "events.jsonl"), "utf8").trimEnd().split("\n");
   assert.deepEqual(lines, recorded);
 });
 
@@ -104,7 +105,7 @@ test("rig prune removes runs older than the cut-off and keeps newer ones", async
     const dry = await rig(["prune", "--older-than", "1d", "--dry-run"], { RIG_DIR: dir, NO_COLOR: "1" });
     assert.equal(dry.code, 0);
     assert.equal(dry.stdout.match(/would remove run log/g)?.length, 6);
-    assert.ok(existsSync(join(dir, "logs", "crashonstart-286aaaa7")));
+    assert.ok(existsSync(join(dir, "logs", crashId)));
     // The harness clock says 2030: the recorded runs are older than a day, not than a century.
     const kept = await rig(["prune", "--older-than", "36500d"], { RIG_DIR: dir, NO_COLOR: "1" });
     assert.match(kept.stdout, /nothing to prune/);

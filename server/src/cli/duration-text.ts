@@ -1,6 +1,6 @@
 /**
  * Durations as the CLI reads them in flags (`100ms`, `30s`, `5m`, `2h`, `7d`, `1m30s`)
- * and writes them in listings (`850ms`, `2.3s`, `4m05s`, `3h12m`).
+ * and writes them in listings (`850ms`, `2.3s`, `4m05s`, `3h12m`), and clock times.
  */
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -33,13 +33,6 @@ export function formatDurationMs(ms: number): string {
   }
   const m = Math.round(ms / 60_000);
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
-}
-
-/** A byte count: `512B`, `1.5KiB`, `3.2MiB`. */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n}B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)}KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)}MiB`;
 }
 
 /** `HH:MM:SS.mmm` in local time. */

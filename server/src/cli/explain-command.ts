@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import type { CliOutput } from "./cli-output.js";
 import { DiagnosisBuilder, type Diagnosis } from "./diagnosis.js";
+import { withEdgeNames } from "../events/event-text.js";
 import { dateTime, formatDurationMs } from "./duration-text.js";
 import { readEvents } from "./event-file.js";
 import { rigDirOf } from "./rigd-connection.js";
@@ -59,7 +60,7 @@ export function diagnosisText(d: Diagnosis, s: TerminalStyle): string[] {
     lines.push(`${s.dim("traffic")}   ${d.trafficCalls} calls, no errors`);
   }
   // Every stall report by its time; what each service waited for, from the latest one.
-  for (const stall of d.stalls) lines.push(s.yellow(`stall at +${ms(stall.atMs)}: ${stall.message}`));
+  for (const stall of d.stalls) lines.push(s.yellow(`stall at +${ms(stall.atMs)}: ${withEdgeNames(stall.message)}`));
   const latest = d.stalls.at(-1);
   if (latest) {
     for (const svc of latest.services.filter((x) => !x.service.startsWith("~"))) {

@@ -8,7 +8,8 @@ import { parseArgs } from "node:util";
 import { toJson } from "@bufbuild/protobuf";
 import { ConnectionClosedSchema, GrpcCallCompletedSchema, RequestCompletedSchema, type Header } from "../gen/rig/v1/event_pb.js";
 import type { CliOutput } from "./cli-output.js";
-import { clockTime, formatBytes, formatDurationMs, parseDurationFlag } from "./duration-text.js";
+import { formatBytes } from "../events/event-text.js";
+import { clockTime, formatDurationMs, parseDurationFlag } from "./duration-text.js";
 import { readEvents } from "./event-file.js";
 import { rigDirOf } from "./rigd-connection.js";
 import { findRun } from "./run-store.js";
@@ -116,11 +117,11 @@ export function matches(entry: TrafficEntry, filter: TrafficFilter): boolean {
 function sizes(entry: TrafficEntry): string {
   switch (entry.kind) {
     case "http":
-      return `${formatBytes(Number(entry.call.requestSize))}/${formatBytes(Number(entry.call.responseSize))}`;
+      return `${formatBytes(entry.call.requestSize)}/${formatBytes(entry.call.responseSize)}`;
     case "grpc":
       return `${entry.call.requestMessages}/${entry.call.responseMessages} msgs`;
     case "tcp":
-      return `${formatBytes(Number(entry.call.bytesSent))}/${formatBytes(Number(entry.call.bytesReceived))}`;
+      return `${formatBytes(entry.call.bytesSent)}/${formatBytes(entry.call.bytesReceived)}`;
   }
 }
 

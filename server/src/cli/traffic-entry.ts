@@ -6,14 +6,8 @@
  */
 import { durationMs } from "@bufbuild/protobuf/wkt";
 import type { ConnectionClosed, Event, GrpcCallCompleted, RequestCompleted } from "../gen/rig/v1/event_pb.js";
+import { grpcStatusName } from "../events/event-text.js";
 import { eventMs } from "./run-store.js";
-
-/** gRPC status code names (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
-export const GRPC_CODES = [
-  "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-  "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-  "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
-] as const;
 
 /** One observed call or connection. */
 export type TrafficEntry =
@@ -77,7 +71,7 @@ export function statusText(entry: TrafficEntry): string {
     case "http":
       return entry.call.error ? "error" : String(entry.call.status);
     case "grpc":
-      return entry.call.statusCode === 0 ? "OK" : `${GRPC_CODES[entry.call.statusCode] ?? "CODE"}(${entry.call.statusCode})`;
+      return entry.call.statusCode === 0 ? "OK" : `${grpcStatusName(entry.call.statusCode)}(${entry.call.statusCode})`;
     case "tcp":
       return entry.call.error ? "error" : "closed";
   }

@@ -66,6 +66,7 @@ export function normalize(text: string, rigDir: string): string {
     .replace(/\/tmp\/rig-test-[A-Za-z0-9]+/g, "$RIGD_DIR")
     .replace(/(127\.0\.0\.1|localhost):\d+/g, "$1:PORT")
     .replace(/\b(on|port) \d{4,5}\b/g, "$1 PORT")
+    .replace(/\bpid \d+/g, "pid N")
     .replace(/\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?Z?/g, "DATE")
     .replace(/\b\d\d:\d\d:\d\d\.\d{3}\b/g, "HH:MM:SS.mmm")
     .replace(/\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT/g, "HTTP-DATE")
