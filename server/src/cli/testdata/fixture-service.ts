@@ -6,6 +6,7 @@
  * - `crash`: prints to stdout and stderr, exits 1.
  * - `silent`: never listens (readiness times out).
  * - `slow`: listens on $PORT after FIXTURE_DELAY_MS.
+ * - `ticker`: like `web`, and prints `tick N` every 100 ms.
  */
 import { createServer as createHttpServer } from "node:http";
 import { connect, createServer as createTcpServer } from "node:net";
@@ -60,6 +61,12 @@ switch (mode) {
     process.stdout.write("migrating...\n");
     setTimeout(web, Number(process.env.FIXTURE_DELAY_MS ?? 1500));
     break;
+  case "ticker": {
+    web();
+    let n = 0;
+    setInterval(() => process.stdout.write(`tick ${++n}\n`), 100);
+    break;
+  }
   default:
     process.stderr.write(`unknown FIXTURE_MODE ${mode}\n`);
     process.exit(2);
