@@ -11,7 +11,7 @@ source "$(dirname "$0")/suite-env.sh"
 
 step() { printf '\n## %s\n\n' "$*"; }
 
-for bench in env-up-bench proxy-bench postgres-bench; do
+for bench in env-up-bench proxy-bench postgres-bench cli-bench; do
   if [ ! -f "server/dist/bench/$bench.js" ]; then
     echo "server/dist/bench/$bench.js is missing: run make build (tsc -b server) first" >&2
     exit 1
@@ -22,6 +22,8 @@ run "Environment up and down: rigd vs by hand (server/dist/bench/env-up-bench.js
   node server/dist/bench/env-up-bench.js
 run "Proxy overhead: direct vs through the recording proxy (server/dist/bench/proxy-bench.js)" \
   node server/dist/bench/proxy-bench.js
+run "rig CLI time to first line over 1,000 recorded runs (server/dist/bench/cli-bench.js)" \
+  node server/dist/bench/cli-bench.js
 if docker info >/dev/null 2>&1; then
   run "Pooled Postgres lease time vs testcontainers (server/dist/bench/postgres-bench.js)" \
     node server/dist/bench/postgres-bench.js

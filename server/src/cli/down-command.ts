@@ -8,7 +8,6 @@ import type { CliOutput } from "./cli-output.js";
 import { rigdEndpoints, type RigdEndpoint } from "./rigd-connection.js";
 import { UsageError } from "./usage-error.js";
 
-export const DOWN_USAGE = "rig down ID... | --all [--preserve]";
 
 /** Runs the command; resolves to the exit code. */
 export async function downCommand(argv: string[], out: CliOutput): Promise<number> {

@@ -10,7 +10,6 @@ import { rigDirOf } from "./rigd-connection.js";
 import { findRun } from "./run-store.js";
 import { UsageError } from "./usage-error.js";
 
-export const EVENTS_USAGE = "rig events RUN [--json]";
 
 /** Runs the command; resolves to the exit code. */
 export async function eventsCommand(argv: string[], out: CliOutput): Promise<number> {

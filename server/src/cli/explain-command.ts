@@ -11,7 +11,6 @@ import type { TerminalStyle } from "./terminal-style.js";
 import { nodeName } from "./traffic-entry.js";
 import { UsageError } from "./usage-error.js";
 
-export const EXPLAIN_USAGE = "rig explain RUN [--json]";
 
 /** Runs the command; resolves to the exit code. */
 export async function explainCommand(argv: string[], out: CliOutput): Promise<number> {

@@ -13,7 +13,6 @@ import { rigdEndpoints, rigDirOf } from "./rigd-connection.js";
 import { eventMs, findRun } from "./run-store.js";
 import { UsageError } from "./usage-error.js";
 
-export const LOGS_USAGE = "rig logs RUN [--service S]... [--grep RE] [-f]";
 
 /** Runs the command; resolves to the exit code. */
 export async function logsCommand(argv: string[], out: CliOutput): Promise<number> {

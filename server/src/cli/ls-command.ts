@@ -9,7 +9,6 @@ import { rigDirOf } from "./rigd-connection.js";
 import { runSummaries, type Outcome, type RunSummary } from "./run-store.js";
 import { UsageError } from "./usage-error.js";
 
-export const LS_USAGE = "rig ls [FILTER] [--failed|--passed] [-n N] [-q] [--json]";
 
 /** Runs the command; resolves to the exit code. */
 export async function lsCommand(argv: string[], out: CliOutput): Promise<number> {

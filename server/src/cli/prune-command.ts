@@ -20,7 +20,6 @@ import { parseDurationFlag } from "./duration-text.js";
 import { rigdEndpoints, rigDirOf } from "./rigd-connection.js";
 import { UsageError } from "./usage-error.js";
 
-export const PRUNE_USAGE = "rig prune [--older-than 7d] [--containers] [--dry-run]";
 
 const run = promisify(execFile);
 

@@ -12,7 +12,6 @@ import { formatDurationMs } from "./duration-text.js";
 import { rigdEndpoints } from "./rigd-connection.js";
 import { UsageError } from "./usage-error.js";
 
-export const PS_USAGE = "rig ps [--all] [--json]";
 
 /** Runs the command; resolves to the exit code. */
 export async function psCommand(argv: string[], out: CliOutput): Promise<number> {

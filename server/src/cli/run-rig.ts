@@ -3,30 +3,23 @@
  * exit codes (0 ok, 1 failed or nothing found, 2 bad command line).
  */
 import { readFileSync } from "node:fs";
-import { ConnectError } from "@connectrpc/connect";
 import { CliOutput, OutputClosedError, type CliIo } from "./cli-output.js";
-import { DOWN_USAGE, downCommand } from "./down-command.js";
-import { EVENTS_USAGE, eventsCommand } from "./events-command.js";
-import { EXPLAIN_USAGE, explainCommand } from "./explain-command.js";
-import { LOGS_USAGE, logsCommand } from "./logs-command.js";
-import { LS_USAGE, lsCommand } from "./ls-command.js";
-import { PRUNE_USAGE, pruneCommand } from "./prune-command.js";
-import { PS_USAGE, psCommand } from "./ps-command.js";
+import { DOWN_USAGE, EVENTS_USAGE, EXPLAIN_USAGE, LOGS_USAGE, LS_USAGE, PRUNE_USAGE, PS_USAGE, TRAFFIC_USAGE } from "./command-usage.js";
 import { RunNotFoundError } from "./run-store.js";
-import { TRAFFIC_USAGE, trafficCommand } from "./traffic-command.js";
 import { UsageError } from "./usage-error.js";
 
 type Command = (argv: string[], out: CliOutput) => Promise<number>;
 
-const COMMANDS: Readonly<Record<string, { run: Command; usage: string; does: string }>> = {
-  ls: { run: lsCommand, usage: LS_USAGE, does: "finished and running runs, newest first" },
-  ps: { run: psCommand, usage: PS_USAGE, does: "live environments, their services, phases and endpoints" },
-  logs: { run: logsCommand, usage: LOGS_USAGE, does: "service output of a run, interleaved; -f follows a live one" },
-  traffic: { run: trafficCommand, usage: TRAFFIC_USAGE, does: "HTTP requests, gRPC calls and TCP connections of a run" },
-  explain: { run: explainCommand, usage: EXPLAIN_USAGE, does: "why a run ended the way it did" },
-  events: { run: eventsCommand, usage: EVENTS_USAGE, does: "every event of a run" },
-  down: { run: downCommand, usage: DOWN_USAGE, does: "destroy live environments" },
-  prune: { run: pruneCommand, usage: PRUNE_USAGE, does: "remove old run logs, temp dirs and what dead rigds left" },
+// Each command is loaded when it runs: `rig ls` never loads the Connect client.
+const COMMANDS: Readonly<Record<string, { run: () => Promise<Command>; usage: string; does: string }>> = {
+  ls: { run: async () => (await import("./ls-command.js")).lsCommand, usage: LS_USAGE, does: "finished and running runs, newest first" },
+  ps: { run: async () => (await import("./ps-command.js")).psCommand, usage: PS_USAGE, does: "live environments, their services, phases and endpoints" },
+  logs: { run: async () => (await import("./logs-command.js")).logsCommand, usage: LOGS_USAGE, does: "service output of a run, interleaved; -f follows a live one" },
+  traffic: { run: async () => (await import("./traffic-command.js")).trafficCommand, usage: TRAFFIC_USAGE, does: "HTTP requests, gRPC calls and TCP connections of a run" },
+  explain: { run: async () => (await import("./explain-command.js")).explainCommand, usage: EXPLAIN_USAGE, does: "why a run ended the way it did" },
+  events: { run: async () => (await import("./events-command.js")).eventsCommand, usage: EVENTS_USAGE, does: "every event of a run" },
+  down: { run: async () => (await import("./down-command.js")).downCommand, usage: DOWN_USAGE, does: "destroy live environments" },
+  prune: { run: async () => (await import("./prune-command.js")).pruneCommand, usage: PRUNE_USAGE, does: "remove old run logs, temp dirs and what dead rigds left" },
 };
 
 /** The version of the package this CLI ships in. */
@@ -74,7 +67,7 @@ export async function runRig(argv: readonly string[], io: CliIo): Promise<number
     return 0;
   }
   try {
-    return await command.run(rest, out);
+    return await (await command.run())(rest, out);
   } catch (err) {
     if (err instanceof OutputClosedError) return 0;
     if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS")) {
@@ -85,7 +78,7 @@ export async function runRig(argv: readonly string[], io: CliIo): Promise<number
       out.warn(err.message);
       return 1;
     }
-    if (err instanceof ConnectError) {
+    if (err instanceof Error && err.name === "ConnectError") {
       out.warn(`rig ${name}: rigd answered ${err.message}`);
       return 1;
     }

@@ -16,7 +16,6 @@ import { findRun } from "./run-store.js";
 import { TrafficCounter, errorText, nodeName, statusText, whatText, type TrafficEntry } from "./traffic-entry.js";
 import { UsageError } from "./usage-error.js";
 
-export const TRAFFIC_USAGE = 'rig traffic RUN [--edge "api->db"] [--status 5xx|404|error] [--slow 100ms] [--grpc|--http|--tcp] [--detail N] [--json]';
 
 /** Which calls to show. */
 export interface TrafficFilter {
