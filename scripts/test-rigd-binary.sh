@@ -2,7 +2,10 @@
 # The self-contained rigd (issue 11) starts and works with no Node anywhere on PATH and
 # no node_modules beside it: built into a temp dir, run from another one with
 # PATH=/nonexistent, it answers health, and brings up and tears down a process
-# environment through the Connect JSON API (curl, with the token it wrote).
+# environment through the Connect JSON API (curl, with the token it wrote). Then the Go
+# SDK from an external module (require + replace, as clients/go/README shows) and the
+# Python SDK each find it as `rigd` on a PATH that holds no Node, and bring up a
+# function service through it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 export PATH="$root/.tools/node/bin:$root/node_modules/.bin:$PATH"
@@ -44,3 +47,36 @@ if [ "$state" != '"state":"ENVIRONMENT_STATE_UP"' ]; then
 fi
 call rig.v1.EnvironmentService/DestroyEnvironment "{\"environmentId\":\"$id\"}" >/dev/null
 echo "test-rigd-binary: rigd binary with no Node on PATH served health and ran environment $id"
+kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+
+# The SDKs: a PATH with the binary and the language toolchain only (no node on it).
+stop_sdk_rigd() { # the rigd the SDKs started for this RIG_DIR (it idles out otherwise)
+  local p
+  for p in $(pgrep -f -- "--rig-dir $1" || true); do kill -TERM "$p" 2>/dev/null || true; done
+}
+go=$(command -v go || true)
+if [ -n "$go" ]; then
+  mod="$scratch/go-external"
+  mkdir -p "$mod"
+  cp "$root/test/packaging/go-external/greeting_test.go" "$mod/"
+  cat >"$mod/go.mod" <<GOMOD
+module example.com/greeting
+
+go 1.24.0
+
+require github.com/rig-dev/rig/clients/go v0.0.0
+
+replace github.com/rig-dev/rig/clients/go => $root/clients/go
+GOMOD
+  cp "$root/clients/go/go.sum" "$mod/go.sum"
+  (cd "$mod" && env -i HOME="$HOME" PATH="$scratch/bin:$(dirname "$go")" RIG_DIR="$scratch/rig-go" \
+    GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)" GOFLAGS=-mod=mod GOTOOLCHAIN=local \
+    "$go" test -count=1 ./...) || { stop_sdk_rigd "$scratch/rig-go"; exit 1; }
+  stop_sdk_rigd "$scratch/rig-go"
+fi
+if [ -x "$root/.tools/venv/bin/python" ]; then
+  env -i HOME="$HOME" PATH="$scratch/bin" RIG_DIR="$scratch/rig-py" \
+    PYTHONPATH="$root/clients/python/src:$root/clients/python/gen" \
+    "$root/.tools/venv/bin/python" "$root/test/packaging/python_binary_check.py" || { stop_sdk_rigd "$scratch/rig-py"; exit 1; }
+  stop_sdk_rigd "$scratch/rig-py"
+fi
