@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The benchmarks of SPEC §13 (what `make bench` runs after building): figures are printed,
 # never asserted. Builds nothing; expects server/dist from `make build` (tsc -b).
-#   environment up/down latency and rigd overhead over spawning by hand, 50 parallel
-#   environments with memory figures; proxy overhead (HTTP, gRPC); pooled Postgres lease
+#   environment up/down latency and rigd overhead over spawning by hand (2 ms polls), 50
+#   parallel environments with memory figures; proxy overhead (HTTP, gRPC) through a real
+#   rigd with recording on, rigd cold start; standalone proxy component figures; pooled Postgres lease
 #   time (only when a Docker engine answers).
 # To change runs or sizes, run one bench directly, e.g.
 #   node server/dist/bench/env-up-bench.js --runs 5 --runs-large 3 --parallel 20
@@ -11,7 +12,7 @@ source "$(dirname "$0")/suite-env.sh"
 
 step() { printf '\n## %s\n\n' "$*"; }
 
-for bench in env-up-bench proxy-bench postgres-bench cli-bench; do
+for bench in env-up-bench rigd-proxy-bench proxy-bench postgres-bench cli-bench; do
   if [ ! -f "server/dist/bench/$bench.js" ]; then
     echo "server/dist/bench/$bench.js is missing: run make build (tsc -b server) first" >&2
     exit 1
@@ -20,7 +21,9 @@ done
 
 run "Environment up and down: rigd vs by hand (server/dist/bench/env-up-bench.js)" \
   node server/dist/bench/env-up-bench.js
-run "Proxy overhead: direct vs through the recording proxy (server/dist/bench/proxy-bench.js)" \
+run "Proxy overhead through a real rigd, recording on: direct vs recording proxy vs bare TCP hop; rigd cold start (server/dist/bench/rigd-proxy-bench.js)" \
+  node server/dist/bench/rigd-proxy-bench.js
+run "Proxy component figures: standalone proxies whose event sink only counts (server/dist/bench/proxy-bench.js)" \
   node server/dist/bench/proxy-bench.js
 run "rig CLI time to first line over 1,000 recorded runs (server/dist/bench/cli-bench.js)" \
   node server/dist/bench/cli-bench.js

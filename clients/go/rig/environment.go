@@ -135,6 +135,7 @@ const destroyWait = 15 * time.Second
 func (e *Environment) Destroy(ctx context.Context, opts DestroyOptions) (*DestroyResult, error) {
 	e.destroying.Store(true)
 	e.destroyOnce.Do(func() {
+		defer untrackSignalTeardown(e)
 		// Output of func services reaches the log only while the environment lives.
 		flush, cancelFlush := context.WithTimeout(ctx, 5*time.Second)
 		e.session.logs.flush(flush)

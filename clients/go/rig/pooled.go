@@ -1,6 +1,20 @@
 package rig
 
-import rigv1 "github.com/rig-dev/rig/clients/go/gen/rig/v1"
+import (
+	"os"
+
+	rigv1 "github.com/rig-dev/rig/clients/go/gen/rig/v1"
+)
+
+// imageOr is the builder's image, else the caller's environment variable: a test run
+// with RIG_POSTGRES_IMAGE=... gets that image even from a rigd started earlier with
+// other settings. Empty leaves the choice to rigd's own default.
+func imageOr(image, envVar string) string {
+	if image != "" {
+		return image
+	}
+	return os.Getenv(envVar)
+}
 
 // PostgresService is a database of its own on a Postgres server shared by the
 // environments of one rigd. Its endpoint carries PGHOST, PGPORT, PGUSER, PGPASSWORD and
@@ -10,7 +24,8 @@ type PostgresService struct {
 	image string
 }
 
-// Postgres declares a postgres service on rigd's default image.
+// Postgres declares a postgres service on the image named by RIG_POSTGRES_IMAGE in
+// the test process, else rigd's default.
 func Postgres() *PostgresService {
 	p := &PostgresService{}
 	p.self = p
@@ -40,7 +55,7 @@ func (p *PostgresService) toProto(name string, handlers *handlerRegistry) (*rigv
 	if err != nil {
 		return nil, err
 	}
-	s.Config = &rigv1.Service_Postgres{Postgres: &rigv1.PostgresConfig{Image: p.image}}
+	s.Config = &rigv1.Service_Postgres{Postgres: &rigv1.PostgresConfig{Image: imageOr(p.image, "RIG_POSTGRES_IMAGE")}}
 	return s, nil
 }
 
@@ -51,7 +66,8 @@ type RedisService struct {
 	image string
 }
 
-// Redis declares a redis service on rigd's default image.
+// Redis declares a redis service on the image named by RIG_REDIS_IMAGE in the test
+// process, else rigd's default.
 func Redis() *RedisService {
 	r := &RedisService{}
 	r.self = r
@@ -69,6 +85,6 @@ func (r *RedisService) toProto(name string, handlers *handlerRegistry) (*rigv1.S
 	if err != nil {
 		return nil, err
 	}
-	s.Config = &rigv1.Service_Redis{Redis: &rigv1.RedisConfig{Image: r.image}}
+	s.Config = &rigv1.Service_Redis{Redis: &rigv1.RedisConfig{Image: imageOr(r.image, "RIG_REDIS_IMAGE")}}
 	return s, nil
 }

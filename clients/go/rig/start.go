@@ -47,6 +47,7 @@ func Start(ctx context.Context, services Services, opts ...Option) (*Environment
 		transport: transport,
 		session:   newSession(client, created.Msg.GetEnvironmentId(), handlers),
 	}
+	tearDownOnSignal(env)
 
 	timer := time.NewTimer(s.startupTimeout)
 	defer timer.Stop()

@@ -110,12 +110,17 @@ def test_a_func_service_crashing_after_up_takes_the_environment_down() -> None:
 
 @pytest.mark.usefixtures("need_rigd")
 def test_an_invalid_spec_lists_every_problem() -> None:
-    with pytest.raises(grpc.RpcError) as info:
-        rig.start({"a": rig.process("true").egress("nowhere"), "b": rig.process("true").egress("elsewhere")})
+    with pytest.raises(rig.SpecError) as info:
+        rig.start({"a": rig.process("true").egress("nowhere"), "b": rig.process("true").egress("elsewhere"), "Bad Name": rig.process("x")})
     error = info.value
-    assert isinstance(error, grpc.Call)
-    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "nowhere" in str(error.details()) and "elsewhere" in str(error.details())
+    # Decoded from the rig.v1.SpecProblems detail: each problem with where it is.
+    paths = [p.path for p in error.problems]
+    assert len(error.problems) >= 3, error.problems
+    assert any("(a).egresses[0]" in p for p in paths) and any("(b).egresses[0]" in p for p in paths), paths
+    text = "\n".join(p.message for p in error.problems)
+    assert "nowhere" in text and "elsewhere" in text and "Bad Name" in text
+    for problem in error.problems:
+        assert problem.message in str(error)
 
 
 @pytest.mark.usefixtures("need_rigd")
@@ -144,4 +149,6 @@ def test_the_fixture_records_a_failed_test(pytester: pytest.Pytester) -> None:
     with open(printed.group(1)) as f:
         log = f.read()
     assert "deliberate failure" in log, "the failure is recorded as a test.note"
+    # Shaped as the TS and Go SDKs note assertions: file:line: message first.
+    assert re.search(r"test_the_fixture_records_a_failed_test\.py:\d+: AssertionError: deliberate failure", log), log
     assert "test failed" in log or "test_failed" in log, log

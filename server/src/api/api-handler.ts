@@ -29,16 +29,24 @@ export interface ApiAuth {
   readonly tokenFile: string;
 }
 
-/**
- * Builds rigd's request handler over a backend. rigd always passes `auth`; without it
- * (handler tests only) no token is asked for.
- */
-export function createApiHandler(backend: EnvironmentBackend, logger: Logger, auth?: ApiAuth): ApiHandler {
+/** How rigd's request handler is built. */
+export interface ApiOptions {
+  /** Bigger requests are refused (RESOURCE_EXHAUSTED) before they are parsed. */
+  readonly readMaxBytes?: number;
+  /** The token to ask for; rigd always passes it (without it, handler tests only, no token is asked for). */
+  readonly auth?: ApiAuth;
+}
+
+/** Builds rigd's request handler over a backend. */
+export function createApiHandler(backend: EnvironmentBackend, logger: Logger, options: ApiOptions = {}): ApiHandler {
+  const { auth } = options;
   const health = new HealthStatus(HEALTH_SERVICE_NAMES);
   const handler = connectNodeAdapter({
+    ...(auth ? { requestGate: tokenGate(auth.token, auth.tokenFile) } : {}),
+    // Bigger requests are refused (RESOURCE_EXHAUSTED) before they are parsed.
+    ...(options.readMaxBytes ? { readMaxBytes: options.readMaxBytes } : {}),
     // A misspelt field ("proces") must be an error naming it, not silently dropped.
     jsonOptions: { ignoreUnknownFields: false },
-    ...(auth ? { requestGate: tokenGate(auth.token, auth.tokenFile) } : {}),
     routes(router) {
       router.service(EnvironmentService, createEnvironmentService(backend, logger, auth?.token));
       router.service(Health, createHealthService(health));

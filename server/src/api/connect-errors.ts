@@ -12,6 +12,7 @@ import {
   SpecInvalidError,
   StateError,
 } from "../contract/errors.js";
+import { LimitError } from "../contract/limits.js";
 
 /**
  * Maps any thrown value to the ConnectError a client should see. Unexpected errors are
@@ -30,6 +31,7 @@ export function toConnectError(err: unknown, logger: Logger, rpc: string): Conne
   if (err instanceof EnvironmentNotFoundError) return new ConnectError(err.message, Code.NotFound);
   if (err instanceof StateError) return new ConnectError(err.message, Code.FailedPrecondition);
   if (err instanceof BadRequestError) return new ConnectError(err.message, Code.InvalidArgument);
+  if (err instanceof LimitError) return new ConnectError(err.message, Code.ResourceExhausted);
   if (isAbort(err)) return new ConnectError("call cancelled", Code.Canceled);
   logger.error({ err, rpc }, "internal error");
   const message = err instanceof Error ? err.message : String(err);

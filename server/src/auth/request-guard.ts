@@ -67,26 +67,48 @@ export function refusal(
 }
 
 /**
- * Wraps `handler` so refused requests get 403 and never reach it. On a unix socket the
- * Host is whatever the client made of the path (grpc-python sends the percent-encoded
- * path), which the Connect adapter cannot parse into a URL: it is set to `localhost`.
+ * Wraps `handler` so refused requests get 403 and never reach it. The Host of a request
+ * let through is rewritten to a form the Connect adapter can parse into a URL (it throws
+ * otherwise, out of the request handler): on a unix socket it is whatever the client
+ * made of the path (grpc-python sends the percent-encoded path) and becomes `localhost`;
+ * an IPv6 literal without brackets (Node's http2 client sends `::1:PORT`) gets them.
  */
 export function guardRequests<H extends RequestHandler>(handler: H, address: () => GuardedAddress): H {
   return ((req: Parameters<H>[0], res: Parameters<H>[1]) => {
     const where = address();
     const why = refusal(req.headers, where);
-    if (why === undefined) {
-      if (where.kind === "unix") {
-        if (req.headers[":authority"] !== undefined) req.headers[":authority"] = "localhost";
-        if (req.headers.host !== undefined) req.headers.host = "localhost";
-      }
-      handler(req, res);
+    if (why !== undefined) {
+      reply(res, 403, `rigd: ${why}\n`);
       return;
     }
-    res.statusCode = 403;
-    res.setHeader("content-type", "text/plain; charset=utf-8");
-    res.end(`rigd: ${why}\n`);
+    for (const name of [":authority", "host"] as const) {
+      const value = first(req.headers[name]);
+      if (value !== undefined) req.headers[name] = where.kind === "unix" ? "localhost" : bracketed(value);
+    }
+    try {
+      handler(req, res);
+    } catch (err) {
+      // Whatever slips through must cost one request, never rigd.
+      reply(res, 400, `rigd: bad request: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
   }) as H;
+}
+
+/** `::1:7070` -> `[::1]:7070`; anything else unchanged. */
+function bracketed(hostPort: string): string {
+  const at = hostPort.lastIndexOf(":");
+  const host = hostPort.slice(0, at);
+  return net.isIPv6(host) ? `[${host}]${hostPort.slice(at)}` : hostPort;
+}
+
+function reply(res: Parameters<RequestHandler>[1], status: number, text: string): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.statusCode = status;
+  res.setHeader("content-type", "text/plain; charset=utf-8");
+  res.end(text);
 }
 
 function first(value: string | string[] | undefined): string | undefined {

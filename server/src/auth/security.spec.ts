@@ -23,6 +23,7 @@ import * as grpc from "@grpc/grpc-js";
 import { GrpcReflection } from "grpc-js-reflection-client";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
+import { rigdVersion } from "../rigd/rig-dir.js";
 import { bearer, eventually, grpcJsBearer, RIGD_MAIN, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
 
 const run = promisify(execFile);
@@ -152,6 +153,10 @@ describe("only its owner can drive rigd", { concurrency: false }, () => {
     const own = await http1(rigd.address, "POST", path, { ...auth, origin: `http://${rigd.address}` }, "{}");
     assert.equal(own.status, 200);
     assert.equal(own.headers["access-control-allow-origin"], undefined);
+    // Node's http2 client names IPv6 loopback without brackets; served, and rigd lives on.
+    const port0 = rigd.address.split(":")[1];
+    assert.equal(await h2(rigd.address, `::1:${port0}`, "/grpc.health.v1.Health/Check", { "content-type": "application/json" }, "{}"), 200);
+    assert.equal(rigd.child.exitCode, null, "rigd still runs");
     // localhost names rigd too.
     const port = rigd.address.split(":")[1];
     assert.equal((await http1(rigd.address, "POST", path, { ...auth, host: `localhost:${port}` }, "{}")).status, 200);
@@ -267,7 +272,7 @@ describe("only its owner can drive rigd", { concurrency: false }, () => {
   it("keeps RIG_DIR, the token, logs and temp dirs private (0700/0600)", () => {
     assert.equal(statSync(rigd.rigDir).mode & 0o777, 0o700);
     for (const sub of ["cache", "logs", "tmp", "run"]) assert.equal(statSync(join(rigd.rigDir, sub)).mode & 0o777, 0o700, sub);
-    for (const file of ["rigd.token", "rigd.addr", "rigd.log"]) {
+    for (const file of ["rigd.token", "rigd.addr", `rigd-${rigdVersion()}.log`]) {
       assert.equal(statSync(join(rigd.rigDir, file)).mode & 0o777, 0o600, file);
     }
     assert.match(readFileSync(join(rigd.rigDir, "rigd.token"), "utf8"), /^[A-Za-z0-9_-]{43}\n$/, "256 bits, base64url");
@@ -280,7 +285,7 @@ describe("only its owner can drive rigd", { concurrency: false }, () => {
     try {
       const logsDir = join(rigd.rigDir, "logs");
       const envLogs = readdirSync(logsDir).map((env) => join(logsDir, env, "rig.log"));
-      const targets = [join(rigd.rigDir, "rigd.token"), join(rigd.rigDir, "rigd.log"), ...envLogs];
+      const targets = [join(rigd.rigDir, "rigd.token"), join(rigd.rigDir, `rigd-${rigdVersion()}.log`), ...envLogs];
       for (const target of targets) {
         await assert.rejects(run("runuser", ["-u", user, "--", "cat", target]), /Permission denied/, target);
       }

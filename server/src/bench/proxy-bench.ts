@@ -1,6 +1,8 @@
 /**
- * Proxy overhead benchmark (SPEC §13): the same load direct to a target and through
- * the recording proxy, in one run. Prints figures; asserts nothing.
+ * Proxy component benchmark: the same load direct to a target and through a standalone
+ * proxy whose event sink only counts events (nothing is logged, written or streamed), in
+ * one run. Prints figures; asserts nothing. These are component figures, an upper bound:
+ * what users get, through a real rigd with recording on, is rigd-proxy-bench.ts.
  *
  *   node server/dist/bench/proxy-bench.js [--seconds 2] [--rounds 5] [--concurrency 16]
  *
@@ -14,7 +16,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { Agent, createServer, request } from "node:http";
+import { Agent, createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { DescriptorCache } from "../proxy/descriptor-cache.js";
 import { startGrpcProxy } from "../proxy/grpc-proxy.js";
@@ -22,6 +24,7 @@ import { startHttpProxy } from "../proxy/http-proxy.js";
 import { startTcpProxy } from "../proxy/tcp-proxy.js";
 import type { ProxyEvent } from "../proxy/proxy-contract.js";
 import { echoClient, startEchoServer } from "../proxy/testdata/echo-grpc.js";
+import { compare, httpGet, median, printComparison } from "./load-rounds.js";
 
 type Role = "http-target" | "grpc-target" | "http-proxy" | "grpc-proxy" | "tcp-proxy";
 
@@ -98,149 +101,6 @@ async function spawnRole(role: Role, targetPort = 0): Promise<RoleProcess> {
   };
 }
 
-/** Runs `run` and returns its result with the CPU microseconds each process spent meanwhile. */
-async function measured<T>(processes: readonly RoleProcess[], run: () => Promise<T>): Promise<[T, number[]]> {
-  const before = await Promise.all(processes.map((p) => p.stats()));
-  const result = await run();
-  const after = await Promise.all(processes.map((p) => p.stats()));
-  return [result, after.map((a, i) => a.cpuMicros - (before[i]?.cpuMicros ?? 0))];
-}
-
-interface LoadResult {
-  readonly ops: number;
-  readonly seconds: number;
-  readonly latenciesMs: number[];
-}
-
-/** Runs `concurrency` loops of `op` for `seconds` (after a short warm-up). */
-async function load(op: () => Promise<void>, concurrency: number, seconds: number): Promise<LoadResult> {
-  const warmUntil = performance.now() + 500;
-  const warm = async (): Promise<void> => {
-    while (performance.now() < warmUntil) await op();
-  };
-  await Promise.all(Array.from({ length: concurrency }, warm));
-  const latenciesMs: number[] = [];
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  const loop = async (): Promise<void> => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      await op();
-      latenciesMs.push(performance.now() - t);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  return { ops: latenciesMs.length, seconds: (performance.now() - start) / 1000, latenciesMs };
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
-function summarize(result: LoadResult): { rate: number; p50: number; p99: number } {
-  const sorted = [...result.latenciesMs].sort((a, b) => a - b);
-  return { rate: result.ops / result.seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
-}
-
-function httpGet(agent: Agent, port: number): () => Promise<void> {
-  return () =>
-    new Promise((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port, path: "/items?x=1", agent }, (res) => {
-        res.resume();
-        res.on("end", resolve);
-        res.on("error", reject);
-      });
-      req.on("error", reject);
-      req.end();
-    });
-}
-
-const fmt = (n: number, digits = 0): string => n.toFixed(digits).padStart(9);
-
-type Summary = ReturnType<typeof summarize>;
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-};
-
-/** Direct, proxied and bare-hop slices of load, interleaved over rounds. */
-interface Comparison {
-  readonly direct: Summary[];
-  readonly proxied: Summary[];
-  /** Through the TCP proxy: one hop that only copies bytes, the floor for any proxy. */
-  readonly bare: Summary[];
-  /** proxied/direct throughput of each round. */
-  readonly ratios: number[];
-  /** bare/direct throughput of each round. */
-  readonly bareRatios: number[];
-  /** proxied/bare throughput of each round: what the recording costs over a bare hop. */
-  readonly overBare: number[];
-  readonly proxiedOps: number;
-  /** CPU micros of [target, proxy] over the proxied slices. */
-  readonly cpu: number[];
-}
-
-/**
- * Slices right after one another, the order reversed every round: on a shared machine the
- * load drifts, and a ratio from long runs minutes apart swings widely.
- */
-async function compare(
-  routes: { direct: () => Promise<void>; proxied: () => Promise<void>; bare: () => Promise<void> },
-  cpuOf: readonly RoleProcess[],
-  options: { rounds: number; concurrency: number; seconds: number },
-): Promise<Comparison> {
-  const result: Comparison = { direct: [], proxied: [], bare: [], ratios: [], bareRatios: [], overBare: [], proxiedOps: 0, cpu: [0, 0] };
-  let proxiedOps = 0;
-  const run = async (op: () => Promise<void>): Promise<Summary> => summarize(await load(op, options.concurrency, options.seconds));
-  const runProxied = async (): Promise<Summary> => {
-    const [res, cpu] = await measured(cpuOf, () => load(routes.proxied, options.concurrency, options.seconds));
-    proxiedOps += res.ops;
-    cpu.forEach((c, i) => (result.cpu[i] = (result.cpu[i] ?? 0) + c));
-    return summarize(res);
-  };
-  for (let round = 0; round < options.rounds; round++) {
-    let d: Summary;
-    let p: Summary;
-    let b: Summary;
-    if (round % 2 === 0) {
-      d = await run(routes.direct);
-      p = await runProxied();
-      b = await run(routes.bare);
-    } else {
-      b = await run(routes.bare);
-      p = await runProxied();
-      d = await run(routes.direct);
-    }
-    result.direct.push(d);
-    result.proxied.push(p);
-    result.bare.push(b);
-    result.ratios.push(p.rate / d.rate);
-    result.bareRatios.push(b.rate / d.rate);
-    result.overBare.push(p.rate / b.rate);
-    process.stderr.write(".");
-  }
-  process.stderr.write("\n");
-  return { ...result, proxiedOps };
-}
-
-function printComparison(title: string, unit: string, c: Comparison): void {
-  const row = (name: string, xs: Summary[]): string =>
-    `  ${name.padEnd(9)} ${fmt(median(xs.map((x) => x.rate)))} ${fmt(median(xs.map((x) => x.p50)), 3)} ${fmt(median(xs.map((x) => x.p99)), 3)}`;
-  const spread = (xs: number[]): string => `${median(xs).toFixed(2)} (rounds ${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
-  console.log(`\n${title} (medians of ${c.ratios.length} interleaved rounds)`);
-  console.log(`  ${"".padEnd(9)} ${`${unit}/s`.padStart(9)} ${"p50 ms".padStart(9)} ${"p99 ms".padStart(9)}`);
-  console.log(row("direct", c.direct));
-  console.log(row("proxied", c.proxied));
-  console.log(row("bare hop", c.bare));
-  const p50 = median(c.proxied.map((x) => x.p50)) / median(c.direct.map((x) => x.p50));
-  const p99 = median(c.proxied.map((x) => x.p99)) / median(c.direct.map((x) => x.p99));
-  console.log(`  proxied/direct: throughput ${spread(c.ratios)}, p50 ${p50.toFixed(2)}, p99 ${p99.toFixed(2)}`);
-  console.log(`  bare hop/direct: throughput ${spread(c.bareRatios)} (the TCP proxy: bytes copied, nothing read)`);
-  console.log(`  proxied/bare hop: throughput ${spread(c.overBare)} (what recording costs over the hop itself)`);
-  printCpu(c.cpu, c.proxiedOps);
-}
-
 async function streamTransfer(
   address: string,
   totalBytes: number,
@@ -311,27 +171,30 @@ async function main(): Promise<void> {
     const httpTcpProxy = await spawnRole("tcp-proxy", httpTarget.port);
     children.push(httpTarget.child, grpcTarget.child, httpProxy.child, grpcProxy.child, tcpProxy.child, httpTcpProxy.child);
     console.log(`proxy benchmark: ${rounds} rounds of ${seconds} s slices, concurrency ${concurrency}, node ${process.version}`);
+    console.log("COMPONENT figures: standalone proxies, the event sink only counts (no log, file or stream)");
     console.log("target, proxy and load generator each run in their own process");
     const options = { rounds, concurrency, seconds };
 
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
     const http = await compare(
       { direct: httpGet(agent, httpTarget.port), proxied: httpGet(agent, httpProxy.port), bare: httpGet(agent, httpTcpProxy.port) },
-      [httpTarget, httpProxy],
+      cpuOf([httpTarget, httpProxy]),
       options,
     );
     agent.destroy();
     printComparison("HTTP GET, keep-alive", "req", http);
+    printCpu(http.cpu, http.proxiedOps);
 
     const direct = echoClient(`127.0.0.1:${grpcTarget.port}`);
     const proxied = echoClient(`127.0.0.1:${grpcProxy.port}`);
     const bare = echoClient(`127.0.0.1:${tcpProxy.port}`);
     const say = (c: typeof direct) => async (): Promise<void> => void (await c.say({ text: "hello", repeat_count: 2, tags: { a: "b" } }));
-    const grpc = await compare({ direct: say(direct), proxied: say(proxied), bare: say(bare) }, [grpcTarget, grpcProxy], options);
+    const grpc = await compare({ direct: say(direct), proxied: say(proxied), bare: say(bare) }, cpuOf([grpcTarget, grpcProxy]), options);
     direct.close();
     proxied.close();
     bare.close();
     printComparison("gRPC unary (decoded to JSON through reflection)", "call", grpc);
+    printCpu(grpc.cpu, grpc.proxiedOps);
 
     const streamPorts = { direct: grpcTarget.port, grpc: grpcProxy.port, tcp: tcpProxy.port };
     await compareStreams(streamPorts, undefined, 3);
@@ -343,6 +206,11 @@ async function main(): Promise<void> {
     // Disconnecting lets each child exit on its own (and flush a --cpu-prof profile).
     for (const child of children) child.disconnect();
   }
+}
+
+/** Samples the cumulative CPU micros of role processes. */
+function cpuOf(processes: readonly RoleProcess[]): () => Promise<number[]> {
+  return async () => (await Promise.all(processes.map((p) => p.stats()))).map((s) => s.cpuMicros);
 }
 
 function printCpu([target = 0, proxy = 0]: readonly number[], ops: number): void {

@@ -39,12 +39,12 @@ interface TestRigd {
   stop(): Promise<void>;
 }
 
-async function startRigd(): Promise<TestRigd> {
+async function startRigd(env: NodeJS.ProcessEnv = {}): Promise<TestRigd> {
   const rigDir = mkdtempSync(join(tmpdir(), "rig-docker-e2e-"));
   const addrFile = join(rigDir, "rigd.addr");
   const child = spawn(process.execPath, [MAIN, "--rig-dir", rigDir, "--addr-file", addrFile, "--idle", "0"], {
     stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, RIG_POSTGRES_IMAGE: testImages.postgres, RIG_REDIS_IMAGE: testImages.redis },
+    env: { ...process.env, RIG_POSTGRES_IMAGE: testImages.postgres, RIG_REDIS_IMAGE: testImages.redis, ...env },
   });
   spawnedPids.push(child.pid as number);
   let stderr = "";
@@ -198,6 +198,36 @@ describe("docker types through a real rigd", { concurrency: false }, () => {
     const down = events.at(-1);
     assert.ok(down?.payload.case === "environmentDown" && down.payload.value.summary.includes(image), "the summary names the image");
     assert.deepEqual(await containersOf(rigd.child.pid as number, `${LABEL_ENVIRONMENT}=${environmentId}`), []);
+  });
+
+  it("a misspelt image: the error suggests the local image with a similar name", async () => {
+    const typo = testImages.busybox.replace("busybox", "busybx");
+    const { environmentId } = await rigd.client.createEnvironment({
+      spec: spec({ name: "typo", services: [{ name: "box", config: { case: "container", value: { image: typo } } }] }),
+    });
+    const events = await collect(rigd, environmentId, (e) => e.type === "environment.down");
+    const down = events.at(-1);
+    assert.ok(down?.payload.case === "environmentDown");
+    assert.match(down.payload.value.summary, /failed while resolving artifacts/);
+    assert.ok(down.payload.value.summary.includes(`local images with a similar name: ${testImages.busybox}`), down.payload.value.summary);
+  });
+
+  it("no engine at DOCKER_HOST: says the engine is not reachable there and what to do", async () => {
+    const noEngine = await startRigd({ DOCKER_HOST: "unix:///nonexistent/docker.sock" });
+    try {
+      const { environmentId } = await noEngine.client.createEnvironment({
+        spec: spec({ name: "noengine", services: [{ name: "db", config: { case: "postgres", value: {} } }] }),
+      });
+      const events = await collect(noEngine, environmentId, (e) => e.type === "environment.down");
+      const down = events.at(-1);
+      assert.ok(down?.payload.case === "environmentDown");
+      assert.match(
+        down.payload.value.summary,
+        /service "db" failed while resolving artifacts: .*the Docker engine is not reachable at unix:\/\/\/nonexistent\/docker\.sock \(connect ENOENT .*\): start it/,
+      );
+    } finally {
+      await noEngine.stop();
+    }
   });
 
   it("after kill -9 of rigd, the next rigd removes its containers", async () => {

@@ -5,7 +5,7 @@
  * instead of sharing mutable state), the source of WatchEvents streams, and the
  * on-disk record of the run (through the sink).
  */
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { EventSchema, type Event } from "../gen/rig/v1/event_pb.js";
 import { eventTypeName } from "./event-type-name.js";
@@ -13,7 +13,10 @@ import { eventTypeName } from "./event-type-name.js";
 /** The payload oneof of an Event. */
 export type EventPayload = Event["payload"];
 
-/** Receives every appended event (e.g. the log file writer). */
+/**
+ * Receives every appended event before followers see it (e.g. the log file writer).
+ * A sink that throws rejects the append: the event is neither kept nor sequenced.
+ */
 export type EventSink = (event: Event) => void;
 
 export class EventLog {
@@ -37,14 +40,10 @@ export class EventLog {
       service,
       payload,
     });
-    // Reject an unencodable payload here, at its source, rather than break every reader later.
-    try {
-      toBinary(EventSchema, event);
-    } catch (err) {
-      throw new Error(`cannot log ${event.type} event: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    this.events.push(event);
+    // No validation encode here: the sink encodes the event once for the file and
+    // throws when it cannot (the builders of each payload are tested to encode).
     this.sink(event);
+    this.events.push(event);
     const wake = this.wake;
     this.wake = [];
     for (const w of wake) w();

@@ -50,7 +50,8 @@ import type {
 } from "../contract/service-type.js";
 import type { TypeRegistry } from "../contract/type-registry.js";
 import { TEST_NODE, type EnvironmentPlan } from "../contract/plan.js";
-import { displayName, withEdgeNames } from "../events/event-text.js";
+import { limitFlag, type Limits } from "../contract/limits.js";
+import { displayName, formatBytes, withEdgeNames } from "../events/event-text.js";
 import { EnvironmentTimers } from "./environment-timers.js";
 import { RunFiles } from "./run-files.js";
 import { describeExit, runServiceLifecycle, type LifecycleHost } from "./service-lifecycle.js";
@@ -64,6 +65,8 @@ export interface RunDeps {
   readonly logger: Logger;
   /** RIG_DIR: temp dirs go under tmp/, logs under logs/. */
   readonly rigDir: string;
+  /** Output budgets (bytes kept per service and per environment). */
+  readonly limits: Pick<Limits, "outputPerService" | "outputPerEnvironment">;
 }
 
 /** Why a destroy was asked for. */
@@ -85,8 +88,6 @@ const NOT_PROGRESS = new Set<Event["payload"]["case"]>([
   "connectionClosed",
 ]);
 
-/** Output lines kept per environment before further lines are dropped (memory bound). */
-const MAX_LOG_EVENTS = 200_000;
 
 /**
  * One sentence for why an environment went down when nobody failed. Timers pass the
@@ -152,7 +153,8 @@ export class EnvironmentRun implements LifecycleHost {
   /** Set once teardown began (failure, destroy, TTL, orphan); exits after that are expected. */
   private teardown: Promise<EnvironmentDown> | undefined;
   private lastProgress = Date.now();
-  private logEvents = 0;
+  /** Bytes of service output kept in this environment's log. */
+  private outputKept = 0;
   /** Called once the run is finalized and may be forgotten after retention. */
   onFinalized: () => void = () => {};
 
@@ -300,13 +302,33 @@ export class EnvironmentRun implements LifecycleHost {
     });
   }
 
+  /**
+   * A line of a service's output: into the tails (always) and the log, while the
+   * service's and the environment's output budgets last. Past a budget, output is
+   * counted and dropped; one line says so when it happens and one at stop says how much.
+   */
   output(rt: ServiceRuntime, stream: LogStream, line: string): void {
     rt.noteOutput(line, stream === LogStream.STDERR);
     if (this.log.isClosed) return;
-    this.logEvents++;
-    if (this.logEvents > MAX_LOG_EVENTS) return;
-    const text = this.logEvents === MAX_LOG_EVENTS ? `[rig: output limit of ${MAX_LOG_EVENTS} lines reached; further lines dropped]` : line;
-    this.emit(rt.name, { case: "serviceLog", value: create(ServiceLogSchema, { stream, line: text }) });
+    const bytes = Buffer.byteLength(line) + 1;
+    const { outputPerService, outputPerEnvironment } = this.deps.limits;
+    if (rt.output.dropped > 0 || rt.output.kept + bytes > outputPerService || this.outputKept + bytes > outputPerEnvironment) {
+      if (rt.output.dropped === 0) {
+        const which =
+          rt.output.kept + bytes > outputPerService
+            ? `this service's output limit of ${formatBytes(outputPerService)} (${limitFlag("outputPerService")})`
+            : `this environment's output limit of ${formatBytes(outputPerEnvironment)} (${limitFlag("outputPerEnvironment")})`;
+        this.emit(rt.name, {
+          case: "serviceLog",
+          value: create(ServiceLogSchema, { stream, line: `[rig: reached ${which}; further output is counted, not kept]` }),
+        });
+      }
+      rt.output.dropped += bytes;
+      return;
+    }
+    rt.output.kept += bytes;
+    this.outputKept += bytes;
+    this.emit(rt.name, { case: "serviceLog", value: create(ServiceLogSchema, { stream, line }) });
   }
 
   service(name: string): ServiceRuntime {
@@ -438,6 +460,15 @@ export class EnvironmentRun implements LifecycleHost {
         value: create(ServiceStoppedSchema, { exitCode: status.code ?? -1, signal: status.signal ?? "" }),
       });
       if (rt.phase !== ServicePhase.FAILED) this.setPhase(rt, ServicePhase.STOPPED);
+      if (rt.output.dropped > 0) {
+        this.emit(rt.name, {
+          case: "serviceLog",
+          value: create(ServiceLogSchema, {
+            stream: LogStream.STDERR,
+            line: `[rig: ${formatBytes(rt.output.dropped)} of output over the limit were dropped]`,
+          }),
+        });
+      }
     } else if (rt.phase !== ServicePhase.FAILED) {
       // Never started: say so rather than leave it PENDING or PUBLISHED forever.
       this.setPhase(rt, ServicePhase.NOT_STARTED);

@@ -139,6 +139,8 @@ describe("spec rules", () => {
       "--silent",
       "-H",
       "content-type: application/json",
+      "-H",
+      `authorization: Bearer ${rigd.token}`,
       "-d",
       JSON.stringify({ spec: { services: [{ name: "a", proces: { command: "true" } }] } }),
       `http://${rigd.address}/rig.v1.EnvironmentService/CreateEnvironment`,

@@ -21,6 +21,7 @@ import { PortAllocator } from "../ports/port-allocator.js";
 import type { TypeRegistry } from "../contract/type-registry.js";
 import { EnvironmentRun } from "./environment-run.js";
 import { BadRequestError, EnvironmentNotFoundError, StateError } from "../contract/errors.js";
+import { DEFAULT_LIMITS, limitFlag, LimitError, type Limits } from "../contract/limits.js";
 import { TEST_NODE_TYPE, type EnvironmentPlan } from "../contract/plan.js";
 import { planEnvironment } from "./validate.js";
 
@@ -39,6 +40,8 @@ export interface OrchestratorOptions {
   readonly callbackTimeoutMs?: number;
   /** How long a down environment stays queryable (GetEnvironment, GetLog). Default 10 min. */
   readonly retentionMs?: number;
+  /** What this rigd allows (default DEFAULT_LIMITS). */
+  readonly limits?: Limits;
   /**
    * Every type this rigd runs, the ~test node's (TEST_NODE_TYPE) included. rigd's
    * composition root fills it; the orchestrator registers nothing itself.
@@ -77,14 +80,24 @@ export class Orchestrator implements EnvironmentBackend {
     return live;
   }
 
+  private get limits(): Limits {
+    return this.options.limits ?? DEFAULT_LIMITS;
+  }
+
   async create(spec: EnvironmentSpec): Promise<{ id: string; envDir: string }> {
     if (this.closing) throw new StateError("rigd is shutting down");
+    if (this.liveCount >= this.limits.environments) {
+      throw new LimitError(
+        `this rigd already runs ${this.liveCount} environments, its limit (${limitFlag("environments")}); destroy some first`,
+      );
+    }
     let plan = planEnvironment(spec, this.types, {
       orphanGraceMs: this.options.orphanGraceMs,
       stallTimeoutMs: this.options.stallTimeoutMs ?? 30_000,
       callbackTimeoutMs: this.options.callbackTimeoutMs ?? 30_000,
       hostEnv: process.env as Record<string, string>,
       dir: process.cwd(),
+      limits: this.limits,
     });
     for (const transform of this.options.transforms ?? []) plan = transform(plan);
     let id: string;
@@ -96,6 +109,7 @@ export class Orchestrator implements EnvironmentBackend {
       artifacts: this.artifacts,
       logger: this.options.logger,
       rigDir: this.options.rigDir,
+      limits: this.limits,
     });
     run.onFinalized = () => {
       setTimeout(() => this.runs.delete(id), this.options.retentionMs ?? 600_000).unref();

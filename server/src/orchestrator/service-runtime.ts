@@ -35,6 +35,8 @@ export class ServiceRuntime {
   readonly ports: number[] = [];
   readonly artifacts = new Map<string, unknown>();
   readonly stderrTail: string[] = [];
+  /** Bytes of output kept in the log and dropped over the limits. */
+  readonly output = { kept: 0, dropped: 0 };
   readonly lastLines: string[] = [];
   /** The lifecycle promise (settles when the service is ready or gave up). */
   lifecycle: Promise<void> = Promise.resolve();

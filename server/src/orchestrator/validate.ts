@@ -14,6 +14,7 @@ import { ATTRIBUTE_TEMPLATE_VARIABLES, templateVariables } from "../wiring/templ
 import { envPrefix, wiringVariableNames } from "../wiring/wiring-env.js";
 import { durationMs } from "../contract/durations.js";
 import { SpecInvalidError, type SpecProblem } from "../contract/errors.js";
+import { limitFlag, LimitError, quote, type Limits } from "../contract/limits.js";
 import {
   TEST_NODE,
   TEST_NODE_TYPE,
@@ -33,6 +34,7 @@ export interface PlanDefaults {
   readonly hostEnv: Readonly<Record<string, string>>;
   /** Directory used when the client sent no dir. */
   readonly dir: string;
+  readonly limits: Limits;
 }
 
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -68,8 +70,9 @@ function readinessPlan(
   const kind = kinds[r?.kind ?? ReadinessKind.UNSPECIFIED];
   if (kind === undefined) report(`${path}.ready.kind`, `unknown readiness kind ${r?.kind}`);
   const httpPath = r?.httpPath || "/";
-  if (!httpPath.startsWith("/")) report(`${path}.ready.http_path`, `must start with "/" (got "${httpPath}")`);
-  const intervalMs = durationMs(r?.interval, `${path}.ready.interval`, report, 10);
+  if (!httpPath.startsWith("/")) report(`${path}.ready.http_path`, `must start with "/" (got ${quote(httpPath)})`);
+  // 2 ms: readiness polls every 2 ms while the service is young (readiness/wait-until-ready.ts).
+  const intervalMs = durationMs(r?.interval, `${path}.ready.interval`, report, 2);
   return {
     kind: kind ?? byProtocol,
     httpPath,
@@ -81,21 +84,34 @@ function readinessPlan(
   };
 }
 
-/** Finds every elementary cycle reachable in the dependency graph, each once. */
+/**
+ * Finds the cycles of the dependency graph, each once (rotated so its smallest name
+ * leads). Iterative: a spec's depth must never be the depth of rigd's stack.
+ */
 function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   const cycles: string[][] = [];
   const seen = new Set<string>();
   const state = new Map<string, "visiting" | "done">();
-  const stack: string[] = [];
-  const visit = (node: string): void => {
-    state.set(node, "visiting");
-    stack.push(node);
-    for (const next of graph.get(node) ?? []) {
+  for (const root of [...graph.keys()].sort()) {
+    if (state.has(root)) continue;
+    const path: string[] = [];
+    const frames: { node: string; next: number }[] = [{ node: root, next: 0 }];
+    state.set(root, "visiting");
+    path.push(root);
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1]!;
+      const edges = graph.get(frame.node) ?? [];
+      if (frame.next >= edges.length) {
+        state.set(frame.node, "done");
+        path.pop();
+        frames.pop();
+        continue;
+      }
+      const next = edges[frame.next++]!;
       if (!graph.has(next)) continue;
       const s = state.get(next);
       if (s === "visiting") {
-        const cycle = stack.slice(stack.indexOf(next));
-        // Rotate so the smallest name leads: one report per cycle however it is entered.
+        const cycle = path.slice(path.indexOf(next));
         const start = cycle.indexOf([...cycle].sort()[0] as string);
         const canonical = [...cycle.slice(start), ...cycle.slice(0, start)];
         const key = canonical.join("\u0000");
@@ -104,28 +120,68 @@ function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
           cycles.push(canonical);
         }
       } else if (s === undefined) {
-        visit(next);
+        state.set(next, "visiting");
+        path.push(next);
+        frames.push({ node: next, next: 0 });
       }
     }
-    stack.pop();
-    state.set(node, "done");
-  };
-  for (const node of [...graph.keys()].sort()) if (!state.has(node)) visit(node);
+  }
   return cycles;
 }
 
-/** Targets before dependents (graph must be acyclic). */
+/** Targets before dependents (graph must be acyclic). Iterative, like findCycles. */
 function topologicalOrder(graph: ReadonlyMap<string, readonly string[]>): string[] {
   const order: string[] = [];
   const done = new Set<string>();
-  const visit = (node: string): void => {
-    if (done.has(node)) return;
-    done.add(node);
-    for (const dep of graph.get(node) ?? []) visit(dep);
-    order.push(node);
-  };
-  for (const node of graph.keys()) visit(node);
+  for (const root of graph.keys()) {
+    if (done.has(root)) continue;
+    done.add(root);
+    const frames: { node: string; next: number }[] = [{ node: root, next: 0 }];
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1]!;
+      const deps = graph.get(frame.node) ?? [];
+      if (frame.next < deps.length) {
+        const dep = deps[frame.next++]!;
+        if (!done.has(dep)) {
+          done.add(dep);
+          frames.push({ node: dep, next: 0 });
+        }
+        continue;
+      }
+      order.push(frame.node);
+      frames.pop();
+    }
+  }
   return order;
+}
+
+/**
+ * Every string of the spec longer than the limit, with its path. Walks the message with
+ * an explicit stack: a custom config can nest as deep as its JSON does.
+ */
+function reportLongStrings(spec: EnvironmentSpec, max: number, report: (path: string, message: string) => void): void {
+  const stack: [string, unknown][] = [["", spec]];
+  let reported = 0;
+  while (stack.length > 0 && reported < 20) {
+    const [path, value] = stack.pop()!;
+    if (typeof value === "string") {
+      if (value.length > max) {
+        reported++;
+        report(path, `${value.length} characters is over this rigd's limit of ${max} for one value (${limitFlag("valueLength")}): ${quote(value, 40)}`);
+      }
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => stack.push([`${path}[${i}]`, v]));
+    } else if (value !== null && typeof value === "object" && !(value instanceof Uint8Array)) {
+      for (const [key, v] of Object.entries(value)) {
+        if (key === "$typeName") continue;
+        // A oneof is { case, value }: its path is the case's name.
+        const isOneof = v !== null && typeof v === "object" && "case" in v;
+        if (key === "value" && "case" in value) stack.push([`${path}.${String((value as { case: unknown }).case)}`, v]);
+        else if (isOneof) stack.push([path, v]); // services[0].config.process -> services[0].process
+        else if (key !== "case") stack.push([path ? `${path}.${key}` : key, v]);
+      }
+    }
+  }
 }
 
 interface Draft {
@@ -151,9 +207,15 @@ export function planEnvironment(spec: EnvironmentSpec, types: TypeRegistry, defa
   };
 
   if (spec.name && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(spec.name)) {
-    report("name", `environment name "${spec.name}" is malformed: use 1-63 letters, digits, '.', '-' or '_'`);
+    report("name", `environment name ${quote(spec.name)} is malformed: use 1-63 letters, digits, '.', '-' or '_'`);
   }
   if (spec.services.length === 0) report("services", "the spec has no services; declare at least one");
+  if (spec.services.length > defaults.limits.services) {
+    throw new LimitError(
+      `the spec has ${spec.services.length} services; this rigd allows at most ${defaults.limits.services} per environment (${limitFlag("services")})`,
+    );
+  }
+  reportLongStrings(spec, defaults.limits.valueLength, report);
 
   const ttlMs = spec.ttl ? durationMs(spec.ttl, "ttl", report, 0) || undefined : undefined;
   const orphanGraceMs = durationMs(spec.orphanGrace, "orphan_grace", report, defaults.orphanGraceMs);
@@ -167,7 +229,7 @@ export function planEnvironment(spec: EnvironmentSpec, types: TypeRegistry, defa
   spec.services.forEach((service, index) => {
     const path = `services[${index}]${service.name ? `(${service.name})` : ""}`;
     if (!service.name) report(`${path}.name`, "name is required");
-    else if (!NAME.test(service.name)) report(`${path}.name`, `service name "${service.name}" is malformed: ${NAME_RULE}`);
+    else if (!NAME.test(service.name)) report(`${path}.name`, `service name ${quote(service.name)} is malformed: ${NAME_RULE}`);
     const typeName = declaredTypeName(service);
     const known = types.declarable().join(", ");
     let type: ServiceType | undefined;
@@ -180,7 +242,7 @@ export function planEnvironment(spec: EnvironmentSpec, types: TypeRegistry, defa
       const found = types.get(typeName);
       config = found && !found.internal ? found.configOf(service) : undefined;
       if (!found || found.internal) {
-        report(path, `unknown type "${typeName}" (this rigd knows: ${known})`);
+        report(path, `unknown type ${quote(typeName)} (this rigd knows: ${known})`);
       } else if (config === undefined) {
         // e.g. custom: {type: "process"}: the type reads its own config field, not a Struct.
         report(`${path}.custom.type`, `"${typeName}" is a built-in type: declare it with its own "${typeName}" field, not custom`);
@@ -193,7 +255,7 @@ export function planEnvironment(spec: EnvironmentSpec, types: TypeRegistry, defa
     allDrafts.push(draft);
     if (service.name) {
       const earlier = drafts.get(service.name);
-      if (earlier) report(`${path}.name`, `duplicate service name "${service.name}" (also ${earlier.path})`);
+      if (earlier) report(`${path}.name`, `duplicate service name ${quote(service.name)} (also ${earlier.path})`);
       else drafts.set(service.name, draft);
     }
   });
@@ -212,7 +274,7 @@ export function planEnvironment(spec: EnvironmentSpec, types: TypeRegistry, defa
       const target = drafts.get(egress.service);
       if (!target) {
         const known = [...drafts.keys()].filter((n) => n !== service.name);
-        report(`${epath}.service`, `egress to unknown service "${egress.service}" (services: ${known.join(", ") || "none"})`);
+        report(`${epath}.service`, `egress to unknown service ${quote(egress.service)} (services: ${known.slice(0, 20).join(", ") || "none"}${known.length > 20 ? ", ..." : ""})`);
         return;
       }
       let ingress = egress.ingress;
@@ -237,14 +299,14 @@ export function planEnvironment(spec: EnvironmentSpec, types: TypeRegistry, defa
       } else if (!targetIngresses.includes(ingress)) {
         report(
           `${epath}.ingress`,
-          `egress to unknown ingress "${ingress}" of "${egress.service}" (it has: ${targetIngresses.join(", ") || "none"})`,
+          `egress to unknown ingress ${quote(ingress)} of "${egress.service}" (it has: ${targetIngresses.join(", ") || "none"})`,
         );
         return;
       }
       const name = egress.name || egress.service;
-      if (!NAME.test(name)) report(`${epath}.name`, `egress name "${name}" is malformed: ${NAME_RULE}`);
+      if (!NAME.test(name)) report(`${epath}.name`, `egress name ${quote(name)} is malformed: ${NAME_RULE}`);
       const clash = names.get(name);
-      if (clash !== undefined) report(`${epath}.name`, `duplicate egress name "${name}" (also egresses[${clash}])`);
+      if (clash !== undefined) report(`${epath}.name`, `duplicate egress name ${quote(name)} (also egresses[${clash}])`);
       names.set(name, i);
       draft.egresses.push({ name, service: egress.service, ingress });
     });
@@ -313,15 +375,15 @@ function planIngresses(
       if (declared.length > 1) report(`${ipath}.name`, "name is required when a service has several ingresses");
       name = "default";
     } else if (!NAME.test(name)) {
-      report(`${ipath}.name`, `ingress name "${name}" is malformed: ${NAME_RULE}`);
+      report(`${ipath}.name`, `ingress name ${quote(name)} is malformed: ${NAME_RULE}`);
     }
-    if (seen.has(name)) report(`${ipath}.name`, `duplicate ingress name "${name}"`);
+    if (seen.has(name)) report(`${ipath}.name`, `duplicate ingress name ${quote(name)}`);
     seen.add(name);
     const protocol = ingress.protocol || defaultProtocol || Protocol.TCP;
     if (!(protocol in Protocol)) report(`${ipath}.protocol`, `unknown protocol ${protocol}`);
     for (const [attr, value] of Object.entries(ingress.attributes ?? {})) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(attr)) {
-        report(`${ipath}.attributes`, `attribute name "${attr}" is malformed: use letters, digits and '_'`);
+        report(`${ipath}.attributes`, `attribute name ${quote(attr)} is malformed: use letters, digits and '_'`);
       }
       for (const v of templateVariables(value)) {
         if (!(ATTRIBUTE_TEMPLATE_VARIABLES as readonly string[]).includes(v)) {

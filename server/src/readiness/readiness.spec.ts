@@ -368,3 +368,19 @@ describe("waitUntilReady", () => {
     assert.equal(err.lastDetail, undefined);
   });
 });
+
+describe("poll schedule", () => {
+  it("retries every intervalMs while the wait is young, then backs off doubling", async () => {
+    const log = attemptLog();
+    const never = async (): Promise<{ ready: boolean; detail: string }> => ({ ready: false, detail: "not yet" });
+    await timeoutError(waitUntilReady(never, { intervalMs: 1, youngForMs: 150, maxIntervalMs: 1_000, timeoutMs: 600, ...log }));
+    const young = log.attempts.filter((a) => a.elapsedMs < 150);
+    const old = log.attempts.filter((a) => a.elapsedMs >= 150);
+    assert.ok(young.length >= 10, `only ${young.length} attempts while young`);
+    // After youth: waits of 1, 2, 4, ... 256 ms fit into the 450 ms left, about 9 attempts.
+    assert.ok(old.length >= 3 && old.length <= 12, `${old.length} attempts after youth`);
+    const gaps = old.slice(1).map((a, i) => a.elapsedMs - (old[i]?.elapsedMs ?? 0));
+    // (The very last wait is cut short by the timeout.)
+    assert.ok(Math.max(...gaps) > 50, `no wait after youth backed off beyond 50 ms: ${gaps.join(", ")}`);
+  });
+});

@@ -1,7 +1,10 @@
 /**
- * Polls a readiness probe until it reports ready (SPEC §4): the first retry comes
- * after `intervalMs`, each later one waits twice as long up to `maxIntervalMs`, and
- * the whole wait gives up after `timeoutMs` with a ReadinessTimeoutError.
+ * Polls a readiness probe until it reports ready (SPEC §4). While the wait is young
+ * (its first `youngForMs`, 1 s by default: the time a typical service takes to listen)
+ * a retry follows every `intervalMs` (2 ms by default), so readiness is seen within a
+ * few ms of the moment the service listens; after that each retry waits twice as long
+ * as the last, up to `maxIntervalMs`, and the whole wait gives up after `timeoutMs` with
+ * a ReadinessTimeoutError.
  *
  * Cancellation is the caller's signal, and only that: to stop waiting when something
  * else happens first (the service process exits, the environment is destroyed),
@@ -29,8 +32,10 @@ export interface ReadinessAttempt {
 
 /** How to poll; every field is optional. */
 export interface WaitUntilReadyOptions {
-  /** Delay before the first retry (default 10 ms). */
+  /** Delay between retries while the wait is young (default 2 ms). */
   readonly intervalMs?: number;
+  /** How long retries stay at `intervalMs` before they back off (default 1 s). */
+  readonly youngForMs?: number;
   /** Upper bound of the doubling delay (default 1 s). */
   readonly maxIntervalMs?: number;
   /** Give up after this long (default 30 s). */
@@ -41,8 +46,10 @@ export interface WaitUntilReadyOptions {
   readonly onAttempt?: (attempt: ReadinessAttempt) => void;
 }
 
-/** SPEC §4 defaults: poll from 10 ms, back off to 1 s, give up after 30 s. */
-export const DEFAULT_INTERVAL_MS = 10;
+/** SPEC §4 defaults: poll every 2 ms for the first second, back off to 1 s, give up after 30 s. */
+export const DEFAULT_INTERVAL_MS = 2;
+/** See DEFAULT_INTERVAL_MS. */
+export const DEFAULT_YOUNG_FOR_MS = 1_000;
 /** See DEFAULT_INTERVAL_MS. */
 export const DEFAULT_MAX_INTERVAL_MS = 1_000;
 /** See DEFAULT_INTERVAL_MS. */
@@ -57,6 +64,7 @@ export async function waitUntilReady(probe: ReadinessProbe, options: WaitUntilRe
   const intervalMs = positiveOr(options.intervalMs, DEFAULT_INTERVAL_MS);
   const maxIntervalMs = Math.max(intervalMs, positiveOr(options.maxIntervalMs, DEFAULT_MAX_INTERVAL_MS));
   const timeoutMs = positiveOr(options.timeoutMs, DEFAULT_TIMEOUT_MS);
+  const youngForMs = options.youngForMs !== undefined && options.youngForMs >= 0 ? options.youngForMs : DEFAULT_YOUNG_FOR_MS;
   const { signal, onAttempt } = options;
   signal?.throwIfAborted();
 
@@ -91,8 +99,9 @@ export async function waitUntilReady(probe: ReadinessProbe, options: WaitUntilRe
       if (result.ready) return;
       lastDetail = result.detail ?? lastDetail;
       if (elapsed() >= timeoutMs) throw new ReadinessTimeoutError(elapsed(), attempts, lastDetail);
-      await sleep(Math.min(delay, Math.max(0, timeoutMs - elapsed())), wait.signal);
-      delay = Math.min(delay * 2, maxIntervalMs);
+      const young = elapsed() < youngForMs;
+      await sleep(Math.min(young ? intervalMs : delay, Math.max(0, timeoutMs - elapsed())), wait.signal);
+      if (!young) delay = Math.min(delay * 2, maxIntervalMs);
     }
   } catch (err) {
     if (signal?.aborted) throw signal.reason;

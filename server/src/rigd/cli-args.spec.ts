@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
+import { DEFAULT_LIMITS } from "../contract/limits.js";
 import { parseRigdArgs, UsageError } from "./cli-args.js";
 
 describe("parseRigdArgs", () => {
@@ -31,6 +32,7 @@ describe("parseRigdArgs", () => {
       addrFile: "/tmp/a.addr",
       orphanGraceMs: 500,
       logRetention: { maxAgeMs: 7 * 24 * 3600_000, maxBytes: 1024 ** 3 },
+      limits: DEFAULT_LIMITS,
     });
   });
 

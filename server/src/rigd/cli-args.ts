@@ -5,6 +5,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { parseDuration } from "./duration.js";
+import { DEFAULT_LIMITS, LIMIT_NAMES, type Limits } from "../contract/limits.js";
 import { parseListenAddress } from "./listen-address.js";
 import { DEFAULT_LOG_RETENTION, parseSize, type LogRetention } from "./log-retention.js";
 import { resolveRigDir } from "./rig-dir.js";
@@ -21,6 +22,10 @@ export const USAGE = `usage: rigd [--listen 127.0.0.1:0] [--idle 5m] [--rig-dir 
   --orphan-grace DURATION  destroy an environment nobody has watched for this long (default 30s)
   --keep-logs DURATION   remove logs of finished environments older than this (default 7d; 0 = keep)
   --max-logs SIZE        then remove the oldest until RIG_DIR/logs fits this (default 1GiB; 0 = no limit)
+  --limit NAME=VALUE     raise or lower a limit (repeatable): services (1000 per environment),
+                         environments (500 live), processes (4000 running), spawn-concurrency (8),
+                         value-length (262144 characters), request-bytes (16MiB),
+                         output-per-service (16MiB), output-per-environment (64MiB)
   --version              print the version and exit
   --help                 print this help and exit
 
@@ -46,6 +51,7 @@ export type RigdCommand =
       readonly addrFile: string | undefined;
       readonly orphanGraceMs: number;
       readonly logRetention: LogRetention;
+      readonly limits: Limits;
     };
 
 /** Parses argv (without node and script); throws UsageError. */
@@ -64,6 +70,7 @@ export function parseRigdArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
         "orphan-grace": { type: "string" },
         "keep-logs": { type: "string" },
         "max-logs": { type: "string" },
+        limit: { type: "string", multiple: true },
         version: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -89,6 +96,17 @@ export function parseRigdArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
     maxBytes:
       values["max-logs"] === undefined ? DEFAULT_LOG_RETENTION.maxBytes : usage(() => parseSize(values["max-logs"]!), "--max-logs"),
   };
+  const limits: { -readonly [K in keyof Limits]: number } = { ...DEFAULT_LIMITS };
+  for (const entry of values.limit ?? []) {
+    const [name, value] = entry.split("=", 2);
+    const field = LIMIT_NAMES[name ?? ""];
+    if (!field || value === undefined) {
+      throw new UsageError(`--limit ${entry}: expected NAME=VALUE with NAME one of ${Object.keys(LIMIT_NAMES).join(", ")}`);
+    }
+    const n = usage(() => parseSize(value), `--limit ${name}`);
+    if (n <= 0) throw new UsageError(`--limit ${name}: must be above 0`);
+    limits[field] = n;
+  }
   if (values["rig-dir"] === "") throw new UsageError("--rig-dir must not be empty");
   if (values["addr-file"] === "") throw new UsageError("--addr-file must not be empty");
   return {
@@ -99,6 +117,7 @@ export function parseRigdArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
     addrFile: values["addr-file"] === undefined ? undefined : path.resolve(values["addr-file"]),
     orphanGraceMs,
     logRetention,
+    limits,
   };
 }
 

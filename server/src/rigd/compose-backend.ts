@@ -41,13 +41,16 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
   if (reapedPids.length > 0) log.warn({ reaped: reapedPids }, "killed processes left by a rigd that died");
 
   const docker = createDockerClient();
-  // Reap in the background: an absent engine must not delay (or fail) start-up.
-  reapOrphans(docker, pidIsAlive).then(
-    (reaped) => {
-      if (reaped.length > 0) log.warn({ reaped: reaped.map((r) => r.name) }, "removed containers left by a rigd that died");
-    },
-    (err: unknown) => log.debug({ err }, "no docker engine to reap"),
-  );
+  // Reap in the background: an absent engine must not delay (or fail) start-up. Half a
+  // second in, so loading dockerode (lazy, ~90 ms) does not hold up rigd's first answers.
+  setTimeout(() => {
+    reapOrphans(docker, pidIsAlive).then(
+      (reaped) => {
+        if (reaped.length > 0) log.warn({ reaped: reaped.map((r) => r.name) }, "removed containers left by a rigd that died");
+      },
+      (err: unknown) => log.debug({ err }, "no docker engine to reap"),
+    );
+  }, 500).unref();
   const owner = { rigdId: `${process.pid}-${randomBytes(4).toString("hex")}`, pid: process.pid };
   const postgresPool = createPostgresPool({ docker, owner, log: context.logger.child({ component: "docker", pool: "postgres" }) });
   const redisPool = createRedisPool({ docker, owner, log: context.logger.child({ component: "docker", pool: "redis" }) });

@@ -18,7 +18,7 @@ import type { ServiceType } from "../contract/service-type.js";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
 import { LogStream } from "../gen/rig/v1/event_pb.js";
 import { pidIsAlive } from "../os/pid-alive.js";
-import { FIXTURES, collectEvents, eventually, spec, type Rigd } from "../testing/rigd-harness.js";
+import { FIXTURES, bearer, collectEvents, eventually, spec, type Rigd } from "../testing/rigd-harness.js";
 import { composeBackend } from "./compose-backend.js";
 import { startRigd, type RunningRigd } from "./start-rigd.js";
 
@@ -78,7 +78,7 @@ before(async () => {
     logger: pino({ level: "silent" }),
     createBackend: (context) => composeBackend(context, { extraTypes: [createSleepType()] }),
   });
-  client = createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${rigd.address}` }));
+  client = createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${rigd.address}`, interceptors: [bearer(rigd.token)] }));
 });
 
 after(async () => {

@@ -4,7 +4,7 @@
  * and `--rig-dir` overrides both.
  */
 import { readFileSync } from "node:fs";
-import { chmod } from "node:fs/promises";
+import { chmod, readdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { ensurePrivateDir } from "../os/private-dir.js";
@@ -21,12 +21,14 @@ export function resolveRigDir(flag: string | undefined, env: NodeJS.ProcessEnv =
 /**
  * Creates RIG_DIR and its sub-directories (idempotent), all `0700` and owned by us:
  * wider modes are tightened, a RIG_DIR owned by another user is refused
- * (ForeignOwnerError). rigd's own log is made `0600` if it already exists.
+ * (ForeignOwnerError). rigd's own logs are made `0600` if they already exist.
  */
 export async function prepareRigDir(rigDir: string): Promise<void> {
   await ensurePrivateDir(rigDir);
   await Promise.all(RIG_SUBDIRS.map((sub) => ensurePrivateDir(path.join(rigDir, sub))));
-  await chmod(path.join(rigDir, "rigd.log"), 0o600).catch(() => {});
+  // Logs an older rigd left with a wider mode.
+  const logs = (await readdir(rigDir)).filter((name) => /^rigd.*\.log$/.test(name));
+  await Promise.all(logs.map((name) => chmod(path.join(rigDir, name), 0o600).catch(() => {})));
 }
 
 let cachedVersion: string | undefined;

@@ -17,6 +17,7 @@ import { removeAddrFileIfOurs, writeAddrFile } from "./addr-file.js";
 import { formatDuration } from "./duration.js";
 import { IdleMonitor } from "./idle-monitor.js";
 import { formatHostPort, isUnixAddress, parseListenAddress, UNIX_PREFIX } from "./listen-address.js";
+import { DEFAULT_LIMITS, type Limits } from "../contract/limits.js";
 import { createFileLogger } from "./logger.js";
 import { DEFAULT_LOG_RETENTION, startLogPruning, type LogRetention } from "./log-retention.js";
 import { defaultAddrFile, prepareRigDir, rigdVersion } from "./rig-dir.js";
@@ -26,6 +27,7 @@ export interface BackendContext {
   readonly rigDir: string;
   readonly logger: Logger;
   readonly orphanGraceMs: number;
+  readonly limits: Limits;
 }
 
 /** How to run rigd. */
@@ -42,6 +44,8 @@ export interface RigdOptions {
   readonly addrFile?: string;
   /** How long an environment nobody watches survives. Default 30 s. */
   readonly orphanGraceMs?: number;
+  /** What this rigd allows (default DEFAULT_LIMITS). */
+  readonly limits?: Limits;
   /** What to keep of RIG_DIR/logs (default: a week, 1 GiB). */
   readonly logRetention?: LogRetention;
   /** Log here instead of RIG_DIR/rigd-<version>.log. */
@@ -90,8 +94,9 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
   const logger = options.logger ?? fileLogger!.logger;
   const log = logger.child({ component: "rigd" });
 
-  const backend = options.createBackend({ rigDir, logger, orphanGraceMs });
-  const api = createApiHandler(backend, logger, { token, tokenFile });
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const backend = options.createBackend({ rigDir, logger, orphanGraceMs, limits });
+  const api = createApiHandler(backend, logger, { readMaxBytes: limits.requestBytes, auth: { token, tokenFile } });
   const calls = new CallTracker();
   let bound: { host: string; port: number } | undefined;
   // The Host/Origin gate sits outside the call tracker: refused requests are not activity.

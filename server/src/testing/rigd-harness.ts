@@ -37,11 +37,18 @@ export interface Rigd {
   stop(options?: { keepDir?: boolean }): Promise<number | null>;
 }
 
-/** Starts `node server/dist/main.js` with a fresh RIG_DIR and waits for its addr file. */
-export async function startRigd(extraArgs: string[] = []): Promise<Rigd> {
+/**
+ * Starts `node server/dist/main.js` (or another build's `main`, for benchmarks comparing
+ * versions) with a fresh RIG_DIR and extra environment, and waits for its addr file.
+ */
+export async function startRigd(
+  extraArgs: string[] = [],
+  options: { readonly env?: NodeJS.ProcessEnv; readonly main?: string } = {},
+): Promise<Rigd> {
   const rigDir = mkdtempSync(join(tmpdir(), "rig-test-"));
   const addrFile = join(rigDir, "rigd.addr");
-  const child = spawn(process.execPath, [RIGD_MAIN, "--rig-dir", rigDir, "--addr-file", addrFile, ...extraArgs], {
+  const child = spawn(process.execPath, [options.main ?? RIGD_MAIN, "--rig-dir", rigDir, "--addr-file", addrFile, ...extraArgs], {
+    env: { ...process.env, ...options.env },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";

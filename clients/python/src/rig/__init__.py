@@ -49,7 +49,7 @@ from rig.environment import (  # noqa: E402
     start,
     up,
 )
-from rig.errors import DownError  # noqa: E402
+from rig.errors import DownError, SpecError, SpecProblem  # noqa: E402
 from rig.handlers import FuncContext, FuncFn, HookContext, HookFn  # noqa: E402
 from rig.ingress import Ingress, grpc, http, tcp  # noqa: E402
 from rig.rigd import RIGD_VERSION, Rigd, RigdError, find_or_start_rigd, rigd_channel  # noqa: E402
@@ -62,6 +62,8 @@ __all__ = [
     "ContainerService",
     "DestroyResult",
     "DownError",
+    "SpecError",
+    "SpecProblem",
     "Endpoint",
     "Environment",
     "FuncContext",

@@ -4,6 +4,7 @@ type, chained: ``rig.process("./api").egress("db").env(MODE="test")``."""
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from typing import Self
 
@@ -177,7 +178,7 @@ class PostgresService(Service):
         return self
 
     def _configure(self, message: spec_pb2.Service, name: str, handlers: HandlerRegistry) -> None:
-        message.postgres.CopyFrom(spec_pb2.PostgresConfig(image=self._image))
+        message.postgres.CopyFrom(spec_pb2.PostgresConfig(image=self._image or os.environ.get("RIG_POSTGRES_IMAGE", "")))
 
 
 class RedisService(Service):
@@ -189,7 +190,7 @@ class RedisService(Service):
         self._image = image
 
     def _configure(self, message: spec_pb2.Service, name: str, handlers: HandlerRegistry) -> None:
-        message.redis.CopyFrom(spec_pb2.RedisConfig(image=self._image))
+        message.redis.CopyFrom(spec_pb2.RedisConfig(image=self._image or os.environ.get("RIG_REDIS_IMAGE", "")))
 
 
 class FuncService(Service):
@@ -219,12 +220,14 @@ def container(image: str) -> ContainerService:
 
 
 def postgres(image: str = "") -> PostgresService:
-    """A postgres service (rigd's default image unless given; one pooled server per image)."""
+    """A postgres service (one pooled server per image). Without ``image``: the test
+    process's RIG_POSTGRES_IMAGE when set, else rigd's default."""
     return PostgresService(image)
 
 
 def redis(image: str = "") -> RedisService:
-    """A redis service (rigd's default image unless given; one pooled server per image)."""
+    """A redis service (one pooled server per image). Without ``image``: the test
+    process's RIG_REDIS_IMAGE when set, else rigd's default."""
     return RedisService(image)
 
 

@@ -15,7 +15,8 @@ from typing import TypedDict, Unpack
 import grpc
 
 from rig.builders import Service
-from rig.errors import DownError
+from rig.errors import DownError, SpecError
+from rig.signal_teardown import tear_down_on_signal, untrack
 from rig.handlers import HandlerRegistry
 from rig.ingress import duration
 from rig.rigd import explicit_rigd, find_or_start_rigd, rigd_channel
@@ -104,30 +105,44 @@ class Environment:
         """Tears the environment down in reverse dependency order and waits until its
         func services stopped. Runs once; later calls return the first result."""
         with self._destroy_lock:
-            if self._destroyed is not None:
-                return self._destroyed
-            self._destroying = True
-            # Output of func services reaches the log only while the environment lives.
-            self._session.logs.flush()
-            try:
-                response = self.client.DestroyEnvironment(
-                    api.DestroyEnvironmentRequest(environment_id=self.id, test_failed=test_failed, preserve=preserve, reason=reason),
-                    timeout=120,
-                )
-                # Func services stop on service.stopping; environment.down ends the stream.
-                self._session.down.wait(_DESTROY_WAIT)
-            finally:
-                self._session.close(_DESTROY_WAIT)
-                self._channel.close()
-            self._destroyed = DestroyResult(
-                env_dir=response.env_dir,
-                temp_dirs=dict(response.temp_dirs),
-                event_log_path=response.event_log_path,
-                log_path=response.log_path,
-                preserved=response.preserved,
-                down=response.down,
-            )
+            return self._destroy_locked(test_failed=test_failed, preserve=preserve, reason=reason)
+
+    def _destroy_on_signal(self, reason: str) -> None:
+        """Destroys the environment from a signal handler, unless a destroy is under
+        way (possibly on the very thread the handler interrupted)."""
+        if not self._destroy_lock.acquire(blocking=False):
+            return
+        try:
+            self._destroy_locked(test_failed=False, preserve=False, reason=reason)
+        finally:
+            self._destroy_lock.release()
+
+    def _destroy_locked(self, *, test_failed: bool, preserve: bool, reason: str) -> DestroyResult:
+        if self._destroyed is not None:
             return self._destroyed
+        self._destroying = True
+        # Output of func services reaches the log only while the environment lives.
+        self._session.logs.flush()
+        try:
+            response = self.client.DestroyEnvironment(
+                api.DestroyEnvironmentRequest(environment_id=self.id, test_failed=test_failed, preserve=preserve, reason=reason),
+                timeout=120,
+            )
+            # Func services stop on service.stopping; environment.down ends the stream.
+            self._session.down.wait(_DESTROY_WAIT)
+        finally:
+            untrack(self)
+            self._session.close(_DESTROY_WAIT)
+            self._channel.close()
+        self._destroyed = DestroyResult(
+            env_dir=response.env_dir,
+            temp_dirs=dict(response.temp_dirs),
+            event_log_path=response.event_log_path,
+            log_path=response.log_path,
+            preserved=response.preserved,
+            down=response.down,
+        )
+        return self._destroyed
 
     def __enter__(self) -> Environment:
         return self
@@ -152,7 +167,8 @@ def start(
 ) -> Environment:
     """Creates an environment and returns once every service is ready.
 
-    Raises :class:`rig.DownError` naming the failed service when the environment goes
+    Raises :class:`rig.SpecError` listing every problem when rigd rejects the spec,
+    :class:`rig.DownError` naming the failed service when the environment goes
     down instead, ``TimeoutError`` with rigd's last progress report when it is not up
     within ``startup_timeout`` seconds; either way nothing is left running. ``observe``
     (default on) records the traffic between services as events; ``server`` is a rigd
@@ -174,10 +190,15 @@ def start(
     stub = api_grpc.EnvironmentServiceStub(channel)
     try:
         created = stub.CreateEnvironment(api.CreateEnvironmentRequest(spec=spec), timeout=60)
-    except grpc.RpcError:
+    except grpc.RpcError as error:
         channel.close()
+        spec_error = SpecError.from_rpc_error(error)
+        if spec_error is not None:
+            raise spec_error from None
         raise
     env = Environment(channel, stub, created, Session(stub, created.environment_id, handlers))
+    # From creation on (an interrupted startup too), Ctrl-C or SIGTERM destroys it.
+    tear_down_on_signal(env)
     session = env._session
 
     deadline = time.monotonic() + startup_timeout

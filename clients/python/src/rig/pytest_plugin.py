@@ -6,6 +6,7 @@ Enabled by the ``pytest11`` entry point of the installed package, or with
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator, Iterator, Mapping
 from typing import Protocol, Unpack
 
@@ -53,7 +54,7 @@ def rig_up(request: pytest.FixtureRequest) -> Iterator[UpFunction]:
             problems.append(str(env.error))
         if failed and call is not None:
             try:
-                env.note(call.longreprtext[-4000:], level="error")
+                env.note(failure_note(call), level="error")
             except Exception:  # noqa: BLE001 - the note is a courtesy; destroy must happen
                 pass
         result = env.destroy(test_failed=failed)
@@ -61,3 +62,19 @@ def rig_up(request: pytest.FixtureRequest) -> Iterator[UpFunction]:
             print(f"rig: log of environment {env.id}: {result.log_path}")
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
+
+
+def failure_note(report: pytest.TestReport) -> str:
+    """The test.note of a failed test: ``path:line: message`` of the failing line first
+    (the shape the TypeScript and Go SDKs note assertions in), then the traceback."""
+    text = report.longreprtext[-3000:]
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is None:
+        return text
+    path = str(crash.path)
+    try:
+        path = os.path.relpath(path)
+    except ValueError:
+        pass
+    message = str(crash.message).split("\n")[0]
+    return f"{path}:{crash.lineno}: {message}\n{text}"

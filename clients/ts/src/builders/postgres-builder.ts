@@ -11,7 +11,10 @@ import { ServiceBuilder } from "./service-builder.js";
 export class PostgresBuilder extends ServiceBuilder {
   #image = "";
 
-  /** Server image (default: rigd's configured Postgres image). */
+  /**
+   * Server image. Default: RIG_POSTGRES_IMAGE of the test process when set (so a rigd shared
+   * with other tests still follows this test's setting), else rigd's own default.
+   */
   image(image: string): this {
     this.#image = image;
     return this;
@@ -28,6 +31,6 @@ export class PostgresBuilder extends ServiceBuilder {
   }
 
   protected override config(): ServiceConfig {
-    return { case: "postgres", value: create(PostgresConfigSchema, { image: this.#image }) };
+    return { case: "postgres", value: create(PostgresConfigSchema, { image: this.#image || process.env["RIG_POSTGRES_IMAGE"] || "" }) };
   }
 }

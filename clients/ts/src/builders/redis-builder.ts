@@ -11,13 +11,16 @@ import { ServiceBuilder } from "./service-builder.js";
 export class RedisBuilder extends ServiceBuilder {
   #image = "";
 
-  /** Server image (default: rigd's configured Redis image). */
+  /**
+   * Server image. Default: RIG_REDIS_IMAGE of the test process when set (so a rigd shared
+   * with other tests still follows this test's setting), else rigd's own default.
+   */
   image(image: string): this {
     this.#image = image;
     return this;
   }
 
   protected override config(): ServiceConfig {
-    return { case: "redis", value: create(RedisConfigSchema, { image: this.#image }) };
+    return { case: "redis", value: create(RedisConfigSchema, { image: this.#image || process.env["RIG_REDIS_IMAGE"] || "" }) };
   }
 }

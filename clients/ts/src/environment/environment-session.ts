@@ -12,6 +12,7 @@ import type { HookInFlight } from "../callbacks/callback-dispatcher.js";
 import { CallbackDispatcher } from "../callbacks/callback-dispatcher.js";
 import { fromRpcError } from "../errors.js";
 import { EventWatcher } from "./event-watcher.js";
+import { tearDownOnSignal } from "./signal-teardown.js";
 
 /** How startup ended. */
 export type StartupOutcome =
@@ -33,6 +34,7 @@ export class EnvironmentSession {
   readonly #dispatcher: CallbackDispatcher;
   readonly #watcher: EventWatcher;
   readonly #settle = new Set<(outcome: StartupOutcome) => void>();
+  readonly #untrack: () => void;
   #up: EnvironmentUp | undefined;
   #down: EnvironmentDown | undefined;
   #lost: Error | undefined;
@@ -53,6 +55,9 @@ export class EnvironmentSession {
         this.#notify({ kind: "lost", error });
       },
     });
+    // From creation on (a test interrupted while starting too), Ctrl-C or SIGTERM of the
+    // test process tears the environment down rather than leaving it to the orphan grace.
+    this.#untrack = tearDownOnSignal((reason) => this.destroy({ testFailed: false, preserve: false, reason }));
   }
 
   /** Hook closures of this environment still running in this process. */
@@ -102,6 +107,7 @@ export class EnvironmentSession {
 
   /** Stops following the environment: funcs stopped, output flushed, stream closed. */
   async close(): Promise<void> {
+    this.#untrack();
     await this.#dispatcher.close();
     await this.#watcher.close();
   }

@@ -9,6 +9,7 @@ import type { Endpoint } from "./endpoint.js";
 import { postgresUrl, redisUrl, toEndpoints } from "./endpoint.js";
 import type { EnvironmentSession } from "./environment-session.js";
 import type { PreservePolicy } from "./preserve-policy.js";
+import { failureNote } from "../test-runner/failure-note.js";
 
 /** Options of `events()`. */
 export interface EventsOptions {
@@ -49,10 +50,20 @@ export interface StartedEnvironment<S extends string = string> extends AsyncDisp
   postgresUrl(service: S): string;
   /** `redis://host:port/db` of a redis service. */
   redisUrl(service: S): string;
-  /** The environment's events from the first (or `after`), live until environment.down. */
+  /**
+   * The environment's events from the first (or `after`), live until environment.down.
+   * `down()` ends every iteration; an iteration abandoned mid-way never keeps the
+   * process alive (only a pending `next()` does).
+   */
   events(options?: EventsOptions): AsyncIterable<Event>;
   /** Adds a test.note event to the log (e.g. what an assertion found). */
   note(message: string, level?: "info" | "warn" | "error"): Promise<void>;
+  /**
+   * Runs `fn` (assertions, typically); when it throws, the error's message and the
+   * `file:line` of the failing assertion go to the log as an error test.note, between
+   * the services' output, and the error is rethrown. Resolves with what `fn` returns.
+   */
+  check<T>(fn: () => T | Promise<T>): Promise<Awaited<T>>;
   /** Tears the environment down; safe to call more than once. */
   down(options?: DownOptions): Promise<StoppedEnvironment>;
 }
@@ -83,6 +94,8 @@ export class RunningEnvironment<S extends string> implements StartedEnvironment<
   readonly #session: EnvironmentSession;
   readonly #endpoints: ReadonlyMap<string, Readonly<Record<string, Endpoint>>>;
   readonly #preserve: PreservePolicy;
+  /** One per open events() iteration; down() aborts them. */
+  readonly #iterations = new Set<AbortController>();
   #stopped: Promise<StoppedEnvironment> | undefined;
 
   constructor(
@@ -143,15 +156,31 @@ export class RunningEnvironment<S extends string> implements StartedEnvironment<
   async *events(options: EventsOptions = {}): AsyncGenerator<Event, void, undefined> {
     const abort = new AbortController();
     const signal = options.signal ? AbortSignal.any([abort.signal, options.signal]) : abort.signal;
-    const stream = this.#session.api.environments.watchEvents(
+    this.#iterations.add(abort);
+    // On the unref'd connection: an iteration the test abandoned (suspended at a yield,
+    // or never returned) must not keep the process alive. While the consumer waits in
+    // next(), a ref'd timer does, as any pending I/O would.
+    const stream = this.#session.api.background.watchEvents(
       { environmentId: this.id, afterSeq: BigInt(options.after ?? 0), includeLogs: options.includeLogs ?? false },
       { signal },
     );
+    const responses = stream[Symbol.asyncIterator]();
     try {
-      for await (const response of stream) if (response.event) yield response.event;
+      for (;;) {
+        const waiting = setInterval(() => {}, 2 ** 31 - 1);
+        let next: IteratorResult<{ event?: Event }>;
+        try {
+          next = await responses.next();
+        } finally {
+          clearInterval(waiting);
+        }
+        if (next.done) return;
+        if (next.value.event) yield next.value.event;
+      }
     } catch (err) {
       if (!signal.aborted) throw fromRpcError(err, "WatchEvents");
     } finally {
+      this.#iterations.delete(abort);
       abort.abort();
     }
   }
@@ -164,6 +193,15 @@ export class RunningEnvironment<S extends string> implements StartedEnvironment<
       });
     } catch (err) {
       throw fromRpcError(err, "PostEvent");
+    }
+  }
+
+  async check<T>(fn: () => T | Promise<T>): Promise<Awaited<T>> {
+    try {
+      return await fn();
+    } catch (err) {
+      await this.note(failureNote(err).message, "error").catch(() => {});
+      throw err;
     }
   }
 
@@ -202,6 +240,9 @@ export class RunningEnvironment<S extends string> implements StartedEnvironment<
       });
     } finally {
       await this.#session.close();
+      // environment.down has reached the iterations that were reading; end the rest.
+      for (const iteration of this.#iterations) iteration.abort();
+      this.#iterations.clear();
     }
   }
 }

@@ -54,10 +54,12 @@ export function up<S extends Services>(
   const abandon = new AbortController();
   const signals = [abandon.signal, t.signal, options.signal].filter((s): s is AbortSignal => s !== undefined);
   const started = start(second as S, { ...options, name: options.name ?? testName(t), signal: AbortSignal.any(signals) });
-  onTestEnd(t, async (failed) => {
+  onTestEnd(t, async ({ failed, notes }) => {
     abandon.abort(new RigError("rig: the test ended before the environment was up"));
     const env = await started.catch(() => undefined);
     if (!env) return;
+    // The runner's failures (vitest) go to the log before teardown, as env.check's do.
+    for (const note of notes) await env.note(note.message, "error").catch(() => {});
     const stopped = await env.down({ testFailed: failed });
     if (failed && stopped.logPath) diagnostic(t, `rig: log of environment ${stopped.id}: ${stopped.logPath}`);
   });

@@ -19,7 +19,7 @@ test("a node:test context is recognised, a services map is not", (t) => {
 test("node:test: cleanup runs in t.after of a passing test, marked not failed", async (t) => {
   const outcomes: boolean[] = [];
   await t.test("passing subtest", (sub) => {
-    onTestEnd(sub, async (failed) => void outcomes.push(failed));
+    onTestEnd(sub, async ({ failed }) => void outcomes.push(failed));
   });
   assert.deepEqual(outcomes, [false]);
 });
@@ -36,7 +36,7 @@ test("vitest-shaped context: onTestFinished runs cleanup, onTestFailed or the ta
   assert.equal(testName(vitestContext), "checkout works");
 
   const outcomes: boolean[] = [];
-  onTestEnd(vitestContext, async (failed) => void outcomes.push(failed));
+  onTestEnd(vitestContext, async ({ failed }) => void outcomes.push(failed));
   await hooks.finished[0]?.();
   task.result.state = "fail";
   await hooks.finished[0]?.();
@@ -44,4 +44,15 @@ test("vitest-shaped context: onTestFinished runs cleanup, onTestFailed or the ta
   await hooks.failed[0]?.();
   await hooks.finished[0]?.();
   assert.deepEqual(outcomes, [false, true, true]);
+});
+
+test("a function-shaped context (vitest 3) is a test context, and its task names the test", () => {
+  const context = Object.assign(() => undefined, {
+    task: { name: "checkout works" },
+    onTestFinished: () => undefined,
+    onTestFailed: () => undefined,
+  });
+  assert.equal(isTestContext(context), true);
+  assert.equal(testName(context), "checkout works");
+  assert.equal(isTestContext(() => undefined), false);
 });

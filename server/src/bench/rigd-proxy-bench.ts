@@ -1,0 +1,254 @@
+/**
+ * Proxy overhead as users get it (SPEC §13): load through the recording proxies inside a
+ * real rigd, against the same load direct and through a bare TCP hop of the same rigd,
+ * in one run; plus rigd's cold start. Prints figures; asserts nothing.
+ *
+ *   node server/dist/bench/rigd-proxy-bench.js [--seconds 2] [--rounds 5] [--concurrency 16]
+ *     [--cold-runs 10] [--only http|grpc] [--rigd path/to/main.js]
+ *   RIGD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the rigd under load.
+ *
+ * One rigd (`--rigd`, default this build's main.js; point it at another build to compare
+ * versions the same way) runs one environment with `observe: true` made through the API:
+ *
+ *   web       process service, `http` ingress: a keep-alive HTTP server (http-target-main)
+ *   web-raw   the same server, `tcp` ingress
+ *   echo      process service, `grpc` ingress: the gRPC echo server with reflection
+ *   echo-raw  the same server, `tcp` ingress
+ *
+ * The bench is the test node: its endpoints from `environment.up` are rigd's proxies, so
+ * "proxied" goes through the HTTP / gRPC recording proxy (request.completed and
+ * grpc.call.completed recorded, written to events.jsonl and rig.log, and streamed to this
+ * bench's WatchEvents, as the SDK would watch), "bare hop" through rigd's TCP proxy to the
+ * `-raw` twin (bytes copied, connection events only), "direct" to the real port from
+ * GetEnvironment. Slices of each alternate, the order reversed every round.
+ *
+ * Cold start: `--cold-runs` fresh rigds, each timed from spawn to the answer of its first
+ * ListEnvironments call (the address taken from its "serving on" line).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { Agent } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
+import type { Endpoint } from "../gen/rig/v1/event_pb.js";
+import { Protocol } from "../gen/rig/v1/spec_pb.js";
+import { echoClient } from "../proxy/testdata/echo-grpc.js";
+import { spec } from "../testing/rigd-harness.js";
+import { compare, httpGet, median, printComparison } from "./load-rounds.js";
+
+const dist = fileURLToPath(new URL("../", import.meta.url));
+
+interface StartedRigd {
+  readonly child: ChildProcess;
+  readonly rigDir: string;
+  readonly client: Client<typeof EnvironmentService>;
+  /** Spawn to the answer of the first ListEnvironments, ms. */
+  readonly coldStartMs: number;
+  stop(): Promise<void>;
+}
+
+const started = new Set<StartedRigd>();
+
+/** Spawns rigd, waits for "serving on", answers one ListEnvironments. */
+async function startRigd(main: string): Promise<StartedRigd> {
+  const rigDir = mkdtempSync(join(tmpdir(), "rig-bench-"));
+  const t0 = performance.now();
+  // RIGD_NODE_ARGS: node flags for rigd only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = process.env.RIGD_NODE_ARGS?.split(" ").filter((a) => a !== "") ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, main, "--rig-dir", rigDir, "--listen", "127.0.0.1:0", "--idle", "0"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    await exited;
+    rmSync(rigDir, { recursive: true, force: true });
+  };
+  try {
+    const address = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout?.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /serving on (\S+)/.exec(out);
+        if (match) resolve(match[1] as string);
+      });
+      child.once("exit", (code) => reject(new Error(`rigd exited with ${code} before serving: ${out}`)));
+    });
+    const client = createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${address}` }));
+    await client.listEnvironments({});
+    const rigd: StartedRigd = { child, rigDir, client, coldStartMs: performance.now() - t0, stop };
+    started.add(rigd);
+    return rigd;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** User + system CPU micros of a process (Linux clock ticks, 100 Hz). */
+function cpuMicros(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return 0;
+  }
+}
+
+function rssKiB(pid: number | undefined): number {
+  try {
+    return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+function service(name: string, script: string, protocol: Protocol) {
+  return {
+    name,
+    ingresses: [{ name: "default", protocol }],
+    config: { case: "process" as const, value: { command: process.execPath, args: [script] } },
+  };
+}
+
+async function coldStarts(main: string, runs: number): Promise<void> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const rigd = await startRigd(main);
+    times.push(rigd.coldStartMs);
+    started.delete(rigd);
+    await rigd.stop();
+    process.stderr.write(".");
+  }
+  process.stderr.write("\n");
+  const sorted = [...times].sort((a, b) => a - b);
+  console.log(
+    `\nrigd cold start, spawn to first ListEnvironments answer (${runs} runs): median ${median(times).toFixed(0)} ms, ` +
+      `min ${sorted[0]?.toFixed(0)} ms, max ${sorted.at(-1)?.toFixed(0)} ms`,
+  );
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: "string", default: "2" },
+      rounds: { type: "string", default: "5" },
+      concurrency: { type: "string", default: "16" },
+      "cold-runs": { type: "string", default: "10" },
+      rigd: { type: "string", default: join(dist, "main.js") },
+      only: { type: "string" },
+    },
+  });
+  const options = { seconds: Number(values.seconds), rounds: Number(values.rounds), concurrency: Number(values.concurrency) };
+  const rigdMain = values.rigd;
+  console.log(
+    `proxy through rigd: ${options.rounds} rounds of ${options.seconds} s slices, concurrency ${options.concurrency}, node ${process.version}`,
+  );
+  console.log(`rigd: ${rigdMain}`);
+
+  const rigd = await startRigd(rigdMain);
+  const pid = rigd.child.pid;
+  const rssIdle = rssKiB(pid);
+  const httpTarget = join(dist, "bench", "http-target-main.js");
+  const grpcTarget = join(dist, "proxy", "testdata", "echo-grpc-main.js");
+  const { environmentId } = await rigd.client.createEnvironment({
+    spec: spec({
+      name: "proxy-bench",
+      observe: true,
+      services: [
+        service("web", httpTarget, Protocol.HTTP),
+        service("web-raw", httpTarget, Protocol.TCP),
+        service("echo", grpcTarget, Protocol.GRPC),
+        service("echo-raw", grpcTarget, Protocol.TCP),
+      ],
+    }),
+  });
+
+  // Watch as the SDK does (no service logs) for the whole run: traffic events are streamed.
+  const watching = new AbortController();
+  const traffic = { http: 0, grpc: 0, tcp: 0 };
+  const pids = new Map<string, number>();
+  let upEndpoints: Record<string, Endpoint> | undefined;
+  const isUp = new Promise<void>((resolve, reject) => {
+    void (async () => {
+      try {
+        for await (const res of rigd.client.watchEvents({ environmentId, afterSeq: 0n }, { signal: watching.signal })) {
+          const p = res.event?.payload;
+          if (p?.case === "requestCompleted") traffic.http++;
+          else if (p?.case === "grpcCallCompleted") traffic.grpc++;
+          else if (p?.case === "connectionClosed") traffic.tcp++;
+          else if (p?.case === "serviceStarting" && res.event) pids.set(res.event.service, p.value.pid);
+          else if (p?.case === "environmentUp") {
+            upEndpoints = Object.fromEntries(Object.entries(p.value.services).map(([n, s]) => [n, s.ingresses.default as Endpoint]));
+            resolve();
+          } else if (p?.case === "environmentDown") reject(new Error(`environment went down: ${p.value.summary}`));
+        }
+      } catch (err) {
+        if (!watching.signal.aborted) reject(err as Error);
+      }
+    })();
+  });
+  await isUp;
+  const state = await rigd.client.getEnvironment({ environmentId });
+  const real = (name: string): number => state.environment?.services.find((s) => s.name === name)?.ingresses.default?.port ?? 0;
+  const through = (name: string): number => upEndpoints?.[name]?.port ?? 0;
+  console.log(
+    `ports: web direct ${real("web")} proxied ${through("web")} bare ${through("web-raw")}; ` +
+      `echo direct ${real("echo")} proxied ${through("echo")} bare ${through("echo-raw")}`,
+  );
+
+  const run = (what: string): boolean => values.only === undefined || values.only === what;
+  const cpuOf = (service: string) => async (): Promise<number[]> => [cpuMicros(pid), cpuMicros(pids.get(service))];
+  if (run("http")) {
+    const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+    const http = await compare(
+      { direct: httpGet(agent, real("web")), proxied: httpGet(agent, through("web")), bare: httpGet(agent, through("web-raw")) },
+      cpuOf("web"),
+      options,
+    );
+    agent.destroy();
+    printComparison("HTTP GET, keep-alive, through rigd (request.completed recorded)", "req", http, { proxied: "rigd http", bare: "rigd tcp" });
+    printCpu(http.cpu, http.proxiedOps);
+  }
+  if (run("grpc")) {
+    const direct = echoClient(`127.0.0.1:${real("echo")}`);
+    const proxied = echoClient(`127.0.0.1:${through("echo")}`);
+    const bare = echoClient(`127.0.0.1:${through("echo-raw")}`);
+    const say = (c: typeof direct) => async (): Promise<void> => void (await c.say({ text: "hello", repeat_count: 2, tags: { a: "b" } }));
+    const grpc = await compare({ direct: say(direct), proxied: say(proxied), bare: say(bare) }, cpuOf("echo"), options);
+    direct.close();
+    proxied.close();
+    bare.close();
+    printComparison("gRPC unary, through rigd (grpc.call.completed decoded to JSON)", "call", grpc, { proxied: "rigd grpc", bare: "rigd tcp" });
+    printCpu(grpc.cpu, grpc.proxiedOps);
+  }
+
+  const rssLoaded = rssKiB(pid);
+  await rigd.client.destroyEnvironment({ environmentId });
+  watching.abort();
+  console.log(
+    `\nevents streamed to the watcher: ${traffic.http} request.completed, ${traffic.grpc} grpc.call.completed, ${traffic.tcp} connection.closed`,
+  );
+  console.log(`rigd RSS: idle ${(rssIdle / 1024).toFixed(1)} MiB, after the load ${(rssLoaded / 1024).toFixed(1)} MiB`);
+  started.delete(rigd);
+  await rigd.stop();
+
+  if (Number(values["cold-runs"]) > 0) await coldStarts(rigdMain, Number(values["cold-runs"]));
+}
+
+function printCpu([rigd = 0, target = 0]: readonly number[], ops: number): void {
+  console.log(
+    `  CPU per proxied op: rigd ${(rigd / ops).toFixed(0)} µs, target ${(target / ops).toFixed(0)} µs (rigd/target ${(rigd / target).toFixed(2)})`,
+  );
+}
+
+try {
+  await main();
+} finally {
+  await Promise.allSettled([...started].map((r) => r.stop()));
+}
