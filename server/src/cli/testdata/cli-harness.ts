@@ -73,6 +73,9 @@ export function normalize(text: string, rigDir: string): string {
     .replace(/-[0-9a-f]{8}\b/g, "-ID")
     .replace(/\b\d+(\.\d+)?(ms|s)\b/g, "T")
     .replace(/\b\d+m\d\ds\b/g, "T")
-    .replace(/"(durationMs|atMs|latencyMs|waitMs|prestartMs|startMs|initMs|readyAtMs|ms)": \d+/g, '"$1": N')
-    .replace(/\b\d+ attempts\b/g, "N attempts");
+    .replace(/"(durationMs|atMs|latencyMs|waitMs|prestartMs|startMs|initMs|readyAtMs|ms)": ?\d+/g, '"$1": N')
+    .replace(/"(latency|duration)":"[\d.]+s"/g, '"$1":"T"')
+    .replace(/\(\d+ (at|\.)/g, "(N $1")
+    // Column padding follows the widths of what was normalised away.
+    .replace(/ {2,}/g, "  ");
 }
