@@ -70,6 +70,7 @@ export function normalize(text: string, rigDir: string): string {
     .replace(/\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?Z?/g, "DATE")
     .replace(/\b\d\d:\d\d:\d\d\.\d{3}\b/g, "HH:MM:SS.mmm")
     .replace(/\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT/g, "HTTP-DATE")
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "UUID")
     .replace(/-[0-9a-f]{8}\b/g, "-ID")
     .replace(/\b\d+(\.\d+)?(ms|s)\b/g, "T")
     .replace(/\b\d+m\d\ds\b/g, "T")
