@@ -46,7 +46,28 @@ if [ "$state" != '"state":"ENVIRONMENT_STATE_UP"' ]; then
   exit 1
 fi
 call rig.v1.EnvironmentService/DestroyEnvironment "{\"environmentId\":\"$id\"}" >/dev/null
-echo "test-rigd-binary: rigd binary with no Node on PATH served health and ran environment $id"
+echo "test-rigd-binary: process environment $id up and down"
+# dockerode is bundled too (it loads on first use): a container environment, when an engine answers.
+image=${RIG_TEST_BUSYBOX_IMAGE:-rig-test/busybox:1}
+if docker image inspect "$image" >/dev/null 2>&1; then
+  created=$(call rig.v1.EnvironmentService/CreateEnvironment \
+    "{\"spec\":{\"name\":\"binary-docker\",\"services\":[{\"name\":\"box\",\"noIngress\":true,\"container\":{\"image\":\"$image\",\"cmd\":[\"sleep\",\"60\"]}}]}}")
+  id=$(sed -E 's/.*"environmentId":"([^"]+)".*/\1/' <<<"$created")
+  state=""
+  for _ in $(seq 1 150); do
+    state=$(call rig.v1.EnvironmentService/GetEnvironment "{\"environmentId\":\"$id\"}" | grep -o '"state":"[A-Z_]*"' | head -1)
+    [ "$state" = '"state":"ENVIRONMENT_STATE_UP"' ] && break
+    sleep 0.1
+  done
+  if [ "$state" != '"state":"ENVIRONMENT_STATE_UP"' ]; then
+    echo "test-rigd-binary: container environment $id never came up ($state):" >&2
+    cat "$scratch/rig/logs/$id/rig.log" >&2 || true
+    exit 1
+  fi
+  call rig.v1.EnvironmentService/DestroyEnvironment "{\"environmentId\":\"$id\"}" >/dev/null
+  echo "test-rigd-binary: container environment $id up and down through the bundled dockerode"
+fi
+echo "test-rigd-binary: rigd binary with no Node on PATH served health and ran the environments above"
 kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 
 # The SDKs: a PATH with the binary and the language toolchain only (no node on it).
