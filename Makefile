@@ -5,7 +5,7 @@ ROOT := $(CURDIR)
 export PATH := $(ROOT)/.tools/node/bin:$(ROOT)/.tools/bin:$(ROOT)/node_modules/.bin:$(PATH)
 export GOBIN := $(ROOT)/.tools/bin
 
-.PHONY: setup docker generate check-generated lint build test demo bench clean
+.PHONY: setup docker generate check-generated lint build test demo bench clean rigd-binary
 
 ## setup: Node >= 22 (Node 24 from npm when the machine's is older), npm deps, grpcurl,
 ## Go/Python client toolchains. Idempotent and quick once done.
@@ -47,5 +47,9 @@ demo: build
 bench: build docker
 	./scripts/bench.sh
 
+## rigd-binary: build/rigd, a self-contained rigd (esbuild bundle in a Node single executable application).
+rigd-binary: build
+	./scripts/build-rigd-binary.sh
+
 clean:
-	rm -rf server/dist clients/ts/dist examples/dist
+	rm -rf server/dist clients/ts/dist examples/dist build

@@ -12,7 +12,7 @@ source "$(dirname "$0")/suite-env.sh"
 
 step() { printf '\n## %s\n\n' "$*"; }
 
-for bench in env-up-bench rigd-proxy-bench proxy-bench postgres-bench; do
+for bench in env-up-bench rigd-proxy-bench proxy-bench postgres-bench cli-bench; do
   if [ ! -f "server/dist/bench/$bench.js" ]; then
     echo "server/dist/bench/$bench.js is missing: run make build (tsc -b server) first" >&2
     exit 1
@@ -25,6 +25,8 @@ run "Proxy overhead through a real rigd, recording on: direct vs recording proxy
   node server/dist/bench/rigd-proxy-bench.js
 run "Proxy component figures: standalone proxies whose event sink only counts (server/dist/bench/proxy-bench.js)" \
   node server/dist/bench/proxy-bench.js
+run "rig CLI time to first line over 1,000 recorded runs (server/dist/bench/cli-bench.js)" \
+  node server/dist/bench/cli-bench.js
 if docker info >/dev/null 2>&1; then
   run "Pooled Postgres lease time vs testcontainers (server/dist/bench/postgres-bench.js)" \
     node server/dist/bench/postgres-bench.js

@@ -26,6 +26,8 @@ run "server (rigd, orchestrator, services, proxies, docker)" \
   node --test --test-concurrency=2 --test-timeout=600000 'server/dist/**/*.spec.js'
 run "TypeScript SDK" node --test --test-concurrency=2 --test-timeout=600000 'clients/ts/dist/**/*.spec.js'
 run "examples" node --test --test-concurrency=1 --test-timeout=600000 'examples/dist/**/*.spec.js'
+run "npm packages from outside the repository (pack, install in a scratch project, node:test)" ./scripts/test-packages.sh
+run "self-contained rigd: built, started with no Node on PATH, runs an environment" ./scripts/test-rigd-binary.sh
 if [ -x scripts/test-clients.sh ]; then
   run "Go and Python clients, conformance in every language" ./scripts/test-clients.sh
 fi

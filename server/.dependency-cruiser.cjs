@@ -6,7 +6,7 @@
  *
  *   main.ts
  *   rigd/                                   composition root
- *   api/ (cli/ ui/ suites/ locks/ later)    ways in, through contract/ only
+ *   api/ cli/ (ui/ suites/ locks/ later)    ways in, through contract/ or the API only
  *   orchestrator/                           knows no service type by name
  *   services/ observe/ pools/ docker/ readiness/ proxy/ artifacts/ callbacks/ auth/
  *   contract/ events/ wiring/ ports/ io/ net/ os/ async/
@@ -43,6 +43,8 @@ const MAY_IMPORT = {
   orchestrator: [...SHARED, "readiness", "artifacts", "callbacks"],
 
   api: [...SHARED, "auth"],
+  // The rig CLI talks to rigd through the API like any client and reads run logs from disk.
+  cli: SHARED,
 
   rigd: [...SHARED, "services", "observe", "pools", "docker", "readiness", "proxy", "artifacts", "callbacks", "orchestrator", "api", "auth"],
 };

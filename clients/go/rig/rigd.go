@@ -26,12 +26,12 @@ const RigdVersion = "0.1.0"
 type RigdOptions struct {
 	// RigDir holds the addr file, the lock and rigd's state. Default $RIG_DIR, else ~/.rig.
 	RigDir string
-	// Command starts rigd; --rig-dir and --addr-file are appended. Default: the rigd
-	// entry $RIG_RIGD (a .js/.mjs/.cjs script runs with node), else
-	// <repo>/server/dist/main.js.
+	// Command starts rigd; --rig-dir and --addr-file are appended. Default, the first of:
+	// $RIG_RIGD (an executable, or a .js/.mjs/.cjs entry run with node); rigd on PATH;
+	// the checkout's server/dist/main.js, else its build/rigd (make rigd-binary).
 	Command []string
-	// Repo is the rig checkout whose server/dist/main.js (and .tools/node) to use.
-	// Default $RIG_REPO, else the first directory holding server/dist/main.js above this
+	// Repo is the rig checkout whose rigd (and .tools/node) to use; when set, rigd on
+	// PATH is not looked for. Default $RIG_REPO, else the first directory holding server/dist/main.js above this
 	// source file or above the working directory.
 	Repo string
 	// StartTimeout bounds the wait for the start lock and for a spawned rigd to serve
@@ -193,15 +193,25 @@ func rigdCommand(opts RigdOptions) ([]string, string, error) {
 	if repo == "" {
 		repo = os.Getenv("RIG_REPO")
 	}
-	if repo == "" {
-		repo = findRepo()
-	}
+	// The order: RIG_RIGD, then rigd on PATH, then a rigd in the checkout (the Repo
+	// option or RIG_REPO, else the one this source file or the working directory is in).
 	entry := os.Getenv("RIG_RIGD")
-	if entry == "" && repo != "" {
-		entry = filepath.Join(repo, "server", "dist", "main.js")
+	if entry == "" && opts.Repo == "" {
+		if onPath, err := exec.LookPath("rigd"); err == nil {
+			entry, _ = filepath.EvalSymlinks(onPath)
+		}
 	}
 	if entry == "" {
-		return nil, RigdVersion, errors.New("rig: cannot start rigd: set RIG_SERVER (a running rigd), RIG_RIGD (its entry, e.g. server/dist/main.js) or RIG_REPO (a rig checkout)")
+		if repo == "" {
+			repo = findRepo()
+		}
+		if repo != "" {
+			entry = checkoutRigd(repo)
+		}
+	}
+	if entry == "" {
+		return nil, RigdVersion, errors.New("rig: cannot find rigd: looked for $RIG_RIGD (unset), rigd on PATH (none), and a rig checkout above this SDK or the working directory (none); " +
+			"set RIG_RIGD (a rigd executable or server/dist/main.js), put rigd on PATH (make rigd-binary, or npm install -g @rig/server), set RIG_REPO (a rig checkout), or RIG_SERVER (a running rigd)")
 	}
 	entry, _ = filepath.Abs(entry)
 	if _, err := os.Stat(entry); err != nil {
@@ -220,6 +230,17 @@ func rigdCommand(opts RigdOptions) ([]string, string, error) {
 	default:
 		return []string{entry}, version, nil
 	}
+}
+
+// checkoutRigd is the rigd of a checkout: server/dist/main.js (make build), else the
+// self-contained build/rigd (make rigd-binary).
+func checkoutRigd(repo string) string {
+	for _, candidate := range []string{filepath.Join(repo, "server", "dist", "main.js"), filepath.Join(repo, "build", "rigd")} {
+		if fileExists(candidate) {
+			return candidate
+		}
+	}
+	return filepath.Join(repo, "server", "dist", "main.js")
 }
 
 // versionNear reads the version of the package holding a rigd entry

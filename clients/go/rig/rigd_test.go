@@ -157,3 +157,37 @@ func TestRigRigdNamesTheEntryAndItsVersion(t *testing.T) {
 		t.Errorf("rigd is %s but RigdVersion is %s: keep them in step", version, RigdVersion)
 	}
 }
+
+func TestRigdIsFoundAsRigRigdThenPathThenCheckout(t *testing.T) {
+	bin := t.TempDir()
+	onPath := filepath.Join(bin, "rigd")
+	if err := os.WriteFile(onPath, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("RIG_REPO", "")
+	t.Setenv("PATH", bin)
+
+	explicit := filepath.Join(t.TempDir(), "my-rigd")
+	if err := os.WriteFile(explicit, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("RIG_RIGD", explicit)
+	if command, _, err := rigdCommand(RigdOptions{}); err != nil || command[0] != explicit {
+		t.Errorf("RIG_RIGD set: command %v (%v), want %s", command, err, explicit)
+	}
+	t.Setenv("RIG_RIGD", "")
+	command, version, err := rigdCommand(RigdOptions{})
+	if err != nil || len(command) != 1 || command[0] != onPath {
+		t.Errorf("rigd on PATH: command %v (%v), want %s", command, err, onPath)
+	}
+	if version != RigdVersion {
+		t.Errorf("a rigd without a package.json beside it is taken as RigdVersion, got %s", version)
+	}
+	if repo := findRepo(); repo != "" {
+		t.Setenv("PATH", t.TempDir())
+		command, _, err := rigdCommand(RigdOptions{})
+		if err != nil || command[len(command)-1] != filepath.Join(repo, "server", "dist", "main.js") {
+			t.Errorf("no rigd on PATH: command %v (%v), want the checkout's server/dist/main.js", command, err)
+		}
+	}
+}

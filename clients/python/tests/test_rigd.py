@@ -105,3 +105,25 @@ def test_rig_rigd_names_the_entry_and_its_version(monkeypatch: pytest.MonkeyPatc
     assert not problem and command[-1] == entry and command[0].endswith("node")
     assert json.loads((Path(repo) / "server" / "package.json").read_text())["version"] == version
     assert version == RIGD_VERSION, "keep RIGD_VERSION in step with server/package.json"
+
+
+def test_rigd_is_found_as_rig_rigd_then_path_then_checkout(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The order the error message names: $RIG_RIGD, rigd on PATH, the checkout."""
+    explicit = tmp_path / "explicit" / "my-rigd"
+    on_path = tmp_path / "bin" / "rigd"
+    for fake in (explicit, on_path):
+        fake.parent.mkdir()
+        fake.write_text("#!/bin/sh\nexit 0\n")
+        fake.chmod(0o755)
+    monkeypatch.delenv("RIG_REPO", raising=False)
+    monkeypatch.setenv("PATH", str(on_path.parent))
+    monkeypatch.setenv("RIG_RIGD", str(explicit))
+    assert _rigd_command(None)[0] == [str(explicit)]
+    monkeypatch.delenv("RIG_RIGD")
+    command, version, problem = _rigd_command(None)
+    assert (command, version, problem) == ([str(on_path)], RIGD_VERSION, "")
+    repo = _find_repo()
+    if repo:
+        monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+        command, _, problem = _rigd_command(None)
+        assert problem == "" and command[-1] == str(Path(repo) / "server" / "dist" / "main.js")

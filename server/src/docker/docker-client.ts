@@ -4,7 +4,18 @@
 import { createRequire } from "node:module";
 import type Docker from "dockerode";
 
-const require = createRequire(import.meta.url);
+/** Set (to rigd's version) only in the self-contained rigd's bundle (scripts/build-rigd-binary.sh). */
+declare const __RIGD_VERSION__: string | undefined;
+
+/**
+ * dockerode, loaded synchronously. In the bundle the plain `require("dockerode")` is what
+ * the bundler inlines (there are no node_modules beside the binary); from dist/ it is a
+ * require relative to this file.
+ */
+function requireDockerode(): typeof Docker {
+  if (typeof __RIGD_VERSION__ === "string") return require("dockerode") as typeof Docker;
+  return createRequire(import.meta.url)("dockerode") as typeof Docker;
+}
 
 /**
  * A client for the engine named by DOCKER_HOST (or the default local socket).
@@ -17,7 +28,7 @@ const require = createRequire(import.meta.url);
 export function createDockerClient(): Docker {
   let real: Docker | undefined;
   // dockerode reads DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH itself.
-  const load = (): Docker => (real ??= new (require("dockerode") as typeof Docker)());
+  const load = (): Docker => (real ??= new (requireDockerode())());
   return new Proxy({} as Docker, {
     get(_target, property) {
       const docker = load();

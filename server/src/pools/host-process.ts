@@ -19,7 +19,7 @@ const MAX_CAPTURE = 64 * 1024;
 const OUTPUT_TAIL = 30;
 
 /**
- * rigd's pid records (services/process-records.ts satisfies this): the next rigd kills
+ * rigd's pid records (os/process-records.ts satisfies this): the next rigd kills
  * the recorded process groups of one that died.
  */
 export interface ProcessRecorder {

@@ -30,7 +30,7 @@ import { createClientType } from "../services/client.js";
 import { createContainerType } from "../services/container.js";
 import { createPostgresType } from "../services/postgres.js";
 import { createProcessType } from "../services/process.js";
-import { ProcessRecords } from "../services/process-records.js";
+import { ProcessRecords } from "../os/process-records.js";
 import { createRedisType } from "../services/redis.js";
 import { createTestNodeType } from "../services/test-node.js";
 import type { BackendContext } from "./start-rigd.js";

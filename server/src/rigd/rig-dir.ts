@@ -33,8 +33,12 @@ export async function prepareRigDir(rigDir: string): Promise<void> {
 
 let cachedVersion: string | undefined;
 
-/** The rigd version, from server/package.json (same in src/ and dist/ layouts). */
+/** Set by the bundler for the self-contained rigd, which has no package.json beside it. */
+declare const __RIGD_VERSION__: string | undefined;
+
+/** The rigd version, from server/package.json (same in src/ and dist/ layouts), or the bundle's. */
 export function rigdVersion(): string {
+  if (typeof __RIGD_VERSION__ === "string") return __RIGD_VERSION__;
   cachedVersion ??= (
     JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
   ).version;

@@ -21,7 +21,7 @@ import { limitFlag, LimitError, type Limits } from "../contract/limits.js";
 import { TREE_MARKER_VAR, TreeKiller } from "../os/process-tree.js";
 import type { Watchdog } from "../os/watchdog.js";
 import { splitLines } from "../io/line-splitter.js";
-import type { ProcessRecords } from "./process-records.js";
+import type { ProcessRecords } from "../os/process-records.js";
 import type { ExitStatus, RunningService, ServiceType, StartContext } from "../contract/service-type.js";
 
 const DEFAULT_STOP_GRACE_MS = 5_000;

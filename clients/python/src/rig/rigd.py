@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -141,10 +142,11 @@ def find_or_start_rigd(
     """Returns a serving rigd, starting one when none answers.
 
     ``rig_dir`` defaults to $RIG_DIR, else ~/.rig. ``command`` starts rigd (``--rig-dir``
-    and ``--addr-file`` are appended); default: the rigd entry $RIG_RIGD (a .js, .mjs or
-    .cjs script runs with node), else ``<repo>/server/dist/main.js`` with ``repo``
-    defaulting to $RIG_REPO, else the first directory holding server/dist/main.js above
-    this file or the working directory."""
+    and ``--addr-file`` are appended); default, the first of: $RIG_RIGD (an executable, or
+    a .js, .mjs or .cjs entry run with node); ``rigd`` on PATH; the checkout's
+    server/dist/main.js, else its build/rigd, the checkout being ``repo``, else
+    $RIG_REPO, else the first directory holding server/dist/main.js above this file or
+    the working directory (an explicit ``repo`` skips the PATH lookup)."""
     server = os.environ.get("RIG_SERVER", "")
     if server:
         return explicit_rigd(server, source=f"RIG_SERVER={server}", rig_dir=rig_dir)
@@ -198,13 +200,26 @@ def _live_rigd(addr_file: Path) -> Rigd | None:
 
 
 def _rigd_command(repo: str | None) -> tuple[list[str], str, str]:
-    """The command that starts rigd, its version, and what is missing when there is none."""
-    root = repo or os.environ.get("RIG_REPO") or _find_repo()
-    entry = os.environ.get("RIG_RIGD", "") or (str(Path(root) / "server" / "dist" / "main.js") if root else "")
+    """The command that starts rigd, its version, and what is missing when there is none.
+
+    The order: $RIG_RIGD, then ``rigd`` on PATH, then a rigd in the checkout (``repo`` or
+    $RIG_REPO, else the one this file or the working directory is in): its
+    server/dist/main.js, else its build/rigd (``make rigd-binary``). An explicit ``repo``
+    skips the PATH lookup."""
+    root = repo or os.environ.get("RIG_REPO") or ""
+    entry = os.environ.get("RIG_RIGD", "")
+    if not entry and not repo:
+        on_path = shutil.which("rigd")
+        entry = os.path.realpath(on_path) if on_path else ""
+    if not entry:
+        root = root or _find_repo()
+        entry = _checkout_rigd(Path(root)) if root else ""
     if not entry:
         return [], RIGD_VERSION, (
-            "rig: cannot start rigd: set RIG_SERVER (a running rigd), RIG_RIGD (its entry, "
-            "e.g. server/dist/main.js) or RIG_REPO (a rig checkout)"
+            "rig: cannot find rigd: looked for $RIG_RIGD (unset), rigd on PATH (none), and a rig "
+            "checkout above this SDK or the working directory (none); set RIG_RIGD (a rigd "
+            "executable or server/dist/main.js), put rigd on PATH (make rigd-binary, or npm "
+            "install -g @rig/server), set RIG_REPO (a rig checkout), or RIG_SERVER (a running rigd)"
         )
     path = Path(entry).resolve()
     if not path.is_file():
@@ -214,6 +229,14 @@ def _rigd_command(repo: str | None) -> tuple[list[str], str, str]:
         return [str(path)], version, ""
     node = Path(root) / ".tools" / "node" / "bin" / "node" if root else None
     return [str(node) if node and node.exists() else "node", str(path)], version, ""
+
+
+def _checkout_rigd(root: Path) -> str:
+    """server/dist/main.js of a checkout (make build), else its build/rigd (make rigd-binary)."""
+    for candidate in (root / "server" / "dist" / "main.js", root / "build" / "rigd"):
+        if candidate.is_file():
+            return str(candidate)
+    return str(root / "server" / "dist" / "main.js")
 
 
 def _version_near(entry: Path) -> str:

@@ -1,11 +1,11 @@
 /**
- * Where rigd is and where its files go: the command that starts it (RIG_RIGD or the
- * repository's server/dist/main.js), its version, and the version-specific addr and lock
+ * Where rigd is and where its files go: the command that starts it (RIG_RIGD, rigd on
+ * PATH, the @rig/server package, or the checkout's server/dist/main.js), its version, and the version-specific addr and lock
  * files under RIG_DIR (SPEC §6, §10).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, extname, join, resolve } from "node:path";
+import { delimiter, dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** How to start rigd. */
@@ -34,15 +34,47 @@ export interface RigdFiles {
 // dist/daemon/rigd-location.js -> the package root (clients/ts) -> the repository root.
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** rigd's command: RIG_RIGD when set, else the repository's server/dist/main.js. */
+/**
+ * rigd's command, the first of: `RIG_RIGD`; `rigd` on PATH; the `@rig/server` package
+ * this SDK depends on (Node module resolution of `@rig/server/rigd`); the checkout's
+ * server/dist/main.js. A JavaScript entry (a `rigd` on PATH that links to one too) runs
+ * with this Node.
+ */
 export function locateRigd(env: NodeJS.ProcessEnv = process.env): RigdCommand {
-  const entry = env.RIG_RIGD ? resolve(env.RIG_RIGD) : resolve(packageRoot, "..", "..", "server", "dist", "main.js");
+  const entry = env.RIG_RIGD
+    ? resolve(env.RIG_RIGD)
+    : (rigdOnPath(env) ?? serverPackageEntry() ?? resolve(packageRoot, "..", "..", "server", "dist", "main.js"));
   const isScript = [".js", ".mjs", ".cjs"].includes(extname(entry));
   return {
     command: isScript ? process.execPath : entry,
     args: isScript ? [entry] : [],
     version: versionNear(entry) ?? versionOf(join(packageRoot, "package.json")) ?? "0.0.0",
   };
+}
+
+/** The real path of the first `rigd` on PATH, if any. */
+function rigdOnPath(env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, "rigd");
+    try {
+      accessSync(candidate, constants.X_OK);
+      return realpathSync(candidate);
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** rigd's entry in the installed `@rig/server` package, found as Node finds modules. */
+function serverPackageEntry(): string | undefined {
+  try {
+    const entry = fileURLToPath(import.meta.resolve("@rig/server/rigd"));
+    return existsSync(entry) ? entry : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** RIG_DIR, default ~/.rig. */

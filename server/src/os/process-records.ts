@@ -8,8 +8,8 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pidIsAlive } from "../os/pid-alive.js";
-import { killMarked } from "../os/process-tree.js";
+import { pidIsAlive } from "./pid-alive.js";
+import { killMarked } from "./process-tree.js";
 
 interface ProcessRecord {
   readonly rigdPid: number;
