@@ -25,7 +25,7 @@ import type { Endpoint } from "../gen/rig/v1/event_pb.js";
 import { Runtime } from "../gen/rig/v1/spec_pb.js";
 import { findPostgresBinaries, findRedisBinaries } from "../pools/host-binaries.js";
 import { HOST_SERVER_PORTS } from "../pools/server-runtime.js";
-import { eventually, RIGD_MAIN, spec } from "../testing/rigd-harness.js";
+import { bearer, eventually, readRigdToken, RIGD_MAIN, spec } from "../testing/rigd-harness.js";
 
 const NO_ENGINE = { DOCKER_HOST: "unix:///nonexistent/docker.sock" };
 
@@ -49,7 +49,7 @@ async function spawnRigd(rigDir: string, env: Record<string, string> = {}): Prom
   return {
     child,
     pid: child.pid as number,
-    client: createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${address}` })),
+    client: createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${address}`, interceptors: [bearer(readRigdToken(addrFile))] })),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       await exited;
