@@ -53,5 +53,27 @@ export function createApiHandler(backend: EnvironmentBackend, logger: Logger, op
       addReflectionServices(router, [EnvironmentService, Health]);
     },
   });
-  return { handler, health };
+  return { handler: withContentTypeCheck(handler), health };
+}
+
+/** Content types Connect serves: gRPC, gRPC-Web, and Connect (binary and JSON, unary and streams). */
+const SERVED_TYPES = /^application\/(grpc(-web(-text)?)?(\+(proto|json))?|proto|json|connect\+(proto|json))(;|$)/i;
+
+/**
+ * A POST with a content type no protocol here speaks gets 415 with a body that says what
+ * would work (Connect alone answers with an empty body).
+ */
+function withContentTypeCheck(handler: RequestHandler): RequestHandler {
+  return (req, res) => {
+    const type = req.headers["content-type"] ?? "";
+    if (req.method === "POST" && !SERVED_TYPES.test(type)) {
+      res.writeHead(415, { "content-type": "text/plain; charset=utf-8" });
+      res.end(
+        `rigd does not speak content type "${type.slice(0, 100)}": use gRPC (application/grpc), gRPC-Web ` +
+          "(application/grpc-web+proto) or Connect (application/json, application/proto, application/connect+json)\n",
+      );
+      return;
+    }
+    handler(req, res);
+  };
 }

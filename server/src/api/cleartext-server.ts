@@ -15,6 +15,27 @@ import net from "node:net";
 import { routeByPreface } from "../net/preface-router.js";
 
 /** A request handler for both the http and the http2 compatibility API. */
+/** Time to send a request's headers (and the connection's first bytes). */
+const HEADERS_TIMEOUT_MS = 10_000;
+/** Time to send a whole HTTP/1.1 request (bodies are small; responses may stream on). */
+const REQUEST_TIMEOUT_MS = 30_000;
+/** An HTTP/2 session with no stream open for this long is closed. */
+const IDLE_SESSION_MS = 120_000;
+
+/** Closes an HTTP/2 session once it has had no open stream for IDLE_SESSION_MS. */
+function closeWhenIdle(session: http2.ServerHttp2Session): void {
+  let open = 0;
+  let timer: NodeJS.Timeout | undefined = setTimeout(() => session.close(), IDLE_SESSION_MS).unref();
+  session.on("stream", (stream: http2.ServerHttp2Stream) => {
+    open++;
+    clearTimeout(timer);
+    stream.once("close", () => {
+      if (--open === 0 && !session.closed) timer = setTimeout(() => session.close(), IDLE_SESSION_MS).unref();
+    });
+  });
+  session.once("close", () => clearTimeout(timer));
+}
+
 export type RequestHandler = (
   req: http.IncomingMessage | http2.Http2ServerRequest,
   res: http.ServerResponse | http2.Http2ServerResponse,
@@ -56,11 +77,15 @@ export async function listenCleartext(
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
     if (closing) session.close();
+    closeWhenIdle(session);
   });
   // Session-level protocol errors only concern that client; never crash rigd.
   h2.on("sessionError", () => {});
 
   const h1 = http.createServer(handler);
+  // A client that opens a connection and sends half a request is dropped, not kept forever.
+  h1.headersTimeout = HEADERS_TIMEOUT_MS;
+  h1.requestTimeout = REQUEST_TIMEOUT_MS;
   h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
     const socket = req.socket;
     busyHttp1.add(socket);
@@ -81,7 +106,10 @@ export async function listenCleartext(
       socket.destroy();
       return;
     }
+    // Until the first bytes tell the protocol, a silent connection costs a timer only.
+    socket.setTimeout(HEADERS_TIMEOUT_MS, () => socket.destroy());
     routeByPreface(socket, (isHttp2) => {
+      socket.setTimeout(0);
       if (isHttp2) http2Sockets.add(socket);
       (isHttp2 ? h2 : h1).emit("connection", socket);
     });

@@ -23,6 +23,11 @@ export function durationMs(d: Duration | undefined, path: string, report: Report
     report(path, `malformed duration: seconds ${seconds} and nanos ${nanos} have different signs`);
     return fallback;
   }
+  if (seconds < 0n || nanos < 0) {
+    // Checked on the parts: a tiny negative duration rounds to 0 ms and must not pass as unset.
+    report(path, `duration must not be negative (got ${seconds}s ${nanos}ns)`);
+    return fallback;
+  }
   const ms = toMs(d);
   if (ms < 0) {
     report(path, `duration must not be negative (got ${ms / 1000}s)`);

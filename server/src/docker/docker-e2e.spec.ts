@@ -19,8 +19,8 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
 import type { Endpoint, Event } from "../gen/rig/v1/event_pb.js";
-import { Protocol, ReadinessKind } from "../gen/rig/v1/spec_pb.js";
-import { RIGD_MAIN, bearer, eventually, readRigdToken, spec } from "../testing/rigd-harness.js";
+import { Protocol, ReadinessKind, Runtime } from "../gen/rig/v1/spec_pb.js";
+import { RIGD_MAIN, bearer, eventually, readRigdToken, spec, watchdogOf } from "../testing/rigd-harness.js";
 import { createDockerClient, engineReachable } from "./docker-client.js";
 import { LABEL_ENVIRONMENT, LABEL_POOL, LABEL_RIGD_PID } from "./labels.js";
 import { testImages } from "./testing/test-images.js";
@@ -216,21 +216,43 @@ describe("docker types through a real rigd", { concurrency: false }, () => {
     const noEngine = await startRigd({ DOCKER_HOST: "unix:///nonexistent/docker.sock" });
     try {
       const { environmentId } = await noEngine.client.createEnvironment({
-        spec: spec({ name: "noengine", services: [{ name: "db", config: { case: "postgres", value: {} } }] }),
+        spec: spec({ name: "noengine", services: [{ name: "box", config: { case: "container", value: { image: testImages.busybox } } }] }),
       });
       const events = await collect(noEngine, environmentId, (e) => e.type === "environment.down");
       const down = events.at(-1);
       assert.ok(down?.payload.case === "environmentDown");
       assert.match(
         down.payload.value.summary,
-        /service "db" failed while resolving artifacts: .*the Docker engine is not reachable at unix:\/\/\/nonexistent\/docker\.sock \(connect ENOENT .*\): start it/,
+        /service "box" failed while resolving artifacts: .*the Docker engine is not reachable at unix:\/\/\/nonexistent\/docker\.sock \(connect ENOENT .*\): start it/,
       );
     } finally {
       await noEngine.stop();
     }
   });
 
-  it("after kill -9 of rigd, the next rigd removes its containers", async () => {
+  it("after kill -9 of rigd, its watchdog removes its containers", async () => {
+    const doomed = await startRigd();
+    const pid = doomed.child.pid as number;
+    await up(doomed, {
+      name: "watched",
+      services: [
+        {
+          name: "box",
+          ingresses: [{ name: "default", protocol: Protocol.TCP, ready: { kind: ReadinessKind.NONE } }],
+          config: { case: "container", value: { image: testImages.busybox, cmd: ["sleep", "600"] } },
+        },
+      ],
+    });
+    assert.equal((await containersOf(pid)).length, 1);
+    doomed.child.kill("SIGKILL");
+    try {
+      await eventually(async () => (await containersOf(pid)).length === 0, 15_000, "the watchdog to remove the container");
+    } finally {
+      rmSync(doomed.rigDir, { recursive: true, force: true });
+    }
+  });
+
+  it("after kill -9 of rigd and its watchdog, the next rigd removes its containers", async () => {
     const doomed = await startRigd();
     const pid = doomed.child.pid as number;
     await up(doomed, {
@@ -241,11 +263,14 @@ describe("docker types through a real rigd", { concurrency: false }, () => {
           ingresses: [{ name: "default", protocol: Protocol.TCP, ready: { kind: ReadinessKind.NONE } }],
           config: { case: "container", value: { image: testImages.busybox, cmd: ["sleep", "600"] } },
         },
-        { name: "db", config: { case: "postgres", value: {} } },
+        { name: "db", config: { case: "postgres", value: { runtime: Runtime.DOCKER } } },
       ],
     });
     const before = await containersOf(pid);
     assert.ok(before.length >= 2, `a service container and a pool container run: ${before.join(", ")}`);
+    const watchdog = watchdogOf(pid);
+    assert.ok(watchdog, "rigd has a watchdog");
+    process.kill(watchdog, "SIGKILL");
     doomed.child.kill("SIGKILL");
     await new Promise((r) => doomed.child.once("exit", r));
     await sleep(200);

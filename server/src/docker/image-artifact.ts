@@ -5,6 +5,7 @@
  */
 import type Docker from "dockerode";
 import type { Artifact } from "../contract/service-type.js";
+import { assertImageReference } from "./image-reference.js";
 import { dockerMessage, dockerStatus, EngineUnreachableError, explainConnectError } from "./docker-client.js";
 
 /** `name` without a tag or digest means `name:latest` (the engine would pull every tag). */
@@ -15,6 +16,7 @@ export function withDefaultTag(ref: string): string {
 
 /** True when the engine has the image locally. */
 export async function imageExists(docker: Docker, ref: string): Promise<boolean> {
+  assertImageReference(ref);
   try {
     await docker.getImage(ref).inspect();
     return true;
@@ -56,6 +58,7 @@ export async function similarLocalImages(docker: Docker, ref: string): Promise<s
 
 /** Pulls `ref`; rejects with a message naming the image when the pull fails. */
 export async function pullImage(docker: Docker, ref: string, signal: AbortSignal): Promise<void> {
+  assertImageReference(ref);
   const full = withDefaultTag(ref);
   try {
     const stream = await docker.pull(full, { abortSignal: signal });

@@ -19,6 +19,7 @@ import { serviceContainerName } from "../docker/container-name.js";
 import { containerEgresses, containerIngresses, containerPortOf, HOST_GATEWAY_ENTRY } from "../docker/container-wiring.js";
 import { runExecHook } from "../docker/exec-hook.js";
 import { imageArtifact } from "../docker/image-artifact.js";
+import { imageReferenceProblem } from "../docker/image-reference.js";
 import { serviceLabels, type RigdIdentity } from "../docker/labels.js";
 import { proxiedTcpProbe } from "../docker/proxied-tcp-probe.js";
 import { startContainer } from "../docker/run-container.js";
@@ -53,6 +54,8 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType<Contai
       specDurationMs(config.stopTimeout, "container.stop_timeout", problems, 0);
       templates.check("container.cmd", config.cmd, config.env);
       templates.check("container.env", Object.values(config.env));
+      const imageProblem = config.image ? imageReferenceProblem(config.image) : undefined;
+      if (imageProblem) problems.add("container.image", imageProblem);
       if (!config.image) problems.add("container.image", "container.image is required (the image to run)");
       for (const key of Object.keys(config.env)) {
         if (!ENV_NAME.test(key)) problems.add("container.env", `env var name "${key}" is malformed`);

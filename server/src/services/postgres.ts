@@ -16,6 +16,7 @@
  * which hooks the clone already holds, in order; runHook skips exactly those, so a
  * cloned database is never migrated twice and anything else still runs.
  */
+import { imageReferenceProblem } from "../docker/image-reference.js";
 import type Docker from "dockerode";
 import { LogStream } from "../gen/rig/v1/event_pb.js";
 import { Protocol, type Hook, type PostgresConfig } from "../gen/rig/v1/spec_pb.js";
@@ -87,6 +88,8 @@ export function createPostgresType(deps: PostgresTypeDeps): ServiceType<Postgres
     configOf: (service) => (service.config.case === "postgres" ? service.config.value : undefined),
 
     validate({ service, problems }) {
+      const imageProblem = service.config.image ? imageReferenceProblem(service.config.image) : undefined;
+      if (imageProblem) problems.add("postgres.image", imageProblem);
       if (service.ingresses.length > 1) problems.add("ingresses", "a postgres service has exactly one ingress (the server's 5432)");
     },
 

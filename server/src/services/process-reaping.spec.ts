@@ -6,14 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
-import { bearer, eventually, FIXTURES, processesWith, readRigdToken, RIGD_MAIN, spec } from "../testing/rigd-harness.js";
+import { bearer, eventually, FIXTURES, processesWith, readRigdToken, RIGD_MAIN, spec, watchdogOf } from "../testing/rigd-harness.js";
 
 async function spawnRigd(rigDir: string, addrFile: string) {
   rmSync(addrFile, { force: true });
@@ -21,20 +21,6 @@ async function spawnRigd(rigDir: string, addrFile: string) {
   await eventually(() => existsSync(addrFile), 20_000, "the addr file");
   const address = readFileSync(addrFile, "utf8").trim();
   return { child, client: createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${address}`, interceptors: [bearer(readRigdToken(addrFile))] })) };
-}
-
-/** The watchdog process of the rigd with this pid. */
-function watchdogOf(rigdPid: number): number | undefined {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      if (args.some((a) => a.endsWith("watchdog-main.js")) && args.includes(String(rigdPid))) return Number(entry);
-    } catch {
-      // gone
-    }
-  }
-  return undefined;
 }
 
 /** A service whose command leaves a grandchild outside its process group (setsid). */

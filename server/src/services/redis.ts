@@ -7,6 +7,7 @@
  * host's `redis-server` as a child of rigd, no Docker needed; unspecified (auto) picks
  * Docker when an engine answers, else the host.
  */
+import { imageReferenceProblem } from "../docker/image-reference.js";
 import type Docker from "dockerode";
 import { LogStream } from "../gen/rig/v1/event_pb.js";
 import { Protocol, type Hook, type RedisConfig } from "../gen/rig/v1/spec_pb.js";
@@ -55,6 +56,8 @@ export function createRedisType(deps: RedisTypeDeps): ServiceType<RedisConfig> {
     configOf: (service) => (service.config.case === "redis" ? service.config.value : undefined),
 
     validate({ service, problems }) {
+      const imageProblem = service.config.image ? imageReferenceProblem(service.config.image) : undefined;
+      if (imageProblem) problems.add("redis.image", imageProblem);
       if (service.ingresses.length > 1) problems.add("ingresses", "a redis service has exactly one ingress (the server's 6379)");
     },
 

@@ -162,3 +162,17 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     await sleep(50);
   }
 }
+
+/** The watchdog process of the rigd with this pid (see os/watchdog-main.ts), if it runs. */
+export function watchdogOf(rigdPid: number): number | undefined {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (args.some((a) => a.endsWith("watchdog-main.js")) && args.includes(String(rigdPid))) return Number(entry);
+    } catch {
+      // gone
+    }
+  }
+  return undefined;
+}
