@@ -9,7 +9,7 @@
  * Skipped when /usr/bin/chromium is missing, unless RIG_REQUIRE_BROWSER=1 (scripts/test.sh).
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -22,6 +22,7 @@ import { FIXTURES, processesWith, spec, startRigd, type Rigd } from "../testing/
 const here = dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = "/usr/bin/chromium";
 const CHAIN = join(FIXTURES, "chain-server.js");
+const RIG_CLI = join(here, "..", "cli", "rig.js");
 const ARTIFACTS = process.env.RIG_UI_ARTIFACTS ?? join(here, "..", "..", "..", "test-artifacts", "ui");
 const hasBrowser = existsSync(CHROMIUM);
 if (!hasBrowser && process.env.RIG_REQUIRE_BROWSER === "1") throw new Error(`${CHROMIUM} is missing (apt-get install chromium; scripts/setup.sh does)`);
@@ -200,7 +201,15 @@ test("a recorded run replays to the same final state, from rigd and from a file"
   assert.ok(liveFinal, "the live test ran first");
   const file = join(rigd.rigDir, "logs", passedId, "events.jsonl");
   const lines = readFileSync(file, "utf8").trim().split("\n").length;
-  await page.goto(`http://${rigd.address}/ui/#/run/${passedId}`);
+  // `rig ui RUN` hands over the URL of the recorded run (the environment is gone from rigd).
+  const rig = spawnSync(process.execPath, [RIG_CLI, "ui", "UiChain", "--no-open"], {
+    encoding: "utf8",
+    env: { ...process.env, RIG_DIR: rigd.rigDir, RIG_SERVER: rigd.address, RIG_TOKEN: rigd.token },
+  });
+  assert.equal(rig.status, 0, rig.stderr);
+  const url = rig.stdout.trim();
+  assert.equal(url, `http://${rigd.address}/ui/#token=${rigd.token}&route=${encodeURIComponent(`/run/${passedId}`)}`);
+  await page.goto(url);
   await page.waitForSelector(`.position[data-index="${lines}"]`);
   await page.waitForSelector('svg.graph .node[data-service="web"]');
   const replayed = await graphState();

@@ -30,8 +30,15 @@ export interface UiOptions {
   readonly appDir?: string;
 }
 
-/** Where the built browser app lives in a checkout or an installed `@rig/server`. */
-export const DEFAULT_APP_DIR = fileURLToPath(new URL("./app/", import.meta.url));
+/**
+ * Where the built browser app lives in a checkout or an installed `@rig/server`; undefined
+ * in the self-contained rigd binary (a CommonJS bundle has no `import.meta.url`), which
+ * ships no dashboard.
+ */
+export function defaultAppDir(): string | undefined {
+  const here = import.meta.url as string | undefined;
+  return here ? fileURLToPath(new URL("./app/", here)) : undefined;
+}
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",
@@ -47,7 +54,7 @@ const MAX_LISTED_RUNS = 200;
 
 /** Wraps rigd's API handler so `/ui` and everything under it is the dashboard's. */
 export function withUi<H extends UiRequestHandler>(api: H, options: UiOptions): H {
-  const appDir = options.appDir ?? DEFAULT_APP_DIR;
+  const appDir = options.appDir ?? defaultAppDir();
   return ((req: Request, res: Response) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path !== "/ui" && !path.startsWith("/ui/")) {
@@ -70,7 +77,11 @@ export function withUi<H extends UiRequestHandler>(api: H, options: UiOptions): 
 }
 
 /** `/ui/` and its assets, from the built app; never a path outside it. */
-async function serveApp(path: string, res: Response, appDir: string): Promise<void> {
+async function serveApp(path: string, res: Response, appDir: string | undefined): Promise<void> {
+  if (appDir === undefined) {
+    reply(res, 404, "text/plain; charset=utf-8", "rigd: this rigd binary has no dashboard; use rigd from @rig/server\n");
+    return;
+  }
   const relative = decodeURIComponent(path.slice("/ui/".length)) || "index.html";
   const file = normalize(join(appDir, relative));
   if (!file.startsWith(normalize(appDir + sep)) || relative.includes("\0")) {

@@ -4,6 +4,7 @@
  *   #/env/ID           one live environment, following WatchEvents (with logs)
  *   #/run/ID           replay of a run recorded in rigd's RIG_DIR/logs
  *   #/file             replay of an events.jsonl opened or dropped on the page
+ * `rig ui` opens `#token=...` (and `&route=/env/ID` or `&route=/run/ID` for a RUN).
  */
 import { ConnectError, Code } from "@connectrpc/connect";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
@@ -36,16 +37,17 @@ const rows = new Map<string, Row>();
 function route(): void {
   stopCurrent();
   stopCurrent = () => {};
+  takeToken(); // a fragment with the token again (a second `rig ui` URL): out of the address bar
   const hash = location.hash.replace(/^#/, "");
-  const params = new URLSearchParams(hash.includes("?") ? hash.slice(hash.indexOf("?") + 1) : "");
-  const path = hash.split("?")[0] ?? "";
-  const run = params.get("run");
+  // `rig ui RUN` hands over `#token=...&route=/run/ID` (the token is taken out first).
+  const handed = hash.includes("=") ? new URLSearchParams(hash).get("route") : null;
+  const path = hash;
   if (!token) {
     app.replaceChildren(h("p", { class: "error" }, "No token: open the URL `rig ui` prints (it carries the token once)."));
     return;
   }
   let m: RegExpExecArray | null;
-  if (run) location.replace(`#/run/${encodeURIComponent(run)}`);
+  if (handed) location.replace(`#${handed}`);
   else if ((m = /^\/env\/(.+)$/.exec(path))) showLive(decodeURIComponent(m[1]!));
   else if ((m = /^\/run\/(.+)$/.exec(path))) showRecorded(decodeURIComponent(m[1]!));
   else if (path === "/file") showReplay("dropped file", droppedEvents);
