@@ -26,8 +26,10 @@ export class EnvView {
   private tabChosen = false;
   private selectedService: string | undefined;
   private pending = false;
-  /** Set when the model changed: the benchmark and tests read when a node was drawn. */
+  /** When the last draw ended (performance.now()); read by the benchmark. */
   drawnAt = 0;
+  /** Wall time from environment.up (its event time) to the first draw showing it; read by the benchmark. */
+  upDrawnMs: number | undefined;
 
   constructor(public model: RunModel, extra?: HTMLElement) {
     this.element = h("div", { class: "env" }, this.header, extra, this.tabBar, this.body);
@@ -77,6 +79,7 @@ export class EnvView {
         break;
     }
     this.drawnAt = performance.now();
+    if (this.upDrawnMs === undefined && m.upAt !== undefined) this.upDrawnMs = Date.now() - m.upAt;
   }
 }
 
