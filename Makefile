@@ -34,6 +34,7 @@ lint: setup
 
 build: setup
 	tsc -b server clients/ts examples
+	node server/ui/build-ui.mjs
 
 ## test: every suite against real rigd processes, a real Docker engine and real clients.
 test: build docker

@@ -12,7 +12,7 @@ source "$(dirname "$0")/suite-env.sh"
 
 step() { printf '\n## %s\n\n' "$*"; }
 
-for bench in env-up-bench busy-rigd-bench rigd-proxy-bench proxy-bench postgres-bench cli-bench; do
+for bench in env-up-bench busy-rigd-bench rigd-proxy-bench proxy-bench postgres-bench cli-bench ui-bench; do
   if [ ! -f "server/dist/bench/$bench.js" ]; then
     echo "server/dist/bench/$bench.js is missing: run make build (tsc -b server) first" >&2
     exit 1
@@ -29,6 +29,12 @@ run "Proxy component figures: standalone proxies whose event sink only counts (s
   node server/dist/bench/proxy-bench.js
 run "rig CLI time to first line over 1,000 recorded runs (server/dist/bench/cli-bench.js)" \
   node server/dist/bench/cli-bench.js
+if [ -x /usr/bin/chromium ]; then
+  run "Dashboard in chromium: environment.up to drawn, a busy environment followed, a 100,000-event run replayed (server/dist/bench/ui-bench.js)" \
+    node server/dist/bench/ui-bench.js
+else
+  step "Dashboard: skipped, no /usr/bin/chromium (scripts/setup.sh installs it as root)"
+fi
 if docker info >/dev/null 2>&1; then
   run "Pooled Postgres lease time vs testcontainers (server/dist/bench/postgres-bench.js)" \
     node server/dist/bench/postgres-bench.js

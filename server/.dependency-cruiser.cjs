@@ -6,7 +6,7 @@
  *
  *   main.ts
  *   rigd/                                   composition root
- *   api/ cli/ (ui/ suites/ locks/ later)    ways in, through contract/ or the API only
+ *   api/ cli/ ui/ (suites/ locks/ later)    ways in, through contract/ or the API only
  *   orchestrator/                           knows no service type by name
  *   services/ observe/ pools/ docker/ readiness/ proxy/ artifacts/ callbacks/ auth/
  *   contract/ events/ wiring/ ports/ io/ net/ os/ async/
@@ -45,8 +45,11 @@ const MAY_IMPORT = {
   api: [...SHARED, "auth"],
   // The rig CLI talks to rigd through the API like any client and reads run logs from disk.
   cli: SHARED,
+  // The dashboard's server side: serves the browser app and recorded runs; the app talks
+  // to rigd through the API like any client.
+  ui: SHARED,
 
-  rigd: [...SHARED, "services", "observe", "pools", "docker", "readiness", "proxy", "artifacts", "callbacks", "orchestrator", "api", "auth"],
+  rigd: [...SHARED, "services", "observe", "pools", "docker", "readiness", "proxy", "artifacts", "callbacks", "orchestrator", "api", "auth", "ui"],
 };
 
 const TEST_CODE = "(\\.spec\\.ts$|/testing/|/testdata/|/fixtures/|^server/src/bench/)";

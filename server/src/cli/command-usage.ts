@@ -8,3 +8,4 @@ export const EXPLAIN_USAGE = "rig explain RUN [--json]";
 export const EVENTS_USAGE = "rig events RUN [--json]";
 export const DOWN_USAGE = "rig down ID... | --all [--preserve]";
 export const PRUNE_USAGE = "rig prune [--older-than 7d] [--containers] [--dry-run]";
+export const UI_USAGE = "rig ui [RUN] [--no-open]";

@@ -22,6 +22,8 @@ export interface RigdEndpoint {
   /** Where the address came from (`RIG_SERVER` or the addr file). */
   readonly source: string;
   readonly client: Client<typeof EnvironmentService>;
+  /** The token its calls carry, when one is known (`rig ui` hands it to the browser). */
+  readonly token: string | undefined;
 }
 
 /** RIG_DIR, default ~/.rig. */
@@ -55,7 +57,7 @@ function endpoint(address: string, source: string, token: string | undefined): R
   const nodeOptions: http2.ClientSessionOptions = socketPath !== undefined ? { createConnection: () => net.connect({ path: socketPath }) } : {};
   const interceptors: Interceptor[] = token ? [bearer(token)] : [];
   const transport = createGrpcTransport({ baseUrl, nodeOptions, interceptors });
-  return { address: trimmed, source, client: createClient(EnvironmentService, transport) };
+  return { address: trimmed, source, client: createClient(EnvironmentService, transport), token };
 }
 
 /** Sends `authorization: Bearer <token>` on every call. */

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { CliOutput, OutputClosedError, type CliIo } from "./cli-output.js";
-import { DOWN_USAGE, EVENTS_USAGE, EXPLAIN_USAGE, LOGS_USAGE, LS_USAGE, PRUNE_USAGE, PS_USAGE, TRAFFIC_USAGE } from "./command-usage.js";
+import { DOWN_USAGE, EVENTS_USAGE, EXPLAIN_USAGE, LOGS_USAGE, LS_USAGE, PRUNE_USAGE, PS_USAGE, TRAFFIC_USAGE, UI_USAGE } from "./command-usage.js";
 import { RunNotFoundError } from "./run-store.js";
 import { UsageError } from "./usage-error.js";
 
@@ -19,6 +19,7 @@ const COMMANDS: Readonly<Record<string, { run: () => Promise<Command>; usage: st
   explain: { run: async () => (await import("./explain-command.js")).explainCommand, usage: EXPLAIN_USAGE, does: "why a run ended the way it did" },
   events: { run: async () => (await import("./events-command.js")).eventsCommand, usage: EVENTS_USAGE, does: "every event of a run" },
   down: { run: async () => (await import("./down-command.js")).downCommand, usage: DOWN_USAGE, does: "destroy live environments" },
+  ui: { run: async () => (await import("./ui-command.js")).uiCommand, usage: UI_USAGE, does: "the dashboard in a browser: its URL with the token, opened; RUN opens that run" },
   prune: { run: async () => (await import("./prune-command.js")).pruneCommand, usage: PRUNE_USAGE, does: "remove old run logs, temp dirs and what dead rigds left" },
 };
 

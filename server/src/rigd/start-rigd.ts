@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { createApiHandler } from "../api/api-handler.js";
 import { guardRequests } from "../auth/request-guard.js";
-import { createToken, removeTokenFileIfOurs, tokenFileFor, writeTokenFile } from "../auth/rigd-token.js";
+import { bearerToken, createToken, removeTokenFileIfOurs, tokenFileFor, tokensEqual, writeTokenFile } from "../auth/rigd-token.js";
 import { CallTracker } from "../api/call-tracker.js";
 import { listenCleartext } from "../api/cleartext-server.js";
 import type { EnvironmentBackend } from "../contract/environment-backend.js";
@@ -21,6 +21,7 @@ import { DEFAULT_LIMITS, type Limits } from "../contract/limits.js";
 import { createFileLogger } from "./logger.js";
 import { DEFAULT_LOG_RETENTION, startLogPruning, type LogRetention } from "./log-retention.js";
 import { defaultAddrFile, prepareRigDir, rigdVersion } from "./rig-dir.js";
+import { withUi } from "../ui/ui-routes.js";
 
 /** What a backend is built from (matches the Orchestrator constructor). */
 export interface BackendContext {
@@ -100,7 +101,15 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
   const calls = new CallTracker();
   let bound: { host: string; port: number } | undefined;
   // The Host/Origin gate sits outside the call tracker: refused requests are not activity.
-  const handler = guardRequests(calls.wrap(api.handler), () =>
+  // The dashboard (`/ui/`) shares the port, the gate and the token with the API.
+  const withDashboard = withUi(api.handler, {
+    logsDir: join(rigDir, "logs"),
+    authorized: (header) => {
+      const presented = bearerToken(header);
+      return presented !== undefined && tokensEqual(presented, token);
+    },
+  });
+  const handler = guardRequests(calls.wrap(withDashboard), () =>
     isUnixAddress(listen) ? { kind: "unix" } : { kind: "tcp", host: bound!.host, port: bound!.port },
   );
   let server;
