@@ -6,7 +6,7 @@
  *
  *   main.ts
  *   rigd/                                   composition root
- *   api/ cli/ (ui/ suites/ locks/ later)    ways in, through contract/ or the API only
+ *   api/ cli/ locks/ (ui/ suites/ later)    ways in, through contract/ or the API only
  *   orchestrator/                           knows no service type by name
  *   services/ observe/ pools/ docker/ readiness/ proxy/ artifacts/ callbacks/ auth/
  *   contract/ events/ wiring/ ports/ io/ net/ os/ async/
@@ -45,8 +45,10 @@ const MAY_IMPORT = {
   api: [...SHARED, "auth"],
   // The rig CLI talks to rigd through the API like any client and reads run logs from disk.
   cli: SHARED,
+  // Resource locks across test processes (rig.v1.LockService); rigd hands it to api/.
+  locks: SHARED,
 
-  rigd: [...SHARED, "services", "observe", "pools", "docker", "readiness", "proxy", "artifacts", "callbacks", "orchestrator", "api", "auth"],
+  rigd: [...SHARED, "services", "observe", "pools", "docker", "readiness", "proxy", "artifacts", "callbacks", "orchestrator", "api", "auth", "locks"],
 };
 
 const TEST_CODE = "(\\.spec\\.ts$|/testing/|/testdata/|/fixtures/|^server/src/bench/)";
