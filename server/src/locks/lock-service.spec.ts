@@ -162,7 +162,7 @@ test("{a,b} against {b,a} from two processes, 200 rounds each: no deadlock", asy
   assert.equal(overlaps(notes(out)).maxOpen, 1);
 });
 
-test("ListLocks shows holders and waiters; rigd stopping ends held locks with an error", async () => {
+test("ListLocks shows the holder of a resource with its pid", async () => {
   const out = outFile();
   const holder = worker(out, "keep", "port", "shared");
   await untilOutput(holder, "acquired");
