@@ -6,7 +6,7 @@
  *
  *   main.ts
  *   rigd/                                   composition root
- *   api/ cli/ ui/ (suites/ locks/ later)    ways in, through contract/ or the API only
+ *   api/ cli/ ui/ locks/ (suites/ later)    ways in, through contract/ or the API only
  *   orchestrator/                           knows no service type by name
  *   services/ observe/ pools/ docker/ readiness/ proxy/ artifacts/ callbacks/ auth/
  *   contract/ events/ wiring/ ports/ io/ net/ os/ async/
@@ -48,8 +48,10 @@ const MAY_IMPORT = {
   // The dashboard's server side: serves the browser app and recorded runs; the app talks
   // to rigd through the API like any client.
   ui: SHARED,
+  // Resource locks across test processes (rig.v1.LockService); rigd hands it to api/.
+  locks: SHARED,
 
-  rigd: [...SHARED, "services", "observe", "pools", "docker", "readiness", "proxy", "artifacts", "callbacks", "orchestrator", "api", "auth", "ui"],
+  rigd: [...SHARED, "services", "observe", "pools", "docker", "readiness", "proxy", "artifacts", "callbacks", "orchestrator", "api", "auth", "ui", "locks"],
 };
 
 const TEST_CODE = "(\\.spec\\.ts$|/testing/|/testdata/|/fixtures/|^server/src/bench/)";

@@ -15,6 +15,7 @@ import { ProcessBuilder } from "./builders/process-builder.js";
 import { RedisBuilder } from "./builders/redis-builder.js";
 import type { FuncFn } from "./callbacks/handlers.js";
 import { up } from "./environment/up.js";
+import { lockAll, Resource, type ResourceOptions } from "./locks/resource.js";
 
 /** Entry points of the SDK: service builders and `up`. */
 export const rig = Object.freeze({
@@ -33,6 +34,10 @@ export const rig = Object.freeze({
   /** A service of a type provided by a rigd plugin. */
   custom: (type: string, config?: JsonObject): CustomBuilder => new CustomBuilder(type, config),
   up,
+  /** A resource shared with other test processes (any language): `rig.resource("db").lock()`. */
+  resource: (name: string, options?: ResourceOptions): Resource => new Resource(name, options),
+  /** Locks several resources at once, atomically, in one global order (no deadlock). */
+  lockAll,
 });
 
 export { ContainerBuilder } from "./builders/container-builder.js";
@@ -64,4 +69,6 @@ export type { TestContextLike } from "./test-runner/test-context.js";
 export type { DownDetails, SpecProblem } from "./errors.js";
 export { RigDaemonError, RigEnvironmentError, RigError, RigSpecError, RigStartupTimeoutError } from "./errors.js";
 export type { Event } from "./gen/rig/v1/event_pb.js";
+export { HeldLock, lockAll, Resource, RigLockLostError } from "./locks/resource.js";
+export type { LockOptions, ResourceOptions } from "./locks/resource.js";
 export { up };

@@ -3,6 +3,8 @@
  * rig.v1.EnvironmentService, grpc.health.v1.Health and server reflection, over gRPC,
  * gRPC-Web and Connect (binary and JSON).
  */
+import type { DescService } from "@bufbuild/protobuf";
+import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { tokenGate } from "../auth/token-gate.js";
@@ -35,12 +37,21 @@ export interface ApiOptions {
   readonly readMaxBytes?: number;
   /** The token to ask for; rigd always passes it (without it, handler tests only, no token is asked for). */
   readonly auth?: ApiAuth;
+  /** More services served beside EnvironmentService (rigd adds LockService), behind the same token, in health and reflection. */
+  readonly services?: readonly ServedService[];
+}
+
+/** A service another way in (locks/) implements, composed by rigd. */
+export interface ServedService {
+  readonly desc: DescService;
+  register(router: ConnectRouter): void;
 }
 
 /** Builds rigd's request handler over a backend. */
 export function createApiHandler(backend: EnvironmentBackend, logger: Logger, options: ApiOptions = {}): ApiHandler {
   const { auth } = options;
-  const health = new HealthStatus(HEALTH_SERVICE_NAMES);
+  const extra = options.services ?? [];
+  const health = new HealthStatus([...HEALTH_SERVICE_NAMES, ...extra.map((s) => s.desc.typeName)]);
   const handler = connectNodeAdapter({
     ...(auth ? { requestGate: tokenGate(auth.token, auth.tokenFile) } : {}),
     // Bigger requests are refused (RESOURCE_EXHAUSTED) before they are parsed.
@@ -50,7 +61,8 @@ export function createApiHandler(backend: EnvironmentBackend, logger: Logger, op
     routes(router) {
       router.service(EnvironmentService, createEnvironmentService(backend, logger, auth?.token));
       router.service(Health, createHealthService(health));
-      addReflectionServices(router, [EnvironmentService, Health]);
+      for (const service of extra) service.register(router);
+      addReflectionServices(router, [EnvironmentService, Health, ...extra.map((s) => s.desc)]);
     },
   });
   return { handler: withContentTypeCheck(handler), health };

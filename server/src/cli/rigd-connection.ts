@@ -14,6 +14,7 @@ import { join, resolve } from "node:path";
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
+import { LockService } from "../gen/rig/v1/lock_service_pb.js";
 
 /** One rigd the CLI can call. */
 export interface RigdEndpoint {
@@ -24,6 +25,7 @@ export interface RigdEndpoint {
   readonly client: Client<typeof EnvironmentService>;
   /** The token its calls carry, when one is known (`rig ui` hands it to the browser). */
   readonly token: string | undefined;
+  readonly locks: Client<typeof LockService>;
 }
 
 /** RIG_DIR, default ~/.rig. */
@@ -57,7 +59,7 @@ function endpoint(address: string, source: string, token: string | undefined): R
   const nodeOptions: http2.ClientSessionOptions = socketPath !== undefined ? { createConnection: () => net.connect({ path: socketPath }) } : {};
   const interceptors: Interceptor[] = token ? [bearer(token)] : [];
   const transport = createGrpcTransport({ baseUrl, nodeOptions, interceptors });
-  return { address: trimmed, source, client: createClient(EnvironmentService, transport), token };
+  return { address: trimmed, source, client: createClient(EnvironmentService, transport), token, locks: createClient(LockService, transport) };
 }
 
 /** Sends `authorization: Bearer <token>` on every call. */

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { CliOutput, OutputClosedError, type CliIo } from "./cli-output.js";
+import { LOCKS_USAGE } from "./locks-command.js";
 import { DOWN_USAGE, EVENTS_USAGE, EXPLAIN_USAGE, LOGS_USAGE, LS_USAGE, PRUNE_USAGE, PS_USAGE, TRAFFIC_USAGE, UI_USAGE } from "./command-usage.js";
 import { RunNotFoundError } from "./run-store.js";
 import { UsageError } from "./usage-error.js";
@@ -20,6 +21,7 @@ const COMMANDS: Readonly<Record<string, { run: () => Promise<Command>; usage: st
   events: { run: async () => (await import("./events-command.js")).eventsCommand, usage: EVENTS_USAGE, does: "every event of a run" },
   down: { run: async () => (await import("./down-command.js")).downCommand, usage: DOWN_USAGE, does: "destroy live environments" },
   ui: { run: async () => (await import("./ui-command.js")).uiCommand, usage: UI_USAGE, does: "the dashboard in a browser: its URL with the token, opened; RUN opens that run" },
+  locks: { run: async () => (await import("./locks-command.js")).locksCommand, usage: LOCKS_USAGE, does: "resource locks: holders and waiters (ps), the operation log (log)" },
   prune: { run: async () => (await import("./prune-command.js")).pruneCommand, usage: PRUNE_USAGE, does: "remove old run logs, temp dirs and what dead rigds left" },
 };
 

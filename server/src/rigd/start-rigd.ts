@@ -17,6 +17,8 @@ import { removeAddrFileIfOurs, writeAddrFile } from "./addr-file.js";
 import { formatDuration } from "./duration.js";
 import { IdleMonitor } from "./idle-monitor.js";
 import { formatHostPort, isUnixAddress, parseListenAddress, UNIX_PREFIX } from "./listen-address.js";
+import { LockService } from "../gen/rig/v1/lock_service_pb.js";
+import { createLockServer } from "../locks/lock-service.js";
 import { DEFAULT_LIMITS, type Limits } from "../contract/limits.js";
 import { createFileLogger } from "./logger.js";
 import { DEFAULT_LOG_RETENTION, startLogPruning, type LogRetention } from "./log-retention.js";
@@ -97,7 +99,12 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
 
   const limits = options.limits ?? DEFAULT_LIMITS;
   const backend = options.createBackend({ rigDir, logger, orphanGraceMs, limits });
-  const api = createApiHandler(backend, logger, { readMaxBytes: limits.requestBytes, auth: { token, tokenFile } });
+  const locks = createLockServer(rigDir, logger);
+  const api = createApiHandler(backend, logger, {
+    readMaxBytes: limits.requestBytes,
+    auth: { token, tokenFile },
+    services: [{ desc: LockService, register: (router) => router.service(LockService, locks.impl) }],
+  });
   const calls = new CallTracker();
   let bound: { host: string; port: number } | undefined;
   // The Host/Origin gate sits outside the call tracker: refused requests are not activity.
@@ -139,7 +146,7 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
     idleMs > 0
       ? new IdleMonitor(
           idleMs,
-          { busy: () => backend.liveCount > 0 || calls.inFlight > 0, lastActivity: () => calls.lastActivity },
+          { busy: () => backend.liveCount > 0 || calls.inFlight > 0 || locks.busy(), lastActivity: () => calls.lastActivity },
           () => void close("idle"),
         )
       : undefined;
@@ -165,6 +172,7 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
         log.error({ err }, "backend shutdown failed");
       }
       await serving.close(CLOSE_GRACE_MS);
+      locks.close();
       log.info({ reason }, "stopped");
       fileLogger?.flush();
       resolveClosed(reason);

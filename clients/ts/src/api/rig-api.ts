@@ -12,6 +12,7 @@ import type * as http2 from "node:http2";
 import * as net from "node:net";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
+import { LockService } from "../gen/rig/v1/lock_service_pb.js";
 
 /** The rig API of one rigd. */
 export interface RigApi {
@@ -22,6 +23,10 @@ export interface RigApi {
   /** For WatchEvents streams that must not keep the process alive by themselves. */
   readonly background: Client<typeof EnvironmentService>;
   readonly health: Client<typeof Health>;
+  /** Declare and list calls of LockService. */
+  readonly locks: Client<typeof LockService>;
+  /** Acquire streams: a held lock never keeps a finished test process alive. */
+  readonly backgroundLocks: Client<typeof LockService>;
 }
 
 const apis = new Map<string, RigApi>();
@@ -54,6 +59,8 @@ export function rigApi(address: string, token: string): RigApi {
       environments: createClient(EnvironmentService, transport),
       background: createClient(EnvironmentService, background),
       health: createClient(Health, transport),
+      locks: createClient(LockService, transport),
+      backgroundLocks: createClient(LockService, background),
     };
     apis.set(key, api);
   }

@@ -1,0 +1,45 @@
+/**
+ * A lock held while rigd goes away is lost, never silently, and the next rigd serves
+ * locks again.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { rig } from "../index.js";
+import { isolatedRigDir } from "../testing/isolated-rig-dir.js";
+import { fixture } from "../test-fixtures/run-node.js";
+
+interface Note {
+  pid: number;
+  t: number;
+  ev: string;
+  mode: string;
+  message?: string;
+}
+const read = (file: string): Note[] =>
+  existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Note) : [];
+
+test("rigd stopping while a lock is held: the holder sees it lost; lockAll works on the next rigd", async (t) => {
+  await using dir = await isolatedRigDir();
+  const out = join(dir.dir, "out.jsonl");
+  const env: NodeJS.ProcessEnv = { ...process.env, LOCK_OUT: out, LOCK_MODE: "keep", RIG_DIR: dir.dir };
+  delete env.NODE_TEST_CONTEXT;
+  const child = spawn(process.execPath, [fixture("lock-holder.js")], {
+    env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise((r) => child.once("exit", r));
+  await new Promise<void>((resolve) => child.stdout!.on("data", (d: Buffer) => d.toString().includes("acquired") && resolve()));
+  await dir.stopRigd();
+  t.diagnostic("rigd stopped");
+  await exited;
+  const lost = read(out).find((n) => n.ev === "lost");
+  assert.match(lost?.message ?? "", /lock on shared-db lost/);
+  t.diagnostic("lost seen");
+  // A fresh rigd (auto-started) hands out the locks again.
+  await using both = await rig.lockAll([rig.resource("a"), rig.resource("b")]);
+  assert.deepEqual(both.resources, ["a", "b"]);
+  assert.ok(both.held);
+});
