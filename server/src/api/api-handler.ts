@@ -79,7 +79,8 @@ function withContentTypeCheck(handler: RequestHandler): RequestHandler {
   return (req, res) => {
     const type = req.headers["content-type"] ?? "";
     if (req.method === "POST" && !SERVED_TYPES.test(type)) {
-      res.writeHead(415, { "content-type": "text/plain; charset=utf-8" });
+      res.statusCode = 415;
+      res.setHeader("content-type", "text/plain; charset=utf-8");
       res.end(
         `rigd does not speak content type "${type.slice(0, 100)}": use gRPC (application/grpc), gRPC-Web ` +
           "(application/grpc-web+proto) or Connect (application/json, application/proto, application/connect+json)\n",
