@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { ServicePhase } from "../gen/rig/v1/environment_service_pb.js";
 import { ReadinessKind, type ServiceSchema } from "../gen/rig/v1/spec_pb.js";
 import { collectEvents, eventually, processesWith, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
 
@@ -83,21 +84,49 @@ describe("process trees", () => {
 });
 
 describe("graphs and limits", () => {
-  it("creates and destroys a dependency chain of 5,000 services and stays up", { timeout: 300_000 }, async () => {
-    const services: ServiceInit[] = [];
-    for (let i = 0; i < 5000; i++) {
-      services.push({
-        name: `s${i}`,
-        ingresses: [{ name: "default", ready: { kind: ReadinessKind.NONE } }],
-        egresses: i > 0 ? [{ service: `s${i - 1}` }] : [],
-        config: { case: "process", value: { command: "sleep", args: ["600"] } },
-      } as ServiceInit);
-    }
-    const { environmentId } = await rigd.client.createEnvironment({ spec: spec({ name: "chain", services }) });
-    const events = await collectEvents(rigd, environmentId, undefined, { timeoutMs: 240_000 });
+  /** A chain s0 <- s1 <- ... : each service has an egress to the one before it. */
+  function chain(length: number, root: ServiceInit["config"], rest: ServiceInit["config"], rootReady = ReadinessKind.NONE): ServiceInit[] {
+    return Array.from({ length }, (_, i) => ({
+      name: `s${i}`,
+      ingresses: [{ name: "default", ready: i === 0 ? { kind: rootReady, timeout: { seconds: 1n, nanos: 0 } } : { kind: ReadinessKind.NONE } }],
+      egresses: i > 0 ? [{ service: `s${i - 1}` }] : [],
+      config: i === 0 ? root : rest,
+    })) as ServiceInit[];
+  }
+
+  it("validates, plans and tears down a dependency chain of 5,000 services and stays up", async () => {
+    // The root fails at once, so teardown walks all 5,000 (the walk that once overflowed
+    // the stack) without spawning 5,000 processes.
+    const { environmentId } = await rigd.client.createEnvironment({
+      spec: spec({
+        name: "chain5000",
+        services: chain(
+          5000,
+          // Never listens: its readiness fails after 1 s, before anything depends on it.
+          { case: "process", value: { command: "sh", args: ["-c", "sleep 30; true", rigd.marker] } },
+          { case: "process", value: { command: "sleep", args: ["600"] } },
+          ReadinessKind.TCP,
+        ),
+      }),
+    });
+    const events = await collectEvents(rigd, environmentId, undefined, { timeoutMs: 120_000 });
+    const down = events.at(-1);
+    assert.ok(down?.payload.case === "environmentDown", down?.type);
+    assert.equal(down.payload.value.failedService, "s0");
+    const res = await rigd.client.destroyEnvironment({ environmentId });
+    assert.equal(res.down?.failedService, "s0");
+    const env = (await rigd.client.getEnvironment({ environmentId })).environment!;
+    assert.equal(env.services.filter((s) => !s.internal && ServicePhase[s.phase] === "NOT_STARTED").length, 4999);
+  });
+
+  it("brings up and tears down a chain of 300 real processes", { timeout: 180_000 }, async () => {
+    const sleep = { case: "process" as const, value: { command: "sh", args: ["-c", "sleep 600; true", rigd.marker] } };
+    const { environmentId } = await rigd.client.createEnvironment({ spec: spec({ name: "chain300", services: chain(300, sleep, sleep) }) });
+    const events = await collectEvents(rigd, environmentId, undefined, { timeoutMs: 150_000 });
     assert.equal(events.at(-1)?.type, "environment.up");
-    const down = await rigd.client.destroyEnvironment({ environmentId });
-    assert.equal(down.down?.failedService, "");
+    const stopped = await rigd.client.destroyEnvironment({ environmentId });
+    assert.equal(stopped.down?.failedService, "");
+    await eventually(() => processesWith(rigd.marker).length === 0, 10_000, "every process to be gone");
     const { environments } = await rigd.client.listEnvironments({});
     assert.equal(environments.length, 0, "rigd still answers");
   });

@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import fc from "fast-check";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { eventually, leftoverTempDirs, processesWith, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
+import { collectEvents, eventually, leftoverTempDirs, processesWith, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
 
 const run = promisify(execFile);
 let rigd: Rigd;
@@ -108,6 +108,67 @@ describe("generated specs", () => {
     await eventually(() => processesWith(rigd.marker).length === 0 && leftoverTempDirs(rigd.rigDir).length === 0, 20_000, "no leftovers");
     assert.equal(rigd.child.exitCode, null, "rigd is still running");
     console.log(`# fuzz: ${accepted} accepted, ${rejected} rejected`);
+  });
+});
+
+/**
+ * Specs valid by construction (a DAG of small processes that may crash, hang, exit or
+ * answer, with real templates), so the fuzz also runs environments, not only validation.
+ */
+const runnable = fc
+  .array(
+    fc.record({
+      behaviour: fc.constantFrom(
+        "exec python3 -m http.server $${PORT} --bind 127.0.0.1",
+        "exec python3 -m http.server $${PORT} --bind 127.0.0.1",
+        "exit 3",
+        "yes | head -c 100000; sleep 30",
+        "sleep 30",
+      ),
+      deps: fc.array(fc.nat(5), { maxLength: 2 }),
+      ingress: fc.boolean(),
+    }),
+    { minLength: 1, maxLength: 6 },
+  )
+  .map((nodes) => ({
+    name: "runnable",
+    services: nodes.map((n, i) => {
+      // Only earlier services with an ingress can be egress targets: no cycles, no dangling edges.
+      const targets = [...new Set(n.deps.filter((d) => d < i && nodes[d]!.ingress).map((d) => `s${d}`))];
+      return {
+        name: `s${i}`,
+        ...(n.ingress
+          ? { ingresses: [{ name: "default", protocol: 1, ready: { kind: 1, timeout: { seconds: 3n, nanos: 0 } } }] }
+          : { noIngress: true }),
+        egresses: targets.map((service) => ({ service })),
+        config: { case: "process" as const, value: { command: "sh", args: ["-c", n.behaviour, rigd.marker] } },
+      };
+    }),
+  }));
+
+describe("generated runnable environments", () => {
+  it("come up or fail with a summary, and destroy leaves nothing", { timeout: 240_000 }, async () => {
+    let up = 0;
+    let failed = 0;
+    await fc.assert(
+      fc.asyncProperty(runnable, async (init) => {
+        const { environmentId } = await rigd.client.createEnvironment({ spec: spec(init as never) }, { timeoutMs: 10_000 });
+        const events = await collectEvents(rigd, environmentId, undefined, { timeoutMs: 30_000 });
+        const last = events.at(-1);
+        if (last?.payload.case === "environmentDown") {
+          failed++;
+          assert.ok(last.payload.value.summary.length > 0);
+        } else {
+          assert.equal(last?.type, "environment.up");
+          up++;
+        }
+        await rigd.client.destroyEnvironment({ environmentId });
+      }),
+      { seed: 20261204, numRuns: 20, interruptAfterTimeLimit: 45_000 },
+    );
+    await eventually(() => processesWith(rigd.marker).length === 0 && leftoverTempDirs(rigd.rigDir).length === 0, 20_000, "no leftovers");
+    assert.ok(up > 0 && failed > 0, `both outcomes happen (${up} up, ${failed} failed)`);
+    console.log(`# runnable fuzz: ${up} up, ${failed} failed`);
   });
 });
 

@@ -41,6 +41,8 @@ export function pooledServerArtifact(
   return {
     key: `auto:${image.key}`,
     description: `${image.description}, or the host's ${kind} binaries without a Docker engine`,
+    // A locally present image is used as it is (never pulled), as with runtime docker.
+    isCached: async (signal) => (await runtimes.choose("auto")) === "docker" && (await image.isCached?.(signal)) === true,
     resolve: async (signal) => ((await runtimes.choose("auto")) === "docker" ? image.resolve(signal) : host.resolve(signal)),
   };
 }
