@@ -106,7 +106,8 @@ describe("a chain of three process services", () => {
 
     const envOf = async (s: string): Promise<Record<string, string>> =>
       (await (await fetch(`http://${ep(s)?.host}:${ep(s)?.port}/env`)).json()) as Record<string, string>;
-    const base = ["RIG_WIRING", "RIG_SERVICE", "RIG_TEMP_DIR", "RIG_ENV_DIR", "HOST", "PORT", ...Object.keys(hostEnv)];
+    // RIG_PROCESS_TREE: the marker that lets rigd find every descendant at teardown.
+    const base = ["RIG_WIRING", "RIG_SERVICE", "RIG_TEMP_DIR", "RIG_ENV_DIR", "RIG_PROCESS_TREE", "HOST", "PORT", ...Object.keys(hostEnv)];
     const envA = await envOf("a");
     const envC = await envOf("c");
     assert.deepEqual(Object.keys(envA).sort(), [...base, "NEXT_HOST", "NEXT_PORT"].sort());

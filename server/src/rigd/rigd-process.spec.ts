@@ -149,6 +149,7 @@ describe("rigd process", { concurrency: 2, skip: SKIP }, () => {
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",
         "rig.v1.EnvironmentService",
+        "rig.v1.LockService",
       ]);
     } else {
       t.diagnostic("grpcurl not installed; skipped the grpcurl list check");

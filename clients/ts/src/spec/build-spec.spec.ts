@@ -87,7 +87,15 @@ describe("builders", () => {
     assert.deepEqual(json.services[1].process, { command: process.execPath, args: ["api.js"] });
   });
 
-  test("postgres with init SQL, redis, container, custom", () => {
+  test("postgres with init SQL, redis, container, custom", (t) => {
+    // The test process's default images would fill the redis image (tested on its own).
+    for (const name of ["RIG_POSTGRES_IMAGE", "RIG_REDIS_IMAGE"]) {
+      const saved = process.env[name];
+      delete process.env[name];
+      t.after(() => {
+        if (saved !== undefined) process.env[name] = saved;
+      });
+    }
     const { json } = specJson({
       db: rig.postgres().image("postgres:16").initSql("create table t (id int)", "insert into t values (1)"),
       cache: rig.redis(),
