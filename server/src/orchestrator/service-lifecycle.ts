@@ -13,6 +13,7 @@ import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
 import { abortable } from "../async/abortable.js";
+import { yieldIfBusy } from "../async/time-slice.js";
 import type { CallbackBroker } from "../callbacks/callback-broker.js";
 import { TEST_NODE, type EnvironmentPlan } from "../contract/plan.js";
 import type { EnvironmentInfo, ExitStatus, HookContext, ServiceContext, StartContext } from "../contract/service-type.js";
@@ -302,6 +303,10 @@ export async function runServiceLifecycle(host: LifecycleHost, rt: ServiceRuntim
   };
   const state: StepState = { host, rt, signal, base };
   for (const step of STEPS) {
+    // Back to the event loop between steps once this turn ran long: a thousand services
+    // starting at once would otherwise run their synchronous parts back to back, and
+    // every other client's call would wait behind them.
+    await yieldIfBusy();
     if (signal.aborted) return;
     await step(state);
   }

@@ -16,6 +16,7 @@ import { LogStream } from "../gen/rig/v1/event_pb.js";
 import { Protocol, type ProcessConfig } from "../gen/rig/v1/spec_pb.js";
 import { publishLocalEndpoints } from "./publish-local.js";
 import { Semaphore } from "../async/semaphore.js";
+import { yieldIfBusy } from "../async/time-slice.js";
 import { specDurationMs } from "../contract/durations.js";
 import { limitFlag, LimitError, type Limits } from "../contract/limits.js";
 import { TREE_MARKER_VAR, TreeKiller } from "../os/process-tree.js";
@@ -86,9 +87,11 @@ export async function startProcess(
     host.running--;
   };
   try {
-    return await host.spawns.run(() =>
-      spawnProcess(ctx, host.records, command, args, { ...options, env: { ...options.env, [TREE_MARKER_VAR]: marker } }, release),
-    );
+    return await host.spawns.run(async () => {
+      // A spawn forks rigd: a few ms each, on the event loop. Spread them over turns.
+      await yieldIfBusy();
+      return spawnProcess(ctx, host.records, command, args, { ...options, env: { ...options.env, [TREE_MARKER_VAR]: marker } }, release);
+    });
   } catch (err) {
     await release();
     throw err;
