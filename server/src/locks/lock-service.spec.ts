@@ -99,7 +99,8 @@ test("6 processes: an exclusive holder is alone, shared holders never exceed max
   const { maxOpen, exclusiveShared } = overlaps(records);
   assert.equal(exclusiveShared, false, "an exclusive holder overlapped another holder");
   assert.ok(maxOpen <= 2, `max parallelism exceeded: ${maxOpen}`);
-  assert.equal(maxOpen, 2, "shared holders did share");
+  // Whether two shared holders happened to overlap depends on scheduling on a busy
+  // machine; that they may is proved in lock-table.spec.ts without timing.
 });
 
 test("init runs exactly once across 6 processes started at once", async () => {
