@@ -51,6 +51,14 @@ export class EnvironmentSession {
       onEvent: (event) => this.#onEvent(event),
       onLost: (error) => {
         this.#lost = error;
+        // Said at once, not at teardown: a test still running against this environment is
+        // talking to services that stop with their rigd (its watchdog kills them).
+        if (this.#up && !this.#down && !process.env["RIG_QUIET"]) {
+          process.stderr.write(
+            `rig: lost rigd while environment ${this.name} (${this.id}) was up: ${error.message}; ` +
+              "its services are stopped with rigd, so this test's environment is gone\n",
+          );
+        }
         this.#dispatcher.environmentGone();
         this.#notify({ kind: "lost", error });
       },

@@ -56,6 +56,7 @@ export class EventWatcher {
     let failingSince: number | undefined;
     let backoffMs = 50;
     let lastError: unknown;
+    let refusals = 0;
     while (!signal.aborted) {
       try {
         const stream = this.api.background.watchEvents(
@@ -65,6 +66,7 @@ export class EventWatcher {
         for await (const response of stream) {
           failingSince = undefined;
           backoffMs = 50;
+          refusals = 0;
           const event = response.event;
           if (!event || event.seq <= this.#lastSeq) continue;
           this.#lastSeq = event.seq;
@@ -79,6 +81,13 @@ export class EventWatcher {
           return;
         }
         lastError = err;
+        // A loopback rigd that refuses connections (or whose socket file is gone) has
+        // died, and its watchdog has stopped this environment's services: say so at once
+        // instead of retrying for the whole grace. Twice in a row, to skip a blip.
+        if (rigdIsGone(err) && ++refusals >= 2) {
+          this.handlers.onLost(new RigError(`rig: rigd is gone (${err instanceof Error ? err.message : String(err)})`));
+          return;
+        }
       }
       failingSince ??= Date.now();
       if (Date.now() - failingSince > giveUpAfterMs) {
@@ -91,4 +100,11 @@ export class EventWatcher {
       backoffMs = Math.min(backoffMs * 2, 1_000);
     }
   }
+}
+
+/** The error says nothing listens where rigd was: connection refused, or no socket file. */
+function rigdIsGone(err: unknown): boolean {
+  if (!(err instanceof ConnectError) || err.code !== Code.Unavailable) return false;
+  const cause = err.cause as { code?: unknown } | undefined;
+  return /ECONNREFUSED|ENOENT/.test(`${String(cause?.code ?? "")} ${err.message}`);
 }
