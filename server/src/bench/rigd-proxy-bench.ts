@@ -26,7 +26,7 @@
  * ListEnvironments call (the address taken from its "serving on" line).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,7 +38,7 @@ import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
 import type { Endpoint } from "../gen/rig/v1/event_pb.js";
 import { Protocol } from "../gen/rig/v1/spec_pb.js";
 import { echoClient } from "../proxy/testdata/echo-grpc.js";
-import { spec } from "../testing/rigd-harness.js";
+import { bearer, spec } from "../testing/rigd-harness.js";
 import { compare, httpGet, median, printComparison } from "./load-rounds.js";
 
 const dist = fileURLToPath(new URL("../", import.meta.url));
@@ -79,7 +79,13 @@ async function startRigd(main: string): Promise<StartedRigd> {
       });
       child.once("exit", (code) => reject(new Error(`rigd exited with ${code} before serving: ${out}`)));
     });
-    const client = createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${address}` }));
+    // The token is written beside the addr file before "serving on" is printed.
+    const tokenFile = readdirSync(rigDir).find((f) => f.endsWith(".token"));
+    const token = tokenFile ? readFileSync(join(rigDir, tokenFile), "utf8").trim() : "";
+    const client = createClient(
+      EnvironmentService,
+      createGrpcTransport({ baseUrl: `http://${address}`, interceptors: token ? [bearer(token)] : [] }),
+    );
     await client.listEnvironments({});
     const rigd: StartedRigd = { child, rigDir, client, coldStartMs: performance.now() - t0, stop };
     started.add(rigd);
