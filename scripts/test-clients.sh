@@ -8,6 +8,7 @@
 #   mypy (strict)      clients/python, test/conformance/python
 #   tsc --noEmit       test/conformance/ts
 #   go test, pytest    the SDKs' own tests, then the conformance scenario in each language
+#   python wheel       scripts/test-python-wheel.sh (built, installed in a fresh venv, pytest)
 #
 # Env: RIG_SERVER  use this running rigd instead of starting one (with RIG_TOKEN, its token).
 set -euo pipefail
@@ -69,6 +70,8 @@ step "Go SDK"
 (cd "$root/clients/go" && go test -timeout 5m ./...)
 step "Python SDK"
 (cd "$root/clients/python" && "$python" -m pytest -q)
+step "Python wheel: python -m build, fresh venv outside the repo, pytest11 plugin, RIG_RIGD"
+"$root/scripts/test-python-wheel.sh"
 
 step "conformance: TypeScript"
 (cd "$root" && node --test --test-timeout=120000 test/conformance/ts/conformance.spec.ts)
