@@ -4,7 +4,7 @@
 # this script starts in a temp RIG_DIR and stops at the end. Needs `make setup`
 # (scripts/setup-clients.sh) and a built server (`make build`).
 #
-#   go vet + gofmt     clients/go, test/conformance/go
+#   go vet + gofmt     clients/go, clients/go/connect/* (own modules), test/conformance/go
 #   mypy (strict)      clients/python, test/conformance/python
 #   tsc --noEmit       test/conformance/ts
 #   go test, pytest    the SDKs' own tests, then the conformance scenario in each language
@@ -32,6 +32,7 @@ fi
 step "static checks"
 (cd "$root/clients/go" && go vet ./... && test -z "$(gofmt -l .)" || { gofmt -l .; exit 1; })
 (cd "$root/test/conformance/go" && go vet ./... && test -z "$(gofmt -l .)" || { gofmt -l .; exit 1; })
+for m in "$root"/clients/go/connect/*/; do (cd "$m" && go vet ./... && test -z "$(gofmt -l .)" || { gofmt -l .; exit 1; }); done
 (cd "$root/clients/python" && "$python" -m mypy)
 (cd "$root/test/conformance/python" && "$python" -m mypy)
 (cd "$root" && tsc -p test/conformance/ts)
@@ -68,6 +69,8 @@ export RIG_DIR="$scratch/rig"
 
 step "Go SDK"
 (cd "$root/clients/go" && go test -timeout 5m ./...)
+step "Go connect helpers (httpx, pgx, redisx: own modules, against rig's postgres and redis)"
+for m in "$root"/clients/go/connect/*/; do (cd "$m" && go test -timeout 5m ./...); done
 step "Python SDK"
 (cd "$root/clients/python" && "$python" -m pytest -q)
 step "Python wheel: python -m build, fresh venv outside the repo, pytest11 plugin, RIG_RIGD"
