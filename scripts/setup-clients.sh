@@ -6,7 +6,7 @@
 #       at the versions clients/go/go.mod requires, so generated code and runtime agree.
 #   .tools/venv
 #       Python runtime (grpcio, protobuf), code generators (grpcio-tools, mypy-protobuf)
-#       and test tools (pytest, mypy), pinned in clients/python/requirements-dev.txt.
+#       test tools (pytest, mypy) and the wheel builder (build), pinned in clients/python/requirements-dev.txt.
 #   .tools/bin/python-grpc-tools-protoc, protoc-gen-grpc_python, protoc-gen-mypy, protoc-gen-mypy_grpc
 #       launchers buf.gen.yaml finds on PATH.
 #

@@ -4,10 +4,11 @@
 # this script starts in a temp RIG_DIR and stops at the end. Needs `make setup`
 # (scripts/setup-clients.sh) and a built server (`make build`).
 #
-#   go vet + gofmt     clients/go, test/conformance/go
+#   go vet + gofmt     clients/go, clients/go/connect/* (own modules), test/conformance/go
 #   mypy (strict)      clients/python, test/conformance/python
 #   tsc --noEmit       test/conformance/ts
 #   go test, pytest    the SDKs' own tests, then the conformance scenario in each language
+#   python wheel       scripts/test-python-wheel.sh (built, installed in a fresh venv, pytest)
 #
 # Env: RIG_SERVER  use this running rigd instead of starting one (with RIG_TOKEN, its token).
 set -euo pipefail
@@ -31,6 +32,7 @@ fi
 step "static checks"
 (cd "$root/clients/go" && go vet ./... && test -z "$(gofmt -l .)" || { gofmt -l .; exit 1; })
 (cd "$root/test/conformance/go" && go vet ./... && test -z "$(gofmt -l .)" || { gofmt -l .; exit 1; })
+for m in "$root"/clients/go/connect/*/; do (cd "$m" && go vet ./... && test -z "$(gofmt -l .)" || { gofmt -l .; exit 1; }); done
 (cd "$root/clients/python" && "$python" -m mypy)
 (cd "$root/test/conformance/python" && "$python" -m mypy)
 (cd "$root" && tsc -p test/conformance/ts)
@@ -67,8 +69,12 @@ export RIG_DIR="$scratch/rig"
 
 step "Go SDK"
 (cd "$root/clients/go" && go test -timeout 5m ./...)
+step "Go connect helpers (httpx, pgx, redisx: own modules, against rig's postgres and redis)"
+for m in "$root"/clients/go/connect/*/; do (cd "$m" && go test -timeout 5m ./...); done
 step "Python SDK"
 (cd "$root/clients/python" && "$python" -m pytest -q)
+step "Python wheel: python -m build, fresh venv outside the repo, pytest11 plugin, RIG_RIGD"
+"$root/scripts/test-python-wheel.sh"
 
 step "conformance: TypeScript"
 (cd "$root" && node --test --test-timeout=120000 test/conformance/ts/conformance.spec.ts)

@@ -44,11 +44,13 @@ type session struct {
 	upMsg    *rigv1.EnvironmentUp
 	downMsg  *rigv1.EnvironmentDown
 	stall    *rigv1.ProgressStall
-	streamEr error // why the stream was lost, when it was
+	progress *upProgress // while starting; nil after
+	streamEr error       // why the stream was lost, when it was
 }
 
-func newSession(client rigv1connect.EnvironmentServiceClient, id string, handlers *handlerRegistry) *session {
+func newSession(client rigv1connect.EnvironmentServiceClient, id string, handlers *handlerRegistry, progress *upProgress) *session {
 	s := &session{
+		progress:     progress,
 		client:       client,
 		id:           id,
 		handlers:     handlers,
@@ -120,6 +122,7 @@ func (s *session) handle(ev *rigv1.Event) bool {
 	s.lastSeq = ev.GetSeq()
 	s.events = append(s.events, ev)
 	s.mu.Unlock()
+	s.progress.observe(ev)
 
 	switch p := ev.GetPayload().(type) {
 	case *rigv1.Event_CallbackRequest:

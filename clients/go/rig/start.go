@@ -25,6 +25,9 @@ func Start(ctx context.Context, services Services, opts ...Option) (*Environment
 	if err != nil {
 		return nil, err
 	}
+	// Past 2 s, stderr says what startup waits for (quiet with RIG_QUIET).
+	progress := startProgress(spec.GetName())
+	defer progress.stop()
 	var rigd Rigd
 	if s.server != "" {
 		rigd, err = explicitRigd(ctx, s.server, s.token, "the Server option", s.rigd)
@@ -45,7 +48,7 @@ func Start(ctx context.Context, services Services, opts ...Option) (*Environment
 		envDir:    created.Msg.GetEnvDir(),
 		client:    client,
 		transport: transport,
-		session:   newSession(client, created.Msg.GetEnvironmentId(), handlers),
+		session:   newSession(client, created.Msg.GetEnvironmentId(), handlers, progress),
 	}
 	tearDownOnSignal(env)
 

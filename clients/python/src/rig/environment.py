@@ -19,6 +19,7 @@ from rig.errors import DownError, SpecError
 from rig.signal_teardown import tear_down_on_signal, untrack
 from rig.handlers import HandlerRegistry
 from rig.ingress import duration
+from rig.progress import UpProgress
 from rig.rigd import explicit_rigd, find_or_start_rigd, rigd_channel
 from rig.session import Session
 from rig.v1 import environment_service_pb2 as api
@@ -185,6 +186,23 @@ def start(
         callback_timeout=callback_timeout,
         stall_timeout=stall_timeout,
     )
+    # Past 2 s, stderr says what startup waits for (quiet with RIG_QUIET).
+    progress = UpProgress(spec.name)
+    try:
+        return _start(spec, handlers, progress, startup_timeout=startup_timeout, server=server, token=token)
+    finally:
+        progress.stop()
+
+
+def _start(
+    spec: spec_pb2.EnvironmentSpec,
+    handlers: HandlerRegistry,
+    progress: UpProgress,
+    *,
+    startup_timeout: float,
+    server: str | None,
+    token: str | None,
+) -> Environment:
     rigd = explicit_rigd(server, token or "") if server else find_or_start_rigd()
     channel = rigd_channel(rigd)
     stub = api_grpc.EnvironmentServiceStub(channel)
@@ -196,7 +214,7 @@ def start(
         if spec_error is not None:
             raise spec_error from None
         raise
-    env = Environment(channel, stub, created, Session(stub, created.environment_id, handlers))
+    env = Environment(channel, stub, created, Session(stub, created.environment_id, handlers, progress))
     # From creation on (an interrupted startup too), Ctrl-C or SIGTERM destroys it.
     tear_down_on_signal(env)
     session = env._session

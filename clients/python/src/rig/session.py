@@ -14,6 +14,7 @@ import grpc
 
 from rig.handlers import FuncContext, FuncFn, HandlerRegistry, HookContext, HookFn
 from rig.log_shipper import LogShipper
+from rig.progress import UpProgress
 from rig.v1 import environment_service_pb2 as api
 from rig.v1 import environment_service_pb2_grpc as api_grpc
 from rig.v1 import event_pb2
@@ -26,8 +27,15 @@ _MAX_RECONNECTS = 5
 class Session:
     """Follows one environment's events and answers its callbacks."""
 
-    def __init__(self, stub: api_grpc.EnvironmentServiceStub, environment_id: str, handlers: HandlerRegistry) -> None:
+    def __init__(
+        self,
+        stub: api_grpc.EnvironmentServiceStub,
+        environment_id: str,
+        handlers: HandlerRegistry,
+        progress: UpProgress | None = None,
+    ) -> None:
         self._stub = stub
+        self._progress = progress
         self.id = environment_id
         self._handlers = handlers
         self.logs = LogShipper(self._post_logs)
@@ -99,6 +107,8 @@ class Session:
                 return False  # replayed after a reconnect
             self._last_seq = event.seq
             self._events.append(event)
+        if self._progress is not None:
+            self._progress.observe(event)
         payload = event.WhichOneof("payload")
         if payload == "callback_request":
             self._dispatch(event.callback_request)

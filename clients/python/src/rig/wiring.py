@@ -1,10 +1,22 @@
 """Endpoints and wiring as a test sees them: resolved ingresses with ready-made
-``host_port`` and ``url``, and what a service is told about itself (SPEC §7)."""
+``host_port`` and ``url``, and what a service is told about itself (SPEC §7).
+
+A service started by rig reads its own wiring with :func:`from_env`::
+
+    from rig import wiring
+
+    w = wiring.from_env()               # RIG_WIRING, set by rigd
+    serve(w.ingress().host, w.ingress().port)
+    db_url = w.egress("db").postgres_url()
+"""
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from rig.endpoint_urls import postgres_url, redis_url
 from rig.v1 import event_pb2, spec_pb2
@@ -107,3 +119,56 @@ class Wiring:
             temp_dir=message.temp_dir,
             env_dir=message.env_dir,
         )
+
+
+#: The environment variable rigd passes a service its wiring in (JSON, SPEC §7).
+WIRING_VAR = "RIG_WIRING"
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> Wiring:
+    """The wiring of the service this process is: parsed from ``$RIG_WIRING`` (the JSON
+    rigd sets for every service it starts, beside HOST, PORT, ``<EGRESS>_HOST`` ...).
+    ``environ`` defaults to ``os.environ``. Raises ``LookupError`` when the variable is
+    not set (the process was not started by rig) and ``ValueError`` when it is not
+    wiring JSON."""
+    env = os.environ if environ is None else environ
+    raw = env.get(WIRING_VAR)
+    if raw is None:
+        raise LookupError(f"rig: ${WIRING_VAR} is not set; is this process a service started by rig?")
+    return parse(raw)
+
+
+def parse(raw: str) -> Wiring:
+    """Parses wiring JSON (the value of ``$RIG_WIRING``)."""
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        return Wiring(
+            ingresses=_endpoints_from_json(data.get("ingresses", {})),
+            egresses=_endpoints_from_json(data.get("egresses", {})),
+            temp_dir=str(data.get("temp_dir", "")),
+            env_dir=str(data.get("env_dir", "")),
+        )
+    except (ValueError, TypeError, AttributeError, KeyError) as e:
+        raise ValueError(f"rig: ${WIRING_VAR} is not wiring JSON: {e}") from None
+
+
+def service_name(environ: Mapping[str, str] | None = None) -> str:
+    """The name of the service this process is (``$RIG_SERVICE``), or ``""`` outside rig."""
+    return (os.environ if environ is None else environ).get("RIG_SERVICE", "")
+
+
+def _endpoints_from_json(data: Any) -> dict[str, Endpoint]:
+    if not isinstance(data, dict):
+        raise ValueError("endpoints are not an object")
+    out: dict[str, Endpoint] = {}
+    for name, e in data.items():
+        protocol = str(e.get("protocol", "tcp"))
+        out[str(name)] = Endpoint(
+            host=str(e["host"]),
+            port=int(e["port"]),
+            protocol="tcp" if protocol == "unspecified" else protocol,
+            attributes={str(k): str(v) for k, v in dict(e.get("attributes", {})).items()},
+        )
+    return out

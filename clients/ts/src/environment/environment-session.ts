@@ -13,6 +13,7 @@ import { CallbackDispatcher } from "../callbacks/callback-dispatcher.js";
 import { fromRpcError } from "../errors.js";
 import { EventWatcher } from "./event-watcher.js";
 import { tearDownOnSignal } from "./signal-teardown.js";
+import type { UpProgress } from "./up-progress.js";
 
 /** How startup ended. */
 export type StartupOutcome =
@@ -45,6 +46,7 @@ export class EnvironmentSession {
     readonly id: string,
     readonly name: string,
     registry: HandlerRegistry,
+    readonly progress?: UpProgress,
   ) {
     this.#dispatcher = new CallbackDispatcher(api, id, registry);
     this.#watcher = new EventWatcher(api, id, {
@@ -122,6 +124,7 @@ export class EnvironmentSession {
 
   #onEvent(event: Event): void {
     this.#dispatcher.handle(event);
+    this.progress?.observe(event);
     switch (event.payload.case) {
       case "progressStall":
         this.#stall = formatStall(event.payload.value);
@@ -145,6 +148,7 @@ export class EnvironmentSession {
   }
 
   #notify(outcome: StartupOutcome): void {
+    this.progress?.stop();
     for (const settle of [...this.#settle]) settle(outcome);
   }
 }

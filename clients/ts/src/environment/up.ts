@@ -13,6 +13,7 @@ import { buildSpec } from "../spec/build-spec.js";
 import type { TestContextLike } from "../test-runner/test-context.js";
 import { diagnostic, isTestContext, onTestEnd, testName } from "../test-runner/test-context.js";
 import { EnvironmentSession } from "./environment-session.js";
+import { UpProgress } from "./up-progress.js";
 import { preservePolicy } from "./preserve-policy.js";
 import type { StartedEnvironment } from "./started-environment.js";
 import { RunningEnvironment } from "./started-environment.js";
@@ -71,16 +72,22 @@ async function start<S extends Services>(services: S, options: UpOptions): Promi
   const registry = new HandlerRegistry();
   const spec = buildSpec(services, options, registry);
   options.signal?.throwIfAborted();
-  const api = await connectRigd({ server: options.server, token: options.token });
-  let created;
+  // Past 2 s, stderr says what startup waits for (quiet with RIG_QUIET).
+  const progress = new UpProgress(spec.name);
+  let created, session, outcome;
   try {
-    created = await api.environments.createEnvironment({ spec }, { signal: options.signal });
-  } catch (err) {
-    options.signal?.throwIfAborted();
-    throw fromRpcError(err, "CreateEnvironment");
+    const api = await connectRigd({ server: options.server, token: options.token });
+    try {
+      created = await api.environments.createEnvironment({ spec }, { signal: options.signal });
+    } catch (err) {
+      options.signal?.throwIfAborted();
+      throw fromRpcError(err, "CreateEnvironment");
+    }
+    session = new EnvironmentSession(api, created.environmentId, spec.name, registry, progress);
+    outcome = await session.waitUntilUp(timeoutMs, options.signal);
+  } finally {
+    progress.stop();
   }
-  const session = new EnvironmentSession(api, created.environmentId, spec.name, registry);
-  const outcome = await session.waitUntilUp(timeoutMs, options.signal);
   const preserve = preservePolicy(options.preserve);
   if (outcome.kind === "up") {
     const names = Object.keys(services) as Array<Extract<keyof S, string>>;
