@@ -8,6 +8,7 @@
 #   mypy (strict)      clients/python, test/conformance/python
 #   tsc --noEmit       test/conformance/ts
 #   go test, pytest    the SDKs' own tests, then the conformance scenario in each language
+#   locks              test/locks: 6 processes (2 TS, 2 Go, 2 Python) on one resource
 #
 # Env: RIG_SERVER  use this running rigd instead of starting one (with RIG_TOKEN, its token).
 set -euo pipefail
@@ -31,9 +32,11 @@ fi
 step "static checks"
 (cd "$root/clients/go" && go vet ./... && test -z "$(gofmt -l .)" || { gofmt -l .; exit 1; })
 (cd "$root/test/conformance/go" && go vet ./... && test -z "$(gofmt -l .)" || { gofmt -l .; exit 1; })
+(cd "$root/test/locks/go" && go vet ./... && test -z "$(gofmt -l .)" || { gofmt -l .; exit 1; })
 (cd "$root/clients/python" && "$python" -m mypy)
 (cd "$root/test/conformance/python" && "$python" -m mypy)
-(cd "$root" && tsc -p test/conformance/ts)
+(cd "$root/test/locks/python" && "$python" -m mypy)
+(cd "$root" && tsc -p test/conformance/ts && tsc -p test/locks/ts)
 
 # One rigd for every language, owned by this script.
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/rig-test-clients.XXXXXX")
@@ -76,6 +79,9 @@ step "conformance: Go"
 (cd "$root/test/conformance/go" && go test -timeout 5m -v ./... | grep -E '^(=== RUN|--- |PASS|FAIL|ok)')
 step "conformance: Python"
 (cd "$root/test/conformance/python" && "$python" -m pytest -q)
+
+step "locks: 6 processes in TypeScript, Go and Python on one resource"
+(cd "$root" && LOCKS_PYTHON="$python" node --test --test-timeout=240000 test/locks/ts/three-languages.spec.ts)
 
 step "nothing left behind"
 RIG_SERVER="$RIG_SERVER" RIG_TOKEN="$RIG_TOKEN" "$python" - "$root" <<'EOF'
