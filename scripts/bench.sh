@@ -12,7 +12,7 @@ source "$(dirname "$0")/suite-env.sh"
 
 step() { printf '\n## %s\n\n' "$*"; }
 
-for bench in env-up-bench busy-rigd-bench rigd-proxy-bench proxy-bench postgres-bench cli-bench ui-bench; do
+for bench in env-up-bench lock-bench busy-rigd-bench rigd-proxy-bench proxy-bench postgres-bench cli-bench ui-bench; do
   if [ ! -f "server/dist/bench/$bench.js" ]; then
     echo "server/dist/bench/$bench.js is missing: run make build (tsc -b server) first" >&2
     exit 1
@@ -21,6 +21,8 @@ done
 
 run "Environment up and down: rigd vs by hand (server/dist/bench/env-up-bench.js)" \
   node server/dist/bench/env-up-bench.js
+run "Resource locks: uncontended acquire + release, 8 processes contending (server/dist/bench/lock-bench.js)" \
+  node server/dist/bench/lock-bench.js
 run "Another client's call latency while a 1,000-service environment starts and stops (server/dist/bench/busy-rigd-bench.js)" \
   node server/dist/bench/busy-rigd-bench.js
 run "Proxy overhead through a real rigd, recording on: direct vs recording proxy vs bare TCP hop; rigd cold start (server/dist/bench/rigd-proxy-bench.js)" \

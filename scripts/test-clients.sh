@@ -9,6 +9,7 @@
 #   tsc --noEmit       test/conformance/ts
 #   go test, pytest    the SDKs' own tests, then the conformance scenario in each language
 #   python wheel       scripts/test-python-wheel.sh (built, installed in a fresh venv, pytest)
+#   locks              test/locks: 6 processes (2 TS, 2 Go, 2 Python) on one resource
 #
 # Env: RIG_SERVER  use this running rigd instead of starting one (with RIG_TOKEN, its token).
 set -euo pipefail
@@ -33,9 +34,11 @@ step "static checks"
 (cd "$root/clients/go" && go vet ./... && test -z "$(gofmt -l .)" || { gofmt -l .; exit 1; })
 (cd "$root/test/conformance/go" && go vet ./... && test -z "$(gofmt -l .)" || { gofmt -l .; exit 1; })
 for m in "$root"/clients/go/connect/*/; do (cd "$m" && go vet ./... && test -z "$(gofmt -l .)" || { gofmt -l .; exit 1; }); done
+(cd "$root/test/locks/go" && go vet ./... && test -z "$(gofmt -l .)" || { gofmt -l .; exit 1; })
 (cd "$root/clients/python" && "$python" -m mypy)
 (cd "$root/test/conformance/python" && "$python" -m mypy)
-(cd "$root" && tsc -p test/conformance/ts)
+(cd "$root/test/locks/python" && "$python" -m mypy)
+(cd "$root" && tsc -p test/conformance/ts && tsc -p test/locks/ts)
 
 # One rigd for every language, owned by this script.
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/rig-test-clients.XXXXXX")
@@ -82,6 +85,9 @@ step "conformance: Go"
 (cd "$root/test/conformance/go" && go test -timeout 5m -v ./... | grep -E '^(=== RUN|--- |PASS|FAIL|ok)')
 step "conformance: Python"
 (cd "$root/test/conformance/python" && "$python" -m pytest -q)
+
+step "locks: 6 processes in TypeScript, Go and Python on one resource"
+(cd "$root" && LOCKS_PYTHON="$python" node --test --test-timeout=240000 test/locks/ts/three-languages.spec.ts)
 
 step "nothing left behind"
 RIG_SERVER="$RIG_SERVER" RIG_TOKEN="$RIG_TOKEN" "$python" - "$root" <<'EOF'

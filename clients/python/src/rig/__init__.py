@@ -52,10 +52,17 @@ from rig.environment import (  # noqa: E402
 from rig.errors import DownError, SpecError, SpecProblem  # noqa: E402
 from rig.handlers import FuncContext, FuncFn, HookContext, HookFn  # noqa: E402
 from rig.ingress import Ingress, grpc, http, tcp  # noqa: E402
+from rig.locks import HeldLock, LockError, LockLostError, Resource, lock_all, resource  # noqa: E402
 from rig.rigd import RIGD_VERSION, Rigd, RigdError, find_or_start_rigd, rigd_channel  # noqa: E402
 from rig.wiring import DEFAULT_INGRESS, Endpoint, Wiring  # noqa: E402
 
 __all__ = [
+    "HeldLock",
+    "LockError",
+    "LockLostError",
+    "Resource",
+    "lock_all",
+    "resource",
     "DEFAULT_INGRESS",
     "DEFAULT_STARTUP_TIMEOUT",
     "RIGD_VERSION",
