@@ -4,6 +4,7 @@
  * it, is the most common cause and the hardest to see from the outside.
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { procStatFields } from "./proc-stat.js";
 
 /** Pids of the live processes in process group `pgid`. */
 export function processGroupMembers(pgid: number): number[] {
@@ -16,14 +17,8 @@ export function processGroupMembers(pgid: number): number[] {
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // Fields after the command (which may hold spaces and parentheses): state ppid pgrp ...
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid && fields[0] !== "Z") members.push(Number(entry));
-    } catch {
-      // raced with exit, or not ours to read
-    }
+    const fields = procStatFields(entry); // undefined: raced with exit, or not ours to read
+    if (fields && Number(fields[2]) === pgid && fields[0] !== "Z") members.push(Number(entry));
   }
   return members;
 }

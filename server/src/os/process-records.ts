@@ -9,6 +9,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pidIsAlive } from "./pid-alive.js";
+import { procStatFields } from "./proc-stat.js";
 import { killMarked } from "./process-tree.js";
 
 interface ProcessRecord {
@@ -21,13 +22,7 @@ interface ProcessRecord {
 
 /** Kernel start time of a pid (field 22 of /proc/PID/stat), or undefined when gone. */
 export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command (field 2) may contain spaces and parentheses; fields resume after the last ')'.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
+  return procStatFields(pid)?.[19];
 }
 
 export class ProcessRecords {
