@@ -3,6 +3,7 @@
  * `StartedEnvironment` has endpoints, events, notes and `down()`; `down()` returns a
  * `StoppedEnvironment` that only describes what happened and where the logs are.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Event, EnvironmentUp } from "../gen/rig/v1/event_pb.js";
 import { downDetails, downReasonName, fromRpcError } from "../errors.js";
 import type { Endpoint } from "./endpoint.js";
@@ -12,6 +13,9 @@ import type { PreservePolicy } from "./preserve-policy.js";
 import { failureNote } from "../test-runner/failure-note.js";
 
 /** Options of `events()`. */
+/** How long down() lets a reading events() iteration finish before ending it. */
+const READING_GRACE_MS = 2_000;
+
 export interface EventsOptions {
   /** Include service.log events (service output). Default false. */
   readonly includeLogs?: boolean;
@@ -94,8 +98,12 @@ export class RunningEnvironment<S extends string> implements StartedEnvironment<
   readonly #session: EnvironmentSession;
   readonly #endpoints: ReadonlyMap<string, Readonly<Record<string, Endpoint>>>;
   readonly #preserve: PreservePolicy;
-  /** One per open events() iteration; down() aborts them. */
-  readonly #iterations = new Set<AbortController>();
+  /**
+   * One per open events() iteration: its abort, whether its consumer is waiting in
+   * next() right now, and when it ends. down() lets the reading ones finish the stream
+   * (it ends with environment.down) and aborts the rest.
+   */
+  readonly #iterations = new Map<AbortController, { reading: boolean; readonly ended: Promise<void> }>();
   #stopped: Promise<StoppedEnvironment> | undefined;
 
   constructor(
@@ -156,7 +164,9 @@ export class RunningEnvironment<S extends string> implements StartedEnvironment<
   async *events(options: EventsOptions = {}): AsyncGenerator<Event, void, undefined> {
     const abort = new AbortController();
     const signal = options.signal ? AbortSignal.any([abort.signal, options.signal]) : abort.signal;
-    this.#iterations.add(abort);
+    let end!: () => void;
+    const state = { reading: false, ended: new Promise<void>((resolve) => (end = resolve)) };
+    this.#iterations.set(abort, state);
     // On the unref'd connection: an iteration the test abandoned (suspended at a yield,
     // or never returned) must not keep the process alive. While the consumer waits in
     // next(), a ref'd timer does, as any pending I/O would.
@@ -169,9 +179,11 @@ export class RunningEnvironment<S extends string> implements StartedEnvironment<
       for (;;) {
         const waiting = setInterval(() => {}, 2 ** 31 - 1);
         let next: IteratorResult<{ event?: Event }>;
+        state.reading = true;
         try {
           next = await responses.next();
         } finally {
+          state.reading = false;
           clearInterval(waiting);
         }
         if (next.done) return;
@@ -182,6 +194,7 @@ export class RunningEnvironment<S extends string> implements StartedEnvironment<
     } finally {
       this.#iterations.delete(abort);
       abort.abort();
+      end();
     }
   }
 
@@ -240,8 +253,11 @@ export class RunningEnvironment<S extends string> implements StartedEnvironment<
       });
     } finally {
       await this.#session.close();
-      // environment.down has reached the iterations that were reading; end the rest.
-      for (const iteration of this.#iterations) iteration.abort();
+      // An iteration its consumer is reading gets the rest of the stream, which ends with
+      // environment.down (bounded, should the stream stall); the others are ended now.
+      const reading = [...this.#iterations.values()].filter((s) => s.reading).map((s) => s.ended);
+      if (reading.length > 0) await Promise.race([Promise.all(reading), sleep(READING_GRACE_MS, undefined, { ref: false })]);
+      for (const iteration of this.#iterations.keys()) iteration.abort();
       this.#iterations.clear();
     }
   }
