@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"connectrpc.com/connect"
@@ -71,23 +74,48 @@ func newSession(client rigv1connect.EnvironmentServiceClient, id string, handler
 // breaks, until environment.down or close.
 func (s *session) watch() {
 	defer close(s.watchStopped)
-	failures := 0
+	failures, refusals := 0, 0
 	for {
 		err := s.follow(&failures)
 		if err == nil || s.streamCtx.Err() != nil {
 			return
 		}
 		failures++
+		// A loopback rigd that refuses connections (or whose socket file is gone) has died,
+		// and its watchdog stops this environment's services: say so at once instead of
+		// retrying. Twice in a row, to skip a blip.
+		if rigdIsGone(err) {
+			refusals++
+		} else {
+			refusals = 0
+		}
+		if refusals >= 2 {
+			s.lose(fmt.Errorf("rigd is gone (%w)", err))
+			return
+		}
 		if connect.CodeOf(err) == connect.CodeNotFound || failures > 5 {
 			s.lose(err)
 			return
 		}
+		wait := time.Duration(failures) * 200 * time.Millisecond
+		if refusals > 0 {
+			wait = 50 * time.Millisecond
+		}
 		select {
 		case <-s.streamCtx.Done():
 			return
-		case <-time.After(time.Duration(failures) * 200 * time.Millisecond):
+		case <-time.After(wait):
 		}
 	}
+}
+
+// rigdIsGone: nothing listens where rigd was (connection refused, or no socket file).
+func rigdIsGone(err error) bool {
+	if connect.CodeOf(err) != connect.CodeUnavailable {
+		return false
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) ||
+		strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "no such file or directory")
 }
 
 // follow reads one stream; nil means environment.down was seen.
@@ -147,6 +175,14 @@ func (s *session) handle(ev *rigv1.Event) bool {
 
 // lose ends the session when the stream cannot be resumed (rigd gone).
 func (s *session) lose(err error) {
+	s.mu.Lock()
+	wasUp := s.upMsg != nil
+	s.mu.Unlock()
+	// Said at once, not at teardown: a test still running against this environment is
+	// talking to services that stop with their rigd.
+	if wasUp && os.Getenv("RIG_QUIET") == "" {
+		fmt.Fprintf(os.Stderr, "rig: lost rigd while environment %s was up: %v; its services are stopped with rigd, so this test's environment is gone\n", s.id, err)
+	}
 	s.markDown(&rigv1.EnvironmentDown{
 		Summary: fmt.Sprintf("lost the event stream of environment %s: %v", s.id, err),
 		Error:   err.Error(),

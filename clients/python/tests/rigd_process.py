@@ -11,7 +11,10 @@ def stop_rigd(pid: int) -> None:
     """Stops a rigd this test process spawned and waits until it is gone."""
     if pid <= 0:
         return
-    os.kill(pid, signal.SIGTERM)
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -19,4 +22,7 @@ def stop_rigd(pid: int) -> None:
         except ProcessLookupError:
             return
         time.sleep(0.02)
-    os.kill(pid, signal.SIGKILL)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

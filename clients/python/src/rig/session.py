@@ -5,6 +5,8 @@ services until rigd stops them."""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 import traceback
@@ -71,6 +73,7 @@ class Session:
 
     def _watch(self) -> None:
         failures = 0
+        refusals = 0
         while not self._closing:
             try:
                 if self._follow():
@@ -82,11 +85,18 @@ class Session:
                 error = err
                 if _code(err) == grpc.StatusCode.NOT_FOUND:
                     failures = _MAX_RECONNECTS
+            # A loopback rigd that refuses connections (or whose socket file is gone) has
+            # died, and its watchdog stops this environment's services: say so at once
+            # instead of retrying. Twice in a row, to skip a blip.
+            refusals = refusals + 1 if _rigd_is_gone(error) else 0
+            if refusals >= 2:
+                self._lose(RuntimeError(f"rigd is gone ({_details(error)})"))
+                return
             failures += 1
             if failures > _MAX_RECONNECTS:
                 self._lose(error)
                 return
-            time.sleep(0.2 * failures)
+            time.sleep(0.05 if refusals else 0.2 * failures)
 
     def _follow(self) -> bool:
         """Reads one stream; True once environment.down was seen."""
@@ -125,7 +135,16 @@ class Session:
         return False
 
     def _lose(self, error: Exception) -> None:
-        message = error.details() if isinstance(error, grpc.RpcError) and hasattr(error, "details") else str(error)
+        message = _details(error)
+        # Said at once, not at teardown: a test still running against this environment is
+        # talking to services that stop with their rigd.
+        if self.up.is_set() and not os.environ.get("RIG_QUIET"):
+            print(
+                f"rig: lost rigd while environment {self.id} was up: {message}; "
+                "its services are stopped with rigd, so this test's environment is gone",
+                file=sys.stderr,
+                flush=True,
+            )
         self._mark_down(
             event_pb2.EnvironmentDown(
                 summary=f"lost the event stream of environment {self.id}: {message}",
@@ -309,3 +328,16 @@ def _describe(err: BaseException) -> str:
 def _code(err: grpc.RpcError) -> grpc.StatusCode | None:
     code = getattr(err, "code", None)
     return code() if callable(code) else None
+
+
+def _details(error: Exception) -> str:
+    details = getattr(error, "details", None)
+    return str(details()) if isinstance(error, grpc.RpcError) and callable(details) else str(error)
+
+
+def _rigd_is_gone(error: Exception) -> bool:
+    """Nothing listens where rigd was: connection refused, or no socket file."""
+    if not isinstance(error, grpc.RpcError) or _code(error) != grpc.StatusCode.UNAVAILABLE:
+        return False
+    text = _details(error).lower()
+    return "connection refused" in text or "no such file" in text

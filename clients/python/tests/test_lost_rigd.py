@@ -1,0 +1,30 @@
+"""A test whose rigd dies (kill -9) learns it from the SDK at once, with a message that
+says rigd is gone, rather than after the reconnect attempts of a flaky stream."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+import rig
+from rig.rigd import find_or_start_rigd
+from rigd_process import stop_rigd
+
+
+@pytest.mark.usefixtures("need_rigd")
+def test_a_killed_rigd_ends_the_environment_saying_rigd_is_gone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RIG_SERVER", raising=False)
+    monkeypatch.delenv("RIG_TOKEN", raising=False)
+    rigd = find_or_start_rigd(rig_dir=str(tmp_path))
+    assert rigd.pid > 0, "expected a rigd spawned for this test"
+    try:
+        env = rig.start({"sleeper": rig.process("sleep", "300").no_ingress()}, observe=False, server=rigd.addr, token=rigd.token)
+        os.kill(rigd.pid, signal.SIGKILL)
+        assert env._session.down.wait(20), "the environment was not reported down after its rigd was killed"
+        error = env.error
+        assert error is not None and "rigd is gone" in str(error), f"error = {error!r}, want it to say rigd is gone"
+    finally:
+        stop_rigd(rigd.pid)
