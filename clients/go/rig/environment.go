@@ -126,6 +126,19 @@ type DestroyResult struct {
 	Down         *rigv1.EnvironmentDown
 }
 
+// Explain returns what `rig explain` says of this environment, as plain text: its outcome,
+// the failing service with its output tail, the test's notes, traffic errors, stall
+// reports and the time each service spent in each phase. It works before and after Destroy.
+func (e *Environment) Explain(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	resp, err := e.client.ExplainEnvironment(ctx, connect.NewRequest(&rigv1.ExplainEnvironmentRequest{EnvironmentId: e.id}))
+	if err != nil {
+		return "", fmt.Errorf("rig: explaining environment %s: %w", e.id, err)
+	}
+	return resp.Msg.GetText(), nil
+}
+
 // destroyWait bounds how long Destroy waits for the stream's environment.down and for
 // func services that ignore their context.
 const destroyWait = 15 * time.Second

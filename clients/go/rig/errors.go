@@ -22,6 +22,8 @@ type DownError struct {
 	Summary string
 	// LogPath is the human-readable log of the run, when the SDK could get it.
 	LogPath string
+	// Diagnosis is what `rig explain` says of the run, when the SDK could get it.
+	Diagnosis string
 }
 
 func (e *DownError) Error() string {
@@ -41,7 +43,16 @@ func (e *DownError) Error() string {
 	if e.LogPath != "" {
 		fmt.Fprintf(&b, "\nlog: %s", e.LogPath)
 	}
+	b.WriteString(explained(e.Diagnosis))
 	return b.String()
+}
+
+// explained is a failure message's last part: rigd's diagnosis, as `rig explain` prints it.
+func explained(diagnosis string) string {
+	if diagnosis == "" {
+		return ""
+	}
+	return "\nrig explain:\n  " + strings.ReplaceAll(diagnosis, "\n", "\n  ")
 }
 
 var downReasons = map[rigv1.DownReason]string{

@@ -68,6 +68,8 @@ func Start(ctx context.Context, services Services, opts ...Option) (*Environment
 		if result, err := env.Destroy(context.WithoutCancel(ctx), DestroyOptions{Reason: "environment went down while starting"}); err == nil {
 			failure.LogPath = result.LogPath
 		}
+		// The failure explains itself: the message ends with what `rig explain` says.
+		failure.Diagnosis, _ = env.Explain(context.WithoutCancel(ctx))
 		return nil, failure
 	case <-timer.C:
 		err = fmt.Errorf("rig: environment %s not up after %s%s", env.id, s.startupTimeout, stallReport(env))
@@ -75,6 +77,9 @@ func Start(ctx context.Context, services Services, opts ...Option) (*Environment
 		err = fmt.Errorf("rig: waiting for environment %s: %w", env.id, ctx.Err())
 	}
 	_, _ = env.Destroy(context.WithoutCancel(ctx), DestroyOptions{TestFailed: true, Reason: err.Error()})
+	if diagnosis, explainErr := env.Explain(context.WithoutCancel(ctx)); explainErr == nil {
+		err = fmt.Errorf("%w%s", err, explained(diagnosis))
+	}
 	return nil, err
 }
 

@@ -30,6 +30,12 @@ func Up(t testing.TB, services Services, opts ...Option) *Environment {
 		if t.Failed() && result.LogPath != "" {
 			t.Logf("rig: log of environment %s: %s", env.ID(), result.LogPath)
 		}
+		// A failed test explains itself in its output.
+		if t.Failed() {
+			if diagnosis, err := env.Explain(context.Background()); err == nil {
+				t.Logf("rig explain:\n%s", diagnosis)
+			}
+		}
 	})
 	return env
 }

@@ -99,6 +99,12 @@ func TestStartReportsTheStderrTailOfACrashingProcess(t *testing.T) {
 	if down.Service != "crash" || !strings.Contains(strings.Join(down.StderrTail, "\n"), "config file missing") {
 		t.Errorf("got %+v", down)
 	}
+	// The message ends with rigd's diagnosis, as `rig explain` prints it.
+	for _, want := range []string{"\nrig explain:\n  ", "outcome   failed", "failed    crash while starting", "phases"} {
+		if !strings.Contains(down.Error(), want) {
+			t.Errorf("message lacks %q:\n%s", want, down.Error())
+		}
+	}
 }
 
 func TestErrReportsAFuncServiceThatCrashesAfterUp(t *testing.T) {

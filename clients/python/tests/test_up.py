@@ -83,6 +83,10 @@ def test_a_crashing_process_is_reported_with_its_stderr() -> None:
         rig.start({"crash": rig.process("sh", "-c", "echo 'config file missing' >&2; exit 2")}, observe=False)
     assert info.value.service == "crash"
     assert any("config file missing" in line for line in info.value.stderr_tail)
+    # The message ends with rigd's diagnosis, as `rig explain` prints it.
+    text = str(info.value)
+    for want in ("\nrig explain:\n  ", "outcome   failed", "failed    crash while starting", "phases"):
+        assert want in text, text
 
 
 @pytest.mark.usefixtures("need_rigd")
@@ -152,3 +156,7 @@ def test_the_fixture_records_a_failed_test(pytester: pytest.Pytester) -> None:
     # Shaped as the TS and Go SDKs note assertions: file:line: message first.
     assert re.search(r"test_the_fixture_records_a_failed_test\.py:\d+: AssertionError: deliberate failure", log), log
     assert "test failed" in log or "test_failed" in log, log
+    # The failed test explains itself: rigd's diagnosis follows, with the failure note.
+    out = result.stdout.str()
+    assert re.search(r"rig explain:\ntest_fails +\S+\noutcome   failed \(destroyed, test failed\)", out), out
+    assert re.search(r"test notes \(1\)\n  \+\S+ error: .*deliberate failure", out), out

@@ -47,6 +47,8 @@ export interface DownDetails {
   readonly logPath?: string;
   /** What the SDK saw on its side that explains the failure. */
   readonly hints?: readonly string[];
+  /** rigd's diagnosis of the run (what `rig explain` prints). */
+  readonly diagnosis?: string;
 }
 
 /** The environment went down while starting (a service failed, a hook threw, ...). */
@@ -61,6 +63,7 @@ export class RigEnvironmentError extends RigError implements DownDetails {
   readonly stderrTail: readonly string[];
   readonly logPath?: string;
   readonly hints: readonly string[];
+  readonly diagnosis?: string;
 
   constructor(details: DownDetails) {
     super(describeDown(details));
@@ -73,6 +76,7 @@ export class RigEnvironmentError extends RigError implements DownDetails {
     this.stderrTail = details.stderrTail;
     this.logPath = details.logPath;
     this.hints = details.hints ?? [];
+    this.diagnosis = details.diagnosis;
   }
 }
 
@@ -85,11 +89,13 @@ export class RigStartupTimeoutError extends RigError {
     readonly timeoutMs: number,
     readonly stall: string | undefined,
     readonly logPath?: string,
+    readonly diagnosis?: string,
   ) {
     super(
       `rig: environment ${environmentId} was not up after ${formatMs(timeoutMs)}` +
         (stall ? `; rigd reported:\n${indent(stall)}` : " (rigd reported no stall)") +
-        (logPath ? `\n  full log: ${logPath}` : ""),
+        (logPath ? `\n  full log: ${logPath}` : "") +
+        explained(diagnosis),
     );
   }
 }
@@ -155,7 +161,12 @@ function describeDown(d: DownDetails): string {
   }
   for (const hint of d.hints ?? []) lines.push(`  note: ${hint}`);
   if (d.logPath) lines.push(`  full log: ${d.logPath}`);
-  return lines.join("\n");
+  return lines.join("\n") + explained(d.diagnosis);
+}
+
+/** A failure message's last part: rigd's diagnosis, as `rig explain` prints it. */
+export function explained(diagnosis: string | undefined): string {
+  return diagnosis ? `\n  rig explain:\n${indent(diagnosis)}` : "";
 }
 
 function indent(text: string): string {

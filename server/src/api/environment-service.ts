@@ -10,6 +10,8 @@ import { scrubSpec } from "../auth/scrub-token.js";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
 import type { EnvironmentBackend } from "../contract/environment-backend.js";
 import { toConnectError } from "./connect-errors.js";
+import { DiagnosisBuilder, type Diagnosis } from "../diagnosis/diagnosis.js";
+import { diagnosisText } from "../diagnosis/diagnosis-text.js";
 
 /**
  * Builds the EnvironmentService implementation over a backend (the orchestrator). With
@@ -30,6 +32,13 @@ export function createEnvironmentService(
     } catch (err) {
       throw toConnectError(err, log, ctx.method.name);
     }
+  }
+
+  /** What `rig explain` says of an environment, from its log so far. */
+  function diagnose(id: string): Diagnosis {
+    const builder = new DiagnosisBuilder();
+    for (const event of backend.log(id)) builder.add(event);
+    return builder.result();
   }
 
   return {
@@ -81,6 +90,13 @@ export function createEnvironmentService(
         if (ctx.signal.aborted) return;
         yield { event };
       }
+    },
+
+    explainEnvironment(req, ctx) {
+      return unary(ctx, () => {
+        const diagnosis = diagnose(requireEnvironmentId(req.environmentId));
+        return { text: diagnosisText(diagnosis).join("\n"), json: JSON.stringify(diagnosis, null, 2) };
+      });
     },
 
     postEvent(req, ctx) {

@@ -4,7 +4,7 @@
  * A reader that goes away (`rig ls | head`) ends the command quietly.
  */
 import type { Writable } from "node:stream";
-import { colourWanted, terminalStyle, type TerminalStyle } from "./terminal-style.js";
+import { colourWanted, terminalStyle, type TerminalStyle } from "../diagnosis/terminal-style.js";
 
 /** The streams and environment a command runs with (injectable for tests). */
 export interface CliIo {

@@ -7,10 +7,11 @@ import { parseArgs } from "node:util";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { LogStream, type Event } from "../gen/rig/v1/event_pb.js";
 import type { CliOutput } from "./cli-output.js";
-import { clockTime } from "./duration-text.js";
+import { clockTime } from "../diagnosis/duration-text.js";
 import { readEvents } from "./event-file.js";
 import { rigdEndpoints, rigDirOf } from "./rigd-connection.js";
-import { eventMs, findRun } from "./run-store.js";
+import { eventMs } from "../diagnosis/run-outcome.js";
+import { findRun } from "./run-store.js";
 import { UsageError } from "./usage-error.js";
 
 

@@ -4,9 +4,10 @@
  */
 import { parseArgs } from "node:util";
 import type { CliOutput } from "./cli-output.js";
-import { dateTime, formatDurationMs } from "./duration-text.js";
+import { dateTime, formatDurationMs } from "../diagnosis/duration-text.js";
 import { rigDirOf } from "./rigd-connection.js";
-import { runSummaries, type Outcome, type RunSummary } from "./run-store.js";
+import type { Outcome } from "../diagnosis/run-outcome.js";
+import { runSummaries, type RunSummary } from "./run-store.js";
 import { UsageError } from "./usage-error.js";
 
 

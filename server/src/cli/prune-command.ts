@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { pidIsAlive } from "../os/pid-alive.js";
 import { ProcessRecords } from "../os/process-records.js";
 import type { CliOutput } from "./cli-output.js";
-import { parseDurationFlag } from "./duration-text.js";
+import { parseDurationFlag } from "../diagnosis/duration-text.js";
 import { rigdEndpoints, rigDirOf } from "./rigd-connection.js";
 import { UsageError } from "./usage-error.js";
 

@@ -8,7 +8,7 @@ import { toJson } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { EnvironmentSchema, EnvironmentState, ServicePhase, type Environment } from "../gen/rig/v1/environment_service_pb.js";
 import type { CliOutput } from "./cli-output.js";
-import { formatDurationMs } from "./duration-text.js";
+import { formatDurationMs } from "../diagnosis/duration-text.js";
 import { rigdEndpoints } from "./rigd-connection.js";
 import { UsageError } from "./usage-error.js";
 

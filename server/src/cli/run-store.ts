@@ -8,15 +8,13 @@
 import { existsSync, statSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { DownReason, type EnvironmentDown, type Event } from "../gen/rig/v1/event_pb.js";
+import type { EnvironmentDown } from "../gen/rig/v1/event_pb.js";
+import { eventMs, outcomeOf, type Outcome } from "../diagnosis/run-outcome.js";
 import { firstAndLastLine, parseEventLine } from "./event-file.js";
 
 /** Types of internal graph nodes (the observing proxies and the virtual `~test` node). */
 const INTERNAL_TYPES = new Set(["proxy", "test"]);
 
-/** How a run ended. */
-export type Outcome = "passed" | "failed" | "orphaned" | "expired" | "shutdown" | "unfinished";
 
 /** One run directory, before reading it. */
 export interface RunEntry {
@@ -63,21 +61,6 @@ export async function runEntries(rigDir: string): Promise<RunEntry[]> {
     .sort((a, b) => b.mtimeMs - a.mtimeMs || (a.id < b.id ? 1 : -1));
 }
 
-/** The outcome an `environment.down` records (undefined: the run has not ended). */
-export function outcomeOf(down: EnvironmentDown | undefined): Outcome {
-  if (!down) return "unfinished";
-  if (down.reason === DownReason.FAILED || down.testFailed) return "failed";
-  switch (down.reason) {
-    case DownReason.ORPHANED:
-      return "orphaned";
-    case DownReason.TTL_EXPIRED:
-      return "expired";
-    case DownReason.SHUTDOWN:
-      return "shutdown";
-    default:
-      return "passed";
-  }
-}
 
 /** Reads a run's first and last events; undefined when its log has no first event. */
 export async function summarize(entry: RunEntry): Promise<RunSummary | undefined> {
@@ -98,10 +81,6 @@ export async function summarize(entry: RunEntry): Promise<RunSummary | undefined
   };
 }
 
-/** Milliseconds since the epoch of an event (0 without a time). */
-export function eventMs(event: Event): number {
-  return event.time ? timestampMs(event.time) : 0;
-}
 
 /** Summaries of every run, newest first, read one at a time. */
 export async function* runSummaries(rigDir: string): AsyncGenerator<RunSummary> {

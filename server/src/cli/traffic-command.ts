@@ -9,11 +9,11 @@ import { toJson } from "@bufbuild/protobuf";
 import { ConnectionClosedSchema, GrpcCallCompletedSchema, RequestCompletedSchema, type Header } from "../gen/rig/v1/event_pb.js";
 import type { CliOutput } from "./cli-output.js";
 import { formatBytes } from "../events/event-text.js";
-import { clockTime, formatDurationMs, parseDurationFlag } from "./duration-text.js";
+import { clockTime, formatDurationMs, parseDurationFlag } from "../diagnosis/duration-text.js";
 import { readEvents } from "./event-file.js";
 import { rigDirOf } from "./rigd-connection.js";
 import { findRun } from "./run-store.js";
-import { TrafficCounter, errorText, nodeName, statusText, whatText, type TrafficEntry } from "./traffic-entry.js";
+import { TrafficCounter, errorText, nodeName, statusText, whatText, type TrafficEntry } from "../diagnosis/traffic-entry.js";
 import { UsageError } from "./usage-error.js";
 
 

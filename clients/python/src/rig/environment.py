@@ -15,7 +15,7 @@ from typing import TypedDict, Unpack
 import grpc
 
 from rig.builders import Service
-from rig.errors import DownError, SpecError
+from rig.errors import DownError, SpecError, explained
 from rig.signal_teardown import tear_down_on_signal, untrack
 from rig.handlers import HandlerRegistry
 from rig.ingress import duration
@@ -45,6 +45,8 @@ class DestroyResult:
     log_path: str
     preserved: bool
     down: event_pb2.EnvironmentDown = field(default_factory=event_pb2.EnvironmentDown)
+    #: When the test or the environment failed: what ``rig explain`` says of the run.
+    diagnosis: str = ""
 
 
 class Environment:
@@ -118,6 +120,18 @@ class Environment:
         finally:
             self._destroy_lock.release()
 
+    def explain(self) -> str:
+        """What ``rig explain`` says of this environment, as plain text: its outcome, the
+        failing service with its output tail, the test's notes, traffic errors, stall
+        reports and the time each service spent in each phase."""
+        return str(self.client.ExplainEnvironment(api.ExplainEnvironmentRequest(environment_id=self.id), timeout=5).text)
+
+    def _explain(self) -> str:
+        try:
+            return self.explain()
+        except grpc.RpcError:
+            return ""
+
     def _destroy_locked(self, *, test_failed: bool, preserve: bool, reason: str) -> DestroyResult:
         if self._destroyed is not None:
             return self._destroyed
@@ -131,6 +145,8 @@ class Environment:
             )
             # Func services stop on service.stopping; environment.down ends the stream.
             self._session.down.wait(_DESTROY_WAIT)
+            failed = test_failed or response.down.reason == event_pb2.DOWN_REASON_FAILED
+            diagnosis = self._explain() if failed else ""
         finally:
             untrack(self)
             self._session.close(_DESTROY_WAIT)
@@ -142,6 +158,7 @@ class Environment:
             log_path=response.log_path,
             preserved=response.preserved,
             down=response.down,
+            diagnosis=diagnosis,
         )
         return self._destroyed
 
@@ -228,13 +245,14 @@ def _start(
     if session.down.is_set() and session.down_message is not None:
         failure = DownError.from_proto(env.id, session.down_message)
         try:
-            failure.log_path = env.destroy(reason="environment went down while starting").log_path
+            result = env.destroy(reason="environment went down while starting")
+            failure.log_path, failure.diagnosis = result.log_path, result.diagnosis
         except grpc.RpcError:
             pass
         raise failure
     message = f"rig: environment {env.id} not up after {startup_timeout:g}s{_stall_report(session.stall)}"
-    env.destroy(test_failed=True, reason=message)
-    raise TimeoutError(message)
+    result = env.destroy(test_failed=True, reason=message)
+    raise TimeoutError(message + explained(result.diagnosis))
 
 
 class StartOptions(TypedDict, total=False):

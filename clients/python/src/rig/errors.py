@@ -34,6 +34,7 @@ class DownError(Exception):
         stderr_tail: list[str] | None = None,
         summary: str = "",
         log_path: str = "",
+        diagnosis: str = "",
     ) -> None:
         self.environment_id = environment_id
         #: "failed", "destroyed", "ttl_expired", "orphaned", "shutdown"; "" when the SDK
@@ -47,6 +48,8 @@ class DownError(Exception):
         self.summary = summary
         #: The readable log of the run, when the SDK could get it.
         self.log_path = log_path
+        #: What ``rig explain`` says of the run, when the SDK could get it.
+        self.diagnosis = diagnosis
         super().__init__()
 
     def __str__(self) -> str:
@@ -61,7 +64,7 @@ class DownError(Exception):
             text += f": {self.error}"
         if self.log_path:
             text += f"\nlog: {self.log_path}"
-        return text
+        return text + explained(self.diagnosis)
 
     @staticmethod
     def from_proto(environment_id: str, down: event_pb2.EnvironmentDown) -> DownError:
@@ -74,6 +77,11 @@ class DownError(Exception):
             stderr_tail=list(down.stderr_tail),
             summary=down.summary,
         )
+
+
+def explained(diagnosis: str) -> str:
+    """A failure message's last part: rigd's diagnosis, as ``rig explain`` prints it."""
+    return "\nrig explain:\n  " + diagnosis.replace("\n", "\n  ") if diagnosis else ""
 
 
 @dataclass(frozen=True)

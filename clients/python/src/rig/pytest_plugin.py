@@ -60,6 +60,9 @@ def rig_up(request: pytest.FixtureRequest) -> Iterator[UpFunction]:
         result = env.destroy(test_failed=failed)
         if failed and result.log_path:
             print(f"rig: log of environment {env.id}: {result.log_path}")
+        # A failed test explains itself in its output.
+        if failed and result.diagnosis:
+            print(f"rig explain:\n{result.diagnosis}")
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
 

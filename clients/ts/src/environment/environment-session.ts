@@ -115,6 +115,19 @@ export class EnvironmentSession {
     }
   }
 
+  /**
+   * What `rig explain` says of this environment (plain text), for failure messages; undefined
+   * when rigd cannot tell (gone, or older than ExplainEnvironment).
+   */
+  async explain(): Promise<string | undefined> {
+    try {
+      const { text } = await this.api.environments.explainEnvironment({ environmentId: this.id }, { timeoutMs: 5_000 });
+      return text || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Stops following the environment: funcs stopped, output flushed, stream closed. */
   async close(): Promise<void> {
     this.#untrack();

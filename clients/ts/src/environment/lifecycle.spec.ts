@@ -70,6 +70,8 @@ test("t.after cleanup runs when the test failed, and the log records test_failed
   assert.equal(run.code, 1, "the fixture test failed");
   assert.match(run.stdout, /deliberate failure/);
   assert.match(run.stdout, /rig: log of environment .+: .+rig\.log/, "the log path is reported as a diagnostic");
+  // The failed test explains itself: rigd's diagnosis (what `rig explain` prints) follows.
+  assert.match(run.stdout, /rig explain:\n(?:# )?fixture-test {2}\S+\n(?:# )?outcome {3}failed \(destroyed, test failed\)/, run.stdout);
   const events = loggedEventsOf(readFileSync(out, "utf8"));
   const destroying = events.find((e) => e.type === "environment.destroying");
   assert.equal(destroying?.environmentDestroying?.testFailed, true);
@@ -110,6 +112,11 @@ test("rig.up(t, ...) in this test: endpoints, events and notes", async (t) => {
     note?.payload.case === "testNote" ? [note.payload.value.message, note.payload.value.level] : [],
     ["checked the endpoints", "warn"],
   );
+  // What `rig explain` would say now: still running, with the note and the phases.
+  const explained = await env.explain();
+  assert.match(explained, /^rig-up-t-in-this-test-endpoints-events-a {2}\S+\noutcome {3}unfinished/);
+  assert.match(explained, /warn: checked the endpoints/);
+  assert.match(explained, /\n {2}ping +\d/);
 });
 
 function loggedEventsOf(environmentId: string): Array<Record<string, any>> {

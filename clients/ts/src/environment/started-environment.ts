@@ -63,6 +63,12 @@ export interface StartedEnvironment<S extends string = string> extends AsyncDisp
   /** Adds a test.note event to the log (e.g. what an assertion found). */
   note(message: string, level?: "info" | "warn" | "error"): Promise<void>;
   /**
+   * What `rig explain` says of this environment, as plain text: outcome, the failing
+   * service with its output tail, the test's notes, traffic errors, stall reports and the
+   * time each service spent in each phase. Works before and after `down()`.
+   */
+  explain(): Promise<string>;
+  /**
    * Runs `fn` (assertions, typically); when it throws, the error's message and the
    * `file:line` of the failing assertion go to the log as an error test.note, between
    * the services' output, and the error is rethrown. Resolves with what `fn` returns.
@@ -91,6 +97,8 @@ export interface StoppedEnvironment {
   readonly summary: string;
   readonly failedService?: string;
   readonly error?: string;
+  /** When the test failed: rigd's diagnosis of the run (what `rig explain` prints). */
+  readonly diagnosis?: string;
 }
 
 /** The started-environment handle over a session. */
@@ -209,6 +217,14 @@ export class RunningEnvironment<S extends string> implements StartedEnvironment<
     }
   }
 
+  async explain(): Promise<string> {
+    try {
+      return (await this.#session.api.environments.explainEnvironment({ environmentId: this.id })).text;
+    } catch (err) {
+      throw fromRpcError(err, "ExplainEnvironment");
+    }
+  }
+
   async check<T>(fn: () => T | Promise<T>): Promise<Awaited<T>> {
     try {
       return await fn();
@@ -236,6 +252,8 @@ export class RunningEnvironment<S extends string> implements StartedEnvironment<
         reason: options.reason ?? (testFailed ? "test failed" : "test finished"),
       });
       const down = response?.down ?? this.#session.down;
+      // A failed test explains itself in its output (rig.up prints this as a diagnostic).
+      const diagnosis = testFailed ? await this.#session.explain() : undefined;
       const details = downDetails(this.id, this.name, down, response?.logPath);
       return Object.freeze({
         id: this.id,
@@ -250,6 +268,7 @@ export class RunningEnvironment<S extends string> implements StartedEnvironment<
         summary: details.summary,
         failedService: details.failedService,
         error: details.serviceError,
+        diagnosis,
       });
     } finally {
       await this.#session.close();

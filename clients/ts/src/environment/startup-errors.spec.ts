@@ -45,6 +45,12 @@ test("a process that crashes at start: the error names it, says why, and quotes 
     assert.deepEqual(err.stderrTail.slice(-2), ["connecting to the queue", "fatal: QUEUE_URL is not set"]);
     assert.match(err.message, /service "api" failed.*exited with code 3/);
     assert.match(err.message, /\| fatal: QUEUE_URL is not set/);
+    // It ends with rigd's diagnosis, as `rig explain` prints it: outcome, failure, phases.
+    assert.ok(err.diagnosis, "the error carries rigd's diagnosis");
+    assert.ok(err.message.includes(`rig explain:\n    rig  ${err.environmentId}\n`), err.message);
+    assert.match(err.diagnosis, /outcome {3}failed/);
+    assert.match(err.diagnosis, /failed {4}api while starting: exited with code 3/);
+    assert.match(err.diagnosis, /phases/);
     return true;
   });
 });
@@ -61,6 +67,7 @@ test("the startup timeout quotes rigd's latest progress.stall", async () => {
     assert.ok(err.stall, "a stall was reported");
     assert.ok(err.message.includes(err.stall.split("\n")[0] as string));
     assert.match(err.stall, /idle/);
+    assert.match(err.message, /rig explain:[\s\S]*stall at \+/);
     return true;
   });
 });

@@ -63,6 +63,7 @@ export function up<S extends Services>(
     for (const note of notes) await env.note(note.message, "error").catch(() => {});
     const stopped = await env.down({ testFailed: failed });
     if (failed && stopped.logPath) diagnostic(t, `rig: log of environment ${stopped.id}: ${stopped.logPath}`);
+    if (failed && stopped.diagnosis) diagnostic(t, `rig explain:\n${stopped.diagnosis}`);
   });
   return started;
 }
@@ -107,15 +108,18 @@ async function start<S extends Services>(services: S, options: UpOptions): Promi
   const reason =
     outcome.kind === "timeout" ? "startup timed out" : outcome.kind === "aborted" ? "startup abandoned" : "startup failed";
   const destroyed = await session.destroy({ testFailed: false, preserve: preserve(true), reason }).catch(() => undefined);
+  // The failure explains itself: the message ends with what `rig explain` says of the run.
+  const diagnosis = outcome.kind === "down" || outcome.kind === "timeout" ? await session.explain() : undefined;
   await session.close();
   switch (outcome.kind) {
     case "down":
       throw new RigEnvironmentError({
         ...downDetails(session.id, session.name, outcome.down, destroyed?.logPath),
         hints: slowHooks,
+        diagnosis,
       });
     case "timeout":
-      throw new RigStartupTimeoutError(session.id, timeoutMs, outcome.stall, destroyed?.logPath);
+      throw new RigStartupTimeoutError(session.id, timeoutMs, outcome.stall, destroyed?.logPath, diagnosis);
     case "lost":
       throw outcome.error;
     case "aborted":

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { parseEventLine } from "../event-file.js";
-import { eventMs } from "../run-store.js";
+import { eventMs } from "../../diagnosis/run-outcome.js";
 import { runRig } from "../run-rig.js";
 
 /** The committed recorded runs (src, not dist). */

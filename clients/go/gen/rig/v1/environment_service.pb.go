@@ -997,6 +997,104 @@ func (x *DestroyEnvironmentResponse) GetDown() *EnvironmentDown {
 	return nil
 }
 
+type ExplainEnvironmentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EnvironmentId string                 `protobuf:"bytes,1,opt,name=environment_id,json=environmentId,proto3" json:"environment_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainEnvironmentRequest) Reset() {
+	*x = ExplainEnvironmentRequest{}
+	mi := &file_rig_v1_environment_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainEnvironmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainEnvironmentRequest) ProtoMessage() {}
+
+func (x *ExplainEnvironmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_environment_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainEnvironmentRequest.ProtoReflect.Descriptor instead.
+func (*ExplainEnvironmentRequest) Descriptor() ([]byte, []int) {
+	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ExplainEnvironmentRequest) GetEnvironmentId() string {
+	if x != nil {
+		return x.EnvironmentId
+	}
+	return ""
+}
+
+type ExplainEnvironmentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The diagnosis as plain text, as `rig explain` prints it without colour.
+	Text string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	// The same diagnosis as JSON, as `rig explain --json` prints it.
+	Json          string `protobuf:"bytes,2,opt,name=json,proto3" json:"json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainEnvironmentResponse) Reset() {
+	*x = ExplainEnvironmentResponse{}
+	mi := &file_rig_v1_environment_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainEnvironmentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainEnvironmentResponse) ProtoMessage() {}
+
+func (x *ExplainEnvironmentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_environment_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainEnvironmentResponse.ProtoReflect.Descriptor instead.
+func (*ExplainEnvironmentResponse) Descriptor() ([]byte, []int) {
+	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ExplainEnvironmentResponse) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *ExplainEnvironmentResponse) GetJson() string {
+	if x != nil {
+		return x.Json
+	}
+	return ""
+}
+
 // Environment is the resolved state of one environment.
 type Environment struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -1017,7 +1115,7 @@ type Environment struct {
 
 func (x *Environment) Reset() {
 	*x = Environment{}
-	mi := &file_rig_v1_environment_service_proto_msgTypes[15]
+	mi := &file_rig_v1_environment_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1029,7 +1127,7 @@ func (x *Environment) String() string {
 func (*Environment) ProtoMessage() {}
 
 func (x *Environment) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_environment_service_proto_msgTypes[15]
+	mi := &file_rig_v1_environment_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1042,7 +1140,7 @@ func (x *Environment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Environment.ProtoReflect.Descriptor instead.
 func (*Environment) Descriptor() ([]byte, []int) {
-	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{15}
+	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Environment) GetId() string {
@@ -1130,7 +1228,7 @@ type ServiceState struct {
 
 func (x *ServiceState) Reset() {
 	*x = ServiceState{}
-	mi := &file_rig_v1_environment_service_proto_msgTypes[16]
+	mi := &file_rig_v1_environment_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1240,7 @@ func (x *ServiceState) String() string {
 func (*ServiceState) ProtoMessage() {}
 
 func (x *ServiceState) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_environment_service_proto_msgTypes[16]
+	mi := &file_rig_v1_environment_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1253,7 @@ func (x *ServiceState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceState.ProtoReflect.Descriptor instead.
 func (*ServiceState) Descriptor() ([]byte, []int) {
-	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{16}
+	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ServiceState) GetName() string {
@@ -1231,7 +1329,7 @@ type SpecProblems struct {
 
 func (x *SpecProblems) Reset() {
 	*x = SpecProblems{}
-	mi := &file_rig_v1_environment_service_proto_msgTypes[17]
+	mi := &file_rig_v1_environment_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1243,7 +1341,7 @@ func (x *SpecProblems) String() string {
 func (*SpecProblems) ProtoMessage() {}
 
 func (x *SpecProblems) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_environment_service_proto_msgTypes[17]
+	mi := &file_rig_v1_environment_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1256,7 +1354,7 @@ func (x *SpecProblems) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpecProblems.ProtoReflect.Descriptor instead.
 func (*SpecProblems) Descriptor() ([]byte, []int) {
-	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{17}
+	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SpecProblems) GetProblems() []*SpecProblem {
@@ -1278,7 +1376,7 @@ type SpecProblem struct {
 
 func (x *SpecProblem) Reset() {
 	*x = SpecProblem{}
-	mi := &file_rig_v1_environment_service_proto_msgTypes[18]
+	mi := &file_rig_v1_environment_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1290,7 +1388,7 @@ func (x *SpecProblem) String() string {
 func (*SpecProblem) ProtoMessage() {}
 
 func (x *SpecProblem) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_environment_service_proto_msgTypes[18]
+	mi := &file_rig_v1_environment_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1303,7 +1401,7 @@ func (x *SpecProblem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpecProblem.ProtoReflect.Descriptor instead.
 func (*SpecProblem) Descriptor() ([]byte, []int) {
-	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{18}
+	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SpecProblem) GetPath() string {
@@ -1374,7 +1472,12 @@ const file_rig_v1_environment_service_proto_rawDesc = "" +
 	"\x04down\x18\x06 \x01(\v2\x17.rig.v1.EnvironmentDownR\x04down\x1a;\n" +
 	"\rTempDirsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xcb\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"B\n" +
+	"\x19ExplainEnvironmentRequest\x12%\n" +
+	"\x0eenvironment_id\x18\x01 \x01(\tR\renvironmentId\"D\n" +
+	"\x1aExplainEnvironmentResponse\x12\x12\n" +
+	"\x04text\x18\x01 \x01(\tR\x04text\x12\x12\n" +
+	"\x04json\x18\x02 \x01(\tR\x04json\"\xcb\x02\n" +
 	"\vEnvironment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12.\n" +
@@ -1430,13 +1533,14 @@ const file_rig_v1_environment_service_proto_rawDesc = "" +
 	"\x16SERVICE_PHASE_STOPPING\x10\t\x12\x19\n" +
 	"\x15SERVICE_PHASE_STOPPED\x10\n" +
 	"\x12\x1d\n" +
-	"\x19SERVICE_PHASE_NOT_STARTED\x10\v2\xba\x04\n" +
+	"\x19SERVICE_PHASE_NOT_STARTED\x10\v2\x97\x05\n" +
 	"\x12EnvironmentService\x12X\n" +
 	"\x11CreateEnvironment\x12 .rig.v1.CreateEnvironmentRequest\x1a!.rig.v1.CreateEnvironmentResponse\x12H\n" +
 	"\vWatchEvents\x12\x1a.rig.v1.WatchEventsRequest\x1a\x1b.rig.v1.WatchEventsResponse0\x01\x12O\n" +
 	"\x0eGetEnvironment\x12\x1d.rig.v1.GetEnvironmentRequest\x1a\x1e.rig.v1.GetEnvironmentResponse\x12U\n" +
 	"\x10ListEnvironments\x12\x1f.rig.v1.ListEnvironmentsRequest\x1a .rig.v1.ListEnvironmentsResponse\x129\n" +
-	"\x06GetLog\x12\x15.rig.v1.GetLogRequest\x1a\x16.rig.v1.GetLogResponse0\x01\x12@\n" +
+	"\x06GetLog\x12\x15.rig.v1.GetLogRequest\x1a\x16.rig.v1.GetLogResponse0\x01\x12[\n" +
+	"\x12ExplainEnvironment\x12!.rig.v1.ExplainEnvironmentRequest\x1a\".rig.v1.ExplainEnvironmentResponse\x12@\n" +
 	"\tPostEvent\x12\x18.rig.v1.PostEventRequest\x1a\x19.rig.v1.PostEventResponse\x12[\n" +
 	"\x12DestroyEnvironment\x12!.rig.v1.DestroyEnvironmentRequest\x1a\".rig.v1.DestroyEnvironmentResponseb\x06proto3"
 
@@ -1453,7 +1557,7 @@ func file_rig_v1_environment_service_proto_rawDescGZIP() []byte {
 }
 
 var file_rig_v1_environment_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_rig_v1_environment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_rig_v1_environment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_rig_v1_environment_service_proto_goTypes = []any{
 	(EnvironmentState)(0),              // 0: rig.v1.EnvironmentState
 	(ServicePhase)(0),                  // 1: rig.v1.ServicePhase
@@ -1472,65 +1576,69 @@ var file_rig_v1_environment_service_proto_goTypes = []any{
 	(*PostEventResponse)(nil),          // 14: rig.v1.PostEventResponse
 	(*DestroyEnvironmentRequest)(nil),  // 15: rig.v1.DestroyEnvironmentRequest
 	(*DestroyEnvironmentResponse)(nil), // 16: rig.v1.DestroyEnvironmentResponse
-	(*Environment)(nil),                // 17: rig.v1.Environment
-	(*ServiceState)(nil),               // 18: rig.v1.ServiceState
-	(*SpecProblems)(nil),               // 19: rig.v1.SpecProblems
-	(*SpecProblem)(nil),                // 20: rig.v1.SpecProblem
-	nil,                                // 21: rig.v1.DestroyEnvironmentResponse.TempDirsEntry
-	nil,                                // 22: rig.v1.ServiceState.IngressesEntry
-	nil,                                // 23: rig.v1.ServiceState.EgressesEntry
-	nil,                                // 24: rig.v1.ServiceState.EgressTargetsEntry
-	(*EnvironmentSpec)(nil),            // 25: rig.v1.EnvironmentSpec
-	(*Event)(nil),                      // 26: rig.v1.Event
-	(*CallbackResponse)(nil),           // 27: rig.v1.CallbackResponse
-	(*ServiceError)(nil),               // 28: rig.v1.ServiceError
-	(*TestNote)(nil),                   // 29: rig.v1.TestNote
-	(*ServiceLog)(nil),                 // 30: rig.v1.ServiceLog
-	(*EnvironmentDown)(nil),            // 31: rig.v1.EnvironmentDown
-	(*timestamppb.Timestamp)(nil),      // 32: google.protobuf.Timestamp
-	(*Endpoint)(nil),                   // 33: rig.v1.Endpoint
+	(*ExplainEnvironmentRequest)(nil),  // 17: rig.v1.ExplainEnvironmentRequest
+	(*ExplainEnvironmentResponse)(nil), // 18: rig.v1.ExplainEnvironmentResponse
+	(*Environment)(nil),                // 19: rig.v1.Environment
+	(*ServiceState)(nil),               // 20: rig.v1.ServiceState
+	(*SpecProblems)(nil),               // 21: rig.v1.SpecProblems
+	(*SpecProblem)(nil),                // 22: rig.v1.SpecProblem
+	nil,                                // 23: rig.v1.DestroyEnvironmentResponse.TempDirsEntry
+	nil,                                // 24: rig.v1.ServiceState.IngressesEntry
+	nil,                                // 25: rig.v1.ServiceState.EgressesEntry
+	nil,                                // 26: rig.v1.ServiceState.EgressTargetsEntry
+	(*EnvironmentSpec)(nil),            // 27: rig.v1.EnvironmentSpec
+	(*Event)(nil),                      // 28: rig.v1.Event
+	(*CallbackResponse)(nil),           // 29: rig.v1.CallbackResponse
+	(*ServiceError)(nil),               // 30: rig.v1.ServiceError
+	(*TestNote)(nil),                   // 31: rig.v1.TestNote
+	(*ServiceLog)(nil),                 // 32: rig.v1.ServiceLog
+	(*EnvironmentDown)(nil),            // 33: rig.v1.EnvironmentDown
+	(*timestamppb.Timestamp)(nil),      // 34: google.protobuf.Timestamp
+	(*Endpoint)(nil),                   // 35: rig.v1.Endpoint
 }
 var file_rig_v1_environment_service_proto_depIdxs = []int32{
-	25, // 0: rig.v1.CreateEnvironmentRequest.spec:type_name -> rig.v1.EnvironmentSpec
-	26, // 1: rig.v1.WatchEventsResponse.event:type_name -> rig.v1.Event
-	17, // 2: rig.v1.GetEnvironmentResponse.environment:type_name -> rig.v1.Environment
-	17, // 3: rig.v1.ListEnvironmentsResponse.environments:type_name -> rig.v1.Environment
-	26, // 4: rig.v1.GetLogResponse.event:type_name -> rig.v1.Event
-	27, // 5: rig.v1.PostEventRequest.callback_response:type_name -> rig.v1.CallbackResponse
-	28, // 6: rig.v1.PostEventRequest.service_error:type_name -> rig.v1.ServiceError
+	27, // 0: rig.v1.CreateEnvironmentRequest.spec:type_name -> rig.v1.EnvironmentSpec
+	28, // 1: rig.v1.WatchEventsResponse.event:type_name -> rig.v1.Event
+	19, // 2: rig.v1.GetEnvironmentResponse.environment:type_name -> rig.v1.Environment
+	19, // 3: rig.v1.ListEnvironmentsResponse.environments:type_name -> rig.v1.Environment
+	28, // 4: rig.v1.GetLogResponse.event:type_name -> rig.v1.Event
+	29, // 5: rig.v1.PostEventRequest.callback_response:type_name -> rig.v1.CallbackResponse
+	30, // 6: rig.v1.PostEventRequest.service_error:type_name -> rig.v1.ServiceError
 	13, // 7: rig.v1.PostEventRequest.service_logs:type_name -> rig.v1.ServiceLogBatch
-	29, // 8: rig.v1.PostEventRequest.test_note:type_name -> rig.v1.TestNote
-	30, // 9: rig.v1.ServiceLogBatch.lines:type_name -> rig.v1.ServiceLog
-	21, // 10: rig.v1.DestroyEnvironmentResponse.temp_dirs:type_name -> rig.v1.DestroyEnvironmentResponse.TempDirsEntry
-	31, // 11: rig.v1.DestroyEnvironmentResponse.down:type_name -> rig.v1.EnvironmentDown
+	31, // 8: rig.v1.PostEventRequest.test_note:type_name -> rig.v1.TestNote
+	32, // 9: rig.v1.ServiceLogBatch.lines:type_name -> rig.v1.ServiceLog
+	23, // 10: rig.v1.DestroyEnvironmentResponse.temp_dirs:type_name -> rig.v1.DestroyEnvironmentResponse.TempDirsEntry
+	33, // 11: rig.v1.DestroyEnvironmentResponse.down:type_name -> rig.v1.EnvironmentDown
 	0,  // 12: rig.v1.Environment.state:type_name -> rig.v1.EnvironmentState
-	32, // 13: rig.v1.Environment.created_at:type_name -> google.protobuf.Timestamp
-	18, // 14: rig.v1.Environment.services:type_name -> rig.v1.ServiceState
-	31, // 15: rig.v1.Environment.down:type_name -> rig.v1.EnvironmentDown
+	34, // 13: rig.v1.Environment.created_at:type_name -> google.protobuf.Timestamp
+	20, // 14: rig.v1.Environment.services:type_name -> rig.v1.ServiceState
+	33, // 15: rig.v1.Environment.down:type_name -> rig.v1.EnvironmentDown
 	1,  // 16: rig.v1.ServiceState.phase:type_name -> rig.v1.ServicePhase
-	22, // 17: rig.v1.ServiceState.ingresses:type_name -> rig.v1.ServiceState.IngressesEntry
-	23, // 18: rig.v1.ServiceState.egresses:type_name -> rig.v1.ServiceState.EgressesEntry
-	24, // 19: rig.v1.ServiceState.egress_targets:type_name -> rig.v1.ServiceState.EgressTargetsEntry
-	20, // 20: rig.v1.SpecProblems.problems:type_name -> rig.v1.SpecProblem
-	33, // 21: rig.v1.ServiceState.IngressesEntry.value:type_name -> rig.v1.Endpoint
-	33, // 22: rig.v1.ServiceState.EgressesEntry.value:type_name -> rig.v1.Endpoint
-	33, // 23: rig.v1.ServiceState.EgressTargetsEntry.value:type_name -> rig.v1.Endpoint
+	24, // 17: rig.v1.ServiceState.ingresses:type_name -> rig.v1.ServiceState.IngressesEntry
+	25, // 18: rig.v1.ServiceState.egresses:type_name -> rig.v1.ServiceState.EgressesEntry
+	26, // 19: rig.v1.ServiceState.egress_targets:type_name -> rig.v1.ServiceState.EgressTargetsEntry
+	22, // 20: rig.v1.SpecProblems.problems:type_name -> rig.v1.SpecProblem
+	35, // 21: rig.v1.ServiceState.IngressesEntry.value:type_name -> rig.v1.Endpoint
+	35, // 22: rig.v1.ServiceState.EgressesEntry.value:type_name -> rig.v1.Endpoint
+	35, // 23: rig.v1.ServiceState.EgressTargetsEntry.value:type_name -> rig.v1.Endpoint
 	2,  // 24: rig.v1.EnvironmentService.CreateEnvironment:input_type -> rig.v1.CreateEnvironmentRequest
 	4,  // 25: rig.v1.EnvironmentService.WatchEvents:input_type -> rig.v1.WatchEventsRequest
 	6,  // 26: rig.v1.EnvironmentService.GetEnvironment:input_type -> rig.v1.GetEnvironmentRequest
 	8,  // 27: rig.v1.EnvironmentService.ListEnvironments:input_type -> rig.v1.ListEnvironmentsRequest
 	10, // 28: rig.v1.EnvironmentService.GetLog:input_type -> rig.v1.GetLogRequest
-	12, // 29: rig.v1.EnvironmentService.PostEvent:input_type -> rig.v1.PostEventRequest
-	15, // 30: rig.v1.EnvironmentService.DestroyEnvironment:input_type -> rig.v1.DestroyEnvironmentRequest
-	3,  // 31: rig.v1.EnvironmentService.CreateEnvironment:output_type -> rig.v1.CreateEnvironmentResponse
-	5,  // 32: rig.v1.EnvironmentService.WatchEvents:output_type -> rig.v1.WatchEventsResponse
-	7,  // 33: rig.v1.EnvironmentService.GetEnvironment:output_type -> rig.v1.GetEnvironmentResponse
-	9,  // 34: rig.v1.EnvironmentService.ListEnvironments:output_type -> rig.v1.ListEnvironmentsResponse
-	11, // 35: rig.v1.EnvironmentService.GetLog:output_type -> rig.v1.GetLogResponse
-	14, // 36: rig.v1.EnvironmentService.PostEvent:output_type -> rig.v1.PostEventResponse
-	16, // 37: rig.v1.EnvironmentService.DestroyEnvironment:output_type -> rig.v1.DestroyEnvironmentResponse
-	31, // [31:38] is the sub-list for method output_type
-	24, // [24:31] is the sub-list for method input_type
+	17, // 29: rig.v1.EnvironmentService.ExplainEnvironment:input_type -> rig.v1.ExplainEnvironmentRequest
+	12, // 30: rig.v1.EnvironmentService.PostEvent:input_type -> rig.v1.PostEventRequest
+	15, // 31: rig.v1.EnvironmentService.DestroyEnvironment:input_type -> rig.v1.DestroyEnvironmentRequest
+	3,  // 32: rig.v1.EnvironmentService.CreateEnvironment:output_type -> rig.v1.CreateEnvironmentResponse
+	5,  // 33: rig.v1.EnvironmentService.WatchEvents:output_type -> rig.v1.WatchEventsResponse
+	7,  // 34: rig.v1.EnvironmentService.GetEnvironment:output_type -> rig.v1.GetEnvironmentResponse
+	9,  // 35: rig.v1.EnvironmentService.ListEnvironments:output_type -> rig.v1.ListEnvironmentsResponse
+	11, // 36: rig.v1.EnvironmentService.GetLog:output_type -> rig.v1.GetLogResponse
+	18, // 37: rig.v1.EnvironmentService.ExplainEnvironment:output_type -> rig.v1.ExplainEnvironmentResponse
+	14, // 38: rig.v1.EnvironmentService.PostEvent:output_type -> rig.v1.PostEventResponse
+	16, // 39: rig.v1.EnvironmentService.DestroyEnvironment:output_type -> rig.v1.DestroyEnvironmentResponse
+	32, // [32:40] is the sub-list for method output_type
+	24, // [24:32] is the sub-list for method input_type
 	24, // [24:24] is the sub-list for extension type_name
 	24, // [24:24] is the sub-list for extension extendee
 	0,  // [0:24] is the sub-list for field type_name
@@ -1555,7 +1663,7 @@ func file_rig_v1_environment_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rig_v1_environment_service_proto_rawDesc), len(file_rig_v1_environment_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   23,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

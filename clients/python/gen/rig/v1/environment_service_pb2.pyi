@@ -465,6 +465,49 @@ class DestroyEnvironmentResponse(_message.Message):
 Global___DestroyEnvironmentResponse: _TypeAlias = DestroyEnvironmentResponse  # noqa: Y015
 
 @_typing.final
+class ExplainEnvironmentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENVIRONMENT_ID_FIELD_NUMBER: _builtins.int
+    environment_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        environment_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["environment_id", b"environment_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExplainEnvironmentRequest: _TypeAlias = ExplainEnvironmentRequest  # noqa: Y015
+
+@_typing.final
+class ExplainEnvironmentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TEXT_FIELD_NUMBER: _builtins.int
+    JSON_FIELD_NUMBER: _builtins.int
+    text: _builtins.str
+    """The diagnosis as plain text, as `rig explain` prints it without colour."""
+    json: _builtins.str
+    """The same diagnosis as JSON, as `rig explain --json` prints it."""
+    def __init__(
+        self,
+        *,
+        text: _builtins.str = ...,
+        json: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["json", b"json", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExplainEnvironmentResponse: _TypeAlias = ExplainEnvironmentResponse  # noqa: Y015
+
+@_typing.final
 class Environment(_message.Message):
     """Environment is the resolved state of one environment."""
 

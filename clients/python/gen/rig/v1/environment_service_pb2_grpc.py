@@ -60,6 +60,11 @@ class EnvironmentServiceStub:
                 request_serializer=rig_dot_v1_dot_environment__service__pb2.GetLogRequest.SerializeToString,
                 response_deserializer=rig_dot_v1_dot_environment__service__pb2.GetLogResponse.FromString,
                 _registered_method=True)
+        self.ExplainEnvironment = channel.unary_unary(
+                '/rig.v1.EnvironmentService/ExplainEnvironment',
+                request_serializer=rig_dot_v1_dot_environment__service__pb2.ExplainEnvironmentRequest.SerializeToString,
+                response_deserializer=rig_dot_v1_dot_environment__service__pb2.ExplainEnvironmentResponse.FromString,
+                _registered_method=True)
         self.PostEvent = channel.unary_unary(
                 '/rig.v1.EnvironmentService/PostEvent',
                 request_serializer=rig_dot_v1_dot_environment__service__pb2.PostEventRequest.SerializeToString,
@@ -111,6 +116,15 @@ class EnvironmentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExplainEnvironment(self, request, context):
+        """Why an environment ended the way it did, or where it stands: the diagnosis `rig explain`
+        prints (outcome, failing service with its output tail, test notes, traffic errors,
+        stalls, time per phase).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def PostEvent(self, request, context):
         """Client-to-server events: callback responses, client service errors and logs, test notes.
         """
@@ -152,6 +166,11 @@ def add_EnvironmentServiceServicer_to_server(servicer, server):
                     servicer.GetLog,
                     request_deserializer=rig_dot_v1_dot_environment__service__pb2.GetLogRequest.FromString,
                     response_serializer=rig_dot_v1_dot_environment__service__pb2.GetLogResponse.SerializeToString,
+            ),
+            'ExplainEnvironment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExplainEnvironment,
+                    request_deserializer=rig_dot_v1_dot_environment__service__pb2.ExplainEnvironmentRequest.FromString,
+                    response_serializer=rig_dot_v1_dot_environment__service__pb2.ExplainEnvironmentResponse.SerializeToString,
             ),
             'PostEvent': grpc.unary_unary_rpc_method_handler(
                     servicer.PostEvent,
@@ -300,6 +319,33 @@ class EnvironmentService:
             '/rig.v1.EnvironmentService/GetLog',
             rig_dot_v1_dot_environment__service__pb2.GetLogRequest.SerializeToString,
             rig_dot_v1_dot_environment__service__pb2.GetLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExplainEnvironment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rig.v1.EnvironmentService/ExplainEnvironment',
+            rig_dot_v1_dot_environment__service__pb2.ExplainEnvironmentRequest.SerializeToString,
+            rig_dot_v1_dot_environment__service__pb2.ExplainEnvironmentResponse.FromString,
             options,
             channel_credentials,
             insecure,

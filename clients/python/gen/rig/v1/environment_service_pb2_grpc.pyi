@@ -43,6 +43,11 @@ class EnvironmentServiceStub:
     """Every live environment of this rigd."""
     GetLog: _grpc.UnaryStreamMultiCallable[_environment_service_pb2.GetLogRequest, _environment_service_pb2.GetLogResponse]
     """The full log so far, service output included; does not follow."""
+    ExplainEnvironment: _grpc.UnaryUnaryMultiCallable[_environment_service_pb2.ExplainEnvironmentRequest, _environment_service_pb2.ExplainEnvironmentResponse]
+    """Why an environment ended the way it did, or where it stands: the diagnosis `rig explain`
+    prints (outcome, failing service with its output tail, test notes, traffic errors,
+    stalls, time per phase).
+    """
     PostEvent: _grpc.UnaryUnaryMultiCallable[_environment_service_pb2.PostEventRequest, _environment_service_pb2.PostEventResponse]
     """Client-to-server events: callback responses, client service errors and logs, test notes."""
     DestroyEnvironment: _grpc.UnaryUnaryMultiCallable[_environment_service_pb2.DestroyEnvironmentRequest, _environment_service_pb2.DestroyEnvironmentResponse]
@@ -63,6 +68,11 @@ class EnvironmentServiceAsyncStub(EnvironmentServiceStub):
     """Every live environment of this rigd."""
     GetLog: _aio.UnaryStreamMultiCallable[_environment_service_pb2.GetLogRequest, _environment_service_pb2.GetLogResponse]  # type: ignore[assignment]
     """The full log so far, service output included; does not follow."""
+    ExplainEnvironment: _aio.UnaryUnaryMultiCallable[_environment_service_pb2.ExplainEnvironmentRequest, _environment_service_pb2.ExplainEnvironmentResponse]  # type: ignore[assignment]
+    """Why an environment ended the way it did, or where it stands: the diagnosis `rig explain`
+    prints (outcome, failing service with its output tail, test notes, traffic errors,
+    stalls, time per phase).
+    """
     PostEvent: _aio.UnaryUnaryMultiCallable[_environment_service_pb2.PostEventRequest, _environment_service_pb2.PostEventResponse]  # type: ignore[assignment]
     """Client-to-server events: callback responses, client service errors and logs, test notes."""
     DestroyEnvironment: _aio.UnaryUnaryMultiCallable[_environment_service_pb2.DestroyEnvironmentRequest, _environment_service_pb2.DestroyEnvironmentResponse]  # type: ignore[assignment]
@@ -110,6 +120,17 @@ class EnvironmentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_environment_service_pb2.GetLogResponse], _abc.AsyncIterator[_environment_service_pb2.GetLogResponse]]:
         """The full log so far, service output included; does not follow."""
+
+    @_abc_1.abstractmethod
+    def ExplainEnvironment(
+        self,
+        request: _environment_service_pb2.ExplainEnvironmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_environment_service_pb2.ExplainEnvironmentResponse, _abc.Awaitable[_environment_service_pb2.ExplainEnvironmentResponse]]:
+        """Why an environment ended the way it did, or where it stands: the diagnosis `rig explain`
+        prints (outcome, failing service with its output tail, test notes, traffic errors,
+        stalls, time per phase).
+        """
 
     @_abc_1.abstractmethod
     def PostEvent(

@@ -48,6 +48,9 @@ const (
 	// EnvironmentServiceGetLogProcedure is the fully-qualified name of the EnvironmentService's GetLog
 	// RPC.
 	EnvironmentServiceGetLogProcedure = "/rig.v1.EnvironmentService/GetLog"
+	// EnvironmentServiceExplainEnvironmentProcedure is the fully-qualified name of the
+	// EnvironmentService's ExplainEnvironment RPC.
+	EnvironmentServiceExplainEnvironmentProcedure = "/rig.v1.EnvironmentService/ExplainEnvironment"
 	// EnvironmentServicePostEventProcedure is the fully-qualified name of the EnvironmentService's
 	// PostEvent RPC.
 	EnvironmentServicePostEventProcedure = "/rig.v1.EnvironmentService/PostEvent"
@@ -68,6 +71,10 @@ type EnvironmentServiceClient interface {
 	ListEnvironments(context.Context, *connect.Request[v1.ListEnvironmentsRequest]) (*connect.Response[v1.ListEnvironmentsResponse], error)
 	// The full log so far, service output included; does not follow.
 	GetLog(context.Context, *connect.Request[v1.GetLogRequest]) (*connect.ServerStreamForClient[v1.GetLogResponse], error)
+	// Why an environment ended the way it did, or where it stands: the diagnosis `rig explain`
+	// prints (outcome, failing service with its output tail, test notes, traffic errors,
+	// stalls, time per phase).
+	ExplainEnvironment(context.Context, *connect.Request[v1.ExplainEnvironmentRequest]) (*connect.Response[v1.ExplainEnvironmentResponse], error)
 	// Client-to-server events: callback responses, client service errors and logs, test notes.
 	PostEvent(context.Context, *connect.Request[v1.PostEventRequest]) (*connect.Response[v1.PostEventResponse], error)
 	// Tear down in reverse dependency order and write the log files.
@@ -115,6 +122,12 @@ func NewEnvironmentServiceClient(httpClient connect.HTTPClient, baseURL string, 
 			connect.WithSchema(environmentServiceMethods.ByName("GetLog")),
 			connect.WithClientOptions(opts...),
 		),
+		explainEnvironment: connect.NewClient[v1.ExplainEnvironmentRequest, v1.ExplainEnvironmentResponse](
+			httpClient,
+			baseURL+EnvironmentServiceExplainEnvironmentProcedure,
+			connect.WithSchema(environmentServiceMethods.ByName("ExplainEnvironment")),
+			connect.WithClientOptions(opts...),
+		),
 		postEvent: connect.NewClient[v1.PostEventRequest, v1.PostEventResponse](
 			httpClient,
 			baseURL+EnvironmentServicePostEventProcedure,
@@ -137,6 +150,7 @@ type environmentServiceClient struct {
 	getEnvironment     *connect.Client[v1.GetEnvironmentRequest, v1.GetEnvironmentResponse]
 	listEnvironments   *connect.Client[v1.ListEnvironmentsRequest, v1.ListEnvironmentsResponse]
 	getLog             *connect.Client[v1.GetLogRequest, v1.GetLogResponse]
+	explainEnvironment *connect.Client[v1.ExplainEnvironmentRequest, v1.ExplainEnvironmentResponse]
 	postEvent          *connect.Client[v1.PostEventRequest, v1.PostEventResponse]
 	destroyEnvironment *connect.Client[v1.DestroyEnvironmentRequest, v1.DestroyEnvironmentResponse]
 }
@@ -166,6 +180,11 @@ func (c *environmentServiceClient) GetLog(ctx context.Context, req *connect.Requ
 	return c.getLog.CallServerStream(ctx, req)
 }
 
+// ExplainEnvironment calls rig.v1.EnvironmentService.ExplainEnvironment.
+func (c *environmentServiceClient) ExplainEnvironment(ctx context.Context, req *connect.Request[v1.ExplainEnvironmentRequest]) (*connect.Response[v1.ExplainEnvironmentResponse], error) {
+	return c.explainEnvironment.CallUnary(ctx, req)
+}
+
 // PostEvent calls rig.v1.EnvironmentService.PostEvent.
 func (c *environmentServiceClient) PostEvent(ctx context.Context, req *connect.Request[v1.PostEventRequest]) (*connect.Response[v1.PostEventResponse], error) {
 	return c.postEvent.CallUnary(ctx, req)
@@ -188,6 +207,10 @@ type EnvironmentServiceHandler interface {
 	ListEnvironments(context.Context, *connect.Request[v1.ListEnvironmentsRequest]) (*connect.Response[v1.ListEnvironmentsResponse], error)
 	// The full log so far, service output included; does not follow.
 	GetLog(context.Context, *connect.Request[v1.GetLogRequest], *connect.ServerStream[v1.GetLogResponse]) error
+	// Why an environment ended the way it did, or where it stands: the diagnosis `rig explain`
+	// prints (outcome, failing service with its output tail, test notes, traffic errors,
+	// stalls, time per phase).
+	ExplainEnvironment(context.Context, *connect.Request[v1.ExplainEnvironmentRequest]) (*connect.Response[v1.ExplainEnvironmentResponse], error)
 	// Client-to-server events: callback responses, client service errors and logs, test notes.
 	PostEvent(context.Context, *connect.Request[v1.PostEventRequest]) (*connect.Response[v1.PostEventResponse], error)
 	// Tear down in reverse dependency order and write the log files.
@@ -231,6 +254,12 @@ func NewEnvironmentServiceHandler(svc EnvironmentServiceHandler, opts ...connect
 		connect.WithSchema(environmentServiceMethods.ByName("GetLog")),
 		connect.WithHandlerOptions(opts...),
 	)
+	environmentServiceExplainEnvironmentHandler := connect.NewUnaryHandler(
+		EnvironmentServiceExplainEnvironmentProcedure,
+		svc.ExplainEnvironment,
+		connect.WithSchema(environmentServiceMethods.ByName("ExplainEnvironment")),
+		connect.WithHandlerOptions(opts...),
+	)
 	environmentServicePostEventHandler := connect.NewUnaryHandler(
 		EnvironmentServicePostEventProcedure,
 		svc.PostEvent,
@@ -255,6 +284,8 @@ func NewEnvironmentServiceHandler(svc EnvironmentServiceHandler, opts ...connect
 			environmentServiceListEnvironmentsHandler.ServeHTTP(w, r)
 		case EnvironmentServiceGetLogProcedure:
 			environmentServiceGetLogHandler.ServeHTTP(w, r)
+		case EnvironmentServiceExplainEnvironmentProcedure:
+			environmentServiceExplainEnvironmentHandler.ServeHTTP(w, r)
 		case EnvironmentServicePostEventProcedure:
 			environmentServicePostEventHandler.ServeHTTP(w, r)
 		case EnvironmentServiceDestroyEnvironmentProcedure:
@@ -286,6 +317,10 @@ func (UnimplementedEnvironmentServiceHandler) ListEnvironments(context.Context, 
 
 func (UnimplementedEnvironmentServiceHandler) GetLog(context.Context, *connect.Request[v1.GetLogRequest], *connect.ServerStream[v1.GetLogResponse]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("rig.v1.EnvironmentService.GetLog is not implemented"))
+}
+
+func (UnimplementedEnvironmentServiceHandler) ExplainEnvironment(context.Context, *connect.Request[v1.ExplainEnvironmentRequest]) (*connect.Response[v1.ExplainEnvironmentResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("rig.v1.EnvironmentService.ExplainEnvironment is not implemented"))
 }
 
 func (UnimplementedEnvironmentServiceHandler) PostEvent(context.Context, *connect.Request[v1.PostEventRequest]) (*connect.Response[v1.PostEventResponse], error) {

@@ -7,7 +7,7 @@
 import { durationMs } from "@bufbuild/protobuf/wkt";
 import type { ConnectionClosed, Event, GrpcCallCompleted, RequestCompleted } from "../gen/rig/v1/event_pb.js";
 import { grpcStatusName } from "../events/event-text.js";
-import { eventMs } from "./run-store.js";
+import { eventMs } from "./run-outcome.js";
 
 /** One observed call or connection. */
 export type TrafficEntry =

@@ -6,7 +6,7 @@
  */
 import { DownReason, LogStream, type Event } from "../gen/rig/v1/event_pb.js";
 import { durationMs } from "@bufbuild/protobuf/wkt";
-import { eventMs, outcomeOf, type Outcome } from "./run-store.js";
+import { eventMs, outcomeOf, type Outcome } from "./run-outcome.js";
 import { TrafficCounter, errorText, statusText, whatText } from "./traffic-entry.js";
 
 /** How many output lines of a service the diagnosis keeps. */
