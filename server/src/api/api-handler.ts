@@ -4,8 +4,9 @@
  * gRPC-Web and Connect (binary and JSON).
  */
 import type { DescService } from "@bufbuild/protobuf";
-import type { ConnectRouter } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Code, ConnectError, createConnectRouter, type ConnectRouter, type ConnectRouterOptions } from "@connectrpc/connect";
+import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
+import { checkedRequest } from "./checked-request-body.js";
 import type { Logger } from "pino";
 import { tokenGate } from "../auth/token-gate.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
@@ -52,20 +53,47 @@ export function createApiHandler(backend: EnvironmentBackend, logger: Logger, op
   const { auth } = options;
   const extra = options.services ?? [];
   const health = new HealthStatus([...HEALTH_SERVICE_NAMES, ...extra.map((s) => s.desc.typeName)]);
-  const handler = connectNodeAdapter({
+  const readMaxBytes = options.readMaxBytes ?? DEFAULT_READ_MAX_BYTES;
+  const router = createConnectRouter({
     ...(auth ? { requestGate: tokenGate(auth.token, auth.tokenFile) } : {}),
     // Bigger requests are refused (RESOURCE_EXHAUSTED) before they are parsed.
-    ...(options.readMaxBytes ? { readMaxBytes: options.readMaxBytes } : {}),
+    readMaxBytes,
     // A misspelt field ("proces") must be an error naming it, not silently dropped.
     jsonOptions: { ignoreUnknownFields: false },
-    routes(router) {
-      router.service(EnvironmentService, createEnvironmentService(backend, logger, auth?.token));
-      router.service(Health, createHealthService(health));
-      for (const service of extra) service.register(router);
-      addReflectionServices(router, [EnvironmentService, Health, ...extra.map((s) => s.desc)]);
-    },
-  });
-  return { handler: withContentTypeCheck(handler), health };
+    acceptCompression: [compressionGzip, compressionBrotli],
+  } satisfies ConnectRouterOptions);
+  router.service(EnvironmentService, createEnvironmentService(backend, logger, auth?.token));
+  router.service(Health, createHealthService(health));
+  for (const service of extra) service.register(router);
+  addReflectionServices(router, [EnvironmentService, Health, ...extra.map((s) => s.desc)]);
+  return { handler: withContentTypeCheck(nodeHandler(router, readMaxBytes, logger)), health };
+}
+
+/** Connect's own limit when none is given (4 GiB is its default; rigd always sets one). */
+const DEFAULT_READ_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The router as a Node request handler: what connect-node's adapter does, plus binary
+ * request messages checked before Connect parses them (checked-request-body.ts), so bad
+ * bytes are INVALID_ARGUMENT rather than INTERNAL.
+ */
+function nodeHandler(router: ConnectRouter, readMaxBytes: number, logger: Logger): RequestHandler {
+  const paths = new Map(router.handlers.map((h) => [h.requestPath, h]));
+  return (req, res) => {
+    const handler = paths.get(req.url?.split("?", 2)[0] ?? "");
+    if (!handler) {
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
+    const request = checkedRequest(universalRequestFromNodeRequest(req, res, undefined, undefined), handler.method, readMaxBytes);
+    handler(request)
+      .then((response) => universalResponseToNodeResponse(response, res))
+      .catch((reason: unknown) => {
+        if (ConnectError.from(reason).code === Code.Aborted) return;
+        logger.error({ err: reason, rpc: `${handler.service.typeName}/${handler.method.name}` }, "handler failed");
+      });
+  };
 }
 
 /** Content types Connect serves: gRPC, gRPC-Web, and Connect (binary and JSON, unary and streams). */
