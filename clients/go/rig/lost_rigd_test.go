@@ -2,6 +2,8 @@ package rig
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -39,5 +41,34 @@ func TestLostRigdEndsTheEnvironmentSayingRigdIsGone(t *testing.T) {
 	}
 	if err := env.Err(); err == nil || !strings.Contains(err.Error(), "rigd is gone") {
 		t.Fatalf("Err() = %v, want it to say rigd is gone", err)
+	}
+}
+
+// The SDK names its test process to rigd (Rig-Client: go pid N), so rigd's limit of
+// environments per client stops a runaway test, with an error naming the process.
+func TestPerClientLimitNamesThisProcess(t *testing.T) {
+	needRigd(t)
+	t.Setenv("RIG_SERVER", "")
+	t.Setenv("RIG_TOKEN", "")
+	command, _, err := rigdCommand(RigdOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rigd, err := FindOrStartRigd(ctx, RigdOptions{RigDir: t.TempDir(), Command: append(command, "--limit", "environments-per-client=1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopRigd(rigd.Pid) })
+	opts := []Option{Server(rigd.Addr), Token(rigd.Token), Observe(false)}
+	first, err := Start(ctx, Services{"idle": Process("sleep", "30").NoIngress()}, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Destroy(ctx, DestroyOptions{}) //nolint:errcheck // best effort
+	_, err = Start(ctx, Services{"idle": Process("sleep", "30").NoIngress()}, opts...)
+	want := fmt.Sprintf("this client (go pid %d) already runs 1 environments in this rigd", os.Getpid())
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("second Start: %v; want an error containing %q", err, want)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 
 	"connectrpc.com/connect"
@@ -13,6 +15,9 @@ import (
 // unixPrefix marks a unix socket address ("unix:/path/rigd.sock") in the addr file,
 // RIG_SERVER and [Server].
 const unixPrefix = "unix:"
+
+// clientName names this test process in the Rig-Client header of every call.
+var clientName = "go pid " + strconv.Itoa(os.Getpid())
 
 // newH2CTransport speaks HTTP/2 without TLS (prior knowledge), as gRPC does: rigd serves
 // gRPC, Connect and health on one cleartext port, or on a unix socket.
@@ -46,6 +51,8 @@ type bearer struct {
 func (b bearer) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.Clone(req.Context())
 	req.Header.Set("Authorization", "Bearer "+b.token)
+	// Names this test process; rigd's limit of environments per client counts by it.
+	req.Header.Set("Rig-Client", clientName)
 	return b.next.RoundTrip(req)
 }
 

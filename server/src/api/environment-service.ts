@@ -47,7 +47,7 @@ export function createEnvironmentService(
         if (!req.spec) throw new ConnectError("spec is required", Code.InvalidArgument);
         const scrubbed = token ? scrubSpec(req.spec, token) : [];
         if (scrubbed.length) log.info({ rpc: ctx.method.name, scrubbed }, "removed rigd's token from the spec's environment");
-        const { id, envDir } = await backend.create(req.spec);
+        const { id, envDir } = await backend.create(req.spec, clientOf(ctx));
         log.info({ env: id, rpc: ctx.method.name }, "environment created");
         return { environmentId: id, envDir };
       });
@@ -118,6 +118,14 @@ export function createEnvironmentService(
       });
     },
   };
+}
+
+/**
+ * The test process asking, as the SDKs name themselves in the `rig-client` header
+ * ("ts pid 4242"); "" for clients that do not. Used for the per-client limit only.
+ */
+function clientOf(ctx: HandlerContext): string {
+  return (ctx.requestHeader.get("rig-client") ?? "").slice(0, 100);
 }
 
 /** Rejects an empty environment_id before it reaches the backend. */

@@ -13,8 +13,11 @@ import type {
 import type { EnvironmentSpec } from "../gen/rig/v1/spec_pb.js";
 
 export interface EnvironmentBackend {
-  /** Validates and starts orchestration; throws SpecInvalidError listing every problem. */
-  create(spec: EnvironmentSpec): Promise<{ id: string; envDir: string }>;
+  /**
+   * Validates and starts orchestration; throws SpecInvalidError listing every problem.
+   * `client` names the test process asking (the `rig-client` header), for its limit.
+   */
+  create(spec: EnvironmentSpec, client?: string): Promise<{ id: string; envDir: string }>;
   /**
    * Replays events with seq > afterSeq, then follows live; ends after environment.down
    * or when the signal aborts. Counts as a watcher for the orphan timer while iterated.

@@ -10,6 +10,12 @@ export interface Limits {
   readonly services: number;
   /** Live environments in this rigd. */
   readonly environments: number;
+  /**
+   * Live environments of one client (a test process: the SDKs name themselves in the
+   * `rig-client` header; clients that do not share one budget), so one runaway test
+   * cannot take every environment slot of the rigd other tests share.
+   */
+  readonly environmentsPerClient: number;
   /** Host processes (process services) running at once across all environments. */
   readonly processes: number;
   /** Host processes being spawned at once (spawning blocks the event loop a little each). */
@@ -27,6 +33,7 @@ export interface Limits {
 export const DEFAULT_LIMITS: Limits = {
   services: 1000,
   environments: 500,
+  environmentsPerClient: 200,
   processes: 4000,
   spawnConcurrency: 8,
   valueLength: 256 * 1024,
@@ -39,6 +46,7 @@ export const DEFAULT_LIMITS: Limits = {
 export const LIMIT_NAMES: Readonly<Record<string, keyof Limits>> = {
   services: "services",
   environments: "environments",
+  "environments-per-client": "environmentsPerClient",
   processes: "processes",
   "spawn-concurrency": "spawnConcurrency",
   "value-length": "valueLength",

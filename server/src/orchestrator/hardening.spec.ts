@@ -8,10 +8,11 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { ServicePhase } from "../gen/rig/v1/environment_service_pb.js";
+import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { EnvironmentService, ServicePhase } from "../gen/rig/v1/environment_service_pb.js";
 import { ReadinessKind, type ServiceSchema } from "../gen/rig/v1/spec_pb.js";
-import { collectEvents, eventually, processesWith, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
+import { bearer, collectEvents, eventually, processesWith, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
 
 type ServiceInit = MessageInitShape<typeof ServiceSchema>;
 
@@ -150,6 +151,34 @@ describe("graphs and limits", () => {
     assert.equal(created.length, 40);
     const message = await failsWith(Code.ResourceExhausted, { name: "one-too-many", services: [sh("a", "sleep 30")] });
     assert.match(message, /already runs 40 environments, its limit \(rigd --limit environments=N\)/);
+  });
+
+  it("refuses a client's environments over its own limit while other clients go on", async () => {
+    const own = await startRigd(["--limit", "environments-per-client=3"]);
+    try {
+      const as = (name: string | undefined) => {
+        const header: Interceptor = (next) => (req) => {
+          if (name) req.header.set("rig-client", name);
+          return next(req);
+        };
+        return createClient(EnvironmentService, createGrpcTransport({ baseUrl: `http://${own.address}`, interceptors: [bearer(own.token), header] }));
+      };
+      const [runaway, other, anonymous] = [as("ts pid 111"), as("go pid 222"), as(undefined)];
+      const create = (client: typeof runaway, name: string) => client.createEnvironment({ spec: spec({ name, services: [sh("a", "sleep 30")] }) });
+      const mine = await Promise.all([0, 1, 2].map((i) => create(runaway, `mine${i}`)));
+      const refused = await create(runaway, "mine3").then(() => assert.fail("expected RESOURCE_EXHAUSTED"), (e: unknown) => ConnectError.from(e));
+      assert.equal(refused.code, Code.ResourceExhausted);
+      assert.match(refused.rawMessage, /this client \(ts pid 111\) already runs 3 environments in this rigd, the limit per client \(rigd --limit environments-per-client=N\)/);
+      await create(other, "theirs");
+      await Promise.all([0, 1, 2].map((i) => create(anonymous, `anon${i}`)));
+      const anonymousRefused = await create(anonymous, "anon3").then(() => assert.fail("expected RESOURCE_EXHAUSTED"), (e: unknown) => ConnectError.from(e));
+      assert.match(anonymousRefused.rawMessage, /clients that do not name themselves \(no rig-client header\) already run 3 environments/);
+      // A slot freed is a slot again.
+      await runaway.destroyEnvironment({ environmentId: mine[0]!.environmentId });
+      await create(runaway, "mine4");
+    } finally {
+      await own.stop();
+    }
   });
 });
 

@@ -62,6 +62,8 @@ function idPrefix(name: string): string {
 
 export class Orchestrator implements EnvironmentBackend {
   private readonly runs = new Map<string, EnvironmentRun>();
+  /** The client (rig-client header) of each live environment, for its limit. */
+  private readonly clientOf = new Map<string, string>();
   private readonly types: TypeRegistry;
   private readonly ports = new PortAllocator();
   private readonly artifacts = new ArtifactResolver();
@@ -82,15 +84,29 @@ export class Orchestrator implements EnvironmentBackend {
     return live;
   }
 
+  /** Live environments created by one client. */
+  private liveCountOf(client: string): number {
+    let live = 0;
+    for (const [id, of] of this.clientOf) if (of === client && !this.runs.get(id)?.down) live++;
+    return live;
+  }
+
   private get limits(): Limits {
     return this.options.limits ?? DEFAULT_LIMITS;
   }
 
-  async create(spec: EnvironmentSpec): Promise<{ id: string; envDir: string }> {
+  async create(spec: EnvironmentSpec, client = ""): Promise<{ id: string; envDir: string }> {
     if (this.closing) throw new StateError("rigd is shutting down");
     if (this.liveCount >= this.limits.environments) {
       throw new LimitError(
         `this rigd already runs ${this.liveCount} environments, its limit (${limitFlag("environments")}); destroy some first`,
+      );
+    }
+    const ofClient = this.liveCountOf(client);
+    if (ofClient >= this.limits.environmentsPerClient) {
+      throw new LimitError(
+        `${client ? `this client (${client})` : "clients that do not name themselves (no rig-client header)"} already run${client ? "s" : ""} ` +
+          `${ofClient} environments in this rigd, the limit per client (${limitFlag("environmentsPerClient")}); destroy some first`,
       );
     }
     let plan = planEnvironment(spec, this.types, {
@@ -115,9 +131,11 @@ export class Orchestrator implements EnvironmentBackend {
       watchdog: this.options.watchdog,
     });
     run.onFinalized = () => {
+      this.clientOf.delete(id);
       setTimeout(() => this.runs.delete(id), this.options.retentionMs ?? 600_000).unref();
     };
     this.runs.set(id, run);
+    this.clientOf.set(id, client);
     this.logger.info({ env: id, services: plan.services.map((s) => s.name) }, "environment created");
     run.start();
     return { id, envDir: run.envDir };

@@ -23,7 +23,8 @@ export const USAGE = `usage: rigd [--listen 127.0.0.1:0] [--idle 5m] [--rig-dir 
   --keep-logs DURATION   remove logs of finished environments older than this (default 7d; 0 = keep)
   --max-logs SIZE        then remove the oldest until RIG_DIR/logs fits this (default 1GiB; 0 = no limit)
   --limit NAME=VALUE     raise or lower a limit (repeatable): services (1000 per environment),
-                         environments (500 live), processes (4000 running), spawn-concurrency (8),
+                         environments (500 live), environments-per-client (200 live, by the SDKs'
+                         rig-client header), processes (4000 running), spawn-concurrency (8),
                          value-length (262144 characters), request-bytes (16MiB),
                          output-per-service (16MiB), output-per-environment (64MiB)
   --version              print the version and exit

@@ -76,13 +76,16 @@ class _Bearer(
     grpc.StreamUnaryClientInterceptor,
     grpc.StreamStreamClientInterceptor,
 ):
-    """Adds ``authorization: Bearer <token>`` to the metadata of every call."""
+    """Adds ``authorization: Bearer <token>`` to the metadata of every call, and
+    ``rig-client`` naming this test process (rigd's limit of environments per client
+    counts by it)."""
 
     def __init__(self, token: str) -> None:
         self._header = ("authorization", f"Bearer {token}")
+        self._client = ("rig-client", f"python pid {os.getpid()}")
 
     def _details(self, details: Any) -> _CallDetails:
-        metadata = [*(details.metadata or ()), self._header]
+        metadata = [*(details.metadata or ()), self._header, self._client]
         return _CallDetails(
             details.method,
             details.timeout,

@@ -67,10 +67,15 @@ export function rigApi(address: string, token: string): RigApi {
   return api;
 }
 
-/** Sends `authorization: Bearer <token>` on every call. */
+/**
+ * Sends `authorization: Bearer <token>` on every call, and `rig-client` naming this test
+ * process (rigd's limit of environments per client counts by it).
+ */
 function bearer(token: string): Interceptor {
+  const client = `ts pid ${process.pid}`;
   return (next) => (req) => {
     req.header.set("authorization", `Bearer ${token}`);
+    req.header.set("rig-client", client);
     return next(req);
   };
 }
