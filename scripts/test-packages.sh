@@ -3,7 +3,7 @@
 # (prepack builds them), install both tarballs into a scratch project in a temp dir with
 # no workspace around it, and run a node:test test there that brings up a process
 # service (the SDK finds rigd through Node's module resolution of @rig/server) and uses
-# the `rig` CLI the server package installs.
+# the `rig` CLI the server package installs; then the same under a real vitest.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 export PATH="$root/.tools/node/bin:$root/node_modules/.bin:$PATH"
@@ -29,10 +29,13 @@ echo "test-packages: $(basename "$server_tgz") $(du -h "$server_tgz" | cut -f1),
 
 project="$scratch/project"
 mkdir -p "$project"
-cp test/packaging/scratch.spec.mjs "$project/"
+cp test/packaging/scratch.spec.mjs test/packaging/scratch-vitest.test.mjs "$project/"
 cd "$project"
 printf '{ "name": "scratch", "private": true, "type": "module" }\n' >package.json
-npm install --silent --no-audit --no-fund --prefer-offline "$server_tgz" "$client_tgz"
+vitest_version=$(node -p 'require(process.argv[1]).version' "$root/node_modules/vitest/package.json")
+npm install --silent --no-audit --no-fund --prefer-offline "$server_tgz" "$client_tgz" "vitest@$vitest_version"
 # No checkout above this project and no rigd on PATH: only module resolution can find rigd.
 env -u RIG_RIGD -u RIG_SERVER -u RIG_TOKEN PATH="$(dirname "$(command -v node)"):/usr/bin:/bin" \
   node --test --test-timeout=120000 scratch.spec.mjs
+env -u RIG_RIGD -u RIG_SERVER -u RIG_TOKEN PATH="$(dirname "$(command -v node)"):/usr/bin:/bin" \
+  npx --no-install vitest run --reporter=verbose scratch-vitest.test.mjs
