@@ -1,10 +1,13 @@
 /**
  * Dashboard figures (printed, never asserted), in Debian's chromium against a real rigd:
  *   - environment.up to the page drawing it (event time to the first frame showing it), live;
- *   - loading and drawing a recorded run of 100,000 events (replay from rigd), and the
- *     page's JS heap after it;
- *   - the JS heap after following a busy environment (N requests through its proxy).
- *   node server/dist/bench/ui-bench.js [--events 100000] [--requests 2000]
+ *   - loading and drawing a recorded run of 100,000 events (replay from rigd, loaded in
+ *     pages), the longest the page's main thread was busy at once while it loaded, and the
+ *     page's JS heap after it; the same for a run of 50 services;
+ *   - the JS heap while following a busy environment (N requests through its proxy),
+ *     sampled at each third: it stays flat once the page keeps only its live tail
+ *     (10,000 calls, 20,000 lines), which is what an hour of a busy environment needs.
+ *   node server/dist/bench/ui-bench.js [--events 100000] [--requests 30000]
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -14,12 +17,17 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { FIXTURES, spec, startRigd } from "../testing/rigd-harness.js";
+import { syntheticRun } from "../ui/testing/synthetic-run.js";
 
-declare const window: { rigView: { upDrawnMs?: number; model: { applied: number } } };
+declare const window: { rigView: { upDrawnMs?: number; model: { applied: number } }; longestTaskMs: number };
+declare class PerformanceObserver {
+  constructor(callback: (list: { getEntries(): { duration: number }[] }) => void);
+  observe(options: { type: string; buffered?: boolean }): void;
+}
 declare const document: { querySelectorAll(s: string): { length: number } };
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({ options: { events: { type: "string", default: "100000" }, requests: { type: "string", default: "2000" }, runs: { type: "string", default: "5" } } });
+const { values } = parseArgs({ options: { events: { type: "string", default: "100000" }, requests: { type: "string", default: "30000" }, runs: { type: "string", default: "5" } } });
 const EVENTS = Number(values.events);
 const REQUESTS = Number(values.requests);
 const RUNS = Number(values.runs);
@@ -46,6 +54,16 @@ const chain = (name: string, next?: string) => ({
   config: { case: "process" as const, value: { command: process.execPath, args: [join(FIXTURES, "chain-server.js"), rigd.marker] } },
 });
 
+/** Records the longest task (>50 ms, the browser's long-task threshold) of the page from now on. */
+async function watchLongTasks(): Promise<void> {
+  await page.evaluate(() => {
+    window.longestTaskMs = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.longestTaskMs = Math.max(window.longestTaskMs, Math.round(e.duration));
+    }).observe({ type: "longtask" });
+  });
+}
+
 try {
   await page.goto(`http://${rigd.address}/ui/#token=${rigd.token}`);
   // 1. environment.up -> drawn, with the page already following the environment.
@@ -69,11 +87,16 @@ try {
   const web = test.egresses["web"]!;
   await page.click('button[data-tab="traffic"]');
   const started = Date.now();
-  for (let i = 0; i < REQUESTS; i += 20) {
-    await Promise.all(Array.from({ length: 20 }, () => fetch(`http://${web.host}:${web.port}/`, { method: "POST", body: JSON.stringify({ i }) }).then((r) => r.text())));
+  const samples: string[] = [];
+  const baseline = await page.evaluate(() => window.rigView.model.applied);
+  for (let third = 1; third <= 3; third++) {
+    for (let i = 0; i < REQUESTS / 3; i += 20) {
+      await Promise.all(Array.from({ length: 20 }, () => fetch(`http://${web.host}:${web.port}/`, { method: "POST", body: JSON.stringify({ i }) }).then((r) => r.text())));
+    }
+    await page.waitForFunction((n) => window.rigView.model.applied >= n, baseline + Math.floor((REQUESTS * third) / 3) * 2);
+    samples.push(`${Math.floor((REQUESTS * third) / 3)} requests: ${await heapMiB()} MiB`);
   }
-  await page.waitForFunction((n) => window.rigView.model.applied >= n, REQUESTS * 2);
-  console.log(`busy environment: ${REQUESTS} requests (${REQUESTS * 2} traffic events) followed in ${Date.now() - started} ms; page heap ${before} MiB before, ${await heapMiB()} MiB after`);
+  console.log(`busy environment: ${REQUESTS} requests (${REQUESTS * 2} traffic events) followed in ${Date.now() - started} ms; page heap ${before} MiB before, then ${samples.join(", ")}`);
   await rigd.client.destroyEnvironment({ environmentId: busyId });
 
   // 3. A recorded run of EVENTS events: a real run's log, its traffic and output repeated.
@@ -97,9 +120,11 @@ try {
   await page.goto(`http://${rigd.address}/ui/#/`);
   const t = Date.now();
   await page.goto(`http://${rigd.address}/ui/#/run/bench-100k`);
-  await page.waitForSelector(`.position[data-index="${lines.length}"]`);
+  await watchLongTasks();
+  await page.waitForSelector(`.position[data-loaded="true"][data-index="${lines.length}"]`);
   await page.waitForFunction(() => document.querySelectorAll("svg.graph .node").length === 3);
   const loaded = Date.now() - t;
+  const longest = await page.evaluate(() => window.longestTaskMs);
   const t2 = Date.now();
   await page.click('button[data-tab="traffic"]');
   await page.waitForSelector(".traffic-rows .row");
@@ -107,7 +132,18 @@ try {
   const t3 = Date.now();
   await page.click('button[data-tab="logs"]');
   await page.waitForSelector(".log-rows .row");
-  console.log(`recorded run of ${lines.length} events: loaded and graph drawn in ${loaded} ms; traffic tab ${trafficMs} ms; logs tab ${Date.now() - t3} ms; page heap ${await heapMiB()} MiB`);
+  console.log(`recorded run of ${lines.length} events: loaded and graph drawn in ${loaded} ms (longest main-thread task ${longest} ms); traffic tab ${trafficMs} ms; logs tab ${Date.now() - t3} ms; page heap ${await heapMiB()} MiB`);
+
+  // 4. A recorded run of 50 services (a chain) and EVENTS events.
+  mkdirSync(join(runs, "bench-50"), { recursive: true });
+  writeFileSync(join(runs, "bench-50", "events.jsonl"), syntheticRun("bench-50", 50, EVENTS));
+  await page.goto(`http://${rigd.address}/ui/#/`);
+  const t4 = Date.now();
+  await page.goto(`http://${rigd.address}/ui/#/run/bench-50`);
+  await watchLongTasks();
+  await page.waitForSelector(`.position[data-loaded="true"][data-index="${EVENTS}"]`);
+  await page.waitForFunction(() => document.querySelectorAll("svg.graph .node").length === 50);
+  console.log(`recorded run of 50 services and ${EVENTS} events: loaded and graph drawn in ${Date.now() - t4} ms (longest main-thread task ${await page.evaluate(() => window.longestTaskMs)} ms); page heap ${await heapMiB()} MiB`);
 } finally {
   await browser.close();
   await rigd.stop();

@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import type { Event as RigEvent } from "../gen/rig/v1/event_pb.js";
 import { FIXTURES, processesWith, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
+import { syntheticRun } from "./testing/synthetic-run.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = "/usr/bin/chromium";
@@ -238,4 +239,24 @@ test("a recorded run replays to the same final state, from rigd and from a file"
   await page.waitForFunction(() => document.querySelectorAll("svg.graph .node.phase-stopped").length === 3);
   assert.deepEqual(await graphState(), { nodes: liveFinal.nodes, edges: liveFinal.edges });
   await shot("replay");
+});
+
+test("a run of 50 services and 20,000 events loads in pages: every node drawn, lists virtualised", { skip: !hasBrowser && "no /usr/bin/chromium" }, async () => {
+  const events = 20_000;
+  const dir = join(rigd.rigDir, "logs", "big-run");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "events.jsonl"), syntheticRun("big-run", 50, events));
+  await page.goto(`http://${rigd.address}/ui/#token=${rigd.token}&route=${encodeURIComponent("/run/big-run")}`);
+  await page.waitForSelector(`.position[data-loaded="true"][data-index="${events}"]`, { timeout: 60_000 });
+  await page.waitForFunction(() => document.querySelectorAll("svg.graph .node").length === 50);
+  assert.equal((await graphState()).edges.length, 49, "the chain's 49 edges");
+  await shot("replay-50-services");
+  await page.click('button[data-tab="traffic"]');
+  await page.waitForSelector(".traffic-rows .row");
+  const traffic = await page.evaluate(() => ({ kept: window.rigView.model.traffic.length, rows: document.querySelectorAll(".traffic-rows .row").length }));
+  assert.ok(traffic.kept > 9_000, `every call is in the model (${traffic.kept})`);
+  assert.ok(traffic.rows < 200, `only the rows in view are drawn (${traffic.rows} of ${traffic.kept})`);
+  await page.click('button[data-tab="logs"]');
+  await page.waitForSelector(".log-rows .row");
+  assert.ok((await page.evaluate(() => document.querySelectorAll(".log-rows .row").length)) < 200);
 });

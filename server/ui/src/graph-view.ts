@@ -10,16 +10,30 @@ import type { RunModel, ServiceModel } from "./run-model.js";
 const NODE_W = 150;
 const NODE_H = 46;
 
+const newGraph = () => new dagre.graphlib.Graph();
+
+/** The services and edges of `model`, laid out by dagre in the given direction. */
+function layout(model: RunModel, services: ServiceModel[], rankdir: "LR" | "TB"): ReturnType<typeof newGraph> {
+  const g = newGraph();
+  g.setGraph({ rankdir, nodesep: 24, ranksep: rankdir === "LR" ? 70 : 40, marginx: 12, marginy: 12 });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const s of services) g.setNode(s.name, { width: NODE_W, height: NODE_H });
+  for (const e of model.edges.values()) {
+    if (g.hasNode(e.source) && g.hasNode(e.target)) g.setEdge(e.source, e.target, { width: 60, height: 18, labelpos: "c" });
+  }
+  dagre.layout(g);
+  return g;
+}
+
 /** Draws the graph of `model` into `root`; `selected` is the clicked node, if any. */
 export function renderGraph(root: HTMLElement, model: RunModel, selected: string | undefined, select: (name: string) => void): void {
   const services = model.visibleServices();
-  const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: "LR", nodesep: 24, ranksep: 70, marginx: 12, marginy: 12 });
-  g.setDefaultEdgeLabel(() => ({}));
-  for (const s of services) g.setNode(s.name, { width: NODE_W, height: NODE_H });
+  let g = layout(model, services, "LR");
+  // A long chain laid out left to right is a strip many screens wide: top to bottom it
+  // scrolls the way a page does.
+  const wide = g.graph();
+  if ((wide.width ?? 0) > 2 * Math.max(root.clientWidth, 1000) && (wide.height ?? 0) * 3 < (wide.width ?? 0)) g = layout(model, services, "TB");
   const edges = [...model.edges.values()].filter((e) => g.hasNode(e.source) && g.hasNode(e.target));
-  for (const e of edges) g.setEdge(e.source, e.target, { width: 60, height: 18, labelpos: "c" });
-  dagre.layout(g);
   const size = g.graph();
   const width = Math.max(200, (size.width ?? 0) + 10);
   const height = Math.max(80, (size.height ?? 0) + 10);

@@ -13,13 +13,14 @@ export class LogsView {
   private readonly stream = h("select", { name: "stream" }, h("option", { value: "" }, "stdout+stderr"), h("option", { value: "stdout" }, "stdout"), h("option", { value: "stderr" }, "stderr"));
   private readonly text = h("input", { placeholder: "text", name: "text" });
   private readonly list: VirtualList;
+  private readonly dropped = h("p", { class: "hint dropped" });
   private shown: LogLine[] = [];
   private model: RunModel | undefined;
 
   constructor() {
     this.list = new VirtualList((i) => this.row(i), "log-rows");
     for (const input of [this.service, this.stream, this.text]) input.addEventListener("input", () => this.model && this.update(this.model));
-    this.element = h("div", { class: "logs" }, h("div", { class: "filters" }, this.service, this.stream, this.text), this.list.element);
+    this.element = h("div", { class: "logs" }, h("div", { class: "filters" }, this.service, this.stream, this.text), this.dropped, this.list.element);
   }
 
   /** Re-filters and redraws after new events. */
@@ -32,6 +33,9 @@ export class LogsView {
     const text = this.text.value.toLowerCase();
     this.shown = model.logs.filter((l) => (!service || l.service === service) && (!stream || l.stream === stream) && (!text || l.line.toLowerCase().includes(text)));
     this.list.update(this.shown.length);
+    this.dropped.textContent = model.droppedLogs
+      ? `the ${model.droppedLogs} oldest lines are not kept in this page (rig logs ${model.id} shows every one)`
+      : "";
   }
 
   private row(i: number): HTMLElement {

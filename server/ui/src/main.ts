@@ -12,15 +12,15 @@ import { DownReason, type Event } from "../../src/gen/rig/v1/event_pb.js";
 import { EnvironmentState, type Environment } from "../../src/gen/rig/v1/environment_service_pb.js";
 import { duration, h } from "./dom.js";
 import { EnvView } from "./env-view.js";
-import { parseEventLines, recordedEvents, recordedRuns, rigClient, takeToken, type RigClient } from "./rig-api.js";
+import { eventPages, recordedEvents, recordedRuns, rigClient, takeToken, type RigClient } from "./rig-api.js";
 import { ReplayView } from "./replay-view.js";
-import { RunModel } from "./run-model.js";
+import { KEEP_LIVE, RunModel } from "./run-model.js";
 
 const token = takeToken();
 const client = rigClient(token);
 const app = document.getElementById("app")!;
 let stopCurrent: () => void = () => {};
-let droppedEvents: Event[] = [];
+let droppedFile: File | undefined;
 
 /** What the environments list knows of one environment. */
 interface Row {
@@ -49,8 +49,8 @@ function route(): void {
   let m: RegExpExecArray | null;
   if (handed) location.replace(`#${handed}`);
   else if ((m = /^\/env\/(.+)$/.exec(path))) showLive(decodeURIComponent(m[1]!));
-  else if ((m = /^\/run\/(.+)$/.exec(path))) showRecorded(decodeURIComponent(m[1]!));
-  else if (path === "/file") showReplay("dropped file", droppedEvents);
+  else if ((m = /^\/run\/(.+)$/.exec(path))) void showRecorded(decodeURIComponent(m[1]!));
+  else if (path === "/file") void showReplay("dropped file", droppedFile ? eventPages(droppedFile.stream()) : undefined);
   else showList();
 }
 
@@ -72,7 +72,7 @@ function showList(): void {
   const runs = h("ul", { class: "runs" });
   const status = h("p", { class: "hint" });
   const fileInput = h("input", { type: "file", accept: ".jsonl,application/x-ndjson,application/json", name: "events-file" });
-  fileInput.addEventListener("change", () => void openFile(fileInput.files?.[0]));
+  fileInput.addEventListener("change", () => openFile(fileInput.files?.[0]));
   app.replaceChildren(
     h("section", {}, h("h2", {}, "Environments"), h("div", { class: "filters" }, outcome, name), status,
       h("table", { class: "envs" }, h("thead", {}, h("tr", {}, ...["name", "outcome", "age", "duration", "services"].map((c) => h("th", {}, c)))), table)),
@@ -132,7 +132,7 @@ function showList(): void {
 }
 
 function showLive(id: string): void {
-  const model = new RunModel();
+  const model = new RunModel(KEEP_LIVE);
   const view = new EnvView(model, h("p", { class: "live-note" }, h("a", { href: "#/" }, "← environments"), " · live"));
   app.replaceChildren(view.element);
   const abort = new AbortController();
@@ -159,25 +159,34 @@ async function follow(c: RigClient, id: string, model: RunModel, view: EnvView, 
   view.changed();
 }
 
-async function showRecorded(id: string): Promise<void> {
-  app.replaceChildren(h("p", { class: "hint" }, `loading ${id}…`));
+function showRecorded(id: string): Promise<void> {
+  return showReplay(id, recordedEvents(token, id));
+}
+
+/** A replay drawn while its events load, page by page; leaving the page stops the loading. */
+async function showReplay(title: string, pages: AsyncIterable<Event[]> | undefined): Promise<void> {
+  const replay = new ReplayView(title);
+  app.replaceChildren(replay.element);
+  (window as unknown as { rigView: EnvView }).rigView = replay.view;
+  let stopped = false;
+  stopCurrent = () => {
+    stopped = true;
+    replay.stop();
+  };
   try {
-    showReplay(id, await recordedEvents(token, id));
+    for await (const page of pages ?? []) {
+      if (stopped) return;
+      replay.append(page);
+    }
+    replay.loaded();
   } catch (err) {
-    app.replaceChildren(h("p", { class: "error" }, `cannot load run ${id}: ${String(err)}`), h("a", { href: "#/" }, "← environments"));
+    if (!stopped) app.replaceChildren(h("p", { class: "error" }, `cannot load run ${title}: ${String(err)}`), h("a", { href: "#/" }, "← environments"));
   }
 }
 
-function showReplay(title: string, events: Event[]): void {
-  const replay = new ReplayView(title, events);
-  app.replaceChildren(replay.element);
-  (window as unknown as { rigView: EnvView }).rigView = replay.view;
-  stopCurrent = () => replay.stop();
-}
-
-async function openFile(file: File | undefined): Promise<void> {
+function openFile(file: File | undefined): void {
   if (!file) return;
-  droppedEvents = parseEventLines(await file.text());
+  droppedFile = file;
   if (location.hash === "#/file") route();
   else location.hash = "#/file";
 }
@@ -185,7 +194,7 @@ async function openFile(file: File | undefined): Promise<void> {
 document.addEventListener("dragover", (e) => e.preventDefault());
 document.addEventListener("drop", (e) => {
   e.preventDefault();
-  void openFile(e.dataTransfer?.files[0]);
+  openFile(e.dataTransfer?.files[0]);
 });
 window.addEventListener("hashchange", route);
 route();

@@ -1,7 +1,9 @@
 /**
  * Replay of a recorded run: a scrubber over its events (the graph, timeline, traffic and
  * logs show the state at the chosen moment) and play at 1x-10x of the recorded pace.
- * Moving forward applies only the new events; moving back rebuilds from the start.
+ * Moving forward applies only the new events; moving back rebuilds from the start. Events
+ * arrive in pages while the run loads (append); the view follows the end until the user
+ * scrubs, so a big run is drawn as it loads.
  */
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Event } from "../../src/gen/rig/v1/event_pb.js";
@@ -17,19 +19,40 @@ export class ReplayView {
   private readonly speed = h("select", { name: "speed" }, ...[1, 2, 5, 10].map((s) => h("option", { value: s }, `${s}x`)));
   private readonly play = h("button", { name: "play" }, "▶ play");
   private readonly position = h("span", { class: "position" });
-  private readonly times: number[];
+  private readonly times: number[] = [];
+  private readonly events: Event[] = [];
   private index = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
+  /** Still receiving pages of events. */
+  private loading = true;
+  /** The user scrubbed or played: new pages no longer move the view to the end. */
+  private detached = false;
 
-  constructor(title: string, private readonly events: readonly Event[]) {
-    this.times = events.map((e) => (e.time ? timestampMs(e.time) : 0));
-    this.slider = h("input", { type: "range", min: 0, max: events.length, value: events.length, name: "scrub", class: "scrub" });
-    this.slider.addEventListener("input", () => { this.pause(); this.seek(Number(this.slider.value)); });
+  constructor(title: string) {
+    this.slider = h("input", { type: "range", min: 0, max: 0, value: 0, name: "scrub", class: "scrub" });
+    this.slider.addEventListener("input", () => { this.detached = true; this.pause(); this.seek(Number(this.slider.value)); });
     this.play.addEventListener("click", () => (this.timer ? this.pause() : this.start()));
     const bar = h("div", { class: "replay-bar" }, h("a", { href: "#/" }, "← environments"), ` replay of ${title} `, this.play, this.speed, this.slider, this.position);
     this.view = new EnvView(new RunModel(), bar);
     this.element = this.view.element;
-    this.seek(events.length);
+    this.seek(0);
+  }
+
+  /** One more page of the run's events (in order). */
+  append(page: readonly Event[]): void {
+    for (const e of page) {
+      this.events.push(e);
+      this.times.push(e.time ? timestampMs(e.time) : 0);
+    }
+    this.slider.max = String(this.events.length);
+    if (this.detached) this.seek(this.index);
+    else this.seek(this.events.length);
+  }
+
+  /** Every event has arrived. */
+  loaded(): void {
+    this.loading = false;
+    this.seek(this.index);
   }
 
   /** Shows the state after the first `n` events. */
@@ -43,12 +66,14 @@ export class ReplayView {
     this.slider.value = String(n);
     const t = this.times[n - 1];
     const t0 = this.times[0] ?? 0;
-    this.position.textContent = ` event ${n}/${this.events.length}${t ? ` · ${clock(t)} (+${duration(t - t0)})` : ""}`;
+    this.position.textContent = ` event ${n}/${this.events.length}${this.loading ? " (loading…)" : ""}${t ? ` · ${clock(t)} (+${duration(t - t0)})` : ""}`;
     this.position.dataset["index"] = String(n);
+    this.position.dataset["loaded"] = String(!this.loading);
     this.view.changed();
   }
 
   private start(): void {
+    this.detached = true;
     if (this.index >= this.events.length) this.seek(0);
     const speed = Number(this.speed.value) || 1;
     let clockAt = this.times[this.index] ?? 0;

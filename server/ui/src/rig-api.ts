@@ -52,23 +52,51 @@ export async function recordedRuns(token: string): Promise<RecordedRun[]> {
   return (await res.json()) as RecordedRun[];
 }
 
-/** The events of one recorded run. */
-export async function recordedEvents(token: string, id: string): Promise<Event[]> {
+/** The events of one recorded run, streamed in pages (see eventPages). */
+export async function* recordedEvents(token: string, id: string): AsyncGenerator<Event[]> {
   const res = await fetch(`/ui/runs/${encodeURIComponent(id)}/events.jsonl`, { headers: { authorization: `Bearer ${token}` } });
-  if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
-  return parseEventLines(await res.text());
+  if (!res.ok || !res.body) throw new Error(`${res.status} ${await res.text()}`);
+  yield* eventPages(res.body);
 }
 
-/** Events from the text of an `events.jsonl` (one JSON event a line; bad lines skipped). */
-export function parseEventLines(text: string): Event[] {
-  const events: Event[] = [];
-  for (const line of text.split("\n")) {
-    if (!line.trim()) continue;
-    try {
-      events.push(fromJsonString(EventSchema, line, { ignoreUnknownFields: true }));
-    } catch {
-      // a torn last line of a killed rigd: skipped
+/** Events parsed per page; the page yields to the browser between pages. */
+const PAGE_EVENTS = 1000;
+
+/**
+ * The events of an `events.jsonl` byte stream (a recorded run from rigd, a dropped file),
+ * in pages of PAGE_EVENTS parsed as the bytes arrive, with a pause for the browser after
+ * each page: a 100,000-event run is drawn while it loads and never freezes the page.
+ * Bad lines (a torn last line of a killed rigd) are skipped.
+ */
+export async function* eventPages(body: ReadableStream<Uint8Array>): AsyncGenerator<Event[]> {
+  const decoder = new TextDecoder();
+  let rest = "";
+  let page: Event[] = [];
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    rest += done ? decoder.decode() : decoder.decode(value, { stream: true });
+    const lines = rest.split("\n");
+    rest = done ? "" : (lines.pop() ?? "");
+    for (const line of lines) {
+      const event = parseEventLine(line);
+      if (event) page.push(event);
+      if (page.length >= PAGE_EVENTS) {
+        yield page;
+        page = [];
+        await new Promise((r) => setTimeout(r, 0));
+      }
     }
+    if (done) break;
   }
-  return events;
+  if (page.length) yield page;
+}
+
+function parseEventLine(line: string): Event | undefined {
+  if (!line.trim()) return undefined;
+  try {
+    return fromJsonString(EventSchema, line, { ignoreUnknownFields: true });
+  } catch {
+    return undefined;
+  }
 }

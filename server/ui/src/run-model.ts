@@ -85,6 +85,20 @@ const GRPC_CODES = [
   "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
 ];
 
+/** How many traffic entries and output lines a model keeps (the oldest go first). */
+export interface Keep {
+  readonly traffic: number;
+  readonly logs: number;
+}
+
+/** A recorded run is bounded by its file: keep everything. */
+export const KEEP_ALL: Keep = { traffic: Infinity, logs: Infinity };
+/**
+ * A page following a live environment for hours keeps a bounded tail (the rest is in the
+ * run's log: `rig traffic`, `rig logs`), so its memory stays flat.
+ */
+export const KEEP_LIVE: Keep = { traffic: 10_000, logs: 20_000 };
+
 /** The state of one environment after the events applied so far. */
 export class RunModel {
   id = "";
@@ -105,6 +119,16 @@ export class RunModel {
   readonly traffic: TrafficEntry[] = [];
   readonly logs: LogLine[] = [];
   readonly markers: Marker[] = [];
+  /** Traffic entries and output lines no longer kept (see Keep). */
+  droppedTraffic = 0;
+  droppedLogs = 0;
+
+  constructor(private readonly keep: Keep = KEEP_ALL) {}
+
+  /** The traffic entry numbered n (1-based, counting dropped ones), if still kept. */
+  trafficEntry(n: number): TrafficEntry | undefined {
+    return this.traffic[n - 1 - this.droppedTraffic];
+  }
 
   /** Services a user declared, in declaration order (no proxies, `~test` last). */
   visibleServices(): ServiceModel[] {
@@ -191,6 +215,7 @@ export class RunModel {
           stream: p.value.stream === LogStream.STDERR ? "stderr" : "stdout",
           line: p.value.line,
         });
+        this.droppedLogs += trim(this.logs, this.keep.logs);
         break;
       case "serviceError":
         if (svc) svc.error = p.value.error;
@@ -259,7 +284,8 @@ export class RunModel {
     what: string, status: string, failed: boolean, latency: { seconds: bigint; nanos: number } | undefined,
   ): void {
     const latencyMs = latency ? Number(latency.seconds) * 1000 + latency.nanos / 1e6 : 0;
-    this.traffic.push({ n: this.traffic.length + 1, seq: event.seq, at, kind, source, target, ingress, what, status, failed, latencyMs, event });
+    this.traffic.push({ n: this.droppedTraffic + this.traffic.length + 1, seq: event.seq, at, kind, source, target, ingress, what, status, failed, latencyMs, event });
+    this.droppedTraffic += trim(this.traffic, this.keep.traffic);
     const key = `${source}->${target}`;
     let edge = this.edges.get(key);
     if (!edge) {
@@ -317,4 +343,15 @@ export function prettyJson(text: string): string {
   } catch {
     return text;
   }
+}
+
+/**
+ * Drops the oldest items past `keep`, a tenth of it at a time so a busy stream does not
+ * shift the array on every item; returns how many went.
+ */
+function trim(items: unknown[], keep: number): number {
+  if (items.length <= keep + Math.ceil(keep / 10)) return 0;
+  const cut = items.length - keep;
+  items.splice(0, cut);
+  return cut;
 }

@@ -15,6 +15,7 @@ export class TrafficView {
   private readonly slow = h("input", { placeholder: "slower than ms", name: "slow", size: 10, type: "number" });
   private readonly kind = h("select", { name: "kind" }, h("option", { value: "" }, "all"), h("option", { value: "http" }, "HTTP"), h("option", { value: "grpc" }, "gRPC"), h("option", { value: "tcp" }, "TCP"));
   private readonly text = h("input", { placeholder: "text", name: "text", size: 14 });
+  private readonly dropped = h("p", { class: "hint dropped" });
   private readonly detail = h("section", { class: "traffic-detail" }, h("p", { class: "hint" }, "Click a row for headers and bodies."));
   private readonly list: VirtualList;
   private shown: TrafficEntry[] = [];
@@ -27,6 +28,7 @@ export class TrafficView {
     for (const input of [this.edge, this.status, this.slow, this.text, this.kind]) input.addEventListener("input", refilter);
     this.element = h("div", { class: "traffic" },
       h("div", { class: "filters" }, this.edge, this.status, this.slow, this.kind, this.text),
+      this.dropped,
       h("div", { class: "traffic-split" }, h("div", {}, h("div", { class: "traffic-head row" }, h("span", { class: "c-n" }, "#"), h("span", { class: "c-time" }, "time"), h("span", { class: "c-edge" }, "edge"), h("span", { class: "c-what" }, "call"), h("span", { class: "c-status" }, "status"), h("span", { class: "c-lat" }, "latency")), this.list.element), this.detail),
     );
   }
@@ -47,8 +49,11 @@ export class TrafficView {
       (!text || `${t.what} ${t.source} ${t.target} ${t.status}`.toLowerCase().includes(text)),
     );
     this.list.update(this.shown.length);
+    this.dropped.textContent = model.droppedTraffic
+      ? `the ${model.droppedTraffic} oldest calls are not kept in this page (rig traffic ${model.id} lists every one)`
+      : "";
     if (this.selected === undefined) return;
-    const entry = model.traffic[this.selected - 1];
+    const entry = model.trafficEntry(this.selected);
     if (entry && !this.detail.dataset["n"]) this.showDetail(entry);
   }
 
