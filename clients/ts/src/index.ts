@@ -10,6 +10,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { ContainerBuilder } from "./builders/container-builder.js";
 import { CustomBuilder } from "./builders/custom-builder.js";
 import { FuncBuilder } from "./builders/func-builder.js";
+import { GoBuilder } from "./builders/go-builder.js";
 import { PostgresBuilder } from "./builders/postgres-builder.js";
 import { ProcessBuilder } from "./builders/process-builder.js";
 import { RedisBuilder } from "./builders/redis-builder.js";
@@ -21,8 +22,14 @@ import { lockAll, Resource, type ResourceOptions } from "./locks/resource.js";
 export const rig = Object.freeze({
   /** A host process: `rig.process("./bin/api", "--port", "${PORT}")`. */
   process: (command: string, ...args: string[]): ProcessBuilder => new ProcessBuilder(command, args),
-  /** A Node.js script run with the test's own node: `rig.node("server.js")`. */
+  /**
+   * A Node.js script run with the test's own node: `rig.node("server.js")`, or TypeScript
+   * through Node's type stripping: `rig.node("src/server.ts")`; `.build("npm", "run", "build")`
+   * runs a build first (skipped while nothing changed since its last success).
+   */
   node: (script: string, ...args: string[]): ProcessBuilder => new ProcessBuilder(process.execPath, [script, ...args]),
+  /** A Go program rigd builds (cached) and runs: `rig.go("./cmd/api")`, `rig.go("example.com/x/cmd/y@v1.2.3")`. */
+  go: (pkg: string, ...args: string[]): GoBuilder => new GoBuilder(pkg, args),
   /** A service run by a function of the test process. */
   func: (fn: FuncFn): FuncBuilder => new FuncBuilder(fn),
   /** A Docker container. */
@@ -44,6 +51,8 @@ export { ContainerBuilder } from "./builders/container-builder.js";
 export { CustomBuilder } from "./builders/custom-builder.js";
 export type { DurationInput } from "./builders/duration.js";
 export { FuncBuilder } from "./builders/func-builder.js";
+export { GoBuilder } from "./builders/go-builder.js";
+export { HostProgramBuilder } from "./builders/host-program-builder.js";
 export type { IngressOptions, ReadinessInput, ReadinessOptions } from "./builders/ingress-options.js";
 export { PostgresBuilder } from "./builders/postgres-builder.js";
 export type { PoolRuntime } from "./builders/pool-runtime.js";

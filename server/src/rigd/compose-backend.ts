@@ -29,7 +29,9 @@ import { PortAllocator } from "../ports/port-allocator.js";
 import { createClientType } from "../services/client.js";
 import { createContainerType } from "../services/container.js";
 import { createPostgresType } from "../services/postgres.js";
-import { createProcessType } from "../services/process.js";
+import { createProcessHost, createProcessType } from "../services/process.js";
+import { createGoType } from "../services/go.js";
+import { GoBuilder } from "../artifacts/go-build.js";
 import { ProcessRecords } from "../os/process-records.js";
 import { createRedisType } from "../services/redis.js";
 import { createTestNodeType } from "../services/test-node.js";
@@ -88,8 +90,12 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
     log: poolLog("redis"),
   });
 
+  // Process, go and node services share one set of limits, pid records and trees.
+  const programs = createProcessHost({ records, watchdog, limits: context.limits });
+  const cacheDir = join(context.rigDir, "cache");
   const types = new TypeRegistry()
-    .register(createProcessType({ records, watchdog, limits: context.limits }))
+    .register(createProcessType(programs))
+    .register(createGoType({ host: programs, builder: new GoBuilder(cacheDir) }))
     .register(createClientType())
     .register(createContainerType({ docker, owner }))
     .register(createPostgresType({ docker, pool: postgresPool, runtimes }))

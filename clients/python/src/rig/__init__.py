@@ -53,6 +53,7 @@ from rig.errors import DownError, SpecError, SpecProblem  # noqa: E402
 from rig.handlers import FuncContext, FuncFn, HookContext, HookFn  # noqa: E402
 from rig.ingress import Ingress, grpc, http, tcp  # noqa: E402
 from rig.locks import HeldLock, LockError, LockLostError, Resource, lock_all, resource  # noqa: E402
+from rig.programs import GoService, NodeService, go, node  # noqa: E402
 from rig.rigd import RIGD_VERSION, Rigd, RigdError, find_or_start_rigd, rigd_channel  # noqa: E402
 from rig.wiring import DEFAULT_INGRESS, Endpoint, Wiring  # noqa: E402
 
@@ -76,6 +77,10 @@ __all__ = [
     "FuncContext",
     "FuncFn",
     "FuncService",
+    "GoService",
+    "NodeService",
+    "go",
+    "node",
     "HookContext",
     "HookFn",
     "Ingress",

@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file rig/v1/spec.proto.
  */
 export const file_rig_v1_spec: GenFile = /*@__PURE__*/
-  fileDesc("ChFyaWcvdjEvc3BlYy5wcm90bxIGcmlnLnYxIogDCg9FbnZpcm9ubWVudFNwZWMSDAoEbmFtZRgBIAEoCRIhCghzZXJ2aWNlcxgCIAMoCzIPLnJpZy52MS5TZXJ2aWNlEg8KB29ic2VydmUYAyABKAgSCwoDZGlyGAQgASgJEjYKCGhvc3RfZW52GAUgAygLMiQucmlnLnYxLkVudmlyb25tZW50U3BlYy5Ib3N0RW52RW50cnkSJgoDdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG9ycGhhbl9ncmFjZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1zdGFsbF90aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGNhbGxiYWNrX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aLgoMSG9zdEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEisQMKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRIiCglpbmdyZXNzZXMYAiADKAsyDy5yaWcudjEuSW5ncmVzcxISCgpub19pbmdyZXNzGAMgASgIEiAKCGVncmVzc2VzGAQgAygLMg4ucmlnLnYxLkVncmVzcxIeCghwcmVzdGFydBgFIAMoCzIMLnJpZy52MS5Ib29rEhoKBGluaXQYBiADKAsyDC5yaWcudjEuSG9vaxIoCgdwcm9jZXNzGAogASgLMhUucmlnLnYxLlByb2Nlc3NDb25maWdIABImCgZjbGllbnQYCyABKAsyFC5yaWcudjEuQ2xpZW50Q29uZmlnSAASLAoJY29udGFpbmVyGAwgASgLMhcucmlnLnYxLkNvbnRhaW5lckNvbmZpZ0gAEioKCHBvc3RncmVzGA0gASgLMhYucmlnLnYxLlBvc3RncmVzQ29uZmlnSAASJAoFcmVkaXMYDiABKAsyEy5yaWcudjEuUmVkaXNDb25maWdIABImCgZjdXN0b20YDyABKAsyFC5yaWcudjEuQ3VzdG9tQ29uZmlnSABCCAoGY29uZmlnIt0BCgdJbmdyZXNzEgwKBG5hbWUYASABKAkSIgoIcHJvdG9jb2wYAiABKA4yEC5yaWcudjEuUHJvdG9jb2wSIAoFcmVhZHkYAyABKAsyES5yaWcudjEuUmVhZGluZXNzEjMKCmF0dHJpYnV0ZXMYBCADKAsyHy5yaWcudjEuSW5ncmVzcy5BdHRyaWJ1dGVzRW50cnkSFgoOY29udGFpbmVyX3BvcnQYBSABKA0aMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi4wEKCVJlYWRpbmVzcxIjCgRraW5kGAEgASgOMhUucmlnLnYxLlJlYWRpbmVzc0tpbmQSEQoJaHR0cF9wYXRoGAIgASgJEhQKDGdycGNfc2VydmljZRgDIAEoCRIqCgd0aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEisKCGludGVydmFsGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG1heF9pbnRlcnZhbBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiI4CgZFZ3Jlc3MSDAoEbmFtZRgBIAEoCRIPCgdzZXJ2aWNlGAIgASgJEg8KB2luZ3Jlc3MYAyABKAkigQEKBEhvb2sSLQoLY2xpZW50X2Z1bmMYASABKAsyFi5yaWcudjEuQ2xpZW50RnVuY0hvb2tIABIeCgNzcWwYAiABKAsyDy5yaWcudjEuU3FsSG9va0gAEiAKBGV4ZWMYAyABKAsyEC5yaWcudjEuRXhlY0hvb2tIAEIICgZhY3Rpb24iHgoOQ2xpZW50RnVuY0hvb2sSDAoEbmFtZRgBIAEoCSIdCgdTcWxIb29rEhIKCnN0YXRlbWVudHMYASADKAkiGwoIRXhlY0hvb2sSDwoHY29tbWFuZBgBIAMoCSLDAQoNUHJvY2Vzc0NvbmZpZxIPCgdjb21tYW5kGAEgASgJEgwKBGFyZ3MYAiADKAkSCwoDZGlyGAMgASgJEisKA2VudhgEIAMoCzIeLnJpZy52MS5Qcm9jZXNzQ29uZmlnLkVudkVudHJ5Ei0KCnN0b3BfZ3JhY2UYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIlCgxDbGllbnRDb25maWcSFQoNc3RhcnRfaGFuZGxlchgBIAEoCSLNAQoPQ29udGFpbmVyQ29uZmlnEg0KBWltYWdlGAEgASgJEgsKA2NtZBgCIAMoCRItCgNlbnYYAyADKAsyIC5yaWcudjEuQ29udGFpbmVyQ29uZmlnLkVudkVudHJ5EhIKCmVudHJ5cG9pbnQYBCADKAkSLwoMc3RvcF90aW1lb3V0GAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiQQoOUG9zdGdyZXNDb25maWcSDQoFaW1hZ2UYASABKAkSIAoHcnVudGltZRgCIAEoDjIPLnJpZy52MS5SdW50aW1lIj4KC1JlZGlzQ29uZmlnEg0KBWltYWdlGAEgASgJEiAKB3J1bnRpbWUYAiABKA4yDy5yaWcudjEuUnVudGltZSJFCgxDdXN0b21Db25maWcSDAoEdHlwZRgBIAEoCRInCgZjb25maWcYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0KnAKCFByb3RvY29sEhgKFFBST1RPQ09MX1VOU1BFQ0lGSUVEEAASEAoMUFJPVE9DT0xfVENQEAESEQoNUFJPVE9DT0xfSFRUUBACEhEKDVBST1RPQ09MX0dSUEMQAxISCg5QUk9UT0NPTF9LQUZLQRAEKpIBCg1SZWFkaW5lc3NLaW5kEh4KGlJFQURJTkVTU19LSU5EX1VOU1BFQ0lGSUVEEAASFgoSUkVBRElORVNTX0tJTkRfVENQEAESFwoTUkVBRElORVNTX0tJTkRfSFRUUBACEhcKE1JFQURJTkVTU19LSU5EX0dSUEMQAxIXChNSRUFESU5FU1NfS0lORF9OT05FEAQqSAoHUnVudGltZRIXChNSVU5USU1FX1VOU1BFQ0lGSUVEEAASEgoOUlVOVElNRV9ET0NLRVIQARIQCgxSVU5USU1FX0hPU1QQAmIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_struct]);
+  fileDesc("ChFyaWcvdjEvc3BlYy5wcm90bxIGcmlnLnYxIogDCg9FbnZpcm9ubWVudFNwZWMSDAoEbmFtZRgBIAEoCRIhCghzZXJ2aWNlcxgCIAMoCzIPLnJpZy52MS5TZXJ2aWNlEg8KB29ic2VydmUYAyABKAgSCwoDZGlyGAQgASgJEjYKCGhvc3RfZW52GAUgAygLMiQucmlnLnYxLkVudmlyb25tZW50U3BlYy5Ib3N0RW52RW50cnkSJgoDdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG9ycGhhbl9ncmFjZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1zdGFsbF90aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGNhbGxiYWNrX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aLgoMSG9zdEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi9QMKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRIiCglpbmdyZXNzZXMYAiADKAsyDy5yaWcudjEuSW5ncmVzcxISCgpub19pbmdyZXNzGAMgASgIEiAKCGVncmVzc2VzGAQgAygLMg4ucmlnLnYxLkVncmVzcxIeCghwcmVzdGFydBgFIAMoCzIMLnJpZy52MS5Ib29rEhoKBGluaXQYBiADKAsyDC5yaWcudjEuSG9vaxIoCgdwcm9jZXNzGAogASgLMhUucmlnLnYxLlByb2Nlc3NDb25maWdIABImCgZjbGllbnQYCyABKAsyFC5yaWcudjEuQ2xpZW50Q29uZmlnSAASLAoJY29udGFpbmVyGAwgASgLMhcucmlnLnYxLkNvbnRhaW5lckNvbmZpZ0gAEioKCHBvc3RncmVzGA0gASgLMhYucmlnLnYxLlBvc3RncmVzQ29uZmlnSAASJAoFcmVkaXMYDiABKAsyEy5yaWcudjEuUmVkaXNDb25maWdIABImCgZjdXN0b20YDyABKAsyFC5yaWcudjEuQ3VzdG9tQ29uZmlnSAASHgoCZ28YECABKAsyEC5yaWcudjEuR29Db25maWdIABIiCgRub2RlGBEgASgLMhIucmlnLnYxLk5vZGVDb25maWdIAEIICgZjb25maWci3QEKB0luZ3Jlc3MSDAoEbmFtZRgBIAEoCRIiCghwcm90b2NvbBgCIAEoDjIQLnJpZy52MS5Qcm90b2NvbBIgCgVyZWFkeRgDIAEoCzIRLnJpZy52MS5SZWFkaW5lc3MSMwoKYXR0cmlidXRlcxgEIAMoCzIfLnJpZy52MS5JbmdyZXNzLkF0dHJpYnV0ZXNFbnRyeRIWCg5jb250YWluZXJfcG9ydBgFIAEoDRoxCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLjAQoJUmVhZGluZXNzEiMKBGtpbmQYASABKA4yFS5yaWcudjEuUmVhZGluZXNzS2luZBIRCglodHRwX3BhdGgYAiABKAkSFAoMZ3JwY19zZXJ2aWNlGAMgASgJEioKB3RpbWVvdXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKwoIaW50ZXJ2YWwYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLwoMbWF4X2ludGVydmFsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIjgKBkVncmVzcxIMCgRuYW1lGAEgASgJEg8KB3NlcnZpY2UYAiABKAkSDwoHaW5ncmVzcxgDIAEoCSKBAQoESG9vaxItCgtjbGllbnRfZnVuYxgBIAEoCzIWLnJpZy52MS5DbGllbnRGdW5jSG9va0gAEh4KA3NxbBgCIAEoCzIPLnJpZy52MS5TcWxIb29rSAASIAoEZXhlYxgDIAEoCzIQLnJpZy52MS5FeGVjSG9va0gAQggKBmFjdGlvbiIeCg5DbGllbnRGdW5jSG9vaxIMCgRuYW1lGAEgASgJIh0KB1NxbEhvb2sSEgoKc3RhdGVtZW50cxgBIAMoCSIbCghFeGVjSG9vaxIPCgdjb21tYW5kGAEgAygJIsMBCg1Qcm9jZXNzQ29uZmlnEg8KB2NvbW1hbmQYASABKAkSDAoEYXJncxgCIAMoCRILCgNkaXIYAyABKAkSKwoDZW52GAQgAygLMh4ucmlnLnYxLlByb2Nlc3NDb25maWcuRW52RW50cnkSLQoKc3RvcF9ncmFjZRgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiUKDENsaWVudENvbmZpZxIVCg1zdGFydF9oYW5kbGVyGAEgASgJIs0BCg9Db250YWluZXJDb25maWcSDQoFaW1hZ2UYASABKAkSCwoDY21kGAIgAygJEi0KA2VudhgDIAMoCzIgLnJpZy52MS5Db250YWluZXJDb25maWcuRW52RW50cnkSEgoKZW50cnlwb2ludBgEIAMoCRIvCgxzdG9wX3RpbWVvdXQYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJBCg5Qb3N0Z3Jlc0NvbmZpZxINCgVpbWFnZRgBIAEoCRIgCgdydW50aW1lGAIgASgOMg8ucmlnLnYxLlJ1bnRpbWUiPgoLUmVkaXNDb25maWcSDQoFaW1hZ2UYASABKAkSIAoHcnVudGltZRgCIAEoDjIPLnJpZy52MS5SdW50aW1lIs4BCghHb0NvbmZpZxIPCgdwYWNrYWdlGAEgASgJEgwKBGFyZ3MYAiADKAkSCwoDZGlyGAMgASgJEiYKA2VudhgEIAMoCzIZLnJpZy52MS5Hb0NvbmZpZy5FbnZFbnRyeRITCgtidWlsZF9mbGFncxgFIAMoCRItCgpzdG9wX2dyYWNlGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi7wEKCk5vZGVDb25maWcSDgoGc2NyaXB0GAEgASgJEgwKBGFyZ3MYAiADKAkSCwoDZGlyGAMgASgJEigKA2VudhgEIAMoCzIbLnJpZy52MS5Ob2RlQ29uZmlnLkVudkVudHJ5Eg0KBWJ1aWxkGAUgAygJEgwKBG5vZGUYBiABKAkSFAoMbm9kZV9vcHRpb25zGAcgAygJEi0KCnN0b3BfZ3JhY2UYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJFCgxDdXN0b21Db25maWcSDAoEdHlwZRgBIAEoCRInCgZjb25maWcYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0KnAKCFByb3RvY29sEhgKFFBST1RPQ09MX1VOU1BFQ0lGSUVEEAASEAoMUFJPVE9DT0xfVENQEAESEQoNUFJPVE9DT0xfSFRUUBACEhEKDVBST1RPQ09MX0dSUEMQAxISCg5QUk9UT0NPTF9LQUZLQRAEKpIBCg1SZWFkaW5lc3NLaW5kEh4KGlJFQURJTkVTU19LSU5EX1VOU1BFQ0lGSUVEEAASFgoSUkVBRElORVNTX0tJTkRfVENQEAESFwoTUkVBRElORVNTX0tJTkRfSFRUUBACEhcKE1JFQURJTkVTU19LSU5EX0dSUEMQAxIXChNSRUFESU5FU1NfS0lORF9OT05FEAQqSAoHUnVudGltZRIXChNSVU5USU1FX1VOU1BFQ0lGSUVEEAASEgoOUlVOVElNRV9ET0NLRVIQARIQCgxSVU5USU1FX0hPU1QQAmIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_struct]);
 
 /**
  * EnvironmentSpec declares a graph of services brought up together for one test.
@@ -179,6 +179,18 @@ export type Service = Message<"rig.v1.Service"> & {
      */
     value: CustomConfig;
     case: "custom";
+  } | {
+    /**
+     * @generated from field: rig.v1.GoConfig go = 16;
+     */
+    value: GoConfig;
+    case: "go";
+  } | {
+    /**
+     * @generated from field: rig.v1.NodeConfig node = 17;
+     */
+    value: NodeConfig;
+    case: "node";
   } | { case: undefined; value?: undefined };
 };
 
@@ -579,6 +591,140 @@ export const RedisConfigSchema: GenMessage<RedisConfig> = /*@__PURE__*/
   messageDesc(file_rig_v1_spec, 13);
 
 /**
+ * GoConfig builds a Go program in the artifact phase and runs it on the host. The
+ * binary is cached in RIG_DIR/cache by a hash of the module's files (go.mod, go.sum and
+ * sources, local `replace` targets too), the build flags, the GO* variables and the Go
+ * version; concurrent environments share one build.
+ *
+ * @generated from message rig.v1.GoConfig
+ */
+export type GoConfig = Message<"rig.v1.GoConfig"> & {
+  /**
+   * A local package, relative to `dir` ("./cmd/api", "."), or a remote package at a
+   * pinned version ("example.com/tool/cmd/x@v1.2.3"), built with `go install`.
+   *
+   * @generated from field: string package = 1;
+   */
+  package: string;
+
+  /**
+   * Arguments of the program; ${VAR} expands against the service's environment.
+   *
+   * @generated from field: repeated string args = 2;
+   */
+  args: string[];
+
+  /**
+   * Working directory of the build (local packages) and of the program; relative paths
+   * resolve against the spec's dir.
+   *
+   * @generated from field: string dir = 3;
+   */
+  dir: string;
+
+  /**
+   * Extra environment variables of the program, under the wiring vars.
+   *
+   * @generated from field: map<string, string> env = 4;
+   */
+  env: { [key: string]: string };
+
+  /**
+   * `go build` flags ("-tags=integration", "-race", "-ldflags=-X main.v=1").
+   *
+   * @generated from field: repeated string build_flags = 5;
+   */
+  buildFlags: string[];
+
+  /**
+   * Time between SIGTERM and SIGKILL at teardown. Default 5 s.
+   *
+   * @generated from field: google.protobuf.Duration stop_grace = 6;
+   */
+  stopGrace?: Duration | undefined;
+};
+
+/**
+ * Describes the message rig.v1.GoConfig.
+ * Use `create(GoConfigSchema)` to create a new message.
+ */
+export const GoConfigSchema: GenMessage<GoConfig> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 14);
+
+/**
+ * NodeConfig runs a Node.js script on the host: JavaScript, or TypeScript directly with
+ * Node's type stripping; optionally after a build command, which is skipped while the
+ * package's files are as its last successful build left them.
+ *
+ * @generated from message rig.v1.NodeConfig
+ */
+export type NodeConfig = Message<"rig.v1.NodeConfig"> & {
+  /**
+   * The script (.js, .mjs, .cjs, .ts, .mts, .cts), relative to `dir`.
+   *
+   * @generated from field: string script = 1;
+   */
+  script: string;
+
+  /**
+   * Arguments of the script; ${VAR} expands against the service's environment.
+   *
+   * @generated from field: repeated string args = 2;
+   */
+  args: string[];
+
+  /**
+   * Working directory of the build and of the script; relative paths resolve against
+   * the spec's dir.
+   *
+   * @generated from field: string dir = 3;
+   */
+  dir: string;
+
+  /**
+   * Extra environment variables of the script (and of the build), under the wiring vars.
+   *
+   * @generated from field: map<string, string> env = 4;
+   */
+  env: { [key: string]: string };
+
+  /**
+   * A command run in `dir` before anything starts (["npm", "run", "build"]). Empty: none.
+   *
+   * @generated from field: repeated string build = 5;
+   */
+  build: string[];
+
+  /**
+   * The node executable. Default: the node that runs rigd.
+   *
+   * @generated from field: string node = 6;
+   */
+  node: string;
+
+  /**
+   * Options of node before the script ("--enable-source-maps").
+   *
+   * @generated from field: repeated string node_options = 7;
+   */
+  nodeOptions: string[];
+
+  /**
+   * Time between SIGTERM and SIGKILL at teardown. Default 5 s.
+   *
+   * @generated from field: google.protobuf.Duration stop_grace = 8;
+   */
+  stopGrace?: Duration | undefined;
+};
+
+/**
+ * Describes the message rig.v1.NodeConfig.
+ * Use `create(NodeConfigSchema)` to create a new message.
+ */
+export const NodeConfigSchema: GenMessage<NodeConfig> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 15);
+
+/**
  * CustomConfig selects a service type provided by a server plugin.
  *
  * @generated from message rig.v1.CustomConfig
@@ -600,7 +746,7 @@ export type CustomConfig = Message<"rig.v1.CustomConfig"> & {
  * Use `create(CustomConfigSchema)` to create a new message.
  */
 export const CustomConfigSchema: GenMessage<CustomConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 14);
+  messageDesc(file_rig_v1_spec, 16);
 
 /**
  * Protocol spoken on an ingress; it picks the default readiness check and proxy.

@@ -1,0 +1,40 @@
+package rig
+
+import (
+	"testing"
+	"time"
+
+	rigv1 "github.com/rig-dev/rig/clients/go/gen/rig/v1"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+func TestGoAndNodeBuildersTranslateEveryField(t *testing.T) {
+	spec, _, err := buildSpec(Services{
+		"api": Go("./cmd/api", "--port", "${PORT}").BuildFlags("-tags=it").Args("-v").Env("MODE", "test").Dir("svc").StopGrace(time.Second).Egress("web"),
+		"web": Node("./src/server.ts").Build("npm", "run", "build").NodeBinary("/opt/node").NodeOptions("--enable-source-maps").Args("x"),
+	}, settings{name: "programs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*rigv1.Service{}
+	for _, s := range spec.GetServices() {
+		byName[s.GetName()] = s
+	}
+	wantGo := &rigv1.GoConfig{
+		Package: "./cmd/api", Args: []string{"--port", "${PORT}", "-v"}, Dir: "svc", Env: map[string]string{"MODE": "test"},
+		BuildFlags: []string{"-tags=it"}, StopGrace: durationpb.New(time.Second),
+	}
+	if got := byName["api"].GetGo(); !proto.Equal(got, wantGo) {
+		t.Errorf("go config %v, want %v", got, wantGo)
+	}
+	if got := byName["api"].GetEgresses(); len(got) != 1 || got[0].GetService() != "web" {
+		t.Errorf("go egresses %v", got)
+	}
+	wantNode := &rigv1.NodeConfig{
+		Script: "./src/server.ts", Args: []string{"x"}, Build: []string{"npm", "run", "build"}, Node: "/opt/node", NodeOptions: []string{"--enable-source-maps"},
+	}
+	if got := byName["web"].GetNode(); !proto.Equal(got, wantNode) {
+		t.Errorf("node config %v, want %v", got, wantNode)
+	}
+}
