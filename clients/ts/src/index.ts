@@ -11,6 +11,7 @@ import { ContainerBuilder } from "./builders/container-builder.js";
 import { CustomBuilder } from "./builders/custom-builder.js";
 import { FuncBuilder } from "./builders/func-builder.js";
 import { GoBuilder } from "./builders/go-builder.js";
+import { NodeBuilder } from "./builders/node-builder.js";
 import { PostgresBuilder } from "./builders/postgres-builder.js";
 import { ProcessBuilder } from "./builders/process-builder.js";
 import { RedisBuilder } from "./builders/redis-builder.js";
@@ -27,7 +28,7 @@ export const rig = Object.freeze({
    * through Node's type stripping: `rig.node("src/server.ts")`; `.build("npm", "run", "build")`
    * runs a build first (skipped while nothing changed since its last success).
    */
-  node: (script: string, ...args: string[]): ProcessBuilder => new ProcessBuilder(process.execPath, [script, ...args]),
+  node: (script: string, ...args: string[]): NodeBuilder => new NodeBuilder(script, args),
   /** A Go program rigd builds (cached) and runs: `rig.go("./cmd/api")`, `rig.go("example.com/x/cmd/y@v1.2.3")`. */
   go: (pkg: string, ...args: string[]): GoBuilder => new GoBuilder(pkg, args),
   /** A service run by a function of the test process. */
@@ -53,6 +54,7 @@ export type { DurationInput } from "./builders/duration.js";
 export { FuncBuilder } from "./builders/func-builder.js";
 export { GoBuilder } from "./builders/go-builder.js";
 export { HostProgramBuilder } from "./builders/host-program-builder.js";
+export { NodeBuilder } from "./builders/node-builder.js";
 export type { IngressOptions, ReadinessInput, ReadinessOptions } from "./builders/ingress-options.js";
 export { PostgresBuilder } from "./builders/postgres-builder.js";
 export type { PoolRuntime } from "./builders/pool-runtime.js";

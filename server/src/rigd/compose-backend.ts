@@ -32,6 +32,8 @@ import { createPostgresType } from "../services/postgres.js";
 import { createProcessHost, createProcessType } from "../services/process.js";
 import { createGoType } from "../services/go.js";
 import { GoBuilder } from "../artifacts/go-build.js";
+import { NodeBuilder } from "../artifacts/node-build.js";
+import { createNodeType } from "../services/node.js";
 import { ProcessRecords } from "../os/process-records.js";
 import { createRedisType } from "../services/redis.js";
 import { createTestNodeType } from "../services/test-node.js";
@@ -96,6 +98,7 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
   const types = new TypeRegistry()
     .register(createProcessType(programs))
     .register(createGoType({ host: programs, builder: new GoBuilder(cacheDir) }))
+    .register(createNodeType({ host: programs, builder: new NodeBuilder(cacheDir) }))
     .register(createClientType())
     .register(createContainerType({ docker, owner }))
     .register(createPostgresType({ docker, pool: postgresPool, runtimes }))

@@ -8,7 +8,7 @@ import { describe, test } from "node:test";
 import { toJson } from "@bufbuild/protobuf";
 import { HandlerRegistry } from "../callbacks/handlers.js";
 import { EnvironmentSpecSchema } from "../gen/rig/v1/spec_pb.js";
-import { rig } from "../index.js";
+import { ProcessBuilder, rig } from "../index.js";
 import { buildSpec, environmentName } from "./build-spec.js";
 
 function specJson(services: Parameters<typeof buildSpec>[0], options: Parameters<typeof buildSpec>[1] = {}) {
@@ -84,7 +84,30 @@ describe("builders", () => {
     assert.deepEqual(registry.get("worker.prestart.0"), { kind: "hook", fn: prestart });
     assert.deepEqual(registry.get("worker.init.0"), { kind: "hook", fn: init });
     assert.deepEqual(registry.get("worker.start"), { kind: "start", fn });
-    assert.deepEqual(json.services[1].process, { command: process.execPath, args: ["api.js"] });
+    assert.deepEqual(json.services[1].node, { script: "api.js", node: process.execPath });
+  });
+
+  test("go and node programs: every field", () => {
+    const { json } = specJson({
+      api: rig.go("./cmd/api", "--port", "${PORT}").buildFlags("-tags=it").args("-v").env("MODE", "test").dir("svc").stopGrace("1s"),
+      web: rig.node("./src/server.ts", "x").build("npm", "run", "build").nodeBinary("/opt/node").nodeOptions("--enable-source-maps"),
+    });
+    assert.deepEqual(json.services[0].go, {
+      package: "./cmd/api",
+      args: ["--port", "${PORT}", "-v"],
+      dir: "svc",
+      env: { MODE: "test" },
+      buildFlags: ["-tags=it"],
+      stopGrace: "1s",
+    });
+    assert.deepEqual(json.services[1].node, {
+      script: "./src/server.ts",
+      args: ["x"],
+      build: ["npm", "run", "build"],
+      node: "/opt/node",
+      nodeOptions: ["--enable-source-maps"],
+    });
+    assert.ok(rig.node("a.js") instanceof ProcessBuilder, "code that typed rig.node(...) as a ProcessBuilder still compiles");
   });
 
   test("postgres with init SQL, redis, container, custom", (t) => {
