@@ -38,3 +38,17 @@ func TestGoAndNodeBuildersTranslateEveryField(t *testing.T) {
 		t.Errorf("node config %v, want %v", got, wantNode)
 	}
 }
+
+func TestS3AndSQSBuilders(t *testing.T) {
+	spec, _, err := buildSpec(Services{"files": S3().Region("eu-west-2"), "jobs": SQS().FIFO().Egress("files")}, settings{name: "aws"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, jobs := spec.GetServices()[0], spec.GetServices()[1]
+	if !proto.Equal(files.GetS3(), &rigv1.S3Config{Region: "eu-west-2"}) {
+		t.Errorf("s3 config %v", files.GetS3())
+	}
+	if !proto.Equal(jobs.GetSqs(), &rigv1.SqsConfig{Fifo: true}) || len(jobs.GetEgresses()) != 1 {
+		t.Errorf("sqs service %v", jobs)
+	}
+}

@@ -1,4 +1,4 @@
-"""rig.go and rig.node turn into the GoConfig and NodeConfig rigd expects."""
+"""rig.go, rig.node, rig.s3 and rig.sqs turn into the config messages rigd expects."""
 
 from __future__ import annotations
 
@@ -28,3 +28,11 @@ def test_go_and_node_translate_every_field() -> None:
     assert web.node == spec_pb2.NodeConfig(
         script="./src/server.ts", args=["x"], build=["npm", "run", "build"], node="/opt/node", node_options=["--enable-source-maps"]
     )
+
+
+def test_s3_and_sqs_translate() -> None:
+    spec, _ = rig.build_spec({"files": rig.s3().region("eu-west-2"), "jobs": rig.sqs().fifo().egress("files")}, name="aws")
+    files, jobs = spec.services
+    assert files.s3 == spec_pb2.S3Config(region="eu-west-2")
+    assert jobs.sqs == spec_pb2.SqsConfig(fifo=True)
+    assert [e.service for e in jobs.egresses] == ["files"]

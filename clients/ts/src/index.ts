@@ -7,6 +7,7 @@
  * ```
  */
 import type { JsonObject } from "@bufbuild/protobuf";
+import { S3Builder, SqsBuilder } from "./builders/aws-builders.js";
 import { ContainerBuilder } from "./builders/container-builder.js";
 import { CustomBuilder } from "./builders/custom-builder.js";
 import { FuncBuilder } from "./builders/func-builder.js";
@@ -39,6 +40,10 @@ export const rig = Object.freeze({
   postgres: (): PostgresBuilder => new PostgresBuilder(),
   /** A database number of its own on a pooled Redis server. */
   redis: (): RedisBuilder => new RedisBuilder(),
+  /** A bucket of its own on rigd's pooled S3-compatible server: attributes AWS_ENDPOINT_URL, AWS_REGION, S3_BUCKET, credentials. */
+  s3: (): S3Builder => new S3Builder(),
+  /** A queue of its own on rigd's pooled SQS-compatible server: attributes AWS_ENDPOINT_URL, AWS_REGION, SQS_QUEUE_URL, credentials. */
+  sqs: (): SqsBuilder => new SqsBuilder(),
   /** A service of a type provided by a rigd plugin. */
   custom: (type: string, config?: JsonObject): CustomBuilder => new CustomBuilder(type, config),
   up,
@@ -48,6 +53,7 @@ export const rig = Object.freeze({
   lockAll,
 });
 
+export { S3Builder, SqsBuilder } from "./builders/aws-builders.js";
 export { ContainerBuilder } from "./builders/container-builder.js";
 export { CustomBuilder } from "./builders/custom-builder.js";
 export type { DurationInput } from "./builders/duration.js";

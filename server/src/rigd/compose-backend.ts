@@ -34,6 +34,9 @@ import { createGoType } from "../services/go.js";
 import { GoBuilder } from "../artifacts/go-build.js";
 import { NodeBuilder } from "../artifacts/node-build.js";
 import { createNodeType } from "../services/node.js";
+import { createMotoPool } from "../pools/moto-backend.js";
+import { createS3Type } from "../services/s3.js";
+import { createSqsType } from "../services/sqs.js";
 import { ProcessRecords } from "../os/process-records.js";
 import { createRedisType } from "../services/redis.js";
 import { createTestNodeType } from "../services/test-node.js";
@@ -95,10 +98,14 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
   // Process, go and node services share one set of limits, pid records and trees.
   const programs = createProcessHost({ records, watchdog, limits: context.limits });
   const cacheDir = join(context.rigDir, "cache");
+  // S3 and SQS: one moto server per rigd, a bucket or a queue per environment.
+  const motoPool = createMotoPool(hostServers("moto"));
   const types = new TypeRegistry()
     .register(createProcessType(programs))
     .register(createGoType({ host: programs, builder: new GoBuilder(cacheDir) }))
     .register(createNodeType({ host: programs, builder: new NodeBuilder(cacheDir) }))
+    .register(createS3Type(motoPool))
+    .register(createSqsType(motoPool))
     .register(createClientType())
     .register(createContainerType({ docker, owner }))
     .register(createPostgresType({ docker, pool: postgresPool, runtimes }))
@@ -113,7 +120,7 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
     watchdog,
     transforms: [(plan) => (plan.observe ? insertProxies(plan) : plan)],
     onShutdown: async () => {
-      await Promise.all([postgresPool.closeAll(), redisPool.closeAll()]);
+      await Promise.all([postgresPool.closeAll(), redisPool.closeAll(), motoPool.closeAll()]);
       watchdog.close();
     },
   });

@@ -27,6 +27,7 @@ import pkgutil
 # this joins them into one package. An installed wheel has them merged already.
 __path__ = pkgutil.extend_path(__path__, __name__)
 
+from rig.aws import S3Service, SqsService, s3, sqs  # noqa: E402
 from rig.builders import (  # noqa: E402
     ContainerService,
     FuncService,
@@ -77,6 +78,10 @@ __all__ = [
     "FuncContext",
     "FuncFn",
     "FuncService",
+    "S3Service",
+    "SqsService",
+    "s3",
+    "sqs",
     "GoService",
     "NodeService",
     "go",

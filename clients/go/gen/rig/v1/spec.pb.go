@@ -335,6 +335,8 @@ type Service struct {
 	//	*Service_Custom
 	//	*Service_Go
 	//	*Service_Node
+	//	*Service_S3
+	//	*Service_Sqs
 	Config        isService_Config `protobuf_oneof:"config"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -491,6 +493,24 @@ func (x *Service) GetNode() *NodeConfig {
 	return nil
 }
 
+func (x *Service) GetS3() *S3Config {
+	if x != nil {
+		if x, ok := x.Config.(*Service_S3); ok {
+			return x.S3
+		}
+	}
+	return nil
+}
+
+func (x *Service) GetSqs() *SqsConfig {
+	if x != nil {
+		if x, ok := x.Config.(*Service_Sqs); ok {
+			return x.Sqs
+		}
+	}
+	return nil
+}
+
 type isService_Config interface {
 	isService_Config()
 }
@@ -527,6 +547,14 @@ type Service_Node struct {
 	Node *NodeConfig `protobuf:"bytes,17,opt,name=node,proto3,oneof"`
 }
 
+type Service_S3 struct {
+	S3 *S3Config `protobuf:"bytes,18,opt,name=s3,proto3,oneof"`
+}
+
+type Service_Sqs struct {
+	Sqs *SqsConfig `protobuf:"bytes,19,opt,name=sqs,proto3,oneof"`
+}
+
 func (*Service_Process) isService_Config() {}
 
 func (*Service_Client) isService_Config() {}
@@ -542,6 +570,10 @@ func (*Service_Custom) isService_Config() {}
 func (*Service_Go) isService_Config() {}
 
 func (*Service_Node) isService_Config() {}
+
+func (*Service_S3) isService_Config() {}
+
+func (*Service_Sqs) isService_Config() {}
 
 // Ingress is a port a service listens on.
 type Ingress struct {
@@ -1532,6 +1564,112 @@ func (x *NodeConfig) GetStopGrace() *durationpb.Duration {
 	return nil
 }
 
+// S3Config leases a bucket of its own on a pooled S3-compatible server (moto's server,
+// one per rigd), emptied and removed at release. Attributes of its ingress:
+// AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, S3_BUCKET.
+// Clients address buckets path-style (forcePathStyle).
+type S3Config struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Region of the bucket. Default us-east-1.
+	Region        string `protobuf:"bytes,1,opt,name=region,proto3" json:"region,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *S3Config) Reset() {
+	*x = S3Config{}
+	mi := &file_rig_v1_spec_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *S3Config) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*S3Config) ProtoMessage() {}
+
+func (x *S3Config) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use S3Config.ProtoReflect.Descriptor instead.
+func (*S3Config) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *S3Config) GetRegion() string {
+	if x != nil {
+		return x.Region
+	}
+	return ""
+}
+
+// SqsConfig leases a queue of its own on a pooled SQS-compatible server (moto's server,
+// one per rigd), deleted at release. Attributes of its ingress: AWS_ENDPOINT_URL,
+// AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, SQS_QUEUE_URL, SQS_QUEUE_NAME.
+type SqsConfig struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Region of the queue. Default us-east-1.
+	Region string `protobuf:"bytes,1,opt,name=region,proto3" json:"region,omitempty"`
+	// A FIFO queue (its name ends in .fifo).
+	Fifo          bool `protobuf:"varint,2,opt,name=fifo,proto3" json:"fifo,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SqsConfig) Reset() {
+	*x = SqsConfig{}
+	mi := &file_rig_v1_spec_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SqsConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SqsConfig) ProtoMessage() {}
+
+func (x *SqsConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SqsConfig.ProtoReflect.Descriptor instead.
+func (*SqsConfig) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *SqsConfig) GetRegion() string {
+	if x != nil {
+		return x.Region
+	}
+	return ""
+}
+
+func (x *SqsConfig) GetFifo() bool {
+	if x != nil {
+		return x.Fifo
+	}
+	return false
+}
+
 // CustomConfig selects a service type provided by a server plugin.
 type CustomConfig struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1543,7 +1681,7 @@ type CustomConfig struct {
 
 func (x *CustomConfig) Reset() {
 	*x = CustomConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[16]
+	mi := &file_rig_v1_spec_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1555,7 +1693,7 @@ func (x *CustomConfig) String() string {
 func (*CustomConfig) ProtoMessage() {}
 
 func (x *CustomConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[16]
+	mi := &file_rig_v1_spec_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1568,7 +1706,7 @@ func (x *CustomConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomConfig.ProtoReflect.Descriptor instead.
 func (*CustomConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{16}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CustomConfig) GetType() string {
@@ -1602,7 +1740,7 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x10callback_timeout\x18\t \x01(\v2\x19.google.protobuf.DurationR\x0fcallbackTimeout\x1a:\n" +
 	"\fHostEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xea\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb5\x05\n" +
 	"\aService\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12-\n" +
 	"\tingresses\x18\x02 \x03(\v2\x0f.rig.v1.IngressR\tingresses\x12\x1d\n" +
@@ -1619,7 +1757,9 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x05redis\x18\x0e \x01(\v2\x13.rig.v1.RedisConfigH\x00R\x05redis\x12.\n" +
 	"\x06custom\x18\x0f \x01(\v2\x14.rig.v1.CustomConfigH\x00R\x06custom\x12\"\n" +
 	"\x02go\x18\x10 \x01(\v2\x10.rig.v1.GoConfigH\x00R\x02go\x12(\n" +
-	"\x04node\x18\x11 \x01(\v2\x12.rig.v1.NodeConfigH\x00R\x04nodeB\b\n" +
+	"\x04node\x18\x11 \x01(\v2\x12.rig.v1.NodeConfigH\x00R\x04node\x12\"\n" +
+	"\x02s3\x18\x12 \x01(\v2\x10.rig.v1.S3ConfigH\x00R\x02s3\x12%\n" +
+	"\x03sqs\x18\x13 \x01(\v2\x11.rig.v1.SqsConfigH\x00R\x03sqsB\b\n" +
 	"\x06config\"\x9b\x02\n" +
 	"\aIngress\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
@@ -1711,7 +1851,12 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"stop_grace\x18\b \x01(\v2\x19.google.protobuf.DurationR\tstopGrace\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"S\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\"\n" +
+	"\bS3Config\x12\x16\n" +
+	"\x06region\x18\x01 \x01(\tR\x06region\"7\n" +
+	"\tSqsConfig\x12\x16\n" +
+	"\x06region\x18\x01 \x01(\tR\x06region\x12\x12\n" +
+	"\x04fifo\x18\x02 \x01(\bR\x04fifo\"S\n" +
 	"\fCustomConfig\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12/\n" +
 	"\x06config\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06config*p\n" +
@@ -1745,7 +1890,7 @@ func file_rig_v1_spec_proto_rawDescGZIP() []byte {
 }
 
 var file_rig_v1_spec_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_rig_v1_spec_proto_goTypes = []any{
 	(Protocol)(0),               // 0: rig.v1.Protocol
 	(ReadinessKind)(0),          // 1: rig.v1.ReadinessKind
@@ -1766,23 +1911,25 @@ var file_rig_v1_spec_proto_goTypes = []any{
 	(*RedisConfig)(nil),         // 16: rig.v1.RedisConfig
 	(*GoConfig)(nil),            // 17: rig.v1.GoConfig
 	(*NodeConfig)(nil),          // 18: rig.v1.NodeConfig
-	(*CustomConfig)(nil),        // 19: rig.v1.CustomConfig
-	nil,                         // 20: rig.v1.EnvironmentSpec.HostEnvEntry
-	nil,                         // 21: rig.v1.Ingress.AttributesEntry
-	nil,                         // 22: rig.v1.ProcessConfig.EnvEntry
-	nil,                         // 23: rig.v1.ContainerConfig.EnvEntry
-	nil,                         // 24: rig.v1.GoConfig.EnvEntry
-	nil,                         // 25: rig.v1.NodeConfig.EnvEntry
-	(*durationpb.Duration)(nil), // 26: google.protobuf.Duration
-	(*structpb.Struct)(nil),     // 27: google.protobuf.Struct
+	(*S3Config)(nil),            // 19: rig.v1.S3Config
+	(*SqsConfig)(nil),           // 20: rig.v1.SqsConfig
+	(*CustomConfig)(nil),        // 21: rig.v1.CustomConfig
+	nil,                         // 22: rig.v1.EnvironmentSpec.HostEnvEntry
+	nil,                         // 23: rig.v1.Ingress.AttributesEntry
+	nil,                         // 24: rig.v1.ProcessConfig.EnvEntry
+	nil,                         // 25: rig.v1.ContainerConfig.EnvEntry
+	nil,                         // 26: rig.v1.GoConfig.EnvEntry
+	nil,                         // 27: rig.v1.NodeConfig.EnvEntry
+	(*durationpb.Duration)(nil), // 28: google.protobuf.Duration
+	(*structpb.Struct)(nil),     // 29: google.protobuf.Struct
 }
 var file_rig_v1_spec_proto_depIdxs = []int32{
 	4,  // 0: rig.v1.EnvironmentSpec.services:type_name -> rig.v1.Service
-	20, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
-	26, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
-	26, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
-	26, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
-	26, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
+	22, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
+	28, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
+	28, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
+	28, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
+	28, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
 	5,  // 6: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
 	7,  // 7: rig.v1.Service.egresses:type_name -> rig.v1.Egress
 	8,  // 8: rig.v1.Service.prestart:type_name -> rig.v1.Hook
@@ -1792,35 +1939,37 @@ var file_rig_v1_spec_proto_depIdxs = []int32{
 	14, // 12: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
 	15, // 13: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
 	16, // 14: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
-	19, // 15: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
+	21, // 15: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
 	17, // 16: rig.v1.Service.go:type_name -> rig.v1.GoConfig
 	18, // 17: rig.v1.Service.node:type_name -> rig.v1.NodeConfig
-	0,  // 18: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
-	6,  // 19: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
-	21, // 20: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
-	1,  // 21: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
-	26, // 22: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
-	26, // 23: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
-	26, // 24: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
-	9,  // 25: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
-	10, // 26: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
-	11, // 27: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
-	22, // 28: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
-	26, // 29: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
-	23, // 30: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
-	26, // 31: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
-	2,  // 32: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
-	2,  // 33: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
-	24, // 34: rig.v1.GoConfig.env:type_name -> rig.v1.GoConfig.EnvEntry
-	26, // 35: rig.v1.GoConfig.stop_grace:type_name -> google.protobuf.Duration
-	25, // 36: rig.v1.NodeConfig.env:type_name -> rig.v1.NodeConfig.EnvEntry
-	26, // 37: rig.v1.NodeConfig.stop_grace:type_name -> google.protobuf.Duration
-	27, // 38: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
-	39, // [39:39] is the sub-list for method output_type
-	39, // [39:39] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	19, // 18: rig.v1.Service.s3:type_name -> rig.v1.S3Config
+	20, // 19: rig.v1.Service.sqs:type_name -> rig.v1.SqsConfig
+	0,  // 20: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
+	6,  // 21: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
+	23, // 22: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
+	1,  // 23: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
+	28, // 24: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
+	28, // 25: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
+	28, // 26: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
+	9,  // 27: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
+	10, // 28: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
+	11, // 29: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
+	24, // 30: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
+	28, // 31: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
+	25, // 32: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
+	28, // 33: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
+	2,  // 34: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
+	2,  // 35: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
+	26, // 36: rig.v1.GoConfig.env:type_name -> rig.v1.GoConfig.EnvEntry
+	28, // 37: rig.v1.GoConfig.stop_grace:type_name -> google.protobuf.Duration
+	27, // 38: rig.v1.NodeConfig.env:type_name -> rig.v1.NodeConfig.EnvEntry
+	28, // 39: rig.v1.NodeConfig.stop_grace:type_name -> google.protobuf.Duration
+	29, // 40: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
+	41, // [41:41] is the sub-list for method output_type
+	41, // [41:41] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_rig_v1_spec_proto_init() }
@@ -1837,6 +1986,8 @@ func file_rig_v1_spec_proto_init() {
 		(*Service_Custom)(nil),
 		(*Service_Go)(nil),
 		(*Service_Node)(nil),
+		(*Service_S3)(nil),
+		(*Service_Sqs)(nil),
 	}
 	file_rig_v1_spec_proto_msgTypes[5].OneofWrappers = []any{
 		(*Hook_ClientFunc)(nil),
@@ -1849,7 +2000,7 @@ func file_rig_v1_spec_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rig_v1_spec_proto_rawDesc), len(file_rig_v1_spec_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   23,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

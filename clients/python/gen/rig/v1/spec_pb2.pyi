@@ -205,6 +205,8 @@ class Service(_message.Message):
     CUSTOM_FIELD_NUMBER: _builtins.int
     GO_FIELD_NUMBER: _builtins.int
     NODE_FIELD_NUMBER: _builtins.int
+    S3_FIELD_NUMBER: _builtins.int
+    SQS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Unique within the environment: lower-case letters, digits, '-' and '_', starting with a letter."""
     no_ingress: _builtins.bool
@@ -241,6 +243,10 @@ class Service(_message.Message):
     def go(self) -> Global___GoConfig: ...
     @_builtins.property
     def node(self) -> Global___NodeConfig: ...
+    @_builtins.property
+    def s3(self) -> Global___S3Config: ...
+    @_builtins.property
+    def sqs(self) -> Global___SqsConfig: ...
     def __init__(
         self,
         *,
@@ -258,12 +264,14 @@ class Service(_message.Message):
         custom: Global___CustomConfig | None = ...,
         go: Global___GoConfig | None = ...,
         node: Global___NodeConfig | None = ...,
+        s3: Global___S3Config | None = ...,
+        sqs: Global___SqsConfig | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "go", b"go", "node", b"node", "postgres", b"postgres", "process", b"process", "redis", b"redis"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "go", b"go", "node", b"node", "postgres", b"postgres", "process", b"process", "redis", b"redis", "s3", b"s3", "sqs", b"sqs"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "egresses", b"egresses", "go", b"go", "ingresses", b"ingresses", "init", b"init", "name", b"name", "no_ingress", b"no_ingress", "node", b"node", "postgres", b"postgres", "prestart", b"prestart", "process", b"process", "redis", b"redis"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "egresses", b"egresses", "go", b"go", "ingresses", b"ingresses", "init", b"init", "name", b"name", "no_ingress", b"no_ingress", "node", b"node", "postgres", b"postgres", "prestart", b"prestart", "process", b"process", "redis", b"redis", "s3", b"s3", "sqs", b"sqs"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_config: _TypeAlias = _typing.Literal["process", "client", "container", "postgres", "redis", "custom", "go", "node"]  # noqa: Y015
+    _WhichOneofReturnType_config: _TypeAlias = _typing.Literal["process", "client", "container", "postgres", "redis", "custom", "go", "node", "s3", "sqs"]  # noqa: Y015
     _WhichOneofArgType_config: _TypeAlias = _typing.Literal["config", b"config"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_config) -> _WhichOneofReturnType_config | None: ...
 
@@ -859,6 +867,61 @@ class NodeConfig(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___NodeConfig: _TypeAlias = NodeConfig  # noqa: Y015
+
+@_typing.final
+class S3Config(_message.Message):
+    """S3Config leases a bucket of its own on a pooled S3-compatible server (moto's server,
+    one per rigd), emptied and removed at release. Attributes of its ingress:
+    AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, S3_BUCKET.
+    Clients address buckets path-style (forcePathStyle).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REGION_FIELD_NUMBER: _builtins.int
+    region: _builtins.str
+    """Region of the bucket. Default us-east-1."""
+    def __init__(
+        self,
+        *,
+        region: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["region", b"region"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___S3Config: _TypeAlias = S3Config  # noqa: Y015
+
+@_typing.final
+class SqsConfig(_message.Message):
+    """SqsConfig leases a queue of its own on a pooled SQS-compatible server (moto's server,
+    one per rigd), deleted at release. Attributes of its ingress: AWS_ENDPOINT_URL,
+    AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, SQS_QUEUE_URL, SQS_QUEUE_NAME.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REGION_FIELD_NUMBER: _builtins.int
+    FIFO_FIELD_NUMBER: _builtins.int
+    region: _builtins.str
+    """Region of the queue. Default us-east-1."""
+    fifo: _builtins.bool
+    """A FIFO queue (its name ends in .fifo)."""
+    def __init__(
+        self,
+        *,
+        region: _builtins.str = ...,
+        fifo: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fifo", b"fifo", "region", b"region"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SqsConfig: _TypeAlias = SqsConfig  # noqa: Y015
 
 @_typing.final
 class CustomConfig(_message.Message):
