@@ -3,7 +3,8 @@
 # from the npm registry when the machine's is older), npm dependencies, grpcurl, and the
 # Go/Python client toolchains (scripts/setup-clients.sh), and the host's Postgres and Redis
 # for rig's no-Docker runtime (scripts/install-host-servers.sh), moto's server for the s3
-# and sqs types (scripts/install-moto.sh), and Debian's chromium for
+# and sqs types (scripts/install-moto.sh), the Temporal CLI for the temporal type
+# (scripts/install-temporal.sh), and Debian's chromium for
 # the dashboard's browser test (scripts/install-browser.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +25,7 @@ if ! command -v grpcurl >/dev/null 2>&1; then
 fi
 ./scripts/install-host-servers.sh
 ./scripts/install-moto.sh
+./scripts/install-temporal.sh
 ./scripts/install-browser.sh
 if [ -x scripts/setup-clients.sh ]; then
   clients_stamp=.tools/.clients-setup-stamp

@@ -39,8 +39,8 @@ func TestGoAndNodeBuildersTranslateEveryField(t *testing.T) {
 	}
 }
 
-func TestS3AndSQSBuilders(t *testing.T) {
-	spec, _, err := buildSpec(Services{"files": S3().Region("eu-west-2"), "jobs": SQS().FIFO().Egress("files")}, settings{name: "aws"})
+func TestS3SQSAndTemporalBuilders(t *testing.T) {
+	spec, _, err := buildSpec(Services{"files": S3().Region("eu-west-2"), "jobs": SQS().FIFO().Egress("files"), "wf": Temporal().Version("v1.5.1")}, settings{name: "aws"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,5 +50,8 @@ func TestS3AndSQSBuilders(t *testing.T) {
 	}
 	if !proto.Equal(jobs.GetSqs(), &rigv1.SqsConfig{Fifo: true}) || len(jobs.GetEgresses()) != 1 {
 		t.Errorf("sqs service %v", jobs)
+	}
+	if wf := spec.GetServices()[2]; !proto.Equal(wf.GetTemporal(), &rigv1.TemporalConfig{Version: "v1.5.1"}) {
+		t.Errorf("temporal service %v", wf)
 	}
 }

@@ -1,4 +1,4 @@
-"""rig.go, rig.node, rig.s3 and rig.sqs turn into the config messages rigd expects."""
+"""rig.go, rig.node, rig.s3, rig.sqs and rig.temporal turn into the config messages rigd expects."""
 
 from __future__ import annotations
 
@@ -30,9 +30,12 @@ def test_go_and_node_translate_every_field() -> None:
     )
 
 
-def test_s3_and_sqs_translate() -> None:
-    spec, _ = rig.build_spec({"files": rig.s3().region("eu-west-2"), "jobs": rig.sqs().fifo().egress("files")}, name="aws")
-    files, jobs = spec.services
+def test_s3_sqs_and_temporal_translate() -> None:
+    spec, _ = rig.build_spec(
+        {"files": rig.s3().region("eu-west-2"), "jobs": rig.sqs().fifo().egress("files"), "wf": rig.temporal().version("v1.5.1")}, name="aws"
+    )
+    files, jobs, wf = spec.services
+    assert wf.temporal == spec_pb2.TemporalConfig(version="v1.5.1")
     assert files.s3 == spec_pb2.S3Config(region="eu-west-2")
     assert jobs.sqs == spec_pb2.SqsConfig(fifo=True)
     assert [e.service for e in jobs.egresses] == ["files"]

@@ -16,6 +16,7 @@ import { NodeBuilder } from "./builders/node-builder.js";
 import { PostgresBuilder } from "./builders/postgres-builder.js";
 import { ProcessBuilder } from "./builders/process-builder.js";
 import { RedisBuilder } from "./builders/redis-builder.js";
+import { TemporalBuilder } from "./builders/temporal-builder.js";
 import type { FuncFn } from "./callbacks/handlers.js";
 import { up } from "./environment/up.js";
 import { lockAll, Resource, type ResourceOptions } from "./locks/resource.js";
@@ -44,6 +45,8 @@ export const rig = Object.freeze({
   s3: (): S3Builder => new S3Builder(),
   /** A queue of its own on rigd's pooled SQS-compatible server: attributes AWS_ENDPOINT_URL, AWS_REGION, SQS_QUEUE_URL, credentials. */
   sqs: (): SqsBuilder => new SqsBuilder(),
+  /** A namespace of its own on rigd's pooled Temporal dev server: attributes TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE. */
+  temporal: (): TemporalBuilder => new TemporalBuilder(),
   /** A service of a type provided by a rigd plugin. */
   custom: (type: string, config?: JsonObject): CustomBuilder => new CustomBuilder(type, config),
   up,
@@ -66,6 +69,7 @@ export { PostgresBuilder } from "./builders/postgres-builder.js";
 export type { PoolRuntime } from "./builders/pool-runtime.js";
 export { ProcessBuilder } from "./builders/process-builder.js";
 export { RedisBuilder } from "./builders/redis-builder.js";
+export { TemporalBuilder } from "./builders/temporal-builder.js";
 export type { EgressOptions } from "./builders/service-builder.js";
 export { ServiceBuilder } from "./builders/service-builder.js";
 export type { FuncCleanup, FuncContext, FuncFn, HookContext, HookFn } from "./callbacks/handlers.js";

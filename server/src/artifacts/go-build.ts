@@ -10,10 +10,10 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { accessSync, constants } from "node:fs";
 import { readFile, readdir, stat } from "node:fs/promises";
-import { delimiter, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
+import { findOnPath } from "../os/executables.js";
 import { BuildCache } from "./build-cache.js";
 import { runBuildCommand } from "./build-command.js";
 import { hashTreeInto } from "./source-hash.js";
@@ -42,20 +42,6 @@ export interface GoBuild {
 /** Whether `pkg` names a remote package at a version rather than a local path. */
 export function isRemotePackage(pkg: string): boolean {
   return pkg.includes("@");
-}
-
-/** The executable `name` on the PATH of `env`, or undefined. */
-function onPath(name: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
-  for (const dir of (env["PATH"] ?? "").split(delimiter)) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 /** The module root of `dir`: the nearest ancestor (or itself) with a go.mod. */
@@ -92,7 +78,7 @@ export class GoBuilder {
   /** Builds `request` or finds it in the cache. Rejects with the compiler's output on failure. */
   async build(request: GoBuildRequest): Promise<GoBuild> {
     const env = { ...request.env };
-    const go = onPath("go", env);
+    const go = findOnPath("go", env["PATH"]);
     if (!go) throw new Error("no `go` command on PATH: install Go 1.21 or newer (Debian: apt-get install golang-go) and put it on the test's PATH");
     const hash = createHash("sha256");
     hash.update(`go-version\0${await this.version(go, env)}\0flags\0${request.flags.join("\0")}\0`);

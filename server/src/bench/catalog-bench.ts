@@ -8,11 +8,12 @@
  *   - node: a TypeScript server run with type stripping; and with a build command that
  *     the cache skips;
  *   - s3, sqs: a bucket, a queue on the pooled moto server;
+ *   - temporal: a namespace on the pooled Temporal dev server;
  *   - postgres and redis, host runtime and Docker runtime side by side (no init SQL):
  *     host process versus container in the same run.
  *
- * Types whose prerequisites are missing (no Go, no moto_server, no Docker engine) are
- * skipped with the reason. Prints medians and ratios; asserts nothing.
+ * Types whose prerequisites are missing (no Go, no moto_server, no Temporal CLI already
+ * built, no Docker engine) are skipped with the reason. Prints medians and ratios; asserts nothing.
  *
  *   node server/dist/bench/catalog-bench.js [--runs 9]
  */
@@ -24,6 +25,7 @@ import { parseArgs } from "node:util";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Runtime, type ServiceSchema } from "../gen/rig/v1/spec_pb.js";
 import { createDockerClient, engineReachable } from "../docker/docker-client.js";
+import { DEFAULT_TEMPORAL_CLI_VERSION, findTemporalCli } from "../artifacts/temporal-cli.js";
 import { findMotoServer } from "../pools/moto-backend.js";
 import { upEnvironment } from "../testing/environment-events.js";
 import { spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
@@ -79,6 +81,10 @@ const hasMoto: Prerequisite = async () => {
     return "no moto_server (scripts/install-moto.sh)";
   }
 };
+const hasTemporal: Prerequisite = async () =>
+  (await findTemporalCli(DEFAULT_TEMPORAL_CLI_VERSION, process.env))
+    ? undefined
+    : "no Temporal CLI on PATH or at RIG_TEMPORAL_CLI (scripts/install-temporal.sh); not built here, it takes minutes";
 const hasDocker: Prerequisite = async () => ((await engineReachable(createDockerClient())) ? undefined : "no Docker engine answers");
 
 const ROWS: readonly Row[] = [
@@ -97,6 +103,7 @@ const ROWS: readonly Row[] = [
   },
   { label: "s3 (bucket on moto)", needs: hasMoto, service: () => ({ name: "svc", config: { case: "s3", value: {} } }) },
   { label: "sqs (queue on moto)", needs: hasMoto, service: () => ({ name: "svc", config: { case: "sqs", value: {} } }) },
+  { label: "temporal (namespace, dev server)", needs: hasTemporal, service: () => ({ name: "svc", config: { case: "temporal", value: {} } }) },
   { label: "postgres, host process", service: () => ({ name: "svc", config: { case: "postgres", value: { runtime: Runtime.HOST } } }) },
   { label: "postgres, container", needs: hasDocker, service: () => ({ name: "svc", config: { case: "postgres", value: { runtime: Runtime.DOCKER } } }) },
   { label: "redis, host process", service: () => ({ name: "svc", config: { case: "redis", value: { runtime: Runtime.HOST } } }) },

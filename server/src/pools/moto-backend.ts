@@ -7,16 +7,12 @@
  * that outlives a lease.
  */
 import { randomBytes } from "node:crypto";
-import { accessSync, constants } from "node:fs";
-import { delimiter, join } from "node:path";
+import { candidatesOnPath, isExecutable } from "../os/executables.js";
 import { createBucket, createQueue, deleteQueue, removeBucket, type AwsTarget } from "./aws-requests.js";
-import { startHostServer, type HostServer } from "./host-process.js";
-import { createHostServerDir } from "./host-server-dir.js";
+import { startPortServer, type PortServer } from "./host-server-start.js";
 import { Pool } from "./pool.js";
 import type { HostServerOptions } from "./server-runtime.js";
 
-const DEFAULT_START_TIMEOUT_MS = 60_000;
-const PORT_ATTEMPTS = 3;
 /** The pool's one key: a single server serves every region, bucket and queue. */
 export const MOTO_KEY = "moto";
 
@@ -50,15 +46,8 @@ export type MotoPool = Pool<MotoServer, MotoRequest, MotoLease>;
 /** moto's server on this host: `$RIG_MOTO_SERVER`, else `moto_server` on PATH; throws saying how to install it. */
 export function findMotoServer(): string {
   const fromEnv = process.env["RIG_MOTO_SERVER"];
-  const candidates = [...(fromEnv ? [fromEnv] : []), ...(process.env["PATH"] ?? "").split(delimiter).filter(Boolean).map((d) => join(d, "moto_server"))];
-  for (const path of candidates) {
-    try {
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {
-      // not here
-    }
-  }
+  const found = [...(fromEnv ? [fromEnv] : []), ...candidatesOnPath("moto_server")].find(isExecutable);
+  if (found) return found;
   throw new Error(
     `no moto_server on this host (looked in ${fromEnv ? `$RIG_MOTO_SERVER (${fromEnv}), ` : ""}PATH): the s3 and sqs types run moto's server; ` +
       "install it with `python3 -m venv ~/.rig-moto && ~/.rig-moto/bin/pip install 'moto[server]==5.2.5'` and put ~/.rig-moto/bin on PATH " +
@@ -72,65 +61,6 @@ export function leaseName(service: string): string {
   return `${base}-${randomBytes(5).toString("hex")}`;
 }
 
-/** Starts moto_server on a free port and waits until it answers HTTP. */
-async function startMoto(options: HostServerOptions, signal: AbortSignal): Promise<{ server: HostServer; port: number; stop(): Promise<void> }> {
-  const command = findMotoServer();
-  const dir = createHostServerDir(options.rigDir, "moto");
-  const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  try {
-    for (let attempt = 1; ; attempt++) {
-      const port = await options.ports.allocate();
-      const server = await startHostServer({ kind: "moto", command, args: ["-H", "127.0.0.1", "-p", String(port)], cwd: dir.path, stopSignal: "SIGTERM" }, options.records);
-      const stop = async (): Promise<void> => {
-        await server.stop();
-        options.ports.release(port);
-      };
-      let exited: string | undefined;
-      void server.exited.then((why) => (exited = why));
-      const failure = await untilAnswers(`http://127.0.0.1:${port}/moto-api/`, () => exited, timeoutMs, signal).catch(async (err: unknown) => {
-        await stop();
-        throw err;
-      });
-      if (!failure) {
-        return {
-          server,
-          port,
-          stop: async () => {
-            await stop();
-            dir.remove();
-          },
-        };
-      }
-      await stop();
-      const portTaken = server.tail().some((line) => /Address already in use/i.test(line));
-      if (!portTaken || attempt >= PORT_ATTEMPTS) throw new Error(`${failure}; last output:\n${server.tail().join("\n")}`);
-    }
-  } catch (err) {
-    dir.remove();
-    throw err instanceof Error ? new Error(`moto_server (${command}) did not start: ${err.message}`) : err;
-  }
-}
-
-/** Polls `url` until it answers (undefined), the server exits or time runs out (why). */
-async function untilAnswers(url: string, exited: () => string | undefined, timeoutMs: number, signal: AbortSignal): Promise<string | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 20;
-  for (;;) {
-    signal.throwIfAborted();
-    const why = exited();
-    if (why) return why;
-    try {
-      await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(2_000)]) });
-      return undefined;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) return `not answering HTTP after ${timeoutMs} ms`;
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 250);
-  }
-}
-
 /** The pool of moto servers (one key, so one server per rigd). */
 export function createMotoPool(options: HostServerOptions & { readonly idleMs?: number }): MotoPool {
   return new Pool<MotoServer, MotoRequest, MotoLease>({
@@ -138,11 +68,21 @@ export function createMotoPool(options: HostServerOptions & { readonly idleMs?: 
     idleMs: options.idleMs ?? 120_000,
     ...(options.log ? { log: options.log } : {}),
     create: () => {
-      let started: Awaited<ReturnType<typeof startMoto>> | undefined;
+      let started: PortServer | undefined;
       const target = (server: MotoServer, region: string): AwsTarget => ({ endpoint: server.endpoint, region });
       return {
         async start(signal) {
-          started = await startMoto(options, signal);
+          started = await startPortServer(
+            {
+              kind: "moto",
+              command: findMotoServer(),
+              args: (port) => ["-H", "127.0.0.1", "-p", String(port)],
+              ready: async (port, signal) => (await fetch(`http://127.0.0.1:${port}/moto-api/`, { signal: AbortSignal.any([signal, AbortSignal.timeout(2_000)]) })).ok,
+              portTaken: /Address already in use/i,
+            },
+            options,
+            signal,
+          );
           const { server, port } = started;
           return { host: "127.0.0.1", port, endpoint: `http://127.0.0.1:${port}`, name: `moto_server pid ${server.pid}`, exited: server.exited };
         },

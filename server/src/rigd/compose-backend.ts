@@ -37,6 +37,8 @@ import { createNodeType } from "../services/node.js";
 import { createMotoPool } from "../pools/moto-backend.js";
 import { createS3Type } from "../services/s3.js";
 import { createSqsType } from "../services/sqs.js";
+import { createTemporalPool } from "../pools/temporal-backend.js";
+import { createTemporalType } from "../services/temporal.js";
 import { ProcessRecords } from "../os/process-records.js";
 import { createRedisType } from "../services/redis.js";
 import { createTestNodeType } from "../services/test-node.js";
@@ -100,12 +102,16 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
   const cacheDir = join(context.rigDir, "cache");
   // S3 and SQS: one moto server per rigd, a bucket or a queue per environment.
   const motoPool = createMotoPool(hostServers("moto"));
+  // Temporal: a dev server per rigd and CLI version, a namespace per environment.
+  const temporalPool = createTemporalPool(hostServers("temporal"));
+  const goBuilder = new GoBuilder(cacheDir);
   const types = new TypeRegistry()
     .register(createProcessType(programs))
-    .register(createGoType({ host: programs, builder: new GoBuilder(cacheDir) }))
+    .register(createGoType({ host: programs, builder: goBuilder }))
     .register(createNodeType({ host: programs, builder: new NodeBuilder(cacheDir) }))
     .register(createS3Type(motoPool))
     .register(createSqsType(motoPool))
+    .register(createTemporalType({ pool: temporalPool, builder: goBuilder }))
     .register(createClientType())
     .register(createContainerType({ docker, owner }))
     .register(createPostgresType({ docker, pool: postgresPool, runtimes }))
@@ -120,7 +126,7 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
     watchdog,
     transforms: [(plan) => (plan.observe ? insertProxies(plan) : plan)],
     onShutdown: async () => {
-      await Promise.all([postgresPool.closeAll(), redisPool.closeAll(), motoPool.closeAll()]);
+      await Promise.all([postgresPool.closeAll(), redisPool.closeAll(), motoPool.closeAll(), temporalPool.closeAll()]);
       watchdog.close();
     },
   });

@@ -27,7 +27,7 @@ import pkgutil
 # this joins them into one package. An installed wheel has them merged already.
 __path__ = pkgutil.extend_path(__path__, __name__)
 
-from rig.aws import S3Service, SqsService, s3, sqs  # noqa: E402
+from rig.leased import S3Service, SqsService, TemporalService, s3, sqs, temporal  # noqa: E402
 from rig.builders import (  # noqa: E402
     ContainerService,
     FuncService,
@@ -80,6 +80,8 @@ __all__ = [
     "FuncService",
     "S3Service",
     "SqsService",
+    "TemporalService",
+    "temporal",
     "s3",
     "sqs",
     "GoService",

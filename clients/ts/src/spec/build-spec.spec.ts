@@ -87,7 +87,7 @@ describe("builders", () => {
     assert.deepEqual(json.services[1].node, { script: "api.js", node: process.execPath });
   });
 
-  test("go and node programs, s3 and sqs: every field", () => {
+  test("go and node programs, s3, sqs and temporal: every field", () => {
     const { json } = specJson({
       api: rig.go("./cmd/api", "--port", "${PORT}").buildFlags("-tags=it").args("-v").env("MODE", "test").dir("svc").stopGrace("1s"),
       web: rig.node("./src/server.ts", "x").build("npm", "run", "build").nodeBinary("/opt/node").nodeOptions("--enable-source-maps"),
@@ -107,8 +107,11 @@ describe("builders", () => {
       node: "/opt/node",
       nodeOptions: ["--enable-source-maps"],
     });
-    const aws = specJson({ files: rig.s3().region("eu-west-2"), jobs: rig.sqs().fifo(), plain: rig.sqs() }).json;
-    assert.deepEqual(aws.services.map((x: { s3?: unknown; sqs?: unknown }) => x.s3 ?? x.sqs), [{ region: "eu-west-2" }, { fifo: true }, {}]);
+    const aws = specJson({ files: rig.s3().region("eu-west-2"), jobs: rig.sqs().fifo(), plain: rig.sqs(), wf: rig.temporal().version("v1.5.1") }).json;
+    assert.deepEqual(
+      aws.services.map((x: { s3?: unknown; sqs?: unknown; temporal?: unknown }) => x.s3 ?? x.sqs ?? x.temporal),
+      [{ region: "eu-west-2" }, { fifo: true }, {}, { version: "v1.5.1" }],
+    );
     assert.ok(rig.node("a.js") instanceof ProcessBuilder, "code that typed rig.node(...) as a ProcessBuilder still compiles");
   });
 

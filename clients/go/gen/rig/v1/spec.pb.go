@@ -337,6 +337,7 @@ type Service struct {
 	//	*Service_Node
 	//	*Service_S3
 	//	*Service_Sqs
+	//	*Service_Temporal
 	Config        isService_Config `protobuf_oneof:"config"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -511,6 +512,15 @@ func (x *Service) GetSqs() *SqsConfig {
 	return nil
 }
 
+func (x *Service) GetTemporal() *TemporalConfig {
+	if x != nil {
+		if x, ok := x.Config.(*Service_Temporal); ok {
+			return x.Temporal
+		}
+	}
+	return nil
+}
+
 type isService_Config interface {
 	isService_Config()
 }
@@ -555,6 +565,10 @@ type Service_Sqs struct {
 	Sqs *SqsConfig `protobuf:"bytes,19,opt,name=sqs,proto3,oneof"`
 }
 
+type Service_Temporal struct {
+	Temporal *TemporalConfig `protobuf:"bytes,21,opt,name=temporal,proto3,oneof"`
+}
+
 func (*Service_Process) isService_Config() {}
 
 func (*Service_Client) isService_Config() {}
@@ -574,6 +588,8 @@ func (*Service_Node) isService_Config() {}
 func (*Service_S3) isService_Config() {}
 
 func (*Service_Sqs) isService_Config() {}
+
+func (*Service_Temporal) isService_Config() {}
 
 // Ingress is a port a service listens on.
 type Ingress struct {
@@ -1670,6 +1686,56 @@ func (x *SqsConfig) GetFifo() bool {
 	return false
 }
 
+// TemporalConfig leases a namespace of its own on a pooled Temporal dev server (the
+// Temporal CLI's `server start-dev`, in memory, one per rigd and CLI version), deleted at
+// release. Attributes of its gRPC ingress: TEMPORAL_ADDRESS (host:port),
+// TEMPORAL_NAMESPACE.
+type TemporalConfig struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Version of the Temporal CLI (github.com/temporalio/cli) whose dev server runs, as a
+	// Go module version ("v1.5.1"). Default: the version this rigd pins.
+	Version       string `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TemporalConfig) Reset() {
+	*x = TemporalConfig{}
+	mi := &file_rig_v1_spec_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TemporalConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TemporalConfig) ProtoMessage() {}
+
+func (x *TemporalConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TemporalConfig.ProtoReflect.Descriptor instead.
+func (*TemporalConfig) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *TemporalConfig) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
 // CustomConfig selects a service type provided by a server plugin.
 type CustomConfig struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1681,7 +1747,7 @@ type CustomConfig struct {
 
 func (x *CustomConfig) Reset() {
 	*x = CustomConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[18]
+	mi := &file_rig_v1_spec_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1693,7 +1759,7 @@ func (x *CustomConfig) String() string {
 func (*CustomConfig) ProtoMessage() {}
 
 func (x *CustomConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[18]
+	mi := &file_rig_v1_spec_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1706,7 +1772,7 @@ func (x *CustomConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomConfig.ProtoReflect.Descriptor instead.
 func (*CustomConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{18}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CustomConfig) GetType() string {
@@ -1740,7 +1806,7 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x10callback_timeout\x18\t \x01(\v2\x19.google.protobuf.DurationR\x0fcallbackTimeout\x1a:\n" +
 	"\fHostEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb5\x05\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xeb\x05\n" +
 	"\aService\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12-\n" +
 	"\tingresses\x18\x02 \x03(\v2\x0f.rig.v1.IngressR\tingresses\x12\x1d\n" +
@@ -1759,7 +1825,8 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x02go\x18\x10 \x01(\v2\x10.rig.v1.GoConfigH\x00R\x02go\x12(\n" +
 	"\x04node\x18\x11 \x01(\v2\x12.rig.v1.NodeConfigH\x00R\x04node\x12\"\n" +
 	"\x02s3\x18\x12 \x01(\v2\x10.rig.v1.S3ConfigH\x00R\x02s3\x12%\n" +
-	"\x03sqs\x18\x13 \x01(\v2\x11.rig.v1.SqsConfigH\x00R\x03sqsB\b\n" +
+	"\x03sqs\x18\x13 \x01(\v2\x11.rig.v1.SqsConfigH\x00R\x03sqs\x124\n" +
+	"\btemporal\x18\x15 \x01(\v2\x16.rig.v1.TemporalConfigH\x00R\btemporalB\b\n" +
 	"\x06config\"\x9b\x02\n" +
 	"\aIngress\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
@@ -1856,7 +1923,9 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x06region\x18\x01 \x01(\tR\x06region\"7\n" +
 	"\tSqsConfig\x12\x16\n" +
 	"\x06region\x18\x01 \x01(\tR\x06region\x12\x12\n" +
-	"\x04fifo\x18\x02 \x01(\bR\x04fifo\"S\n" +
+	"\x04fifo\x18\x02 \x01(\bR\x04fifo\"*\n" +
+	"\x0eTemporalConfig\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\tR\aversion\"S\n" +
 	"\fCustomConfig\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12/\n" +
 	"\x06config\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06config*p\n" +
@@ -1890,7 +1959,7 @@ func file_rig_v1_spec_proto_rawDescGZIP() []byte {
 }
 
 var file_rig_v1_spec_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_rig_v1_spec_proto_goTypes = []any{
 	(Protocol)(0),               // 0: rig.v1.Protocol
 	(ReadinessKind)(0),          // 1: rig.v1.ReadinessKind
@@ -1913,23 +1982,24 @@ var file_rig_v1_spec_proto_goTypes = []any{
 	(*NodeConfig)(nil),          // 18: rig.v1.NodeConfig
 	(*S3Config)(nil),            // 19: rig.v1.S3Config
 	(*SqsConfig)(nil),           // 20: rig.v1.SqsConfig
-	(*CustomConfig)(nil),        // 21: rig.v1.CustomConfig
-	nil,                         // 22: rig.v1.EnvironmentSpec.HostEnvEntry
-	nil,                         // 23: rig.v1.Ingress.AttributesEntry
-	nil,                         // 24: rig.v1.ProcessConfig.EnvEntry
-	nil,                         // 25: rig.v1.ContainerConfig.EnvEntry
-	nil,                         // 26: rig.v1.GoConfig.EnvEntry
-	nil,                         // 27: rig.v1.NodeConfig.EnvEntry
-	(*durationpb.Duration)(nil), // 28: google.protobuf.Duration
-	(*structpb.Struct)(nil),     // 29: google.protobuf.Struct
+	(*TemporalConfig)(nil),      // 21: rig.v1.TemporalConfig
+	(*CustomConfig)(nil),        // 22: rig.v1.CustomConfig
+	nil,                         // 23: rig.v1.EnvironmentSpec.HostEnvEntry
+	nil,                         // 24: rig.v1.Ingress.AttributesEntry
+	nil,                         // 25: rig.v1.ProcessConfig.EnvEntry
+	nil,                         // 26: rig.v1.ContainerConfig.EnvEntry
+	nil,                         // 27: rig.v1.GoConfig.EnvEntry
+	nil,                         // 28: rig.v1.NodeConfig.EnvEntry
+	(*durationpb.Duration)(nil), // 29: google.protobuf.Duration
+	(*structpb.Struct)(nil),     // 30: google.protobuf.Struct
 }
 var file_rig_v1_spec_proto_depIdxs = []int32{
 	4,  // 0: rig.v1.EnvironmentSpec.services:type_name -> rig.v1.Service
-	22, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
-	28, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
-	28, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
-	28, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
-	28, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
+	23, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
+	29, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
+	29, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
+	29, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
+	29, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
 	5,  // 6: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
 	7,  // 7: rig.v1.Service.egresses:type_name -> rig.v1.Egress
 	8,  // 8: rig.v1.Service.prestart:type_name -> rig.v1.Hook
@@ -1939,37 +2009,38 @@ var file_rig_v1_spec_proto_depIdxs = []int32{
 	14, // 12: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
 	15, // 13: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
 	16, // 14: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
-	21, // 15: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
+	22, // 15: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
 	17, // 16: rig.v1.Service.go:type_name -> rig.v1.GoConfig
 	18, // 17: rig.v1.Service.node:type_name -> rig.v1.NodeConfig
 	19, // 18: rig.v1.Service.s3:type_name -> rig.v1.S3Config
 	20, // 19: rig.v1.Service.sqs:type_name -> rig.v1.SqsConfig
-	0,  // 20: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
-	6,  // 21: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
-	23, // 22: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
-	1,  // 23: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
-	28, // 24: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
-	28, // 25: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
-	28, // 26: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
-	9,  // 27: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
-	10, // 28: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
-	11, // 29: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
-	24, // 30: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
-	28, // 31: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
-	25, // 32: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
-	28, // 33: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
-	2,  // 34: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
-	2,  // 35: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
-	26, // 36: rig.v1.GoConfig.env:type_name -> rig.v1.GoConfig.EnvEntry
-	28, // 37: rig.v1.GoConfig.stop_grace:type_name -> google.protobuf.Duration
-	27, // 38: rig.v1.NodeConfig.env:type_name -> rig.v1.NodeConfig.EnvEntry
-	28, // 39: rig.v1.NodeConfig.stop_grace:type_name -> google.protobuf.Duration
-	29, // 40: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
-	41, // [41:41] is the sub-list for method output_type
-	41, // [41:41] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	21, // 20: rig.v1.Service.temporal:type_name -> rig.v1.TemporalConfig
+	0,  // 21: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
+	6,  // 22: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
+	24, // 23: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
+	1,  // 24: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
+	29, // 25: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
+	29, // 26: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
+	29, // 27: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
+	9,  // 28: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
+	10, // 29: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
+	11, // 30: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
+	25, // 31: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
+	29, // 32: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
+	26, // 33: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
+	29, // 34: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
+	2,  // 35: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
+	2,  // 36: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
+	27, // 37: rig.v1.GoConfig.env:type_name -> rig.v1.GoConfig.EnvEntry
+	29, // 38: rig.v1.GoConfig.stop_grace:type_name -> google.protobuf.Duration
+	28, // 39: rig.v1.NodeConfig.env:type_name -> rig.v1.NodeConfig.EnvEntry
+	29, // 40: rig.v1.NodeConfig.stop_grace:type_name -> google.protobuf.Duration
+	30, // 41: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
+	42, // [42:42] is the sub-list for method output_type
+	42, // [42:42] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_rig_v1_spec_proto_init() }
@@ -1988,6 +2059,7 @@ func file_rig_v1_spec_proto_init() {
 		(*Service_Node)(nil),
 		(*Service_S3)(nil),
 		(*Service_Sqs)(nil),
+		(*Service_Temporal)(nil),
 	}
 	file_rig_v1_spec_proto_msgTypes[5].OneofWrappers = []any{
 		(*Hook_ClientFunc)(nil),
@@ -2000,7 +2072,7 @@ func file_rig_v1_spec_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rig_v1_spec_proto_rawDesc), len(file_rig_v1_spec_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   25,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

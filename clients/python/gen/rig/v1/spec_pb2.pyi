@@ -207,6 +207,7 @@ class Service(_message.Message):
     NODE_FIELD_NUMBER: _builtins.int
     S3_FIELD_NUMBER: _builtins.int
     SQS_FIELD_NUMBER: _builtins.int
+    TEMPORAL_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Unique within the environment: lower-case letters, digits, '-' and '_', starting with a letter."""
     no_ingress: _builtins.bool
@@ -247,6 +248,8 @@ class Service(_message.Message):
     def s3(self) -> Global___S3Config: ...
     @_builtins.property
     def sqs(self) -> Global___SqsConfig: ...
+    @_builtins.property
+    def temporal(self) -> Global___TemporalConfig: ...
     def __init__(
         self,
         *,
@@ -266,12 +269,13 @@ class Service(_message.Message):
         node: Global___NodeConfig | None = ...,
         s3: Global___S3Config | None = ...,
         sqs: Global___SqsConfig | None = ...,
+        temporal: Global___TemporalConfig | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "go", b"go", "node", b"node", "postgres", b"postgres", "process", b"process", "redis", b"redis", "s3", b"s3", "sqs", b"sqs"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "go", b"go", "node", b"node", "postgres", b"postgres", "process", b"process", "redis", b"redis", "s3", b"s3", "sqs", b"sqs", "temporal", b"temporal"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "egresses", b"egresses", "go", b"go", "ingresses", b"ingresses", "init", b"init", "name", b"name", "no_ingress", b"no_ingress", "node", b"node", "postgres", b"postgres", "prestart", b"prestart", "process", b"process", "redis", b"redis", "s3", b"s3", "sqs", b"sqs"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "egresses", b"egresses", "go", b"go", "ingresses", b"ingresses", "init", b"init", "name", b"name", "no_ingress", b"no_ingress", "node", b"node", "postgres", b"postgres", "prestart", b"prestart", "process", b"process", "redis", b"redis", "s3", b"s3", "sqs", b"sqs", "temporal", b"temporal"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_config: _TypeAlias = _typing.Literal["process", "client", "container", "postgres", "redis", "custom", "go", "node", "s3", "sqs"]  # noqa: Y015
+    _WhichOneofReturnType_config: _TypeAlias = _typing.Literal["process", "client", "container", "postgres", "redis", "custom", "go", "node", "s3", "sqs", "temporal"]  # noqa: Y015
     _WhichOneofArgType_config: _TypeAlias = _typing.Literal["config", b"config"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_config) -> _WhichOneofReturnType_config | None: ...
 
@@ -922,6 +926,34 @@ class SqsConfig(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SqsConfig: _TypeAlias = SqsConfig  # noqa: Y015
+
+@_typing.final
+class TemporalConfig(_message.Message):
+    """TemporalConfig leases a namespace of its own on a pooled Temporal dev server (the
+    Temporal CLI's `server start-dev`, in memory, one per rigd and CLI version), deleted at
+    release. Attributes of its gRPC ingress: TEMPORAL_ADDRESS (host:port),
+    TEMPORAL_NAMESPACE.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERSION_FIELD_NUMBER: _builtins.int
+    version: _builtins.str
+    """Version of the Temporal CLI (github.com/temporalio/cli) whose dev server runs, as a
+    Go module version ("v1.5.1"). Default: the version this rigd pins.
+    """
+    def __init__(
+        self,
+        *,
+        version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TemporalConfig: _TypeAlias = TemporalConfig  # noqa: Y015
 
 @_typing.final
 class CustomConfig(_message.Message):

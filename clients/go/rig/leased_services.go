@@ -71,3 +71,34 @@ func (s *SQSService) toProto(name string, handlers *handlerRegistry) (*rigv1.Ser
 	m.Config = &rigv1.Service_Sqs{Sqs: &rigv1.SqsConfig{Region: s.region, Fifo: s.fifo}}
 	return m, nil
 }
+
+// TemporalService is a namespace of its own on rigd's pooled Temporal dev server (the
+// Temporal CLI's `server start-dev`), deleted at teardown. Its gRPC ingress publishes
+// TEMPORAL_ADDRESS (host:port) and TEMPORAL_NAMESPACE.
+type TemporalService struct {
+	serviceBase[*TemporalService]
+	version string
+}
+
+// Temporal declares a Temporal namespace.
+func Temporal() *TemporalService {
+	s := &TemporalService{}
+	s.self = s
+	return s
+}
+
+// Version sets the Temporal CLI version whose dev server runs ("v1.5.1"); default:
+// rigd's pinned one.
+func (s *TemporalService) Version(version string) *TemporalService {
+	s.version = version
+	return s
+}
+
+func (s *TemporalService) toProto(name string, handlers *handlerRegistry) (*rigv1.Service, error) {
+	m, err := s.baseProto(name, handlers)
+	if err != nil {
+		return nil, err
+	}
+	m.Config = &rigv1.Service_Temporal{Temporal: &rigv1.TemporalConfig{Version: s.version}}
+	return m, nil
+}
