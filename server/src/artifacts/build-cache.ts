@@ -4,10 +4,15 @@
  * same RIG_DIR). A build writes into a temp dir beside its entry and is renamed into
  * place only when it succeeded, so an entry is always complete; when two rigds race,
  * the first rename wins and the other build is thrown away. Concurrent requests for a
- * hash in one rigd share one build.
+ * hash in one rigd share one build. Temp dirs a killed rigd left are swept once they are
+ * older than any build (`STALE_BUILD_MS`).
  */
-import { mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+
+/** A temp dir this old is from a rigd that died mid-build. */
+export const STALE_BUILD_MS = 6 * 60 * 60 * 1000;
+const TEMP_PREFIX = ".building-";
 
 /** What `BuildCache.get` found or made. */
 export interface CachedBuild {
@@ -27,6 +32,7 @@ async function exists(path: string): Promise<boolean> {
 /** One kind of build's entries (`RIG_DIR/cache/go`, `RIG_DIR/cache/node`). */
 export class BuildCache {
   private readonly inFlight = new Map<string, Promise<CachedBuild>>();
+  private swept: Promise<void> | undefined;
 
   constructor(readonly root: string) {}
 
@@ -43,7 +49,8 @@ export class BuildCache {
     const dir = join(this.root, hash);
     if (await exists(dir)) return { dir, cached: true };
     await mkdir(this.root, { recursive: true, mode: 0o700 });
-    const temp = await mkdtemp(join(this.root, `.building-${hash.slice(0, 12)}-`));
+    await (this.swept ??= this.sweep());
+    const temp = await mkdtemp(join(this.root, `${TEMP_PREFIX}${hash.slice(0, 12)}-`));
     try {
       await build(temp);
       try {
@@ -56,6 +63,17 @@ export class BuildCache {
       return { dir, cached: false };
     } finally {
       await rm(temp, { recursive: true, force: true });
+    }
+  }
+
+  /** Removes the temp dirs of builds that died with their rigd. */
+  private async sweep(): Promise<void> {
+    const now = Date.now();
+    for (const name of await readdir(this.root)) {
+      if (!name.startsWith(TEMP_PREFIX)) continue;
+      const path = join(this.root, name);
+      const info = await stat(path).catch(() => undefined);
+      if (info && now - info.mtimeMs > STALE_BUILD_MS) await rm(path, { recursive: true, force: true });
     }
   }
 }
