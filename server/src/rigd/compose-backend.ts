@@ -107,15 +107,15 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
   const goBuilder = new GoBuilder(cacheDir);
   const types = new TypeRegistry()
     .register(createProcessType(programs))
+    .register(createClientType())
+    .register(createContainerType({ docker, owner }))
+    .register(createPostgresType({ docker, pool: postgresPool, runtimes }))
+    .register(createRedisType({ docker, pool: redisPool, runtimes }))
     .register(createGoType({ host: programs, builder: goBuilder }))
     .register(createNodeType({ host: programs, builder: new NodeBuilder(cacheDir) }))
     .register(createS3Type(motoPool))
     .register(createSqsType(motoPool))
     .register(createTemporalType({ pool: temporalPool, builder: goBuilder }))
-    .register(createClientType())
-    .register(createContainerType({ docker, owner }))
-    .register(createPostgresType({ docker, pool: postgresPool, runtimes }))
-    .register(createRedisType({ docker, pool: redisPool, runtimes }))
     .register(createProxyType())
     .register(createTestNodeType());
   for (const type of options.extraTypes ?? []) types.register(type);
