@@ -3,11 +3,13 @@
  * SDK for JavaScript: two parallel environments, observed (the SDK talks through the
  * recording proxies), each with its own bucket and queue that the other cannot see;
  * release empties and removes the bucket and deletes the queue; rigd's shutdown stops
- * the server; bad specs are refused with what to do.
+ * the server; a service that egresses to both gets their attributes and uses them with
+ * the SDK through its own proxies; bad specs are refused with what to do.
  *
  * Needs moto's server (`moto_server` on PATH or $RIG_MOTO_SERVER; `make setup` installs it).
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   CreateBucketCommand,
@@ -24,7 +26,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ServiceSchema } from "../gen/rig/v1/spec_pb.js";
 import { findMotoServer } from "../pools/moto-backend.js";
 import { upEnvironment, type UpEnvironment } from "../testing/environment-events.js";
-import { collectEvents, eventually, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
+import { collectEvents, eventually, FIXTURES, processesWith, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
 
 type ServiceInit = MessageInitShape<typeof ServiceSchema>;
 let rigd: Rigd;
@@ -120,6 +122,34 @@ describe("s3 and sqs types (moto)", () => {
       "the moto server to stop with rigd",
     );
     rigd = await startRigd();
+  });
+
+  it("wires a consuming service with its egresses' attributes, through their proxies", async () => {
+    const env = await upEnvironment(
+      rigd,
+      spec({
+        name: "aws-consumer",
+        observe: true,
+        services: [
+          s3Service("files"),
+          sqsService("jobs"),
+          {
+            name: "api",
+            egresses: [{ service: "files" }, { service: "jobs" }],
+            config: { case: "node", value: { script: join(FIXTURES, "aws-consumer.js"), args: [rigd.marker] } },
+          },
+        ],
+      }),
+    );
+    assert.equal((await fetch(`${env.url("api")}/order?id=7`, { method: "POST" })).status, 201);
+    const files = env.attributes("files");
+    const stored = await s3Of(files).send(new GetObjectCommand({ Bucket: files["S3_BUCKET"], Key: "orders/7.json" }));
+    assert.equal(await stored.Body?.transformToString(), '{"id":"7"}');
+    assert.deepEqual(await receiveBodies(env.attributes("jobs")), ["7"]);
+    const recorded = await collectEvents(rigd, env.id, (e) => e.payload.case === "requestCompleted" && e.payload.value.source === "api" && e.payload.value.target === "jobs");
+    assert.ok(recorded.some((e) => e.payload.case === "requestCompleted" && e.payload.value.source === "api" && e.payload.value.target === "files"));
+    await rigd.client.destroyEnvironment({ environmentId: env.id });
+    await eventually(() => processesWith(rigd.marker).length === 0, 10_000, "the consumer to exit");
   });
 
   it("refuses a malformed region and a second ingress", async () => {
