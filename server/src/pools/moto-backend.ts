@@ -6,10 +6,10 @@
  * The server keeps everything in memory: stopping it (idle, rigd shutdown) loses nothing
  * that outlives a lease.
  */
-import { randomBytes } from "node:crypto";
 import { candidatesOnPath, isExecutable } from "../os/executables.js";
 import { createBucket, createQueue, deleteQueue, removeBucket, type AwsTarget } from "./aws-requests.js";
 import { startPortServer, type PortServer } from "./host-server-start.js";
+import { leaseName } from "./lease-name.js";
 import { Pool } from "./pool.js";
 import type { HostServerOptions } from "./server-runtime.js";
 
@@ -53,12 +53,6 @@ export function findMotoServer(): string {
       "install it with `python3 -m venv ~/.rig-moto && ~/.rig-moto/bin/pip install 'moto[server]==5.2.5'` and put ~/.rig-moto/bin on PATH " +
       "or set RIG_MOTO_SERVER to its moto_server (in a rig checkout, `make setup` does this)",
   );
-}
-
-/** A lease's name: the service's name, made a valid bucket/queue name, and a random suffix. */
-export function leaseName(service: string): string {
-  const base = service.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+/, "").slice(0, 40) || "rig";
-  return `${base}-${randomBytes(5).toString("hex")}`;
 }
 
 /** The pool of moto servers (one key, so one server per rigd). */

@@ -7,7 +7,7 @@
  */
 import { runHostChecked, runHostCommand } from "./host-process.js";
 import { startPortServer, type PortServer } from "./host-server-start.js";
-import { leaseName } from "./moto-backend.js";
+import { leaseName } from "./lease-name.js";
 import { Pool } from "./pool.js";
 import type { HostServerOptions } from "./server-runtime.js";
 
