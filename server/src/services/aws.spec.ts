@@ -4,11 +4,13 @@
  * recording proxies), each with its own bucket and queue that the other cannot see;
  * release empties and removes the bucket and deletes the queue; rigd's shutdown stops
  * the server; a service that egresses to both gets their attributes and uses them with
- * the SDK through its own proxies; bad specs are refused with what to do.
+ * the SDK through its own proxies; the moto server of a rigd killed with SIGKILL is
+ * killed by the next one; bad specs are refused with what to do.
  *
  * Needs moto's server (`moto_server` on PATH or $RIG_MOTO_SERVER; `make setup` installs it).
  */
 import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
@@ -55,6 +57,30 @@ function sqsOf(attrs: Readonly<Record<string, string>>): SQSClient {
 async function receiveBodies(attrs: Readonly<Record<string, string>>): Promise<string[]> {
   const out = await sqsOf(attrs).send(new ReceiveMessageCommand({ QueueUrl: attrs["SQS_QUEUE_URL"], WaitTimeSeconds: 0, MaxNumberOfMessages: 10 }));
   return (out.Messages ?? []).map((m) => m.Body ?? "");
+}
+
+/** moto servers running in RIG_DIR/pools of `rigDir` (their working dirs), and those dirs. */
+function serversIn(rigDir: string): { processes: number[]; dirs: string[] } {
+  const pools = join(rigDir, "pools");
+  const dirs = existsSync(pools) ? readdirSync(pools).filter((d) => d.startsWith("moto-")) : [];
+  const processes: number[] = [];
+  for (const entry of readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+    try {
+      if (readlinkSync(`/proc/${entry}/cwd`).startsWith(join(pools, "moto-")) && isAlive(Number(entry))) processes.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return { processes, dirs };
+}
+
+/** Alive and not a zombie. */
+function isAlive(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] !== "Z";
+  } catch {
+    return false;
+  }
 }
 
 before(async () => {
@@ -150,6 +176,27 @@ describe("s3 and sqs types (moto)", () => {
     assert.ok(recorded.some((e) => e.payload.case === "requestCompleted" && e.payload.value.source === "api" && e.payload.value.target === "files"));
     await rigd.client.destroyEnvironment({ environmentId: env.id });
     await eventually(() => processesWith(rigd.marker).length === 0, 10_000, "the consumer to exit");
+  });
+
+  it("the next rigd kills the moto server of a rigd killed with SIGKILL and removes its dir", async () => {
+    const doomed = await startRigd();
+    try {
+      await upEnvironment(doomed, spec({ name: "aws-doomed", services: [s3Service("files")] }));
+      const servers = serversIn(doomed.rigDir);
+      assert.equal(servers.processes.length, 1, "one moto server");
+      doomed.child.kill("SIGKILL");
+      await eventually(() => doomed.child.exitCode !== null || doomed.child.signalCode !== null, 10_000, "rigd to die");
+      assert.ok(isAlive(servers.processes[0] as number), "the server outlives its rigd");
+      const next = await startRigd(["--rig-dir", doomed.rigDir]);
+      try {
+        await eventually(() => !isAlive(servers.processes[0] as number), 10_000, "the orphaned moto server to be killed");
+        await eventually(() => serversIn(doomed.rigDir).dirs.length === 0, 10_000, "its server dir to be removed");
+      } finally {
+        await next.stop({ keepDir: true });
+      }
+    } finally {
+      await doomed.stop();
+    }
   });
 
   it("refuses a malformed region and a second ingress", async () => {
