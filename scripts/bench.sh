@@ -4,7 +4,8 @@
 #   environment up/down latency and rigd overhead over spawning by hand (2 ms polls), 50
 #   parallel environments with memory figures; proxy overhead (HTTP, gRPC) through a real
 #   rigd with recording on, rigd cold start; standalone proxy component figures; pooled Postgres lease
-#   time (only when a Docker engine answers).
+#   time (only when a Docker engine answers); the service catalog's time to ready per type
+#   (go, node, s3, sqs, postgres and redis host vs container).
 # To change runs or sizes, run one bench directly, e.g.
 #   node server/dist/bench/env-up-bench.js --runs 5 --runs-large 3 --parallel 20
 set -euo pipefail
@@ -12,7 +13,7 @@ source "$(dirname "$0")/suite-env.sh"
 
 step() { printf '\n## %s\n\n' "$*"; }
 
-for bench in env-up-bench lock-bench busy-rigd-bench rigd-proxy-bench proxy-bench postgres-bench cli-bench ui-bench; do
+for bench in env-up-bench lock-bench busy-rigd-bench rigd-proxy-bench proxy-bench postgres-bench catalog-bench cli-bench ui-bench; do
   if [ ! -f "server/dist/bench/$bench.js" ]; then
     echo "server/dist/bench/$bench.js is missing: run make build (tsc -b server) first" >&2
     exit 1
@@ -43,6 +44,9 @@ if docker info >/dev/null 2>&1; then
 else
   step "Pooled Postgres lease time: skipped, no Docker engine answers (make docker sets one up)"
 fi
+
+run "Service catalog: time to ready per type with warm pools and caches; Postgres and Redis host process vs container (server/dist/bench/catalog-bench.js)" \
+  node server/dist/bench/catalog-bench.js
 
 if [ ${#failed[@]} -gt 0 ]; then
   printf '\nbenchmarks that did not finish: %s\n' "${failed[@]}" >&2

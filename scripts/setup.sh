@@ -2,7 +2,9 @@
 # Set-up on a fresh machine, idempotent and quick when already done: Node >= 22 (Node 24
 # from the npm registry when the machine's is older), npm dependencies, grpcurl, and the
 # Go/Python client toolchains (scripts/setup-clients.sh), and the host's Postgres and Redis
-# for rig's no-Docker runtime (scripts/install-host-servers.sh), and Debian's chromium for
+# for rig's no-Docker runtime (scripts/install-host-servers.sh), moto's server for the s3
+# and sqs types (scripts/install-moto.sh), the Temporal CLI for the temporal type
+# (scripts/install-temporal.sh), and Debian's chromium for
 # the dashboard's browser test (scripts/install-browser.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +24,8 @@ if ! command -v grpcurl >/dev/null 2>&1; then
   go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3
 fi
 ./scripts/install-host-servers.sh
+./scripts/install-moto.sh
+./scripts/install-temporal.sh
 ./scripts/install-browser.sh
 if [ -x scripts/setup-clients.sh ]; then
   clients_stamp=.tools/.clients-setup-stamp

@@ -2,7 +2,7 @@
 # The self-contained rigd (issue 11) starts and works with no Node anywhere on PATH and
 # no node_modules beside it: built into a temp dir, run from another one with
 # PATH=/nonexistent, it answers health, and brings up and tears down a process
-# environment through the Connect JSON API (curl, with the token it wrote). Then the Go
+# environment and a node one (with the spec's node) through the Connect JSON API (curl, with the token it wrote). Then the Go
 # SDK from an external module (require + replace, as clients/go/README shows) and the
 # Python SDK each find it as `rigd` on a PATH that holds no Node, and bring up a
 # function service through it.
@@ -33,39 +33,38 @@ health=$(call grpc.health.v1.Health/Check '{}')
 [ "$health" = '{"status":"SERVING"}' ] || { echo "test-rigd-binary: health said $health" >&2; cat "$scratch/rigd.out" >&2; exit 1; }
 created=$(call rig.v1.EnvironmentService/CreateEnvironment \
   "{\"spec\":{\"name\":\"binary\",\"services\":[{\"name\":\"web\",\"process\":{\"command\":\"$python\",\"args\":[\"-m\",\"http.server\",\"\${PORT}\",\"--bind\",\"127.0.0.1\"]}}]}}")
-id=$(sed -E 's/.*"environmentId":"([^"]+)".*/\1/' <<<"$created")
-state=""
-for _ in $(seq 1 100); do
-  state=$(call rig.v1.EnvironmentService/GetEnvironment "{\"environmentId\":\"$id\"}" | grep -o '"state":"[A-Z_]*"' | head -1)
-  [ "$state" = '"state":"ENVIRONMENT_STATE_UP"' ] && break
-  sleep 0.1
-done
-if [ "$state" != '"state":"ENVIRONMENT_STATE_UP"' ]; then
-  echo "test-rigd-binary: $id never came up ($state):" >&2
-  cat "$scratch/rig/logs/$id/rig.log" >&2 || true
-  exit 1
-fi
-call rig.v1.EnvironmentService/DestroyEnvironment "{\"environmentId\":\"$id\"}" >/dev/null
-echo "test-rigd-binary: process environment $id up and down"
-# dockerode is bundled too (it loads on first use): a container environment, when an engine answers.
-image=${RIG_TEST_BUSYBOX_IMAGE:-rig-test/busybox:1}
-if docker image inspect "$image" >/dev/null 2>&1; then
-  created=$(call rig.v1.EnvironmentService/CreateEnvironment \
-    "{\"spec\":{\"name\":\"binary-docker\",\"services\":[{\"name\":\"box\",\"noIngress\":true,\"container\":{\"image\":\"$image\",\"cmd\":[\"sleep\",\"60\"]}}]}}")
+# up_and_down WHAT: the environment of $created comes up within 15 s, then is destroyed.
+up_and_down() {
+  local id state=""
   id=$(sed -E 's/.*"environmentId":"([^"]+)".*/\1/' <<<"$created")
-  state=""
   for _ in $(seq 1 150); do
     state=$(call rig.v1.EnvironmentService/GetEnvironment "{\"environmentId\":\"$id\"}" | grep -o '"state":"[A-Z_]*"' | head -1)
     [ "$state" = '"state":"ENVIRONMENT_STATE_UP"' ] && break
     sleep 0.1
   done
   if [ "$state" != '"state":"ENVIRONMENT_STATE_UP"' ]; then
-    echo "test-rigd-binary: container environment $id never came up ($state):" >&2
+    echo "test-rigd-binary: $1 environment $id never came up ($state):" >&2
     cat "$scratch/rig/logs/$id/rig.log" >&2 || true
     exit 1
   fi
   call rig.v1.EnvironmentService/DestroyEnvironment "{\"environmentId\":\"$id\"}" >/dev/null
-  echo "test-rigd-binary: container environment $id up and down through the bundled dockerode"
+  echo "test-rigd-binary: $1 environment $id up and down"
+}
+up_and_down process
+# The node type: the binary has no node of its own to lend, so it runs the client's (the
+# spec's PATH), here a TypeScript server through type stripping.
+printf '%s\n' 'import { createServer } from "node:http";' 'const port: number = Number(process.env["PORT"]);' \
+  'createServer((_q, s) => s.end("ok")).listen(port, "127.0.0.1");' >"$scratch/run/server.ts"
+node_dir=$(dirname "$(command -v node)")
+created=$(call rig.v1.EnvironmentService/CreateEnvironment \
+  "{\"spec\":{\"name\":\"binary-node\",\"dir\":\"$scratch/run\",\"hostEnv\":{\"PATH\":\"$node_dir\"},\"services\":[{\"name\":\"web\",\"node\":{\"script\":\"server.ts\"}}]}}")
+up_and_down node
+# dockerode is bundled too (it loads on first use): a container environment, when an engine answers.
+image=${RIG_TEST_BUSYBOX_IMAGE:-rig-test/busybox:1}
+if docker image inspect "$image" >/dev/null 2>&1; then
+  created=$(call rig.v1.EnvironmentService/CreateEnvironment \
+    "{\"spec\":{\"name\":\"binary-docker\",\"services\":[{\"name\":\"box\",\"noIngress\":true,\"container\":{\"image\":\"$image\",\"cmd\":[\"sleep\",\"60\"]}}]}}")
+  up_and_down "container (the bundled dockerode)"
 fi
 echo "test-rigd-binary: rigd binary with no Node on PATH served health and ran the environments above"
 kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""

@@ -38,7 +38,7 @@ const MAY_IMPORT = {
   artifacts: SHARED,
   callbacks: SHARED,
   pools: [...SHARED, "docker"],
-  services: [...SHARED, "pools", "docker", "readiness"],
+  services: [...SHARED, "pools", "docker", "readiness", "artifacts"],
   observe: [...SHARED, "proxy"],
   // Only its owner can drive rigd: the token, the Host/Origin gate, scrubbing specs.
   auth: SHARED,

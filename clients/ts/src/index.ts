@@ -7,12 +7,16 @@
  * ```
  */
 import type { JsonObject } from "@bufbuild/protobuf";
+import { S3Builder, SqsBuilder } from "./builders/aws-builders.js";
 import { ContainerBuilder } from "./builders/container-builder.js";
 import { CustomBuilder } from "./builders/custom-builder.js";
 import { FuncBuilder } from "./builders/func-builder.js";
+import { GoBuilder } from "./builders/go-builder.js";
+import { NodeBuilder } from "./builders/node-builder.js";
 import { PostgresBuilder } from "./builders/postgres-builder.js";
 import { ProcessBuilder } from "./builders/process-builder.js";
 import { RedisBuilder } from "./builders/redis-builder.js";
+import { TemporalBuilder } from "./builders/temporal-builder.js";
 import type { FuncFn } from "./callbacks/handlers.js";
 import { up } from "./environment/up.js";
 import { lockAll, Resource, type ResourceOptions } from "./locks/resource.js";
@@ -21,8 +25,14 @@ import { lockAll, Resource, type ResourceOptions } from "./locks/resource.js";
 export const rig = Object.freeze({
   /** A host process: `rig.process("./bin/api", "--port", "${PORT}")`. */
   process: (command: string, ...args: string[]): ProcessBuilder => new ProcessBuilder(command, args),
-  /** A Node.js script run with the test's own node: `rig.node("server.js")`. */
-  node: (script: string, ...args: string[]): ProcessBuilder => new ProcessBuilder(process.execPath, [script, ...args]),
+  /**
+   * A Node.js script run with the test's own node: `rig.node("server.js")`, or TypeScript
+   * through Node's type stripping: `rig.node("src/server.ts")`; `.build("npm", "run", "build")`
+   * runs a build first (skipped while nothing changed since its last success).
+   */
+  node: (script: string, ...args: string[]): NodeBuilder => new NodeBuilder(script, args),
+  /** A Go program rigd builds (cached) and runs: `rig.go("./cmd/api")`, `rig.go("example.com/x/cmd/y@v1.2.3")`. */
+  go: (pkg: string, ...args: string[]): GoBuilder => new GoBuilder(pkg, args),
   /** A service run by a function of the test process. */
   func: (fn: FuncFn): FuncBuilder => new FuncBuilder(fn),
   /** A Docker container. */
@@ -31,6 +41,12 @@ export const rig = Object.freeze({
   postgres: (): PostgresBuilder => new PostgresBuilder(),
   /** A database number of its own on a pooled Redis server. */
   redis: (): RedisBuilder => new RedisBuilder(),
+  /** A bucket of its own on rigd's pooled S3-compatible server: attributes AWS_ENDPOINT_URL, AWS_REGION, S3_BUCKET, credentials. */
+  s3: (): S3Builder => new S3Builder(),
+  /** A queue of its own on rigd's pooled SQS-compatible server: attributes AWS_ENDPOINT_URL, AWS_REGION, SQS_QUEUE_URL, credentials. */
+  sqs: (): SqsBuilder => new SqsBuilder(),
+  /** A namespace of its own on rigd's pooled Temporal dev server: attributes TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE. */
+  temporal: (): TemporalBuilder => new TemporalBuilder(),
   /** A service of a type provided by a rigd plugin. */
   custom: (type: string, config?: JsonObject): CustomBuilder => new CustomBuilder(type, config),
   up,
@@ -40,15 +56,20 @@ export const rig = Object.freeze({
   lockAll,
 });
 
+export { S3Builder, SqsBuilder } from "./builders/aws-builders.js";
 export { ContainerBuilder } from "./builders/container-builder.js";
 export { CustomBuilder } from "./builders/custom-builder.js";
 export type { DurationInput } from "./builders/duration.js";
 export { FuncBuilder } from "./builders/func-builder.js";
+export { GoBuilder } from "./builders/go-builder.js";
+export { HostProgramBuilder } from "./builders/host-program-builder.js";
+export { NodeBuilder } from "./builders/node-builder.js";
 export type { IngressOptions, ReadinessInput, ReadinessOptions } from "./builders/ingress-options.js";
 export { PostgresBuilder } from "./builders/postgres-builder.js";
 export type { PoolRuntime } from "./builders/pool-runtime.js";
 export { ProcessBuilder } from "./builders/process-builder.js";
 export { RedisBuilder } from "./builders/redis-builder.js";
+export { TemporalBuilder } from "./builders/temporal-builder.js";
 export type { EgressOptions } from "./builders/service-builder.js";
 export { ServiceBuilder } from "./builders/service-builder.js";
 export type { FuncCleanup, FuncContext, FuncFn, HookContext, HookFn } from "./callbacks/handlers.js";

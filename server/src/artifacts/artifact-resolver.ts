@@ -1,7 +1,8 @@
 /**
- * The artifact phase's shared resolver: each artifact key is resolved once per rigd,
- * concurrent requests share one resolution, and a failure does not poison the key
- * (the next request tries again).
+ * The artifact phase's shared resolver: each artifact key is resolved once per rigd
+ * (a `perRequest` artifact, such as a build from source, at every request), concurrent
+ * requests share one resolution, and a failure does not poison the key (the next
+ * request tries again).
  */
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
@@ -13,15 +14,15 @@ import {
 } from "../gen/rig/v1/event_pb.js";
 import { abortable } from "../async/abortable.js";
 import type { EventPayload } from "../events/event-log.js";
-import type { Artifact } from "../contract/service-type.js";
+import { CachedArtifact, type Artifact } from "../contract/service-type.js";
 
 /** Publishes an artifact event into the requesting environment's log. */
 export type ArtifactEmit = (payload: EventPayload) => void;
 
-/** A finished resolution: the value, and whether it was already present (no work done). */
+/** A finished resolution: the value, and why no work was done when none was. */
 interface Resolution {
   readonly value: unknown;
-  readonly present: boolean;
+  readonly cached?: string;
 }
 
 export class ArtifactResolver {
@@ -44,9 +45,9 @@ export class ArtifactResolver {
     const started = Date.now();
     const work = shared ?? this.start(artifact);
     try {
-      const { value, present } = await abortable(work, signal);
-      if (shared || present) {
-        const detail = shared ? "shared a concurrent resolution" : "already present locally";
+      const { value, cached } = await abortable(work, signal);
+      if (shared || cached !== undefined) {
+        const detail = shared ? "shared a concurrent resolution" : (cached as string);
         emit({ case: "artifactCached", value: create(ArtifactCachedSchema, { key, detail }) });
       } else {
         emit({
@@ -67,13 +68,14 @@ export class ArtifactResolver {
     const work = (async (): Promise<Resolution> => {
       // Shared by every waiting environment, so no single environment's signal may cancel it.
       const signal = new AbortController().signal;
-      if (artifact.isCached && (await artifact.isCached(signal))) return { value: undefined, present: true };
-      return { value: await artifact.resolve(signal), present: false };
+      if (artifact.isCached && (await artifact.isCached(signal))) return { value: undefined, cached: "already present locally" };
+      const value = await artifact.resolve(signal);
+      return value instanceof CachedArtifact ? { value: value.value, cached: value.detail } : { value };
     })();
     this.inFlight.set(artifact.key, work);
     work.then(
       ({ value }) => {
-        this.done.set(artifact.key, value);
+        if (!artifact.perRequest) this.done.set(artifact.key, value);
         this.inFlight.delete(artifact.key);
       },
       () => this.inFlight.delete(artifact.key),

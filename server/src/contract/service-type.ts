@@ -166,10 +166,28 @@ export interface Artifact {
   /** Deduplication key across all environments of this rigd (e.g. `docker-image:postgres:16`). */
   readonly key: string;
   readonly description: string;
+  /**
+   * Resolved anew at every request instead of once per rigd: its value depends on files
+   * that change between runs (a build from source checks its cache each time).
+   * Concurrent requests still share one resolution.
+   */
+  readonly perRequest?: boolean;
   /** Already present without work (e.g. image exists locally)? Optional fast path. */
   isCached?(signal: AbortSignal): Promise<boolean>;
-  /** Produces the artifact; the value is handed to publish/start under `key`. */
+  /**
+   * Produces the artifact; the value is handed to publish/start under `key`. A
+   * `CachedArtifact` says it was found ready-made (reported as artifact.cached).
+   */
   resolve(signal: AbortSignal): Promise<unknown>;
+}
+
+/** What `Artifact.resolve` returns when it did no work: the value and where it came from. */
+export class CachedArtifact {
+  constructor(
+    readonly value: unknown,
+    /** Why no work was needed, e.g. `built earlier (RIG_DIR/cache/go/<hash>)`. */
+    readonly detail: string,
+  ) {}
 }
 
 export interface ArtifactContext<C = unknown> {

@@ -23,6 +23,7 @@ import {
   startRigd,
   type Rigd,
 } from "../testing/rigd-harness.js";
+import { payloadOf } from "../testing/environment-events.js";
 
 type ServiceInit = MessageInitShape<typeof ServiceSchema>;
 
@@ -39,15 +40,6 @@ function chain(name: string, next?: string, extra: string[] = [], more: Record<s
     config: { case: "process", value: { command: process.execPath, args: [CHAIN, rigd.marker, ...extra] } },
     ...more,
   } as ServiceInit;
-}
-
-function payloadOf<C extends NonNullable<Event["payload"]["case"]>>(
-  events: readonly Event[],
-  kind: C,
-): Extract<Event["payload"], { case: C }>["value"] {
-  const e = events.find((x) => x.payload.case === kind);
-  assert.ok(e, `no ${kind} event among ${events.map((x) => x.type).join(", ")}`);
-  return e.payload.value as never;
 }
 
 function indexOf(events: readonly Event[], type: string, service = ""): number {

@@ -6,8 +6,9 @@
  * major first), then `pg_config --bindir`, then PATH. Redis: `$RIG_REDIS_BINDIR`, then PATH.
  */
 import { execFileSync } from "node:child_process";
-import { accessSync, constants, readdirSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { isExecutable, pathDirs } from "../os/executables.js";
 
 /** The Postgres programs the host runtime runs. */
 export interface PostgresBinaries {
@@ -39,21 +40,8 @@ export class HostBinariesMissingError extends Error {
 
 const POSTGRES_PROGRAMS = ["initdb", "postgres", "psql", "pg_isready"] as const;
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function pathDirs(): string[] {
-  return (process.env["PATH"] ?? "").split(delimiter).filter((d) => d !== "");
-}
-
 function hasAll(dir: string, programs: readonly string[]): boolean {
-  return programs.every((p) => executable(join(dir, p)));
+  return programs.every((p) => isExecutable(join(dir, p)));
 }
 
 /** `/usr/lib/postgresql/<major>/bin` dirs, newest major first. */

@@ -29,7 +29,16 @@ import { PortAllocator } from "../ports/port-allocator.js";
 import { createClientType } from "../services/client.js";
 import { createContainerType } from "../services/container.js";
 import { createPostgresType } from "../services/postgres.js";
-import { createProcessType } from "../services/process.js";
+import { createProcessHost, createProcessType } from "../services/process.js";
+import { createGoType } from "../services/go.js";
+import { GoBuilder } from "../artifacts/go-build.js";
+import { NodeBuilder } from "../artifacts/node-build.js";
+import { createNodeType } from "../services/node.js";
+import { createMotoPool } from "../pools/moto-backend.js";
+import { createS3Type } from "../services/s3.js";
+import { createSqsType } from "../services/sqs.js";
+import { createTemporalPool } from "../pools/temporal-backend.js";
+import { createTemporalType } from "../services/temporal.js";
 import { ProcessRecords } from "../os/process-records.js";
 import { createRedisType } from "../services/redis.js";
 import { createTestNodeType } from "../services/test-node.js";
@@ -88,12 +97,25 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
     log: poolLog("redis"),
   });
 
+  // Process, go and node services share one set of limits, pid records and trees.
+  const programs = createProcessHost({ records, watchdog, limits: context.limits });
+  const cacheDir = join(context.rigDir, "cache");
+  // S3 and SQS: one moto server per rigd, a bucket or a queue per environment.
+  const motoPool = createMotoPool(hostServers("moto"));
+  // Temporal: a dev server per rigd and CLI version, a namespace per environment.
+  const temporalPool = createTemporalPool(hostServers("temporal"));
+  const goBuilder = new GoBuilder(cacheDir);
   const types = new TypeRegistry()
-    .register(createProcessType({ records, watchdog, limits: context.limits }))
+    .register(createProcessType(programs))
     .register(createClientType())
     .register(createContainerType({ docker, owner }))
     .register(createPostgresType({ docker, pool: postgresPool, runtimes }))
     .register(createRedisType({ docker, pool: redisPool, runtimes }))
+    .register(createGoType({ host: programs, builder: goBuilder }))
+    .register(createNodeType({ host: programs, builder: new NodeBuilder(cacheDir) }))
+    .register(createS3Type(motoPool))
+    .register(createSqsType(motoPool))
+    .register(createTemporalType({ pool: temporalPool, builder: goBuilder }))
     .register(createProxyType())
     .register(createTestNodeType());
   for (const type of options.extraTypes ?? []) types.register(type);
@@ -104,7 +126,7 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
     watchdog,
     transforms: [(plan) => (plan.observe ? insertProxies(plan) : plan)],
     onShutdown: async () => {
-      await Promise.all([postgresPool.closeAll(), redisPool.closeAll()]);
+      await Promise.all([postgresPool.closeAll(), redisPool.closeAll(), motoPool.closeAll(), temporalPool.closeAll()]);
       watchdog.close();
     },
   });

@@ -27,7 +27,8 @@ import { sqlHash, type PostgresLease, type PostgresPool } from "../pools/postgre
 import { hostPostgresKey } from "../pools/postgres-host-runtime.js";
 import { poolKey, type RuntimeChooser } from "../pools/server-runtime.js";
 import type { PlannedService } from "../contract/plan.js";
-import type { PublishedEndpoint, ServiceType } from "../contract/service-type.js";
+import type { ServiceType } from "../contract/service-type.js";
+import { publishAt } from "./publish-local.js";
 import { pooledServerArtifact, requestedRuntime } from "./pooled-runtime.js";
 
 /** Image of postgres services that name none (overridable by RIG_POSTGRES_IMAGE). */
@@ -122,23 +123,14 @@ export function createPostgresType(deps: PostgresTypeDeps): ServiceType<Postgres
       const server = lease.backend;
       const database = lease.data.database;
       const auth = `${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}`;
-      const endpoints: Record<string, PublishedEndpoint> = {};
-      for (const ingress of ctx.service.ingresses) {
-        endpoints[ingress.name] = {
-          host: server.host,
-          port: server.port,
-          protocol: ingress.protocol,
-          attributes: {
-            PGHOST: "${HOST}",
-            PGPORT: "${PORT}",
-            PGUSER: server.user,
-            PGPASSWORD: server.password,
-            PGDATABASE: database,
-            DATABASE_URL: `postgres://${auth}@\${HOSTPORT}/${database}?sslmode=disable`,
-            ...ingress.attributes,
-          },
-        };
-      }
+      const endpoints = publishAt(ctx, server, {
+        PGHOST: "${HOST}",
+        PGPORT: "${PORT}",
+        PGUSER: server.user,
+        PGPASSWORD: server.password,
+        PGDATABASE: database,
+        DATABASE_URL: `postgres://${auth}@\${HOSTPORT}/${database}?sslmode=disable`,
+      });
       ctx.log.debug({ database, clonedFrom: lease.data.clonedFrom, server: server.name }, "database leased");
       return endpoints;
     },

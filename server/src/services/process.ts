@@ -11,7 +11,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
-import { durationMs } from "@bufbuild/protobuf/wkt";
+import { durationMs, type Duration } from "@bufbuild/protobuf/wkt";
 import { LogStream } from "../gen/rig/v1/event_pb.js";
 import { Protocol, type ProcessConfig } from "../gen/rig/v1/spec_pb.js";
 import { publishLocalEndpoints } from "./publish-local.js";
@@ -23,14 +23,14 @@ import { TREE_MARKER_VAR, TreeKiller } from "../os/process-tree.js";
 import type { Watchdog } from "../os/watchdog.js";
 import { splitLines } from "../io/line-splitter.js";
 import type { ProcessRecords } from "../os/process-records.js";
-import type { ExitStatus, RunningService, ServiceType, StartContext } from "../contract/service-type.js";
+import type { ExitStatus, ProblemSink, RunningService, ServiceType, StartContext, TemplateScope } from "../contract/service-type.js";
 
 const DEFAULT_STOP_GRACE_MS = 5_000;
 /** After the main process exits, how long to wait for its output pipes to drain. */
 const DRAIN_MS = 250;
 
 /** Resolves the working directory: config dir against the client's dir. */
-function workingDir(config: ProcessConfig, clientDir: string): string {
+export function workingDir(config: { readonly dir: string }, clientDir: string): string {
   return config.dir ? resolve(clientDir, config.dir) : clientDir;
 }
 
@@ -52,8 +52,8 @@ export interface ProcessTypeDeps {
   readonly limits: Pick<Limits, "processes" | "spawnConcurrency">;
 }
 
-/** The state behind every process service of one rigd. */
-interface ProcessHost extends ProcessTypeDeps {
+/** The state behind every host program of one rigd (process, go and node services). */
+export interface ProcessHost extends ProcessTypeDeps {
   readonly spawns: Semaphore;
   readonly trees: TreeKiller;
   /** Process services running now. */
@@ -171,44 +171,77 @@ function spawnProcess(
   });
 }
 
-/** The process type; `records` persists pids so a later rigd can reap them. */
-export function createProcessType(deps: ProcessTypeDeps): ServiceType<ProcessConfig> {
-  const host: ProcessHost = {
+/** The host programs' shared state of one rigd: one per rigd, shared by process, go and node. */
+export function createProcessHost(deps: ProcessTypeDeps): ProcessHost {
+  return {
     ...deps,
     spawns: new Semaphore(deps.limits.spawnConcurrency),
     trees: new TreeKiller(),
     running: 0,
     markerPrefix: `${process.pid}.${randomBytes(4).toString("hex")}`,
   };
+}
+
+/** The fields every host program's config has (process, go, node). */
+export interface HostProgramConfig {
+  readonly args: readonly string[];
+  readonly dir: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly stopGrace?: Duration;
+}
+
+/** Checks the shared fields of a host program's config, under `prefix` (`process`, `go`). */
+export function validateHostProgram(prefix: string, config: HostProgramConfig, problems: ProblemSink, templates: TemplateScope): void {
+  for (const key of Object.keys(config.env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) problems.add(`${prefix}.env`, `env var name "${key}" is malformed`);
+  }
+  specDurationMs(config.stopGrace, `${prefix}.stop_grace`, problems, 0);
+  templates.check(`${prefix}.args`, config.args, config.env);
+  templates.check(`${prefix}.env`, Object.values(config.env));
+}
+
+/** The environment of a host program: the client's, then its config env (expanded), then the wiring. */
+export function hostProgramEnv(ctx: StartContext, config: HostProgramConfig): Record<string, string> {
+  const configEnv: Record<string, string> = {};
+  const baseVars = { ...ctx.environment.hostEnv, ...ctx.wiringEnv };
+  for (const [key, value] of Object.entries(config.env)) configEnv[key] = ctx.expand(value, baseVars);
+  return { ...ctx.environment.hostEnv, ...configEnv, ...ctx.wiringEnv };
+}
+
+/**
+ * Starts `command` with the config's args (expanded), env and working dir. A relative
+ * command with a slash is relative to the working dir; a bare name goes through PATH.
+ * `leadingArgs` come before the config's args, unexpanded (a node script, its options).
+ */
+export function startHostProgram(
+  ctx: StartContext,
+  host: ProcessHost,
+  command: string,
+  config: HostProgramConfig,
+  leadingArgs: readonly string[] = [],
+): Promise<RunningService> {
+  const cwd = workingDir(config, ctx.environment.dir);
+  const env = hostProgramEnv(ctx, config);
+  const args = [...leadingArgs, ...config.args.map((arg) => ctx.expand(arg, env))];
+  const resolved = command.includes("/") && !isAbsolute(command) ? resolve(cwd, command) : command;
+  return startProcess(ctx, host, resolved, args, {
+    cwd,
+    env,
+    stopGraceMs: (config.stopGrace && durationMs(config.stopGrace)) || DEFAULT_STOP_GRACE_MS,
+  });
+}
+
+/** The process type over rigd's shared `ProcessHost` (pid records, limits, trees). */
+export function createProcessType(host: ProcessHost): ServiceType<ProcessConfig> {
   return {
     name: "process",
     defaults: { defaultProtocol: Protocol.HTTP, serverHooks: [], attributes: [] },
     configOf: (service) => (service.config.case === "process" ? service.config.value : undefined),
     validate({ service: { config }, problems, templates }) {
       if (!config.command) problems.add("process.command", "process.command is required (the executable to run)");
-      for (const key of Object.keys(config.env)) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) problems.add("process.env", `env var name "${key}" is malformed`);
-      }
-      specDurationMs(config.stopGrace, "process.stop_grace", problems, 0);
-      templates.check("process.args", config.args, config.env);
-      templates.check("process.env", Object.values(config.env));
+      validateHostProgram("process", config, problems, templates);
     },
     publish: publishLocalEndpoints,
-    async start(ctx) {
-      const config = ctx.service.config;
-      const cwd = workingDir(config, ctx.environment.dir);
-      const configEnv: Record<string, string> = {};
-      const baseVars = { ...ctx.environment.hostEnv, ...ctx.wiringEnv };
-      for (const [key, value] of Object.entries(config.env)) configEnv[key] = ctx.expand(value, baseVars);
-      const env = { ...ctx.environment.hostEnv, ...configEnv, ...ctx.wiringEnv };
-      const args = config.args.map((arg) => ctx.expand(arg, env));
-      // A relative path with a slash is relative to the working dir; a bare name goes through PATH.
-      const command = config.command.includes("/") && !isAbsolute(config.command) ? resolve(cwd, config.command) : config.command;
-      return startProcess(ctx, host, command, args, {
-        cwd,
-        env,
-        stopGraceMs: (config.stopGrace && durationMs(config.stopGrace)) || DEFAULT_STOP_GRACE_MS,
-      });
-    },
+    start: (ctx) => startHostProgram(ctx, host, ctx.service.config.command, ctx.service.config),
   };
 }

@@ -19,7 +19,8 @@ import { hostRedisKey } from "../pools/redis-host-runtime.js";
 import { poolKey, type RuntimeChooser } from "../pools/server-runtime.js";
 import { pooledServerArtifact, requestedRuntime } from "./pooled-runtime.js";
 import type { PlannedService } from "../contract/plan.js";
-import type { PublishedEndpoint, ServiceType } from "../contract/service-type.js";
+import type { ServiceType } from "../contract/service-type.js";
+import { publishAt } from "./publish-local.js";
 
 /** Image of redis services that name none (overridable by RIG_REDIS_IMAGE). */
 export const DEFAULT_REDIS_IMAGE = "redis:7-alpine";
@@ -77,15 +78,7 @@ export function createRedisType(deps: RedisTypeDeps): ServiceType<RedisConfig> {
         leases.delete(leaseKey);
         await lease.release();
       });
-      const endpoints: Record<string, PublishedEndpoint> = {};
-      for (const ingress of ctx.service.ingresses) {
-        endpoints[ingress.name] = {
-          host: lease.backend.host,
-          port: lease.backend.port,
-          protocol: ingress.protocol,
-          attributes: { REDIS_URL: `redis://\${HOSTPORT}/${lease.data.db}`, REDIS_DB: String(lease.data.db), ...ingress.attributes },
-        };
-      }
+      const endpoints = publishAt(ctx, lease.backend, { REDIS_URL: `redis://\${HOSTPORT}/${lease.data.db}`, REDIS_DB: String(lease.data.db) });
       ctx.log.debug({ db: lease.data.db, server: lease.backend.name }, "redis database leased");
       return endpoints;
     },

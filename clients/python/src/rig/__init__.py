@@ -27,6 +27,7 @@ import pkgutil
 # this joins them into one package. An installed wheel has them merged already.
 __path__ = pkgutil.extend_path(__path__, __name__)
 
+from rig.leased import S3Service, SqsService, TemporalService, s3, sqs, temporal  # noqa: E402
 from rig.builders import (  # noqa: E402
     ContainerService,
     FuncService,
@@ -53,6 +54,7 @@ from rig.errors import DownError, SpecError, SpecProblem  # noqa: E402
 from rig.handlers import FuncContext, FuncFn, HookContext, HookFn  # noqa: E402
 from rig.ingress import Ingress, grpc, http, tcp  # noqa: E402
 from rig.locks import HeldLock, LockError, LockLostError, Resource, lock_all, resource  # noqa: E402
+from rig.programs import GoService, NodeService, go, node  # noqa: E402
 from rig.rigd import RIGD_VERSION, Rigd, RigdError, find_or_start_rigd, rigd_channel  # noqa: E402
 from rig.wiring import DEFAULT_INGRESS, Endpoint, Wiring  # noqa: E402
 
@@ -76,6 +78,16 @@ __all__ = [
     "FuncContext",
     "FuncFn",
     "FuncService",
+    "S3Service",
+    "SqsService",
+    "TemporalService",
+    "temporal",
+    "s3",
+    "sqs",
+    "GoService",
+    "NodeService",
+    "go",
+    "node",
     "HookContext",
     "HookFn",
     "Ingress",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from typing import Self
+from typing import Generic, Self, TypeVar
 
 from rig.handlers import FuncFn, HandlerRegistry, HookFn
 from rig.ingress import Ingress, duration
@@ -87,14 +87,15 @@ def _hooks(service: str, phase: str, hooks: list[_Hook], handlers: HandlerRegist
     return out
 
 
-class ProcessService(Service):
-    """Runs any executable on the host; default ingress "default", http. The process
-    gets its wiring as environment variables (HOST, PORT, DB_HOST, ..., RIG_WIRING)
-    over the test process's own environment."""
+_Program = TypeVar("_Program", spec_pb2.ProcessConfig, spec_pb2.GoConfig, spec_pb2.NodeConfig)
 
-    def __init__(self, command: str, args: tuple[str, ...]) -> None:
-        super().__init__()
-        self._config = spec_pb2.ProcessConfig(command=command, args=args)
+
+class HostProgram(Service, Generic[_Program]):
+    """What every program run on the host shares (process, Go, Node): arguments,
+    environment, working directory and stop grace, on a config message with those
+    fields (``self._config``)."""
+
+    _config: _Program
 
     def args(self, *args: str) -> Self:
         """Appends arguments; ``${VAR}`` references the wiring, e.g. ``${PORT}``."""
@@ -115,6 +116,16 @@ class ProcessService(Service):
         """Time between SIGTERM and SIGKILL at teardown (default 5 s)."""
         self._config.stop_grace.CopyFrom(duration(seconds))
         return self
+
+
+class ProcessService(HostProgram[spec_pb2.ProcessConfig]):
+    """Runs any executable on the host; default ingress "default", http. The process
+    gets its wiring as environment variables (HOST, PORT, DB_HOST, ..., RIG_WIRING)
+    over the test process's own environment."""
+
+    def __init__(self, command: str, args: tuple[str, ...]) -> None:
+        super().__init__()
+        self._config = spec_pb2.ProcessConfig(command=command, args=args)
 
     def _configure(self, message: spec_pb2.Service, name: str, handlers: HandlerRegistry) -> None:
         message.process.CopyFrom(self._config)

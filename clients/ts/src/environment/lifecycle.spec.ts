@@ -21,7 +21,7 @@ before(async () => {
 after(() => rigDir.dispose());
 
 /** A Node HTTP server as a process service. */
-const httpProcess = (): ReturnType<typeof rig.node> =>
+const httpProcess = (): ReturnType<typeof rig.process> =>
   rig
     .process(process.execPath, "-e", "require('http').createServer((q, s) => s.end('proc')).listen(+process.env.PORT, process.env.HOST)")
     .ingress("default", { protocol: "http" });

@@ -8,7 +8,7 @@ import { describe, test } from "node:test";
 import { toJson } from "@bufbuild/protobuf";
 import { HandlerRegistry } from "../callbacks/handlers.js";
 import { EnvironmentSpecSchema } from "../gen/rig/v1/spec_pb.js";
-import { rig } from "../index.js";
+import { ProcessBuilder, rig } from "../index.js";
 import { buildSpec, environmentName } from "./build-spec.js";
 
 function specJson(services: Parameters<typeof buildSpec>[0], options: Parameters<typeof buildSpec>[1] = {}) {
@@ -84,7 +84,35 @@ describe("builders", () => {
     assert.deepEqual(registry.get("worker.prestart.0"), { kind: "hook", fn: prestart });
     assert.deepEqual(registry.get("worker.init.0"), { kind: "hook", fn: init });
     assert.deepEqual(registry.get("worker.start"), { kind: "start", fn });
-    assert.deepEqual(json.services[1].process, { command: process.execPath, args: ["api.js"] });
+    assert.deepEqual(json.services[1].node, { script: "api.js", node: process.execPath });
+  });
+
+  test("go and node programs, s3, sqs and temporal: every field", () => {
+    const { json } = specJson({
+      api: rig.go("./cmd/api", "--port", "${PORT}").buildFlags("-tags=it").args("-v").env("MODE", "test").dir("svc").stopGrace("1s"),
+      web: rig.node("./src/server.ts", "x").build("npm", "run", "build").nodeBinary("/opt/node").nodeOptions("--enable-source-maps"),
+    });
+    assert.deepEqual(json.services[0].go, {
+      package: "./cmd/api",
+      args: ["--port", "${PORT}", "-v"],
+      dir: "svc",
+      env: { MODE: "test" },
+      buildFlags: ["-tags=it"],
+      stopGrace: "1s",
+    });
+    assert.deepEqual(json.services[1].node, {
+      script: "./src/server.ts",
+      args: ["x"],
+      build: ["npm", "run", "build"],
+      node: "/opt/node",
+      nodeOptions: ["--enable-source-maps"],
+    });
+    const aws = specJson({ files: rig.s3().region("eu-west-2"), jobs: rig.sqs().fifo(), plain: rig.sqs(), wf: rig.temporal().version("v1.5.1") }).json;
+    assert.deepEqual(
+      aws.services.map((x: { s3?: unknown; sqs?: unknown; temporal?: unknown }) => x.s3 ?? x.sqs ?? x.temporal),
+      [{ region: "eu-west-2" }, { fifo: true }, {}, { version: "v1.5.1" }],
+    );
+    assert.ok(rig.node("a.js") instanceof ProcessBuilder, "code that typed rig.node(...) as a ProcessBuilder still compiles");
   });
 
   test("postgres with init SQL, redis, container, custom", (t) => {

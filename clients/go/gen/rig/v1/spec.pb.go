@@ -333,6 +333,11 @@ type Service struct {
 	//	*Service_Postgres
 	//	*Service_Redis
 	//	*Service_Custom
+	//	*Service_Go
+	//	*Service_Node
+	//	*Service_S3
+	//	*Service_Sqs
+	//	*Service_Temporal
 	Config        isService_Config `protobuf_oneof:"config"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -471,6 +476,51 @@ func (x *Service) GetCustom() *CustomConfig {
 	return nil
 }
 
+func (x *Service) GetGo() *GoConfig {
+	if x != nil {
+		if x, ok := x.Config.(*Service_Go); ok {
+			return x.Go
+		}
+	}
+	return nil
+}
+
+func (x *Service) GetNode() *NodeConfig {
+	if x != nil {
+		if x, ok := x.Config.(*Service_Node); ok {
+			return x.Node
+		}
+	}
+	return nil
+}
+
+func (x *Service) GetS3() *S3Config {
+	if x != nil {
+		if x, ok := x.Config.(*Service_S3); ok {
+			return x.S3
+		}
+	}
+	return nil
+}
+
+func (x *Service) GetSqs() *SqsConfig {
+	if x != nil {
+		if x, ok := x.Config.(*Service_Sqs); ok {
+			return x.Sqs
+		}
+	}
+	return nil
+}
+
+func (x *Service) GetTemporal() *TemporalConfig {
+	if x != nil {
+		if x, ok := x.Config.(*Service_Temporal); ok {
+			return x.Temporal
+		}
+	}
+	return nil
+}
+
 type isService_Config interface {
 	isService_Config()
 }
@@ -499,6 +549,26 @@ type Service_Custom struct {
 	Custom *CustomConfig `protobuf:"bytes,15,opt,name=custom,proto3,oneof"`
 }
 
+type Service_Go struct {
+	Go *GoConfig `protobuf:"bytes,16,opt,name=go,proto3,oneof"`
+}
+
+type Service_Node struct {
+	Node *NodeConfig `protobuf:"bytes,17,opt,name=node,proto3,oneof"`
+}
+
+type Service_S3 struct {
+	S3 *S3Config `protobuf:"bytes,18,opt,name=s3,proto3,oneof"`
+}
+
+type Service_Sqs struct {
+	Sqs *SqsConfig `protobuf:"bytes,19,opt,name=sqs,proto3,oneof"`
+}
+
+type Service_Temporal struct {
+	Temporal *TemporalConfig `protobuf:"bytes,21,opt,name=temporal,proto3,oneof"`
+}
+
 func (*Service_Process) isService_Config() {}
 
 func (*Service_Client) isService_Config() {}
@@ -510,6 +580,16 @@ func (*Service_Postgres) isService_Config() {}
 func (*Service_Redis) isService_Config() {}
 
 func (*Service_Custom) isService_Config() {}
+
+func (*Service_Go) isService_Config() {}
+
+func (*Service_Node) isService_Config() {}
+
+func (*Service_S3) isService_Config() {}
+
+func (*Service_Sqs) isService_Config() {}
+
+func (*Service_Temporal) isService_Config() {}
 
 // Ingress is a port a service listens on.
 type Ingress struct {
@@ -1292,6 +1372,370 @@ func (x *RedisConfig) GetRuntime() Runtime {
 	return Runtime_RUNTIME_UNSPECIFIED
 }
 
+// GoConfig builds a Go program in the artifact phase and runs it on the host. The
+// binary is cached in RIG_DIR/cache by a hash of the module's files (go.mod, go.sum and
+// sources, local `replace` targets too), the build flags, the GO* variables and the Go
+// version; concurrent environments share one build.
+type GoConfig struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A local package, relative to `dir` ("./cmd/api", "."), or a remote package at a
+	// pinned version ("example.com/tool/cmd/x@v1.2.3"), built with `go install`.
+	Package string `protobuf:"bytes,1,opt,name=package,proto3" json:"package,omitempty"`
+	// Arguments of the program; ${VAR} expands against the service's environment.
+	Args []string `protobuf:"bytes,2,rep,name=args,proto3" json:"args,omitempty"`
+	// Working directory of the build (local packages) and of the program; relative paths
+	// resolve against the spec's dir.
+	Dir string `protobuf:"bytes,3,opt,name=dir,proto3" json:"dir,omitempty"`
+	// Extra environment variables of the program, under the wiring vars.
+	Env map[string]string `protobuf:"bytes,4,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// `go build` flags ("-tags=integration", "-race", "-ldflags=-X main.v=1").
+	BuildFlags []string `protobuf:"bytes,5,rep,name=build_flags,json=buildFlags,proto3" json:"build_flags,omitempty"`
+	// Time between SIGTERM and SIGKILL at teardown. Default 5 s.
+	StopGrace     *durationpb.Duration `protobuf:"bytes,6,opt,name=stop_grace,json=stopGrace,proto3" json:"stop_grace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GoConfig) Reset() {
+	*x = GoConfig{}
+	mi := &file_rig_v1_spec_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GoConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GoConfig) ProtoMessage() {}
+
+func (x *GoConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GoConfig.ProtoReflect.Descriptor instead.
+func (*GoConfig) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GoConfig) GetPackage() string {
+	if x != nil {
+		return x.Package
+	}
+	return ""
+}
+
+func (x *GoConfig) GetArgs() []string {
+	if x != nil {
+		return x.Args
+	}
+	return nil
+}
+
+func (x *GoConfig) GetDir() string {
+	if x != nil {
+		return x.Dir
+	}
+	return ""
+}
+
+func (x *GoConfig) GetEnv() map[string]string {
+	if x != nil {
+		return x.Env
+	}
+	return nil
+}
+
+func (x *GoConfig) GetBuildFlags() []string {
+	if x != nil {
+		return x.BuildFlags
+	}
+	return nil
+}
+
+func (x *GoConfig) GetStopGrace() *durationpb.Duration {
+	if x != nil {
+		return x.StopGrace
+	}
+	return nil
+}
+
+// NodeConfig runs a Node.js script on the host: JavaScript, or TypeScript directly with
+// Node's type stripping; optionally after a build command, which is skipped while the
+// package's files are as its last successful build left them.
+type NodeConfig struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The script (.js, .mjs, .cjs, .ts, .mts, .cts), relative to `dir`.
+	Script string `protobuf:"bytes,1,opt,name=script,proto3" json:"script,omitempty"`
+	// Arguments of the script; ${VAR} expands against the service's environment.
+	Args []string `protobuf:"bytes,2,rep,name=args,proto3" json:"args,omitempty"`
+	// Working directory of the build and of the script; relative paths resolve against
+	// the spec's dir.
+	Dir string `protobuf:"bytes,3,opt,name=dir,proto3" json:"dir,omitempty"`
+	// Extra environment variables of the script (and of the build), under the wiring vars.
+	Env map[string]string `protobuf:"bytes,4,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// A command run in `dir` before anything starts (["npm", "run", "build"]). Empty: none.
+	Build []string `protobuf:"bytes,5,rep,name=build,proto3" json:"build,omitempty"`
+	// The node executable. Default: the node that runs rigd.
+	Node string `protobuf:"bytes,6,opt,name=node,proto3" json:"node,omitempty"`
+	// Options of node before the script ("--enable-source-maps").
+	NodeOptions []string `protobuf:"bytes,7,rep,name=node_options,json=nodeOptions,proto3" json:"node_options,omitempty"`
+	// Time between SIGTERM and SIGKILL at teardown. Default 5 s.
+	StopGrace     *durationpb.Duration `protobuf:"bytes,8,opt,name=stop_grace,json=stopGrace,proto3" json:"stop_grace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeConfig) Reset() {
+	*x = NodeConfig{}
+	mi := &file_rig_v1_spec_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeConfig) ProtoMessage() {}
+
+func (x *NodeConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeConfig.ProtoReflect.Descriptor instead.
+func (*NodeConfig) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *NodeConfig) GetScript() string {
+	if x != nil {
+		return x.Script
+	}
+	return ""
+}
+
+func (x *NodeConfig) GetArgs() []string {
+	if x != nil {
+		return x.Args
+	}
+	return nil
+}
+
+func (x *NodeConfig) GetDir() string {
+	if x != nil {
+		return x.Dir
+	}
+	return ""
+}
+
+func (x *NodeConfig) GetEnv() map[string]string {
+	if x != nil {
+		return x.Env
+	}
+	return nil
+}
+
+func (x *NodeConfig) GetBuild() []string {
+	if x != nil {
+		return x.Build
+	}
+	return nil
+}
+
+func (x *NodeConfig) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *NodeConfig) GetNodeOptions() []string {
+	if x != nil {
+		return x.NodeOptions
+	}
+	return nil
+}
+
+func (x *NodeConfig) GetStopGrace() *durationpb.Duration {
+	if x != nil {
+		return x.StopGrace
+	}
+	return nil
+}
+
+// S3Config leases a bucket of its own on a pooled S3-compatible server (moto's server,
+// one per rigd), emptied and removed at release. Attributes of its ingress:
+// AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, S3_BUCKET.
+// Clients address buckets path-style (forcePathStyle).
+type S3Config struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Region of the bucket. Default us-east-1.
+	Region        string `protobuf:"bytes,1,opt,name=region,proto3" json:"region,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *S3Config) Reset() {
+	*x = S3Config{}
+	mi := &file_rig_v1_spec_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *S3Config) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*S3Config) ProtoMessage() {}
+
+func (x *S3Config) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use S3Config.ProtoReflect.Descriptor instead.
+func (*S3Config) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *S3Config) GetRegion() string {
+	if x != nil {
+		return x.Region
+	}
+	return ""
+}
+
+// SqsConfig leases a queue of its own on a pooled SQS-compatible server (moto's server,
+// one per rigd), deleted at release. Attributes of its ingress: AWS_ENDPOINT_URL,
+// AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, SQS_QUEUE_URL, SQS_QUEUE_NAME.
+type SqsConfig struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Region of the queue. Default us-east-1.
+	Region string `protobuf:"bytes,1,opt,name=region,proto3" json:"region,omitempty"`
+	// A FIFO queue (its name ends in .fifo).
+	Fifo          bool `protobuf:"varint,2,opt,name=fifo,proto3" json:"fifo,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SqsConfig) Reset() {
+	*x = SqsConfig{}
+	mi := &file_rig_v1_spec_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SqsConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SqsConfig) ProtoMessage() {}
+
+func (x *SqsConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SqsConfig.ProtoReflect.Descriptor instead.
+func (*SqsConfig) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *SqsConfig) GetRegion() string {
+	if x != nil {
+		return x.Region
+	}
+	return ""
+}
+
+func (x *SqsConfig) GetFifo() bool {
+	if x != nil {
+		return x.Fifo
+	}
+	return false
+}
+
+// TemporalConfig leases a namespace of its own on a pooled Temporal dev server (the
+// Temporal CLI's `server start-dev`, in memory, one per rigd and CLI version), deleted at
+// release. Attributes of its gRPC ingress: TEMPORAL_ADDRESS (host:port),
+// TEMPORAL_NAMESPACE.
+type TemporalConfig struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Version of the Temporal CLI (github.com/temporalio/cli) whose dev server runs, as a
+	// Go module version ("v1.5.1"). Default: the version this rigd pins.
+	Version       string `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TemporalConfig) Reset() {
+	*x = TemporalConfig{}
+	mi := &file_rig_v1_spec_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TemporalConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TemporalConfig) ProtoMessage() {}
+
+func (x *TemporalConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TemporalConfig.ProtoReflect.Descriptor instead.
+func (*TemporalConfig) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *TemporalConfig) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
 // CustomConfig selects a service type provided by a server plugin.
 type CustomConfig struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1303,7 +1747,7 @@ type CustomConfig struct {
 
 func (x *CustomConfig) Reset() {
 	*x = CustomConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[14]
+	mi := &file_rig_v1_spec_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1315,7 +1759,7 @@ func (x *CustomConfig) String() string {
 func (*CustomConfig) ProtoMessage() {}
 
 func (x *CustomConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[14]
+	mi := &file_rig_v1_spec_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1328,7 +1772,7 @@ func (x *CustomConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomConfig.ProtoReflect.Descriptor instead.
 func (*CustomConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{14}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CustomConfig) GetType() string {
@@ -1362,7 +1806,7 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x10callback_timeout\x18\t \x01(\v2\x19.google.protobuf.DurationR\x0fcallbackTimeout\x1a:\n" +
 	"\fHostEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9c\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xeb\x05\n" +
 	"\aService\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12-\n" +
 	"\tingresses\x18\x02 \x03(\v2\x0f.rig.v1.IngressR\tingresses\x12\x1d\n" +
@@ -1377,7 +1821,12 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\tcontainer\x18\f \x01(\v2\x17.rig.v1.ContainerConfigH\x00R\tcontainer\x124\n" +
 	"\bpostgres\x18\r \x01(\v2\x16.rig.v1.PostgresConfigH\x00R\bpostgres\x12+\n" +
 	"\x05redis\x18\x0e \x01(\v2\x13.rig.v1.RedisConfigH\x00R\x05redis\x12.\n" +
-	"\x06custom\x18\x0f \x01(\v2\x14.rig.v1.CustomConfigH\x00R\x06customB\b\n" +
+	"\x06custom\x18\x0f \x01(\v2\x14.rig.v1.CustomConfigH\x00R\x06custom\x12\"\n" +
+	"\x02go\x18\x10 \x01(\v2\x10.rig.v1.GoConfigH\x00R\x02go\x12(\n" +
+	"\x04node\x18\x11 \x01(\v2\x12.rig.v1.NodeConfigH\x00R\x04node\x12\"\n" +
+	"\x02s3\x18\x12 \x01(\v2\x10.rig.v1.S3ConfigH\x00R\x02s3\x12%\n" +
+	"\x03sqs\x18\x13 \x01(\v2\x11.rig.v1.SqsConfigH\x00R\x03sqs\x124\n" +
+	"\btemporal\x18\x15 \x01(\v2\x16.rig.v1.TemporalConfigH\x00R\btemporalB\b\n" +
 	"\x06config\"\x9b\x02\n" +
 	"\aIngress\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
@@ -1443,7 +1892,40 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\aruntime\x18\x02 \x01(\x0e2\x0f.rig.v1.RuntimeR\aruntime\"N\n" +
 	"\vRedisConfig\x12\x14\n" +
 	"\x05image\x18\x01 \x01(\tR\x05image\x12)\n" +
-	"\aruntime\x18\x02 \x01(\x0e2\x0f.rig.v1.RuntimeR\aruntime\"S\n" +
+	"\aruntime\x18\x02 \x01(\x0e2\x0f.rig.v1.RuntimeR\aruntime\"\x8a\x02\n" +
+	"\bGoConfig\x12\x18\n" +
+	"\apackage\x18\x01 \x01(\tR\apackage\x12\x12\n" +
+	"\x04args\x18\x02 \x03(\tR\x04args\x12\x10\n" +
+	"\x03dir\x18\x03 \x01(\tR\x03dir\x12+\n" +
+	"\x03env\x18\x04 \x03(\v2\x19.rig.v1.GoConfig.EnvEntryR\x03env\x12\x1f\n" +
+	"\vbuild_flags\x18\x05 \x03(\tR\n" +
+	"buildFlags\x128\n" +
+	"\n" +
+	"stop_grace\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\tstopGrace\x1a6\n" +
+	"\bEnvEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb8\x02\n" +
+	"\n" +
+	"NodeConfig\x12\x16\n" +
+	"\x06script\x18\x01 \x01(\tR\x06script\x12\x12\n" +
+	"\x04args\x18\x02 \x03(\tR\x04args\x12\x10\n" +
+	"\x03dir\x18\x03 \x01(\tR\x03dir\x12-\n" +
+	"\x03env\x18\x04 \x03(\v2\x1b.rig.v1.NodeConfig.EnvEntryR\x03env\x12\x14\n" +
+	"\x05build\x18\x05 \x03(\tR\x05build\x12\x12\n" +
+	"\x04node\x18\x06 \x01(\tR\x04node\x12!\n" +
+	"\fnode_options\x18\a \x03(\tR\vnodeOptions\x128\n" +
+	"\n" +
+	"stop_grace\x18\b \x01(\v2\x19.google.protobuf.DurationR\tstopGrace\x1a6\n" +
+	"\bEnvEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\"\n" +
+	"\bS3Config\x12\x16\n" +
+	"\x06region\x18\x01 \x01(\tR\x06region\"7\n" +
+	"\tSqsConfig\x12\x16\n" +
+	"\x06region\x18\x01 \x01(\tR\x06region\x12\x12\n" +
+	"\x04fifo\x18\x02 \x01(\bR\x04fifo\"*\n" +
+	"\x0eTemporalConfig\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\tR\aversion\"S\n" +
 	"\fCustomConfig\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12/\n" +
 	"\x06config\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06config*p\n" +
@@ -1477,7 +1959,7 @@ func file_rig_v1_spec_proto_rawDescGZIP() []byte {
 }
 
 var file_rig_v1_spec_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_rig_v1_spec_proto_goTypes = []any{
 	(Protocol)(0),               // 0: rig.v1.Protocol
 	(ReadinessKind)(0),          // 1: rig.v1.ReadinessKind
@@ -1496,21 +1978,28 @@ var file_rig_v1_spec_proto_goTypes = []any{
 	(*ContainerConfig)(nil),     // 14: rig.v1.ContainerConfig
 	(*PostgresConfig)(nil),      // 15: rig.v1.PostgresConfig
 	(*RedisConfig)(nil),         // 16: rig.v1.RedisConfig
-	(*CustomConfig)(nil),        // 17: rig.v1.CustomConfig
-	nil,                         // 18: rig.v1.EnvironmentSpec.HostEnvEntry
-	nil,                         // 19: rig.v1.Ingress.AttributesEntry
-	nil,                         // 20: rig.v1.ProcessConfig.EnvEntry
-	nil,                         // 21: rig.v1.ContainerConfig.EnvEntry
-	(*durationpb.Duration)(nil), // 22: google.protobuf.Duration
-	(*structpb.Struct)(nil),     // 23: google.protobuf.Struct
+	(*GoConfig)(nil),            // 17: rig.v1.GoConfig
+	(*NodeConfig)(nil),          // 18: rig.v1.NodeConfig
+	(*S3Config)(nil),            // 19: rig.v1.S3Config
+	(*SqsConfig)(nil),           // 20: rig.v1.SqsConfig
+	(*TemporalConfig)(nil),      // 21: rig.v1.TemporalConfig
+	(*CustomConfig)(nil),        // 22: rig.v1.CustomConfig
+	nil,                         // 23: rig.v1.EnvironmentSpec.HostEnvEntry
+	nil,                         // 24: rig.v1.Ingress.AttributesEntry
+	nil,                         // 25: rig.v1.ProcessConfig.EnvEntry
+	nil,                         // 26: rig.v1.ContainerConfig.EnvEntry
+	nil,                         // 27: rig.v1.GoConfig.EnvEntry
+	nil,                         // 28: rig.v1.NodeConfig.EnvEntry
+	(*durationpb.Duration)(nil), // 29: google.protobuf.Duration
+	(*structpb.Struct)(nil),     // 30: google.protobuf.Struct
 }
 var file_rig_v1_spec_proto_depIdxs = []int32{
 	4,  // 0: rig.v1.EnvironmentSpec.services:type_name -> rig.v1.Service
-	18, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
-	22, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
-	22, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
-	22, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
-	22, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
+	23, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
+	29, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
+	29, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
+	29, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
+	29, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
 	5,  // 6: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
 	7,  // 7: rig.v1.Service.egresses:type_name -> rig.v1.Egress
 	8,  // 8: rig.v1.Service.prestart:type_name -> rig.v1.Hook
@@ -1520,29 +2009,38 @@ var file_rig_v1_spec_proto_depIdxs = []int32{
 	14, // 12: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
 	15, // 13: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
 	16, // 14: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
-	17, // 15: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
-	0,  // 16: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
-	6,  // 17: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
-	19, // 18: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
-	1,  // 19: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
-	22, // 20: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
-	22, // 21: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
-	22, // 22: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
-	9,  // 23: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
-	10, // 24: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
-	11, // 25: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
-	20, // 26: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
-	22, // 27: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
-	21, // 28: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
-	22, // 29: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
-	2,  // 30: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
-	2,  // 31: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
-	23, // 32: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	22, // 15: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
+	17, // 16: rig.v1.Service.go:type_name -> rig.v1.GoConfig
+	18, // 17: rig.v1.Service.node:type_name -> rig.v1.NodeConfig
+	19, // 18: rig.v1.Service.s3:type_name -> rig.v1.S3Config
+	20, // 19: rig.v1.Service.sqs:type_name -> rig.v1.SqsConfig
+	21, // 20: rig.v1.Service.temporal:type_name -> rig.v1.TemporalConfig
+	0,  // 21: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
+	6,  // 22: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
+	24, // 23: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
+	1,  // 24: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
+	29, // 25: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
+	29, // 26: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
+	29, // 27: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
+	9,  // 28: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
+	10, // 29: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
+	11, // 30: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
+	25, // 31: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
+	29, // 32: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
+	26, // 33: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
+	29, // 34: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
+	2,  // 35: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
+	2,  // 36: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
+	27, // 37: rig.v1.GoConfig.env:type_name -> rig.v1.GoConfig.EnvEntry
+	29, // 38: rig.v1.GoConfig.stop_grace:type_name -> google.protobuf.Duration
+	28, // 39: rig.v1.NodeConfig.env:type_name -> rig.v1.NodeConfig.EnvEntry
+	29, // 40: rig.v1.NodeConfig.stop_grace:type_name -> google.protobuf.Duration
+	30, // 41: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
+	42, // [42:42] is the sub-list for method output_type
+	42, // [42:42] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_rig_v1_spec_proto_init() }
@@ -1557,6 +2055,11 @@ func file_rig_v1_spec_proto_init() {
 		(*Service_Postgres)(nil),
 		(*Service_Redis)(nil),
 		(*Service_Custom)(nil),
+		(*Service_Go)(nil),
+		(*Service_Node)(nil),
+		(*Service_S3)(nil),
+		(*Service_Sqs)(nil),
+		(*Service_Temporal)(nil),
 	}
 	file_rig_v1_spec_proto_msgTypes[5].OneofWrappers = []any{
 		(*Hook_ClientFunc)(nil),
@@ -1569,7 +2072,7 @@ func file_rig_v1_spec_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rig_v1_spec_proto_rawDesc), len(file_rig_v1_spec_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   19,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -203,6 +203,11 @@ class Service(_message.Message):
     POSTGRES_FIELD_NUMBER: _builtins.int
     REDIS_FIELD_NUMBER: _builtins.int
     CUSTOM_FIELD_NUMBER: _builtins.int
+    GO_FIELD_NUMBER: _builtins.int
+    NODE_FIELD_NUMBER: _builtins.int
+    S3_FIELD_NUMBER: _builtins.int
+    SQS_FIELD_NUMBER: _builtins.int
+    TEMPORAL_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Unique within the environment: lower-case letters, digits, '-' and '_', starting with a letter."""
     no_ingress: _builtins.bool
@@ -235,6 +240,16 @@ class Service(_message.Message):
     def redis(self) -> Global___RedisConfig: ...
     @_builtins.property
     def custom(self) -> Global___CustomConfig: ...
+    @_builtins.property
+    def go(self) -> Global___GoConfig: ...
+    @_builtins.property
+    def node(self) -> Global___NodeConfig: ...
+    @_builtins.property
+    def s3(self) -> Global___S3Config: ...
+    @_builtins.property
+    def sqs(self) -> Global___SqsConfig: ...
+    @_builtins.property
+    def temporal(self) -> Global___TemporalConfig: ...
     def __init__(
         self,
         *,
@@ -250,12 +265,17 @@ class Service(_message.Message):
         postgres: Global___PostgresConfig | None = ...,
         redis: Global___RedisConfig | None = ...,
         custom: Global___CustomConfig | None = ...,
+        go: Global___GoConfig | None = ...,
+        node: Global___NodeConfig | None = ...,
+        s3: Global___S3Config | None = ...,
+        sqs: Global___SqsConfig | None = ...,
+        temporal: Global___TemporalConfig | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "postgres", b"postgres", "process", b"process", "redis", b"redis"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "go", b"go", "node", b"node", "postgres", b"postgres", "process", b"process", "redis", b"redis", "s3", b"s3", "sqs", b"sqs", "temporal", b"temporal"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "egresses", b"egresses", "ingresses", b"ingresses", "init", b"init", "name", b"name", "no_ingress", b"no_ingress", "postgres", b"postgres", "prestart", b"prestart", "process", b"process", "redis", b"redis"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "egresses", b"egresses", "go", b"go", "ingresses", b"ingresses", "init", b"init", "name", b"name", "no_ingress", b"no_ingress", "node", b"node", "postgres", b"postgres", "prestart", b"prestart", "process", b"process", "redis", b"redis", "s3", b"s3", "sqs", b"sqs", "temporal", b"temporal"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_config: _TypeAlias = _typing.Literal["process", "client", "container", "postgres", "redis", "custom"]  # noqa: Y015
+    _WhichOneofReturnType_config: _TypeAlias = _typing.Literal["process", "client", "container", "postgres", "redis", "custom", "go", "node", "s3", "sqs", "temporal"]  # noqa: Y015
     _WhichOneofArgType_config: _TypeAlias = _typing.Literal["config", b"config"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_config) -> _WhichOneofReturnType_config | None: ...
 
@@ -688,6 +708,252 @@ class RedisConfig(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RedisConfig: _TypeAlias = RedisConfig  # noqa: Y015
+
+@_typing.final
+class GoConfig(_message.Message):
+    """GoConfig builds a Go program in the artifact phase and runs it on the host. The
+    binary is cached in RIG_DIR/cache by a hash of the module's files (go.mod, go.sum and
+    sources, local `replace` targets too), the build flags, the GO* variables and the Go
+    version; concurrent environments share one build.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class EnvEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    PACKAGE_FIELD_NUMBER: _builtins.int
+    ARGS_FIELD_NUMBER: _builtins.int
+    DIR_FIELD_NUMBER: _builtins.int
+    ENV_FIELD_NUMBER: _builtins.int
+    BUILD_FLAGS_FIELD_NUMBER: _builtins.int
+    STOP_GRACE_FIELD_NUMBER: _builtins.int
+    package: _builtins.str
+    """A local package, relative to `dir` ("./cmd/api", "."), or a remote package at a
+    pinned version ("example.com/tool/cmd/x@v1.2.3"), built with `go install`.
+    """
+    dir: _builtins.str
+    """Working directory of the build (local packages) and of the program; relative paths
+    resolve against the spec's dir.
+    """
+    @_builtins.property
+    def args(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Arguments of the program; ${VAR} expands against the service's environment."""
+
+    @_builtins.property
+    def env(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Extra environment variables of the program, under the wiring vars."""
+
+    @_builtins.property
+    def build_flags(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """`go build` flags ("-tags=integration", "-race", "-ldflags=-X main.v=1")."""
+
+    @_builtins.property
+    def stop_grace(self) -> _duration_pb2.Duration:
+        """Time between SIGTERM and SIGKILL at teardown. Default 5 s."""
+
+    def __init__(
+        self,
+        *,
+        package: _builtins.str = ...,
+        args: _abc.Iterable[_builtins.str] | None = ...,
+        dir: _builtins.str = ...,
+        env: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        build_flags: _abc.Iterable[_builtins.str] | None = ...,
+        stop_grace: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["stop_grace", b"stop_grace"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["args", b"args", "build_flags", b"build_flags", "dir", b"dir", "env", b"env", "package", b"package", "stop_grace", b"stop_grace"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GoConfig: _TypeAlias = GoConfig  # noqa: Y015
+
+@_typing.final
+class NodeConfig(_message.Message):
+    """NodeConfig runs a Node.js script on the host: JavaScript, or TypeScript directly with
+    Node's type stripping; optionally after a build command, which is skipped while the
+    package's files are as its last successful build left them.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class EnvEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    SCRIPT_FIELD_NUMBER: _builtins.int
+    ARGS_FIELD_NUMBER: _builtins.int
+    DIR_FIELD_NUMBER: _builtins.int
+    ENV_FIELD_NUMBER: _builtins.int
+    BUILD_FIELD_NUMBER: _builtins.int
+    NODE_FIELD_NUMBER: _builtins.int
+    NODE_OPTIONS_FIELD_NUMBER: _builtins.int
+    STOP_GRACE_FIELD_NUMBER: _builtins.int
+    script: _builtins.str
+    """The script (.js, .mjs, .cjs, .ts, .mts, .cts), relative to `dir`."""
+    dir: _builtins.str
+    """Working directory of the build and of the script; relative paths resolve against
+    the spec's dir.
+    """
+    node: _builtins.str
+    """The node executable. Default: the node that runs rigd."""
+    @_builtins.property
+    def args(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Arguments of the script; ${VAR} expands against the service's environment."""
+
+    @_builtins.property
+    def env(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Extra environment variables of the script (and of the build), under the wiring vars."""
+
+    @_builtins.property
+    def build(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """A command run in `dir` before anything starts (["npm", "run", "build"]). Empty: none."""
+
+    @_builtins.property
+    def node_options(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Options of node before the script ("--enable-source-maps")."""
+
+    @_builtins.property
+    def stop_grace(self) -> _duration_pb2.Duration:
+        """Time between SIGTERM and SIGKILL at teardown. Default 5 s."""
+
+    def __init__(
+        self,
+        *,
+        script: _builtins.str = ...,
+        args: _abc.Iterable[_builtins.str] | None = ...,
+        dir: _builtins.str = ...,
+        env: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        build: _abc.Iterable[_builtins.str] | None = ...,
+        node: _builtins.str = ...,
+        node_options: _abc.Iterable[_builtins.str] | None = ...,
+        stop_grace: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["stop_grace", b"stop_grace"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["args", b"args", "build", b"build", "dir", b"dir", "env", b"env", "node", b"node", "node_options", b"node_options", "script", b"script", "stop_grace", b"stop_grace"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NodeConfig: _TypeAlias = NodeConfig  # noqa: Y015
+
+@_typing.final
+class S3Config(_message.Message):
+    """S3Config leases a bucket of its own on a pooled S3-compatible server (moto's server,
+    one per rigd), emptied and removed at release. Attributes of its ingress:
+    AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, S3_BUCKET.
+    Clients address buckets path-style (forcePathStyle).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REGION_FIELD_NUMBER: _builtins.int
+    region: _builtins.str
+    """Region of the bucket. Default us-east-1."""
+    def __init__(
+        self,
+        *,
+        region: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["region", b"region"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___S3Config: _TypeAlias = S3Config  # noqa: Y015
+
+@_typing.final
+class SqsConfig(_message.Message):
+    """SqsConfig leases a queue of its own on a pooled SQS-compatible server (moto's server,
+    one per rigd), deleted at release. Attributes of its ingress: AWS_ENDPOINT_URL,
+    AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, SQS_QUEUE_URL, SQS_QUEUE_NAME.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REGION_FIELD_NUMBER: _builtins.int
+    FIFO_FIELD_NUMBER: _builtins.int
+    region: _builtins.str
+    """Region of the queue. Default us-east-1."""
+    fifo: _builtins.bool
+    """A FIFO queue (its name ends in .fifo)."""
+    def __init__(
+        self,
+        *,
+        region: _builtins.str = ...,
+        fifo: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fifo", b"fifo", "region", b"region"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SqsConfig: _TypeAlias = SqsConfig  # noqa: Y015
+
+@_typing.final
+class TemporalConfig(_message.Message):
+    """TemporalConfig leases a namespace of its own on a pooled Temporal dev server (the
+    Temporal CLI's `server start-dev`, in memory, one per rigd and CLI version), deleted at
+    release. Attributes of its gRPC ingress: TEMPORAL_ADDRESS (host:port),
+    TEMPORAL_NAMESPACE.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERSION_FIELD_NUMBER: _builtins.int
+    version: _builtins.str
+    """Version of the Temporal CLI (github.com/temporalio/cli) whose dev server runs, as a
+    Go module version ("v1.5.1"). Default: the version this rigd pins.
+    """
+    def __init__(
+        self,
+        *,
+        version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TemporalConfig: _TypeAlias = TemporalConfig  # noqa: Y015
 
 @_typing.final
 class CustomConfig(_message.Message):

@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file rig/v1/spec.proto.
  */
 export const file_rig_v1_spec: GenFile = /*@__PURE__*/
-  fileDesc("ChFyaWcvdjEvc3BlYy5wcm90bxIGcmlnLnYxIogDCg9FbnZpcm9ubWVudFNwZWMSDAoEbmFtZRgBIAEoCRIhCghzZXJ2aWNlcxgCIAMoCzIPLnJpZy52MS5TZXJ2aWNlEg8KB29ic2VydmUYAyABKAgSCwoDZGlyGAQgASgJEjYKCGhvc3RfZW52GAUgAygLMiQucmlnLnYxLkVudmlyb25tZW50U3BlYy5Ib3N0RW52RW50cnkSJgoDdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG9ycGhhbl9ncmFjZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1zdGFsbF90aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGNhbGxiYWNrX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aLgoMSG9zdEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEisQMKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRIiCglpbmdyZXNzZXMYAiADKAsyDy5yaWcudjEuSW5ncmVzcxISCgpub19pbmdyZXNzGAMgASgIEiAKCGVncmVzc2VzGAQgAygLMg4ucmlnLnYxLkVncmVzcxIeCghwcmVzdGFydBgFIAMoCzIMLnJpZy52MS5Ib29rEhoKBGluaXQYBiADKAsyDC5yaWcudjEuSG9vaxIoCgdwcm9jZXNzGAogASgLMhUucmlnLnYxLlByb2Nlc3NDb25maWdIABImCgZjbGllbnQYCyABKAsyFC5yaWcudjEuQ2xpZW50Q29uZmlnSAASLAoJY29udGFpbmVyGAwgASgLMhcucmlnLnYxLkNvbnRhaW5lckNvbmZpZ0gAEioKCHBvc3RncmVzGA0gASgLMhYucmlnLnYxLlBvc3RncmVzQ29uZmlnSAASJAoFcmVkaXMYDiABKAsyEy5yaWcudjEuUmVkaXNDb25maWdIABImCgZjdXN0b20YDyABKAsyFC5yaWcudjEuQ3VzdG9tQ29uZmlnSABCCAoGY29uZmlnIt0BCgdJbmdyZXNzEgwKBG5hbWUYASABKAkSIgoIcHJvdG9jb2wYAiABKA4yEC5yaWcudjEuUHJvdG9jb2wSIAoFcmVhZHkYAyABKAsyES5yaWcudjEuUmVhZGluZXNzEjMKCmF0dHJpYnV0ZXMYBCADKAsyHy5yaWcudjEuSW5ncmVzcy5BdHRyaWJ1dGVzRW50cnkSFgoOY29udGFpbmVyX3BvcnQYBSABKA0aMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi4wEKCVJlYWRpbmVzcxIjCgRraW5kGAEgASgOMhUucmlnLnYxLlJlYWRpbmVzc0tpbmQSEQoJaHR0cF9wYXRoGAIgASgJEhQKDGdycGNfc2VydmljZRgDIAEoCRIqCgd0aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEisKCGludGVydmFsGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG1heF9pbnRlcnZhbBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiI4CgZFZ3Jlc3MSDAoEbmFtZRgBIAEoCRIPCgdzZXJ2aWNlGAIgASgJEg8KB2luZ3Jlc3MYAyABKAkigQEKBEhvb2sSLQoLY2xpZW50X2Z1bmMYASABKAsyFi5yaWcudjEuQ2xpZW50RnVuY0hvb2tIABIeCgNzcWwYAiABKAsyDy5yaWcudjEuU3FsSG9va0gAEiAKBGV4ZWMYAyABKAsyEC5yaWcudjEuRXhlY0hvb2tIAEIICgZhY3Rpb24iHgoOQ2xpZW50RnVuY0hvb2sSDAoEbmFtZRgBIAEoCSIdCgdTcWxIb29rEhIKCnN0YXRlbWVudHMYASADKAkiGwoIRXhlY0hvb2sSDwoHY29tbWFuZBgBIAMoCSLDAQoNUHJvY2Vzc0NvbmZpZxIPCgdjb21tYW5kGAEgASgJEgwKBGFyZ3MYAiADKAkSCwoDZGlyGAMgASgJEisKA2VudhgEIAMoCzIeLnJpZy52MS5Qcm9jZXNzQ29uZmlnLkVudkVudHJ5Ei0KCnN0b3BfZ3JhY2UYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIlCgxDbGllbnRDb25maWcSFQoNc3RhcnRfaGFuZGxlchgBIAEoCSLNAQoPQ29udGFpbmVyQ29uZmlnEg0KBWltYWdlGAEgASgJEgsKA2NtZBgCIAMoCRItCgNlbnYYAyADKAsyIC5yaWcudjEuQ29udGFpbmVyQ29uZmlnLkVudkVudHJ5EhIKCmVudHJ5cG9pbnQYBCADKAkSLwoMc3RvcF90aW1lb3V0GAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiQQoOUG9zdGdyZXNDb25maWcSDQoFaW1hZ2UYASABKAkSIAoHcnVudGltZRgCIAEoDjIPLnJpZy52MS5SdW50aW1lIj4KC1JlZGlzQ29uZmlnEg0KBWltYWdlGAEgASgJEiAKB3J1bnRpbWUYAiABKA4yDy5yaWcudjEuUnVudGltZSJFCgxDdXN0b21Db25maWcSDAoEdHlwZRgBIAEoCRInCgZjb25maWcYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0KnAKCFByb3RvY29sEhgKFFBST1RPQ09MX1VOU1BFQ0lGSUVEEAASEAoMUFJPVE9DT0xfVENQEAESEQoNUFJPVE9DT0xfSFRUUBACEhEKDVBST1RPQ09MX0dSUEMQAxISCg5QUk9UT0NPTF9LQUZLQRAEKpIBCg1SZWFkaW5lc3NLaW5kEh4KGlJFQURJTkVTU19LSU5EX1VOU1BFQ0lGSUVEEAASFgoSUkVBRElORVNTX0tJTkRfVENQEAESFwoTUkVBRElORVNTX0tJTkRfSFRUUBACEhcKE1JFQURJTkVTU19LSU5EX0dSUEMQAxIXChNSRUFESU5FU1NfS0lORF9OT05FEAQqSAoHUnVudGltZRIXChNSVU5USU1FX1VOU1BFQ0lGSUVEEAASEgoOUlVOVElNRV9ET0NLRVIQARIQCgxSVU5USU1FX0hPU1QQAmIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_struct]);
+  fileDesc("ChFyaWcvdjEvc3BlYy5wcm90bxIGcmlnLnYxIogDCg9FbnZpcm9ubWVudFNwZWMSDAoEbmFtZRgBIAEoCRIhCghzZXJ2aWNlcxgCIAMoCzIPLnJpZy52MS5TZXJ2aWNlEg8KB29ic2VydmUYAyABKAgSCwoDZGlyGAQgASgJEjYKCGhvc3RfZW52GAUgAygLMiQucmlnLnYxLkVudmlyb25tZW50U3BlYy5Ib3N0RW52RW50cnkSJgoDdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG9ycGhhbl9ncmFjZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1zdGFsbF90aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGNhbGxiYWNrX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aLgoMSG9zdEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi4wQKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRIiCglpbmdyZXNzZXMYAiADKAsyDy5yaWcudjEuSW5ncmVzcxISCgpub19pbmdyZXNzGAMgASgIEiAKCGVncmVzc2VzGAQgAygLMg4ucmlnLnYxLkVncmVzcxIeCghwcmVzdGFydBgFIAMoCzIMLnJpZy52MS5Ib29rEhoKBGluaXQYBiADKAsyDC5yaWcudjEuSG9vaxIoCgdwcm9jZXNzGAogASgLMhUucmlnLnYxLlByb2Nlc3NDb25maWdIABImCgZjbGllbnQYCyABKAsyFC5yaWcudjEuQ2xpZW50Q29uZmlnSAASLAoJY29udGFpbmVyGAwgASgLMhcucmlnLnYxLkNvbnRhaW5lckNvbmZpZ0gAEioKCHBvc3RncmVzGA0gASgLMhYucmlnLnYxLlBvc3RncmVzQ29uZmlnSAASJAoFcmVkaXMYDiABKAsyEy5yaWcudjEuUmVkaXNDb25maWdIABImCgZjdXN0b20YDyABKAsyFC5yaWcudjEuQ3VzdG9tQ29uZmlnSAASHgoCZ28YECABKAsyEC5yaWcudjEuR29Db25maWdIABIiCgRub2RlGBEgASgLMhIucmlnLnYxLk5vZGVDb25maWdIABIeCgJzMxgSIAEoCzIQLnJpZy52MS5TM0NvbmZpZ0gAEiAKA3NxcxgTIAEoCzIRLnJpZy52MS5TcXNDb25maWdIABIqCgh0ZW1wb3JhbBgVIAEoCzIWLnJpZy52MS5UZW1wb3JhbENvbmZpZ0gAQggKBmNvbmZpZyLdAQoHSW5ncmVzcxIMCgRuYW1lGAEgASgJEiIKCHByb3RvY29sGAIgASgOMhAucmlnLnYxLlByb3RvY29sEiAKBXJlYWR5GAMgASgLMhEucmlnLnYxLlJlYWRpbmVzcxIzCgphdHRyaWJ1dGVzGAQgAygLMh8ucmlnLnYxLkluZ3Jlc3MuQXR0cmlidXRlc0VudHJ5EhYKDmNvbnRhaW5lcl9wb3J0GAUgASgNGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIuMBCglSZWFkaW5lc3MSIwoEa2luZBgBIAEoDjIVLnJpZy52MS5SZWFkaW5lc3NLaW5kEhEKCWh0dHBfcGF0aBgCIAEoCRIUCgxncnBjX3NlcnZpY2UYAyABKAkSKgoHdGltZW91dBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIrCghpbnRlcnZhbBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIvCgxtYXhfaW50ZXJ2YWwYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iOAoGRWdyZXNzEgwKBG5hbWUYASABKAkSDwoHc2VydmljZRgCIAEoCRIPCgdpbmdyZXNzGAMgASgJIoEBCgRIb29rEi0KC2NsaWVudF9mdW5jGAEgASgLMhYucmlnLnYxLkNsaWVudEZ1bmNIb29rSAASHgoDc3FsGAIgASgLMg8ucmlnLnYxLlNxbEhvb2tIABIgCgRleGVjGAMgASgLMhAucmlnLnYxLkV4ZWNIb29rSABCCAoGYWN0aW9uIh4KDkNsaWVudEZ1bmNIb29rEgwKBG5hbWUYASABKAkiHQoHU3FsSG9vaxISCgpzdGF0ZW1lbnRzGAEgAygJIhsKCEV4ZWNIb29rEg8KB2NvbW1hbmQYASADKAkiwwEKDVByb2Nlc3NDb25maWcSDwoHY29tbWFuZBgBIAEoCRIMCgRhcmdzGAIgAygJEgsKA2RpchgDIAEoCRIrCgNlbnYYBCADKAsyHi5yaWcudjEuUHJvY2Vzc0NvbmZpZy5FbnZFbnRyeRItCgpzdG9wX2dyYWNlGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiJQoMQ2xpZW50Q29uZmlnEhUKDXN0YXJ0X2hhbmRsZXIYASABKAkizQEKD0NvbnRhaW5lckNvbmZpZxINCgVpbWFnZRgBIAEoCRILCgNjbWQYAiADKAkSLQoDZW52GAMgAygLMiAucmlnLnYxLkNvbnRhaW5lckNvbmZpZy5FbnZFbnRyeRISCgplbnRyeXBvaW50GAQgAygJEi8KDHN0b3BfdGltZW91dBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkEKDlBvc3RncmVzQ29uZmlnEg0KBWltYWdlGAEgASgJEiAKB3J1bnRpbWUYAiABKA4yDy5yaWcudjEuUnVudGltZSI+CgtSZWRpc0NvbmZpZxINCgVpbWFnZRgBIAEoCRIgCgdydW50aW1lGAIgASgOMg8ucmlnLnYxLlJ1bnRpbWUizgEKCEdvQ29uZmlnEg8KB3BhY2thZ2UYASABKAkSDAoEYXJncxgCIAMoCRILCgNkaXIYAyABKAkSJgoDZW52GAQgAygLMhkucmlnLnYxLkdvQ29uZmlnLkVudkVudHJ5EhMKC2J1aWxkX2ZsYWdzGAUgAygJEi0KCnN0b3BfZ3JhY2UYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLvAQoKTm9kZUNvbmZpZxIOCgZzY3JpcHQYASABKAkSDAoEYXJncxgCIAMoCRILCgNkaXIYAyABKAkSKAoDZW52GAQgAygLMhsucmlnLnYxLk5vZGVDb25maWcuRW52RW50cnkSDQoFYnVpbGQYBSADKAkSDAoEbm9kZRgGIAEoCRIUCgxub2RlX29wdGlvbnMYByADKAkSLQoKc3RvcF9ncmFjZRgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIhoKCFMzQ29uZmlnEg4KBnJlZ2lvbhgBIAEoCSIpCglTcXNDb25maWcSDgoGcmVnaW9uGAEgASgJEgwKBGZpZm8YAiABKAgiIQoOVGVtcG9yYWxDb25maWcSDwoHdmVyc2lvbhgBIAEoCSJFCgxDdXN0b21Db25maWcSDAoEdHlwZRgBIAEoCRInCgZjb25maWcYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0KnAKCFByb3RvY29sEhgKFFBST1RPQ09MX1VOU1BFQ0lGSUVEEAASEAoMUFJPVE9DT0xfVENQEAESEQoNUFJPVE9DT0xfSFRUUBACEhEKDVBST1RPQ09MX0dSUEMQAxISCg5QUk9UT0NPTF9LQUZLQRAEKpIBCg1SZWFkaW5lc3NLaW5kEh4KGlJFQURJTkVTU19LSU5EX1VOU1BFQ0lGSUVEEAASFgoSUkVBRElORVNTX0tJTkRfVENQEAESFwoTUkVBRElORVNTX0tJTkRfSFRUUBACEhcKE1JFQURJTkVTU19LSU5EX0dSUEMQAxIXChNSRUFESU5FU1NfS0lORF9OT05FEAQqSAoHUnVudGltZRIXChNSVU5USU1FX1VOU1BFQ0lGSUVEEAASEgoOUlVOVElNRV9ET0NLRVIQARIQCgxSVU5USU1FX0hPU1QQAmIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_struct]);
 
 /**
  * EnvironmentSpec declares a graph of services brought up together for one test.
@@ -179,6 +179,36 @@ export type Service = Message<"rig.v1.Service"> & {
      */
     value: CustomConfig;
     case: "custom";
+  } | {
+    /**
+     * @generated from field: rig.v1.GoConfig go = 16;
+     */
+    value: GoConfig;
+    case: "go";
+  } | {
+    /**
+     * @generated from field: rig.v1.NodeConfig node = 17;
+     */
+    value: NodeConfig;
+    case: "node";
+  } | {
+    /**
+     * @generated from field: rig.v1.S3Config s3 = 18;
+     */
+    value: S3Config;
+    case: "s3";
+  } | {
+    /**
+     * @generated from field: rig.v1.SqsConfig sqs = 19;
+     */
+    value: SqsConfig;
+    case: "sqs";
+  } | {
+    /**
+     * @generated from field: rig.v1.TemporalConfig temporal = 21;
+     */
+    value: TemporalConfig;
+    case: "temporal";
   } | { case: undefined; value?: undefined };
 };
 
@@ -579,6 +609,219 @@ export const RedisConfigSchema: GenMessage<RedisConfig> = /*@__PURE__*/
   messageDesc(file_rig_v1_spec, 13);
 
 /**
+ * GoConfig builds a Go program in the artifact phase and runs it on the host. The
+ * binary is cached in RIG_DIR/cache by a hash of the module's files (go.mod, go.sum and
+ * sources, local `replace` targets too), the build flags, the GO* variables and the Go
+ * version; concurrent environments share one build.
+ *
+ * @generated from message rig.v1.GoConfig
+ */
+export type GoConfig = Message<"rig.v1.GoConfig"> & {
+  /**
+   * A local package, relative to `dir` ("./cmd/api", "."), or a remote package at a
+   * pinned version ("example.com/tool/cmd/x@v1.2.3"), built with `go install`.
+   *
+   * @generated from field: string package = 1;
+   */
+  package: string;
+
+  /**
+   * Arguments of the program; ${VAR} expands against the service's environment.
+   *
+   * @generated from field: repeated string args = 2;
+   */
+  args: string[];
+
+  /**
+   * Working directory of the build (local packages) and of the program; relative paths
+   * resolve against the spec's dir.
+   *
+   * @generated from field: string dir = 3;
+   */
+  dir: string;
+
+  /**
+   * Extra environment variables of the program, under the wiring vars.
+   *
+   * @generated from field: map<string, string> env = 4;
+   */
+  env: { [key: string]: string };
+
+  /**
+   * `go build` flags ("-tags=integration", "-race", "-ldflags=-X main.v=1").
+   *
+   * @generated from field: repeated string build_flags = 5;
+   */
+  buildFlags: string[];
+
+  /**
+   * Time between SIGTERM and SIGKILL at teardown. Default 5 s.
+   *
+   * @generated from field: google.protobuf.Duration stop_grace = 6;
+   */
+  stopGrace?: Duration | undefined;
+};
+
+/**
+ * Describes the message rig.v1.GoConfig.
+ * Use `create(GoConfigSchema)` to create a new message.
+ */
+export const GoConfigSchema: GenMessage<GoConfig> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 14);
+
+/**
+ * NodeConfig runs a Node.js script on the host: JavaScript, or TypeScript directly with
+ * Node's type stripping; optionally after a build command, which is skipped while the
+ * package's files are as its last successful build left them.
+ *
+ * @generated from message rig.v1.NodeConfig
+ */
+export type NodeConfig = Message<"rig.v1.NodeConfig"> & {
+  /**
+   * The script (.js, .mjs, .cjs, .ts, .mts, .cts), relative to `dir`.
+   *
+   * @generated from field: string script = 1;
+   */
+  script: string;
+
+  /**
+   * Arguments of the script; ${VAR} expands against the service's environment.
+   *
+   * @generated from field: repeated string args = 2;
+   */
+  args: string[];
+
+  /**
+   * Working directory of the build and of the script; relative paths resolve against
+   * the spec's dir.
+   *
+   * @generated from field: string dir = 3;
+   */
+  dir: string;
+
+  /**
+   * Extra environment variables of the script (and of the build), under the wiring vars.
+   *
+   * @generated from field: map<string, string> env = 4;
+   */
+  env: { [key: string]: string };
+
+  /**
+   * A command run in `dir` before anything starts (["npm", "run", "build"]). Empty: none.
+   *
+   * @generated from field: repeated string build = 5;
+   */
+  build: string[];
+
+  /**
+   * The node executable. Default: the node that runs rigd.
+   *
+   * @generated from field: string node = 6;
+   */
+  node: string;
+
+  /**
+   * Options of node before the script ("--enable-source-maps").
+   *
+   * @generated from field: repeated string node_options = 7;
+   */
+  nodeOptions: string[];
+
+  /**
+   * Time between SIGTERM and SIGKILL at teardown. Default 5 s.
+   *
+   * @generated from field: google.protobuf.Duration stop_grace = 8;
+   */
+  stopGrace?: Duration | undefined;
+};
+
+/**
+ * Describes the message rig.v1.NodeConfig.
+ * Use `create(NodeConfigSchema)` to create a new message.
+ */
+export const NodeConfigSchema: GenMessage<NodeConfig> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 15);
+
+/**
+ * S3Config leases a bucket of its own on a pooled S3-compatible server (moto's server,
+ * one per rigd), emptied and removed at release. Attributes of its ingress:
+ * AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, S3_BUCKET.
+ * Clients address buckets path-style (forcePathStyle).
+ *
+ * @generated from message rig.v1.S3Config
+ */
+export type S3Config = Message<"rig.v1.S3Config"> & {
+  /**
+   * Region of the bucket. Default us-east-1.
+   *
+   * @generated from field: string region = 1;
+   */
+  region: string;
+};
+
+/**
+ * Describes the message rig.v1.S3Config.
+ * Use `create(S3ConfigSchema)` to create a new message.
+ */
+export const S3ConfigSchema: GenMessage<S3Config> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 16);
+
+/**
+ * SqsConfig leases a queue of its own on a pooled SQS-compatible server (moto's server,
+ * one per rigd), deleted at release. Attributes of its ingress: AWS_ENDPOINT_URL,
+ * AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, SQS_QUEUE_URL, SQS_QUEUE_NAME.
+ *
+ * @generated from message rig.v1.SqsConfig
+ */
+export type SqsConfig = Message<"rig.v1.SqsConfig"> & {
+  /**
+   * Region of the queue. Default us-east-1.
+   *
+   * @generated from field: string region = 1;
+   */
+  region: string;
+
+  /**
+   * A FIFO queue (its name ends in .fifo).
+   *
+   * @generated from field: bool fifo = 2;
+   */
+  fifo: boolean;
+};
+
+/**
+ * Describes the message rig.v1.SqsConfig.
+ * Use `create(SqsConfigSchema)` to create a new message.
+ */
+export const SqsConfigSchema: GenMessage<SqsConfig> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 17);
+
+/**
+ * TemporalConfig leases a namespace of its own on a pooled Temporal dev server (the
+ * Temporal CLI's `server start-dev`, in memory, one per rigd and CLI version), deleted at
+ * release. Attributes of its gRPC ingress: TEMPORAL_ADDRESS (host:port),
+ * TEMPORAL_NAMESPACE.
+ *
+ * @generated from message rig.v1.TemporalConfig
+ */
+export type TemporalConfig = Message<"rig.v1.TemporalConfig"> & {
+  /**
+   * Version of the Temporal CLI (github.com/temporalio/cli) whose dev server runs, as a
+   * Go module version ("v1.5.1"). Default: the version this rigd pins.
+   *
+   * @generated from field: string version = 1;
+   */
+  version: string;
+};
+
+/**
+ * Describes the message rig.v1.TemporalConfig.
+ * Use `create(TemporalConfigSchema)` to create a new message.
+ */
+export const TemporalConfigSchema: GenMessage<TemporalConfig> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 18);
+
+/**
  * CustomConfig selects a service type provided by a server plugin.
  *
  * @generated from message rig.v1.CustomConfig
@@ -600,7 +843,7 @@ export type CustomConfig = Message<"rig.v1.CustomConfig"> & {
  * Use `create(CustomConfigSchema)` to create a new message.
  */
 export const CustomConfigSchema: GenMessage<CustomConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 14);
+  messageDesc(file_rig_v1_spec, 19);
 
 /**
  * Protocol spoken on an ingress; it picks the default readiness check and proxy.
