@@ -213,8 +213,11 @@ type EnvironmentSpec struct {
 	StallTimeout *durationpb.Duration `protobuf:"bytes,8,opt,name=stall_timeout,json=stallTimeout,proto3" json:"stall_timeout,omitempty"`
 	// How long a client callback may take before the service fails. Unset: 30 s.
 	CallbackTimeout *durationpb.Duration `protobuf:"bytes,9,opt,name=callback_timeout,json=callbackTimeout,proto3" json:"callback_timeout,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Free-form labels. The SDKs set rig.suite.run and rig.suite.test when the test runs
+	// inside a rig suite run (RIG_SUITE_RUN), so rigd links the environment to that run.
+	Labels        map[string]string `protobuf:"bytes,10,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EnvironmentSpec) Reset() {
@@ -306,6 +309,13 @@ func (x *EnvironmentSpec) GetStallTimeout() *durationpb.Duration {
 func (x *EnvironmentSpec) GetCallbackTimeout() *durationpb.Duration {
 	if x != nil {
 		return x.CallbackTimeout
+	}
+	return nil
+}
+
+func (x *EnvironmentSpec) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
 	}
 	return nil
 }
@@ -1349,7 +1359,7 @@ var File_rig_v1_spec_proto protoreflect.FileDescriptor
 
 const file_rig_v1_spec_proto_rawDesc = "" +
 	"\n" +
-	"\x11rig/v1/spec.proto\x12\x06rig.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xec\x03\n" +
+	"\x11rig/v1/spec.proto\x12\x06rig.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xe4\x04\n" +
 	"\x0fEnvironmentSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
 	"\bservices\x18\x02 \x03(\v2\x0f.rig.v1.ServiceR\bservices\x12\x18\n" +
@@ -1359,8 +1369,13 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x03ttl\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12<\n" +
 	"\forphan_grace\x18\a \x01(\v2\x19.google.protobuf.DurationR\vorphanGrace\x12>\n" +
 	"\rstall_timeout\x18\b \x01(\v2\x19.google.protobuf.DurationR\fstallTimeout\x12D\n" +
-	"\x10callback_timeout\x18\t \x01(\v2\x19.google.protobuf.DurationR\x0fcallbackTimeout\x1a:\n" +
+	"\x10callback_timeout\x18\t \x01(\v2\x19.google.protobuf.DurationR\x0fcallbackTimeout\x12;\n" +
+	"\x06labels\x18\n" +
+	" \x03(\v2#.rig.v1.EnvironmentSpec.LabelsEntryR\x06labels\x1a:\n" +
 	"\fHostEnvEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9c\x04\n" +
 	"\aService\x12\x12\n" +
@@ -1477,7 +1492,7 @@ func file_rig_v1_spec_proto_rawDescGZIP() []byte {
 }
 
 var file_rig_v1_spec_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_rig_v1_spec_proto_goTypes = []any{
 	(Protocol)(0),               // 0: rig.v1.Protocol
 	(ReadinessKind)(0),          // 1: rig.v1.ReadinessKind
@@ -1498,51 +1513,53 @@ var file_rig_v1_spec_proto_goTypes = []any{
 	(*RedisConfig)(nil),         // 16: rig.v1.RedisConfig
 	(*CustomConfig)(nil),        // 17: rig.v1.CustomConfig
 	nil,                         // 18: rig.v1.EnvironmentSpec.HostEnvEntry
-	nil,                         // 19: rig.v1.Ingress.AttributesEntry
-	nil,                         // 20: rig.v1.ProcessConfig.EnvEntry
-	nil,                         // 21: rig.v1.ContainerConfig.EnvEntry
-	(*durationpb.Duration)(nil), // 22: google.protobuf.Duration
-	(*structpb.Struct)(nil),     // 23: google.protobuf.Struct
+	nil,                         // 19: rig.v1.EnvironmentSpec.LabelsEntry
+	nil,                         // 20: rig.v1.Ingress.AttributesEntry
+	nil,                         // 21: rig.v1.ProcessConfig.EnvEntry
+	nil,                         // 22: rig.v1.ContainerConfig.EnvEntry
+	(*durationpb.Duration)(nil), // 23: google.protobuf.Duration
+	(*structpb.Struct)(nil),     // 24: google.protobuf.Struct
 }
 var file_rig_v1_spec_proto_depIdxs = []int32{
 	4,  // 0: rig.v1.EnvironmentSpec.services:type_name -> rig.v1.Service
 	18, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
-	22, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
-	22, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
-	22, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
-	22, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
-	5,  // 6: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
-	7,  // 7: rig.v1.Service.egresses:type_name -> rig.v1.Egress
-	8,  // 8: rig.v1.Service.prestart:type_name -> rig.v1.Hook
-	8,  // 9: rig.v1.Service.init:type_name -> rig.v1.Hook
-	12, // 10: rig.v1.Service.process:type_name -> rig.v1.ProcessConfig
-	13, // 11: rig.v1.Service.client:type_name -> rig.v1.ClientConfig
-	14, // 12: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
-	15, // 13: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
-	16, // 14: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
-	17, // 15: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
-	0,  // 16: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
-	6,  // 17: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
-	19, // 18: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
-	1,  // 19: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
-	22, // 20: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
-	22, // 21: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
-	22, // 22: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
-	9,  // 23: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
-	10, // 24: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
-	11, // 25: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
-	20, // 26: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
-	22, // 27: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
-	21, // 28: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
-	22, // 29: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
-	2,  // 30: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
-	2,  // 31: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
-	23, // 32: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	23, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
+	23, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
+	23, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
+	23, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
+	19, // 6: rig.v1.EnvironmentSpec.labels:type_name -> rig.v1.EnvironmentSpec.LabelsEntry
+	5,  // 7: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
+	7,  // 8: rig.v1.Service.egresses:type_name -> rig.v1.Egress
+	8,  // 9: rig.v1.Service.prestart:type_name -> rig.v1.Hook
+	8,  // 10: rig.v1.Service.init:type_name -> rig.v1.Hook
+	12, // 11: rig.v1.Service.process:type_name -> rig.v1.ProcessConfig
+	13, // 12: rig.v1.Service.client:type_name -> rig.v1.ClientConfig
+	14, // 13: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
+	15, // 14: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
+	16, // 15: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
+	17, // 16: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
+	0,  // 17: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
+	6,  // 18: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
+	20, // 19: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
+	1,  // 20: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
+	23, // 21: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
+	23, // 22: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
+	23, // 23: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
+	9,  // 24: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
+	10, // 25: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
+	11, // 26: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
+	21, // 27: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
+	23, // 28: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
+	22, // 29: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
+	23, // 30: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
+	2,  // 31: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
+	2,  // 32: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
+	24, // 33: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_rig_v1_spec_proto_init() }
@@ -1569,7 +1586,7 @@ func file_rig_v1_spec_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rig_v1_spec_proto_rawDesc), len(file_rig_v1_spec_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,272 @@
+/**
+ * Suites for real: a rigd process with a suites file runs real node:test (JUnit and TAP),
+ * go test -json and pytest suites (passing, failing, flaky by design, skipped), on demand
+ * (API and `rig run`) and on a schedule; retries, flaky detection, idempotency, provoke
+ * mode, environments linked through the TS and Python SDKs' labels, a hanging suite
+ * killed at its timeout with everything it started gone, `/metrics` parsed by a
+ * Prometheus text parser with counters matching the history, and history surviving a
+ * rigd restart.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { EnvironmentState } from "../gen/rig/v1/environment_service_pb.js";
+import { RunStatus, RunTrigger, SuiteService, TestResult, type Run } from "../gen/rig/v1/suite_service_pb.js";
+import { bearer, eventually, processesWith, startRigd, type Rigd } from "../testing/rigd-harness.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "..", "..", "..");
+const testdata = join(repo, "server", "src", "suites", "testdata");
+const python = process.env.RIG_TEST_PYTHON ?? join(repo, ".tools", "venv", "bin", "python");
+
+let work: string;
+let rigd: Rigd;
+let suites: Client<typeof SuiteService>;
+const hangMarker = `rig-suite-hang-${process.pid}`;
+
+function connect(r: Rigd): Client<typeof SuiteService> {
+  return createClient(SuiteService, createGrpcTransport({ baseUrl: `http://${r.address}`, interceptors: [bearer(r.token)] }));
+}
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), "rig-suites-"));
+  // The fixtures run where they are (node resolves @rig/client from the repository); what
+  // they write (flaky counters) goes to the temp dir.
+  const counter = (name: string) => ({ FLAKY_COUNTER: join(work, `${name}.count`) });
+  const junitNode = 'node --test --test-reporter=junit --test-reporter-destination="$RIG_SUITE_REPORT"';
+  writeFileSync(
+    join(work, "rig.suites.json"),
+    JSON.stringify({
+      suites: [
+        { name: "node", namespace: "web", dir: join(testdata, "node"), command: `${junitNode} basic.test.mjs environment.test.mjs`, maxAttempts: 2, env: counter("node"), timeout: "60s" },
+        { name: "node-tap", namespace: "web", dir: join(testdata, "node"), command: "node --test --test-reporter=tap basic.test.mjs", maxAttempts: 2, env: counter("node-tap") },
+        { name: "go", namespace: "api", dir: join(testdata, "go"), command: "go test -json -count=1 .", maxAttempts: 3, env: counter("go"), timeout: "120s" },
+        {
+          name: "python",
+          namespace: "api",
+          dir: join(testdata, "python"),
+          command: `${python} -m pytest -q -p no:cacheprovider --junitxml="$RIG_SUITE_REPORT" test_suite.py`,
+          maxAttempts: 2,
+          env: { ...counter("python"), PYTHONDONTWRITEBYTECODE: "1", PYTHONPATH: `${join(repo, "clients/python/src")}:${join(repo, "clients/python/gen")}` },
+        },
+        { name: "hang", dir: join(testdata, "node"), command: "node --test hang.test.mjs", timeout: "4s", env: { HANG_MARKER: hangMarker } },
+      ],
+      history: { keepDays: 30, keepRunsPerSuite: 100 },
+    }),
+  );
+  rigd = await startRigd(["--suites", join(work, "rig.suites.json"), "--idle", "0"]);
+  suites = connect(rigd);
+});
+
+after(async () => {
+  await rigd?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Waits for a run to finish through WatchRun; returns the messages seen and the run. */
+async function watchToEnd(client: Client<typeof SuiteService>, runId: string): Promise<{ kinds: string[]; run: Run }> {
+  const kinds: string[] = [];
+  let finished: Run | undefined;
+  for await (const msg of client.watchRun({ runId })) {
+    kinds.push(msg.event.case ?? "");
+    if (msg.event.case === "finished") finished = msg.event.value;
+  }
+  assert.ok(finished, `WatchRun of ${runId} ended with a finished run`);
+  return { kinds, run: finished };
+}
+
+const byName = (run: Run) => new Map(run.tests.map((t) => [t.name, t]));
+
+/** The rig CLI against this rigd. */
+function rigCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [join(repo, "server", "dist", "cli", "rig.js"), ...args], {
+      env: { ...process.env, RIG_SERVER: rigd.address, RIG_TOKEN: rigd.token, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.once("close", (code) => resolveRun({ code, stdout, stderr }));
+  });
+}
+
+describe("suites on a real rigd", () => {
+  it("lists the suites of the suites file, and refuses a bad registration saying what is wrong", async () => {
+    const { suites: listed } = await suites.listSuites({});
+    assert.deepEqual(listed.map((s) => s.name), ["go", "hang", "node", "node-tap", "python"]);
+    assert.equal(listed.find((s) => s.name === "go")?.source, "config");
+    const err = await suites
+      .registerSuite({ suite: { name: "Bad Name", command: "", dir: "/tmp", schedule: "every tuesday" } })
+      .then(() => assert.fail("expected INVALID_ARGUMENT"), (e: unknown) => ConnectError.from(e));
+    assert.equal(err.code, Code.InvalidArgument);
+    assert.match(err.rawMessage, /name: "Bad Name" must be/);
+    assert.match(err.rawMessage, /command: is empty/);
+    assert.match(err.rawMessage, /schedule: "every tuesday" is not a cron expression/);
+    const unknown = await suites.startRun({ suite: "nope" }).then(() => assert.fail("expected NOT_FOUND"), (e: unknown) => ConnectError.from(e));
+    assert.equal(unknown.code, Code.NotFound);
+    assert.match(unknown.rawMessage, /no suite named "nope" \(registered: go, hang, node, node-tap, python\)/);
+  });
+
+  it("rig run streams a node:test suite (JUnit), retries the failures, detects the flaky test, links the SDK's environment", async () => {
+    const { code, stdout } = await rigCli(["run", "node"]);
+    assert.equal(code, 1, `rig run exits 1 when a test failed:\n${stdout}`);
+    assert.match(stdout, /attempt 2: retrying .*compares.*flaky/s);
+    const runId = /run (node-[0-9a-f]+)/.exec(stdout)?.[1];
+    assert.ok(runId, stdout);
+    const { run } = await suites.getRun({ runId, includeOutput: true });
+    assert.ok(run);
+    assert.equal(run.status, RunStatus.FAILED);
+    assert.equal(run.attempts, 2);
+    const tests = byName(run);
+    assert.equal(tests.get("adds")?.result, TestResult.PASSED);
+    assert.equal(tests.get("compares")?.result, TestResult.FAILED);
+    assert.deepEqual(tests.get("compares")?.attempts.map((a) => a.attempt), [1, 2], "the failure was retried");
+    assert.match(tests.get("compares")?.attempts[0]?.output ?? "", /a failure by design/);
+    assert.equal(tests.get("flaky")?.result, TestResult.PASSED);
+    assert.equal(tests.get("flaky")?.flaky, true);
+    assert.equal(tests.get("later")?.result, TestResult.SKIPPED);
+    assert.deepEqual(tests.get("adds")?.attempts.length, 1, "a passing test is not run again");
+    const envTest = tests.get("uses an environment");
+    assert.equal(envTest?.result, TestResult.PASSED);
+    assert.equal(envTest?.environmentIds.length, 1, "the TS SDK labelled its environment with the run and test");
+    assert.deepEqual(run.environmentIds, envTest?.environmentIds);
+  });
+
+  it("runs go test -json with an idempotency key, streams progress, and retries until the flaky test passes", async () => {
+    const first = await suites.startRun({ suite: "go", idempotencyKey: "deploy-42" });
+    const again = await suites.startRun({ suite: "go", idempotencyKey: "deploy-42" });
+    assert.equal(again.existing, true);
+    assert.equal(again.run?.id, first.run?.id);
+    const { kinds, run } = await watchToEnd(suites, first.run!.id);
+    assert.equal(kinds[0], "state");
+    assert.ok(kinds.includes("attemptStarted") && kinds.includes("testFinished") && kinds.includes("outputLine"));
+    assert.equal(run.status, RunStatus.FAILED);
+    assert.equal(run.attempts, 3, "TestCompares fails every attempt: max attempts ran");
+    const tests = byName(run);
+    assert.equal(tests.get("TestAdds")?.result, TestResult.PASSED);
+    assert.equal(tests.get("TestCompares")?.result, TestResult.FAILED);
+    assert.equal(tests.get("TestFlaky")?.flaky, true);
+    assert.equal(tests.get("TestLater")?.result, TestResult.SKIPPED);
+    assert.equal(tests.get("TestGroup/inner")?.result, TestResult.PASSED);
+  });
+
+  it("runs pytest (JUnit XML) and the TAP reporter, with a filter", async () => {
+    const py = await suites.startRun({ suite: "python" });
+    const { run } = await watchToEnd(suites, py.run!.id);
+    const tests = byName(run);
+    assert.equal(tests.get("test_adds")?.result, TestResult.PASSED);
+    assert.equal(tests.get("test_compares")?.result, TestResult.FAILED);
+    assert.equal(tests.get("test_flaky")?.flaky, true);
+    assert.equal(tests.get("test_later")?.result, TestResult.SKIPPED);
+    assert.equal(tests.get("test_uses_an_environment")?.environmentIds.length, 1, "the Python SDK labelled its environment with the pytest node id");
+
+    const tap = await suites.startRun({ suite: "node-tap", filter: "^(adds|later)$" });
+    const { run: tapRun } = await watchToEnd(suites, tap.run!.id);
+    assert.equal(tapRun.status, RunStatus.PASSED);
+    assert.equal(tapRun.filter, "^(adds|later)$");
+    assert.deepEqual(
+      tapRun.tests.map((t) => [t.name, TestResult[t.result]]).sort(),
+      [
+        ["adds", "PASSED"],
+        ["later", "SKIPPED"],
+      ],
+    );
+  });
+
+  it("provoke mode runs a suite again and again; the flaky report ranks the flaky tests", async () => {
+    const { run: first } = await suites.startRun({ suite: "node-tap", filter: "^flaky$", provokeRuns: 3 });
+    await eventually(async () => (await suites.listRuns({ suite: "node-tap" })).runs.filter((r) => r.provokeOf === first!.id || r.id === first!.id).every((r) => r.finishedAt) &&
+      (await suites.listRuns({ suite: "node-tap" })).runs.filter((r) => r.provokeOf === first!.id).length === 2, 60_000, "three provoke runs");
+    const series = (await suites.listRuns({ suite: "node-tap" })).runs.filter((r) => r.trigger === RunTrigger.PROVOKE);
+    assert.equal(series.length, 3);
+    assert.ok(series.every((r) => r.flaky === 1 && r.status === RunStatus.PASSED));
+    const { tests } = await suites.getFlakyReport({});
+    const flaky = tests.filter((t) => t.name === "flaky" || t.name === "TestFlaky" || t.name === "test_flaky");
+    assert.deepEqual(flaky.map((t) => t.suite).sort(), ["go", "node", "node-tap", "python"]);
+    assert.ok(flaky.every((t) => t.flakyRuns >= 1));
+    assert.ok(!tests.some((t) => t.name === "adds"), "a steady test is not flaky");
+  });
+
+  it("kills a hanging suite at its timeout: its processes are gone and its environment destroyed", async () => {
+    const { run: started } = await suites.startRun({ suite: "hang" });
+    await eventually(() => processesWith(hangMarker).length >= 2, 30_000, "the hanging test's environment and background process");
+    const { run } = await watchToEnd(suites, started!.id);
+    assert.equal(run.status, RunStatus.TIMED_OUT);
+    assert.match(run.error, /timeout of 4s/);
+    assert.equal(run.environmentIds.length, 1);
+    await eventually(() => processesWith(hangMarker).length === 0, 10_000, "no process of the hanging suite left");
+    const env = await rigd.client.getEnvironment({ environmentId: run.environmentIds[0]! }).catch(() => undefined);
+    assert.ok(!env || env.environment?.state !== EnvironmentState.UP, "its environment is not up");
+    await eventually(async () => (await rigd.client.listEnvironments({})).environments.length === 0, 10_000, "every environment down");
+  });
+
+  it("runs a suite registered through the API on a schedule every 2 seconds", async () => {
+    const { suite } = await suites.registerSuite({
+      suite: { name: "tick", namespace: "ops", dir: join(testdata, "node"), command: "node --test --test-reporter=tap basic.test.mjs", filter: "^adds$", schedule: "*/2 * * * * *" },
+    });
+    assert.ok(suite?.nextRun, "the next run is shown");
+    await eventually(async () => (await suites.listRuns({ suite: "tick" })).runs.filter((r) => r.finishedAt).length >= 2, 30_000, "two scheduled runs");
+    await suites.registerSuite({ suite: { name: "tick", namespace: "ops", dir: join(testdata, "node"), command: "true" } });
+    const { runs } = await suites.listRuns({ suite: "tick" });
+    assert.ok(runs.every((r) => r.trigger === RunTrigger.SCHEDULE));
+    await eventually(async () => (await suites.listRuns({ suite: "tick" })).runs.every((r) => r.finishedAt), 30_000, "the last scheduled run to end");
+  });
+
+  it("serves /metrics behind the token; its counters match the runs", async () => {
+    const url = `http://${rigd.address}/metrics`;
+    assert.equal((await fetch(url)).status, 401);
+    const res = await fetch(url, { headers: { authorization: `Bearer ${rigd.token}` } });
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    const families = parsePrometheusTextFormat(text);
+    const family = (name: string) => families.find((f) => f.name === name);
+    const { runs } = await suites.listRuns({ limit: 1000 });
+    const startedFamily = family("rig_testsuites_started_total");
+    for (const name of ["node", "go", "python", "node-tap", "hang", "tick"]) {
+      const sample = startedFamily?.metrics.find((m) => m.labels?.["suite_name"] === name);
+      assert.equal(Number(sample?.value), runs.filter((r) => r.suite === name).length, `runs started of ${name}`);
+    }
+    let failedAttempts = 0;
+    for (const run of runs) {
+      const full = (await suites.getRun({ runId: run.id })).run!;
+      for (const test of full.tests) failedAttempts += test.attempts.filter((a) => a.result === TestResult.FAILED).length;
+    }
+    const failedSamples = family("rig_tests_run_total")?.metrics.filter((m) => m.labels?.["result"] === "failed") ?? [];
+    assert.equal(failedSamples.reduce((sum, m) => sum + Number(m.value), 0), failedAttempts);
+    const timedOut = family("rig_testsuites_finished_total")?.metrics.find((m) => m.labels?.["suite_name"] === "hang");
+    assert.equal(timedOut?.labels?.["result"], "timed_out");
+    assert.equal(family("rig_testsuites_running")?.metrics.every((m) => Number(m.value) === 0), true);
+    // rig's own, from the event logs: the SDK tests' environments.
+    assert.equal(Number(family("rig_environments_created_total")?.metrics[0]?.value), 3);
+    const up = family("rig_environment_up_seconds");
+    assert.equal(up?.type, "HISTOGRAM");
+    assert.equal(up?.metrics[0]?.buckets?.["+Inf"], "3", "three environments came up");
+    // The parser keeps no labels on histograms: the text says which type started.
+    assert.match(text, /^rig_service_start_seconds_count\{type="process"\} [1-9]/m);
+  });
+
+  it("keeps results and history across a rigd restart; a registered suite comes back", async () => {
+    const before = (await suites.listRuns({ limit: 1000 })).runs;
+    const flakyBefore = (await suites.getFlakyReport({})).tests;
+    await rigd.stop({ keepDir: true });
+    rigd = await startRigd(["--suites", join(work, "rig.suites.json"), "--idle", "0"], { rigDir: rigd.rigDir });
+    suites = connect(rigd);
+    const afterRuns = (await suites.listRuns({ limit: 1000 })).runs;
+    assert.deepEqual(afterRuns.map((r) => [r.id, r.status]), before.map((r) => [r.id, r.status]));
+    const node = afterRuns.find((r) => r.suite === "node")!;
+    const { run } = await suites.getRun({ runId: node.id, includeOutput: true });
+    assert.match(byName(run!).get("compares")?.attempts[0]?.output ?? "", /a failure by design/, "compressed output comes back");
+    assert.deepEqual((await suites.getFlakyReport({})).tests, flakyBefore);
+    assert.ok((await suites.listSuites({})).suites.some((s) => s.name === "tick" && s.source === "api"));
+    assert.ok(existsSync(join(rigd.rigDir, "suites", "history.sqlite")));
+  });
+});
