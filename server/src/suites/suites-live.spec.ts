@@ -9,6 +9,8 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -28,6 +30,9 @@ const python = process.env.RIG_TEST_PYTHON ?? join(repo, ".tools", "venv", "bin"
 
 let work: string;
 let rigd: Rigd;
+/** The webhook receiver: every JSON body POSTed to it. */
+let hookServer: Server;
+const hookBodies: { event: string; run: { id: string; status: string } }[] = [];
 let suites: Client<typeof SuiteService>;
 const hangMarker = `rig-suite-hang-${process.pid}`;
 
@@ -37,6 +42,16 @@ function connect(r: Rigd): Client<typeof SuiteService> {
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), "rig-suites-"));
+  hookServer = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d: Buffer) => (body += d.toString()));
+    req.on("end", () => {
+      hookBodies.push(JSON.parse(body) as (typeof hookBodies)[number]);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => hookServer.listen(0, "127.0.0.1", r));
+  const hookUrl = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/hook`;
   // The fixtures run where they are (node resolves @rig/client from the repository); what
   // they write (flaky counters) goes to the temp dir.
   const counter = (name: string) => ({ FLAKY_COUNTER: join(work, `${name}.count`) });
@@ -59,6 +74,7 @@ before(async () => {
         { name: "hang", dir: join(testdata, "node"), command: "node --test hang.test.mjs", timeout: "4s", env: { HANG_MARKER: hangMarker } },
       ],
       history: { keepDays: 30, keepRunsPerSuite: 100 },
+      webhooks: [{ url: hookUrl, events: ["run.finished"] }],
     }),
   );
   rigd = await startRigd(["--suites", join(work, "rig.suites.json"), "--idle", "0"]);
@@ -67,6 +83,7 @@ before(async () => {
 
 after(async () => {
   await rigd?.stop();
+  hookServer?.close();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -209,6 +226,20 @@ describe("suites on a real rigd", () => {
     await eventually(async () => (await rigd.client.listEnvironments({})).environments.length === 0, 10_000, "every environment down");
   });
 
+  it("cancels a running suite: its tree is killed, its environment destroyed", async () => {
+    const { run: started } = await suites.startRun({ suite: "hang" });
+    await eventually(() => processesWith(hangMarker).length >= 2, 30_000, "the hanging test's environment and background process");
+    const { run } = await suites.cancelRun({ runId: started!.id });
+    assert.equal(run?.status, RunStatus.CANCELLED);
+    assert.equal(processesWith(hangMarker).length, 0, "nothing of the run is left once CancelRun returns");
+    assert.equal(run?.environmentIds.length, 1);
+    const env = await rigd.client.getEnvironment({ environmentId: run!.environmentIds[0]! }).catch(() => undefined);
+    assert.ok(!env || env.environment?.state === EnvironmentState.DOWN, "its environment is down");
+    const again = await suites.cancelRun({ runId: started!.id }).then(() => assert.fail("expected FAILED_PRECONDITION"), (e: unknown) => ConnectError.from(e));
+    assert.equal(again.code, Code.FailedPrecondition);
+    assert.match(again.rawMessage, /is not running \(it is cancelled\)/);
+  });
+
   it("runs a suite registered through the API on a schedule every 2 seconds", async () => {
     const { suite } = await suites.registerSuite({
       suite: { name: "tick", namespace: "ops", dir: join(testdata, "node"), command: "node --test --test-reporter=tap basic.test.mjs", filter: "^adds$", schedule: "*/2 * * * * *" },
@@ -242,16 +273,26 @@ describe("suites on a real rigd", () => {
     }
     const failedSamples = family("rig_tests_run_total")?.metrics.filter((m) => m.labels?.["result"] === "failed") ?? [];
     assert.equal(failedSamples.reduce((sum, m) => sum + Number(m.value), 0), failedAttempts);
-    const timedOut = family("rig_testsuites_finished_total")?.metrics.find((m) => m.labels?.["suite_name"] === "hang");
-    assert.equal(timedOut?.labels?.["result"], "timed_out");
+    const hang = family("rig_testsuites_finished_total")?.metrics.filter((m) => m.labels?.["suite_name"] === "hang") ?? [];
+    assert.deepEqual(hang.map((m) => [m.labels?.["result"], m.value]).sort(), [["cancelled", "1"], ["timed_out", "1"]]);
     assert.equal(family("rig_testsuites_running")?.metrics.every((m) => Number(m.value) === 0), true);
-    // rig's own, from the event logs: the SDK tests' environments.
-    assert.equal(Number(family("rig_environments_created_total")?.metrics[0]?.value), 3);
+    // rig's own, from the event logs: the environments of the SDK tests (node, python, two hangs).
+    assert.equal(Number(family("rig_environments_created_total")?.metrics[0]?.value), 4);
     const up = family("rig_environment_up_seconds");
     assert.equal(up?.type, "HISTOGRAM");
-    assert.equal(up?.metrics[0]?.buckets?.["+Inf"], "3", "three environments came up");
+    assert.equal(up?.metrics[0]?.buckets?.["+Inf"], "4", "four environments came up");
     // The parser keeps no labels on histograms: the text says which type started.
     assert.match(text, /^rig_service_start_seconds_count\{type="process"\} [1-9]/m);
+  });
+
+  it("POSTs every finished run to the webhook", async () => {
+    const { runs } = await suites.listRuns({ limit: 1000 });
+    await eventually(() => hookBodies.length >= runs.length, 10_000, "a webhook call per run");
+    assert.deepEqual(new Set(hookBodies.map((b) => b.run.id)), new Set(runs.map((r) => r.id)));
+    assert.ok(hookBodies.every((b) => b.event === "run.finished"));
+    for (const run of runs) {
+      assert.equal(hookBodies.find((b) => b.run.id === run.id)?.run.status, `RUN_STATUS_${RunStatus[run.status]}`, `the webhook's status of ${run.id}`);
+    }
   });
 
   it("keeps results and history across a rigd restart; a registered suite comes back", async () => {

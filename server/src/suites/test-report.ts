@@ -40,9 +40,9 @@ export function parseJunit(xml: string): ParsedTest[] {
       });
     }
     for (const inner of asArray(suite["testsuite"])) {
-      // node's reporter nests a testsuite per describe(); pytest's outer suite is just "pytest".
+      // node's reporter nests a testsuite per describe(); pytest's one suite is named "pytest".
       const name = String(inner["@name"] ?? "");
-      visitSuite(inner, name && name !== "pytest" && suite !== doc["testsuites"] ? [...path, name] : path);
+      visitSuite(inner, name && name !== "pytest" ? [...path, name] : path);
     }
   };
   const root = (doc["testsuites"] as XmlNode | undefined) ?? { testsuite: doc["testsuite"] };
@@ -112,11 +112,11 @@ export function parseTap(stdout: string): ParsedTest[] {
     if (match) {
       flush();
       const indent = match[1]!.length;
-      // A result closes the subtests opened at a deeper indent: they were its children.
-      const children = tests.filter((t) => t.name.startsWith(`${match[3]} > `));
+      // A result closes its own "# Subtest:" line (and any left open deeper).
       while (pending.length && pending.at(-1)!.indent >= indent) pending.pop();
-      if (children.length) continue; // a describe() or a test with subtests: its children speak
       const name = [...pending.map((p) => p.name), match[3]!].join(" > ");
+      // A describe() or a test with subtests: its children speak for it.
+      if (tests.some((t) => t.name.startsWith(`${name} > `))) continue;
       const result = match[4] ? "skipped" : match[2] === "ok" ? "passed" : "failed";
       last = { test: { name, result, durationMs: 0, output: "" }, indent, yaml: [] };
       continue;
