@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
-import { AttemptStartedSchema, RunStatus, TestAttemptSchema, TestCaseSchema, TestResult, type Run } from "../gen/rig/v1/suite_service_pb.js";
+import { AttemptStartedSchema, RunSchema, RunStatus, TestAttemptSchema, TestCaseSchema, TestResult, type Run } from "../gen/rig/v1/suite_service_pb.js";
 import type { HookCaller } from "./hook-caller.js";
 import type { RunHistory } from "./run-history.js";
 import type { RunProgress } from "./run-progress.js";
@@ -28,6 +28,10 @@ export const SUITE_ENV = {
 
 /** Output lines of an attempt kept for a test the report does not cover (exit-code results). */
 const TAIL_LINES = 200;
+/** Output kept per test attempt (deflated in history). */
+const MAX_TEST_OUTPUT = 1024 * 1024;
+/** stdout kept for the report parser (go test -json, TAP); a suite printing more is cut. */
+const MAX_REPORT_STDOUT = 256 * 1024 * 1024;
 
 /** What a run works with. */
 export interface RunDeps {
@@ -65,6 +69,8 @@ export async function executeRun(
   let error = "";
   let status: RunStatus | undefined;
   let retryNames: string[] | undefined;
+  // What the test hooks are told about the run (its tests come at its end).
+  const header = create(RunSchema, { id: runId, suite: def.name, namespace: def.namespace, status: RunStatus.RUNNING, filter });
   try {
     for (;;) {
       attempt++;
@@ -72,6 +78,7 @@ export async function executeRun(
       progress.push({ case: "attemptStarted", value: create(AttemptStartedSchema, { attempt, filter: attemptFilter }) });
       const reportFile = join(deps.reportDir, `${runId}-${attempt}.report`);
       const stdout: string[] = [];
+      let stdoutChars = 0;
       const tail: string[] = [];
       const exit = await runAttempt(deps.host, {
         command: withFilter(def.command, def.filterFlag, attemptFilter),
@@ -87,7 +94,10 @@ export async function executeRun(
         },
         signal,
         onLine: (stream, line) => {
-          if (stream === "stdout" && (def.format === "go-test-json" || def.format === "tap")) stdout.push(line);
+          if (stream === "stdout" && (def.format === "go-test-json" || def.format === "tap") && stdoutChars < MAX_REPORT_STDOUT) {
+            stdout.push(line);
+            stdoutChars += line.length + 1;
+          }
           tail.push(line);
           if (tail.length > TAIL_LINES) tail.shift();
           progress.push({ case: "outputLine", value: line });
@@ -99,7 +109,7 @@ export async function executeRun(
         error = status === RunStatus.TIMED_OUT ? `killed at its timeout of ${def.timeoutMs / 1000}s` : `run ${stop.reason as string}`;
       }
       const tests = await readTests(def, reportFile, stdout.join("\n"), exit.code, tail.join("\n"), exit.aborted);
-      for (const test of tests) record(deps, runId, attempt, test, progress);
+      for (const test of tests) record(deps, header, attempt, test, progress);
       if (status !== undefined) break;
       const failed = tests.filter((t) => t.result === "failed");
       if (failed.length === 0 || attempt >= def.maxAttempts) break;
@@ -163,21 +173,18 @@ const RESULT: Readonly<Record<ParsedTest["result"], TestResult>> = {
   skipped: TestResult.SKIPPED,
 };
 
-function record(deps: RunDeps, runId: string, attempt: number, test: ParsedTest, progress: RunProgress): void {
+function record(deps: RunDeps, header: Run, attempt: number, test: ParsedTest, progress: RunProgress): void {
   const result = RESULT[test.result];
-  deps.history.addAttempt(runId, { name: test.name, attempt, result, durationMs: test.durationMs, output: test.output });
+  const output = test.output.length > MAX_TEST_OUTPUT ? `${test.output.slice(0, MAX_TEST_OUTPUT)}\n[rig: output cut at ${MAX_TEST_OUTPUT} characters]` : test.output;
+  deps.history.addAttempt(header.id, { name: test.name, attempt, result, durationMs: test.durationMs, output });
   const testCase = create(TestCaseSchema, {
     name: test.name,
     result,
     flaky: false,
-    attempts: [create(TestAttemptSchema, { attempt, result, duration: durationFromMs(test.durationMs), output: test.output })],
+    attempts: [create(TestAttemptSchema, { attempt, result, duration: durationFromMs(test.durationMs), output })],
   });
   progress.push({ case: "testFinished", value: testCase });
-  const run = deps.history.getRun(runId, false);
-  if (run) {
-    run.tests = [];
-    deps.hooks.call("testFinished", run, testCase);
-  }
+  deps.hooks.call("testFinished", header, testCase);
 }
 
 async function destroyEnvironments(deps: RunDeps, runId: string, log: Logger): Promise<void> {

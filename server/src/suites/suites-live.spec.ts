@@ -285,6 +285,35 @@ describe("suites on a real rigd", () => {
     assert.match(text, /^rig_service_start_seconds_count\{type="process"\} [1-9]/m);
   });
 
+  it("reports a suite that cannot run as an error saying why", async () => {
+    await suites.registerSuite({ suite: { name: "broken", dir: join(work, "no-such-dir"), command: "true" } });
+    const { run: started } = await suites.startRun({ suite: "broken" });
+    const { run } = await watchToEnd(suites, started!.id);
+    assert.equal(run.status, RunStatus.ERROR);
+    assert.match(run.error, /cannot run the suite command in .*no-such-dir: the directory does not exist/);
+  });
+
+  it("rig suites, rig runs, rig flaky show them; rig run exits 0 when the suite passed", async () => {
+    const listed = await rigCli(["suites"]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^go\s+api\s+on demand\s+attempts 3\s+timeout 2m00s\s+\(config\)$/m);
+    assert.match(listed.stdout, /go test -json -count=1 \.  in .*testdata\/go/);
+    const runs = await rigCli(["runs", "go"]);
+    assert.match(runs.stdout, /^go-[0-9a-f]+\s+go\s+failed\s+4 passed, 1 failed, 1 skipped, 1 flaky\s+manual/m);
+    const goRun = /^(go-[0-9a-f]+)/m.exec(runs.stdout)![1]!;
+    const detail = await rigCli(["runs", goRun, "--output"]);
+    assert.match(detail.stdout, /FAIL TestCompares\s+attempt 3/);
+    assert.match(detail.stdout, /a failure by design/);
+    const flaky = await rigCli(["flaky", "go"]);
+    assert.match(flaky.stdout, /^go\s+TestFlaky\s+flip rate 0% \(0 flips in \d+ runs\), retried to pass in \d+/m);
+    const passing = await rigCli(["run", "node-tap", "--filter", "^adds$"]);
+    assert.equal(passing.code, 0, passing.stdout);
+    assert.match(passing.stdout, /ok\s+adds/);
+    const bad = await rigCli(["run"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /expected one SUITE/);
+  });
+
   it("POSTs every finished run to the webhook", async () => {
     const { runs } = await suites.listRuns({ limit: 1000 });
     await eventually(() => hookBodies.length >= runs.length, 10_000, "a webhook call per run");
