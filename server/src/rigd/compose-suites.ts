@@ -16,6 +16,7 @@ import type { EnvironmentSpec } from "../gen/rig/v1/spec_pb.js";
 import { SuiteService } from "../gen/rig/v1/suite_service_pb.js";
 import { createRigdMetrics, type RigdMetrics } from "../metrics/rigd-metrics.js";
 import { ProcessRecords } from "../os/process-records.js";
+import { pidIsAlive } from "../os/pid-alive.js";
 import { TreeKiller } from "../os/process-tree.js";
 import { SuiteHost } from "../suites/suite-host.js";
 import { createSuiteService } from "../suites/suite-service.js";
@@ -44,10 +45,10 @@ export interface SuitesContext {
   readonly rigdEnv: () => Readonly<Record<string, string>>;
 }
 
-export function composeSuites(context: SuitesContext): ComposedSuites {
+export async function composeSuites(context: SuitesContext): Promise<ComposedSuites> {
   const config = loadSuitesConfig(context.rigDir, context.suitesFile);
   const metrics = createRigdMetrics(context.backend, join(context.rigDir, "locks", "operations.jsonl"));
-  const host = new SuiteHost({
+  const host = await SuiteHost.open({
     rigDir: context.rigDir,
     config,
     hooks: [metrics.suiteHook, ...config.webhooks.map(webhookHook)],
@@ -66,6 +67,10 @@ export function composeSuites(context: SuitesContext): ComposedSuites {
     },
     rigdEnv: context.rigdEnv,
     logger: context.logger,
+    pidAlive: pidIsAlive,
+  }).catch((err: unknown) => {
+    metrics.stop();
+    throw err;
   });
   return {
     service: { desc: SuiteService, register: (router) => router.service(SuiteService, createSuiteService(host)) },

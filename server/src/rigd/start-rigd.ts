@@ -109,7 +109,7 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
   try {
     // The suites' tests talk to this rigd (RIG_SERVER, RIG_TOKEN), once it serves.
     const rigdEnv = (): Record<string, string> => (served ? { RIG_SERVER: served, RIG_TOKEN: token } : {});
-    suites = composeSuites({ rigDir, logger, suitesFile: options.suitesFile, backend: orchestrator, rigdEnv });
+    suites = await composeSuites({ rigDir, logger, suitesFile: options.suitesFile, backend: orchestrator, rigdEnv });
   } catch (err) {
     await orchestrator.shutdown().catch(() => {});
     fileLogger?.flush();

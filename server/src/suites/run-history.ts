@@ -1,11 +1,11 @@
 /**
- * The history of suite runs in SQLite (Node's built-in `node:sqlite`, no native addon):
- * runs, every attempt of every test with its output deflated, the environments each run
- * created, and the suites registered through the API (so they outlive rigd). The schema
- * is versioned (`PRAGMA user_version`) and migrated forward at open; retention removes
- * old runs. One writer: the rigd that opened it.
+ * The history of suite runs: runs, every attempt of every test with its output deflated,
+ * the environments each run created, and the suites registered through the API (so they
+ * outlive rigd). One implementation over a SqlDriver: SQLite in RIG_DIR by default
+ * (`node:sqlite`), Postgres when a team shares one history. Migrated forward at open
+ * (history-schema.ts); retention removes old runs.
  */
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { hostname } from "node:os";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -19,52 +19,12 @@ import {
   type RunTrigger,
   type TestCase,
 } from "../gen/rig/v1/suite_service_pb.js";
+import { migrate, schemaVersion } from "./history-schema.js";
+import { openPostgres, redacted } from "./postgres-driver.js";
+import type { SqlDriver, SqlValue } from "./sql-driver.js";
+import { openSqlite } from "./sqlite-driver.js";
 import type { SuiteDefinition } from "./suite-definition.js";
 import type { RetentionPolicy } from "./suites-file.js";
-
-/** Schema migrations, in order; version N is MIGRATIONS[N-1]. Never edit one that shipped: add the next. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE suites (
-     name TEXT PRIMARY KEY,
-     definition TEXT NOT NULL,
-     updated_at INTEGER NOT NULL
-   );
-   CREATE TABLE runs (
-     id TEXT PRIMARY KEY,
-     suite TEXT NOT NULL,
-     namespace TEXT NOT NULL,
-     status INTEGER NOT NULL,
-     trigger INTEGER NOT NULL,
-     filter TEXT NOT NULL DEFAULT '',
-     idempotency_key TEXT,
-     started_at INTEGER NOT NULL,
-     finished_at INTEGER,
-     exit_code INTEGER NOT NULL DEFAULT 0,
-     error TEXT NOT NULL DEFAULT '',
-     attempts INTEGER NOT NULL DEFAULT 0,
-     provoke_of TEXT NOT NULL DEFAULT ''
-   );
-   CREATE UNIQUE INDEX runs_idempotency ON runs (suite, idempotency_key) WHERE idempotency_key IS NOT NULL;
-   CREATE INDEX runs_suite_started ON runs (suite, started_at DESC);
-   CREATE TABLE test_attempts (
-     run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-     name TEXT NOT NULL,
-     attempt INTEGER NOT NULL,
-     result INTEGER NOT NULL,
-     duration_ms INTEGER NOT NULL,
-     output BLOB,
-     PRIMARY KEY (run_id, name, attempt)
-   );
-   CREATE TABLE run_environments (
-     run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-     environment_id TEXT NOT NULL,
-     test_name TEXT NOT NULL DEFAULT '',
-     PRIMARY KEY (run_id, environment_id)
-   );`,
-];
-
-/** The newest schema version this rigd knows. */
-export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** A new run. */
 export interface NewRun {
@@ -109,10 +69,10 @@ interface RunRow {
   error: string;
   attempts: number;
   provoke_of: string;
+  owner: string;
 }
 
 interface AttemptRow {
-  run_id: string;
   name: string;
   attempt: number;
   result: number;
@@ -120,187 +80,198 @@ interface AttemptRow {
   output: Uint8Array | null;
 }
 
-/** The run history of one rigd. */
+/** Where the history lives: a SQLite file, or a Postgres URL. */
+export type HistoryLocation = { readonly sqlite: string } | { readonly postgres: string };
+
+/** Who runs a run: this host and rigd process. */
+const OWNER = `${hostname()}:${process.pid}`;
+
+/** The run history of one rigd (shared with other rigds on Postgres). */
 export class RunHistory {
-  readonly #db: DatabaseSync;
+  private constructor(
+    private readonly db: SqlDriver,
+    /** Names the database in messages (a file, or a URL without its password). */
+    readonly where: string,
+  ) {}
 
-  /** Opens (creating) the database and migrates it to SCHEMA_VERSION. */
-  constructor(readonly file: string) {
-    this.#db = new DatabaseSync(file);
-    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
-    this.#migrate();
-  }
-
-  #migrate(): void {
-    const { user_version: current } = this.#db.prepare("PRAGMA user_version").get() as { user_version: number };
-    if (current > SCHEMA_VERSION) {
-      throw new Error(`${this.file} has schema version ${current}, newer than this rigd knows (${SCHEMA_VERSION}); run a newer rigd or move the file away`);
-    }
-    for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
-      this.#transaction(() => {
-        this.#db.exec(MIGRATIONS[version - 1]!);
-        this.#db.exec(`PRAGMA user_version = ${version}`);
-      });
-    }
-  }
-
-  #transaction<T>(body: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
+  /** Opens (creating) the history and migrates it to the current schema. */
+  static async open(location: HistoryLocation): Promise<RunHistory> {
+    const [db, where] = "sqlite" in location ? [openSqlite(location.sqlite), location.sqlite] : [await openPostgres(location.postgres), redacted(location.postgres)];
     try {
-      const result = body();
-      this.#db.exec("COMMIT");
-      return result;
+      await migrate(db, where);
     } catch (err) {
-      this.#db.exec("ROLLBACK");
+      await db.close();
+      throw err;
+    }
+    return new RunHistory(db, where);
+  }
+
+  /** The schema version of the open database. */
+  schemaVersion(): Promise<number> {
+    return schemaVersion(this.db);
+  }
+
+  /** Keeps a suite registered through the API. */
+  async saveSuite(def: SuiteDefinition): Promise<void> {
+    await this.db.run(
+      "INSERT INTO suites (name, definition, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at",
+      [def.name, JSON.stringify(def), Date.now()],
+    );
+  }
+
+  /** Suites registered through the API by earlier rigds. */
+  async savedSuites(): Promise<SuiteDefinition[]> {
+    const rows = await this.db.all<{ definition: string }>("SELECT definition FROM suites ORDER BY name");
+    return rows.map((r) => JSON.parse(r.definition) as SuiteDefinition);
+  }
+
+  /**
+   * Records a run that starts now (status running). Resolves false when the suite's
+   * idempotency key is taken (a concurrent request with the same key won).
+   */
+  async insertRun(run: NewRun): Promise<boolean> {
+    try {
+      await this.db.run(
+        "INSERT INTO runs (id, suite, namespace, status, trigger, filter, idempotency_key, started_at, provoke_of, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run.id, run.suite.name, run.suite.namespace, RunStatus.RUNNING, run.trigger, run.filter, run.idempotencyKey || null, run.startedAt, run.provokeOf, OWNER],
+      );
+      return true;
+    } catch (err) {
+      if (run.idempotencyKey && /unique|duplicate/i.test((err as Error).message)) return false;
       throw err;
     }
   }
 
-  /** The schema version of the open file. */
-  get schemaVersion(): number {
-    return (this.#db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
-  }
-
-  /** Keeps a suite registered through the API. */
-  saveSuite(def: SuiteDefinition): void {
-    this.#db
-      .prepare("INSERT INTO suites (name, definition, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at")
-      .run(def.name, JSON.stringify(def), Date.now());
-  }
-
-  /** Suites registered through the API by earlier rigds. */
-  savedSuites(): SuiteDefinition[] {
-    const rows = this.#db.prepare("SELECT definition FROM suites ORDER BY name").all() as { definition: string }[];
-    return rows.map((r) => JSON.parse(r.definition) as SuiteDefinition);
-  }
-
-  /** Records a run that starts now (status running). */
-  insertRun(run: NewRun): void {
-    this.#db
-      .prepare(
-        "INSERT INTO runs (id, suite, namespace, status, trigger, filter, idempotency_key, started_at, provoke_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      )
-      .run(run.id, run.suite.name, run.suite.namespace, RunStatus.RUNNING, run.trigger, run.filter, run.idempotencyKey || null, run.startedAt, run.provokeOf);
-  }
-
   /** Records the end of a run. */
-  finishRun(id: string, end: RunEnd): void {
-    this.#db
-      .prepare("UPDATE runs SET status = ?, exit_code = ?, error = ?, attempts = ?, finished_at = ? WHERE id = ?")
-      .run(end.status, end.exitCode, end.error, end.attempts, end.finishedAt, id);
+  async finishRun(id: string, end: RunEnd): Promise<void> {
+    await this.db.run("UPDATE runs SET status = ?, exit_code = ?, error = ?, attempts = ?, finished_at = ? WHERE id = ?", [
+      end.status,
+      end.exitCode,
+      end.error,
+      end.attempts,
+      end.finishedAt,
+      id,
+    ]);
   }
 
   /** Records one attempt of one test (output deflated). */
-  addAttempt(runId: string, a: AttemptRecord): void {
-    this.#db
-      .prepare(
-        "INSERT INTO test_attempts (run_id, name, attempt, result, duration_ms, output) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET result = excluded.result, duration_ms = excluded.duration_ms, output = excluded.output",
-      )
-      .run(runId, a.name, a.attempt, a.result, a.durationMs, a.output ? deflateRawSync(a.output) : null);
+  async addAttempt(runId: string, a: AttemptRecord): Promise<void> {
+    await this.db.run(
+      "INSERT INTO test_attempts (run_id, name, attempt, result, duration_ms, output) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, name, attempt) DO UPDATE SET result = excluded.result, duration_ms = excluded.duration_ms, output = excluded.output",
+      [runId, a.name, a.attempt, a.result, a.durationMs, a.output ? deflateRawSync(a.output) : null],
+    );
   }
 
   /** Links an environment (and the test that created it, when known) to a run. */
-  linkEnvironment(runId: string, environmentId: string, testName: string): void {
-    this.#db
-      .prepare("INSERT INTO run_environments (run_id, environment_id, test_name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-      .run(runId, environmentId, testName);
+  async linkEnvironment(runId: string, environmentId: string, testName: string): Promise<void> {
+    await this.db.run("INSERT INTO run_environments (run_id, environment_id, test_name) VALUES (?, ?, ?) ON CONFLICT (run_id, environment_id) DO NOTHING", [
+      runId,
+      environmentId,
+      testName,
+    ]);
   }
 
   /** Whether a run with this id exists. */
-  hasRun(id: string): boolean {
-    return this.#db.prepare("SELECT 1 FROM runs WHERE id = ?").get(id) !== undefined;
+  async hasRun(id: string): Promise<boolean> {
+    return (await this.db.all("SELECT 1 AS one FROM runs WHERE id = ?", [id])).length > 0;
   }
 
   /** The run an idempotency key of a suite started. */
-  runByIdempotencyKey(suite: string, key: string): Run | undefined {
-    const row = this.#db.prepare("SELECT id FROM runs WHERE suite = ? AND idempotency_key = ?").get(suite, key) as { id: string } | undefined;
+  async runByIdempotencyKey(suite: string, key: string): Promise<Run | undefined> {
+    const [row] = await this.db.all<{ id: string }>("SELECT id FROM runs WHERE suite = ? AND idempotency_key = ?", [suite, key]);
     return row ? this.getRun(row.id, false) : undefined;
   }
 
   /** A run with its tests; output only when asked. */
-  getRun(id: string, includeOutput: boolean): Run | undefined {
-    const row = this.#db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow | undefined;
+  async getRun(id: string, includeOutput: boolean): Promise<Run | undefined> {
+    const [row] = await this.db.all<RunRow>("SELECT * FROM runs WHERE id = ?", [id]);
     if (!row) return undefined;
-    const attempts = this.#db
-      .prepare(`SELECT run_id, name, attempt, result, duration_ms, ${includeOutput ? "output" : "NULL AS output"} FROM test_attempts WHERE run_id = ? ORDER BY rowid`)
-      .all(id) as unknown as AttemptRow[];
-    const envs = this.#db.prepare("SELECT environment_id, test_name FROM run_environments WHERE run_id = ? ORDER BY rowid").all(id) as {
-      environment_id: string;
-      test_name: string;
-    }[];
+    const attempts = await this.db.all<AttemptRow>(
+      `SELECT name, attempt, result, duration_ms, ${includeOutput ? "output" : "NULL AS output"} FROM test_attempts WHERE run_id = ? ORDER BY seq`,
+      [id],
+    );
+    const envs = await this.db.all<{ environment_id: string; test_name: string }>(
+      "SELECT environment_id, test_name FROM run_environments WHERE run_id = ? ORDER BY seq",
+      [id],
+    );
     return runMessage(row, testCases(attempts, envs), envs.map((e) => e.environment_id));
   }
 
   /** Runs newest first (tests counted, not listed). */
-  listRuns(suite: string, limit: number): Run[] {
-    const rows = (
-      suite
-        ? this.#db.prepare("SELECT * FROM runs WHERE suite = ? ORDER BY started_at DESC, rowid DESC LIMIT ?").all(suite, limit)
-        : this.#db.prepare("SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?").all(limit)
-    ) as unknown as RunRow[];
-    return rows.map((row) => {
-      const attempts = this.#db
-        .prepare("SELECT run_id, name, attempt, result, duration_ms, NULL AS output FROM test_attempts WHERE run_id = ? ORDER BY rowid")
-        .all(row.id) as unknown as AttemptRow[];
-      const run = runMessage(row, testCases(attempts, []), []);
-      run.tests = [];
-      return run;
-    });
+  async listRuns(suite: string, limit: number): Promise<Run[]> {
+    const rows = suite
+      ? await this.db.all<RunRow>("SELECT * FROM runs WHERE suite = ? ORDER BY started_at DESC, seq DESC LIMIT ?", [suite, limit])
+      : await this.db.all<RunRow>("SELECT * FROM runs ORDER BY started_at DESC, seq DESC LIMIT ?", [limit]);
+    return Promise.all(
+      rows.map(async (row) => {
+        const attempts = await this.db.all<AttemptRow>("SELECT name, attempt, result, duration_ms, NULL AS output FROM test_attempts WHERE run_id = ? ORDER BY seq", [row.id]);
+        const run = runMessage(row, testCases(attempts, []), []);
+        run.tests = [];
+        return run;
+      }),
+    );
   }
 
   /** The finished runs of a suite, newest first, with their tests (no output): the input of the flaky report. */
-  recentRuns(suite: string, limit: number): Run[] {
-    const ids = this.#db
-      .prepare("SELECT id FROM runs WHERE suite = ? AND finished_at IS NOT NULL ORDER BY started_at DESC, rowid DESC LIMIT ?")
-      .all(suite, limit) as { id: string }[];
-    return ids.map((r) => this.getRun(r.id, false)!);
+  async recentRuns(suite: string, limit: number): Promise<Run[]> {
+    const ids = await this.db.all<{ id: string }>(
+      "SELECT id FROM runs WHERE suite = ? AND finished_at IS NOT NULL ORDER BY started_at DESC, seq DESC LIMIT ?",
+      [suite, limit],
+    );
+    const runs = await Promise.all(ids.map((r) => this.getRun(r.id, false)));
+    return runs.filter((r): r is Run => r !== undefined);
   }
 
   /** Suite names that have runs. */
-  suitesWithRuns(): string[] {
-    return (this.#db.prepare("SELECT DISTINCT suite FROM runs ORDER BY suite").all() as { suite: string }[]).map((r) => r.suite);
+  async suitesWithRuns(): Promise<string[]> {
+    return (await this.db.all<{ suite: string }>("SELECT DISTINCT suite FROM runs ORDER BY suite")).map((r) => r.suite);
   }
 
-  /** Marks runs left running by a rigd that stopped as interrupted; returns their ids. */
-  markInterrupted(now: number): string[] {
-    const ids = (this.#db.prepare("SELECT id FROM runs WHERE status = ?").all(RunStatus.RUNNING) as { id: string }[]).map((r) => r.id);
-    this.#db
-      .prepare("UPDATE runs SET status = ?, finished_at = ?, error = 'rigd stopped while it ran' WHERE status = ?")
-      .run(RunStatus.INTERRUPTED, now, RunStatus.RUNNING);
-    return ids;
+  /**
+   * Marks the runs left running by a rigd of this host that is gone (`alive(pid)` false)
+   * as interrupted; returns their ids. Runs of other hosts sharing the history are theirs.
+   */
+  async markInterrupted(now: number, alive: (pid: number) => boolean): Promise<string[]> {
+    const host = `${hostname()}:`;
+    const running = await this.db.all<{ id: string; owner: string }>("SELECT id, owner FROM runs WHERE status = ?", [RunStatus.RUNNING]);
+    const gone = running.filter((r) => r.owner.startsWith(host) && (r.owner === OWNER || !alive(Number(r.owner.slice(host.length)))));
+    for (const run of gone) {
+      await this.db.run("UPDATE runs SET status = ?, finished_at = ?, error = 'rigd stopped while it ran' WHERE id = ? AND status = ?", [
+        RunStatus.INTERRUPTED,
+        now,
+        run.id,
+        RunStatus.RUNNING,
+      ]);
+    }
+    return gone.map((r) => r.id);
   }
 
   /** Removes finished runs older than keepDays and beyond keepRunsPerSuite; returns how many. */
-  prune(policy: RetentionPolicy, now: number): number {
-    return this.#transaction(() => {
+  async prune(policy: RetentionPolicy, now: number): Promise<number> {
+    return this.db.transaction(async (tx) => {
       let removed = 0;
       if (policy.keepDays > 0) {
-        removed += Number(
-          this.#db.prepare("DELETE FROM runs WHERE finished_at IS NOT NULL AND started_at < ?").run(now - policy.keepDays * 86_400_000).changes,
-        );
+        removed += await tx.run("DELETE FROM runs WHERE finished_at IS NOT NULL AND started_at < ?", [now - policy.keepDays * 86_400_000]);
       }
       if (policy.keepRunsPerSuite > 0) {
-        removed += Number(
-          this.#db
-            .prepare(
-              `DELETE FROM runs WHERE finished_at IS NOT NULL AND id IN (
-                 SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY suite ORDER BY started_at DESC, rowid DESC) AS n FROM runs)
-                 WHERE n > ?)`,
-            )
-            .run(policy.keepRunsPerSuite).changes,
+        removed += await tx.run(
+          `DELETE FROM runs WHERE finished_at IS NOT NULL AND id IN (
+             SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY suite ORDER BY started_at DESC, seq DESC) AS n FROM runs) ranked
+             WHERE n > ?)`,
+          [policy.keepRunsPerSuite],
         );
       }
       return removed;
     });
   }
 
-  /** Runs any statement (tests inspect the file with it). */
-  query(sql: string, ...params: SQLInputValue[]): unknown[] {
-    return this.#db.prepare(sql).all(...params);
+  /** Runs any query (tests inspect the database with it). */
+  query<T>(sql: string, ...params: SqlValue[]): Promise<T[]> {
+    return this.db.all<T>(sql, params);
   }
 
-  close(): void {
-    this.#db.close();
+  close(): Promise<void> {
+    return this.db.close();
   }
 }
 

@@ -23,7 +23,7 @@ import {
 } from "../gen/rig/v1/suite_service_pb.js";
 import { flakyTests } from "./flaky-report.js";
 import { HookCaller } from "./hook-caller.js";
-import { RunHistory } from "./run-history.js";
+import { RunHistory, type HistoryLocation } from "./run-history.js";
 import { RunProgress } from "./run-progress.js";
 import { defineSuite, suiteMessage, type SuiteDefinition } from "./suite-definition.js";
 import type { AttemptHost } from "./suite-process.js";
@@ -55,6 +55,8 @@ export interface SuiteHostOptions {
   /** Destroys an environment (rigd's backend); one already gone is fine. */
   readonly destroyEnvironment: (id: string) => Promise<void>;
   readonly logger: Logger;
+  /** Whether a pid of this host is alive (runs of a dead rigd are marked interrupted). */
+  readonly pidAlive: (pid: number) => boolean;
 }
 
 interface ActiveRun {
@@ -66,30 +68,43 @@ interface ActiveRun {
 }
 
 export class SuiteHost {
-  readonly history: RunHistory;
   readonly #suites = new Map<string, SuiteDefinition>();
   readonly #schedules = new Map<string, Cron>();
   readonly #active = new Map<string, ActiveRun>();
   readonly #environments = new Map<string, Set<string>>();
+  /** Environment links being written (a run's end waits for its own). */
+  readonly #linking = new Set<Promise<void>>();
   readonly #hooks: HookCaller;
   readonly #log: Logger;
-  readonly #reportDir: string;
   #closing = false;
 
-  constructor(private readonly options: SuiteHostOptions) {
+  private constructor(
+    private readonly options: SuiteHostOptions,
+    readonly history: RunHistory,
+    private readonly reportDir: string,
+  ) {
     this.#log = options.logger.child({ component: "suites" });
-    const dir = join(options.rigDir, "suites");
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    this.#reportDir = join(dir, "reports");
-    mkdirSync(this.#reportDir, { recursive: true });
-    this.history = new RunHistory(join(dir, "history.sqlite"));
-    const interrupted = this.history.markInterrupted(Date.now());
-    if (interrupted.length) this.#log.warn({ runs: interrupted }, "runs a stopped rigd left running are marked interrupted");
-    this.#prune();
     this.#hooks = new HookCaller(options.hooks, this.#log);
-    for (const def of this.history.savedSuites()) this.#add(def);
-    // The config file wins over an API registration of the same name.
-    for (const def of options.config.suites) this.#add(def);
+  }
+
+  /**
+   * Opens the history (RIG_DIR/suites/history.sqlite, or the suites file's Postgres URL),
+   * marks the runs a dead rigd left as interrupted, applies retention, registers the suites
+   * (the API's from history, then the file's, which win) and starts their schedules.
+   */
+  static async open(options: SuiteHostOptions): Promise<SuiteHost> {
+    const dir = join(options.rigDir, "suites");
+    mkdirSync(join(dir, "reports"), { recursive: true, mode: 0o700 });
+    const location: HistoryLocation = options.config.postgresUrl ? { postgres: options.config.postgresUrl } : { sqlite: join(dir, "history.sqlite") };
+    const history = await RunHistory.open(location);
+    const host = new SuiteHost(options, history, join(dir, "reports"));
+    const interrupted = await history.markInterrupted(Date.now(), options.pidAlive);
+    if (interrupted.length) host.#log.warn({ runs: interrupted }, "runs a stopped rigd left running are marked interrupted");
+    await host.#prune();
+    for (const def of await history.savedSuites()) host.#add(def);
+    for (const def of options.config.suites) host.#add(def);
+    host.#log.info({ suites: host.#suites.size, history: history.where }, "suites ready");
+    return host;
   }
 
   #add(def: SuiteDefinition): void {
@@ -109,16 +124,18 @@ export class SuiteHost {
       this.#log.info({ suite: name }, "scheduled run skipped: the previous one still runs");
       return;
     }
-    this.#begin(this.#suite(name), { trigger: RunTrigger.SCHEDULE, filter: "", idempotencyKey: "", provokeOf: "" });
+    this.#begin(this.#suite(name), { trigger: RunTrigger.SCHEDULE, filter: "", idempotencyKey: "", provokeOf: "" }).catch((err: unknown) =>
+      this.#log.error({ err, suite: name }, "scheduled run failed to start"),
+    );
   }
 
   /** Registers (or replaces) a suite from the API; kept in history for later rigds. */
-  register(suite: Suite): Suite {
+  async register(suite: Suite): Promise<Suite> {
     const def = defineSuite(suite, "api", process.cwd(), "suite");
     if (this.#suites.get(def.name)?.source === "config") {
       throw new SuiteRequestError(`suite "${def.name}" comes from ${this.options.config.file}; change it there`, "state");
     }
-    this.history.saveSuite(def);
+    await this.history.saveSuite(def);
     this.#add(def);
     return this.#message(def);
   }
@@ -142,41 +159,59 @@ export class SuiteHost {
   }
 
   /** Starts a run (or a provoke series); a known idempotency key returns its run. */
-  start(request: Pick<StartRunRequest, "suite" | "filter" | "idempotencyKey" | "provokeRuns" | "stopOnFailure">): { run: Run; existing: boolean } {
+  async start(
+    request: Pick<StartRunRequest, "suite" | "filter" | "idempotencyKey" | "provokeRuns" | "stopOnFailure">,
+  ): Promise<{ run: Run; existing: boolean }> {
     if (this.#closing) throw new SuiteRequestError("rigd is shutting down", "state");
     const def = this.#suite(request.suite);
-    if (request.idempotencyKey) {
-      const existing = this.history.runByIdempotencyKey(def.name, request.idempotencyKey);
-      if (existing) return { run: existing, existing: true };
-    }
     const provoke = request.provokeRuns > 1;
-    const first = this.#begin(def, {
+    const first = await this.#begin(def, {
       trigger: provoke ? RunTrigger.PROVOKE : RunTrigger.MANUAL,
       filter: request.filter,
       idempotencyKey: request.idempotencyKey,
       provokeOf: "",
     });
+    if (first === undefined) {
+      // The key started a run already (here, or on another rigd sharing the history).
+      const existing = await this.history.runByIdempotencyKey(def.name, request.idempotencyKey);
+      if (!existing) throw new SuiteRequestError(`the run of idempotency key "${request.idempotencyKey}" was removed by retention`, "state");
+      return { run: existing, existing: true };
+    }
     if (provoke) void this.#provoke(def, first, request.provokeRuns, request.stopOnFailure, request.filter);
-    return { run: this.history.getRun(first, false)!, existing: false };
+    return { run: (await this.history.getRun(first, false))!, existing: false };
   }
 
   async #provoke(def: SuiteDefinition, firstId: string, runs: number, stopOnFailure: boolean, filter: string): Promise<void> {
     let last = await this.#active.get(firstId)!.done;
     for (let i = 1; i < runs && !this.#closing; i++) {
       if (last.status === RunStatus.CANCELLED || (stopOnFailure && last.status !== RunStatus.PASSED)) return;
-      const id = this.#begin(def, { trigger: RunTrigger.PROVOKE, filter, idempotencyKey: "", provokeOf: firstId });
+      const id = await this.#begin(def, { trigger: RunTrigger.PROVOKE, filter, idempotencyKey: "", provokeOf: firstId });
+      if (id === undefined) return;
       last = await this.#active.get(id)!.done;
     }
   }
 
-  #begin(def: SuiteDefinition, run: { trigger: RunTrigger; filter: string; idempotencyKey: string; provokeOf: string }): string {
+  /** Records and starts a run; undefined when its idempotency key is taken. */
+  async #begin(
+    def: SuiteDefinition,
+    run: { trigger: RunTrigger; filter: string; idempotencyKey: string; provokeOf: string },
+  ): Promise<string | undefined> {
     const id = `${def.name}-${randomBytes(5).toString("hex")}`;
     const filter = run.filter || def.filter;
-    this.history.insertRun({ id, suite: def, trigger: run.trigger, filter, idempotencyKey: run.idempotencyKey, provokeOf: run.provokeOf, startedAt: Date.now() });
+    const inserted = await this.history.insertRun({
+      id,
+      suite: def,
+      trigger: run.trigger,
+      filter,
+      idempotencyKey: run.idempotencyKey,
+      provokeOf: run.provokeOf,
+      startedAt: Date.now(),
+    });
+    if (!inserted) return undefined;
     const controller = new AbortController();
     const progress = new RunProgress();
     this.#environments.set(id, new Set());
-    const started = this.history.getRun(id, false)!;
+    const started = (await this.history.getRun(id, false))!;
     this.#hooks.call("runStarted", started);
     this.#log.info({ suite: def.name, run: id, trigger: RunTrigger[run.trigger] }, "suite run started");
     const done = executeRun(def, id, filter, controller.signal, progress, {
@@ -184,33 +219,41 @@ export class SuiteHost {
       host: this.options.attempts,
       hooks: this.#hooks,
       rigdEnv: this.options.rigdEnv,
-      reportDir: this.#reportDir,
+      reportDir: this.reportDir,
       environmentsOf: (runId) => [...(this.#environments.get(runId) ?? [])],
+      linksWritten: () => Promise.all([...this.#linking]).then(() => undefined),
       destroyEnvironment: this.options.destroyEnvironment,
       log: this.#log,
-    }).then((finished) => {
+    }).then(async (finished) => {
       this.#active.delete(id);
       this.#environments.delete(id);
       progress.finish(finished);
-      this.#log.info({ run: id, status: RunStatus[finished.status], passed: finished.passed, failed: finished.failed, flaky: finished.flaky }, "suite run finished");
+      this.#log.info(
+        { run: id, status: RunStatus[finished.status], passed: finished.passed, failed: finished.failed, flaky: finished.flaky },
+        "suite run finished",
+      );
       this.#hooks.call("runFinished", finished);
-      this.#prune();
+      await this.#prune();
       return finished;
     });
     this.#active.set(id, { suite: def.name, trigger: run.trigger, controller, progress, done });
     return id;
   }
 
-  #prune(): void {
-    const removed = this.history.prune(this.options.config.retention, Date.now());
-    if (removed) this.#log.info({ removed }, "old suite runs removed");
+  async #prune(): Promise<void> {
+    try {
+      const removed = await this.history.prune(this.options.config.retention, Date.now());
+      if (removed) this.#log.info({ removed }, "old suite runs removed");
+    } catch (err) {
+      this.#log.warn({ err }, "could not remove old suite runs");
+    }
   }
 
   /** Cancels a running run and waits for its end. */
   async cancel(runId: string): Promise<Run> {
     const active = this.#active.get(runId);
     if (!active) {
-      const run = this.getRun(runId, false);
+      const run = await this.getRun(runId, false);
       throw new SuiteRequestError(`run ${runId} is not running (it is ${RunStatus[run.status].toLowerCase()})`, "state");
     }
     active.controller.abort("cancelled");
@@ -218,21 +261,21 @@ export class SuiteHost {
   }
 
   /** A run with its tests; throws not-found. */
-  getRun(runId: string, includeOutput: boolean): Run {
-    const run = this.history.getRun(runId, includeOutput);
+  async getRun(runId: string, includeOutput: boolean): Promise<Run> {
+    const run = await this.history.getRun(runId, includeOutput);
     if (!run) throw new SuiteRequestError(`no run ${runId} (it may have been removed by retention)`, "not-found");
     return run;
   }
 
   /** Runs newest first. */
-  listRuns(suite: string, limit: number): Run[] {
+  listRuns(suite: string, limit: number): Promise<Run[]> {
     return this.history.listRuns(suite, limit || 50);
   }
 
   /** The run as it stands, its progress, its end. */
   async *watch(runId: string, signal: AbortSignal): AsyncGenerator<WatchRunResponse> {
     const active = this.#active.get(runId);
-    const state = this.getRun(runId, false);
+    const state = await this.getRun(runId, false);
     yield create(WatchRunResponseSchema, { event: { case: "state", value: state } });
     if (!active) {
       yield create(WatchRunResponseSchema, { event: { case: "finished", value: state } });
@@ -242,17 +285,23 @@ export class SuiteHost {
   }
 
   /** The flaky tests of one suite (or all), over each suite's last runs. */
-  flaky(suite: string, lastRuns: number): FlakyTest[] {
-    const names = suite ? [this.#suite(suite).name] : this.history.suitesWithRuns();
-    return names.flatMap((name) => flakyTests(name, this.history.recentRuns(name, lastRuns || 20)));
+  async flaky(suite: string, lastRuns: number): Promise<FlakyTest[]> {
+    const names = suite ? [this.#suite(suite).name] : await this.history.suitesWithRuns();
+    const reports = await Promise.all(names.map(async (name) => flakyTests(name, await this.history.recentRuns(name, lastRuns || 20))));
+    return reports.flat();
   }
 
   /** Links a new environment to the run (and test) its labels name. */
   environmentCreated(labels: Readonly<Record<string, string>>, environmentId: string): void {
     const runId = labels[SUITE_LABELS.run];
-    if (!runId || !this.history.hasRun(runId)) return;
-    this.#environments.get(runId)?.add(environmentId);
-    this.history.linkEnvironment(runId, environmentId, labels[SUITE_LABELS.test] ?? "");
+    // Only runs of this rigd: a label naming another rigd's run (a shared history) or none is ignored.
+    if (!runId || !this.#environments.has(runId)) return;
+    this.#environments.get(runId)!.add(environmentId);
+    const write = this.history
+      .linkEnvironment(runId, environmentId, labels[SUITE_LABELS.test] ?? "")
+      .catch((err: unknown) => this.#log.warn({ err, run: runId, environment: environmentId }, "could not link an environment to its run"))
+      .finally(() => this.#linking.delete(write));
+    this.#linking.add(write);
   }
 
   /** Runs in flight (rigd is not idle while there are any). */
@@ -273,6 +322,7 @@ export class SuiteHost {
     for (const run of active) run.controller.abort("interrupted");
     await Promise.all(active.map((r) => r.done.catch(() => undefined)));
     await this.#hooks.settle();
-    this.history.close();
+    await Promise.all([...this.#linking]);
+    await this.history.close();
   }
 }

@@ -44,6 +44,8 @@ export interface RunDeps {
   readonly reportDir: string;
   /** Environments the run created so far (linked by their labels). */
   readonly environmentsOf: (runId: string) => readonly string[];
+  /** Resolves once the environment links written so far are in history. */
+  readonly linksWritten: () => Promise<void>;
   /** Destroys one environment; an environment already gone is fine. */
   readonly destroyEnvironment: (id: string) => Promise<void>;
   readonly log: Logger;
@@ -109,7 +111,7 @@ export async function executeRun(
         error = status === RunStatus.TIMED_OUT ? `killed at its timeout of ${def.timeoutMs / 1000}s` : `run ${stop.reason as string}`;
       }
       const tests = await readTests(def, reportFile, stdout.join("\n"), exit.code, tail.join("\n"), exit.aborted);
-      for (const test of tests) record(deps, header, attempt, test, progress);
+      for (const test of tests) await record(deps, header, attempt, test, progress);
       if (status !== undefined) break;
       const failed = tests.filter((t) => t.result === "failed");
       if (failed.length === 0 || attempt >= def.maxAttempts) break;
@@ -123,15 +125,16 @@ export async function executeRun(
     log.warn({ err }, "suite run could not run");
   }
   await destroyEnvironments(deps, runId, log);
-  const final = deps.history.getRun(runId, false)!;
-  deps.history.finishRun(runId, {
+  await deps.linksWritten();
+  const final = (await deps.history.getRun(runId, false))!;
+  await deps.history.finishRun(runId, {
     status: status ?? (final.failed > 0 ? RunStatus.FAILED : RunStatus.PASSED),
     exitCode,
     error,
     attempts: attempt,
     finishedAt: Date.now(),
   });
-  return deps.history.getRun(runId, false)!;
+  return (await deps.history.getRun(runId, false))!;
 }
 
 /**
@@ -173,10 +176,10 @@ const RESULT: Readonly<Record<ParsedTest["result"], TestResult>> = {
   skipped: TestResult.SKIPPED,
 };
 
-function record(deps: RunDeps, header: Run, attempt: number, test: ParsedTest, progress: RunProgress): void {
+async function record(deps: RunDeps, header: Run, attempt: number, test: ParsedTest, progress: RunProgress): Promise<void> {
   const result = RESULT[test.result];
   const output = test.output.length > MAX_TEST_OUTPUT ? `${test.output.slice(0, MAX_TEST_OUTPUT)}\n[rig: output cut at ${MAX_TEST_OUTPUT} characters]` : test.output;
-  deps.history.addAttempt(header.id, { name: test.name, attempt, result, durationMs: test.durationMs, output });
+  await deps.history.addAttempt(header.id, { name: test.name, attempt, result, durationMs: test.durationMs, output });
   const testCase = create(TestCaseSchema, {
     name: test.name,
     result,

@@ -20,9 +20,10 @@ function toConnectError(err: unknown): unknown {
   return err;
 }
 
-function translated<T>(body: () => T): T {
+/** Runs a host call, turning its errors into Connect errors. */
+async function translated<T>(body: () => T | Promise<T>): Promise<T> {
   try {
-    return body();
+    return await body();
   } catch (err) {
     throw toConnectError(err);
   }
@@ -31,30 +32,26 @@ function translated<T>(body: () => T): T {
 /** The handlers of rig.v1.SuiteService. */
 export function createSuiteService(host: SuiteHost): ServiceImpl<typeof SuiteService> {
   return {
-    registerSuite(req) {
+    async registerSuite(req) {
       if (!req.suite) throw new ConnectError("suite is required", Code.InvalidArgument);
       const suite = req.suite;
-      return { suite: translated(() => host.register(suite)) };
+      return { suite: await translated(() => host.register(suite)) };
     },
     listSuites() {
       return { suites: host.list() };
     },
-    startRun(req) {
+    async startRun(req) {
       if (!req.suite) throw new ConnectError("suite is required: the name of a registered suite (rig suites lists them)", Code.InvalidArgument);
       return translated(() => host.start(req));
     },
     async cancelRun(req) {
-      try {
-        return { run: await host.cancel(req.runId) };
-      } catch (err) {
-        throw toConnectError(err);
-      }
+      return { run: await translated(() => host.cancel(req.runId)) };
     },
-    listRuns(req) {
-      return { runs: host.listRuns(req.suite, req.limit) };
+    async listRuns(req) {
+      return { runs: await host.listRuns(req.suite, req.limit) };
     },
-    getRun(req) {
-      return { run: translated(() => host.getRun(req.runId, req.includeOutput)) };
+    async getRun(req) {
+      return { run: await translated(() => host.getRun(req.runId, req.includeOutput)) };
     },
     async *watchRun(req, ctx) {
       try {
@@ -63,8 +60,8 @@ export function createSuiteService(host: SuiteHost): ServiceImpl<typeof SuiteSer
         throw toConnectError(err);
       }
     },
-    getFlakyReport(req) {
-      return { tests: translated(() => host.flaky(req.suite, req.lastRuns)) };
+    async getFlakyReport(req) {
+      return { tests: await translated(() => host.flaky(req.suite, req.lastRuns)) };
     },
   };
 }

@@ -5,7 +5,7 @@
  *
  *   { "suites": [{ "name": "api", "dir": "tests", "command": "go test -json ./...",
  *                  "schedule": "*\/10 * * * *", "maxAttempts": 3 }],
- *     "history": { "keepDays": 30, "keepRunsPerSuite": 500 },
+ *     "history": { "keepDays": 30, "keepRunsPerSuite": 500, "postgres": "postgres://rig:${PGPASS}@db/rig" },
  *     "webhooks": [{ "url": "http://127.0.0.1:9000/hook", "events": ["run.finished"] }] }
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -18,7 +18,7 @@ import { defineSuite, SuiteDefinitionError, type SuiteDefinition } from "./suite
 /** The default name of the suites file in RIG_DIR. */
 export const SUITES_FILE_NAME = "rig.suites.json";
 
-/** What history keeps. */
+/** Where history lives besides what it keeps: SQLite in RIG_DIR unless a Postgres URL is set. */
 export interface RetentionPolicy {
   /** Runs older than this are removed (0: kept). */
   readonly keepDays: number;
@@ -42,6 +42,8 @@ export interface SuitesConfig {
   readonly suites: readonly SuiteDefinition[];
   readonly retention: RetentionPolicy;
   readonly webhooks: readonly WebhookConfig[];
+  /** `history.postgres`: one history shared by a team (`${VAR}` taken from rigd's environment). */
+  readonly postgresUrl?: string;
 }
 
 export const DEFAULT_RETENTION: RetentionPolicy = { keepDays: 30, keepRunsPerSuite: 500 };
@@ -70,7 +72,7 @@ export function loadSuitesConfig(rigDir: string, file: string | undefined): Suit
 }
 
 /** Parses the file's JSON (`path` names it in errors and anchors relative dirs). */
-export function parseSuitesConfig(json: unknown, path: string): SuitesConfig {
+export function parseSuitesConfig(json: unknown, path: string, env: NodeJS.ProcessEnv = process.env): SuitesConfig {
   if (!isObject(json)) throw new SuiteDefinitionError(path, ['expected an object like { "suites": [...] }']);
   const problems: string[] = [];
   for (const key of Object.keys(json)) {
@@ -95,10 +97,14 @@ export function parseSuitesConfig(json: unknown, path: string): SuitesConfig {
   }
   const history = json["history"] ?? {};
   const retention = { ...DEFAULT_RETENTION };
+  let postgresUrl: string | undefined;
   if (!isObject(history)) problems.push("history: expected an object");
   else {
     for (const [key, value] of Object.entries(history)) {
-      if (key !== "keepDays" && key !== "keepRunsPerSuite") problems.push(`history.${key}: unknown field (expected keepDays, keepRunsPerSuite)`);
+      if (key === "postgres") {
+        postgresUrl = typeof value === "string" ? expandEnv(value, env, problems) : undefined;
+        if (!postgresUrl || !/^postgres(ql)?:\/\//.test(postgresUrl)) problems.push("history.postgres: expected a postgres:// URL");
+      } else if (key !== "keepDays" && key !== "keepRunsPerSuite") problems.push(`history.${key}: unknown field (expected keepDays, keepRunsPerSuite, postgres)`);
       else if (typeof value !== "number" || !(value >= 0)) problems.push(`history.${key}: expected a number >= 0`);
       else retention[key] = value;
     }
@@ -120,7 +126,7 @@ export function parseSuitesConfig(json: unknown, path: string): SuitesConfig {
     });
   }
   if (problems.length) throw new SuiteDefinitionError(path, problems);
-  return { file: path, suites, retention, webhooks };
+  return { file: path, suites, retention, webhooks, ...(postgresUrl ? { postgresUrl } : {}) };
 }
 
 /** The entry with `timeout` and `format` turned into their proto JSON forms. */
@@ -140,6 +146,15 @@ function suiteJson(entry: unknown, where: string): Record<string, unknown> {
     out["format"] = format;
   }
   return out;
+}
+
+/** `${VAR}` from rigd's environment (a password stays out of the file); an unset one is a problem. */
+function expandEnv(text: string, env: NodeJS.ProcessEnv, problems: string[]): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+    const value = env[name];
+    if (value === undefined) problems.push(`history.postgres: \${${name}} is not set in rigd's environment`);
+    return value ?? "";
+  });
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
