@@ -1,16 +1,19 @@
 /**
  * The run history on both of its databases, with the same tests: SQLite through
  * `node:sqlite`, and a real Postgres (a host Postgres server a real rigd starts as a
- * `postgres` service, runtime host: no Docker needed).
+ * `postgres` service, runtime host: no Docker needed), which two more rigds then share.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { after, before, describe, it } from "node:test";
 import { Runtime } from "../gen/rig/v1/spec_pb.js";
-import { RunStatus, RunTrigger, TestResult } from "../gen/rig/v1/suite_service_pb.js";
-import { spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
+import { RunStatus, RunTrigger, SuiteService, TestResult } from "../gen/rig/v1/suite_service_pb.js";
+import { bearer, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
 import { SCHEMA_VERSION } from "./history-schema.js";
 import { RunHistory, type HistoryLocation } from "./run-history.js";
 import type { SuiteDefinition } from "./suite-definition.js";
@@ -108,6 +111,34 @@ describe("run history on Postgres", () => {
     await rigd?.stop();
   });
   historyBehaviour(() => ({ postgres: url }));
+
+  it("is shared by two rigds: a run on one is listed, and its idempotency key honoured, by the other", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rig-shared-history-"));
+    const file = join(dir, "rig.suites.json");
+    const testdata = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "suites", "testdata");
+    // The URL (with its password) comes from rigd's environment, not the file.
+    writeFileSync(
+      file,
+      JSON.stringify({
+        suites: [{ name: "quick", dir: join(testdata, "node"), command: "node --test --test-reporter=tap basic.test.mjs", filter: "^adds$" }],
+        history: { postgres: "${RIG_TEST_HISTORY_URL}" },
+      }),
+    );
+    const env = { RIG_TEST_HISTORY_URL: url };
+    const [a, b] = await Promise.all([startRigd(["--suites", file, "--idle", "0"], { env }), startRigd(["--suites", file, "--idle", "0"], { env })]);
+    try {
+      const suitesOf = (r: Rigd) => createClient(SuiteService, createGrpcTransport({ baseUrl: `http://${r.address}`, interceptors: [bearer(r.token)] }));
+      const { run } = await suitesOf(a).startRun({ suite: "quick", idempotencyKey: "deploy-7" });
+      for await (const msg of suitesOf(a).watchRun({ runId: run!.id })) if (msg.event.case === "finished") assert.equal(msg.event.value.status, RunStatus.PASSED);
+      const again = await suitesOf(b).startRun({ suite: "quick", idempotencyKey: "deploy-7" });
+      assert.deepEqual([again.existing, again.run?.id], [true, run!.id]);
+      const listed = await suitesOf(b).listRuns({ suite: "quick" });
+      assert.deepEqual(listed.runs.map((r) => [r.id, r.passed]), [[run!.id, 1]]);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("says which server it cannot reach, without its password", async () => {
     await assert.rejects(RunHistory.open({ postgres: "postgres://rig:secret@127.0.0.1:1/rig" }), (err: Error) => {
