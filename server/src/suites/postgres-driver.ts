@@ -4,7 +4,7 @@
  * placeholders (shared with SQLite) and are numbered `$1, $2...` here; BIGINT columns
  * come back as numbers (epoch ms fit), BYTEA as bytes.
  */
-import postgres from "postgres";
+import type postgres from "postgres";
 import type { SqlDriver, SqlValue } from "./sql-driver.js";
 
 /** `?` placeholders to `$n` (the history's statements hold no `?` in strings). */
@@ -39,7 +39,9 @@ function driverOver(sql: Sql, end: () => Promise<void>): SqlDriver {
 
 /** Connects to `url` (postgres://user:pass@host:port/db); fails fast when nobody answers. */
 export async function openPostgres(url: string): Promise<SqlDriver> {
-  const sql = postgres(url, {
+  // Loaded only by a rigd with a Postgres history (~150 ms of start-up otherwise).
+  const { default: connect } = await import("postgres");
+  const sql = connect(url, {
     max: 4,
     connect_timeout: 10,
     onnotice: () => {}, // "relation already exists, skipping" and the like

@@ -157,7 +157,7 @@ async function readTests(def: SuiteDefinition, reportFile: string, stdout: strin
   else if (def.format === "junit") {
     const xml = await readFile(reportFile, "utf8").catch(() => "");
     await rm(reportFile, { force: true });
-    if (xml) tests = parseJunit(xml);
+    if (xml) tests = await parseJunit(xml);
   }
   const failed = tests.some((t) => t.result === "failed");
   if (code !== 0 && !failed) {

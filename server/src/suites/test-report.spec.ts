@@ -34,7 +34,7 @@ describe("test reports", () => {
     try {
       const file = join(dir, "report.xml");
       await output("node", ["--test", "--test-reporter=junit", `--test-reporter-destination=${file}`, "nested.test.mjs"], join(testdata, "node"));
-      const tests = parseJunit(readFileSync(file, "utf8"));
+      const tests = await parseJunit(readFileSync(file, "utf8"));
       assert.deepEqual(summary(tests), ["group > deeper > leaf: failed", "group > inner: passed", "top: skipped"]);
       assert.match(tests.find((t) => t.result === "failed")?.output ?? "", /a failure by design/);
     } finally {

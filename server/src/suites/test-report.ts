@@ -3,7 +3,7 @@
  * (node --test --test-reporter=junit, pytest --junitxml), `go test -json`, and TAP
  * (node --test --test-reporter=tap). One parser per format, one shape out.
  */
-import { XMLParser } from "fast-xml-parser";
+import type { XMLParser } from "fast-xml-parser";
 
 /** One test's result in one attempt. */
 export interface ParsedTest {
@@ -20,8 +20,11 @@ const text = (value: unknown): string =>
   value === undefined ? "" : typeof value === "object" ? String((value as XmlNode)["#text"] ?? "") : String(value);
 
 /** Test cases of a JUnit XML report (nested testsuites flattened; node's describe names joined with " > "). */
-export function parseJunit(xml: string): ParsedTest[] {
-  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@", parseTagValue: false }).parse(xml) as XmlNode;
+export async function parseJunit(xml: string): Promise<ParsedTest[]> {
+  // Loaded at the first JUnit report, not at rigd's start.
+  const { XMLParser: Parser } = await import("fast-xml-parser");
+  const parser: XMLParser = new Parser({ ignoreAttributes: false, attributeNamePrefix: "@", parseTagValue: false });
+  const doc = parser.parse(xml) as XmlNode;
   const tests: ParsedTest[] = [];
   const visitSuite = (suite: XmlNode, path: string[]): void => {
     for (const tc of asArray(suite["testcase"])) {
