@@ -19,9 +19,12 @@ import { fileURLToPath } from "node:url";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { create } from "@bufbuild/protobuf";
 import { EnvironmentState } from "../gen/rig/v1/environment_service_pb.js";
+import { AcquireRequestSchema, LockMode, LockService, type AcquireRequest } from "../gen/rig/v1/lock_service_pb.js";
+import { RequestQueue } from "../testing/fixtures/request-queue.js";
 import { RunStatus, RunTrigger, SuiteService, TestResult, type Run } from "../gen/rig/v1/suite_service_pb.js";
-import { bearer, eventually, processesWith, startRigd, type Rigd } from "../testing/rigd-harness.js";
+import { bearer, collectEvents, eventually, FIXTURES, processesWith, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "..", "..", "..");
@@ -253,6 +256,40 @@ describe("suites on a real rigd", () => {
   });
 
   it("serves /metrics behind the token; its counters match the runs", async () => {
+    // One lock wait, through the real lock service: the second exclusive acquire queues.
+    const locks = createClient(LockService, createGrpcTransport({ baseUrl: `http://${rigd.address}`, interceptors: [bearer(rigd.token)] }));
+    const acquire = () => {
+      const q = new RequestQueue<AcquireRequest>();
+      q.push(create(AcquireRequestSchema, { kind: { case: "lock", value: { resources: ["suite-metrics"], mode: LockMode.EXCLUSIVE } } }));
+      return { q, responses: locks.acquire(q)[Symbol.asyncIterator]() };
+    };
+    const first = acquire();
+    assert.equal((await first.responses.next()).value?.kind.case, "acquired");
+    const second = acquire();
+    assert.equal((await second.responses.next()).value?.kind.case, "queued");
+    for (const holder of [first, second]) {
+      if (holder === second) assert.equal((await second.responses.next()).value?.kind.case, "acquired");
+      holder.q.push(create(AcquireRequestSchema, { kind: { case: "release", value: {} } }));
+      holder.q.end();
+      assert.equal((await holder.responses.next()).value?.kind.case, "released");
+    }
+
+    // Two proxied HTTP calls: a asks b, through the recording proxy on their edge.
+    const chain = (name: string, extra: string[], next?: string) => ({
+      name,
+      egresses: next ? [{ name: "next", service: next }] : [],
+      config: { case: "process" as const, value: { command: process.execPath, args: [join(FIXTURES, "chain-server.js"), ...extra, rigd.marker] } },
+    });
+    const { environmentId } = await rigd.client.createEnvironment({ spec: spec({ name: "traffic", observe: true, services: [chain("a", [], "b"), chain("b", [])] }) });
+    await collectEvents(rigd, environmentId);
+    const a = (await rigd.client.getEnvironment({ environmentId })).environment?.services.find((x) => x.name === "a")?.ingresses["default"];
+    for (let i = 0; i < 2; i++) await (await fetch(`http://${a!.host}:${a!.port}/`)).text();
+    await rigd.client.destroyEnvironment({ environmentId });
+    const recorded = (await collectEvents(rigd, environmentId, () => false)).filter(
+      (e) => e.payload.case === "requestCompleted" && e.payload.value.status === 200,
+    ).length;
+    assert.ok(recorded >= 2, `the proxy recorded the calls (${recorded})`);
+
     const url = `http://${rigd.address}/metrics`;
     assert.equal((await fetch(url)).status, 401);
     const res = await fetch(url, { headers: { authorization: `Bearer ${rigd.token}` } });
@@ -276,13 +313,18 @@ describe("suites on a real rigd", () => {
     const hang = family("rig_testsuites_finished_total")?.metrics.filter((m) => m.labels?.["suite_name"] === "hang") ?? [];
     assert.deepEqual(hang.map((m) => [m.labels?.["result"], m.value]).sort(), [["cancelled", "1"], ["timed_out", "1"]]);
     assert.equal(family("rig_testsuites_running")?.metrics.every((m) => Number(m.value) === 0), true);
-    // rig's own, from the event logs: the environments of the SDK tests (node, python, two hangs).
-    assert.equal(Number(family("rig_environments_created_total")?.metrics[0]?.value), 4);
+    // rig's own, from the event logs: the environments of the SDK tests (node, python, two hangs) and "traffic".
+    assert.equal(Number(family("rig_environments_created_total")?.metrics[0]?.value), 5);
     const up = family("rig_environment_up_seconds");
     assert.equal(up?.type, "HISTOGRAM");
-    assert.equal(up?.metrics[0]?.buckets?.["+Inf"], "4", "four environments came up");
+    assert.equal(up?.metrics[0]?.buckets?.["+Inf"], "5", "five environments came up");
     // The parser keeps no labels on histograms: the text says which type started.
     assert.match(text, /^rig_service_start_seconds_count\{type="process"\} [1-9]/m);
+    assert.equal(family("rig_lock_waits_total")?.metrics[0]?.value, "1");
+    const proxied = family("rig_proxy_calls_total")?.metrics.find((m) => m.labels?.["protocol"] === "http" && m.labels?.["status"] === "200");
+    assert.equal(Number(proxied?.value), recorded, "one count per recorded call");
+    assert.equal(family("rig_environments_down_total")?.metrics.find((m) => m.labels?.["reason"] === "destroyed")?.value, "5");
+    assert.equal(family("rig_lock_wait_seconds")?.metrics[0]?.buckets?.["+Inf"], "2", "two acquisitions timed");
   });
 
   it("reports a suite that cannot run as an error saying why", async () => {
