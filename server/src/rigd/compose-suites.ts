@@ -10,6 +10,7 @@ import { create } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
 import type { ServedService } from "../api/api-handler.js";
 import type { EnvironmentBackend } from "../contract/environment-backend.js";
+import type { SuiteHook } from "../contract/suite-hooks.js";
 import { EnvironmentNotFoundError } from "../contract/errors.js";
 import { DestroyEnvironmentRequestSchema } from "../gen/rig/v1/environment_service_pb.js";
 import type { EnvironmentSpec } from "../gen/rig/v1/spec_pb.js";
@@ -43,6 +44,8 @@ export interface SuitesContext {
   readonly backend: EnvironmentBackend;
   /** RIG_SERVER and RIG_TOKEN of this rigd, once it serves. */
   readonly rigdEnv: () => Readonly<Record<string, string>>;
+  /** Plugins called through every run, after the metrics and the webhooks. */
+  readonly hooks: readonly SuiteHook[];
 }
 
 export async function composeSuites(context: SuitesContext): Promise<ComposedSuites> {
@@ -51,7 +54,7 @@ export async function composeSuites(context: SuitesContext): Promise<ComposedSui
   const host = await SuiteHost.open({
     rigDir: context.rigDir,
     config,
-    hooks: [metrics.suiteHook, ...config.webhooks.map(webhookHook)],
+    hooks: [metrics.suiteHook, ...config.webhooks.map(webhookHook), ...context.hooks],
     attempts: {
       trees: new TreeKiller(),
       // The same records the process type keeps: a rigd that dies mid-run has its suite reaped by the next.

@@ -13,6 +13,7 @@ import { bearerToken, createToken, removeTokenFileIfOurs, tokenFileFor, tokensEq
 import { CallTracker } from "../api/call-tracker.js";
 import { listenCleartext } from "../api/cleartext-server.js";
 import type { EnvironmentBackend } from "../contract/environment-backend.js";
+import type { SuiteHook } from "../contract/suite-hooks.js";
 import { HealthCheckResponse_ServingStatus as ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
 import { removeAddrFileIfOurs, writeAddrFile } from "./addr-file.js";
 import { formatDuration } from "../contract/duration-text.js";
@@ -58,6 +59,8 @@ export interface RigdOptions {
   readonly logger?: Logger;
   /** The suites file (default RIG_DIR/rig.suites.json when it exists). */
   readonly suitesFile?: string;
+  /** Suite hooks (plugins) besides the metrics and the suites file's webhooks. */
+  readonly suiteHooks?: readonly SuiteHook[];
 }
 
 /** Why a rigd stopped. */
@@ -109,7 +112,7 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
   try {
     // The suites' tests talk to this rigd (RIG_SERVER, RIG_TOKEN), once it serves.
     const rigdEnv = (): Record<string, string> => (served ? { RIG_SERVER: served, RIG_TOKEN: token } : {});
-    suites = await composeSuites({ rigDir, logger, suitesFile: options.suitesFile, backend: orchestrator, rigdEnv });
+    suites = await composeSuites({ rigDir, logger, suitesFile: options.suitesFile, backend: orchestrator, rigdEnv, hooks: options.suiteHooks ?? [] });
   } catch (err) {
     await orchestrator.shutdown().catch(() => {});
     fileLogger?.flush();

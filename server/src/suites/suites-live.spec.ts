@@ -74,7 +74,7 @@ before(async () => {
           maxAttempts: 2,
           env: { ...counter("python"), PYTHONDONTWRITEBYTECODE: "1", PYTHONPATH: `${join(repo, "clients/python/src")}:${join(repo, "clients/python/gen")}` },
         },
-        { name: "hang", dir: join(testdata, "node"), command: "node --test hang.test.mjs", timeout: "4s", env: { HANG_MARKER: hangMarker } },
+        { name: "hang", dir: join(testdata, "node"), command: "node --test hang.test.mjs", timeout: "8s", env: { HANG_MARKER: hangMarker } },
       ],
       history: { keepDays: 30, keepRunsPerSuite: 100 },
       webhooks: [{ url: hookUrl, events: ["run.finished"] }],
@@ -221,7 +221,7 @@ describe("suites on a real rigd", () => {
     await eventually(() => processesWith(hangMarker).length >= 2, 30_000, "the hanging test's environment and background process");
     const { run } = await watchToEnd(suites, started!.id);
     assert.equal(run.status, RunStatus.TIMED_OUT);
-    assert.match(run.error, /timeout of 4s/);
+    assert.match(run.error, /killed at its timeout of 8s/);
     assert.equal(run.environmentIds.length, 1);
     await eventually(() => processesWith(hangMarker).length === 0, 10_000, "no process of the hanging suite left");
     const env = await rigd.client.getEnvironment({ environmentId: run.environmentIds[0]! }).catch(() => undefined);
