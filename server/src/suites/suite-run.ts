@@ -110,7 +110,10 @@ export async function executeRun(
         status = stop.aborted ? (stop.reason === "interrupted" ? RunStatus.INTERRUPTED : RunStatus.CANCELLED) : RunStatus.TIMED_OUT;
         error = status === RunStatus.TIMED_OUT ? `killed at its timeout of ${def.timeoutMs / 1000}s` : `run ${stop.reason as string}`;
       }
-      const tests = await readTests(def, reportFile, stdout.join("\n"), exit.code, tail.join("\n"), exit.aborted);
+      const reported = await readTests(def, reportFile, stdout.join("\n"), exit.code, tail.join("\n"), exit.aborted);
+      // A retry reruns the failed tests; whatever else the runner reports (node names a
+      // file all of whose tests the filter left out as a test of its own) is not a result.
+      const tests = retryNames ? reported.filter((t) => t.synthetic || retryNames!.includes(t.name)) : reported;
       for (const test of tests) await record(deps, header, attempt, test, progress);
       if (status !== undefined) break;
       const failed = tests.filter((t) => t.result === "failed");

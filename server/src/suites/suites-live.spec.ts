@@ -147,6 +147,7 @@ describe("suites on a real rigd", () => {
     assert.equal(run.status, RunStatus.FAILED);
     assert.equal(run.attempts, 2);
     const tests = byName(run);
+    assert.deepEqual([...tests.keys()].sort(), ["adds", "compares", "flaky", "later", "uses an environment"], "the retry's results are its tests only");
     assert.equal(tests.get("adds")?.result, TestResult.PASSED);
     assert.equal(tests.get("compares")?.result, TestResult.FAILED);
     assert.deepEqual(tests.get("compares")?.attempts.map((a) => a.attempt), [1, 2], "the failure was retried");
