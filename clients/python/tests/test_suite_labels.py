@@ -1,9 +1,11 @@
 """Inside a rig suite run (RIG_SUITE_RUN), the spec carries the run id and pytest's node id."""
 
+import pytest
+
 import rig
 
 
-def test_labels_name_the_suite_run_and_the_pytest_node_id(monkeypatch):
+def test_labels_name_the_suite_run_and_the_pytest_node_id(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RIG_SUITE_RUN", raising=False)
     spec, _ = rig.build_spec({"w": rig.process("sleep", "1").no_ingress()}, name="x")
     assert dict(spec.labels) == {}
