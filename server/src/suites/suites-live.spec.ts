@@ -120,6 +120,13 @@ function rigCli(args: string[]): Promise<{ code: number | null; stdout: string; 
 }
 
 describe("suites on a real rigd", () => {
+  it("refuses to start with a bad suites file, saying where and what", async () => {
+    const bad = join(work, "bad.suites.json");
+    writeFileSync(bad, JSON.stringify({ suites: [{ name: "x", dir: ".", command: "true", timeout: "forever" }] }));
+    // Its RIG_DIR inside the temp dir: the harness leaves the dir of a rigd that did not start.
+    await assert.rejects(startRigd(["--suites", bad], { rigDir: join(work, "bad-rig") }), /rigd exited with 1: rigd: cannot start: .*bad\.suites\.json: suites\[0\]\(x\): timeout: invalid duration "forever"/s);
+  });
+
   it("lists the suites of the suites file, and refuses a bad registration saying what is wrong", async () => {
     const { suites: listed } = await suites.listSuites({});
     assert.deepEqual(listed.map((s) => s.name), ["go", "hang", "node", "node-tap", "python"]);
@@ -367,14 +374,21 @@ describe("suites on a real rigd", () => {
     }
   });
 
-  it("keeps results and history across a rigd restart; a registered suite comes back", async () => {
+  it("keeps results and history across a rigd restart (a run in flight is interrupted); a registered suite comes back", async () => {
     const before = (await suites.listRuns({ limit: 1000 })).runs;
     const flakyBefore = (await suites.getFlakyReport({})).tests;
+    // A run in flight when rigd stops: interrupted, its processes gone.
+    const { run: inFlight } = await suites.startRun({ suite: "hang" });
+    await eventually(() => processesWith(hangMarker).length >= 2, 30_000, "the hanging test's environment and background process");
     await rigd.stop({ keepDir: true });
+    assert.deepEqual(processesWith(hangMarker), [], "rigd's shutdown killed the run's processes");
     rigd = await startRigd(["--suites", join(work, "rig.suites.json"), "--idle", "0"], { rigDir: rigd.rigDir });
     suites = connect(rigd);
-    const afterRuns = (await suites.listRuns({ limit: 1000 })).runs;
+    const afterRuns = (await suites.listRuns({ limit: 1000 })).runs.filter((r) => r.id !== inFlight!.id);
     assert.deepEqual(afterRuns.map((r) => [r.id, r.status]), before.map((r) => [r.id, r.status]));
+    const interrupted = (await suites.getRun({ runId: inFlight!.id })).run;
+    assert.equal(interrupted?.status, RunStatus.INTERRUPTED);
+    assert.equal(interrupted?.environmentIds.length, 1, "its environment was linked before rigd stopped");
     const node = afterRuns.find((r) => r.suite === "node")!;
     const { run } = await suites.getRun({ runId: node.id, includeOutput: true });
     assert.match(byName(run!).get("compares")?.attempts[0]?.output ?? "", /a failure by design/, "compressed output comes back");
