@@ -12,6 +12,7 @@ import { Cron } from "croner";
 import type { Logger } from "pino";
 import type { SuiteHook } from "../contract/suite-hooks.js";
 import {
+  RunSchema,
   RunStatus,
   RunTrigger,
   WatchRunResponseSchema,
@@ -57,6 +58,12 @@ export interface SuiteHostOptions {
   readonly logger: Logger;
   /** Whether a pid of this host is alive (runs of a dead rigd are marked interrupted). */
   readonly pidAlive: (pid: number) => boolean;
+}
+
+/** A run begun: its id, and its end. */
+interface StartedRun {
+  readonly id: string;
+  readonly done: Promise<Run>;
 }
 
 interface ActiveRun {
@@ -178,16 +185,20 @@ export class SuiteHost {
       return { run: existing, existing: true };
     }
     if (provoke) void this.#provoke(def, first, request.provokeRuns, request.stopOnFailure, request.filter);
-    return { run: (await this.history.getRun(first, false))!, existing: false };
+    return { run: (await this.history.getRun(first.id, false))!, existing: false };
   }
 
-  async #provoke(def: SuiteDefinition, firstId: string, runs: number, stopOnFailure: boolean, filter: string): Promise<void> {
-    let last = await this.#active.get(firstId)!.done;
-    for (let i = 1; i < runs && !this.#closing; i++) {
-      if (last.status === RunStatus.CANCELLED || (stopOnFailure && last.status !== RunStatus.PASSED)) return;
-      const id = await this.#begin(def, { trigger: RunTrigger.PROVOKE, filter, idempotencyKey: "", provokeOf: firstId });
-      if (id === undefined) return;
-      last = await this.#active.get(id)!.done;
+  async #provoke(def: SuiteDefinition, first: StartedRun, runs: number, stopOnFailure: boolean, filter: string): Promise<void> {
+    try {
+      let last = await first.done;
+      for (let i = 1; i < runs && !this.#closing; i++) {
+        if (last.status === RunStatus.CANCELLED || last.status === RunStatus.INTERRUPTED || (stopOnFailure && last.status !== RunStatus.PASSED)) return;
+        const next = await this.#begin(def, { trigger: RunTrigger.PROVOKE, filter, idempotencyKey: "", provokeOf: first.id });
+        if (!next) return;
+        last = await next.done;
+      }
+    } catch (err) {
+      this.#log.error({ err, suite: def.name }, "provoke series stopped");
     }
   }
 
@@ -195,7 +206,7 @@ export class SuiteHost {
   async #begin(
     def: SuiteDefinition,
     run: { trigger: RunTrigger; filter: string; idempotencyKey: string; provokeOf: string },
-  ): Promise<string | undefined> {
+  ): Promise<StartedRun | undefined> {
     const id = `${def.name}-${randomBytes(5).toString("hex")}`;
     const filter = run.filter || def.filter;
     const inserted = await this.history.insertRun({
@@ -224,20 +235,26 @@ export class SuiteHost {
       linksWritten: () => Promise.all([...this.#linking]).then(() => undefined),
       destroyEnvironment: this.options.destroyEnvironment,
       log: this.#log,
-    }).then(async (finished) => {
-      this.#active.delete(id);
-      this.#environments.delete(id);
-      progress.finish(finished);
-      this.#log.info(
-        { run: id, status: RunStatus[finished.status], passed: finished.passed, failed: finished.failed, flaky: finished.flaky },
-        "suite run finished",
-      );
-      this.#hooks.call("runFinished", finished);
-      await this.#prune();
-      return finished;
-    });
+    })
+      .catch((err: unknown) => {
+        // The history failed under the run (a Postgres gone away): the run ends in error, rigd lives on.
+        this.#log.error({ err, run: id }, "suite run could not be recorded");
+        return create(RunSchema, { id, suite: def.name, namespace: def.namespace, status: RunStatus.ERROR, error: `history: ${(err as Error).message}` });
+      })
+      .then(async (finished) => {
+        this.#active.delete(id);
+        this.#environments.delete(id);
+        progress.finish(finished);
+        this.#log.info(
+          { run: id, status: RunStatus[finished.status], passed: finished.passed, failed: finished.failed, flaky: finished.flaky },
+          "suite run finished",
+        );
+        this.#hooks.call("runFinished", finished);
+        await this.#prune();
+        return finished;
+      });
     this.#active.set(id, { suite: def.name, trigger: run.trigger, controller, progress, done });
-    return id;
+    return { id, done };
   }
 
   async #prune(): Promise<void> {

@@ -51,10 +51,10 @@ export interface RunDeps {
   readonly log: Logger;
 }
 
-/** Why a run's signal aborted. */
-export type StopReason = "cancelled" | "interrupted";
-
-/** Runs `runId` (already recorded as running) to its end; returns the finished run. */
+/**
+ * Runs `runId` (already recorded as running) to its end; returns the finished run. `stop`
+ * aborts with the reason "cancelled" (CancelRun) or "interrupted" (rigd stopping).
+ */
 export async function executeRun(
   def: SuiteDefinition,
   runId: string,
