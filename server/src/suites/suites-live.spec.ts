@@ -75,6 +75,8 @@ before(async () => {
           env: { ...counter("python"), PYTHONDONTWRITEBYTECODE: "1", PYTHONPATH: `${join(repo, "clients/python/src")}:${join(repo, "clients/python/gen")}` },
         },
         { name: "hang", dir: join(testdata, "node"), command: "node --test hang.test.mjs", timeout: "8s", env: { HANG_MARKER: hangMarker } },
+        // For cancel and shutdown: a timeout they never race with on a slow machine.
+        { name: "hang-long", dir: join(testdata, "node"), command: "node --test hang.test.mjs", timeout: "5m", env: { HANG_MARKER: hangMarker } },
       ],
       history: { keepDays: 30, keepRunsPerSuite: 100 },
       webhooks: [{ url: hookUrl, events: ["run.finished"] }],
@@ -129,7 +131,7 @@ describe("suites on a real rigd", () => {
 
   it("lists the suites of the suites file, and refuses a bad registration saying what is wrong", async () => {
     const { suites: listed } = await suites.listSuites({});
-    assert.deepEqual(listed.map((s) => s.name), ["go", "hang", "node", "node-tap", "python"]);
+    assert.deepEqual(listed.map((s) => s.name), ["go", "hang", "hang-long", "node", "node-tap", "python"]);
     assert.equal(listed.find((s) => s.name === "go")?.source, "config");
     const err = await suites
       .registerSuite({ suite: { name: "Bad Name", command: "", dir: "/tmp", schedule: "every tuesday" } })
@@ -140,7 +142,7 @@ describe("suites on a real rigd", () => {
     assert.match(err.rawMessage, /schedule: "every tuesday" is not a cron expression/);
     const unknown = await suites.startRun({ suite: "nope" }).then(() => assert.fail("expected NOT_FOUND"), (e: unknown) => ConnectError.from(e));
     assert.equal(unknown.code, Code.NotFound);
-    assert.match(unknown.rawMessage, /no suite named "nope" \(registered: go, hang, node, node-tap, python\)/);
+    assert.match(unknown.rawMessage, /no suite named "nope" \(registered: go, hang, hang-long, node, node-tap, python\)/);
   });
 
   it("rig run streams a node:test suite (JUnit), retries the failures, detects the flaky test, links the SDK's environment", async () => {
@@ -238,7 +240,7 @@ describe("suites on a real rigd", () => {
   });
 
   it("cancels a running suite: its tree is killed, its environment destroyed", async () => {
-    const { run: started } = await suites.startRun({ suite: "hang" });
+    const { run: started } = await suites.startRun({ suite: "hang-long" });
     await eventually(() => processesWith(hangMarker).length >= 2, 30_000, "the hanging test's environment and background process");
     const { run } = await suites.cancelRun({ runId: started!.id });
     assert.equal(run?.status, RunStatus.CANCELLED);
@@ -307,7 +309,7 @@ describe("suites on a real rigd", () => {
     const family = (name: string) => families.find((f) => f.name === name);
     const { runs } = await suites.listRuns({ limit: 1000 });
     const startedFamily = family("rig_testsuites_started_total");
-    for (const name of ["node", "go", "python", "node-tap", "hang", "tick"]) {
+    for (const name of ["node", "go", "python", "node-tap", "hang", "hang-long", "tick"]) {
       const sample = startedFamily?.metrics.find((m) => m.labels?.["suite_name"] === name);
       assert.equal(Number(sample?.value), runs.filter((r) => r.suite === name).length, `runs started of ${name}`);
     }
@@ -318,8 +320,10 @@ describe("suites on a real rigd", () => {
     }
     const failedSamples = family("rig_tests_run_total")?.metrics.filter((m) => m.labels?.["result"] === "failed") ?? [];
     assert.equal(failedSamples.reduce((sum, m) => sum + Number(m.value), 0), failedAttempts);
-    const hang = family("rig_testsuites_finished_total")?.metrics.filter((m) => m.labels?.["suite_name"] === "hang") ?? [];
-    assert.deepEqual(hang.map((m) => [m.labels?.["result"], m.value]).sort(), [["cancelled", "1"], ["timed_out", "1"]]);
+    const finished = (name: string) =>
+      (family("rig_testsuites_finished_total")?.metrics.filter((m) => m.labels?.["suite_name"] === name) ?? []).map((m) => [m.labels?.["result"], m.value]);
+    assert.deepEqual(finished("hang"), [["timed_out", "1"]]);
+    assert.deepEqual(finished("hang-long"), [["cancelled", "1"]]);
     assert.equal(family("rig_testsuites_running")?.metrics.every((m) => Number(m.value) === 0), true);
     // rig's own, from the event logs: the environments of the SDK tests (node, python, two hangs) and "traffic".
     assert.equal(Number(family("rig_environments_created_total")?.metrics[0]?.value), 5);
@@ -378,7 +382,7 @@ describe("suites on a real rigd", () => {
     const before = (await suites.listRuns({ limit: 1000 })).runs;
     const flakyBefore = (await suites.getFlakyReport({})).tests;
     // A run in flight when rigd stops: interrupted, its processes gone.
-    const { run: inFlight } = await suites.startRun({ suite: "hang" });
+    const { run: inFlight } = await suites.startRun({ suite: "hang-long" });
     await eventually(() => processesWith(hangMarker).length >= 2, 30_000, "the hanging test's environment and background process");
     await rigd.stop({ keepDir: true });
     assert.deepEqual(processesWith(hangMarker), [], "rigd's shutdown killed the run's processes");
