@@ -10,6 +10,8 @@ export RIG_TEST_REDIS_IMAGE="${RIG_TEST_REDIS_IMAGE:-rig-test/redis:7}"
 # Default images of rigds started here: the locally built ones.
 export RIG_POSTGRES_IMAGE="${RIG_POSTGRES_IMAGE:-$RIG_TEST_POSTGRES_IMAGE}"
 export RIG_REDIS_IMAGE="${RIG_REDIS_IMAGE:-$RIG_TEST_REDIS_IMAGE}"
+# The Python the suites spec runs pytest suites with (the venv of scripts/setup-clients.sh).
+export RIG_TEST_PYTHON="${RIG_TEST_PYTHON:-$root/.tools/venv/bin/python}"
 # testcontainers must not try to pull its reaper image.
 export TESTCONTAINERS_RYUK_DISABLED=true
 

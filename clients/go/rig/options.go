@@ -18,6 +18,8 @@ type settings struct {
 	server          string
 	token           string
 	rigd            RigdOptions
+	// testName is the test the environment is for (a label inside a suite run).
+	testName string
 }
 
 // DefaultStartupTimeout is how long Up and Start wait for environment.up.

@@ -17,7 +17,7 @@ func buildSpec(services Services, s settings) (*rigv1.EnvironmentSpec, *handlerR
 		return nil, nil, fmt.Errorf("rig: an environment needs at least one service")
 	}
 	handlers := newHandlerRegistry()
-	spec := &rigv1.EnvironmentSpec{Name: s.name, Observe: s.observe, Dir: s.dir, HostEnv: hostEnv()}
+	spec := &rigv1.EnvironmentSpec{Name: s.name, Observe: s.observe, Dir: s.dir, HostEnv: hostEnv(), Labels: suiteLabels(s.testName)}
 	if spec.Dir == "" {
 		wd, err := os.Getwd()
 		if err != nil {

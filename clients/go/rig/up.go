@@ -11,7 +11,7 @@ import (
 // The environment is named after the test unless Name says otherwise.
 func Up(t testing.TB, services Services, opts ...Option) *Environment {
 	t.Helper()
-	opts = append([]Option{Name(environmentName(t.Name()))}, opts...)
+	opts = append([]Option{Name(environmentName(t.Name())), forTest(t.Name())}, opts...)
 	// Not t.Context(): it ends before cleanups run, and the environment must outlive it.
 	env, err := Start(context.Background(), services, opts...)
 	if err != nil {

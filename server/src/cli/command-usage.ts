@@ -9,3 +9,7 @@ export const EVENTS_USAGE = "rig events RUN [--json]";
 export const DOWN_USAGE = "rig down ID... | --all [--preserve]";
 export const PRUNE_USAGE = "rig prune [--older-than 7d] [--containers] [--dry-run]";
 export const UI_USAGE = "rig ui [RUN] [--no-open]";
+export const SUITES_USAGE = "rig suites [--json]";
+export const SUITE_RUN_USAGE = "rig run SUITE [--filter RE] [--key IDEMPOTENCY_KEY] [--provoke N [--stop-on-failure]] [--detach] [--output]";
+export const SUITE_RUNS_USAGE = "rig runs [SUITE] [-n N] [--json] | rig runs RUN_ID [--output]";
+export const FLAKY_USAGE = "rig flaky [SUITE] [--last N] [--json]";

@@ -15,6 +15,7 @@ import { createClient, type Client, type Interceptor } from "@connectrpc/connect
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
 import { LockService } from "../gen/rig/v1/lock_service_pb.js";
+import { SuiteService } from "../gen/rig/v1/suite_service_pb.js";
 
 /** One rigd the CLI can call. */
 export interface RigdEndpoint {
@@ -26,6 +27,7 @@ export interface RigdEndpoint {
   /** The token its calls carry, when one is known (`rig ui` hands it to the browser). */
   readonly token: string | undefined;
   readonly locks: Client<typeof LockService>;
+  readonly suites: Client<typeof SuiteService>;
 }
 
 /** RIG_DIR, default ~/.rig. */
@@ -59,7 +61,7 @@ function endpoint(address: string, source: string, token: string | undefined): R
   const nodeOptions: http2.ClientSessionOptions = socketPath !== undefined ? { createConnection: () => net.connect({ path: socketPath }) } : {};
   const interceptors: Interceptor[] = token ? [bearer(token)] : [];
   const transport = createGrpcTransport({ baseUrl, nodeOptions, interceptors });
-  return { address: trimmed, source, client: createClient(EnvironmentService, transport), token, locks: createClient(LockService, transport) };
+  return { address: trimmed, source, client: createClient(EnvironmentService, transport), token, locks: createClient(LockService, transport), suites: createClient(SuiteService, transport) };
 }
 
 /** Sends `authorization: Bearer <token>` on every call. */

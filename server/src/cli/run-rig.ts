@@ -5,7 +5,21 @@
 import { readFileSync } from "node:fs";
 import { CliOutput, OutputClosedError, type CliIo } from "./cli-output.js";
 import { LOCKS_USAGE } from "./locks-command.js";
-import { DOWN_USAGE, EVENTS_USAGE, EXPLAIN_USAGE, LOGS_USAGE, LS_USAGE, PRUNE_USAGE, PS_USAGE, TRAFFIC_USAGE, UI_USAGE } from "./command-usage.js";
+import {
+  DOWN_USAGE,
+  EVENTS_USAGE,
+  EXPLAIN_USAGE,
+  FLAKY_USAGE,
+  LOGS_USAGE,
+  LS_USAGE,
+  PRUNE_USAGE,
+  PS_USAGE,
+  SUITE_RUN_USAGE,
+  SUITE_RUNS_USAGE,
+  SUITES_USAGE,
+  TRAFFIC_USAGE,
+  UI_USAGE,
+} from "./command-usage.js";
 import { RunNotFoundError } from "./run-store.js";
 import { UsageError } from "./usage-error.js";
 
@@ -23,6 +37,10 @@ const COMMANDS: Readonly<Record<string, { run: () => Promise<Command>; usage: st
   ui: { run: async () => (await import("./ui-command.js")).uiCommand, usage: UI_USAGE, does: "the dashboard in a browser: its URL with the token, opened; RUN opens that run" },
   locks: { run: async () => (await import("./locks-command.js")).locksCommand, usage: LOCKS_USAGE, does: "resource locks: holders and waiters (ps), the operation log (log)" },
   prune: { run: async () => (await import("./prune-command.js")).pruneCommand, usage: PRUNE_USAGE, does: "remove old run logs, temp dirs and what dead rigds left" },
+  suites: { run: async () => (await import("./suites-command.js")).suitesCommand, usage: SUITES_USAGE, does: "test suites rigd runs on demand and on schedules" },
+  run: { run: async () => (await import("./suite-run-command.js")).suiteRunCommand, usage: SUITE_RUN_USAGE, does: "run a suite, streaming its tests; exit 0 only if it passed" },
+  runs: { run: async () => (await import("./suites-command.js")).runsCommand, usage: SUITE_RUNS_USAGE, does: "suite runs, newest first; a RUN_ID shows its tests" },
+  flaky: { run: async () => (await import("./suites-command.js")).flakyCommand, usage: FLAKY_USAGE, does: "flaky tests: retried to pass, or flipping between runs" },
 };
 
 /** The version of the package this CLI ships in. */

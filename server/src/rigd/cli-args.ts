@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { parseDuration } from "./duration.js";
+import { parseDuration } from "../contract/duration-text.js";
 import { DEFAULT_LIMITS, LIMIT_NAMES, type Limits } from "../contract/limits.js";
 import { parseListenAddress } from "./listen-address.js";
 import { DEFAULT_LOG_RETENTION, parseSize, type LogRetention } from "./log-retention.js";
@@ -12,7 +12,7 @@ import { resolveRigDir } from "./rig-dir.js";
 import { DEFAULT_IDLE_MS, DEFAULT_ORPHAN_GRACE_MS } from "./start-rigd.js";
 
 /** The usage text printed by --help and after a usage error. */
-export const USAGE = `usage: rigd [--listen 127.0.0.1:0] [--idle 5m] [--rig-dir DIR] [--addr-file FILE] [--orphan-grace 30s]
+export const USAGE = `usage: rigd [--listen 127.0.0.1:0] [--idle 5m] [--rig-dir DIR] [--addr-file FILE] [--orphan-grace 30s] [--suites FILE]
 
   --listen HOST:PORT     loopback address to serve on (default 127.0.0.1:0, a free port),
                          or unix:/path/rigd.sock for a unix socket (mode 0600)
@@ -20,6 +20,7 @@ export const USAGE = `usage: rigd [--listen 127.0.0.1:0] [--idle 5m] [--rig-dir 
   --rig-dir DIR          state directory (default $RIG_DIR, else ~/.rig)
   --addr-file FILE       where to write the address once serving (default RIG_DIR/rigd-<version>.addr)
   --orphan-grace DURATION  destroy an environment nobody has watched for this long (default 30s)
+  --suites FILE          test suites to run on demand and on schedules (default RIG_DIR/rig.suites.json if present)
   --keep-logs DURATION   remove logs of finished environments older than this (default 7d; 0 = keep)
   --max-logs SIZE        then remove the oldest until RIG_DIR/logs fits this (default 1GiB; 0 = no limit)
   --limit NAME=VALUE     raise or lower a limit (repeatable): services (1000 per environment),
@@ -53,6 +54,7 @@ export type RigdCommand =
       readonly orphanGraceMs: number;
       readonly logRetention: LogRetention;
       readonly limits: Limits;
+      readonly suitesFile?: string;
     };
 
 /** Parses argv (without node and script); throws UsageError. */
@@ -71,6 +73,7 @@ export function parseRigdArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
         "orphan-grace": { type: "string" },
         "keep-logs": { type: "string" },
         "max-logs": { type: "string" },
+        suites: { type: "string" },
         limit: { type: "string", multiple: true },
         version: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -110,6 +113,7 @@ export function parseRigdArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
   }
   if (values["rig-dir"] === "") throw new UsageError("--rig-dir must not be empty");
   if (values["addr-file"] === "") throw new UsageError("--addr-file must not be empty");
+  if (values.suites === "") throw new UsageError("--suites must not be empty");
   return {
     kind: "run",
     listen,
@@ -119,6 +123,7 @@ export function parseRigdArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
     orphanGraceMs,
     logRetention,
     limits,
+    ...(values.suites !== undefined ? { suitesFile: path.resolve(values.suites) } : {}),
   };
 }
 

@@ -150,6 +150,7 @@ describe("rigd process", { concurrency: 2, skip: SKIP }, () => {
         "grpc.reflection.v1alpha.ServerReflection",
         "rig.v1.EnvironmentService",
         "rig.v1.LockService",
+        "rig.v1.SuiteService",
       ]);
     } else {
       t.diagnostic("grpcurl not installed; skipped the grpcurl list check");

@@ -87,6 +87,7 @@ export async function runRigdCli(
       orphanGraceMs: command.orphanGraceMs,
       logRetention: command.logRetention,
       limits: command.limits,
+      ...(command.suitesFile !== undefined ? { suitesFile: command.suitesFile } : {}),
       createBackend,
     });
   } catch (err) {

@@ -7,14 +7,16 @@
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { createApiHandler } from "../api/api-handler.js";
+import { withMetrics } from "../metrics/metrics-route.js";
 import { guardRequests } from "../auth/request-guard.js";
 import { bearerToken, createToken, removeTokenFileIfOurs, tokenFileFor, tokensEqual, writeTokenFile } from "../auth/rigd-token.js";
 import { CallTracker } from "../api/call-tracker.js";
 import { listenCleartext } from "../api/cleartext-server.js";
 import type { EnvironmentBackend } from "../contract/environment-backend.js";
+import type { SuiteHook } from "../contract/suite-hooks.js";
 import { HealthCheckResponse_ServingStatus as ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
 import { removeAddrFileIfOurs, writeAddrFile } from "./addr-file.js";
-import { formatDuration } from "./duration.js";
+import { formatDuration } from "../contract/duration-text.js";
 import { IdleMonitor } from "./idle-monitor.js";
 import { formatHostPort, isUnixAddress, parseListenAddress, UNIX_PREFIX } from "./listen-address.js";
 import { LockService } from "../gen/rig/v1/lock_service_pb.js";
@@ -24,6 +26,8 @@ import { createFileLogger } from "./logger.js";
 import { DEFAULT_LOG_RETENTION, startLogPruning, type LogRetention } from "./log-retention.js";
 import { defaultAddrFile, prepareRigDir, rigdVersion } from "./rig-dir.js";
 import { withUi } from "../ui/ui-routes.js";
+import { composeSuites, type ComposedSuites } from "./compose-suites.js";
+import { observeCreates } from "./observed-backend.js";
 
 /** What a backend is built from (matches the Orchestrator constructor). */
 export interface BackendContext {
@@ -53,6 +57,10 @@ export interface RigdOptions {
   readonly logRetention?: LogRetention;
   /** Log here instead of RIG_DIR/rigd-<version>.log. */
   readonly logger?: Logger;
+  /** The suites file (default RIG_DIR/rig.suites.json when it exists). */
+  readonly suitesFile?: string;
+  /** Suite hooks (plugins) besides the metrics and the suites file's webhooks. */
+  readonly suiteHooks?: readonly SuiteHook[];
 }
 
 /** Why a rigd stopped. */
@@ -98,24 +106,35 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
   const log = logger.child({ component: "rigd" });
 
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const backend = options.createBackend({ rigDir, logger, orphanGraceMs, limits });
+  const orchestrator = options.createBackend({ rigDir, logger, orphanGraceMs, limits });
+  let suites: ComposedSuites;
+  let served: string | undefined;
+  try {
+    // The suites' tests talk to this rigd (RIG_SERVER, RIG_TOKEN), once it serves.
+    const rigdEnv = (): Record<string, string> => (served ? { RIG_SERVER: served, RIG_TOKEN: token } : {});
+    suites = await composeSuites({ rigDir, logger, suitesFile: options.suitesFile, backend: orchestrator, rigdEnv, hooks: options.suiteHooks ?? [] });
+  } catch (err) {
+    await orchestrator.shutdown().catch(() => {});
+    fileLogger?.flush();
+    throw err;
+  }
+  const backend = observeCreates(orchestrator, suites.environmentCreated);
   const locks = createLockServer(rigDir, logger);
   const api = createApiHandler(backend, logger, {
     readMaxBytes: limits.requestBytes,
     auth: { token, tokenFile },
-    services: [{ desc: LockService, register: (router) => router.service(LockService, locks.impl) }],
+    services: [{ desc: LockService, register: (router) => router.service(LockService, locks.impl) }, suites.service],
   });
   const calls = new CallTracker();
   let bound: { host: string; port: number } | undefined;
   // The Host/Origin gate sits outside the call tracker: refused requests are not activity.
   // The dashboard (`/ui/`) shares the port, the gate and the token with the API.
-  const withDashboard = withUi(api.handler, {
-    logsDir: join(rigDir, "logs"),
-    authorized: (header) => {
-      const presented = bearerToken(header);
-      return presented !== undefined && tokensEqual(presented, token);
-    },
-  });
+  const authorized = (header: string | undefined): boolean => {
+    const presented = bearerToken(header);
+    return presented !== undefined && tokensEqual(presented, token);
+  };
+  // `/metrics` shares them too.
+  const withDashboard = withMetrics(withUi(api.handler, { logsDir: join(rigDir, "logs"), authorized }), { registry: suites.metrics.registry, authorized });
   const handler = guardRequests(calls.wrap(withDashboard), () =>
     isUnixAddress(listen) ? { kind: "unix" } : { kind: "tcp", host: bound!.host, port: bound!.port },
   );
@@ -126,12 +145,14 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
       : await listenCleartext(handler, listen.host, listen.port);
     bound = { host: server.host, port: server.port };
   } catch (err) {
+    await suites.close().catch(() => {});
     await backend.shutdown().catch(() => {});
     fileLogger?.flush();
     throw err;
   }
   const address = server.path !== undefined ? `${UNIX_PREFIX}${server.path}` : formatHostPort(server.host, server.port);
   const serving = server;
+  served = address;
   const pruning = startLogPruning({
     logsDir: join(rigDir, "logs"),
     retention: options.logRetention ?? DEFAULT_LOG_RETENTION,
@@ -146,7 +167,7 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
     idleMs > 0
       ? new IdleMonitor(
           idleMs,
-          { busy: () => backend.liveCount > 0 || calls.inFlight > 0 || locks.busy(), lastActivity: () => calls.lastActivity },
+          { busy: () => backend.liveCount > 0 || calls.inFlight > 0 || locks.busy() || suites.busy(), lastActivity: () => calls.lastActivity },
           () => void close("idle"),
         )
       : undefined;
@@ -166,6 +187,8 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
       await removeTokenFileIfOurs(tokenFile, token).catch((err: unknown) =>
         log.warn({ err, tokenFile }, "could not remove token file"),
       );
+      // Runs in flight stop first (interrupted): their trees die, their environments go.
+      await suites.close().catch((err: unknown) => log.error({ err }, "suites shutdown failed"));
       try {
         await backend.shutdown();
       } catch (err) {

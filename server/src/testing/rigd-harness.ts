@@ -39,13 +39,15 @@ export interface Rigd {
 
 /**
  * Starts `node server/dist/main.js` (or another build's `main`, for benchmarks comparing
- * versions) with a fresh RIG_DIR and extra environment, and waits for its addr file.
+ * versions) with a fresh RIG_DIR (or the given one) and extra environment, and waits for
+ * its addr file.
  */
 export async function startRigd(
   extraArgs: string[] = [],
-  options: { readonly env?: NodeJS.ProcessEnv; readonly main?: string } = {},
+  options: { readonly env?: NodeJS.ProcessEnv; readonly main?: string; readonly rigDir?: string } = {},
 ): Promise<Rigd> {
-  const rigDir = mkdtempSync(join(tmpdir(), "rig-test-"));
+  // An existing rigDir restarts rigd on the state a previous one left.
+  const rigDir = options.rigDir ?? mkdtempSync(join(tmpdir(), "rig-test-"));
   const addrFile = join(rigDir, "rigd.addr");
   const child = spawn(process.execPath, [options.main ?? RIGD_MAIN, "--rig-dir", rigDir, "--addr-file", addrFile, ...extraArgs], {
     env: { ...process.env, ...options.env },

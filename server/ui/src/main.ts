@@ -4,6 +4,7 @@
  *   #/env/ID           one live environment, following WatchEvents (with logs)
  *   #/run/ID           replay of a run recorded in rigd's RIG_DIR/logs
  *   #/file             replay of an events.jsonl opened or dropped on the page
+ *   #/suites           test suites, their runs and flaky tests; #/suite-run/ID one run (suites-view.ts)
  * `rig ui` opens `#token=...` (and `&route=/env/ID` or `&route=/run/ID` for a RUN).
  */
 import { ConnectError, Code } from "@connectrpc/connect";
@@ -12,12 +13,14 @@ import { DownReason, type Event } from "../../src/gen/rig/v1/event_pb.js";
 import { EnvironmentState, type Environment } from "../../src/gen/rig/v1/environment_service_pb.js";
 import { duration, h } from "./dom.js";
 import { EnvView } from "./env-view.js";
-import { eventPages, recordedEvents, recordedRuns, rigClient, takeToken, type RigClient } from "./rig-api.js";
+import { eventPages, recordedEvents, recordedRuns, rigClient, suitesClient, takeToken, type RigClient } from "./rig-api.js";
+import { showSuiteRun, showSuites } from "./suites-view.js";
 import { ReplayView } from "./replay-view.js";
 import { KEEP_LIVE, RunModel } from "./run-model.js";
 
 const token = takeToken();
 const client = rigClient(token);
+const suites = suitesClient(token);
 const app = document.getElementById("app")!;
 let stopCurrent: () => void = () => {};
 let droppedFile: File | undefined;
@@ -51,6 +54,8 @@ function route(): void {
   else if ((m = /^\/env\/(.+)$/.exec(path))) showLive(decodeURIComponent(m[1]!));
   else if ((m = /^\/run\/(.+)$/.exec(path))) void showRecorded(decodeURIComponent(m[1]!));
   else if (path === "/file") void showReplay("dropped file", droppedFile ? eventPages(droppedFile.stream()) : undefined);
+  else if (path === "/suites") stopCurrent = showSuites(app, suites);
+  else if ((m = /^\/suite-run\/(.+)$/.exec(path))) stopCurrent = showSuiteRun(app, suites, decodeURIComponent(m[1]!));
   else showList();
 }
 
@@ -74,6 +79,7 @@ function showList(): void {
   const fileInput = h("input", { type: "file", accept: ".jsonl,application/x-ndjson,application/json", name: "events-file" });
   fileInput.addEventListener("change", () => openFile(fileInput.files?.[0]));
   app.replaceChildren(
+    h("p", { class: "live-note" }, h("a", { href: "#/suites", id: "suites-link" }, "Suites →")),
     h("section", {}, h("h2", {}, "Environments"), h("div", { class: "filters" }, outcome, name), status,
       h("table", { class: "envs" }, h("thead", {}, h("tr", {}, ...["name", "outcome", "age", "duration", "services"].map((c) => h("th", {}, c)))), table)),
     h("section", {}, h("h2", {}, "Recorded runs"), h("p", { class: "hint" }, "Replay a run of this rigd, or open (or drop on the page) any events.jsonl: ", fileInput), runs),

@@ -10,6 +10,7 @@ import { createConnectTransport } from "@connectrpc/connect-web";
 import { fromJsonString } from "@bufbuild/protobuf";
 import { EnvironmentService } from "../../src/gen/rig/v1/environment_service_pb.js";
 import { EventSchema, type Event } from "../../src/gen/rig/v1/event_pb.js";
+import { SuiteService } from "../../src/gen/rig/v1/suite_service_pb.js";
 
 const TOKEN_KEY = "rig.token";
 
@@ -29,13 +30,26 @@ export function takeToken(): string {
 /** The rig API client of this page. */
 export type RigClient = Client<typeof EnvironmentService>;
 
-/** A client that talks to the rigd serving this page. */
-export function rigClient(token: string): RigClient {
+/** The suites client of this page (rig.v1.SuiteService). */
+export type SuitesClient = Client<typeof SuiteService>;
+
+/** The Connect transport to the rigd serving this page, with the token on every call. */
+function transport(token: string) {
   const bearer: Interceptor = (next) => (req) => {
     req.header.set("authorization", `Bearer ${token}`);
     return next(req);
   };
-  return createClient(EnvironmentService, createConnectTransport({ baseUrl: location.origin, interceptors: [bearer] }));
+  return createConnectTransport({ baseUrl: location.origin, interceptors: [bearer] });
+}
+
+/** A client that talks to the rigd serving this page. */
+export function rigClient(token: string): RigClient {
+  return createClient(EnvironmentService, transport(token));
+}
+
+/** The suites of the rigd serving this page. */
+export function suitesClient(token: string): SuitesClient {
+  return createClient(SuiteService, transport(token));
 }
 
 /** A recorded run of this rigd's RIG_DIR. */

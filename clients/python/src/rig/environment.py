@@ -22,6 +22,7 @@ from rig.ingress import duration
 from rig.progress import UpProgress
 from rig.rigd import explicit_rigd, find_or_start_rigd, rigd_channel
 from rig.session import Session
+from rig.suite_labels import suite_labels
 from rig.v1 import environment_service_pb2 as api
 from rig.v1 import environment_service_pb2_grpc as api_grpc
 from rig.v1 import event_pb2, spec_pb2
@@ -304,6 +305,7 @@ def build_spec(
         observe=observe,
         dir=dir or os.getcwd(),
         host_env={k: v for k, v in os.environ.items() if k != "RIG_TOKEN"},
+        labels=suite_labels(),
     )
     # Sorted so the spec (and handler names) do not depend on insertion order.
     for service_name in sorted(services):

@@ -54,7 +54,7 @@ export function up<S extends Services>(
   // abandons (and destroys) its environment.
   const abandon = new AbortController();
   const signals = [abandon.signal, t.signal, options.signal].filter((s): s is AbortSignal => s !== undefined);
-  const started = start(second as S, { ...options, name: options.name ?? testName(t), signal: AbortSignal.any(signals) });
+  const started = start(second as S, { ...options, name: options.name ?? testName(t), testName: testName(t), signal: AbortSignal.any(signals) });
   onTestEnd(t, async ({ failed, notes }) => {
     abandon.abort(new RigError("rig: the test ended before the environment was up"));
     const env = await started.catch(() => undefined);

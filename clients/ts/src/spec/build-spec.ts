@@ -9,6 +9,7 @@ import type { HandlerRegistry } from "../callbacks/handlers.js";
 import type { DurationInput } from "../builders/duration.js";
 import { toDuration } from "../builders/duration.js";
 import { ServiceBuilder } from "../builders/service-builder.js";
+import { suiteLabels } from "./suite-labels.js";
 
 /** The services of an environment, by name. */
 export type Services = Readonly<Record<string, ServiceBuilder>>;
@@ -31,6 +32,8 @@ export interface SpecOptions {
   readonly dir?: string;
   /** Environment process services inherit (under the wiring vars). Default process.env. */
   readonly hostEnv?: Readonly<Record<string, string | undefined>>;
+  /** The test the environment is for (`rig.up(t, ...)` sets it): labels it inside a rig suite run. */
+  readonly testName?: string;
 }
 
 /** Builds the EnvironmentSpec; throws a TypeError for things no server could accept. */
@@ -53,6 +56,7 @@ export function buildSpec(services: Services, options: SpecOptions, registry: Ha
     stallTimeout: options.stallTimeout === undefined ? undefined : toDuration(options.stallTimeout, "stallTimeout"),
     callbackTimeout:
       options.callbackTimeout === undefined ? undefined : toDuration(options.callbackTimeout, "callbackTimeout"),
+    labels: suiteLabels(options.testName),
   });
 }
 

@@ -213,8 +213,11 @@ type EnvironmentSpec struct {
 	StallTimeout *durationpb.Duration `protobuf:"bytes,8,opt,name=stall_timeout,json=stallTimeout,proto3" json:"stall_timeout,omitempty"`
 	// How long a client callback may take before the service fails. Unset: 30 s.
 	CallbackTimeout *durationpb.Duration `protobuf:"bytes,9,opt,name=callback_timeout,json=callbackTimeout,proto3" json:"callback_timeout,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Free-form labels. The SDKs set rig.suite.run and rig.suite.test when the test runs
+	// inside a rig suite run (RIG_SUITE_RUN), so rigd links the environment to that run.
+	Labels        map[string]string `protobuf:"bytes,10,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EnvironmentSpec) Reset() {
@@ -306,6 +309,13 @@ func (x *EnvironmentSpec) GetStallTimeout() *durationpb.Duration {
 func (x *EnvironmentSpec) GetCallbackTimeout() *durationpb.Duration {
 	if x != nil {
 		return x.CallbackTimeout
+	}
+	return nil
+}
+
+func (x *EnvironmentSpec) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
 	}
 	return nil
 }
@@ -1793,7 +1803,7 @@ var File_rig_v1_spec_proto protoreflect.FileDescriptor
 
 const file_rig_v1_spec_proto_rawDesc = "" +
 	"\n" +
-	"\x11rig/v1/spec.proto\x12\x06rig.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xec\x03\n" +
+	"\x11rig/v1/spec.proto\x12\x06rig.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xe4\x04\n" +
 	"\x0fEnvironmentSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
 	"\bservices\x18\x02 \x03(\v2\x0f.rig.v1.ServiceR\bservices\x12\x18\n" +
@@ -1803,8 +1813,13 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x03ttl\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12<\n" +
 	"\forphan_grace\x18\a \x01(\v2\x19.google.protobuf.DurationR\vorphanGrace\x12>\n" +
 	"\rstall_timeout\x18\b \x01(\v2\x19.google.protobuf.DurationR\fstallTimeout\x12D\n" +
-	"\x10callback_timeout\x18\t \x01(\v2\x19.google.protobuf.DurationR\x0fcallbackTimeout\x1a:\n" +
+	"\x10callback_timeout\x18\t \x01(\v2\x19.google.protobuf.DurationR\x0fcallbackTimeout\x12;\n" +
+	"\x06labels\x18\n" +
+	" \x03(\v2#.rig.v1.EnvironmentSpec.LabelsEntryR\x06labels\x1a:\n" +
 	"\fHostEnvEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xeb\x05\n" +
 	"\aService\x12\x12\n" +
@@ -1959,7 +1974,7 @@ func file_rig_v1_spec_proto_rawDescGZIP() []byte {
 }
 
 var file_rig_v1_spec_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_rig_v1_spec_proto_goTypes = []any{
 	(Protocol)(0),               // 0: rig.v1.Protocol
 	(ReadinessKind)(0),          // 1: rig.v1.ReadinessKind
@@ -1985,62 +2000,64 @@ var file_rig_v1_spec_proto_goTypes = []any{
 	(*TemporalConfig)(nil),      // 21: rig.v1.TemporalConfig
 	(*CustomConfig)(nil),        // 22: rig.v1.CustomConfig
 	nil,                         // 23: rig.v1.EnvironmentSpec.HostEnvEntry
-	nil,                         // 24: rig.v1.Ingress.AttributesEntry
-	nil,                         // 25: rig.v1.ProcessConfig.EnvEntry
-	nil,                         // 26: rig.v1.ContainerConfig.EnvEntry
-	nil,                         // 27: rig.v1.GoConfig.EnvEntry
-	nil,                         // 28: rig.v1.NodeConfig.EnvEntry
-	(*durationpb.Duration)(nil), // 29: google.protobuf.Duration
-	(*structpb.Struct)(nil),     // 30: google.protobuf.Struct
+	nil,                         // 24: rig.v1.EnvironmentSpec.LabelsEntry
+	nil,                         // 25: rig.v1.Ingress.AttributesEntry
+	nil,                         // 26: rig.v1.ProcessConfig.EnvEntry
+	nil,                         // 27: rig.v1.ContainerConfig.EnvEntry
+	nil,                         // 28: rig.v1.GoConfig.EnvEntry
+	nil,                         // 29: rig.v1.NodeConfig.EnvEntry
+	(*durationpb.Duration)(nil), // 30: google.protobuf.Duration
+	(*structpb.Struct)(nil),     // 31: google.protobuf.Struct
 }
 var file_rig_v1_spec_proto_depIdxs = []int32{
 	4,  // 0: rig.v1.EnvironmentSpec.services:type_name -> rig.v1.Service
 	23, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
-	29, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
-	29, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
-	29, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
-	29, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
-	5,  // 6: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
-	7,  // 7: rig.v1.Service.egresses:type_name -> rig.v1.Egress
-	8,  // 8: rig.v1.Service.prestart:type_name -> rig.v1.Hook
-	8,  // 9: rig.v1.Service.init:type_name -> rig.v1.Hook
-	12, // 10: rig.v1.Service.process:type_name -> rig.v1.ProcessConfig
-	13, // 11: rig.v1.Service.client:type_name -> rig.v1.ClientConfig
-	14, // 12: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
-	15, // 13: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
-	16, // 14: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
-	22, // 15: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
-	17, // 16: rig.v1.Service.go:type_name -> rig.v1.GoConfig
-	18, // 17: rig.v1.Service.node:type_name -> rig.v1.NodeConfig
-	19, // 18: rig.v1.Service.s3:type_name -> rig.v1.S3Config
-	20, // 19: rig.v1.Service.sqs:type_name -> rig.v1.SqsConfig
-	21, // 20: rig.v1.Service.temporal:type_name -> rig.v1.TemporalConfig
-	0,  // 21: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
-	6,  // 22: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
-	24, // 23: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
-	1,  // 24: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
-	29, // 25: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
-	29, // 26: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
-	29, // 27: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
-	9,  // 28: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
-	10, // 29: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
-	11, // 30: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
-	25, // 31: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
-	29, // 32: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
-	26, // 33: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
-	29, // 34: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
-	2,  // 35: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
-	2,  // 36: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
-	27, // 37: rig.v1.GoConfig.env:type_name -> rig.v1.GoConfig.EnvEntry
-	29, // 38: rig.v1.GoConfig.stop_grace:type_name -> google.protobuf.Duration
-	28, // 39: rig.v1.NodeConfig.env:type_name -> rig.v1.NodeConfig.EnvEntry
-	29, // 40: rig.v1.NodeConfig.stop_grace:type_name -> google.protobuf.Duration
-	30, // 41: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
-	42, // [42:42] is the sub-list for method output_type
-	42, // [42:42] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	30, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
+	30, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
+	30, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
+	30, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
+	24, // 6: rig.v1.EnvironmentSpec.labels:type_name -> rig.v1.EnvironmentSpec.LabelsEntry
+	5,  // 7: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
+	7,  // 8: rig.v1.Service.egresses:type_name -> rig.v1.Egress
+	8,  // 9: rig.v1.Service.prestart:type_name -> rig.v1.Hook
+	8,  // 10: rig.v1.Service.init:type_name -> rig.v1.Hook
+	12, // 11: rig.v1.Service.process:type_name -> rig.v1.ProcessConfig
+	13, // 12: rig.v1.Service.client:type_name -> rig.v1.ClientConfig
+	14, // 13: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
+	15, // 14: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
+	16, // 15: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
+	22, // 16: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
+	17, // 17: rig.v1.Service.go:type_name -> rig.v1.GoConfig
+	18, // 18: rig.v1.Service.node:type_name -> rig.v1.NodeConfig
+	19, // 19: rig.v1.Service.s3:type_name -> rig.v1.S3Config
+	20, // 20: rig.v1.Service.sqs:type_name -> rig.v1.SqsConfig
+	21, // 21: rig.v1.Service.temporal:type_name -> rig.v1.TemporalConfig
+	0,  // 22: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
+	6,  // 23: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
+	25, // 24: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
+	1,  // 25: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
+	30, // 26: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
+	30, // 27: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
+	30, // 28: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
+	9,  // 29: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
+	10, // 30: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
+	11, // 31: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
+	26, // 32: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
+	30, // 33: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
+	27, // 34: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
+	30, // 35: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
+	2,  // 36: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
+	2,  // 37: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
+	28, // 38: rig.v1.GoConfig.env:type_name -> rig.v1.GoConfig.EnvEntry
+	30, // 39: rig.v1.GoConfig.stop_grace:type_name -> google.protobuf.Duration
+	29, // 40: rig.v1.NodeConfig.env:type_name -> rig.v1.NodeConfig.EnvEntry
+	30, // 41: rig.v1.NodeConfig.stop_grace:type_name -> google.protobuf.Duration
+	31, // 42: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
+	43, // [43:43] is the sub-list for method output_type
+	43, // [43:43] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_rig_v1_spec_proto_init() }
@@ -2072,7 +2089,7 @@ func file_rig_v1_spec_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rig_v1_spec_proto_rawDesc), len(file_rig_v1_spec_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   26,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -123,6 +123,26 @@ class EnvironmentSpec(_message.Message):
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
+    @_typing.final
+    class LabelsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     NAME_FIELD_NUMBER: _builtins.int
     SERVICES_FIELD_NUMBER: _builtins.int
     OBSERVE_FIELD_NUMBER: _builtins.int
@@ -132,6 +152,7 @@ class EnvironmentSpec(_message.Message):
     ORPHAN_GRACE_FIELD_NUMBER: _builtins.int
     STALL_TIMEOUT_FIELD_NUMBER: _builtins.int
     CALLBACK_TIMEOUT_FIELD_NUMBER: _builtins.int
+    LABELS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Human-readable name; it prefixes the instance id and appears in logs."""
     observe: _builtins.bool
@@ -164,6 +185,12 @@ class EnvironmentSpec(_message.Message):
     def callback_timeout(self) -> _duration_pb2.Duration:
         """How long a client callback may take before the service fails. Unset: 30 s."""
 
+    @_builtins.property
+    def labels(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Free-form labels. The SDKs set rig.suite.run and rig.suite.test when the test runs
+        inside a rig suite run (RIG_SUITE_RUN), so rigd links the environment to that run.
+        """
+
     def __init__(
         self,
         *,
@@ -176,10 +203,11 @@ class EnvironmentSpec(_message.Message):
         orphan_grace: _duration_pb2.Duration | None = ...,
         stall_timeout: _duration_pb2.Duration | None = ...,
         callback_timeout: _duration_pb2.Duration | None = ...,
+        labels: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["callback_timeout", b"callback_timeout", "orphan_grace", b"orphan_grace", "stall_timeout", b"stall_timeout", "ttl", b"ttl"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["callback_timeout", b"callback_timeout", "dir", b"dir", "host_env", b"host_env", "name", b"name", "observe", b"observe", "orphan_grace", b"orphan_grace", "services", b"services", "stall_timeout", b"stall_timeout", "ttl", b"ttl"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["callback_timeout", b"callback_timeout", "dir", b"dir", "host_env", b"host_env", "labels", b"labels", "name", b"name", "observe", b"observe", "orphan_grace", b"orphan_grace", "services", b"services", "stall_timeout", b"stall_timeout", "ttl", b"ttl"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatDuration, parseDuration } from "./duration.js";
+import { formatDuration, parseDuration } from "./duration-text.js";
 
 describe("parseDuration", () => {
   it("reads every unit and combinations", () => {

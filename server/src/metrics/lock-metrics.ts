@@ -1,0 +1,78 @@
+/**
+ * Lock metrics, derived from the lock service's operation log (RIG_DIR/locks/
+ * operations.jsonl, one JSON record a line): acquisitions that had to queue, and the
+ * seconds each acquisition waited. Only records written after this rigd started count;
+ * the file is read on from the last offset at every scrape.
+ */
+import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { Counter, Histogram, type Registry } from "prom-client";
+
+export class LockMetrics {
+  #offset: number;
+  #partial = "";
+  readonly #waits: Counter;
+  readonly #waited: Histogram;
+
+  constructor(
+    registry: Registry,
+    private readonly file: string,
+  ) {
+    this.#offset = sizeOf(file);
+    const self = this;
+    this.#waits = new Counter({
+      name: "rig_lock_waits_total",
+      help: "Lock acquisitions that queued behind other holders",
+      registers: [registry],
+      collect() {
+        self.sync();
+      },
+    });
+    this.#waited = new Histogram({
+      name: "rig_lock_wait_seconds",
+      help: "Seconds from asking for a lock to holding it",
+      buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 30, 120],
+      registers: [registry],
+    });
+  }
+
+  /** Reads the records appended since the last read. */
+  sync(): void {
+    let fd: number;
+    try {
+      fd = openSync(this.file, "r");
+    } catch {
+      return; // no lock used yet
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size < this.#offset) this.#offset = 0; // replaced
+      const buffer = Buffer.alloc(size - this.#offset);
+      readSync(fd, buffer, 0, buffer.length, this.#offset);
+      this.#offset = size;
+      const lines = (this.#partial + buffer.toString("utf8")).split("\n");
+      this.#partial = lines.pop() ?? "";
+      for (const line of lines) this.#observe(line);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  #observe(line: string): void {
+    let record: { op?: string; durationMs?: number };
+    try {
+      record = JSON.parse(line) as typeof record;
+    } catch {
+      return;
+    }
+    if (record.op === "acquire.wait") this.#waits.inc();
+    else if (record.op === "acquire" && typeof record.durationMs === "number") this.#waited.observe(record.durationMs / 1000);
+  }
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,3 @@
+module rigsuitefixture
+
+go 1.24.0
