@@ -14,8 +14,8 @@ export function observeCreates(backend: EnvironmentBackend, listener: CreateList
   return new Proxy(backend, {
     get(target, key) {
       if (key === "create") {
-        return async (spec: EnvironmentSpec) => {
-          const created = await target.create(spec);
+        return async (spec: EnvironmentSpec, client?: string) => {
+          const created = await target.create(spec, client);
           listener(spec, created.id);
           return created;
         };
