@@ -27,6 +27,8 @@ export interface ContainerSpec {
   readonly tmpfs?: Readonly<Record<string, string>>;
   /** Run the engine's init (tini) as PID 1: signals reach the program, zombies are reaped. */
   readonly init?: boolean;
+  /** A user-defined network to join instead of the default bridge, under these DNS aliases. */
+  readonly network?: { readonly name: string; readonly aliases: readonly string[] };
   /** Stop timeout the engine applies to `docker stop` without one, seconds. */
   readonly stopTimeoutSec?: number;
 }
@@ -128,7 +130,9 @@ export async function startContainer(
         ExtraHosts: [...(spec.extraHosts ?? [])],
         Binds: [...(spec.binds ?? [])],
         ...(spec.tmpfs ? { Tmpfs: { ...spec.tmpfs } } : {}),
+        ...(spec.network ? { NetworkMode: spec.network.name } : {}),
       },
+      ...(spec.network ? { NetworkingConfig: { EndpointsConfig: { [spec.network.name]: { Aliases: [...spec.network.aliases] } } } } : {}),
     });
   } catch (err) {
     if (dockerStatus(err) === 404) throw new ImageMissingError(spec.image);

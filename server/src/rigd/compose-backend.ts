@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { ServiceType } from "../contract/service-type.js";
 import { TypeRegistry } from "../contract/type-registry.js";
 import { createDockerClient } from "../docker/docker-client.js";
-import { pidIsAlive, reapOrphans } from "../docker/reaper.js";
+import { pidIsAlive, reapOrphanNetworks, reapOrphans } from "../docker/reaper.js";
 import { insertProxies } from "../observe/observe-transform.js";
 import { createProxyType } from "../observe/proxy-type.js";
 import { Orchestrator } from "../orchestrator/orchestrator.js";
@@ -61,8 +61,10 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
   // second in, so loading dockerode (lazy, ~90 ms) does not hold up rigd's first answers.
   setTimeout(() => {
     reapOrphans(docker, pidIsAlive).then(
-      (reaped) => {
+      async (reaped) => {
         if (reaped.length > 0) log.warn({ reaped: reaped.map((r) => r.name) }, "removed containers left by a rigd that died");
+        const networks = await reapOrphanNetworks(docker, pidIsAlive);
+        if (networks.length > 0) log.warn({ reaped: networks.map((n) => n.name) }, "removed networks left by a rigd that died");
       },
       (err: unknown) => log.debug({ err }, "no docker engine to reap"),
     );

@@ -1,6 +1,11 @@
 /**
  * The `container` service type: runs a Docker container with host-mapped ports (SPEC §5).
  *
+ * Every container of an environment joins the environment's network (`rig-{instance}`)
+ * under its service name; an egress to another container of it is wired as
+ * `name:containerPort` (see docker/network-wiring.ts), host processes keep the loopback
+ * ports.
+ *
  * Name `rig-{instance}-{service}`, labels naming the owning rigd and environment, each
  * ingress's allocated loopback host port mapped to its container port (the host port
  * when none is given), `host.docker.internal` mapped on Linux, egresses to host services
@@ -18,6 +23,8 @@ import { bridgeGateway } from "../docker/bridge-gateway.js";
 import { serviceContainerName } from "../docker/container-name.js";
 import { containerEgresses, containerIngresses, containerPortOf, HOST_GATEWAY_ENTRY } from "../docker/container-wiring.js";
 import { runExecHook } from "../docker/exec-hook.js";
+import { EnvironmentNetworks, type EnvironmentNetwork } from "../docker/environment-network.js";
+import { networkEgresses } from "../docker/network-wiring.js";
 import { imageArtifact } from "../docker/image-artifact.js";
 import { imageReferenceProblem } from "../docker/image-reference.js";
 import { serviceLabels, type RigdIdentity } from "../docker/labels.js";
@@ -25,7 +32,7 @@ import { proxiedTcpProbe } from "../docker/proxied-tcp-probe.js";
 import { startContainer } from "../docker/run-container.js";
 import { specDurationMs } from "../contract/durations.js";
 import { publishLocalEndpoints } from "./publish-local.js";
-import type { ExitStatus, ServiceType } from "../contract/service-type.js";
+import type { ExitStatus, ServiceType, StartContext } from "../contract/service-type.js";
 
 const DEFAULT_STOP_TIMEOUT_MS = 5_000;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -36,12 +43,30 @@ export interface ContainerTypeDeps {
   readonly docker: Docker;
   /** The rigd that owns the containers (labels, reaping). */
   readonly owner: RigdIdentity;
+  /** The environments' networks (default: the type's own). */
+  readonly networks?: EnvironmentNetworks;
 }
 
 /** The container type. */
 export function createContainerType(deps: ContainerTypeDeps): ServiceType<ContainerConfig> {
   const { docker } = deps;
+  const networks = deps.networks ?? new EnvironmentNetworks(docker, deps.owner);
   let gateway: Promise<string> | undefined;
+
+  /** The environment's network, with this service on it under its name; both undone at release. */
+  async function joinNetwork(ctx: StartContext<ContainerConfig>): Promise<EnvironmentNetwork> {
+    const lease = networks.acquire(ctx.environment.id);
+    ctx.onRelease(() => lease.release());
+    const network = await lease.network;
+    const ports: Record<string, number> = {};
+    for (const ingress of ctx.service.ingresses) {
+      const hostPort = ctx.ingresses[ingress.name]?.port;
+      if (hostPort) ports[ingress.name] = containerPortOf(ingress, hostPort);
+    }
+    network.join(ctx.service.name, ports);
+    ctx.onRelease(() => network.leave(ctx.service.name));
+    return network;
+  }
 
   return {
     name: "container",
@@ -76,16 +101,20 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType<Contai
 
     async start(ctx) {
       const config = ctx.service.config;
+      const network = await joinNetwork(ctx);
 
-      let egresses: Record<string, Endpoint> = {};
-      if (Object.keys(ctx.egresses).length > 0) {
+      const onNetwork = await networkEgresses(network, ctx.service.egresses, ctx.egresses, ctx.egressTemplates);
+      ctx.onRelease(() => Promise.all(onNetwork.forwarders.map((f) => f.close())).then(() => {}));
+      const viaHost = Object.fromEntries(Object.entries(ctx.egresses).filter(([name]) => !(name in onNetwork.egresses)));
+      let egresses: Record<string, Endpoint> = { ...onNetwork.egresses };
+      if (Object.keys(viaHost).length > 0) {
         gateway ??= bridgeGateway(docker).catch((err: unknown) => {
           gateway = undefined; // try again next time
           throw err;
         });
-        const view = await containerEgresses(await gateway, ctx.egresses, ctx.egressTemplates);
+        const view = await containerEgresses(await gateway, viaHost, ctx.egressTemplates);
         ctx.onRelease(() => Promise.all(view.forwarders.map((f) => f.close())).then(() => {}));
-        egresses = view.egresses;
+        egresses = { ...egresses, ...view.egresses };
       }
       const wiringEnv = ctx.wiringEnvFor({ ingresses: containerIngresses(ctx.service.ingresses, ctx.ingresses), egresses });
       // Like process: config env under the wiring vars; ${VAR} sees the host env too.
@@ -110,7 +139,8 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType<Contai
             const hostPort = ctx.ingresses[ingress.name]?.port;
             return hostPort ? [{ containerPort: containerPortOf(ingress, hostPort), hostPort }] : [];
           }),
-          extraHosts: [HOST_GATEWAY_ENTRY],
+          extraHosts: [HOST_GATEWAY_ENTRY, ...onNetwork.extraHosts],
+          network: { name: network.name, aliases: [ctx.service.name] },
           init: true,
           binds: [...new Set([ctx.environment.envDir, ctx.tempDir].filter((dir) => dir !== ""))].map((dir) => `${dir}:${dir}`),
           stopTimeoutSec: Math.ceil(stopTimeoutMs / 1000),
