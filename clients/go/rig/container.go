@@ -13,13 +13,14 @@ import (
 type ContainerService struct {
 	serviceBase[*ContainerService]
 	image       string
+	build       *ImageBuild
 	cmd         []string
 	entrypoint  []string
 	env         map[string]string
 	stopTimeout time.Duration
 }
 
-// Container declares a container service running image.
+// Container declares a container service running image (see ContainerFromBuild to build one).
 func Container(image string) *ContainerService {
 	c := &ContainerService{image: image}
 	c.self = c
@@ -65,6 +66,9 @@ func (c *ContainerService) toProto(name string, handlers *handlerRegistry) (*rig
 		return nil, err
 	}
 	cfg := &rigv1.ContainerConfig{Image: c.image, Cmd: c.cmd, Entrypoint: c.entrypoint, Env: copyEnv(c.env)}
+	if c.build != nil {
+		cfg.Build = c.build.toProto()
+	}
 	if c.stopTimeout > 0 {
 		cfg.StopTimeout = durationpb.New(c.stopTimeout)
 	}

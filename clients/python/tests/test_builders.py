@@ -119,3 +119,12 @@ def test_endpoints_and_wiring() -> None:
     assert wiring.ingress() is ep
     with pytest.raises(LookupError, match="no egress 'db'"):
         wiring.egress("db")
+
+
+def test_container_from_a_build_sends_the_build() -> None:
+    spec, _ = rig.build_spec(
+        {"api": rig.container(rig.build("./images/api", dockerfile="Dockerfile.test", args={"V": "1"}, target="runtime"))}
+    )
+    config = spec.services[0].container
+    assert config.image == "" and config.build.context == "./images/api" and config.build.dockerfile == "Dockerfile.test"
+    assert dict(config.build.args) == {"V": "1"} and config.build.target == "runtime"

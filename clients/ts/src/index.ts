@@ -10,6 +10,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { ContainerBuilder } from "./builders/container-builder.js";
 import { CustomBuilder } from "./builders/custom-builder.js";
 import { FuncBuilder } from "./builders/func-builder.js";
+import { BuildSource, type BuildOptions } from "./builders/image-build.js";
 import { PostgresBuilder } from "./builders/postgres-builder.js";
 import { ProcessBuilder } from "./builders/process-builder.js";
 import { RedisBuilder } from "./builders/redis-builder.js";
@@ -25,8 +26,10 @@ export const rig = Object.freeze({
   node: (script: string, ...args: string[]): ProcessBuilder => new ProcessBuilder(process.execPath, [script, ...args]),
   /** A service run by a function of the test process. */
   func: (fn: FuncFn): FuncBuilder => new FuncBuilder(fn),
-  /** A Docker container. */
-  container: (image: string): ContainerBuilder => new ContainerBuilder(image),
+  /** A Docker container, from an image name or `rig.build(...)`. */
+  container: (image: string | BuildSource): ContainerBuilder => new ContainerBuilder(image),
+  /** An image built from a Dockerfile: `rig.container(rig.build("./images/api", { args: { V: "1" } }))`. */
+  build: (context: string, options?: BuildOptions): BuildSource => new BuildSource(context, options),
   /** A database of its own on a pooled Postgres server. */
   postgres: (): PostgresBuilder => new PostgresBuilder(),
   /** A database number of its own on a pooled Redis server. */
@@ -44,6 +47,7 @@ export { ContainerBuilder } from "./builders/container-builder.js";
 export { CustomBuilder } from "./builders/custom-builder.js";
 export type { DurationInput } from "./builders/duration.js";
 export { FuncBuilder } from "./builders/func-builder.js";
+export { BuildSource, type BuildOptions } from "./builders/image-build.js";
 export type { IngressOptions, ReadinessInput, ReadinessOptions } from "./builders/ingress-options.js";
 export { PostgresBuilder } from "./builders/postgres-builder.js";
 export type { PoolRuntime } from "./builders/pool-runtime.js";

@@ -1,7 +1,7 @@
 /**
  * The artifact phase's shared resolver: each artifact key is resolved once per rigd,
- * concurrent requests share one resolution, and a failure does not poison the key
- * (the next request tries again).
+ * concurrent requests share one resolution (and its progress lines), and a failure does
+ * not poison the key (the next request tries again).
  */
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
@@ -9,6 +9,7 @@ import {
   ArtifactCachedSchema,
   ArtifactCompletedSchema,
   ArtifactFailedSchema,
+  ArtifactProgressSchema,
   ArtifactStartedSchema,
 } from "../gen/rig/v1/event_pb.js";
 import { abortable } from "../async/abortable.js";
@@ -27,6 +28,8 @@ interface Resolution {
 export class ArtifactResolver {
   private readonly done = new Map<string, unknown>();
   private readonly inFlight = new Map<string, Promise<Resolution>>();
+  /** Environments waiting for each in-flight key, for its progress lines. */
+  private readonly listeners = new Map<string, Set<ArtifactEmit>>();
 
   /**
    * Resolves `artifact` for one environment, emitting artifact.* events to it.
@@ -43,6 +46,8 @@ export class ArtifactResolver {
     const shared = this.inFlight.get(key);
     const started = Date.now();
     const work = shared ?? this.start(artifact);
+    const waiting = this.listeners.get(key);
+    waiting?.add(emit);
     try {
       const { value, present } = await abortable(work, signal);
       if (shared || present) {
@@ -60,24 +65,33 @@ export class ArtifactResolver {
       const message = err instanceof Error ? err.message : String(err);
       emit({ case: "artifactFailed", value: create(ArtifactFailedSchema, { key, error: message }) });
       throw new Error(`artifact ${key} failed: ${message}`);
+    } finally {
+      waiting?.delete(emit);
     }
   }
 
   private start(artifact: Artifact): Promise<Resolution> {
+    const listeners = new Set<ArtifactEmit>();
     const work = (async (): Promise<Resolution> => {
       // Shared by every waiting environment, so no single environment's signal may cancel it.
       const signal = new AbortController().signal;
       if (artifact.isCached && (await artifact.isCached(signal))) return { value: undefined, present: true };
-      return { value: await artifact.resolve(signal), present: false };
+      const progress = (line: string): void => {
+        const value = create(ArtifactProgressSchema, { key: artifact.key, line });
+        for (const emit of listeners) emit({ case: "artifactProgress", value });
+      };
+      return { value: await artifact.resolve(signal, progress), present: false };
     })();
     this.inFlight.set(artifact.key, work);
-    work.then(
-      ({ value }) => {
-        this.done.set(artifact.key, value);
-        this.inFlight.delete(artifact.key);
-      },
-      () => this.inFlight.delete(artifact.key),
-    );
+    this.listeners.set(artifact.key, listeners);
+    const settle = (): void => {
+      this.inFlight.delete(artifact.key);
+      this.listeners.delete(artifact.key);
+    };
+    work.then(({ value }) => {
+      this.done.set(artifact.key, value);
+      settle();
+    }, settle);
     return work;
   }
 }

@@ -168,8 +168,11 @@ export interface Artifact {
   readonly description: string;
   /** Already present without work (e.g. image exists locally)? Optional fast path. */
   isCached?(signal: AbortSignal): Promise<boolean>;
-  /** Produces the artifact; the value is handed to publish/start under `key`. */
-  resolve(signal: AbortSignal): Promise<unknown>;
+  /**
+   * Produces the artifact; the value is handed to publish/start under `key`. `progress`
+   * takes human-readable lines (build output, pull status) for every waiting environment.
+   */
+  resolve(signal: AbortSignal, progress?: (line: string) => void): Promise<unknown>;
 }
 
 export interface ArtifactContext<C = unknown> {

@@ -26,6 +26,7 @@ import { runExecHook } from "../docker/exec-hook.js";
 import { EnvironmentNetworks, type EnvironmentNetwork } from "../docker/environment-network.js";
 import { networkEgresses } from "../docker/network-wiring.js";
 import { imageArtifact } from "../docker/image-artifact.js";
+import { BUILD_ARTIFACT_PREFIX, buildArtifact } from "../docker/image-build.js";
 import { imageReferenceProblem } from "../docker/image-reference.js";
 import { serviceLabels, type RigdIdentity } from "../docker/labels.js";
 import { proxiedTcpProbe } from "../docker/proxied-tcp-probe.js";
@@ -81,7 +82,15 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType<Contai
       templates.check("container.env", Object.values(config.env));
       const imageProblem = config.image ? imageReferenceProblem(config.image) : undefined;
       if (imageProblem) problems.add("container.image", imageProblem);
-      if (!config.image) problems.add("container.image", "container.image is required (the image to run)");
+      if (config.build) {
+        if (config.image) problems.add("container.build", "set container.image or container.build, not both");
+        if (!config.build.context) problems.add("container.build.context", "container.build.context is required (the build context directory)");
+        for (const key of Object.keys(config.build.args)) {
+          if (!ENV_NAME.test(key)) problems.add("container.build.args", `build arg name "${key}" is malformed`);
+        }
+      } else if (!config.image) {
+        problems.add("container.image", "container.image is required (the image to run), or container.build to build one");
+      }
       for (const key of Object.keys(config.env)) {
         if (!ENV_NAME.test(key)) problems.add("container.env", `env var name "${key}" is malformed`);
       }
@@ -93,7 +102,8 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType<Contai
     },
 
     artifacts(ctx) {
-      const image = ctx.service.config.image;
+      const { image, build } = ctx.service.config;
+      if (build) return [buildArtifact(docker, build, ctx.environment.dir)];
       return image ? [imageArtifact(docker, image)] : [];
     },
 
@@ -125,12 +135,13 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType<Contai
       const cmd = config.cmd.map((arg) => ctx.expand(arg, { ...ctx.environment.hostEnv, ...env }));
 
       const name = serviceContainerName(ctx.environment.id, ctx.service.name);
+      const image = config.build ? builtImage(ctx.artifacts) : config.image;
       const stopTimeoutMs = (config.stopTimeout && durationMs(config.stopTimeout)) || DEFAULT_STOP_TIMEOUT_MS;
       const container = await startContainer(
         docker,
         {
           name,
-          image: config.image,
+          image,
           cmd,
           entrypoint: config.entrypoint,
           env,
@@ -159,7 +170,7 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType<Contai
       return {
         exited: container.exited.then(toStatus),
         stop: () => container.stop(stopTimeoutMs / 1000).then(toStatus),
-        detail: `${name} (${[config.image, ...cmd].join(" ")})`,
+        detail: `${name} (${[image, ...cmd].join(" ")})`,
       };
     },
 
@@ -177,4 +188,10 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType<Contai
       });
     },
   };
+}
+
+/** The tag the build artifact of a service produced. */
+function builtImage(artifacts: ReadonlyMap<string, unknown>): string {
+  for (const [key, value] of artifacts) if (key.startsWith(BUILD_ARTIFACT_PREFIX) && typeof value === "string") return value;
+  throw new Error("the image build produced no image");
 }

@@ -50,6 +50,7 @@ from rig.environment import (  # noqa: E402
     up,
 )
 from rig.errors import DownError, SpecError, SpecProblem  # noqa: E402
+from rig.image_build import ImageBuild, build  # noqa: E402
 from rig.handlers import FuncContext, FuncFn, HookContext, HookFn  # noqa: E402
 from rig.ingress import Ingress, grpc, http, tcp  # noqa: E402
 from rig.locks import HeldLock, LockError, LockLostError, Resource, lock_all, resource  # noqa: E402
@@ -87,6 +88,8 @@ __all__ = [
     "Service",
     "StartOptions",
     "Wiring",
+    "ImageBuild",
+    "build",
     "build_spec",
     "container",
     "find_or_start_rigd",

@@ -9,6 +9,7 @@ from abc import ABC, abstractmethod
 from typing import Self
 
 from rig.handlers import FuncFn, HandlerRegistry, HookFn
+from rig.image_build import ImageBuild
 from rig.ingress import Ingress, duration
 from rig.v1 import spec_pb2
 
@@ -124,9 +125,12 @@ class ContainerService(Service):
     """Runs a Docker container with its ports mapped to host ports; default ingress
     "default", http (set the port inside with ``rig.http(container_port=80)``)."""
 
-    def __init__(self, image: str) -> None:
+    def __init__(self, image: str | ImageBuild) -> None:
         super().__init__()
-        self._config = spec_pb2.ContainerConfig(image=image)
+        if isinstance(image, ImageBuild):
+            self._config = spec_pb2.ContainerConfig(build=image.to_proto())
+        else:
+            self._config = spec_pb2.ContainerConfig(image=image)
 
     def cmd(self, *cmd: str) -> Self:
         """Replaces the image's command."""
@@ -243,8 +247,8 @@ def process(command: str, *args: str) -> ProcessService:
     return ProcessService(command, args)
 
 
-def container(image: str) -> ContainerService:
-    """A container service running ``image``."""
+def container(image: str | ImageBuild) -> ContainerService:
+    """A container service running ``image``, or the image ``rig.build(...)`` builds."""
     return ContainerService(image)
 
 

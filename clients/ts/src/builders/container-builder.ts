@@ -2,22 +2,23 @@
 import { create } from "@bufbuild/protobuf";
 import { ContainerConfigSchema, ExecHookSchema } from "../gen/rig/v1/spec_pb.js";
 import type { DurationInput } from "./duration.js";
+import { BuildSource } from "./image-build.js";
 import { toDuration } from "./duration.js";
 import type { ServiceConfig } from "./service-builder.js";
 import { ServiceBuilder } from "./service-builder.js";
 
 /**
- * A container from an image (pulled only when not present locally). Map ports with
- * `.ingress(name, { containerPort })`.
+ * A container from an image (pulled only when not present locally) or from
+ * `rig.build(...)` (built from a Dockerfile). Map ports with `.ingress(name, { containerPort })`.
  */
 export class ContainerBuilder extends ServiceBuilder {
-  readonly #image: string;
+  readonly #image: string | BuildSource;
   readonly #cmd: string[] = [];
   readonly #entrypoint: string[] = [];
   readonly #env: Record<string, string> = {};
   #stopTimeout: DurationInput | undefined;
 
-  constructor(image: string) {
+  constructor(image: string | BuildSource) {
     super();
     if (!image) throw new TypeError("rig.container: image must not be empty");
     this.#image = image;
@@ -59,7 +60,7 @@ export class ContainerBuilder extends ServiceBuilder {
     return {
       case: "container",
       value: create(ContainerConfigSchema, {
-        image: this.#image,
+        ...(this.#image instanceof BuildSource ? { build: this.#image.toProto() } : { image: this.#image }),
         cmd: this.#cmd,
         entrypoint: this.#entrypoint,
         env: { ...this.#env },

@@ -1116,7 +1116,9 @@ type ContainerConfig struct {
 	Env        map[string]string      `protobuf:"bytes,3,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Entrypoint []string               `protobuf:"bytes,4,rep,name=entrypoint,proto3" json:"entrypoint,omitempty"`
 	// Time between stop signal and kill. Default 5 s.
-	StopTimeout   *durationpb.Duration `protobuf:"bytes,5,opt,name=stop_timeout,json=stopTimeout,proto3" json:"stop_timeout,omitempty"`
+	StopTimeout *durationpb.Duration `protobuf:"bytes,5,opt,name=stop_timeout,json=stopTimeout,proto3" json:"stop_timeout,omitempty"`
+	// Build the image from a Dockerfile instead of naming one (`image` stays empty).
+	Build         *ImageBuild `protobuf:"bytes,6,opt,name=build,proto3" json:"build,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1186,6 +1188,97 @@ func (x *ContainerConfig) GetStopTimeout() *durationpb.Duration {
 	return nil
 }
 
+func (x *ContainerConfig) GetBuild() *ImageBuild {
+	if x != nil {
+		return x.Build
+	}
+	return nil
+}
+
+// ImageBuild builds a container image from a Dockerfile, once per content hash of the
+// context (its files minus .dockerignore), the Dockerfile, args and target. The image is
+// tagged rig-build/<name>:<hash> and kept in the engine's image store between runs.
+type ImageBuild struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Build context directory; a relative path resolves against the spec's dir.
+	Context string `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// Dockerfile path, relative to the context. Default "Dockerfile".
+	Dockerfile string `protobuf:"bytes,2,opt,name=dockerfile,proto3" json:"dockerfile,omitempty"`
+	// Build arguments (ARG).
+	Args map[string]string `protobuf:"bytes,3,rep,name=args,proto3" json:"args,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Build stage to stop at. Default: the last stage.
+	Target string `protobuf:"bytes,4,opt,name=target,proto3" json:"target,omitempty"`
+	// Repository part of the tag, rig-build/<name>. Default: the context directory's name.
+	Name          string `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImageBuild) Reset() {
+	*x = ImageBuild{}
+	mi := &file_rig_v1_spec_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImageBuild) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImageBuild) ProtoMessage() {}
+
+func (x *ImageBuild) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImageBuild.ProtoReflect.Descriptor instead.
+func (*ImageBuild) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ImageBuild) GetContext() string {
+	if x != nil {
+		return x.Context
+	}
+	return ""
+}
+
+func (x *ImageBuild) GetDockerfile() string {
+	if x != nil {
+		return x.Dockerfile
+	}
+	return ""
+}
+
+func (x *ImageBuild) GetArgs() map[string]string {
+	if x != nil {
+		return x.Args
+	}
+	return nil
+}
+
+func (x *ImageBuild) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *ImageBuild) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // PostgresConfig leases a database on a pooled Postgres server.
 type PostgresConfig struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1197,7 +1290,7 @@ type PostgresConfig struct {
 
 func (x *PostgresConfig) Reset() {
 	*x = PostgresConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[12]
+	mi := &file_rig_v1_spec_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1209,7 +1302,7 @@ func (x *PostgresConfig) String() string {
 func (*PostgresConfig) ProtoMessage() {}
 
 func (x *PostgresConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[12]
+	mi := &file_rig_v1_spec_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1222,7 +1315,7 @@ func (x *PostgresConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostgresConfig.ProtoReflect.Descriptor instead.
 func (*PostgresConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{12}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PostgresConfig) GetImage() string {
@@ -1250,7 +1343,7 @@ type RedisConfig struct {
 
 func (x *RedisConfig) Reset() {
 	*x = RedisConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[13]
+	mi := &file_rig_v1_spec_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1262,7 +1355,7 @@ func (x *RedisConfig) String() string {
 func (*RedisConfig) ProtoMessage() {}
 
 func (x *RedisConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[13]
+	mi := &file_rig_v1_spec_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1275,7 +1368,7 @@ func (x *RedisConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedisConfig.ProtoReflect.Descriptor instead.
 func (*RedisConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{13}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RedisConfig) GetImage() string {
@@ -1303,7 +1396,7 @@ type CustomConfig struct {
 
 func (x *CustomConfig) Reset() {
 	*x = CustomConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[14]
+	mi := &file_rig_v1_spec_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1315,7 +1408,7 @@ func (x *CustomConfig) String() string {
 func (*CustomConfig) ProtoMessage() {}
 
 func (x *CustomConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[14]
+	mi := &file_rig_v1_spec_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1328,7 +1421,7 @@ func (x *CustomConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomConfig.ProtoReflect.Descriptor instead.
 func (*CustomConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{14}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CustomConfig) GetType() string {
@@ -1426,7 +1519,7 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"3\n" +
 	"\fClientConfig\x12#\n" +
-	"\rstart_handler\x18\x01 \x01(\tR\fstartHandler\"\x83\x02\n" +
+	"\rstart_handler\x18\x01 \x01(\tR\fstartHandler\"\xad\x02\n" +
 	"\x0fContainerConfig\x12\x14\n" +
 	"\x05image\x18\x01 \x01(\tR\x05image\x12\x10\n" +
 	"\x03cmd\x18\x02 \x03(\tR\x03cmd\x122\n" +
@@ -1434,8 +1527,21 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\n" +
 	"entrypoint\x18\x04 \x03(\tR\n" +
 	"entrypoint\x12<\n" +
-	"\fstop_timeout\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\vstopTimeout\x1a6\n" +
+	"\fstop_timeout\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\vstopTimeout\x12(\n" +
+	"\x05build\x18\x06 \x01(\v2\x12.rig.v1.ImageBuildR\x05build\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xdd\x01\n" +
+	"\n" +
+	"ImageBuild\x12\x18\n" +
+	"\acontext\x18\x01 \x01(\tR\acontext\x12\x1e\n" +
+	"\n" +
+	"dockerfile\x18\x02 \x01(\tR\n" +
+	"dockerfile\x120\n" +
+	"\x04args\x18\x03 \x03(\v2\x1c.rig.v1.ImageBuild.ArgsEntryR\x04args\x12\x16\n" +
+	"\x06target\x18\x04 \x01(\tR\x06target\x12\x12\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x1a7\n" +
+	"\tArgsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"Q\n" +
 	"\x0ePostgresConfig\x12\x14\n" +
@@ -1477,7 +1583,7 @@ func file_rig_v1_spec_proto_rawDescGZIP() []byte {
 }
 
 var file_rig_v1_spec_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_rig_v1_spec_proto_goTypes = []any{
 	(Protocol)(0),               // 0: rig.v1.Protocol
 	(ReadinessKind)(0),          // 1: rig.v1.ReadinessKind
@@ -1494,23 +1600,25 @@ var file_rig_v1_spec_proto_goTypes = []any{
 	(*ProcessConfig)(nil),       // 12: rig.v1.ProcessConfig
 	(*ClientConfig)(nil),        // 13: rig.v1.ClientConfig
 	(*ContainerConfig)(nil),     // 14: rig.v1.ContainerConfig
-	(*PostgresConfig)(nil),      // 15: rig.v1.PostgresConfig
-	(*RedisConfig)(nil),         // 16: rig.v1.RedisConfig
-	(*CustomConfig)(nil),        // 17: rig.v1.CustomConfig
-	nil,                         // 18: rig.v1.EnvironmentSpec.HostEnvEntry
-	nil,                         // 19: rig.v1.Ingress.AttributesEntry
-	nil,                         // 20: rig.v1.ProcessConfig.EnvEntry
-	nil,                         // 21: rig.v1.ContainerConfig.EnvEntry
-	(*durationpb.Duration)(nil), // 22: google.protobuf.Duration
-	(*structpb.Struct)(nil),     // 23: google.protobuf.Struct
+	(*ImageBuild)(nil),          // 15: rig.v1.ImageBuild
+	(*PostgresConfig)(nil),      // 16: rig.v1.PostgresConfig
+	(*RedisConfig)(nil),         // 17: rig.v1.RedisConfig
+	(*CustomConfig)(nil),        // 18: rig.v1.CustomConfig
+	nil,                         // 19: rig.v1.EnvironmentSpec.HostEnvEntry
+	nil,                         // 20: rig.v1.Ingress.AttributesEntry
+	nil,                         // 21: rig.v1.ProcessConfig.EnvEntry
+	nil,                         // 22: rig.v1.ContainerConfig.EnvEntry
+	nil,                         // 23: rig.v1.ImageBuild.ArgsEntry
+	(*durationpb.Duration)(nil), // 24: google.protobuf.Duration
+	(*structpb.Struct)(nil),     // 25: google.protobuf.Struct
 }
 var file_rig_v1_spec_proto_depIdxs = []int32{
 	4,  // 0: rig.v1.EnvironmentSpec.services:type_name -> rig.v1.Service
-	18, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
-	22, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
-	22, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
-	22, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
-	22, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
+	19, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
+	24, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
+	24, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
+	24, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
+	24, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
 	5,  // 6: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
 	7,  // 7: rig.v1.Service.egresses:type_name -> rig.v1.Egress
 	8,  // 8: rig.v1.Service.prestart:type_name -> rig.v1.Hook
@@ -1518,31 +1626,33 @@ var file_rig_v1_spec_proto_depIdxs = []int32{
 	12, // 10: rig.v1.Service.process:type_name -> rig.v1.ProcessConfig
 	13, // 11: rig.v1.Service.client:type_name -> rig.v1.ClientConfig
 	14, // 12: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
-	15, // 13: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
-	16, // 14: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
-	17, // 15: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
+	16, // 13: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
+	17, // 14: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
+	18, // 15: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
 	0,  // 16: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
 	6,  // 17: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
-	19, // 18: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
+	20, // 18: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
 	1,  // 19: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
-	22, // 20: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
-	22, // 21: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
-	22, // 22: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
+	24, // 20: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
+	24, // 21: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
+	24, // 22: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
 	9,  // 23: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
 	10, // 24: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
 	11, // 25: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
-	20, // 26: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
-	22, // 27: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
-	21, // 28: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
-	22, // 29: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
-	2,  // 30: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
-	2,  // 31: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
-	23, // 32: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	21, // 26: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
+	24, // 27: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
+	22, // 28: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
+	24, // 29: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
+	15, // 30: rig.v1.ContainerConfig.build:type_name -> rig.v1.ImageBuild
+	23, // 31: rig.v1.ImageBuild.args:type_name -> rig.v1.ImageBuild.ArgsEntry
+	2,  // 32: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
+	2,  // 33: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
+	25, // 34: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_rig_v1_spec_proto_init() }
@@ -1569,7 +1679,7 @@ func file_rig_v1_spec_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rig_v1_spec_proto_rawDesc), len(file_rig_v1_spec_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   19,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -613,6 +613,7 @@ class ContainerConfig(_message.Message):
     ENV_FIELD_NUMBER: _builtins.int
     ENTRYPOINT_FIELD_NUMBER: _builtins.int
     STOP_TIMEOUT_FIELD_NUMBER: _builtins.int
+    BUILD_FIELD_NUMBER: _builtins.int
     image: _builtins.str
     @_builtins.property
     def cmd(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
@@ -624,6 +625,10 @@ class ContainerConfig(_message.Message):
     def stop_timeout(self) -> _duration_pb2.Duration:
         """Time between stop signal and kill. Default 5 s."""
 
+    @_builtins.property
+    def build(self) -> Global___ImageBuild:
+        """Build the image from a Dockerfile instead of naming one (`image` stays empty)."""
+
     def __init__(
         self,
         *,
@@ -632,14 +637,78 @@ class ContainerConfig(_message.Message):
         env: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         entrypoint: _abc.Iterable[_builtins.str] | None = ...,
         stop_timeout: _duration_pb2.Duration | None = ...,
+        build: Global___ImageBuild | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["stop_timeout", b"stop_timeout"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["build", b"build", "stop_timeout", b"stop_timeout"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cmd", b"cmd", "entrypoint", b"entrypoint", "env", b"env", "image", b"image", "stop_timeout", b"stop_timeout"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["build", b"build", "cmd", b"cmd", "entrypoint", b"entrypoint", "env", b"env", "image", b"image", "stop_timeout", b"stop_timeout"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ContainerConfig: _TypeAlias = ContainerConfig  # noqa: Y015
+
+@_typing.final
+class ImageBuild(_message.Message):
+    """ImageBuild builds a container image from a Dockerfile, once per content hash of the
+    context (its files minus .dockerignore), the Dockerfile, args and target. The image is
+    tagged rig-build/<name>:<hash> and kept in the engine's image store between runs.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class ArgsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    DOCKERFILE_FIELD_NUMBER: _builtins.int
+    ARGS_FIELD_NUMBER: _builtins.int
+    TARGET_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    context: _builtins.str
+    """Build context directory; a relative path resolves against the spec's dir."""
+    dockerfile: _builtins.str
+    """Dockerfile path, relative to the context. Default "Dockerfile"."""
+    target: _builtins.str
+    """Build stage to stop at. Default: the last stage."""
+    name: _builtins.str
+    """Repository part of the tag, rig-build/<name>. Default: the context directory's name."""
+    @_builtins.property
+    def args(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Build arguments (ARG)."""
+
+    def __init__(
+        self,
+        *,
+        context: _builtins.str = ...,
+        dockerfile: _builtins.str = ...,
+        args: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        target: _builtins.str = ...,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["args", b"args", "context", b"context", "dockerfile", b"dockerfile", "name", b"name", "target", b"target"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImageBuild: _TypeAlias = ImageBuild  # noqa: Y015
 
 @_typing.final
 class PostgresConfig(_message.Message):

@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file rig/v1/spec.proto.
  */
 export const file_rig_v1_spec: GenFile = /*@__PURE__*/
-  fileDesc("ChFyaWcvdjEvc3BlYy5wcm90bxIGcmlnLnYxIogDCg9FbnZpcm9ubWVudFNwZWMSDAoEbmFtZRgBIAEoCRIhCghzZXJ2aWNlcxgCIAMoCzIPLnJpZy52MS5TZXJ2aWNlEg8KB29ic2VydmUYAyABKAgSCwoDZGlyGAQgASgJEjYKCGhvc3RfZW52GAUgAygLMiQucmlnLnYxLkVudmlyb25tZW50U3BlYy5Ib3N0RW52RW50cnkSJgoDdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG9ycGhhbl9ncmFjZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1zdGFsbF90aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGNhbGxiYWNrX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aLgoMSG9zdEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEisQMKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRIiCglpbmdyZXNzZXMYAiADKAsyDy5yaWcudjEuSW5ncmVzcxISCgpub19pbmdyZXNzGAMgASgIEiAKCGVncmVzc2VzGAQgAygLMg4ucmlnLnYxLkVncmVzcxIeCghwcmVzdGFydBgFIAMoCzIMLnJpZy52MS5Ib29rEhoKBGluaXQYBiADKAsyDC5yaWcudjEuSG9vaxIoCgdwcm9jZXNzGAogASgLMhUucmlnLnYxLlByb2Nlc3NDb25maWdIABImCgZjbGllbnQYCyABKAsyFC5yaWcudjEuQ2xpZW50Q29uZmlnSAASLAoJY29udGFpbmVyGAwgASgLMhcucmlnLnYxLkNvbnRhaW5lckNvbmZpZ0gAEioKCHBvc3RncmVzGA0gASgLMhYucmlnLnYxLlBvc3RncmVzQ29uZmlnSAASJAoFcmVkaXMYDiABKAsyEy5yaWcudjEuUmVkaXNDb25maWdIABImCgZjdXN0b20YDyABKAsyFC5yaWcudjEuQ3VzdG9tQ29uZmlnSABCCAoGY29uZmlnIt0BCgdJbmdyZXNzEgwKBG5hbWUYASABKAkSIgoIcHJvdG9jb2wYAiABKA4yEC5yaWcudjEuUHJvdG9jb2wSIAoFcmVhZHkYAyABKAsyES5yaWcudjEuUmVhZGluZXNzEjMKCmF0dHJpYnV0ZXMYBCADKAsyHy5yaWcudjEuSW5ncmVzcy5BdHRyaWJ1dGVzRW50cnkSFgoOY29udGFpbmVyX3BvcnQYBSABKA0aMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi4wEKCVJlYWRpbmVzcxIjCgRraW5kGAEgASgOMhUucmlnLnYxLlJlYWRpbmVzc0tpbmQSEQoJaHR0cF9wYXRoGAIgASgJEhQKDGdycGNfc2VydmljZRgDIAEoCRIqCgd0aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEisKCGludGVydmFsGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG1heF9pbnRlcnZhbBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiI4CgZFZ3Jlc3MSDAoEbmFtZRgBIAEoCRIPCgdzZXJ2aWNlGAIgASgJEg8KB2luZ3Jlc3MYAyABKAkigQEKBEhvb2sSLQoLY2xpZW50X2Z1bmMYASABKAsyFi5yaWcudjEuQ2xpZW50RnVuY0hvb2tIABIeCgNzcWwYAiABKAsyDy5yaWcudjEuU3FsSG9va0gAEiAKBGV4ZWMYAyABKAsyEC5yaWcudjEuRXhlY0hvb2tIAEIICgZhY3Rpb24iHgoOQ2xpZW50RnVuY0hvb2sSDAoEbmFtZRgBIAEoCSIdCgdTcWxIb29rEhIKCnN0YXRlbWVudHMYASADKAkiGwoIRXhlY0hvb2sSDwoHY29tbWFuZBgBIAMoCSLDAQoNUHJvY2Vzc0NvbmZpZxIPCgdjb21tYW5kGAEgASgJEgwKBGFyZ3MYAiADKAkSCwoDZGlyGAMgASgJEisKA2VudhgEIAMoCzIeLnJpZy52MS5Qcm9jZXNzQ29uZmlnLkVudkVudHJ5Ei0KCnN0b3BfZ3JhY2UYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIlCgxDbGllbnRDb25maWcSFQoNc3RhcnRfaGFuZGxlchgBIAEoCSLNAQoPQ29udGFpbmVyQ29uZmlnEg0KBWltYWdlGAEgASgJEgsKA2NtZBgCIAMoCRItCgNlbnYYAyADKAsyIC5yaWcudjEuQ29udGFpbmVyQ29uZmlnLkVudkVudHJ5EhIKCmVudHJ5cG9pbnQYBCADKAkSLwoMc3RvcF90aW1lb3V0GAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiQQoOUG9zdGdyZXNDb25maWcSDQoFaW1hZ2UYASABKAkSIAoHcnVudGltZRgCIAEoDjIPLnJpZy52MS5SdW50aW1lIj4KC1JlZGlzQ29uZmlnEg0KBWltYWdlGAEgASgJEiAKB3J1bnRpbWUYAiABKA4yDy5yaWcudjEuUnVudGltZSJFCgxDdXN0b21Db25maWcSDAoEdHlwZRgBIAEoCRInCgZjb25maWcYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0KnAKCFByb3RvY29sEhgKFFBST1RPQ09MX1VOU1BFQ0lGSUVEEAASEAoMUFJPVE9DT0xfVENQEAESEQoNUFJPVE9DT0xfSFRUUBACEhEKDVBST1RPQ09MX0dSUEMQAxISCg5QUk9UT0NPTF9LQUZLQRAEKpIBCg1SZWFkaW5lc3NLaW5kEh4KGlJFQURJTkVTU19LSU5EX1VOU1BFQ0lGSUVEEAASFgoSUkVBRElORVNTX0tJTkRfVENQEAESFwoTUkVBRElORVNTX0tJTkRfSFRUUBACEhcKE1JFQURJTkVTU19LSU5EX0dSUEMQAxIXChNSRUFESU5FU1NfS0lORF9OT05FEAQqSAoHUnVudGltZRIXChNSVU5USU1FX1VOU1BFQ0lGSUVEEAASEgoOUlVOVElNRV9ET0NLRVIQARIQCgxSVU5USU1FX0hPU1QQAmIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_struct]);
+  fileDesc("ChFyaWcvdjEvc3BlYy5wcm90bxIGcmlnLnYxIogDCg9FbnZpcm9ubWVudFNwZWMSDAoEbmFtZRgBIAEoCRIhCghzZXJ2aWNlcxgCIAMoCzIPLnJpZy52MS5TZXJ2aWNlEg8KB29ic2VydmUYAyABKAgSCwoDZGlyGAQgASgJEjYKCGhvc3RfZW52GAUgAygLMiQucmlnLnYxLkVudmlyb25tZW50U3BlYy5Ib3N0RW52RW50cnkSJgoDdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG9ycGhhbl9ncmFjZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1zdGFsbF90aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGNhbGxiYWNrX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aLgoMSG9zdEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEisQMKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRIiCglpbmdyZXNzZXMYAiADKAsyDy5yaWcudjEuSW5ncmVzcxISCgpub19pbmdyZXNzGAMgASgIEiAKCGVncmVzc2VzGAQgAygLMg4ucmlnLnYxLkVncmVzcxIeCghwcmVzdGFydBgFIAMoCzIMLnJpZy52MS5Ib29rEhoKBGluaXQYBiADKAsyDC5yaWcudjEuSG9vaxIoCgdwcm9jZXNzGAogASgLMhUucmlnLnYxLlByb2Nlc3NDb25maWdIABImCgZjbGllbnQYCyABKAsyFC5yaWcudjEuQ2xpZW50Q29uZmlnSAASLAoJY29udGFpbmVyGAwgASgLMhcucmlnLnYxLkNvbnRhaW5lckNvbmZpZ0gAEioKCHBvc3RncmVzGA0gASgLMhYucmlnLnYxLlBvc3RncmVzQ29uZmlnSAASJAoFcmVkaXMYDiABKAsyEy5yaWcudjEuUmVkaXNDb25maWdIABImCgZjdXN0b20YDyABKAsyFC5yaWcudjEuQ3VzdG9tQ29uZmlnSABCCAoGY29uZmlnIt0BCgdJbmdyZXNzEgwKBG5hbWUYASABKAkSIgoIcHJvdG9jb2wYAiABKA4yEC5yaWcudjEuUHJvdG9jb2wSIAoFcmVhZHkYAyABKAsyES5yaWcudjEuUmVhZGluZXNzEjMKCmF0dHJpYnV0ZXMYBCADKAsyHy5yaWcudjEuSW5ncmVzcy5BdHRyaWJ1dGVzRW50cnkSFgoOY29udGFpbmVyX3BvcnQYBSABKA0aMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi4wEKCVJlYWRpbmVzcxIjCgRraW5kGAEgASgOMhUucmlnLnYxLlJlYWRpbmVzc0tpbmQSEQoJaHR0cF9wYXRoGAIgASgJEhQKDGdycGNfc2VydmljZRgDIAEoCRIqCgd0aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEisKCGludGVydmFsGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG1heF9pbnRlcnZhbBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiI4CgZFZ3Jlc3MSDAoEbmFtZRgBIAEoCRIPCgdzZXJ2aWNlGAIgASgJEg8KB2luZ3Jlc3MYAyABKAkigQEKBEhvb2sSLQoLY2xpZW50X2Z1bmMYASABKAsyFi5yaWcudjEuQ2xpZW50RnVuY0hvb2tIABIeCgNzcWwYAiABKAsyDy5yaWcudjEuU3FsSG9va0gAEiAKBGV4ZWMYAyABKAsyEC5yaWcudjEuRXhlY0hvb2tIAEIICgZhY3Rpb24iHgoOQ2xpZW50RnVuY0hvb2sSDAoEbmFtZRgBIAEoCSIdCgdTcWxIb29rEhIKCnN0YXRlbWVudHMYASADKAkiGwoIRXhlY0hvb2sSDwoHY29tbWFuZBgBIAMoCSLDAQoNUHJvY2Vzc0NvbmZpZxIPCgdjb21tYW5kGAEgASgJEgwKBGFyZ3MYAiADKAkSCwoDZGlyGAMgASgJEisKA2VudhgEIAMoCzIeLnJpZy52MS5Qcm9jZXNzQ29uZmlnLkVudkVudHJ5Ei0KCnN0b3BfZ3JhY2UYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIlCgxDbGllbnRDb25maWcSFQoNc3RhcnRfaGFuZGxlchgBIAEoCSLwAQoPQ29udGFpbmVyQ29uZmlnEg0KBWltYWdlGAEgASgJEgsKA2NtZBgCIAMoCRItCgNlbnYYAyADKAsyIC5yaWcudjEuQ29udGFpbmVyQ29uZmlnLkVudkVudHJ5EhIKCmVudHJ5cG9pbnQYBCADKAkSLwoMc3RvcF90aW1lb3V0GAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiEKBWJ1aWxkGAYgASgLMhIucmlnLnYxLkltYWdlQnVpbGQaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKoAQoKSW1hZ2VCdWlsZBIPCgdjb250ZXh0GAEgASgJEhIKCmRvY2tlcmZpbGUYAiABKAkSKgoEYXJncxgDIAMoCzIcLnJpZy52MS5JbWFnZUJ1aWxkLkFyZ3NFbnRyeRIOCgZ0YXJnZXQYBCABKAkSDAoEbmFtZRgFIAEoCRorCglBcmdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJBCg5Qb3N0Z3Jlc0NvbmZpZxINCgVpbWFnZRgBIAEoCRIgCgdydW50aW1lGAIgASgOMg8ucmlnLnYxLlJ1bnRpbWUiPgoLUmVkaXNDb25maWcSDQoFaW1hZ2UYASABKAkSIAoHcnVudGltZRgCIAEoDjIPLnJpZy52MS5SdW50aW1lIkUKDEN1c3RvbUNvbmZpZxIMCgR0eXBlGAEgASgJEicKBmNvbmZpZxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QqcAoIUHJvdG9jb2wSGAoUUFJPVE9DT0xfVU5TUEVDSUZJRUQQABIQCgxQUk9UT0NPTF9UQ1AQARIRCg1QUk9UT0NPTF9IVFRQEAISEQoNUFJPVE9DT0xfR1JQQxADEhIKDlBST1RPQ09MX0tBRktBEAQqkgEKDVJlYWRpbmVzc0tpbmQSHgoaUkVBRElORVNTX0tJTkRfVU5TUEVDSUZJRUQQABIWChJSRUFESU5FU1NfS0lORF9UQ1AQARIXChNSRUFESU5FU1NfS0lORF9IVFRQEAISFwoTUkVBRElORVNTX0tJTkRfR1JQQxADEhcKE1JFQURJTkVTU19LSU5EX05PTkUQBCpICgdSdW50aW1lEhcKE1JVTlRJTUVfVU5TUEVDSUZJRUQQABISCg5SVU5USU1FX0RPQ0tFUhABEhAKDFJVTlRJTUVfSE9TVBACYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct]);
 
 /**
  * EnvironmentSpec declares a graph of services brought up together for one test.
@@ -521,6 +521,13 @@ export type ContainerConfig = Message<"rig.v1.ContainerConfig"> & {
    * @generated from field: google.protobuf.Duration stop_timeout = 5;
    */
   stopTimeout?: Duration | undefined;
+
+  /**
+   * Build the image from a Dockerfile instead of naming one (`image` stays empty).
+   *
+   * @generated from field: rig.v1.ImageBuild build = 6;
+   */
+  build?: ImageBuild | undefined;
 };
 
 /**
@@ -529,6 +536,57 @@ export type ContainerConfig = Message<"rig.v1.ContainerConfig"> & {
  */
 export const ContainerConfigSchema: GenMessage<ContainerConfig> = /*@__PURE__*/
   messageDesc(file_rig_v1_spec, 11);
+
+/**
+ * ImageBuild builds a container image from a Dockerfile, once per content hash of the
+ * context (its files minus .dockerignore), the Dockerfile, args and target. The image is
+ * tagged rig-build/<name>:<hash> and kept in the engine's image store between runs.
+ *
+ * @generated from message rig.v1.ImageBuild
+ */
+export type ImageBuild = Message<"rig.v1.ImageBuild"> & {
+  /**
+   * Build context directory; a relative path resolves against the spec's dir.
+   *
+   * @generated from field: string context = 1;
+   */
+  context: string;
+
+  /**
+   * Dockerfile path, relative to the context. Default "Dockerfile".
+   *
+   * @generated from field: string dockerfile = 2;
+   */
+  dockerfile: string;
+
+  /**
+   * Build arguments (ARG).
+   *
+   * @generated from field: map<string, string> args = 3;
+   */
+  args: { [key: string]: string };
+
+  /**
+   * Build stage to stop at. Default: the last stage.
+   *
+   * @generated from field: string target = 4;
+   */
+  target: string;
+
+  /**
+   * Repository part of the tag, rig-build/<name>. Default: the context directory's name.
+   *
+   * @generated from field: string name = 5;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message rig.v1.ImageBuild.
+ * Use `create(ImageBuildSchema)` to create a new message.
+ */
+export const ImageBuildSchema: GenMessage<ImageBuild> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 12);
 
 /**
  * PostgresConfig leases a database on a pooled Postgres server.
@@ -552,7 +610,7 @@ export type PostgresConfig = Message<"rig.v1.PostgresConfig"> & {
  * Use `create(PostgresConfigSchema)` to create a new message.
  */
 export const PostgresConfigSchema: GenMessage<PostgresConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 12);
+  messageDesc(file_rig_v1_spec, 13);
 
 /**
  * RedisConfig leases a database number on a pooled Redis server.
@@ -576,7 +634,7 @@ export type RedisConfig = Message<"rig.v1.RedisConfig"> & {
  * Use `create(RedisConfigSchema)` to create a new message.
  */
 export const RedisConfigSchema: GenMessage<RedisConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 13);
+  messageDesc(file_rig_v1_spec, 14);
 
 /**
  * CustomConfig selects a service type provided by a server plugin.
@@ -600,7 +658,7 @@ export type CustomConfig = Message<"rig.v1.CustomConfig"> & {
  * Use `create(CustomConfigSchema)` to create a new message.
  */
 export const CustomConfigSchema: GenMessage<CustomConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 14);
+  messageDesc(file_rig_v1_spec, 15);
 
 /**
  * Protocol spoken on an ingress; it picks the default readiness check and proxy.
