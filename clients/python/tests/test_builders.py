@@ -128,3 +128,20 @@ def test_container_from_a_build_sends_the_build() -> None:
     config = spec.services[0].container
     assert config.image == "" and config.build.context == "./images/api" and config.build.dockerfile == "Dockerfile.test"
     assert dict(config.build.args) == {"V": "1"} and config.build.target == "runtime"
+
+
+def test_ingress_waits_reach_the_spec() -> None:
+    spec, _ = rig.build_spec(
+        {
+            "box": rig.container("img").ingress(
+                rig.http(container_port=80, ready=False, waits=[rig.waits.log("started", times=2), rig.waits.healthcheck()])
+            ),
+            "api": rig.process("./api").ingress(rig.tcp(waits=[rig.waits.command("true", on_host=True), rig.waits.http("/h", status=204)])),
+        }
+    )
+    api, box = sorted(spec.services, key=lambda s: s.name)
+    ready = box.ingresses[0].ready
+    assert ready.kind == spec_pb2.READINESS_KIND_NONE
+    assert [w.WhichOneof("condition") for w in ready.waits] == ["log", "healthcheck"] and ready.waits[0].log.times == 2
+    api_waits = api.ingresses[0].ready.waits
+    assert api_waits[0].command.on_host and api_waits[1].http.status == 204

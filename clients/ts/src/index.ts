@@ -11,6 +11,7 @@ import { ContainerBuilder } from "./builders/container-builder.js";
 import { CustomBuilder } from "./builders/custom-builder.js";
 import { FuncBuilder } from "./builders/func-builder.js";
 import { BuildSource, type BuildOptions } from "./builders/image-build.js";
+import { wait } from "./builders/waits.js";
 import { PostgresBuilder } from "./builders/postgres-builder.js";
 import { ProcessBuilder } from "./builders/process-builder.js";
 import { RedisBuilder } from "./builders/redis-builder.js";
@@ -37,6 +38,8 @@ export const rig = Object.freeze({
   /** A service of a type provided by a rigd plugin. */
   custom: (type: string, config?: JsonObject): CustomBuilder => new CustomBuilder(type, config),
   up,
+  /** Readiness conditions for `ready`: `rig.wait.log(/listening/)`, `.command([...])`, `.http(path)`, `.healthcheck()`, `.allOf(...)`. */
+  wait,
   /** A resource shared with other test processes (any language): `rig.resource("db").lock()`. */
   resource: (name: string, options?: ResourceOptions): Resource => new Resource(name, options),
   /** Locks several resources at once, atomically, in one global order (no deadlock). */
@@ -48,6 +51,7 @@ export { CustomBuilder } from "./builders/custom-builder.js";
 export type { DurationInput } from "./builders/duration.js";
 export { FuncBuilder } from "./builders/func-builder.js";
 export { BuildSource, type BuildOptions } from "./builders/image-build.js";
+export { WaitFor } from "./builders/waits.js";
 export type { IngressOptions, ReadinessInput, ReadinessOptions } from "./builders/ingress-options.js";
 export { PostgresBuilder } from "./builders/postgres-builder.js";
 export type { PoolRuntime } from "./builders/pool-runtime.js";

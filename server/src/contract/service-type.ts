@@ -16,7 +16,7 @@ import type { Endpoint, Wiring } from "../gen/rig/v1/event_pb.js";
 import type { CallbackKind, LogStream } from "../gen/rig/v1/event_pb.js";
 import type { Event } from "../gen/rig/v1/event_pb.js";
 import type { Hook, Protocol, Service } from "../gen/rig/v1/spec_pb.js";
-import type { PlannedIngress, PlannedService } from "./plan.js";
+import type { PlannedIngress, PlannedService, WaitPlan } from "./plan.js";
 
 /** Receives validation problems; `path` is relative to the service (e.g. `process.command`). */
 export interface ProblemSink {
@@ -31,6 +31,8 @@ export interface TypeDefaults {
   readonly serverHooks: readonly ("sql" | "exec")[];
   /** Attribute names the type publishes on its ingresses (for template validation), e.g. PGHOST. */
   readonly attributes: readonly string[];
+  /** Readiness waits only this type can check (`healthcheck`); the others work for every type. */
+  readonly waits?: readonly "healthcheck"[];
 }
 
 /** Facts about the environment a service belongs to. */
@@ -202,6 +204,12 @@ export interface ServiceType<C = unknown> {
   start(ctx: StartContext<C>): Promise<RunningService>;
   /** Replaces the protocol readiness check of an ingress. Optional. */
   readiness?(ctx: ReadinessContext<C>): ReadinessProbe | undefined;
+  /**
+   * A probe for a readiness wait the type checks its own way (a command inside its
+   * container, its image's HEALTHCHECK); undefined: the generic one (host command, HTTP,
+   * log line). Optional; required for the waits listed in defaults.waits.
+   */
+  waitProbe?(ctx: ReadinessContext<C>, wait: WaitPlan): ReadinessProbe | undefined;
   /** Runs a server-side hook (`sql`, `exec`). Optional; required when defaults.serverHooks is non-empty. */
   runHook?(ctx: HookContext<C>, hook: Hook): Promise<void>;
 }

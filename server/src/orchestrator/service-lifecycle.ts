@@ -35,11 +35,11 @@ import {
 import { ServicePhase } from "../gen/rig/v1/environment_service_pb.js";
 import type { Hook } from "../gen/rig/v1/spec_pb.js";
 import type { PortAllocator } from "../ports/port-allocator.js";
-import { probeFor } from "../readiness/probe-for.js";
 import { waitUntilReady } from "../readiness/wait-until-ready.js";
 import { expandTemplate, resolveAttributes } from "../wiring/templates.js";
 import { buildWiringEnv, envPrefix } from "../wiring/wiring-env.js";
 import { listeningAddresses } from "../os/listening-sockets.js";
+import { ingressProbe } from "./ingress-readiness.js";
 import type { ServiceRuntime } from "./service-runtime.js";
 
 /** What the steps need from the environment they run in. */
@@ -72,6 +72,8 @@ interface StepState {
   readonly base: ServiceContext;
   /** Set by `wire`. */
   start?: StartContext;
+  /** Seq of the last event before `start` (log waits count output after it). */
+  startedAfterSeq?: bigint;
 }
 
 type Step = (state: StepState) => Promise<void> | void;
@@ -219,6 +221,7 @@ const prestart: Step = async (state) => {
 const start: Step = async (state) => {
   const { host, rt } = state;
   host.setPhase(rt, ServicePhase.STARTING, "the service to start");
+  state.startedAfterSeq = host.log.all().at(-1)?.seq ?? 0n;
   const running = await rt.type.start(startContextOf(state));
   rt.running = running;
   host.emit(rt.name, {
@@ -229,7 +232,8 @@ const start: Step = async (state) => {
 };
 
 /** Readiness of every ingress, concurrently; an early exit ends the wait: service.healthy. */
-const ready: Step = async ({ host, rt, signal, base }) => {
+const ready: Step = async (state) => {
+  const { host, rt, signal } = state;
   const planned = rt.planned;
   const running = rt.running!;
   const healthStarted = Date.now();
@@ -242,7 +246,16 @@ const ready: Step = async ({ host, rt, signal, base }) => {
     Promise.all(
       planned.ingresses.map(async (ingress) => {
         const endpoint = rt.endpoints[ingress.name]!;
-        const probe = rt.type.readiness?.({ ...base, ingress, endpoint }) ?? probeFor(endpoint, ingress.ready);
+        const { probe, close } = ingressProbe({
+          rt,
+          start: startContextOf(state),
+          ingress,
+          endpoint,
+          log: host.log,
+          startedAfterSeq: state.startedAfterSeq ?? 0n,
+          dir: host.plan.dir,
+          hostEnv: host.plan.hostEnv,
+        });
         try {
           await waitUntilReady(probe, {
             intervalMs: ingress.ready.intervalMs,
@@ -256,6 +269,8 @@ const ready: Step = async ({ host, rt, signal, base }) => {
             `readiness check of ingress "${ingress.name}" (${ingress.ready.kind} on ${endpoint.host}:${endpoint.port}) failed: ${errorMessage(err)}` +
               elsewhere(rt, ingress.name, endpoint.port),
           );
+        } finally {
+          close();
         }
       }),
     ),

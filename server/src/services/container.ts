@@ -22,6 +22,7 @@ import { Protocol, type ContainerConfig } from "../gen/rig/v1/spec_pb.js";
 import { bridgeGateway } from "../docker/bridge-gateway.js";
 import { serviceContainerName } from "../docker/container-name.js";
 import { containerEgresses, containerIngresses, containerPortOf, HOST_GATEWAY_ENTRY } from "../docker/container-wiring.js";
+import { containerCommandProbe, healthcheckProbe } from "../docker/container-waits.js";
 import { runExecHook } from "../docker/exec-hook.js";
 import { EnvironmentNetworks, type EnvironmentNetwork } from "../docker/environment-network.js";
 import { networkEgresses } from "../docker/network-wiring.js";
@@ -71,7 +72,7 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType<Contai
 
   return {
     name: "container",
-    defaults: { defaultProtocol: Protocol.HTTP, serverHooks: ["exec"], attributes: [] },
+    defaults: { defaultProtocol: Protocol.HTTP, serverHooks: ["exec"], attributes: [], waits: ["healthcheck"] },
 
     configOf: (service) => (service.config.case === "container" ? service.config.value : undefined),
 
@@ -177,6 +178,13 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType<Contai
     readiness(ctx) {
       // The engine's userland proxy accepts on the host port before the container listens.
       if (ctx.ingress.ready.kind === "tcp") return proxiedTcpProbe(ctx.endpoint);
+      return undefined;
+    },
+
+    waitProbe(ctx, wait) {
+      const container = serviceContainerName(ctx.environment.id, ctx.service.name);
+      if (wait.kind === "healthcheck") return healthcheckProbe(docker, container);
+      if (wait.kind === "command" && !wait.onHost) return containerCommandProbe(docker, container, wait.command);
       return undefined;
     },
 

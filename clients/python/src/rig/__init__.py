@@ -50,6 +50,7 @@ from rig.environment import (  # noqa: E402
     up,
 )
 from rig.errors import DownError, SpecError, SpecProblem  # noqa: E402
+from rig import waits  # noqa: E402
 from rig.image_build import ImageBuild, build  # noqa: E402
 from rig.handlers import FuncContext, FuncFn, HookContext, HookFn  # noqa: E402
 from rig.ingress import Ingress, grpc, http, tcp  # noqa: E402
@@ -91,6 +92,7 @@ __all__ = [
     "ImageBuild",
     "build",
     "build_spec",
+    "waits",
     "container",
     "find_or_start_rigd",
     "rigd_channel",

@@ -606,7 +606,10 @@ type Readiness struct {
 	// First polling interval; doubles up to max_interval. Default 10 ms.
 	Interval *durationpb.Duration `protobuf:"bytes,5,opt,name=interval,proto3" json:"interval,omitempty"`
 	// Largest polling interval. Default 1 s.
-	MaxInterval   *durationpb.Duration `protobuf:"bytes,6,opt,name=max_interval,json=maxInterval,proto3" json:"max_interval,omitempty"`
+	MaxInterval *durationpb.Duration `protobuf:"bytes,6,opt,name=max_interval,json=maxInterval,proto3" json:"max_interval,omitempty"`
+	// More conditions, all of which must hold besides the check of `kind` (kind NONE: only
+	// these). `timeout` covers them all; a timeout names the condition still unmet.
+	Waits         []*Wait `protobuf:"bytes,7,rep,name=waits,proto3" json:"waits,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -683,6 +686,348 @@ func (x *Readiness) GetMaxInterval() *durationpb.Duration {
 	return nil
 }
 
+func (x *Readiness) GetWaits() []*Wait {
+	if x != nil {
+		return x.Waits
+	}
+	return nil
+}
+
+// Wait is one more readiness condition of an ingress.
+type Wait struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Condition:
+	//
+	//	*Wait_Log
+	//	*Wait_Command
+	//	*Wait_Http
+	//	*Wait_Healthcheck
+	Condition     isWait_Condition `protobuf_oneof:"condition"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Wait) Reset() {
+	*x = Wait{}
+	mi := &file_rig_v1_spec_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Wait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Wait) ProtoMessage() {}
+
+func (x *Wait) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Wait.ProtoReflect.Descriptor instead.
+func (*Wait) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Wait) GetCondition() isWait_Condition {
+	if x != nil {
+		return x.Condition
+	}
+	return nil
+}
+
+func (x *Wait) GetLog() *LogWait {
+	if x != nil {
+		if x, ok := x.Condition.(*Wait_Log); ok {
+			return x.Log
+		}
+	}
+	return nil
+}
+
+func (x *Wait) GetCommand() *CommandWait {
+	if x != nil {
+		if x, ok := x.Condition.(*Wait_Command); ok {
+			return x.Command
+		}
+	}
+	return nil
+}
+
+func (x *Wait) GetHttp() *HttpWait {
+	if x != nil {
+		if x, ok := x.Condition.(*Wait_Http); ok {
+			return x.Http
+		}
+	}
+	return nil
+}
+
+func (x *Wait) GetHealthcheck() *HealthcheckWait {
+	if x != nil {
+		if x, ok := x.Condition.(*Wait_Healthcheck); ok {
+			return x.Healthcheck
+		}
+	}
+	return nil
+}
+
+type isWait_Condition interface {
+	isWait_Condition()
+}
+
+type Wait_Log struct {
+	Log *LogWait `protobuf:"bytes,1,opt,name=log,proto3,oneof"`
+}
+
+type Wait_Command struct {
+	Command *CommandWait `protobuf:"bytes,2,opt,name=command,proto3,oneof"`
+}
+
+type Wait_Http struct {
+	Http *HttpWait `protobuf:"bytes,3,opt,name=http,proto3,oneof"`
+}
+
+type Wait_Healthcheck struct {
+	Healthcheck *HealthcheckWait `protobuf:"bytes,4,opt,name=healthcheck,proto3,oneof"`
+}
+
+func (*Wait_Log) isWait_Condition() {}
+
+func (*Wait_Command) isWait_Condition() {}
+
+func (*Wait_Http) isWait_Condition() {}
+
+func (*Wait_Healthcheck) isWait_Condition() {}
+
+// LogWait: a line of the service's output (stdout or stderr) matches `pattern`, a
+// JavaScript regular expression, for the `times`-th time since the service started.
+type LogWait struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Pattern string                 `protobuf:"bytes,1,opt,name=pattern,proto3" json:"pattern,omitempty"`
+	// Default 1.
+	Times         uint32 `protobuf:"varint,2,opt,name=times,proto3" json:"times,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogWait) Reset() {
+	*x = LogWait{}
+	mi := &file_rig_v1_spec_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogWait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogWait) ProtoMessage() {}
+
+func (x *LogWait) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogWait.ProtoReflect.Descriptor instead.
+func (*LogWait) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *LogWait) GetPattern() string {
+	if x != nil {
+		return x.Pattern
+	}
+	return ""
+}
+
+func (x *LogWait) GetTimes() uint32 {
+	if x != nil {
+		return x.Times
+	}
+	return 0
+}
+
+// CommandWait: `command` exits 0. Container services run it inside the container
+// unless `on_host`; other services (and `on_host`) run it on the host with the
+// service's wiring environment.
+type CommandWait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Command       []string               `protobuf:"bytes,1,rep,name=command,proto3" json:"command,omitempty"`
+	OnHost        bool                   `protobuf:"varint,2,opt,name=on_host,json=onHost,proto3" json:"on_host,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommandWait) Reset() {
+	*x = CommandWait{}
+	mi := &file_rig_v1_spec_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommandWait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommandWait) ProtoMessage() {}
+
+func (x *CommandWait) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommandWait.ProtoReflect.Descriptor instead.
+func (*CommandWait) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *CommandWait) GetCommand() []string {
+	if x != nil {
+		return x.Command
+	}
+	return nil
+}
+
+func (x *CommandWait) GetOnHost() bool {
+	if x != nil {
+		return x.OnHost
+	}
+	return false
+}
+
+// HttpWait: a request to `path` on this ingress answers `status` (default any 2xx) with
+// a body matching `body_pattern` (a JavaScript regular expression; unset: any body).
+type HttpWait struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Default "/".
+	Path        string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Status      uint32 `protobuf:"varint,2,opt,name=status,proto3" json:"status,omitempty"`
+	BodyPattern string `protobuf:"bytes,3,opt,name=body_pattern,json=bodyPattern,proto3" json:"body_pattern,omitempty"`
+	// Default GET.
+	Method        string `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HttpWait) Reset() {
+	*x = HttpWait{}
+	mi := &file_rig_v1_spec_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HttpWait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HttpWait) ProtoMessage() {}
+
+func (x *HttpWait) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HttpWait.ProtoReflect.Descriptor instead.
+func (*HttpWait) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *HttpWait) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *HttpWait) GetStatus() uint32 {
+	if x != nil {
+		return x.Status
+	}
+	return 0
+}
+
+func (x *HttpWait) GetBodyPattern() string {
+	if x != nil {
+		return x.BodyPattern
+	}
+	return ""
+}
+
+func (x *HttpWait) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+// HealthcheckWait: the container image's own HEALTHCHECK reports healthy (container
+// services whose image has one).
+type HealthcheckWait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HealthcheckWait) Reset() {
+	*x = HealthcheckWait{}
+	mi := &file_rig_v1_spec_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HealthcheckWait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HealthcheckWait) ProtoMessage() {}
+
+func (x *HealthcheckWait) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HealthcheckWait.ProtoReflect.Descriptor instead.
+func (*HealthcheckWait) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{8}
+}
+
 // Egress is a dependency on another service's ingress.
 type Egress struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -698,7 +1043,7 @@ type Egress struct {
 
 func (x *Egress) Reset() {
 	*x = Egress{}
-	mi := &file_rig_v1_spec_proto_msgTypes[4]
+	mi := &file_rig_v1_spec_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -710,7 +1055,7 @@ func (x *Egress) String() string {
 func (*Egress) ProtoMessage() {}
 
 func (x *Egress) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[4]
+	mi := &file_rig_v1_spec_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -723,7 +1068,7 @@ func (x *Egress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Egress.ProtoReflect.Descriptor instead.
 func (*Egress) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{4}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Egress) GetName() string {
@@ -762,7 +1107,7 @@ type Hook struct {
 
 func (x *Hook) Reset() {
 	*x = Hook{}
-	mi := &file_rig_v1_spec_proto_msgTypes[5]
+	mi := &file_rig_v1_spec_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -774,7 +1119,7 @@ func (x *Hook) String() string {
 func (*Hook) ProtoMessage() {}
 
 func (x *Hook) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[5]
+	mi := &file_rig_v1_spec_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -787,7 +1132,7 @@ func (x *Hook) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Hook.ProtoReflect.Descriptor instead.
 func (*Hook) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{5}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Hook) GetAction() isHook_Action {
@@ -856,7 +1201,7 @@ type ClientFuncHook struct {
 
 func (x *ClientFuncHook) Reset() {
 	*x = ClientFuncHook{}
-	mi := &file_rig_v1_spec_proto_msgTypes[6]
+	mi := &file_rig_v1_spec_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -868,7 +1213,7 @@ func (x *ClientFuncHook) String() string {
 func (*ClientFuncHook) ProtoMessage() {}
 
 func (x *ClientFuncHook) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[6]
+	mi := &file_rig_v1_spec_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -881,7 +1226,7 @@ func (x *ClientFuncHook) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClientFuncHook.ProtoReflect.Descriptor instead.
 func (*ClientFuncHook) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{6}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ClientFuncHook) GetName() string {
@@ -901,7 +1246,7 @@ type SqlHook struct {
 
 func (x *SqlHook) Reset() {
 	*x = SqlHook{}
-	mi := &file_rig_v1_spec_proto_msgTypes[7]
+	mi := &file_rig_v1_spec_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -913,7 +1258,7 @@ func (x *SqlHook) String() string {
 func (*SqlHook) ProtoMessage() {}
 
 func (x *SqlHook) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[7]
+	mi := &file_rig_v1_spec_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -926,7 +1271,7 @@ func (x *SqlHook) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SqlHook.ProtoReflect.Descriptor instead.
 func (*SqlHook) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{7}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SqlHook) GetStatements() []string {
@@ -946,7 +1291,7 @@ type ExecHook struct {
 
 func (x *ExecHook) Reset() {
 	*x = ExecHook{}
-	mi := &file_rig_v1_spec_proto_msgTypes[8]
+	mi := &file_rig_v1_spec_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -958,7 +1303,7 @@ func (x *ExecHook) String() string {
 func (*ExecHook) ProtoMessage() {}
 
 func (x *ExecHook) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[8]
+	mi := &file_rig_v1_spec_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -971,7 +1316,7 @@ func (x *ExecHook) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecHook.ProtoReflect.Descriptor instead.
 func (*ExecHook) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{8}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ExecHook) GetCommand() []string {
@@ -1000,7 +1345,7 @@ type ProcessConfig struct {
 
 func (x *ProcessConfig) Reset() {
 	*x = ProcessConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[9]
+	mi := &file_rig_v1_spec_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1012,7 +1357,7 @@ func (x *ProcessConfig) String() string {
 func (*ProcessConfig) ProtoMessage() {}
 
 func (x *ProcessConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[9]
+	mi := &file_rig_v1_spec_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1025,7 +1370,7 @@ func (x *ProcessConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessConfig.ProtoReflect.Descriptor instead.
 func (*ProcessConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{9}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ProcessConfig) GetCommand() string {
@@ -1073,7 +1418,7 @@ type ClientConfig struct {
 
 func (x *ClientConfig) Reset() {
 	*x = ClientConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[10]
+	mi := &file_rig_v1_spec_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1085,7 +1430,7 @@ func (x *ClientConfig) String() string {
 func (*ClientConfig) ProtoMessage() {}
 
 func (x *ClientConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[10]
+	mi := &file_rig_v1_spec_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1098,7 +1443,7 @@ func (x *ClientConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClientConfig.ProtoReflect.Descriptor instead.
 func (*ClientConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{10}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ClientConfig) GetStartHandler() string {
@@ -1125,7 +1470,7 @@ type ContainerConfig struct {
 
 func (x *ContainerConfig) Reset() {
 	*x = ContainerConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[11]
+	mi := &file_rig_v1_spec_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1137,7 +1482,7 @@ func (x *ContainerConfig) String() string {
 func (*ContainerConfig) ProtoMessage() {}
 
 func (x *ContainerConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[11]
+	mi := &file_rig_v1_spec_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1150,7 +1495,7 @@ func (x *ContainerConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerConfig.ProtoReflect.Descriptor instead.
 func (*ContainerConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{11}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ContainerConfig) GetImage() string {
@@ -1216,7 +1561,7 @@ type ImageBuild struct {
 
 func (x *ImageBuild) Reset() {
 	*x = ImageBuild{}
-	mi := &file_rig_v1_spec_proto_msgTypes[12]
+	mi := &file_rig_v1_spec_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1228,7 +1573,7 @@ func (x *ImageBuild) String() string {
 func (*ImageBuild) ProtoMessage() {}
 
 func (x *ImageBuild) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[12]
+	mi := &file_rig_v1_spec_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1241,7 +1586,7 @@ func (x *ImageBuild) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImageBuild.ProtoReflect.Descriptor instead.
 func (*ImageBuild) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{12}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ImageBuild) GetContext() string {
@@ -1290,7 +1635,7 @@ type PostgresConfig struct {
 
 func (x *PostgresConfig) Reset() {
 	*x = PostgresConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[13]
+	mi := &file_rig_v1_spec_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1302,7 +1647,7 @@ func (x *PostgresConfig) String() string {
 func (*PostgresConfig) ProtoMessage() {}
 
 func (x *PostgresConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[13]
+	mi := &file_rig_v1_spec_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1315,7 +1660,7 @@ func (x *PostgresConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostgresConfig.ProtoReflect.Descriptor instead.
 func (*PostgresConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{13}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PostgresConfig) GetImage() string {
@@ -1343,7 +1688,7 @@ type RedisConfig struct {
 
 func (x *RedisConfig) Reset() {
 	*x = RedisConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[14]
+	mi := &file_rig_v1_spec_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1355,7 +1700,7 @@ func (x *RedisConfig) String() string {
 func (*RedisConfig) ProtoMessage() {}
 
 func (x *RedisConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[14]
+	mi := &file_rig_v1_spec_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1368,7 +1713,7 @@ func (x *RedisConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedisConfig.ProtoReflect.Descriptor instead.
 func (*RedisConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{14}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RedisConfig) GetImage() string {
@@ -1396,7 +1741,7 @@ type CustomConfig struct {
 
 func (x *CustomConfig) Reset() {
 	*x = CustomConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[15]
+	mi := &file_rig_v1_spec_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1408,7 +1753,7 @@ func (x *CustomConfig) String() string {
 func (*CustomConfig) ProtoMessage() {}
 
 func (x *CustomConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[15]
+	mi := &file_rig_v1_spec_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1421,7 +1766,7 @@ func (x *CustomConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomConfig.ProtoReflect.Descriptor instead.
 func (*CustomConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{15}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CustomConfig) GetType() string {
@@ -1482,14 +1827,33 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x0econtainer_port\x18\x05 \x01(\rR\rcontainerPort\x1a=\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa0\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc4\x02\n" +
 	"\tReadiness\x12)\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x15.rig.v1.ReadinessKindR\x04kind\x12\x1b\n" +
 	"\thttp_path\x18\x02 \x01(\tR\bhttpPath\x12!\n" +
 	"\fgrpc_service\x18\x03 \x01(\tR\vgrpcService\x123\n" +
 	"\atimeout\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x125\n" +
 	"\binterval\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\binterval\x12<\n" +
-	"\fmax_interval\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\vmaxInterval\"P\n" +
+	"\fmax_interval\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\vmaxInterval\x12\"\n" +
+	"\x05waits\x18\a \x03(\v2\f.rig.v1.WaitR\x05waits\"\xce\x01\n" +
+	"\x04Wait\x12#\n" +
+	"\x03log\x18\x01 \x01(\v2\x0f.rig.v1.LogWaitH\x00R\x03log\x12/\n" +
+	"\acommand\x18\x02 \x01(\v2\x13.rig.v1.CommandWaitH\x00R\acommand\x12&\n" +
+	"\x04http\x18\x03 \x01(\v2\x10.rig.v1.HttpWaitH\x00R\x04http\x12;\n" +
+	"\vhealthcheck\x18\x04 \x01(\v2\x17.rig.v1.HealthcheckWaitH\x00R\vhealthcheckB\v\n" +
+	"\tcondition\"9\n" +
+	"\aLogWait\x12\x18\n" +
+	"\apattern\x18\x01 \x01(\tR\apattern\x12\x14\n" +
+	"\x05times\x18\x02 \x01(\rR\x05times\"@\n" +
+	"\vCommandWait\x12\x18\n" +
+	"\acommand\x18\x01 \x03(\tR\acommand\x12\x17\n" +
+	"\aon_host\x18\x02 \x01(\bR\x06onHost\"q\n" +
+	"\bHttpWait\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\rR\x06status\x12!\n" +
+	"\fbody_pattern\x18\x03 \x01(\tR\vbodyPattern\x12\x16\n" +
+	"\x06method\x18\x04 \x01(\tR\x06method\"\x11\n" +
+	"\x0fHealthcheckWait\"P\n" +
 	"\x06Egress\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aservice\x18\x02 \x01(\tR\aservice\x12\x18\n" +
@@ -1583,7 +1947,7 @@ func file_rig_v1_spec_proto_rawDescGZIP() []byte {
 }
 
 var file_rig_v1_spec_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_rig_v1_spec_proto_goTypes = []any{
 	(Protocol)(0),               // 0: rig.v1.Protocol
 	(ReadinessKind)(0),          // 1: rig.v1.ReadinessKind
@@ -1592,67 +1956,77 @@ var file_rig_v1_spec_proto_goTypes = []any{
 	(*Service)(nil),             // 4: rig.v1.Service
 	(*Ingress)(nil),             // 5: rig.v1.Ingress
 	(*Readiness)(nil),           // 6: rig.v1.Readiness
-	(*Egress)(nil),              // 7: rig.v1.Egress
-	(*Hook)(nil),                // 8: rig.v1.Hook
-	(*ClientFuncHook)(nil),      // 9: rig.v1.ClientFuncHook
-	(*SqlHook)(nil),             // 10: rig.v1.SqlHook
-	(*ExecHook)(nil),            // 11: rig.v1.ExecHook
-	(*ProcessConfig)(nil),       // 12: rig.v1.ProcessConfig
-	(*ClientConfig)(nil),        // 13: rig.v1.ClientConfig
-	(*ContainerConfig)(nil),     // 14: rig.v1.ContainerConfig
-	(*ImageBuild)(nil),          // 15: rig.v1.ImageBuild
-	(*PostgresConfig)(nil),      // 16: rig.v1.PostgresConfig
-	(*RedisConfig)(nil),         // 17: rig.v1.RedisConfig
-	(*CustomConfig)(nil),        // 18: rig.v1.CustomConfig
-	nil,                         // 19: rig.v1.EnvironmentSpec.HostEnvEntry
-	nil,                         // 20: rig.v1.Ingress.AttributesEntry
-	nil,                         // 21: rig.v1.ProcessConfig.EnvEntry
-	nil,                         // 22: rig.v1.ContainerConfig.EnvEntry
-	nil,                         // 23: rig.v1.ImageBuild.ArgsEntry
-	(*durationpb.Duration)(nil), // 24: google.protobuf.Duration
-	(*structpb.Struct)(nil),     // 25: google.protobuf.Struct
+	(*Wait)(nil),                // 7: rig.v1.Wait
+	(*LogWait)(nil),             // 8: rig.v1.LogWait
+	(*CommandWait)(nil),         // 9: rig.v1.CommandWait
+	(*HttpWait)(nil),            // 10: rig.v1.HttpWait
+	(*HealthcheckWait)(nil),     // 11: rig.v1.HealthcheckWait
+	(*Egress)(nil),              // 12: rig.v1.Egress
+	(*Hook)(nil),                // 13: rig.v1.Hook
+	(*ClientFuncHook)(nil),      // 14: rig.v1.ClientFuncHook
+	(*SqlHook)(nil),             // 15: rig.v1.SqlHook
+	(*ExecHook)(nil),            // 16: rig.v1.ExecHook
+	(*ProcessConfig)(nil),       // 17: rig.v1.ProcessConfig
+	(*ClientConfig)(nil),        // 18: rig.v1.ClientConfig
+	(*ContainerConfig)(nil),     // 19: rig.v1.ContainerConfig
+	(*ImageBuild)(nil),          // 20: rig.v1.ImageBuild
+	(*PostgresConfig)(nil),      // 21: rig.v1.PostgresConfig
+	(*RedisConfig)(nil),         // 22: rig.v1.RedisConfig
+	(*CustomConfig)(nil),        // 23: rig.v1.CustomConfig
+	nil,                         // 24: rig.v1.EnvironmentSpec.HostEnvEntry
+	nil,                         // 25: rig.v1.Ingress.AttributesEntry
+	nil,                         // 26: rig.v1.ProcessConfig.EnvEntry
+	nil,                         // 27: rig.v1.ContainerConfig.EnvEntry
+	nil,                         // 28: rig.v1.ImageBuild.ArgsEntry
+	(*durationpb.Duration)(nil), // 29: google.protobuf.Duration
+	(*structpb.Struct)(nil),     // 30: google.protobuf.Struct
 }
 var file_rig_v1_spec_proto_depIdxs = []int32{
 	4,  // 0: rig.v1.EnvironmentSpec.services:type_name -> rig.v1.Service
-	19, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
-	24, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
-	24, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
-	24, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
-	24, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
+	24, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
+	29, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
+	29, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
+	29, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
+	29, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
 	5,  // 6: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
-	7,  // 7: rig.v1.Service.egresses:type_name -> rig.v1.Egress
-	8,  // 8: rig.v1.Service.prestart:type_name -> rig.v1.Hook
-	8,  // 9: rig.v1.Service.init:type_name -> rig.v1.Hook
-	12, // 10: rig.v1.Service.process:type_name -> rig.v1.ProcessConfig
-	13, // 11: rig.v1.Service.client:type_name -> rig.v1.ClientConfig
-	14, // 12: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
-	16, // 13: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
-	17, // 14: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
-	18, // 15: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
+	12, // 7: rig.v1.Service.egresses:type_name -> rig.v1.Egress
+	13, // 8: rig.v1.Service.prestart:type_name -> rig.v1.Hook
+	13, // 9: rig.v1.Service.init:type_name -> rig.v1.Hook
+	17, // 10: rig.v1.Service.process:type_name -> rig.v1.ProcessConfig
+	18, // 11: rig.v1.Service.client:type_name -> rig.v1.ClientConfig
+	19, // 12: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
+	21, // 13: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
+	22, // 14: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
+	23, // 15: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
 	0,  // 16: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
 	6,  // 17: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
-	20, // 18: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
+	25, // 18: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
 	1,  // 19: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
-	24, // 20: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
-	24, // 21: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
-	24, // 22: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
-	9,  // 23: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
-	10, // 24: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
-	11, // 25: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
-	21, // 26: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
-	24, // 27: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
-	22, // 28: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
-	24, // 29: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
-	15, // 30: rig.v1.ContainerConfig.build:type_name -> rig.v1.ImageBuild
-	23, // 31: rig.v1.ImageBuild.args:type_name -> rig.v1.ImageBuild.ArgsEntry
-	2,  // 32: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
-	2,  // 33: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
-	25, // 34: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
-	35, // [35:35] is the sub-list for method output_type
-	35, // [35:35] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	29, // 20: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
+	29, // 21: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
+	29, // 22: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
+	7,  // 23: rig.v1.Readiness.waits:type_name -> rig.v1.Wait
+	8,  // 24: rig.v1.Wait.log:type_name -> rig.v1.LogWait
+	9,  // 25: rig.v1.Wait.command:type_name -> rig.v1.CommandWait
+	10, // 26: rig.v1.Wait.http:type_name -> rig.v1.HttpWait
+	11, // 27: rig.v1.Wait.healthcheck:type_name -> rig.v1.HealthcheckWait
+	14, // 28: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
+	15, // 29: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
+	16, // 30: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
+	26, // 31: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
+	29, // 32: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
+	27, // 33: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
+	29, // 34: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
+	20, // 35: rig.v1.ContainerConfig.build:type_name -> rig.v1.ImageBuild
+	28, // 36: rig.v1.ImageBuild.args:type_name -> rig.v1.ImageBuild.ArgsEntry
+	2,  // 37: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
+	2,  // 38: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
+	30, // 39: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
+	40, // [40:40] is the sub-list for method output_type
+	40, // [40:40] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_rig_v1_spec_proto_init() }
@@ -1668,7 +2042,13 @@ func file_rig_v1_spec_proto_init() {
 		(*Service_Redis)(nil),
 		(*Service_Custom)(nil),
 	}
-	file_rig_v1_spec_proto_msgTypes[5].OneofWrappers = []any{
+	file_rig_v1_spec_proto_msgTypes[4].OneofWrappers = []any{
+		(*Wait_Log)(nil),
+		(*Wait_Command)(nil),
+		(*Wait_Http)(nil),
+		(*Wait_Healthcheck)(nil),
+	}
+	file_rig_v1_spec_proto_msgTypes[10].OneofWrappers = []any{
 		(*Hook_ClientFunc)(nil),
 		(*Hook_Sql)(nil),
 		(*Hook_Exec)(nil),
@@ -1679,7 +2059,7 @@ func file_rig_v1_spec_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rig_v1_spec_proto_rawDesc), len(file_rig_v1_spec_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   21,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -335,6 +335,7 @@ class Readiness(_message.Message):
     TIMEOUT_FIELD_NUMBER: _builtins.int
     INTERVAL_FIELD_NUMBER: _builtins.int
     MAX_INTERVAL_FIELD_NUMBER: _builtins.int
+    WAITS_FIELD_NUMBER: _builtins.int
     kind: Global___ReadinessKind.ValueType
     http_path: _builtins.str
     """Path of the HTTP GET. Default "/"."""
@@ -352,6 +353,12 @@ class Readiness(_message.Message):
     def max_interval(self) -> _duration_pb2.Duration:
         """Largest polling interval. Default 1 s."""
 
+    @_builtins.property
+    def waits(self) -> _containers.RepeatedCompositeFieldContainer[Global___Wait]:
+        """More conditions, all of which must hold besides the check of `kind` (kind NONE: only
+        these). `timeout` covers them all; a timeout names the condition still unmet.
+        """
+
     def __init__(
         self,
         *,
@@ -361,14 +368,159 @@ class Readiness(_message.Message):
         timeout: _duration_pb2.Duration | None = ...,
         interval: _duration_pb2.Duration | None = ...,
         max_interval: _duration_pb2.Duration | None = ...,
+        waits: _abc.Iterable[Global___Wait] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["interval", b"interval", "max_interval", b"max_interval", "timeout", b"timeout"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["grpc_service", b"grpc_service", "http_path", b"http_path", "interval", b"interval", "kind", b"kind", "max_interval", b"max_interval", "timeout", b"timeout"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grpc_service", b"grpc_service", "http_path", b"http_path", "interval", b"interval", "kind", b"kind", "max_interval", b"max_interval", "timeout", b"timeout", "waits", b"waits"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Readiness: _TypeAlias = Readiness  # noqa: Y015
+
+@_typing.final
+class Wait(_message.Message):
+    """Wait is one more readiness condition of an ingress."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOG_FIELD_NUMBER: _builtins.int
+    COMMAND_FIELD_NUMBER: _builtins.int
+    HTTP_FIELD_NUMBER: _builtins.int
+    HEALTHCHECK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def log(self) -> Global___LogWait: ...
+    @_builtins.property
+    def command(self) -> Global___CommandWait: ...
+    @_builtins.property
+    def http(self) -> Global___HttpWait: ...
+    @_builtins.property
+    def healthcheck(self) -> Global___HealthcheckWait: ...
+    def __init__(
+        self,
+        *,
+        log: Global___LogWait | None = ...,
+        command: Global___CommandWait | None = ...,
+        http: Global___HttpWait | None = ...,
+        healthcheck: Global___HealthcheckWait | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["command", b"command", "condition", b"condition", "healthcheck", b"healthcheck", "http", b"http", "log", b"log"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["command", b"command", "condition", b"condition", "healthcheck", b"healthcheck", "http", b"http", "log", b"log"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_condition: _TypeAlias = _typing.Literal["log", "command", "http", "healthcheck"]  # noqa: Y015
+    _WhichOneofArgType_condition: _TypeAlias = _typing.Literal["condition", b"condition"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_condition) -> _WhichOneofReturnType_condition | None: ...
+
+Global___Wait: _TypeAlias = Wait  # noqa: Y015
+
+@_typing.final
+class LogWait(_message.Message):
+    """LogWait: a line of the service's output (stdout or stderr) matches `pattern`, a
+    JavaScript regular expression, for the `times`-th time since the service started.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATTERN_FIELD_NUMBER: _builtins.int
+    TIMES_FIELD_NUMBER: _builtins.int
+    pattern: _builtins.str
+    times: _builtins.int
+    """Default 1."""
+    def __init__(
+        self,
+        *,
+        pattern: _builtins.str = ...,
+        times: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["pattern", b"pattern", "times", b"times"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LogWait: _TypeAlias = LogWait  # noqa: Y015
+
+@_typing.final
+class CommandWait(_message.Message):
+    """CommandWait: `command` exits 0. Container services run it inside the container
+    unless `on_host`; other services (and `on_host`) run it on the host with the
+    service's wiring environment.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMAND_FIELD_NUMBER: _builtins.int
+    ON_HOST_FIELD_NUMBER: _builtins.int
+    on_host: _builtins.bool
+    @_builtins.property
+    def command(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        command: _abc.Iterable[_builtins.str] | None = ...,
+        on_host: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["command", b"command", "on_host", b"on_host"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CommandWait: _TypeAlias = CommandWait  # noqa: Y015
+
+@_typing.final
+class HttpWait(_message.Message):
+    """HttpWait: a request to `path` on this ingress answers `status` (default any 2xx) with
+    a body matching `body_pattern` (a JavaScript regular expression; unset: any body).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATH_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    BODY_PATTERN_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    path: _builtins.str
+    """Default "/"."""
+    status: _builtins.int
+    body_pattern: _builtins.str
+    method: _builtins.str
+    """Default GET."""
+    def __init__(
+        self,
+        *,
+        path: _builtins.str = ...,
+        status: _builtins.int = ...,
+        body_pattern: _builtins.str = ...,
+        method: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body_pattern", b"body_pattern", "method", b"method", "path", b"path", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HttpWait: _TypeAlias = HttpWait  # noqa: Y015
+
+@_typing.final
+class HealthcheckWait(_message.Message):
+    """HealthcheckWait: the container image's own HEALTHCHECK reports healthy (container
+    services whose image has one).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HealthcheckWait: _TypeAlias = HealthcheckWait  # noqa: Y015
 
 @_typing.final
 class Egress(_message.Message):

@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file rig/v1/spec.proto.
  */
 export const file_rig_v1_spec: GenFile = /*@__PURE__*/
-  fileDesc("ChFyaWcvdjEvc3BlYy5wcm90bxIGcmlnLnYxIogDCg9FbnZpcm9ubWVudFNwZWMSDAoEbmFtZRgBIAEoCRIhCghzZXJ2aWNlcxgCIAMoCzIPLnJpZy52MS5TZXJ2aWNlEg8KB29ic2VydmUYAyABKAgSCwoDZGlyGAQgASgJEjYKCGhvc3RfZW52GAUgAygLMiQucmlnLnYxLkVudmlyb25tZW50U3BlYy5Ib3N0RW52RW50cnkSJgoDdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG9ycGhhbl9ncmFjZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1zdGFsbF90aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGNhbGxiYWNrX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aLgoMSG9zdEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEisQMKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRIiCglpbmdyZXNzZXMYAiADKAsyDy5yaWcudjEuSW5ncmVzcxISCgpub19pbmdyZXNzGAMgASgIEiAKCGVncmVzc2VzGAQgAygLMg4ucmlnLnYxLkVncmVzcxIeCghwcmVzdGFydBgFIAMoCzIMLnJpZy52MS5Ib29rEhoKBGluaXQYBiADKAsyDC5yaWcudjEuSG9vaxIoCgdwcm9jZXNzGAogASgLMhUucmlnLnYxLlByb2Nlc3NDb25maWdIABImCgZjbGllbnQYCyABKAsyFC5yaWcudjEuQ2xpZW50Q29uZmlnSAASLAoJY29udGFpbmVyGAwgASgLMhcucmlnLnYxLkNvbnRhaW5lckNvbmZpZ0gAEioKCHBvc3RncmVzGA0gASgLMhYucmlnLnYxLlBvc3RncmVzQ29uZmlnSAASJAoFcmVkaXMYDiABKAsyEy5yaWcudjEuUmVkaXNDb25maWdIABImCgZjdXN0b20YDyABKAsyFC5yaWcudjEuQ3VzdG9tQ29uZmlnSABCCAoGY29uZmlnIt0BCgdJbmdyZXNzEgwKBG5hbWUYASABKAkSIgoIcHJvdG9jb2wYAiABKA4yEC5yaWcudjEuUHJvdG9jb2wSIAoFcmVhZHkYAyABKAsyES5yaWcudjEuUmVhZGluZXNzEjMKCmF0dHJpYnV0ZXMYBCADKAsyHy5yaWcudjEuSW5ncmVzcy5BdHRyaWJ1dGVzRW50cnkSFgoOY29udGFpbmVyX3BvcnQYBSABKA0aMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi4wEKCVJlYWRpbmVzcxIjCgRraW5kGAEgASgOMhUucmlnLnYxLlJlYWRpbmVzc0tpbmQSEQoJaHR0cF9wYXRoGAIgASgJEhQKDGdycGNfc2VydmljZRgDIAEoCRIqCgd0aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEisKCGludGVydmFsGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG1heF9pbnRlcnZhbBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiI4CgZFZ3Jlc3MSDAoEbmFtZRgBIAEoCRIPCgdzZXJ2aWNlGAIgASgJEg8KB2luZ3Jlc3MYAyABKAkigQEKBEhvb2sSLQoLY2xpZW50X2Z1bmMYASABKAsyFi5yaWcudjEuQ2xpZW50RnVuY0hvb2tIABIeCgNzcWwYAiABKAsyDy5yaWcudjEuU3FsSG9va0gAEiAKBGV4ZWMYAyABKAsyEC5yaWcudjEuRXhlY0hvb2tIAEIICgZhY3Rpb24iHgoOQ2xpZW50RnVuY0hvb2sSDAoEbmFtZRgBIAEoCSIdCgdTcWxIb29rEhIKCnN0YXRlbWVudHMYASADKAkiGwoIRXhlY0hvb2sSDwoHY29tbWFuZBgBIAMoCSLDAQoNUHJvY2Vzc0NvbmZpZxIPCgdjb21tYW5kGAEgASgJEgwKBGFyZ3MYAiADKAkSCwoDZGlyGAMgASgJEisKA2VudhgEIAMoCzIeLnJpZy52MS5Qcm9jZXNzQ29uZmlnLkVudkVudHJ5Ei0KCnN0b3BfZ3JhY2UYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIlCgxDbGllbnRDb25maWcSFQoNc3RhcnRfaGFuZGxlchgBIAEoCSLwAQoPQ29udGFpbmVyQ29uZmlnEg0KBWltYWdlGAEgASgJEgsKA2NtZBgCIAMoCRItCgNlbnYYAyADKAsyIC5yaWcudjEuQ29udGFpbmVyQ29uZmlnLkVudkVudHJ5EhIKCmVudHJ5cG9pbnQYBCADKAkSLwoMc3RvcF90aW1lb3V0GAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiEKBWJ1aWxkGAYgASgLMhIucmlnLnYxLkltYWdlQnVpbGQaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKoAQoKSW1hZ2VCdWlsZBIPCgdjb250ZXh0GAEgASgJEhIKCmRvY2tlcmZpbGUYAiABKAkSKgoEYXJncxgDIAMoCzIcLnJpZy52MS5JbWFnZUJ1aWxkLkFyZ3NFbnRyeRIOCgZ0YXJnZXQYBCABKAkSDAoEbmFtZRgFIAEoCRorCglBcmdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJBCg5Qb3N0Z3Jlc0NvbmZpZxINCgVpbWFnZRgBIAEoCRIgCgdydW50aW1lGAIgASgOMg8ucmlnLnYxLlJ1bnRpbWUiPgoLUmVkaXNDb25maWcSDQoFaW1hZ2UYASABKAkSIAoHcnVudGltZRgCIAEoDjIPLnJpZy52MS5SdW50aW1lIkUKDEN1c3RvbUNvbmZpZxIMCgR0eXBlGAEgASgJEicKBmNvbmZpZxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QqcAoIUHJvdG9jb2wSGAoUUFJPVE9DT0xfVU5TUEVDSUZJRUQQABIQCgxQUk9UT0NPTF9UQ1AQARIRCg1QUk9UT0NPTF9IVFRQEAISEQoNUFJPVE9DT0xfR1JQQxADEhIKDlBST1RPQ09MX0tBRktBEAQqkgEKDVJlYWRpbmVzc0tpbmQSHgoaUkVBRElORVNTX0tJTkRfVU5TUEVDSUZJRUQQABIWChJSRUFESU5FU1NfS0lORF9UQ1AQARIXChNSRUFESU5FU1NfS0lORF9IVFRQEAISFwoTUkVBRElORVNTX0tJTkRfR1JQQxADEhcKE1JFQURJTkVTU19LSU5EX05PTkUQBCpICgdSdW50aW1lEhcKE1JVTlRJTUVfVU5TUEVDSUZJRUQQABISCg5SVU5USU1FX0RPQ0tFUhABEhAKDFJVTlRJTUVfSE9TVBACYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct]);
+  fileDesc("ChFyaWcvdjEvc3BlYy5wcm90bxIGcmlnLnYxIogDCg9FbnZpcm9ubWVudFNwZWMSDAoEbmFtZRgBIAEoCRIhCghzZXJ2aWNlcxgCIAMoCzIPLnJpZy52MS5TZXJ2aWNlEg8KB29ic2VydmUYAyABKAgSCwoDZGlyGAQgASgJEjYKCGhvc3RfZW52GAUgAygLMiQucmlnLnYxLkVudmlyb25tZW50U3BlYy5Ib3N0RW52RW50cnkSJgoDdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG9ycGhhbl9ncmFjZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1zdGFsbF90aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGNhbGxiYWNrX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aLgoMSG9zdEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEisQMKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRIiCglpbmdyZXNzZXMYAiADKAsyDy5yaWcudjEuSW5ncmVzcxISCgpub19pbmdyZXNzGAMgASgIEiAKCGVncmVzc2VzGAQgAygLMg4ucmlnLnYxLkVncmVzcxIeCghwcmVzdGFydBgFIAMoCzIMLnJpZy52MS5Ib29rEhoKBGluaXQYBiADKAsyDC5yaWcudjEuSG9vaxIoCgdwcm9jZXNzGAogASgLMhUucmlnLnYxLlByb2Nlc3NDb25maWdIABImCgZjbGllbnQYCyABKAsyFC5yaWcudjEuQ2xpZW50Q29uZmlnSAASLAoJY29udGFpbmVyGAwgASgLMhcucmlnLnYxLkNvbnRhaW5lckNvbmZpZ0gAEioKCHBvc3RncmVzGA0gASgLMhYucmlnLnYxLlBvc3RncmVzQ29uZmlnSAASJAoFcmVkaXMYDiABKAsyEy5yaWcudjEuUmVkaXNDb25maWdIABImCgZjdXN0b20YDyABKAsyFC5yaWcudjEuQ3VzdG9tQ29uZmlnSABCCAoGY29uZmlnIt0BCgdJbmdyZXNzEgwKBG5hbWUYASABKAkSIgoIcHJvdG9jb2wYAiABKA4yEC5yaWcudjEuUHJvdG9jb2wSIAoFcmVhZHkYAyABKAsyES5yaWcudjEuUmVhZGluZXNzEjMKCmF0dHJpYnV0ZXMYBCADKAsyHy5yaWcudjEuSW5ncmVzcy5BdHRyaWJ1dGVzRW50cnkSFgoOY29udGFpbmVyX3BvcnQYBSABKA0aMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEigAIKCVJlYWRpbmVzcxIjCgRraW5kGAEgASgOMhUucmlnLnYxLlJlYWRpbmVzc0tpbmQSEQoJaHR0cF9wYXRoGAIgASgJEhQKDGdycGNfc2VydmljZRgDIAEoCRIqCgd0aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEisKCGludGVydmFsGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG1heF9pbnRlcnZhbBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIbCgV3YWl0cxgHIAMoCzIMLnJpZy52MS5XYWl0Iq0BCgRXYWl0Eh4KA2xvZxgBIAEoCzIPLnJpZy52MS5Mb2dXYWl0SAASJgoHY29tbWFuZBgCIAEoCzITLnJpZy52MS5Db21tYW5kV2FpdEgAEiAKBGh0dHAYAyABKAsyEC5yaWcudjEuSHR0cFdhaXRIABIuCgtoZWFsdGhjaGVjaxgEIAEoCzIXLnJpZy52MS5IZWFsdGhjaGVja1dhaXRIAEILCgljb25kaXRpb24iKQoHTG9nV2FpdBIPCgdwYXR0ZXJuGAEgASgJEg0KBXRpbWVzGAIgASgNIi8KC0NvbW1hbmRXYWl0Eg8KB2NvbW1hbmQYASADKAkSDwoHb25faG9zdBgCIAEoCCJOCghIdHRwV2FpdBIMCgRwYXRoGAEgASgJEg4KBnN0YXR1cxgCIAEoDRIUCgxib2R5X3BhdHRlcm4YAyABKAkSDgoGbWV0aG9kGAQgASgJIhEKD0hlYWx0aGNoZWNrV2FpdCI4CgZFZ3Jlc3MSDAoEbmFtZRgBIAEoCRIPCgdzZXJ2aWNlGAIgASgJEg8KB2luZ3Jlc3MYAyABKAkigQEKBEhvb2sSLQoLY2xpZW50X2Z1bmMYASABKAsyFi5yaWcudjEuQ2xpZW50RnVuY0hvb2tIABIeCgNzcWwYAiABKAsyDy5yaWcudjEuU3FsSG9va0gAEiAKBGV4ZWMYAyABKAsyEC5yaWcudjEuRXhlY0hvb2tIAEIICgZhY3Rpb24iHgoOQ2xpZW50RnVuY0hvb2sSDAoEbmFtZRgBIAEoCSIdCgdTcWxIb29rEhIKCnN0YXRlbWVudHMYASADKAkiGwoIRXhlY0hvb2sSDwoHY29tbWFuZBgBIAMoCSLDAQoNUHJvY2Vzc0NvbmZpZxIPCgdjb21tYW5kGAEgASgJEgwKBGFyZ3MYAiADKAkSCwoDZGlyGAMgASgJEisKA2VudhgEIAMoCzIeLnJpZy52MS5Qcm9jZXNzQ29uZmlnLkVudkVudHJ5Ei0KCnN0b3BfZ3JhY2UYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIlCgxDbGllbnRDb25maWcSFQoNc3RhcnRfaGFuZGxlchgBIAEoCSLwAQoPQ29udGFpbmVyQ29uZmlnEg0KBWltYWdlGAEgASgJEgsKA2NtZBgCIAMoCRItCgNlbnYYAyADKAsyIC5yaWcudjEuQ29udGFpbmVyQ29uZmlnLkVudkVudHJ5EhIKCmVudHJ5cG9pbnQYBCADKAkSLwoMc3RvcF90aW1lb3V0GAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiEKBWJ1aWxkGAYgASgLMhIucmlnLnYxLkltYWdlQnVpbGQaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKoAQoKSW1hZ2VCdWlsZBIPCgdjb250ZXh0GAEgASgJEhIKCmRvY2tlcmZpbGUYAiABKAkSKgoEYXJncxgDIAMoCzIcLnJpZy52MS5JbWFnZUJ1aWxkLkFyZ3NFbnRyeRIOCgZ0YXJnZXQYBCABKAkSDAoEbmFtZRgFIAEoCRorCglBcmdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJBCg5Qb3N0Z3Jlc0NvbmZpZxINCgVpbWFnZRgBIAEoCRIgCgdydW50aW1lGAIgASgOMg8ucmlnLnYxLlJ1bnRpbWUiPgoLUmVkaXNDb25maWcSDQoFaW1hZ2UYASABKAkSIAoHcnVudGltZRgCIAEoDjIPLnJpZy52MS5SdW50aW1lIkUKDEN1c3RvbUNvbmZpZxIMCgR0eXBlGAEgASgJEicKBmNvbmZpZxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QqcAoIUHJvdG9jb2wSGAoUUFJPVE9DT0xfVU5TUEVDSUZJRUQQABIQCgxQUk9UT0NPTF9UQ1AQARIRCg1QUk9UT0NPTF9IVFRQEAISEQoNUFJPVE9DT0xfR1JQQxADEhIKDlBST1RPQ09MX0tBRktBEAQqkgEKDVJlYWRpbmVzc0tpbmQSHgoaUkVBRElORVNTX0tJTkRfVU5TUEVDSUZJRUQQABIWChJSRUFESU5FU1NfS0lORF9UQ1AQARIXChNSRUFESU5FU1NfS0lORF9IVFRQEAISFwoTUkVBRElORVNTX0tJTkRfR1JQQxADEhcKE1JFQURJTkVTU19LSU5EX05PTkUQBCpICgdSdW50aW1lEhcKE1JVTlRJTUVfVU5TUEVDSUZJRUQQABISCg5SVU5USU1FX0RPQ0tFUhABEhAKDFJVTlRJTUVfSE9TVBACYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct]);
 
 /**
  * EnvironmentSpec declares a graph of services brought up together for one test.
@@ -283,6 +283,14 @@ export type Readiness = Message<"rig.v1.Readiness"> & {
    * @generated from field: google.protobuf.Duration max_interval = 6;
    */
   maxInterval?: Duration | undefined;
+
+  /**
+   * More conditions, all of which must hold besides the check of `kind` (kind NONE: only
+   * these). `timeout` covers them all; a timeout names the condition still unmet.
+   *
+   * @generated from field: repeated rig.v1.Wait waits = 7;
+   */
+  waits: Wait[];
 };
 
 /**
@@ -291,6 +299,157 @@ export type Readiness = Message<"rig.v1.Readiness"> & {
  */
 export const ReadinessSchema: GenMessage<Readiness> = /*@__PURE__*/
   messageDesc(file_rig_v1_spec, 3);
+
+/**
+ * Wait is one more readiness condition of an ingress.
+ *
+ * @generated from message rig.v1.Wait
+ */
+export type Wait = Message<"rig.v1.Wait"> & {
+  /**
+   * @generated from oneof rig.v1.Wait.condition
+   */
+  condition: {
+    /**
+     * @generated from field: rig.v1.LogWait log = 1;
+     */
+    value: LogWait;
+    case: "log";
+  } | {
+    /**
+     * @generated from field: rig.v1.CommandWait command = 2;
+     */
+    value: CommandWait;
+    case: "command";
+  } | {
+    /**
+     * @generated from field: rig.v1.HttpWait http = 3;
+     */
+    value: HttpWait;
+    case: "http";
+  } | {
+    /**
+     * @generated from field: rig.v1.HealthcheckWait healthcheck = 4;
+     */
+    value: HealthcheckWait;
+    case: "healthcheck";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message rig.v1.Wait.
+ * Use `create(WaitSchema)` to create a new message.
+ */
+export const WaitSchema: GenMessage<Wait> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 4);
+
+/**
+ * LogWait: a line of the service's output (stdout or stderr) matches `pattern`, a
+ * JavaScript regular expression, for the `times`-th time since the service started.
+ *
+ * @generated from message rig.v1.LogWait
+ */
+export type LogWait = Message<"rig.v1.LogWait"> & {
+  /**
+   * @generated from field: string pattern = 1;
+   */
+  pattern: string;
+
+  /**
+   * Default 1.
+   *
+   * @generated from field: uint32 times = 2;
+   */
+  times: number;
+};
+
+/**
+ * Describes the message rig.v1.LogWait.
+ * Use `create(LogWaitSchema)` to create a new message.
+ */
+export const LogWaitSchema: GenMessage<LogWait> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 5);
+
+/**
+ * CommandWait: `command` exits 0. Container services run it inside the container
+ * unless `on_host`; other services (and `on_host`) run it on the host with the
+ * service's wiring environment.
+ *
+ * @generated from message rig.v1.CommandWait
+ */
+export type CommandWait = Message<"rig.v1.CommandWait"> & {
+  /**
+   * @generated from field: repeated string command = 1;
+   */
+  command: string[];
+
+  /**
+   * @generated from field: bool on_host = 2;
+   */
+  onHost: boolean;
+};
+
+/**
+ * Describes the message rig.v1.CommandWait.
+ * Use `create(CommandWaitSchema)` to create a new message.
+ */
+export const CommandWaitSchema: GenMessage<CommandWait> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 6);
+
+/**
+ * HttpWait: a request to `path` on this ingress answers `status` (default any 2xx) with
+ * a body matching `body_pattern` (a JavaScript regular expression; unset: any body).
+ *
+ * @generated from message rig.v1.HttpWait
+ */
+export type HttpWait = Message<"rig.v1.HttpWait"> & {
+  /**
+   * Default "/".
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: uint32 status = 2;
+   */
+  status: number;
+
+  /**
+   * @generated from field: string body_pattern = 3;
+   */
+  bodyPattern: string;
+
+  /**
+   * Default GET.
+   *
+   * @generated from field: string method = 4;
+   */
+  method: string;
+};
+
+/**
+ * Describes the message rig.v1.HttpWait.
+ * Use `create(HttpWaitSchema)` to create a new message.
+ */
+export const HttpWaitSchema: GenMessage<HttpWait> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 7);
+
+/**
+ * HealthcheckWait: the container image's own HEALTHCHECK reports healthy (container
+ * services whose image has one).
+ *
+ * @generated from message rig.v1.HealthcheckWait
+ */
+export type HealthcheckWait = Message<"rig.v1.HealthcheckWait"> & {
+};
+
+/**
+ * Describes the message rig.v1.HealthcheckWait.
+ * Use `create(HealthcheckWaitSchema)` to create a new message.
+ */
+export const HealthcheckWaitSchema: GenMessage<HealthcheckWait> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 8);
 
 /**
  * Egress is a dependency on another service's ingress.
@@ -325,7 +484,7 @@ export type Egress = Message<"rig.v1.Egress"> & {
  * Use `create(EgressSchema)` to create a new message.
  */
 export const EgressSchema: GenMessage<Egress> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 4);
+  messageDesc(file_rig_v1_spec, 9);
 
 /**
  * Hook is code run at a lifecycle point, by the server or by the client.
@@ -362,7 +521,7 @@ export type Hook = Message<"rig.v1.Hook"> & {
  * Use `create(HookSchema)` to create a new message.
  */
 export const HookSchema: GenMessage<Hook> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 5);
+  messageDesc(file_rig_v1_spec, 10);
 
 /**
  * ClientFuncHook runs a handler registered in the client, through the callback protocol.
@@ -381,7 +540,7 @@ export type ClientFuncHook = Message<"rig.v1.ClientFuncHook"> & {
  * Use `create(ClientFuncHookSchema)` to create a new message.
  */
 export const ClientFuncHookSchema: GenMessage<ClientFuncHook> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 6);
+  messageDesc(file_rig_v1_spec, 11);
 
 /**
  * SqlHook runs SQL statements against the service's database (postgres).
@@ -400,7 +559,7 @@ export type SqlHook = Message<"rig.v1.SqlHook"> & {
  * Use `create(SqlHookSchema)` to create a new message.
  */
 export const SqlHookSchema: GenMessage<SqlHook> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 7);
+  messageDesc(file_rig_v1_spec, 12);
 
 /**
  * ExecHook runs a command inside the service (containers, postgres).
@@ -419,7 +578,7 @@ export type ExecHook = Message<"rig.v1.ExecHook"> & {
  * Use `create(ExecHookSchema)` to create a new message.
  */
 export const ExecHookSchema: GenMessage<ExecHook> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 8);
+  messageDesc(file_rig_v1_spec, 13);
 
 /**
  * ProcessConfig runs any executable on the host.
@@ -468,7 +627,7 @@ export type ProcessConfig = Message<"rig.v1.ProcessConfig"> & {
  * Use `create(ProcessConfigSchema)` to create a new message.
  */
 export const ProcessConfigSchema: GenMessage<ProcessConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 9);
+  messageDesc(file_rig_v1_spec, 14);
 
 /**
  * ClientConfig delegates start to a handler in the client process.
@@ -487,7 +646,7 @@ export type ClientConfig = Message<"rig.v1.ClientConfig"> & {
  * Use `create(ClientConfigSchema)` to create a new message.
  */
 export const ClientConfigSchema: GenMessage<ClientConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 10);
+  messageDesc(file_rig_v1_spec, 15);
 
 /**
  * ContainerConfig runs a Docker container with host-mapped ports.
@@ -535,7 +694,7 @@ export type ContainerConfig = Message<"rig.v1.ContainerConfig"> & {
  * Use `create(ContainerConfigSchema)` to create a new message.
  */
 export const ContainerConfigSchema: GenMessage<ContainerConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 11);
+  messageDesc(file_rig_v1_spec, 16);
 
 /**
  * ImageBuild builds a container image from a Dockerfile, once per content hash of the
@@ -586,7 +745,7 @@ export type ImageBuild = Message<"rig.v1.ImageBuild"> & {
  * Use `create(ImageBuildSchema)` to create a new message.
  */
 export const ImageBuildSchema: GenMessage<ImageBuild> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 12);
+  messageDesc(file_rig_v1_spec, 17);
 
 /**
  * PostgresConfig leases a database on a pooled Postgres server.
@@ -610,7 +769,7 @@ export type PostgresConfig = Message<"rig.v1.PostgresConfig"> & {
  * Use `create(PostgresConfigSchema)` to create a new message.
  */
 export const PostgresConfigSchema: GenMessage<PostgresConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 13);
+  messageDesc(file_rig_v1_spec, 18);
 
 /**
  * RedisConfig leases a database number on a pooled Redis server.
@@ -634,7 +793,7 @@ export type RedisConfig = Message<"rig.v1.RedisConfig"> & {
  * Use `create(RedisConfigSchema)` to create a new message.
  */
 export const RedisConfigSchema: GenMessage<RedisConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 14);
+  messageDesc(file_rig_v1_spec, 19);
 
 /**
  * CustomConfig selects a service type provided by a server plugin.
@@ -658,7 +817,7 @@ export type CustomConfig = Message<"rig.v1.CustomConfig"> & {
  * Use `create(CustomConfigSchema)` to create a new message.
  */
 export const CustomConfigSchema: GenMessage<CustomConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 15);
+  messageDesc(file_rig_v1_spec, 20);
 
 /**
  * Protocol spoken on an ingress; it picks the default readiness check and proxy.
