@@ -10,6 +10,7 @@ import { scrubSpec } from "../auth/scrub-token.js";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
 import type { EnvironmentBackend } from "../contract/environment-backend.js";
 import { toConnectError } from "./connect-errors.js";
+import { serviceControlHandlers } from "./service-control-handlers.js";
 
 /**
  * Builds the EnvironmentService implementation over a backend (the orchestrator). With
@@ -33,6 +34,8 @@ export function createEnvironmentService(
   }
 
   return {
+    ...serviceControlHandlers(backend, unary),
+
     createEnvironment(req, ctx) {
       return unary(ctx, async () => {
         if (!req.spec) throw new ConnectError("spec is required", Code.InvalidArgument);

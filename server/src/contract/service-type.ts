@@ -182,6 +182,35 @@ export interface ArtifactContext<C = unknown> {
   readonly service: PlannedService<C>;
 }
 
+/** A command run in a running service. */
+export interface ExecRequest {
+  readonly command: readonly string[];
+  /** Written to stdin, which is then closed. */
+  readonly stdin?: Uint8Array;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly user?: string;
+  readonly signal: AbortSignal;
+}
+
+/** What a command printed and how it ended. */
+export interface ExecOutcome {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** What is copied into a service: a host file or directory, or one file's content. */
+export type CopySource = { readonly hostPath: string } | { readonly content: Uint8Array; readonly mode: number };
+
+/** Operations on a running service that only some types can do (containers). */
+export interface ServiceOperations {
+  exec(request: ExecRequest): Promise<ExecOutcome>;
+  /** Puts the file or directory at absolute `path` in the service (parents created). */
+  copyTo(path: string, source: CopySource): Promise<void>;
+  /** Copies the file or directory at absolute `path` in the service to `hostPath`. */
+  copyFrom(path: string, hostPath: string): Promise<void>;
+}
+
 /** A service type over its config message `C`. */
 export interface ServiceType<C = unknown> {
   /** Registered name, e.g. `process`; for a `custom` service, its `custom.type`. */
@@ -210,6 +239,8 @@ export interface ServiceType<C = unknown> {
    * log line). Optional; required for the waits listed in defaults.waits.
    */
   waitProbe?(ctx: ReadinessContext<C>, wait: WaitPlan): ReadinessProbe | undefined;
+  /** Runtime operations on a started service (exec, files). Optional: without it they are refused. */
+  operations?(ctx: ServiceContext<C>): ServiceOperations;
   /** Runs a server-side hook (`sql`, `exec`). Optional; required when defaults.serverHooks is non-empty. */
   runHook?(ctx: HookContext<C>, hook: Hook): Promise<void>;
 }

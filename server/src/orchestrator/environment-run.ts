@@ -50,6 +50,7 @@ import type {
 } from "../contract/service-type.js";
 import type { TypeRegistry } from "../contract/type-registry.js";
 import { TEST_NODE, type EnvironmentPlan } from "../contract/plan.js";
+import { BadRequestError, StateError } from "../contract/errors.js";
 import { limitFlag, type Limits } from "../contract/limits.js";
 import { displayName, formatBytes, withEdgeNames } from "../events/event-text.js";
 import { EnvironmentTimers } from "./environment-timers.js";
@@ -345,6 +346,23 @@ export class EnvironmentRun implements LifecycleHost {
   service(name: string): ServiceRuntime {
     const rt = this.services.get(name);
     if (!rt) throw new Error(`unknown service ${name}`);
+    return rt;
+  }
+
+  /**
+   * A user service of this up environment, for runtime operations (exec, files, stop,
+   * restart): a BadRequestError names the services when it is unknown, a StateError says
+   * when the environment is not up.
+   */
+  controllable(name: string): ServiceRuntime {
+    const rt = this.services.get(name);
+    if (!rt || rt.planned.internal) {
+      const names = [...this.services.values()].filter((s) => !s.planned.internal).map((s) => s.name);
+      throw new BadRequestError(`environment ${this.id} has no service "${name}" (it has ${names.join(", ") || "none"})`);
+    }
+    if (this.teardown || this.state !== EnvironmentState.UP) {
+      throw new StateError(`environment ${this.id} is ${EnvironmentState[this.state].toLowerCase()}: runtime operations need it up`);
+    }
     return rt;
   }
 

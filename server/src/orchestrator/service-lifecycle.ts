@@ -16,7 +16,7 @@ import { abortable } from "../async/abortable.js";
 import { yieldIfBusy } from "../async/time-slice.js";
 import type { CallbackBroker } from "../callbacks/callback-broker.js";
 import { TEST_NODE, type EnvironmentPlan } from "../contract/plan.js";
-import type { EnvironmentInfo, ExitStatus, HookContext, ServiceContext, StartContext } from "../contract/service-type.js";
+import type { EnvironmentInfo, ExitStatus, HookContext, ServiceContext, ServiceOperations, StartContext } from "../contract/service-type.js";
 import type { EventLog, EventPayload } from "../events/event-log.js";
 import {
   CallbackKind,
@@ -27,6 +27,8 @@ import {
   ServicePrestartSchema,
   ServiceReadySchema,
   ServiceStartingSchema,
+  ServiceStoppedSchema,
+  ServiceStoppingSchema,
   WiringResolvedSchema,
   WiringSchema,
   type LogStream,
@@ -228,7 +230,11 @@ const start: Step = async (state) => {
     case: "serviceStarting",
     value: create(ServiceStartingSchema, { pid: running.pid ?? 0, detail: running.detail ?? "" }),
   });
-  void running.exited.then((status) => host.exited(rt, status));
+  rt.stoppedOnRequest = false;
+  void running.exited.then((status) => {
+    // A service stopped on request, or replaced by a restart, ended as asked.
+    if (rt.running === running && !rt.stoppedOnRequest) host.exited(rt, status);
+  });
 };
 
 /** Readiness of every ingress, concurrently; an early exit ends the wait: service.healthy. */
@@ -317,6 +323,7 @@ export async function runServiceLifecycle(host: LifecycleHost, rt: ServiceRuntim
     },
   };
   const state: StepState = { host, rt, signal, base };
+  started.set(rt, state);
   for (const step of STEPS) {
     // Back to the event loop between steps once this turn ran long: a thousand services
     // starting at once would otherwise run their synchronous parts back to back, and
@@ -325,4 +332,41 @@ export async function runServiceLifecycle(host: LifecycleHost, rt: ServiceRuntim
     if (signal.aborted) return;
     await step(state);
   }
+}
+
+/** Each service's step state, kept for restarts (the start context of its first run). */
+const started = new WeakMap<ServiceRuntime, StepState>();
+
+/** Stops a running service on request: service.stopping, service.stopped; its exit is no failure. */
+export async function stopOnRequest(host: LifecycleHost, rt: ServiceRuntime): Promise<ExitStatus> {
+  const running = rt.running;
+  if (!running) throw new Error(`service ${rt.name} is not running`);
+  rt.stoppedOnRequest = true;
+  host.setPhase(rt, ServicePhase.STOPPING);
+  host.emit(rt.name, { case: "serviceStopping", value: create(ServiceStoppingSchema, {}) });
+  const status = await running.stop();
+  host.emit(rt.name, { case: "serviceStopped", value: create(ServiceStoppedSchema, { exitCode: status.code ?? -1, signal: status.signal ?? "" }) });
+  host.setPhase(rt, ServicePhase.STOPPED);
+  return status;
+}
+
+/**
+ * Starts a started service again (stopping it first when it runs) with the wiring of its
+ * first start, and waits until it is ready: service.starting, service.healthy,
+ * service.ready. Init hooks do not run again (they set up state, e.g. a schema).
+ */
+export async function restartOnRequest(host: LifecycleHost, rt: ServiceRuntime): Promise<void> {
+  const state = started.get(rt);
+  if (!state?.start) throw new Error(`service ${rt.name} has not started yet`);
+  if (rt.running && !rt.stoppedOnRequest) await stopOnRequest(host, rt);
+  for (const step of [start, ready, markReady]) {
+    if (state.signal.aborted) throw new Error("the environment is going down");
+    await step(state);
+  }
+}
+
+/** The type's runtime operations on a started service (undefined: the type has none). */
+export function operationsOf(rt: ServiceRuntime): ServiceOperations | undefined {
+  const state = started.get(rt);
+  return state ? rt.type.operations?.(state.base) : undefined;
 }

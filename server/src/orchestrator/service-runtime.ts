@@ -29,6 +29,8 @@ export class ServiceRuntime {
   egressEndpoints: Record<string, Endpoint> = {};
   tempDir = "";
   running: RunningService | undefined;
+  /** Stopped by a StopService/RestartService call: its exit is no failure. */
+  stoppedOnRequest = false;
   error = "";
   /** Cleanups registered through onRelease, run in reverse order at teardown. */
   readonly releases: (() => Promise<void> | void)[] = [];

@@ -23,6 +23,8 @@ import { bridgeGateway } from "../docker/bridge-gateway.js";
 import { serviceContainerName } from "../docker/container-name.js";
 import { containerEgresses, containerIngresses, containerPortOf, HOST_GATEWAY_ENTRY } from "../docker/container-wiring.js";
 import { containerCommandProbe, healthcheckProbe } from "../docker/container-waits.js";
+import { execInContainer } from "../docker/container-exec.js";
+import { copyIntoContainer, copyOutOfContainer } from "../docker/container-files.js";
 import { runExecHook } from "../docker/exec-hook.js";
 import { EnvironmentNetworks, type EnvironmentNetwork } from "../docker/environment-network.js";
 import { networkEgresses } from "../docker/network-wiring.js";
@@ -179,6 +181,21 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType<Contai
       // The engine's userland proxy accepts on the host port before the container listens.
       if (ctx.ingress.ready.kind === "tcp") return proxiedTcpProbe(ctx.endpoint);
       return undefined;
+    },
+
+    operations(ctx) {
+      const container = serviceContainerName(ctx.environment.id, ctx.service.name);
+      return {
+        exec: (request) =>
+          execInContainer(docker, container, request.command, {
+            signal: request.signal,
+            ...(request.stdin !== undefined ? { stdin: request.stdin } : {}),
+            ...(request.env ? { env: request.env } : {}),
+            ...(request.user ? { user: request.user } : {}),
+          }),
+        copyTo: (path, source) => copyIntoContainer(docker, container, path, source),
+        copyFrom: (path, hostPath) => copyOutOfContainer(docker, container, path, hostPath),
+      };
     },
 
     waitProbe(ctx, wait) {
