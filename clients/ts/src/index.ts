@@ -63,6 +63,7 @@ export type { FuncCleanup, FuncContext, FuncFn, HookContext, HookFn } from "./ca
 export { HandlerRegistry } from "./callbacks/handlers.js";
 export type { FuncLogger, FuncOutput } from "./callbacks/func-logger.js";
 export type { Endpoint, ProtocolName } from "./environment/endpoint.js";
+export type { ExecOptions, ExecResult, LogLine } from "./environment/service-operations.js";
 export type {
   DownOptions,
   EventsOptions,

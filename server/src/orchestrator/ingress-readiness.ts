@@ -36,7 +36,8 @@ export function ingressProbe(ctx: IngressProbeContext): { probe: ReadinessProbe;
   const { rt, start, ingress, endpoint } = ctx;
   const readinessCtx: ReadinessContext = { ...start, ingress, endpoint };
   const check = rt.type.readiness?.(readinessCtx) ?? probeFor(endpoint, ingress.ready);
-  const waits = ingress.ready.waits ?? [];
+  // A proxy node copies its target's readiness plan: the waits are the target's, checked there.
+  const waits = rt.planned.internal ? [] : (ingress.ready.waits ?? []);
   if (waits.length === 0) return { probe: check, close: () => {} };
 
   const parts: WaitPart[] = [];
