@@ -52,6 +52,7 @@ from rig.environment import (  # noqa: E402
 from rig.errors import DownError, SpecError, SpecProblem  # noqa: E402
 from rig import waits  # noqa: E402
 from rig.image_build import ImageBuild, build  # noqa: E402
+from rig.service_operations import ExecResult, LogLine  # noqa: E402
 from rig.handlers import FuncContext, FuncFn, HookContext, HookFn  # noqa: E402
 from rig.ingress import Ingress, grpc, http, tcp  # noqa: E402
 from rig.locks import HeldLock, LockError, LockLostError, Resource, lock_all, resource  # noqa: E402
@@ -89,7 +90,9 @@ __all__ = [
     "Service",
     "StartOptions",
     "Wiring",
+    "ExecResult",
     "ImageBuild",
+    "LogLine",
     "build",
     "build_spec",
     "waits",

@@ -21,6 +21,7 @@ from rig.handlers import HandlerRegistry
 from rig.ingress import duration
 from rig.progress import UpProgress
 from rig.rigd import explicit_rigd, find_or_start_rigd, rigd_channel
+from rig.service_operations import ServiceOperations
 from rig.session import Session
 from rig.v1 import environment_service_pb2 as api
 from rig.v1 import environment_service_pb2_grpc as api_grpc
@@ -47,7 +48,7 @@ class DestroyResult:
     down: event_pb2.EnvironmentDown = field(default_factory=event_pb2.EnvironmentDown)
 
 
-class Environment:
+class Environment(ServiceOperations):
     """A running environment: every service is ready. Destroy it when done (``up``
     and the ``rig_up`` pytest fixture do that)."""
 
