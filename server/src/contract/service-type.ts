@@ -76,8 +76,18 @@ export interface ServiceContext<C = unknown> {
    * registration order, even when the service never started. Owners of leases,
    * containers and files use this so nothing leaks.
    */
-  onRelease(cleanup: () => Promise<void> | void): void;
+  onRelease(cleanup: () => Promise<Kept> | Kept): void;
+  /**
+   * At teardown: whether the user asked to keep state for inspection (a failure with
+   * RIG_PRESERVE_ON_FAILURE in the client's environment, RIG_PRESERVE, or a destroy with
+   * preserve). Types that can keep something (a stopped container) do, and their
+   * cleanup returns a line saying what was kept and how to inspect it.
+   */
+  keepForInspection?(): boolean;
 }
+
+/** What a cleanup kept for inspection, in words (undefined: nothing). */
+export type Kept = string | undefined | void;
 
 /** An endpoint as a type publishes it; attributes may still hold ${HOST}/${PORT}/${HOSTPORT}. */
 export interface PublishedEndpoint {

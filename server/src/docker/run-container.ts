@@ -50,6 +50,8 @@ export interface StartedContainer {
   hostPort(containerPort: number): number;
   /** Stops (SIGTERM, then SIGKILL after `timeoutSec`) and removes the container. Idempotent. */
   stop(timeoutSec: number): Promise<ContainerExit>;
+  /** Stops like stop() but keeps the container (for inspection). Idempotent. */
+  halt(timeoutSec: number): Promise<ContainerExit>;
   /** Removes the container by force (no grace). Idempotent; ignores a container already gone. */
   remove(): Promise<void>;
 }
@@ -157,7 +159,18 @@ export async function startContainer(
       if (!hostPort) throw new Error(`container ${spec.name}: port ${p.containerPort} was not published`);
       published.set(p.containerPort, hostPort);
     }
+    let halting: Promise<ContainerExit> | undefined;
     let stopping: Promise<ContainerExit> | undefined;
+    const halt = (timeoutSec: number): Promise<ContainerExit> =>
+      (halting ??= (async () => {
+        try {
+          await container.stop({ t: Math.max(0, Math.ceil(timeoutSec)) });
+        } catch (err) {
+          // 304: already stopped; 404: already gone.
+          if (dockerStatus(err) !== 304 && dockerStatus(err) !== 404) throw err;
+        }
+        return exited;
+      })());
     return {
       id: container.id,
       name: spec.name,
@@ -169,18 +182,13 @@ export async function startContainer(
       },
       stop(timeoutSec) {
         stopping ??= (async () => {
-          try {
-            await container.stop({ t: Math.max(0, Math.ceil(timeoutSec)) });
-          } catch (err) {
-            // 304: already stopped; 404: already gone.
-            if (dockerStatus(err) !== 304 && dockerStatus(err) !== 404) throw err;
-          }
-          const exit = await exited;
+          const exit = await halt(timeoutSec);
           await removeQuietly(container);
           return exit;
         })();
         return stopping;
       },
+      halt,
       remove: () => removeQuietly(container),
     };
   } catch (err) {

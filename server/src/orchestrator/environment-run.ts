@@ -157,6 +157,10 @@ export class EnvironmentRun implements LifecycleHost {
   readonly logger: Logger;
   private readonly files: RunFiles;
   private readonly timers: EnvironmentTimers;
+  /** Set at teardown: keep what types can keep (stopped containers) for inspection. */
+  keepingForInspection = false;
+  /** What the releases kept for inspection, in words (appended to the down summary). */
+  private readonly kept: string[] = [];
   /** Set once teardown began (failure, destroy, TTL, orphan); exits after that are expected. */
   private teardown: Promise<EnvironmentDown> | undefined;
   private lastProgress = Date.now();
@@ -386,6 +390,7 @@ export class EnvironmentRun implements LifecycleHost {
       value: create(ServiceFailedSchema, { reason, phase, stderrTail: [...rt.stderrTail] }),
     });
     this.emit("", { case: "environmentFailing", value: create(EnvironmentFailingSchema, { service: rt.name, reason }) });
+    this.keepingForInspection = keepOnFailure(this.plan.hostEnv);
     const name = displayName(rt.name);
     // stderr says why most of the time; when a service wrote nothing there, its last
     // stdout lines often do ("Serving HTTP on ... port 18555").
@@ -412,6 +417,7 @@ export class EnvironmentRun implements LifecycleHost {
   async destroy(options: DestroyOptions): Promise<EnvironmentDown> {
     if (!this.teardown) {
       this.state = EnvironmentState.DESTROYING;
+      this.keepingForInspection = options.preserve ?? (options.testFailed === true && keepOnFailure(this.plan.hostEnv));
       this.emit("", {
         case: "environmentDestroying",
         value: create(EnvironmentDestroyingSchema, {
@@ -441,6 +447,12 @@ export class EnvironmentRun implements LifecycleHost {
     // Let every lifecycle settle first so nothing is half-started while we stop.
     await Promise.allSettled([...this.services.values()].map((rt) => rt.lifecycle));
     await this.stopInReverseOrder();
+    if (this.kept.length > 0) {
+      down = create(EnvironmentDownSchema, {
+        ...down,
+        summary: `${down.summary}\nkept for inspection (\`rig prune\` removes them):\n  ${this.kept.join("\n  ")}`,
+      });
+    }
     this.state = EnvironmentState.DOWN;
     this.down = down;
     this.emit("", { case: "environmentDown", value: down });
@@ -504,7 +516,8 @@ export class EnvironmentRun implements LifecycleHost {
     }
     for (const release of rt.releases.splice(0).reverse()) {
       try {
-        await release();
+        const kept = await release();
+        if (kept) this.kept.push(kept);
       } catch (err) {
         this.logger.error({ service: rt.name, err }, "release failed");
       }
@@ -611,4 +624,10 @@ export class EnvironmentRun implements LifecycleHost {
       egressTargets,
     });
   }
+}
+
+/** RIG_PRESERVE or RIG_PRESERVE_ON_FAILURE set (not empty, 0, false, no, off) in the client's environment. */
+function keepOnFailure(hostEnv: Readonly<Record<string, string>>): boolean {
+  const set = (value: string | undefined): boolean => value !== undefined && !["", "0", "false", "no", "off"].includes(value.trim().toLowerCase());
+  return set(hostEnv["RIG_PRESERVE"]) || set(hostEnv["RIG_PRESERVE_ON_FAILURE"]);
 }

@@ -64,6 +64,8 @@ export interface LifecycleHost {
   exited(rt: ServiceRuntime, status: ExitStatus): void;
   /** The ~test node became ready. */
   testNodeReady(rt: ServiceRuntime): void;
+  /** Set at teardown when the user asked to keep state for inspection. */
+  readonly keepingForInspection: boolean;
 }
 
 /** What one run of the steps builds up as it goes. */
@@ -321,6 +323,7 @@ export async function runServiceLifecycle(host: LifecycleHost, rt: ServiceRuntim
     onRelease: (cleanup) => {
       rt.releases.push(cleanup);
     },
+    keepForInspection: () => host.keepingForInspection,
   };
   const state: StepState = { host, rt, signal, base };
   started.set(rt, state);

@@ -4,7 +4,7 @@
  */
 import type { Endpoint } from "../gen/rig/v1/event_pb.js";
 import { ServicePhase } from "../gen/rig/v1/environment_service_pb.js";
-import type { PublishedEndpoint, RunningService, ServiceType } from "../contract/service-type.js";
+import type { Kept, PublishedEndpoint, RunningService, ServiceType } from "../contract/service-type.js";
 import type { PlannedService } from "../contract/plan.js";
 
 const STDERR_TAIL = 20;
@@ -33,7 +33,7 @@ export class ServiceRuntime {
   stoppedOnRequest = false;
   error = "";
   /** Cleanups registered through onRelease, run in reverse order at teardown. */
-  readonly releases: (() => Promise<void> | void)[] = [];
+  readonly releases: (() => Promise<Kept> | Kept)[] = [];
   readonly ports: number[] = [];
   readonly artifacts = new Map<string, unknown>();
   readonly stderrTail: string[] = [];

@@ -39,8 +39,10 @@ async function removeDockerLeftovers(): Promise<void> {
       req.end();
     });
   const filters = encodeURIComponent(JSON.stringify({ label: [`rig.rigd.pid=${rigdPid}`] }));
-  const list = JSON.parse(await call("GET", `/containers/json?all=1&filters=${filters}`)) as { Id: string }[];
-  await Promise.all(list.map((c) => call("DELETE", `/containers/${c.Id}?force=1&v=1`).catch(() => "")));
+  const list = JSON.parse(await call("GET", `/containers/json?all=1&filters=${filters}`)) as { Id: string; Names?: string[] }[];
+  // Containers kept for inspection (renamed rig-kept-...) wait for `rig prune`.
+  const doomed = list.filter((c) => !(c.Names ?? []).some((n) => n.startsWith("/rig-kept-")));
+  await Promise.all(doomed.map((c) => call("DELETE", `/containers/${c.Id}?force=1&v=1`).catch(() => "")));
   // Then the environments' networks, which their containers no longer hold.
   const networks = JSON.parse(await call("GET", `/networks?filters=${filters}`)) as { Id: string }[];
   await Promise.all(networks.map((n) => call("DELETE", `/networks/${n.Id}`).catch(() => "")));

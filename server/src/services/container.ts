@@ -24,6 +24,7 @@ import { serviceContainerName } from "../docker/container-name.js";
 import { containerEgresses, containerIngresses, containerPortOf, HOST_GATEWAY_ENTRY } from "../docker/container-wiring.js";
 import { containerCommandProbe, healthcheckProbe } from "../docker/container-waits.js";
 import { execInContainer } from "../docker/container-exec.js";
+import { keepForInspection } from "../docker/kept-containers.js";
 import { copyIntoContainer, copyOutOfContainer } from "../docker/container-files.js";
 import { runExecHook } from "../docker/exec-hook.js";
 import { EnvironmentNetworks, type EnvironmentNetwork } from "../docker/environment-network.js";
@@ -164,15 +165,20 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType<Contai
           onLine: (stream, line) => ctx.output.line(stream === "stdout" ? LogStream.STDOUT : LogStream.STDERR, line),
         },
       );
-      // Removal at release covers every path, including a stop that never came.
-      ctx.onRelease(() => container.remove());
+      // Removal at release covers every path, including a stop that never came; kept
+      // for inspection instead when the user asked (preserve on failure).
+      ctx.onRelease(async () => {
+        if (!ctx.keepForInspection?.()) return container.remove();
+        await container.halt(0);
+        return keepForInspection(docker, name, network.name);
+      });
       ctx.log.debug({ container: name, id: container.id }, "container started");
 
       const toStatus = (exit: { code: number | null; error?: string }): ExitStatus =>
         exit.error ? { code: exit.code, signal: null, error: exit.error } : { code: exit.code, signal: null };
       return {
         exited: container.exited.then(toStatus),
-        stop: () => container.stop(stopTimeoutMs / 1000).then(toStatus),
+        stop: () => (ctx.keepForInspection?.() ? container.halt(stopTimeoutMs / 1000) : container.stop(stopTimeoutMs / 1000)).then(toStatus),
         detail: `${name} (${[image, ...cmd].join(" ")})`,
       };
     },
