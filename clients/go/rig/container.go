@@ -14,6 +14,7 @@ type ContainerService struct {
 	serviceBase[*ContainerService]
 	image       string
 	build       *ImageBuild
+	shared      *rigv1.SharedContainer
 	cmd         []string
 	entrypoint  []string
 	env         map[string]string
@@ -69,6 +70,7 @@ func (c *ContainerService) toProto(name string, handlers *handlerRegistry) (*rig
 	if c.build != nil {
 		cfg.Build = c.build.toProto()
 	}
+	cfg.Shared = c.shared
 	if c.stopTimeout > 0 {
 		cfg.StopTimeout = durationpb.New(c.stopTimeout)
 	}

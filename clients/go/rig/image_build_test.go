@@ -43,3 +43,16 @@ func TestIngressWaitsReachTheSpec(t *testing.T) {
 		}
 	}
 }
+
+func TestSharedContainerReachesTheSpec(t *testing.T) {
+	spec, _, err := buildSpec(Services{
+		"cache": Container("redis:7").Ingress(TCP().ContainerPort(6379)).Shared("suite", SharedOptions{Reset: [][]string{{"redis-cli", "FLUSHALL"}}, Reuse: true}),
+	}, defaultSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := spec.GetServices()[0].GetContainer().GetShared()
+	if s.GetKey() != "suite" || !s.GetReuse() || s.GetResetCommands()[0].GetCommand()[1] != "FLUSHALL" {
+		t.Fatalf("shared: %v", s)
+	}
+}

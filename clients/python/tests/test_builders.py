@@ -145,3 +145,10 @@ def test_ingress_waits_reach_the_spec() -> None:
     assert [w.WhichOneof("condition") for w in ready.waits] == ["log", "healthcheck"] and ready.waits[0].log.times == 2
     api_waits = api.ingresses[0].ready.waits
     assert api_waits[0].command.on_host and api_waits[1].http.status == 204
+
+
+def test_a_shared_container_reaches_the_spec() -> None:
+    cache = rig.container("redis:7").ingress(rig.tcp(container_port=6379)).shared("suite", reset=[["redis-cli", "FLUSHALL"]], idle_timeout=120, reuse=True)
+    spec, _ = rig.build_spec({"cache": cache})
+    shared = spec.services[0].container.shared
+    assert shared.key == "suite" and shared.reuse and list(shared.reset_commands[0].command) == ["redis-cli", "FLUSHALL"] and shared.idle_timeout.seconds == 120

@@ -46,7 +46,7 @@ export const rig = Object.freeze({
   lockAll,
 });
 
-export { ContainerBuilder } from "./builders/container-builder.js";
+export { ContainerBuilder, type SharedOptions } from "./builders/container-builder.js";
 export { CustomBuilder } from "./builders/custom-builder.js";
 export type { DurationInput } from "./builders/duration.js";
 export { FuncBuilder } from "./builders/func-builder.js";

@@ -130,3 +130,9 @@ async function buildImage(
   if (signal.aborted) throw signal.reason;
   if (!(await imageExists(docker, tag))) throw failure("the build finished without producing the image");
 }
+
+/** The tag a service's build artifact produced (its resolved artifacts). */
+export function builtImage(artifacts: ReadonlyMap<string, unknown>): string {
+  for (const [key, value] of artifacts) if (key.startsWith(BUILD_ARTIFACT_PREFIX) && typeof value === "string") return value;
+  throw new Error("the image build produced no image");
+}

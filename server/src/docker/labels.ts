@@ -19,6 +19,13 @@ export const LABEL_POOL = "rig.pool";
 /** Label with the pool key, the image (pooled backends). */
 export const LABEL_POOL_KEY = "rig.pool.key";
 
+/** Label with the key of a shared container. */
+export const LABEL_SHARED_KEY = "rig.shared.key";
+/** Label with the definition hash of a shared container. */
+export const LABEL_SHARED_HASH = "rig.shared.hash";
+/** Label of a shared container kept across rigds (reuse): reapers and watchdogs leave it. */
+export const LABEL_REUSE = "rig.reuse";
+
 /** Who owns the containers: the rigd that creates them. */
 export interface RigdIdentity {
   /** Unique id of this rigd run. */

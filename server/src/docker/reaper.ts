@@ -8,7 +8,7 @@ import { hostname } from "node:os";
 import { dockerStatus } from "./docker-client.js";
 import { removeNetwork } from "./environment-network.js";
 import { isKeptName } from "./kept-containers.js";
-import { LABEL_RIGD_HOST, LABEL_RIGD_PID } from "./labels.js";
+import { LABEL_REUSE, LABEL_RIGD_HOST, LABEL_RIGD_PID } from "./labels.js";
 
 export { pidIsAlive } from "../os/pid-alive.js";
 
@@ -36,8 +36,10 @@ export async function reapOrphans(
   options: ReapOptions = {},
 ): Promise<ReapedContainer[]> {
   const containers = await docker.listContainers({ all: true, filters: { label: [LABEL_RIGD_PID] } });
-  // Kept containers wait for `rig prune`, whoever owned them.
-  const orphans = containers.filter((c) => !isKeptName(c.Names[0] ?? "") && orphaned(c.Labels, isAlive, options));
+  // Kept containers wait for `rig prune`, whoever owned them; reusable ones for a later rigd.
+  const orphans = containers.filter(
+    (c) => !isKeptName(c.Names[0] ?? "") && c.Labels[LABEL_REUSE] !== "true" && orphaned(c.Labels, isAlive, options),
+  );
   const removed = await Promise.all(
     orphans.map(async (c): Promise<ReapedContainer | undefined> => {
       try {

@@ -159,38 +159,7 @@ export async function startContainer(
       if (!hostPort) throw new Error(`container ${spec.name}: port ${p.containerPort} was not published`);
       published.set(p.containerPort, hostPort);
     }
-    let halting: Promise<ContainerExit> | undefined;
-    let stopping: Promise<ContainerExit> | undefined;
-    const halt = (timeoutSec: number): Promise<ContainerExit> =>
-      (halting ??= (async () => {
-        try {
-          await container.stop({ t: Math.max(0, Math.ceil(timeoutSec)) });
-        } catch (err) {
-          // 304: already stopped; 404: already gone.
-          if (dockerStatus(err) !== 304 && dockerStatus(err) !== 404) throw err;
-        }
-        return exited;
-      })());
-    return {
-      id: container.id,
-      name: spec.name,
-      exited,
-      hostPort(containerPort) {
-        const port = published.get(containerPort);
-        if (port === undefined) throw new Error(`container ${spec.name} does not publish port ${containerPort}`);
-        return port;
-      },
-      stop(timeoutSec) {
-        stopping ??= (async () => {
-          const exit = await halt(timeoutSec);
-          await removeQuietly(container);
-          return exit;
-        })();
-        return stopping;
-      },
-      halt,
-      remove: () => removeQuietly(container),
-    };
+    return handleOf(container, spec.name, exited, published);
   } catch (err) {
     await removeQuietly(container).catch(() => {});
     throw err;
@@ -212,4 +181,66 @@ function watchExit(container: Docker.Container, drained: Promise<void>): Promise
     clearTimeout(timer);
     return exit;
   });
+}
+
+/** The StartedContainer of a container that runs, with its published ports and its exit watch. */
+function handleOf(container: Docker.Container, name: string, exited: Promise<ContainerExit>, published: ReadonlyMap<number, number>): StartedContainer {
+  let halting: Promise<ContainerExit> | undefined;
+  let stopping: Promise<ContainerExit> | undefined;
+  const halt = (timeoutSec: number): Promise<ContainerExit> =>
+    (halting ??= (async () => {
+      try {
+        await container.stop({ t: Math.max(0, Math.ceil(timeoutSec)) });
+      } catch (err) {
+        // 304: already stopped; 404: already gone.
+        if (dockerStatus(err) !== 304 && dockerStatus(err) !== 404) throw err;
+      }
+      return exited;
+    })());
+  return {
+    id: container.id,
+    name,
+    exited,
+    hostPort(containerPort) {
+      const port = published.get(containerPort);
+      if (port === undefined) throw new Error(`container ${name} does not publish port ${containerPort}`);
+      return port;
+    },
+    stop(timeoutSec) {
+      stopping ??= (async () => {
+        const exit = await halt(timeoutSec);
+        await removeQuietly(container);
+        return exit;
+      })();
+      return stopping;
+    },
+    halt,
+    remove: () => removeQuietly(container),
+  };
+}
+
+/**
+ * Takes over the running container `name` (reuse across rigds): its published ports and
+ * its exit watched. Undefined when there is none; a stopped one is removed first.
+ */
+export async function adoptContainer(docker: Docker, name: string): Promise<StartedContainer | undefined> {
+  const container = docker.getContainer(name);
+  let info: Docker.ContainerInspectInfo;
+  try {
+    info = await container.inspect();
+  } catch (err) {
+    if (dockerStatus(err) === 404) return undefined;
+    throw err;
+  }
+  if (!info.State.Running) {
+    await removeQuietly(container);
+    return undefined;
+  }
+  const published = new Map<number, number>();
+  for (const [port, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
+    const hostPort = Number(bindings?.[0]?.HostPort);
+    if (hostPort) published.set(Number(port.split("/")[0]), hostPort);
+  }
+  const running = docker.getContainer(info.Id);
+  return handleOf(running, name, watchExit(running, Promise.resolve()), published);
 }

@@ -39,9 +39,13 @@ async function removeDockerLeftovers(): Promise<void> {
       req.end();
     });
   const filters = encodeURIComponent(JSON.stringify({ label: [`rig.rigd.pid=${rigdPid}`] }));
-  const list = JSON.parse(await call("GET", `/containers/json?all=1&filters=${filters}`)) as { Id: string; Names?: string[] }[];
-  // Containers kept for inspection (renamed rig-kept-...) wait for `rig prune`.
-  const doomed = list.filter((c) => !(c.Names ?? []).some((n) => n.startsWith("/rig-kept-")));
+  const list = JSON.parse(await call("GET", `/containers/json?all=1&filters=${filters}`)) as {
+    Id: string;
+    Names?: string[];
+    Labels?: Record<string, string>;
+  }[];
+  // Containers kept for inspection (renamed rig-kept-...) wait for `rig prune`; reusable ones for a later rigd.
+  const doomed = list.filter((c) => !(c.Names ?? []).some((n) => n.startsWith("/rig-kept-")) && c.Labels?.["rig.reuse"] !== "true");
   await Promise.all(doomed.map((c) => call("DELETE", `/containers/${c.Id}?force=1&v=1`).catch(() => "")));
   // Then the environments' networks, which their containers no longer hold.
   const networks = JSON.parse(await call("GET", `/networks?filters=${filters}`)) as { Id: string }[];

@@ -12,6 +12,7 @@ import type { ServiceType } from "../contract/service-type.js";
 import { TypeRegistry } from "../contract/type-registry.js";
 import { createDockerClient } from "../docker/docker-client.js";
 import { pidIsAlive, reapOrphanNetworks, reapOrphans } from "../docker/reaper.js";
+import { SharedContainers } from "../docker/shared-containers.js";
 import { insertProxies } from "../observe/observe-transform.js";
 import { createProxyType } from "../observe/proxy-type.js";
 import { Orchestrator } from "../orchestrator/orchestrator.js";
@@ -90,10 +91,11 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
     log: poolLog("redis"),
   });
 
+  const sharedContainers = new SharedContainers(docker, owner);
   const types = new TypeRegistry()
     .register(createProcessType({ records, watchdog, limits: context.limits }))
     .register(createClientType())
-    .register(createContainerType({ docker, owner }))
+    .register(createContainerType({ docker, owner, shared: sharedContainers }))
     .register(createPostgresType({ docker, pool: postgresPool, runtimes }))
     .register(createRedisType({ docker, pool: redisPool, runtimes }))
     .register(createProxyType())
@@ -106,7 +108,7 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
     watchdog,
     transforms: [(plan) => (plan.observe ? insertProxies(plan) : plan)],
     onShutdown: async () => {
-      await Promise.all([postgresPool.closeAll(), redisPool.closeAll()]);
+      await Promise.all([postgresPool.closeAll(), redisPool.closeAll(), sharedContainers.closeAll()]);
       watchdog.close();
     },
   });

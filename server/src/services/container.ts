@@ -30,14 +30,16 @@ import { runExecHook } from "../docker/exec-hook.js";
 import { EnvironmentNetworks, type EnvironmentNetwork } from "../docker/environment-network.js";
 import { networkEgresses } from "../docker/network-wiring.js";
 import { imageArtifact } from "../docker/image-artifact.js";
-import { BUILD_ARTIFACT_PREFIX, buildArtifact } from "../docker/image-build.js";
+import { buildArtifact, builtImage } from "../docker/image-build.js";
 import { imageReferenceProblem } from "../docker/image-reference.js";
 import { serviceLabels, type RigdIdentity } from "../docker/labels.js";
 import { proxiedTcpProbe } from "../docker/proxied-tcp-probe.js";
 import { startContainer } from "../docker/run-container.js";
 import { specDurationMs } from "../contract/durations.js";
 import { publishLocalEndpoints } from "./publish-local.js";
-import type { ExitStatus, ServiceType, StartContext } from "../contract/service-type.js";
+import type { ExitStatus, PublishedEndpoint, ServiceContext, ServiceType, StartContext } from "../contract/service-type.js";
+import { SharedContainers, type SharedLease } from "../docker/shared-containers.js";
+import { sharedDefinition, validateShared } from "../docker/shared-definition.js";
 
 const DEFAULT_STOP_TIMEOUT_MS = 5_000;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -50,12 +52,21 @@ export interface ContainerTypeDeps {
   readonly owner: RigdIdentity;
   /** The environments' networks (default: the type's own). */
   readonly networks?: EnvironmentNetworks;
+  /** The shared containers (default: the type's own); rigd closes them at shutdown. */
+  readonly shared?: SharedContainers;
 }
 
 /** The container type. */
 export function createContainerType(deps: ContainerTypeDeps): ServiceType<ContainerConfig> {
   const { docker } = deps;
   const networks = deps.networks ?? new EnvironmentNetworks(docker, deps.owner);
+  const sharedContainers = deps.shared ?? new SharedContainers(docker, deps.owner);
+  /** The lease of each shared-container service, by `{environment}/{service}`. */
+  const leases = new Map<string, SharedLease>();
+  const leaseId = (ctx: ServiceContext<ContainerConfig>): string => `${ctx.environment.id}/${ctx.service.name}`;
+  /** The container of a service: its shared one, else `rig-{instance}-{service}`. */
+  const containerNameOf = (ctx: ServiceContext<ContainerConfig>): string =>
+    leases.get(leaseId(ctx))?.container.name ?? serviceContainerName(ctx.environment.id, ctx.service.name);
   let gateway: Promise<string> | undefined;
 
   /** The environment's network, with this service on it under its name; both undone at release. */
@@ -98,6 +109,7 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType<Contai
       for (const key of Object.keys(config.env)) {
         if (!ENV_NAME.test(key)) problems.add("container.env", `env var name "${key}" is malformed`);
       }
+      if (config.shared) validateShared(service, config.shared, problems);
       service.prestart.forEach((hook, i) => {
         if (hook.action.case === "exec") {
           problems.add(`prestart[${i}].exec`, "exec hooks run in a running container: use them in init, not prestart");
@@ -111,10 +123,36 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType<Contai
       return image ? [imageArtifact(docker, image)] : [];
     },
 
-    publish: publishLocalEndpoints,
+    async publish(ctx) {
+      const shared = ctx.service.config.shared;
+      if (!shared) return publishLocalEndpoints(ctx);
+      const lease = await sharedContainers.acquire(sharedDefinition(ctx.service.config, shared, ctx.service.ingresses, ctx.artifacts), ctx.signal);
+      const id = leaseId(ctx);
+      leases.set(id, lease);
+      ctx.onRelease(() => {
+        leases.delete(id);
+        lease.release();
+      });
+      const endpoints: Record<string, PublishedEndpoint> = {};
+      for (const ingress of ctx.service.ingresses) {
+        const port = lease.container.hostPort(ingress.containerPort);
+        endpoints[ingress.name] = { host: "127.0.0.1", port, protocol: ingress.protocol, attributes: ingress.attributes };
+      }
+      return endpoints;
+    },
 
     async start(ctx) {
       const config = ctx.service.config;
+      const lease = leases.get(leaseId(ctx));
+      if (lease) {
+        const toStatus = (exit: { code: number | null; error?: string }): ExitStatus => ({ code: exit.code, signal: null, ...(exit.error ? { error: exit.error } : {}) });
+        return {
+          exited: lease.container.exited.then(toStatus),
+          // The container stays for the next lease; the release resets it.
+          stop: async () => ({ code: 0, signal: null }),
+          detail: `${lease.container.name} (shared "${config.shared?.key}", ${lease.served === 0 ? "fresh" : `lease ${lease.served + 1}, reset after the last`})`,
+        };
+      }
       const network = await joinNetwork(ctx);
 
       const onNetwork = await networkEgresses(network, ctx.service.egresses, ctx.egresses, ctx.egressTemplates);
@@ -190,7 +228,7 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType<Contai
     },
 
     operations(ctx) {
-      const container = serviceContainerName(ctx.environment.id, ctx.service.name);
+      const container = containerNameOf(ctx);
       return {
         exec: (request) =>
           execInContainer(docker, container, request.command, {
@@ -205,7 +243,7 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType<Contai
     },
 
     waitProbe(ctx, wait) {
-      const container = serviceContainerName(ctx.environment.id, ctx.service.name);
+      const container = containerNameOf(ctx);
       if (wait.kind === "healthcheck") return healthcheckProbe(docker, container);
       if (wait.kind === "command" && !wait.onHost) return containerCommandProbe(docker, container, wait.command);
       return undefined;
@@ -214,15 +252,10 @@ export function createContainerType(deps: ContainerTypeDeps): ServiceType<Contai
     async runHook(ctx, hook) {
       if (hook.action.case !== "exec") throw new Error(`container services cannot run ${hook.action.case ?? "empty"} hooks server-side`);
       if (ctx.phase !== "init") throw new Error("exec hooks run in a running container: use them in init, not prestart");
-      await runExecHook(docker, serviceContainerName(ctx.environment.id, ctx.service.name), hook.action.value.command, ctx.output, {
+      await runExecHook(docker, containerNameOf(ctx), hook.action.value.command, ctx.output, {
         signal: ctx.signal,
       });
     },
   };
 }
 
-/** The tag the build artifact of a service produced. */
-function builtImage(artifacts: ReadonlyMap<string, unknown>): string {
-  for (const [key, value] of artifacts) if (key.startsWith(BUILD_ARTIFACT_PREFIX) && typeof value === "string") return value;
-  throw new Error("the image build produced no image");
-}

@@ -5,6 +5,7 @@ type, chained: ``rig.process("./api").egress("db").env(MODE="test")``."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from abc import ABC, abstractmethod
 from typing import Self
 
@@ -152,6 +153,18 @@ class ContainerService(Service):
     def stop_timeout(self, seconds: float) -> Self:
         """Time between the stop signal and kill (default 5 s)."""
         self._config.stop_timeout.CopyFrom(duration(seconds))
+        return self
+
+    def shared(self, key: str, *, reset: Sequence[Sequence[str]] = (), idle_timeout: float | None = None, reuse: bool = False) -> Self:
+        """Shares one container among the environments that name ``key`` with an
+        identical definition, one at a time: ``reset`` commands run between leases, the
+        container goes after ``idle_timeout`` seconds without a lease (default 60), and
+        with ``reuse`` it outlives rigd and a later rigd adopts it. Every ingress needs
+        its ``container_port``; a shared container has no egresses."""
+        shared = spec_pb2.SharedContainer(key=key, reuse=reuse, reset_commands=[spec_pb2.ExecHook(command=list(c)) for c in reset])
+        if idle_timeout is not None:
+            shared.idle_timeout.CopyFrom(duration(idle_timeout))
+        self._config.shared.CopyFrom(shared)
         return self
 
     def init_exec(self, *command: str) -> Self:

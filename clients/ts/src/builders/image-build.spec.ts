@@ -23,3 +23,18 @@ describe("rig.build", () => {
     assert.throws(() => rig.build(""), /rig.build: the context directory must not be empty/);
   });
 });
+
+describe("container.shared", () => {
+  test("sends the key, reset commands, idle timeout and reuse", () => {
+    const spec = buildSpec(
+      { cache: rig.container("redis:7").ingress({ containerPort: 6379 }).shared("suite", { reset: [["redis-cli", "FLUSHALL"]], idleTimeout: "2m", reuse: true }) },
+      { dir: "/work" },
+      new HandlerRegistry(),
+    );
+    const json = toJson(EnvironmentSpecSchema, spec) as { services: { container: unknown }[] };
+    assert.deepEqual(json.services[0]?.container, {
+      image: "redis:7",
+      shared: { key: "suite", resetCommands: [{ command: ["redis-cli", "FLUSHALL"] }], idleTimeout: "120s", reuse: true },
+    });
+  });
+});

@@ -1463,7 +1463,10 @@ type ContainerConfig struct {
 	// Time between stop signal and kill. Default 5 s.
 	StopTimeout *durationpb.Duration `protobuf:"bytes,5,opt,name=stop_timeout,json=stopTimeout,proto3" json:"stop_timeout,omitempty"`
 	// Build the image from a Dockerfile instead of naming one (`image` stays empty).
-	Build         *ImageBuild `protobuf:"bytes,6,opt,name=build,proto3" json:"build,omitempty"`
+	Build *ImageBuild `protobuf:"bytes,6,opt,name=build,proto3" json:"build,omitempty"`
+	// Share one container among the environments that name the same key and an identical
+	// definition, one environment at a time, reset between them. Unset: one per environment.
+	Shared        *SharedContainer `protobuf:"bytes,7,opt,name=shared,proto3" json:"shared,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1540,6 +1543,91 @@ func (x *ContainerConfig) GetBuild() *ImageBuild {
 	return nil
 }
 
+func (x *ContainerConfig) GetShared() *SharedContainer {
+	if x != nil {
+		return x.Shared
+	}
+	return nil
+}
+
+// SharedContainer: one container leased to one environment at a time, like testcontainers'
+// suite-wide containers. It outlives environments, so it has no egresses, every ingress
+// names its container_port, and it sees no per-environment wiring (no RIG_* variables).
+type SharedContainer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The sharing key (letters, digits, '.', '_', '-'). Environments with the same key and
+	// an identical definition (image, cmd, entrypoint, env, ports) share one container.
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// Commands run in the container after each lease, before the next one (e.g. psql
+	// truncating tables, redis-cli FLUSHALL). One failing discards the container.
+	ResetCommands []*ExecHook `protobuf:"bytes,2,rep,name=reset_commands,json=resetCommands,proto3" json:"reset_commands,omitempty"`
+	// Remove the container after this long without a lease. Default 60 s.
+	IdleTimeout *durationpb.Duration `protobuf:"bytes,3,opt,name=idle_timeout,json=idleTimeout,proto3" json:"idle_timeout,omitempty"`
+	// Keep the container running when rigd exits, and let a later rigd find it by the hash
+	// of its definition (testcontainers' withReuse). `rig prune --containers` removes it.
+	Reuse         bool `protobuf:"varint,4,opt,name=reuse,proto3" json:"reuse,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SharedContainer) Reset() {
+	*x = SharedContainer{}
+	mi := &file_rig_v1_spec_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SharedContainer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SharedContainer) ProtoMessage() {}
+
+func (x *SharedContainer) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SharedContainer.ProtoReflect.Descriptor instead.
+func (*SharedContainer) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *SharedContainer) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *SharedContainer) GetResetCommands() []*ExecHook {
+	if x != nil {
+		return x.ResetCommands
+	}
+	return nil
+}
+
+func (x *SharedContainer) GetIdleTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.IdleTimeout
+	}
+	return nil
+}
+
+func (x *SharedContainer) GetReuse() bool {
+	if x != nil {
+		return x.Reuse
+	}
+	return false
+}
+
 // ImageBuild builds a container image from a Dockerfile, once per content hash of the
 // context (its files minus .dockerignore), the Dockerfile, args and target. The image is
 // tagged rig-build/<name>:<hash> and kept in the engine's image store between runs.
@@ -1561,7 +1649,7 @@ type ImageBuild struct {
 
 func (x *ImageBuild) Reset() {
 	*x = ImageBuild{}
-	mi := &file_rig_v1_spec_proto_msgTypes[17]
+	mi := &file_rig_v1_spec_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1573,7 +1661,7 @@ func (x *ImageBuild) String() string {
 func (*ImageBuild) ProtoMessage() {}
 
 func (x *ImageBuild) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[17]
+	mi := &file_rig_v1_spec_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1586,7 +1674,7 @@ func (x *ImageBuild) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImageBuild.ProtoReflect.Descriptor instead.
 func (*ImageBuild) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{17}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ImageBuild) GetContext() string {
@@ -1635,7 +1723,7 @@ type PostgresConfig struct {
 
 func (x *PostgresConfig) Reset() {
 	*x = PostgresConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[18]
+	mi := &file_rig_v1_spec_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1647,7 +1735,7 @@ func (x *PostgresConfig) String() string {
 func (*PostgresConfig) ProtoMessage() {}
 
 func (x *PostgresConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[18]
+	mi := &file_rig_v1_spec_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1660,7 +1748,7 @@ func (x *PostgresConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostgresConfig.ProtoReflect.Descriptor instead.
 func (*PostgresConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{18}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PostgresConfig) GetImage() string {
@@ -1688,7 +1776,7 @@ type RedisConfig struct {
 
 func (x *RedisConfig) Reset() {
 	*x = RedisConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[19]
+	mi := &file_rig_v1_spec_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1700,7 +1788,7 @@ func (x *RedisConfig) String() string {
 func (*RedisConfig) ProtoMessage() {}
 
 func (x *RedisConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[19]
+	mi := &file_rig_v1_spec_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1713,7 +1801,7 @@ func (x *RedisConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedisConfig.ProtoReflect.Descriptor instead.
 func (*RedisConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{19}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RedisConfig) GetImage() string {
@@ -1741,7 +1829,7 @@ type CustomConfig struct {
 
 func (x *CustomConfig) Reset() {
 	*x = CustomConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[20]
+	mi := &file_rig_v1_spec_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1753,7 +1841,7 @@ func (x *CustomConfig) String() string {
 func (*CustomConfig) ProtoMessage() {}
 
 func (x *CustomConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[20]
+	mi := &file_rig_v1_spec_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1766,7 +1854,7 @@ func (x *CustomConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomConfig.ProtoReflect.Descriptor instead.
 func (*CustomConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{20}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CustomConfig) GetType() string {
@@ -1883,7 +1971,7 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"3\n" +
 	"\fClientConfig\x12#\n" +
-	"\rstart_handler\x18\x01 \x01(\tR\fstartHandler\"\xad\x02\n" +
+	"\rstart_handler\x18\x01 \x01(\tR\fstartHandler\"\xde\x02\n" +
 	"\x0fContainerConfig\x12\x14\n" +
 	"\x05image\x18\x01 \x01(\tR\x05image\x12\x10\n" +
 	"\x03cmd\x18\x02 \x03(\tR\x03cmd\x122\n" +
@@ -1892,10 +1980,16 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"entrypoint\x18\x04 \x03(\tR\n" +
 	"entrypoint\x12<\n" +
 	"\fstop_timeout\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\vstopTimeout\x12(\n" +
-	"\x05build\x18\x06 \x01(\v2\x12.rig.v1.ImageBuildR\x05build\x1a6\n" +
+	"\x05build\x18\x06 \x01(\v2\x12.rig.v1.ImageBuildR\x05build\x12/\n" +
+	"\x06shared\x18\a \x01(\v2\x17.rig.v1.SharedContainerR\x06shared\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xdd\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb0\x01\n" +
+	"\x0fSharedContainer\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x127\n" +
+	"\x0ereset_commands\x18\x02 \x03(\v2\x10.rig.v1.ExecHookR\rresetCommands\x12<\n" +
+	"\fidle_timeout\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\vidleTimeout\x12\x14\n" +
+	"\x05reuse\x18\x04 \x01(\bR\x05reuse\"\xdd\x01\n" +
 	"\n" +
 	"ImageBuild\x12\x18\n" +
 	"\acontext\x18\x01 \x01(\tR\acontext\x12\x1e\n" +
@@ -1947,7 +2041,7 @@ func file_rig_v1_spec_proto_rawDescGZIP() []byte {
 }
 
 var file_rig_v1_spec_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_rig_v1_spec_proto_goTypes = []any{
 	(Protocol)(0),               // 0: rig.v1.Protocol
 	(ReadinessKind)(0),          // 1: rig.v1.ReadinessKind
@@ -1969,25 +2063,26 @@ var file_rig_v1_spec_proto_goTypes = []any{
 	(*ProcessConfig)(nil),       // 17: rig.v1.ProcessConfig
 	(*ClientConfig)(nil),        // 18: rig.v1.ClientConfig
 	(*ContainerConfig)(nil),     // 19: rig.v1.ContainerConfig
-	(*ImageBuild)(nil),          // 20: rig.v1.ImageBuild
-	(*PostgresConfig)(nil),      // 21: rig.v1.PostgresConfig
-	(*RedisConfig)(nil),         // 22: rig.v1.RedisConfig
-	(*CustomConfig)(nil),        // 23: rig.v1.CustomConfig
-	nil,                         // 24: rig.v1.EnvironmentSpec.HostEnvEntry
-	nil,                         // 25: rig.v1.Ingress.AttributesEntry
-	nil,                         // 26: rig.v1.ProcessConfig.EnvEntry
-	nil,                         // 27: rig.v1.ContainerConfig.EnvEntry
-	nil,                         // 28: rig.v1.ImageBuild.ArgsEntry
-	(*durationpb.Duration)(nil), // 29: google.protobuf.Duration
-	(*structpb.Struct)(nil),     // 30: google.protobuf.Struct
+	(*SharedContainer)(nil),     // 20: rig.v1.SharedContainer
+	(*ImageBuild)(nil),          // 21: rig.v1.ImageBuild
+	(*PostgresConfig)(nil),      // 22: rig.v1.PostgresConfig
+	(*RedisConfig)(nil),         // 23: rig.v1.RedisConfig
+	(*CustomConfig)(nil),        // 24: rig.v1.CustomConfig
+	nil,                         // 25: rig.v1.EnvironmentSpec.HostEnvEntry
+	nil,                         // 26: rig.v1.Ingress.AttributesEntry
+	nil,                         // 27: rig.v1.ProcessConfig.EnvEntry
+	nil,                         // 28: rig.v1.ContainerConfig.EnvEntry
+	nil,                         // 29: rig.v1.ImageBuild.ArgsEntry
+	(*durationpb.Duration)(nil), // 30: google.protobuf.Duration
+	(*structpb.Struct)(nil),     // 31: google.protobuf.Struct
 }
 var file_rig_v1_spec_proto_depIdxs = []int32{
 	4,  // 0: rig.v1.EnvironmentSpec.services:type_name -> rig.v1.Service
-	24, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
-	29, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
-	29, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
-	29, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
-	29, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
+	25, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
+	30, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
+	30, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
+	30, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
+	30, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
 	5,  // 6: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
 	12, // 7: rig.v1.Service.egresses:type_name -> rig.v1.Egress
 	13, // 8: rig.v1.Service.prestart:type_name -> rig.v1.Hook
@@ -1995,16 +2090,16 @@ var file_rig_v1_spec_proto_depIdxs = []int32{
 	17, // 10: rig.v1.Service.process:type_name -> rig.v1.ProcessConfig
 	18, // 11: rig.v1.Service.client:type_name -> rig.v1.ClientConfig
 	19, // 12: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
-	21, // 13: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
-	22, // 14: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
-	23, // 15: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
+	22, // 13: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
+	23, // 14: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
+	24, // 15: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
 	0,  // 16: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
 	6,  // 17: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
-	25, // 18: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
+	26, // 18: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
 	1,  // 19: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
-	29, // 20: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
-	29, // 21: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
-	29, // 22: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
+	30, // 20: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
+	30, // 21: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
+	30, // 22: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
 	7,  // 23: rig.v1.Readiness.waits:type_name -> rig.v1.Wait
 	8,  // 24: rig.v1.Wait.log:type_name -> rig.v1.LogWait
 	9,  // 25: rig.v1.Wait.command:type_name -> rig.v1.CommandWait
@@ -2013,20 +2108,23 @@ var file_rig_v1_spec_proto_depIdxs = []int32{
 	14, // 28: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
 	15, // 29: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
 	16, // 30: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
-	26, // 31: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
-	29, // 32: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
-	27, // 33: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
-	29, // 34: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
-	20, // 35: rig.v1.ContainerConfig.build:type_name -> rig.v1.ImageBuild
-	28, // 36: rig.v1.ImageBuild.args:type_name -> rig.v1.ImageBuild.ArgsEntry
-	2,  // 37: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
-	2,  // 38: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
-	30, // 39: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
-	40, // [40:40] is the sub-list for method output_type
-	40, // [40:40] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	27, // 31: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
+	30, // 32: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
+	28, // 33: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
+	30, // 34: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
+	21, // 35: rig.v1.ContainerConfig.build:type_name -> rig.v1.ImageBuild
+	20, // 36: rig.v1.ContainerConfig.shared:type_name -> rig.v1.SharedContainer
+	16, // 37: rig.v1.SharedContainer.reset_commands:type_name -> rig.v1.ExecHook
+	30, // 38: rig.v1.SharedContainer.idle_timeout:type_name -> google.protobuf.Duration
+	29, // 39: rig.v1.ImageBuild.args:type_name -> rig.v1.ImageBuild.ArgsEntry
+	2,  // 40: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
+	2,  // 41: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
+	31, // 42: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
+	43, // [43:43] is the sub-list for method output_type
+	43, // [43:43] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_rig_v1_spec_proto_init() }
@@ -2059,7 +2157,7 @@ func file_rig_v1_spec_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rig_v1_spec_proto_rawDesc), len(file_rig_v1_spec_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   26,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -766,6 +766,7 @@ class ContainerConfig(_message.Message):
     ENTRYPOINT_FIELD_NUMBER: _builtins.int
     STOP_TIMEOUT_FIELD_NUMBER: _builtins.int
     BUILD_FIELD_NUMBER: _builtins.int
+    SHARED_FIELD_NUMBER: _builtins.int
     image: _builtins.str
     @_builtins.property
     def cmd(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
@@ -781,6 +782,12 @@ class ContainerConfig(_message.Message):
     def build(self) -> Global___ImageBuild:
         """Build the image from a Dockerfile instead of naming one (`image` stays empty)."""
 
+    @_builtins.property
+    def shared(self) -> Global___SharedContainer:
+        """Share one container among the environments that name the same key and an identical
+        definition, one environment at a time, reset between them. Unset: one per environment.
+        """
+
     def __init__(
         self,
         *,
@@ -790,14 +797,62 @@ class ContainerConfig(_message.Message):
         entrypoint: _abc.Iterable[_builtins.str] | None = ...,
         stop_timeout: _duration_pb2.Duration | None = ...,
         build: Global___ImageBuild | None = ...,
+        shared: Global___SharedContainer | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["build", b"build", "stop_timeout", b"stop_timeout"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["build", b"build", "shared", b"shared", "stop_timeout", b"stop_timeout"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["build", b"build", "cmd", b"cmd", "entrypoint", b"entrypoint", "env", b"env", "image", b"image", "stop_timeout", b"stop_timeout"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["build", b"build", "cmd", b"cmd", "entrypoint", b"entrypoint", "env", b"env", "image", b"image", "shared", b"shared", "stop_timeout", b"stop_timeout"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ContainerConfig: _TypeAlias = ContainerConfig  # noqa: Y015
+
+@_typing.final
+class SharedContainer(_message.Message):
+    """SharedContainer: one container leased to one environment at a time, like testcontainers'
+    suite-wide containers. It outlives environments, so it has no egresses, every ingress
+    names its container_port, and it sees no per-environment wiring (no RIG_* variables).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    RESET_COMMANDS_FIELD_NUMBER: _builtins.int
+    IDLE_TIMEOUT_FIELD_NUMBER: _builtins.int
+    REUSE_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """The sharing key (letters, digits, '.', '_', '-'). Environments with the same key and
+    an identical definition (image, cmd, entrypoint, env, ports) share one container.
+    """
+    reuse: _builtins.bool
+    """Keep the container running when rigd exits, and let a later rigd find it by the hash
+    of its definition (testcontainers' withReuse). `rig prune --containers` removes it.
+    """
+    @_builtins.property
+    def reset_commands(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExecHook]:
+        """Commands run in the container after each lease, before the next one (e.g. psql
+        truncating tables, redis-cli FLUSHALL). One failing discards the container.
+        """
+
+    @_builtins.property
+    def idle_timeout(self) -> _duration_pb2.Duration:
+        """Remove the container after this long without a lease. Default 60 s."""
+
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        reset_commands: _abc.Iterable[Global___ExecHook] | None = ...,
+        idle_timeout: _duration_pb2.Duration | None = ...,
+        reuse: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["idle_timeout", b"idle_timeout"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["idle_timeout", b"idle_timeout", "key", b"key", "reset_commands", b"reset_commands", "reuse", b"reuse"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SharedContainer: _TypeAlias = SharedContainer  # noqa: Y015
 
 @_typing.final
 class ImageBuild(_message.Message):

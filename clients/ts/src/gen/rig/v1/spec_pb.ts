@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file rig/v1/spec.proto.
  */
 export const file_rig_v1_spec: GenFile = /*@__PURE__*/
-  fileDesc("ChFyaWcvdjEvc3BlYy5wcm90bxIGcmlnLnYxIogDCg9FbnZpcm9ubWVudFNwZWMSDAoEbmFtZRgBIAEoCRIhCghzZXJ2aWNlcxgCIAMoCzIPLnJpZy52MS5TZXJ2aWNlEg8KB29ic2VydmUYAyABKAgSCwoDZGlyGAQgASgJEjYKCGhvc3RfZW52GAUgAygLMiQucmlnLnYxLkVudmlyb25tZW50U3BlYy5Ib3N0RW52RW50cnkSJgoDdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG9ycGhhbl9ncmFjZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1zdGFsbF90aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGNhbGxiYWNrX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aLgoMSG9zdEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEisQMKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRIiCglpbmdyZXNzZXMYAiADKAsyDy5yaWcudjEuSW5ncmVzcxISCgpub19pbmdyZXNzGAMgASgIEiAKCGVncmVzc2VzGAQgAygLMg4ucmlnLnYxLkVncmVzcxIeCghwcmVzdGFydBgFIAMoCzIMLnJpZy52MS5Ib29rEhoKBGluaXQYBiADKAsyDC5yaWcudjEuSG9vaxIoCgdwcm9jZXNzGAogASgLMhUucmlnLnYxLlByb2Nlc3NDb25maWdIABImCgZjbGllbnQYCyABKAsyFC5yaWcudjEuQ2xpZW50Q29uZmlnSAASLAoJY29udGFpbmVyGAwgASgLMhcucmlnLnYxLkNvbnRhaW5lckNvbmZpZ0gAEioKCHBvc3RncmVzGA0gASgLMhYucmlnLnYxLlBvc3RncmVzQ29uZmlnSAASJAoFcmVkaXMYDiABKAsyEy5yaWcudjEuUmVkaXNDb25maWdIABImCgZjdXN0b20YDyABKAsyFC5yaWcudjEuQ3VzdG9tQ29uZmlnSABCCAoGY29uZmlnIt0BCgdJbmdyZXNzEgwKBG5hbWUYASABKAkSIgoIcHJvdG9jb2wYAiABKA4yEC5yaWcudjEuUHJvdG9jb2wSIAoFcmVhZHkYAyABKAsyES5yaWcudjEuUmVhZGluZXNzEjMKCmF0dHJpYnV0ZXMYBCADKAsyHy5yaWcudjEuSW5ncmVzcy5BdHRyaWJ1dGVzRW50cnkSFgoOY29udGFpbmVyX3BvcnQYBSABKA0aMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEigAIKCVJlYWRpbmVzcxIjCgRraW5kGAEgASgOMhUucmlnLnYxLlJlYWRpbmVzc0tpbmQSEQoJaHR0cF9wYXRoGAIgASgJEhQKDGdycGNfc2VydmljZRgDIAEoCRIqCgd0aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEisKCGludGVydmFsGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG1heF9pbnRlcnZhbBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIbCgV3YWl0cxgHIAMoCzIMLnJpZy52MS5XYWl0Iq0BCgRXYWl0Eh4KA2xvZxgBIAEoCzIPLnJpZy52MS5Mb2dXYWl0SAASJgoHY29tbWFuZBgCIAEoCzITLnJpZy52MS5Db21tYW5kV2FpdEgAEiAKBGh0dHAYAyABKAsyEC5yaWcudjEuSHR0cFdhaXRIABIuCgtoZWFsdGhjaGVjaxgEIAEoCzIXLnJpZy52MS5IZWFsdGhjaGVja1dhaXRIAEILCgljb25kaXRpb24iKQoHTG9nV2FpdBIPCgdwYXR0ZXJuGAEgASgJEg0KBXRpbWVzGAIgASgNIi8KC0NvbW1hbmRXYWl0Eg8KB2NvbW1hbmQYASADKAkSDwoHb25faG9zdBgCIAEoCCJOCghIdHRwV2FpdBIMCgRwYXRoGAEgASgJEg4KBnN0YXR1cxgCIAEoDRIUCgxib2R5X3BhdHRlcm4YAyABKAkSDgoGbWV0aG9kGAQgASgJIhEKD0hlYWx0aGNoZWNrV2FpdCI4CgZFZ3Jlc3MSDAoEbmFtZRgBIAEoCRIPCgdzZXJ2aWNlGAIgASgJEg8KB2luZ3Jlc3MYAyABKAkigQEKBEhvb2sSLQoLY2xpZW50X2Z1bmMYASABKAsyFi5yaWcudjEuQ2xpZW50RnVuY0hvb2tIABIeCgNzcWwYAiABKAsyDy5yaWcudjEuU3FsSG9va0gAEiAKBGV4ZWMYAyABKAsyEC5yaWcudjEuRXhlY0hvb2tIAEIICgZhY3Rpb24iHgoOQ2xpZW50RnVuY0hvb2sSDAoEbmFtZRgBIAEoCSIdCgdTcWxIb29rEhIKCnN0YXRlbWVudHMYASADKAkiGwoIRXhlY0hvb2sSDwoHY29tbWFuZBgBIAMoCSLDAQoNUHJvY2Vzc0NvbmZpZxIPCgdjb21tYW5kGAEgASgJEgwKBGFyZ3MYAiADKAkSCwoDZGlyGAMgASgJEisKA2VudhgEIAMoCzIeLnJpZy52MS5Qcm9jZXNzQ29uZmlnLkVudkVudHJ5Ei0KCnN0b3BfZ3JhY2UYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIlCgxDbGllbnRDb25maWcSFQoNc3RhcnRfaGFuZGxlchgBIAEoCSLwAQoPQ29udGFpbmVyQ29uZmlnEg0KBWltYWdlGAEgASgJEgsKA2NtZBgCIAMoCRItCgNlbnYYAyADKAsyIC5yaWcudjEuQ29udGFpbmVyQ29uZmlnLkVudkVudHJ5EhIKCmVudHJ5cG9pbnQYBCADKAkSLwoMc3RvcF90aW1lb3V0GAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiEKBWJ1aWxkGAYgASgLMhIucmlnLnYxLkltYWdlQnVpbGQaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKoAQoKSW1hZ2VCdWlsZBIPCgdjb250ZXh0GAEgASgJEhIKCmRvY2tlcmZpbGUYAiABKAkSKgoEYXJncxgDIAMoCzIcLnJpZy52MS5JbWFnZUJ1aWxkLkFyZ3NFbnRyeRIOCgZ0YXJnZXQYBCABKAkSDAoEbmFtZRgFIAEoCRorCglBcmdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJBCg5Qb3N0Z3Jlc0NvbmZpZxINCgVpbWFnZRgBIAEoCRIgCgdydW50aW1lGAIgASgOMg8ucmlnLnYxLlJ1bnRpbWUiPgoLUmVkaXNDb25maWcSDQoFaW1hZ2UYASABKAkSIAoHcnVudGltZRgCIAEoDjIPLnJpZy52MS5SdW50aW1lIkUKDEN1c3RvbUNvbmZpZxIMCgR0eXBlGAEgASgJEicKBmNvbmZpZxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QqcAoIUHJvdG9jb2wSGAoUUFJPVE9DT0xfVU5TUEVDSUZJRUQQABIQCgxQUk9UT0NPTF9UQ1AQARIRCg1QUk9UT0NPTF9IVFRQEAISEQoNUFJPVE9DT0xfR1JQQxADEhIKDlBST1RPQ09MX0tBRktBEAQqkgEKDVJlYWRpbmVzc0tpbmQSHgoaUkVBRElORVNTX0tJTkRfVU5TUEVDSUZJRUQQABIWChJSRUFESU5FU1NfS0lORF9UQ1AQARIXChNSRUFESU5FU1NfS0lORF9IVFRQEAISFwoTUkVBRElORVNTX0tJTkRfR1JQQxADEhcKE1JFQURJTkVTU19LSU5EX05PTkUQBCpICgdSdW50aW1lEhcKE1JVTlRJTUVfVU5TUEVDSUZJRUQQABISCg5SVU5USU1FX0RPQ0tFUhABEhAKDFJVTlRJTUVfSE9TVBACYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct]);
+  fileDesc("ChFyaWcvdjEvc3BlYy5wcm90bxIGcmlnLnYxIogDCg9FbnZpcm9ubWVudFNwZWMSDAoEbmFtZRgBIAEoCRIhCghzZXJ2aWNlcxgCIAMoCzIPLnJpZy52MS5TZXJ2aWNlEg8KB29ic2VydmUYAyABKAgSCwoDZGlyGAQgASgJEjYKCGhvc3RfZW52GAUgAygLMiQucmlnLnYxLkVudmlyb25tZW50U3BlYy5Ib3N0RW52RW50cnkSJgoDdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG9ycGhhbl9ncmFjZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1zdGFsbF90aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGNhbGxiYWNrX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aLgoMSG9zdEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEisQMKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRIiCglpbmdyZXNzZXMYAiADKAsyDy5yaWcudjEuSW5ncmVzcxISCgpub19pbmdyZXNzGAMgASgIEiAKCGVncmVzc2VzGAQgAygLMg4ucmlnLnYxLkVncmVzcxIeCghwcmVzdGFydBgFIAMoCzIMLnJpZy52MS5Ib29rEhoKBGluaXQYBiADKAsyDC5yaWcudjEuSG9vaxIoCgdwcm9jZXNzGAogASgLMhUucmlnLnYxLlByb2Nlc3NDb25maWdIABImCgZjbGllbnQYCyABKAsyFC5yaWcudjEuQ2xpZW50Q29uZmlnSAASLAoJY29udGFpbmVyGAwgASgLMhcucmlnLnYxLkNvbnRhaW5lckNvbmZpZ0gAEioKCHBvc3RncmVzGA0gASgLMhYucmlnLnYxLlBvc3RncmVzQ29uZmlnSAASJAoFcmVkaXMYDiABKAsyEy5yaWcudjEuUmVkaXNDb25maWdIABImCgZjdXN0b20YDyABKAsyFC5yaWcudjEuQ3VzdG9tQ29uZmlnSABCCAoGY29uZmlnIt0BCgdJbmdyZXNzEgwKBG5hbWUYASABKAkSIgoIcHJvdG9jb2wYAiABKA4yEC5yaWcudjEuUHJvdG9jb2wSIAoFcmVhZHkYAyABKAsyES5yaWcudjEuUmVhZGluZXNzEjMKCmF0dHJpYnV0ZXMYBCADKAsyHy5yaWcudjEuSW5ncmVzcy5BdHRyaWJ1dGVzRW50cnkSFgoOY29udGFpbmVyX3BvcnQYBSABKA0aMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEigAIKCVJlYWRpbmVzcxIjCgRraW5kGAEgASgOMhUucmlnLnYxLlJlYWRpbmVzc0tpbmQSEQoJaHR0cF9wYXRoGAIgASgJEhQKDGdycGNfc2VydmljZRgDIAEoCRIqCgd0aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEisKCGludGVydmFsGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG1heF9pbnRlcnZhbBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIbCgV3YWl0cxgHIAMoCzIMLnJpZy52MS5XYWl0Iq0BCgRXYWl0Eh4KA2xvZxgBIAEoCzIPLnJpZy52MS5Mb2dXYWl0SAASJgoHY29tbWFuZBgCIAEoCzITLnJpZy52MS5Db21tYW5kV2FpdEgAEiAKBGh0dHAYAyABKAsyEC5yaWcudjEuSHR0cFdhaXRIABIuCgtoZWFsdGhjaGVjaxgEIAEoCzIXLnJpZy52MS5IZWFsdGhjaGVja1dhaXRIAEILCgljb25kaXRpb24iKQoHTG9nV2FpdBIPCgdwYXR0ZXJuGAEgASgJEg0KBXRpbWVzGAIgASgNIi8KC0NvbW1hbmRXYWl0Eg8KB2NvbW1hbmQYASADKAkSDwoHb25faG9zdBgCIAEoCCJOCghIdHRwV2FpdBIMCgRwYXRoGAEgASgJEg4KBnN0YXR1cxgCIAEoDRIUCgxib2R5X3BhdHRlcm4YAyABKAkSDgoGbWV0aG9kGAQgASgJIhEKD0hlYWx0aGNoZWNrV2FpdCI4CgZFZ3Jlc3MSDAoEbmFtZRgBIAEoCRIPCgdzZXJ2aWNlGAIgASgJEg8KB2luZ3Jlc3MYAyABKAkigQEKBEhvb2sSLQoLY2xpZW50X2Z1bmMYASABKAsyFi5yaWcudjEuQ2xpZW50RnVuY0hvb2tIABIeCgNzcWwYAiABKAsyDy5yaWcudjEuU3FsSG9va0gAEiAKBGV4ZWMYAyABKAsyEC5yaWcudjEuRXhlY0hvb2tIAEIICgZhY3Rpb24iHgoOQ2xpZW50RnVuY0hvb2sSDAoEbmFtZRgBIAEoCSIdCgdTcWxIb29rEhIKCnN0YXRlbWVudHMYASADKAkiGwoIRXhlY0hvb2sSDwoHY29tbWFuZBgBIAMoCSLDAQoNUHJvY2Vzc0NvbmZpZxIPCgdjb21tYW5kGAEgASgJEgwKBGFyZ3MYAiADKAkSCwoDZGlyGAMgASgJEisKA2VudhgEIAMoCzIeLnJpZy52MS5Qcm9jZXNzQ29uZmlnLkVudkVudHJ5Ei0KCnN0b3BfZ3JhY2UYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIlCgxDbGllbnRDb25maWcSFQoNc3RhcnRfaGFuZGxlchgBIAEoCSKZAgoPQ29udGFpbmVyQ29uZmlnEg0KBWltYWdlGAEgASgJEgsKA2NtZBgCIAMoCRItCgNlbnYYAyADKAsyIC5yaWcudjEuQ29udGFpbmVyQ29uZmlnLkVudkVudHJ5EhIKCmVudHJ5cG9pbnQYBCADKAkSLwoMc3RvcF90aW1lb3V0GAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiEKBWJ1aWxkGAYgASgLMhIucmlnLnYxLkltYWdlQnVpbGQSJwoGc2hhcmVkGAcgASgLMhcucmlnLnYxLlNoYXJlZENvbnRhaW5lchoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIogBCg9TaGFyZWRDb250YWluZXISCwoDa2V5GAEgASgJEigKDnJlc2V0X2NvbW1hbmRzGAIgAygLMhAucmlnLnYxLkV4ZWNIb29rEi8KDGlkbGVfdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhINCgVyZXVzZRgEIAEoCCKoAQoKSW1hZ2VCdWlsZBIPCgdjb250ZXh0GAEgASgJEhIKCmRvY2tlcmZpbGUYAiABKAkSKgoEYXJncxgDIAMoCzIcLnJpZy52MS5JbWFnZUJ1aWxkLkFyZ3NFbnRyeRIOCgZ0YXJnZXQYBCABKAkSDAoEbmFtZRgFIAEoCRorCglBcmdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJBCg5Qb3N0Z3Jlc0NvbmZpZxINCgVpbWFnZRgBIAEoCRIgCgdydW50aW1lGAIgASgOMg8ucmlnLnYxLlJ1bnRpbWUiPgoLUmVkaXNDb25maWcSDQoFaW1hZ2UYASABKAkSIAoHcnVudGltZRgCIAEoDjIPLnJpZy52MS5SdW50aW1lIkUKDEN1c3RvbUNvbmZpZxIMCgR0eXBlGAEgASgJEicKBmNvbmZpZxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QqcAoIUHJvdG9jb2wSGAoUUFJPVE9DT0xfVU5TUEVDSUZJRUQQABIQCgxQUk9UT0NPTF9UQ1AQARIRCg1QUk9UT0NPTF9IVFRQEAISEQoNUFJPVE9DT0xfR1JQQxADEhIKDlBST1RPQ09MX0tBRktBEAQqkgEKDVJlYWRpbmVzc0tpbmQSHgoaUkVBRElORVNTX0tJTkRfVU5TUEVDSUZJRUQQABIWChJSRUFESU5FU1NfS0lORF9UQ1AQARIXChNSRUFESU5FU1NfS0lORF9IVFRQEAISFwoTUkVBRElORVNTX0tJTkRfR1JQQxADEhcKE1JFQURJTkVTU19LSU5EX05PTkUQBCpICgdSdW50aW1lEhcKE1JVTlRJTUVfVU5TUEVDSUZJRUQQABISCg5SVU5USU1FX0RPQ0tFUhABEhAKDFJVTlRJTUVfSE9TVBACYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct]);
 
 /**
  * EnvironmentSpec declares a graph of services brought up together for one test.
@@ -687,6 +687,14 @@ export type ContainerConfig = Message<"rig.v1.ContainerConfig"> & {
    * @generated from field: rig.v1.ImageBuild build = 6;
    */
   build?: ImageBuild | undefined;
+
+  /**
+   * Share one container among the environments that name the same key and an identical
+   * definition, one environment at a time, reset between them. Unset: one per environment.
+   *
+   * @generated from field: rig.v1.SharedContainer shared = 7;
+   */
+  shared?: SharedContainer | undefined;
 };
 
 /**
@@ -695,6 +703,53 @@ export type ContainerConfig = Message<"rig.v1.ContainerConfig"> & {
  */
 export const ContainerConfigSchema: GenMessage<ContainerConfig> = /*@__PURE__*/
   messageDesc(file_rig_v1_spec, 16);
+
+/**
+ * SharedContainer: one container leased to one environment at a time, like testcontainers'
+ * suite-wide containers. It outlives environments, so it has no egresses, every ingress
+ * names its container_port, and it sees no per-environment wiring (no RIG_* variables).
+ *
+ * @generated from message rig.v1.SharedContainer
+ */
+export type SharedContainer = Message<"rig.v1.SharedContainer"> & {
+  /**
+   * The sharing key (letters, digits, '.', '_', '-'). Environments with the same key and
+   * an identical definition (image, cmd, entrypoint, env, ports) share one container.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * Commands run in the container after each lease, before the next one (e.g. psql
+   * truncating tables, redis-cli FLUSHALL). One failing discards the container.
+   *
+   * @generated from field: repeated rig.v1.ExecHook reset_commands = 2;
+   */
+  resetCommands: ExecHook[];
+
+  /**
+   * Remove the container after this long without a lease. Default 60 s.
+   *
+   * @generated from field: google.protobuf.Duration idle_timeout = 3;
+   */
+  idleTimeout?: Duration | undefined;
+
+  /**
+   * Keep the container running when rigd exits, and let a later rigd find it by the hash
+   * of its definition (testcontainers' withReuse). `rig prune --containers` removes it.
+   *
+   * @generated from field: bool reuse = 4;
+   */
+  reuse: boolean;
+};
+
+/**
+ * Describes the message rig.v1.SharedContainer.
+ * Use `create(SharedContainerSchema)` to create a new message.
+ */
+export const SharedContainerSchema: GenMessage<SharedContainer> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 17);
 
 /**
  * ImageBuild builds a container image from a Dockerfile, once per content hash of the
@@ -745,7 +800,7 @@ export type ImageBuild = Message<"rig.v1.ImageBuild"> & {
  * Use `create(ImageBuildSchema)` to create a new message.
  */
 export const ImageBuildSchema: GenMessage<ImageBuild> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 17);
+  messageDesc(file_rig_v1_spec, 18);
 
 /**
  * PostgresConfig leases a database on a pooled Postgres server.
@@ -769,7 +824,7 @@ export type PostgresConfig = Message<"rig.v1.PostgresConfig"> & {
  * Use `create(PostgresConfigSchema)` to create a new message.
  */
 export const PostgresConfigSchema: GenMessage<PostgresConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 18);
+  messageDesc(file_rig_v1_spec, 19);
 
 /**
  * RedisConfig leases a database number on a pooled Redis server.
@@ -793,7 +848,7 @@ export type RedisConfig = Message<"rig.v1.RedisConfig"> & {
  * Use `create(RedisConfigSchema)` to create a new message.
  */
 export const RedisConfigSchema: GenMessage<RedisConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 19);
+  messageDesc(file_rig_v1_spec, 20);
 
 /**
  * CustomConfig selects a service type provided by a server plugin.
@@ -817,7 +872,7 @@ export type CustomConfig = Message<"rig.v1.CustomConfig"> & {
  * Use `create(CustomConfigSchema)` to create a new message.
  */
 export const CustomConfigSchema: GenMessage<CustomConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 20);
+  messageDesc(file_rig_v1_spec, 21);
 
 /**
  * Protocol spoken on an ingress; it picks the default readiness check and proxy.
