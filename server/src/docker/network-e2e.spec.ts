@@ -6,14 +6,14 @@
  * not after a failed start, not after `kill -9` of rigd (its watchdog, else the next rigd).
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import type { Event } from "../gen/rig/v1/event_pb.js";
 import { Protocol, ReadinessKind } from "../gen/rig/v1/spec_pb.js";
 import { eventually, watchdogOf, type Rigd } from "../testing/rigd-harness.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ServiceSchema } from "../gen/rig/v1/spec_pb.js";
 import { serviceContainerName, environmentNetworkName } from "./container-name.js";
-import { createDockerClient, engineReachable } from "./docker-client.js";
+import { createDockerClient } from "./docker-client.js";
 import {
   dockerResourcesOf,
   execIn,
@@ -22,6 +22,7 @@ import {
   serviceEndpoint,
   startDockerRigd,
   upEnvironment,
+  useDockerRigd,
 } from "./testing/docker-rigd.js";
 import { testImages } from "./testing/test-images.js";
 
@@ -75,17 +76,9 @@ async function fetchFromClient(id: string, url: string): Promise<string> {
 }
 
 describe("environment networks (real rigd, real engine)", { concurrency: false }, () => {
+  const fixture = useDockerRigd(docker);
   let rigd: Rigd;
-  const pids: number[] = [];
-  before(async () => {
-    assert.ok(await engineReachable(docker), "no Docker engine: run scripts/install-docker.sh");
-    rigd = await startDockerRigd();
-    pids.push(rigd.child.pid as number);
-  });
-  after(async () => {
-    await rigd?.stop();
-    for (const pid of pids) assert.deepEqual(await dockerResourcesOf(docker, pid), [], `rigd ${pid} left Docker resources`);
-  });
+  before(() => (rigd = fixture.rigd));
 
   it("containers reach each other by name and container port; two environments of one spec cannot reach each other", async () => {
     const [a, b] = await Promise.all([upEnvironment(rigd, pair("net")), upEnvironment(rigd, pair("net"))]);
@@ -157,7 +150,7 @@ describe("environment networks (real rigd, real engine)", { concurrency: false }
     for (const killWatchdog of [false, true]) {
       const doomed = await startDockerRigd();
       const pid = doomed.child.pid as number;
-      pids.push(pid);
+      fixture.track(doomed);
       const env = await upEnvironment(doomed, { name: "doomed", services: [box] });
       assert.deepEqual(await networksOf(docker, env.id), [environmentNetworkName(env.id)]);
       const watchdog = watchdogOf(pid);

@@ -5,14 +5,14 @@
  * removes it; with reuse a later rigd adopts the running container.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Protocol, type ServiceSchema } from "../gen/rig/v1/spec_pb.js";
 import { eventually, type Rigd } from "../testing/rigd-harness.js";
-import { createDockerClient, engineReachable } from "./docker-client.js";
+import { createDockerClient } from "./docker-client.js";
 import { LABEL_SHARED_KEY } from "./labels.js";
-import { dockerResourcesOf, serviceEndpoint, startDockerRigd, upEnvironment } from "./testing/docker-rigd.js";
+import { serviceEndpoint, startDockerRigd, upEnvironment, useDockerRigd } from "./testing/docker-rigd.js";
 import { testImages } from "./testing/test-images.js";
 
 const docker = createDockerClient();
@@ -58,18 +58,11 @@ async function sharedContainers(key = KEY): Promise<string[]> {
 }
 
 describe("shared containers (real rigd, real engine)", { concurrency: false }, () => {
-  let rigd: Rigd;
-  const pids: number[] = [];
-  before(async () => {
-    assert.ok(await engineReachable(docker), "no Docker engine: run scripts/install-docker.sh");
-    rigd = await startDockerRigd();
-    pids.push(rigd.child.pid as number);
-  });
-  after(async () => {
-    await rigd?.stop();
+  const fixture = useDockerRigd(docker, async () => {
     for (const id of await sharedContainers(`${KEY}-reuse`)) await docker.getContainer(id).remove({ force: true });
-    for (const pid of pids) assert.deepEqual(await dockerResourcesOf(docker, pid), [], `rigd ${pid} left Docker resources`);
   });
+  let rigd: Rigd;
+  before(() => (rigd = fixture.rigd));
 
   it("serves three environments in turn, reset between them; a changed definition gets its own", async () => {
     const seen: string[] = [];
@@ -112,14 +105,14 @@ describe("shared containers (real rigd, real engine)", { concurrency: false }, (
   it("reuse: a later rigd adopts the running container by its definition", async () => {
     const key = `${KEY}-reuse`;
     const first = await startDockerRigd();
-    pids.push(first.child.pid as number);
+    fixture.track(first);
     const env = await upEnvironment(first, { name: "reuse", services: [sharedBox({ key, reuse: true })] });
     const host = await exec(first, env.id, "echo kept > /www/marker; hostname");
     await first.stop();
     assert.equal((await sharedContainers(key)).length, 1, "it outlives its rigd");
 
     const second = await startDockerRigd();
-    pids.push(second.child.pid as number);
+    fixture.track(second);
     try {
       const again = await upEnvironment(second, { name: "reuse", services: [sharedBox({ key, reuse: true })] });
       assert.equal(await exec(second, again.id, "hostname"), host, "the same container");

@@ -3,9 +3,11 @@
  * few queries those specs make of the engine (an environment's containers and network).
  */
 import assert from "node:assert/strict";
+import { after, before } from "node:test";
 import type Docker from "dockerode";
 import type { Endpoint, Event } from "../../gen/rig/v1/event_pb.js";
 import { collectEvents, spec, startRigd, type Rigd } from "../../testing/rigd-harness.js";
+import { engineReachable } from "../docker-client.js";
 import { serviceContainerName } from "../container-name.js";
 import { execInContainer, type ExecResult } from "../container-exec.js";
 import { LABEL_ENVIRONMENT, LABEL_RIGD_PID } from "../labels.js";
@@ -62,4 +64,31 @@ export async function dockerResourcesOf(docker: Docker, pid: number): Promise<st
   const containers = await docker.listContainers({ all: true, filters: { label } });
   const networks = await docker.listNetworks({ filters: { label } });
   return [...containers.map((c) => `container ${(c.Names[0] ?? c.Id).replace(/^\//, "")}`), ...networks.map((n) => `network ${n.Name}`)];
+}
+
+/**
+ * For a describe block: a rigd started before its tests (the engine must answer), and
+ * after them stopped, `cleanup` run, and no container or network left by it or by any
+ * rigd given to `track`.
+ */
+export function useDockerRigd(docker: Docker, cleanup: () => Promise<void> = async () => {}): { readonly rigd: Rigd; track(rigd: Rigd): void } {
+  let rigd: Rigd | undefined;
+  const pids: number[] = [];
+  before(async () => {
+    assert.ok(await engineReachable(docker), "no Docker engine: run scripts/install-docker.sh");
+    rigd = await startDockerRigd();
+    pids.push(rigd.child.pid as number);
+  });
+  after(async () => {
+    await rigd?.stop();
+    await cleanup();
+    for (const pid of pids) assert.deepEqual(await dockerResourcesOf(docker, pid), [], `rigd ${pid} left Docker resources`);
+  });
+  return {
+    get rigd(): Rigd {
+      if (!rigd) throw new Error("rigd is not started yet (use it inside a test)");
+      return rigd;
+    },
+    track: (other) => void pids.push(other.child.pid as number),
+  };
 }
