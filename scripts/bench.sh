@@ -41,8 +41,10 @@ fi
 if docker info >/dev/null 2>&1; then
   run "Pooled Postgres lease time vs testcontainers (server/dist/bench/postgres-bench.js)" \
     node server/dist/bench/postgres-bench.js
+  run "Three-container environment start: fresh network + containers vs shared with reset vs testcontainers-node (server/dist/bench/container-bench.js)" \
+    node server/dist/bench/container-bench.js
 else
-  step "Pooled Postgres lease time: skipped, no Docker engine answers (make docker sets one up)"
+  step "Pooled Postgres lease time and container environments: skipped, no Docker engine answers (make docker sets one up)"
 fi
 
 run "Service catalog: time to ready per type with warm pools and caches; Postgres and Redis host process vs container (server/dist/bench/catalog-bench.js)" \

@@ -13,13 +13,15 @@ import (
 type ContainerService struct {
 	serviceBase[*ContainerService]
 	image       string
+	build       *ImageBuild
+	shared      *rigv1.SharedContainer
 	cmd         []string
 	entrypoint  []string
 	env         map[string]string
 	stopTimeout time.Duration
 }
 
-// Container declares a container service running image.
+// Container declares a container service running image (see ContainerFromBuild to build one).
 func Container(image string) *ContainerService {
 	c := &ContainerService{image: image}
 	c.self = c
@@ -65,6 +67,10 @@ func (c *ContainerService) toProto(name string, handlers *handlerRegistry) (*rig
 		return nil, err
 	}
 	cfg := &rigv1.ContainerConfig{Image: c.image, Cmd: c.cmd, Entrypoint: c.entrypoint, Env: copyEnv(c.env)}
+	if c.build != nil {
+		cfg.Build = c.build.toProto()
+	}
+	cfg.Shared = c.shared
 	if c.stopTimeout > 0 {
 		cfg.StopTimeout = durationpb.New(c.stopTimeout)
 	}

@@ -119,3 +119,36 @@ def test_endpoints_and_wiring() -> None:
     assert wiring.ingress() is ep
     with pytest.raises(LookupError, match="no egress 'db'"):
         wiring.egress("db")
+
+
+def test_container_from_a_build_sends_the_build() -> None:
+    spec, _ = rig.build_spec(
+        {"api": rig.container(rig.build("./images/api", dockerfile="Dockerfile.test", args={"V": "1"}, target="runtime"))}
+    )
+    config = spec.services[0].container
+    assert config.image == "" and config.build.context == "./images/api" and config.build.dockerfile == "Dockerfile.test"
+    assert dict(config.build.args) == {"V": "1"} and config.build.target == "runtime"
+
+
+def test_ingress_waits_reach_the_spec() -> None:
+    spec, _ = rig.build_spec(
+        {
+            "box": rig.container("img").ingress(
+                rig.http(container_port=80, ready=False, waits=[rig.waits.log("started", times=2), rig.waits.healthcheck()])
+            ),
+            "api": rig.process("./api").ingress(rig.tcp(waits=[rig.waits.command("true", on_host=True), rig.waits.http("/h", status=204)])),
+        }
+    )
+    api, box = sorted(spec.services, key=lambda s: s.name)
+    ready = box.ingresses[0].ready
+    assert ready.kind == spec_pb2.READINESS_KIND_NONE
+    assert [w.WhichOneof("condition") for w in ready.waits] == ["log", "healthcheck"] and ready.waits[0].log.times == 2
+    api_waits = api.ingresses[0].ready.waits
+    assert api_waits[0].command.on_host and api_waits[1].http.status == 204
+
+
+def test_a_shared_container_reaches_the_spec() -> None:
+    cache = rig.container("redis:7").ingress(rig.tcp(container_port=6379)).shared("suite", reset=[["redis-cli", "FLUSHALL"]], idle_timeout=120, reuse=True)
+    spec, _ = rig.build_spec({"cache": cache})
+    shared = spec.services[0].container.shared
+    assert shared.key == "suite" and shared.reuse and list(shared.reset_commands[0].command) == ["redis-cli", "FLUSHALL"] and shared.idle_timeout.seconds == 120

@@ -13,6 +13,8 @@ import { CustomBuilder } from "./builders/custom-builder.js";
 import { FuncBuilder } from "./builders/func-builder.js";
 import { GoBuilder } from "./builders/go-builder.js";
 import { NodeBuilder } from "./builders/node-builder.js";
+import { BuildSource, type BuildOptions } from "./builders/image-build.js";
+import { wait } from "./builders/waits.js";
 import { PostgresBuilder } from "./builders/postgres-builder.js";
 import { ProcessBuilder } from "./builders/process-builder.js";
 import { RedisBuilder } from "./builders/redis-builder.js";
@@ -35,8 +37,10 @@ export const rig = Object.freeze({
   go: (pkg: string, ...args: string[]): GoBuilder => new GoBuilder(pkg, args),
   /** A service run by a function of the test process. */
   func: (fn: FuncFn): FuncBuilder => new FuncBuilder(fn),
-  /** A Docker container. */
-  container: (image: string): ContainerBuilder => new ContainerBuilder(image),
+  /** A Docker container, from an image name or `rig.build(...)`. */
+  container: (image: string | BuildSource): ContainerBuilder => new ContainerBuilder(image),
+  /** An image built from a Dockerfile: `rig.container(rig.build("./images/api", { args: { V: "1" } }))`. */
+  build: (context: string, options?: BuildOptions): BuildSource => new BuildSource(context, options),
   /** A database of its own on a pooled Postgres server. */
   postgres: (): PostgresBuilder => new PostgresBuilder(),
   /** A database number of its own on a pooled Redis server. */
@@ -50,6 +54,8 @@ export const rig = Object.freeze({
   /** A service of a type provided by a rigd plugin. */
   custom: (type: string, config?: JsonObject): CustomBuilder => new CustomBuilder(type, config),
   up,
+  /** Readiness conditions for `ready`: `rig.wait.log(/listening/)`, `.command([...])`, `.http(path)`, `.healthcheck()`, `.allOf(...)`. */
+  wait,
   /** A resource shared with other test processes (any language): `rig.resource("db").lock()`. */
   resource: (name: string, options?: ResourceOptions): Resource => new Resource(name, options),
   /** Locks several resources at once, atomically, in one global order (no deadlock). */
@@ -57,13 +63,15 @@ export const rig = Object.freeze({
 });
 
 export { S3Builder, SqsBuilder } from "./builders/aws-builders.js";
-export { ContainerBuilder } from "./builders/container-builder.js";
+export { ContainerBuilder, type SharedOptions } from "./builders/container-builder.js";
 export { CustomBuilder } from "./builders/custom-builder.js";
 export type { DurationInput } from "./builders/duration.js";
 export { FuncBuilder } from "./builders/func-builder.js";
 export { GoBuilder } from "./builders/go-builder.js";
 export { HostProgramBuilder } from "./builders/host-program-builder.js";
 export { NodeBuilder } from "./builders/node-builder.js";
+export { BuildSource, type BuildOptions } from "./builders/image-build.js";
+export { WaitFor } from "./builders/waits.js";
 export type { IngressOptions, ReadinessInput, ReadinessOptions } from "./builders/ingress-options.js";
 export { PostgresBuilder } from "./builders/postgres-builder.js";
 export type { PoolRuntime } from "./builders/pool-runtime.js";
@@ -76,6 +84,7 @@ export type { FuncCleanup, FuncContext, FuncFn, HookContext, HookFn } from "./ca
 export { HandlerRegistry } from "./callbacks/handlers.js";
 export type { FuncLogger, FuncOutput } from "./callbacks/func-logger.js";
 export type { Endpoint, ProtocolName } from "./environment/endpoint.js";
+export type { ExecOptions, ExecResult, LogLine } from "./environment/service-operations.js";
 export type {
   DownOptions,
   EventsOptions,

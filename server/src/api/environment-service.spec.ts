@@ -37,10 +37,17 @@ import { CallTracker } from "./call-tracker.js";
 import { listenCleartext } from "./cleartext-server.js";
 import type { CleartextServer } from "./cleartext-server.js";
 import type { EnvironmentBackend } from "../contract/environment-backend.js";
+import { noServiceControl } from "../testing/no-service-control.js";
 
 /** A backend with one known environment "env-1" whose behaviour tests script by spec name. */
 class ScriptedBackend implements EnvironmentBackend {
   liveCount = 0;
+  exec = noServiceControl.exec;
+  copyTo = noServiceControl.copyTo;
+  copyFrom = noServiceControl.copyFrom;
+  serviceLogs = noServiceControl.serviceLogs;
+  stopService = noServiceControl.stopService;
+  restartService = noServiceControl.restartService;
   /** Set when a watch ends, with whether its signal was aborted. */
   watchEnded: Promise<boolean>;
   #resolveWatchEnded!: (aborted: boolean) => void;

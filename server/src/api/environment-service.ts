@@ -12,6 +12,7 @@ import type { EnvironmentBackend } from "../contract/environment-backend.js";
 import { toConnectError } from "./connect-errors.js";
 import { DiagnosisBuilder, type Diagnosis } from "../diagnosis/diagnosis.js";
 import { diagnosisText } from "../diagnosis/diagnosis-text.js";
+import { serviceControlHandlers } from "./service-control-handlers.js";
 
 /**
  * Builds the EnvironmentService implementation over a backend (the orchestrator). With
@@ -42,6 +43,8 @@ export function createEnvironmentService(
   }
 
   return {
+    ...serviceControlHandlers(backend, unary),
+
     createEnvironment(req, ctx) {
       return unary(ctx, async () => {
         if (!req.spec) throw new ConnectError("spec is required", Code.InvalidArgument);

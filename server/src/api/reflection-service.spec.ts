@@ -29,9 +29,11 @@ import { listenCleartext } from "./cleartext-server.js";
 import type { CleartextServer } from "./cleartext-server.js";
 import type { EnvironmentBackend } from "../contract/environment-backend.js";
 import { addReflectionServices } from "./reflection-service.js";
+import { noServiceControl } from "../testing/no-service-control.js";
 
 /** Just enough backend for grpcurl to make a call through reflection. */
 const backend: EnvironmentBackend = {
+  ...noServiceControl,
   liveCount: 0,
   async create(spec) {
     return { id: `${spec.name}-${spec.services.map((s) => s.name).join("+")}`, envDir: "/tmp/x" };

@@ -1,8 +1,8 @@
 /**
  * The artifact phase's shared resolver: each artifact key is resolved once per rigd
  * (a `perRequest` artifact, such as a build from source, at every request), concurrent
- * requests share one resolution, and a failure does not poison the key (the next
- * request tries again).
+ * requests share one resolution (and its progress lines), and a failure does not poison
+ * the key (the next request tries again).
  */
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
@@ -10,6 +10,7 @@ import {
   ArtifactCachedSchema,
   ArtifactCompletedSchema,
   ArtifactFailedSchema,
+  ArtifactProgressSchema,
   ArtifactStartedSchema,
 } from "../gen/rig/v1/event_pb.js";
 import { abortable } from "../async/abortable.js";
@@ -28,6 +29,8 @@ interface Resolution {
 export class ArtifactResolver {
   private readonly done = new Map<string, unknown>();
   private readonly inFlight = new Map<string, Promise<Resolution>>();
+  /** Environments waiting for each in-flight key, for its progress lines. */
+  private readonly listeners = new Map<string, Set<ArtifactEmit>>();
 
   /**
    * Resolves `artifact` for one environment, emitting artifact.* events to it.
@@ -44,6 +47,8 @@ export class ArtifactResolver {
     const shared = this.inFlight.get(key);
     const started = Date.now();
     const work = shared ?? this.start(artifact);
+    const waiting = this.listeners.get(key);
+    waiting?.add(emit);
     try {
       const { value, cached } = await abortable(work, signal);
       if (shared || cached !== undefined) {
@@ -61,25 +66,34 @@ export class ArtifactResolver {
       const message = err instanceof Error ? err.message : String(err);
       emit({ case: "artifactFailed", value: create(ArtifactFailedSchema, { key, error: message }) });
       throw new Error(`artifact ${key} failed: ${message}`);
+    } finally {
+      waiting?.delete(emit);
     }
   }
 
   private start(artifact: Artifact): Promise<Resolution> {
+    const listeners = new Set<ArtifactEmit>();
     const work = (async (): Promise<Resolution> => {
       // Shared by every waiting environment, so no single environment's signal may cancel it.
       const signal = new AbortController().signal;
       if (artifact.isCached && (await artifact.isCached(signal))) return { value: undefined, cached: "already present locally" };
-      const value = await artifact.resolve(signal);
+      const progress = (line: string): void => {
+        const value = create(ArtifactProgressSchema, { key: artifact.key, line });
+        for (const emit of listeners) emit({ case: "artifactProgress", value });
+      };
+      const value = await artifact.resolve(signal, progress);
       return value instanceof CachedArtifact ? { value: value.value, cached: value.detail } : { value };
     })();
     this.inFlight.set(artifact.key, work);
-    work.then(
-      ({ value }) => {
-        if (!artifact.perRequest) this.done.set(artifact.key, value);
-        this.inFlight.delete(artifact.key);
-      },
-      () => this.inFlight.delete(artifact.key),
-    );
+    this.listeners.set(artifact.key, listeners);
+    const settle = (): void => {
+      this.inFlight.delete(artifact.key);
+      this.listeners.delete(artifact.key);
+    };
+    work.then(({ value }) => {
+      if (!artifact.perRequest) this.done.set(artifact.key, value);
+      settle();
+    }, settle);
     return work;
   }
 }

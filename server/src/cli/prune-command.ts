@@ -5,6 +5,7 @@
  * longer alive, and with `--containers` the containers labelled by a dead rigd of this
  * host (through the `docker` CLI, when there is one). Containers carry no RIG_DIR, so
  * that last step reaches every RIG_DIR's dead rigds and is asked for explicitly.
+ * Containers kept for inspection after a failure (`rig-kept-...`) are always removed.
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -72,16 +73,21 @@ export async function pruneCommand(argv: string[], out: CliOutput): Promise<numb
     }
   }
 
-  for (const container of values.containers ? await deadRigdContainers() : []) {
+  const containers = await rigContainers();
+  // Containers kept for inspection after a failure always go; others of dead rigds with --containers.
+  const doomed = containers.filter((c) => c.name.startsWith("rig-kept-") || (values.containers && c.dead));
+  for (const container of doomed) {
     if (!dry) await run("docker", ["rm", "-f", container.id]).catch((err: Error) => out.warn(`rig: docker rm ${container.id}: ${err.message}`));
-    await out.line(`${verb} container ${container.name} (rigd pid ${container.pid} is gone)`);
+    const why = container.name.startsWith("rig-kept-") ? "kept for inspection" : `rigd pid ${container.pid} is gone`;
+    await out.line(`${verb} container ${container.name} (${why})`);
     count++;
   }
   if (count === 0) await out.line(`nothing to prune in ${rigDir}`);
   return 0;
 }
 
-async function deadRigdContainers(): Promise<{ id: string; name: string; pid: number }[]> {
+/** Containers labelled by a rigd of this host; `dead` when that rigd is gone. */
+async function rigContainers(): Promise<{ id: string; name: string; pid: number; dead: boolean }[]> {
   let stdout: string;
   try {
     ({ stdout } = await run("docker", ["ps", "-a", "--filter", "label=rig.rigd", "--format", '{{.ID}}\t{{.Names}}\t{{.Label "rig.rigd.pid"}}\t{{.Label "rig.rigd.host"}}'], { timeout: 10_000 }));
@@ -94,5 +100,6 @@ async function deadRigdContainers(): Promise<{ id: string; name: string; pid: nu
     .filter(Boolean)
     .map((line) => line.split("\t"))
     .map(([id, name, pid, owner]) => ({ id: id!, name: name!, pid: Number(pid), owner }))
-    .filter((c) => c.owner === host && Number.isInteger(c.pid) && c.pid > 0 && !pidIsAlive(c.pid));
+    .filter((c) => c.owner === host && Number.isInteger(c.pid) && c.pid > 0)
+    .map((c) => ({ ...c, dead: !pidIsAlive(c.pid) }));
 }

@@ -11,8 +11,9 @@ import type {
   PostEventRequest,
 } from "../gen/rig/v1/environment_service_pb.js";
 import type { EnvironmentSpec } from "../gen/rig/v1/spec_pb.js";
+import type { ServiceControl } from "./service-control.js";
 
-export interface EnvironmentBackend {
+export interface EnvironmentBackend extends ServiceControl {
   /**
    * Validates and starts orchestration; throws SpecInvalidError listing every problem.
    * `client` names the test process asking (the `rig-client` header), for its limit.

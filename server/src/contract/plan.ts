@@ -12,6 +12,13 @@ export const TEST_NODE = "~test";
 /** Type of the ~test node; rigd registers an implementation under this name. */
 export const TEST_NODE_TYPE = "test";
 
+/** One more readiness condition of an ingress (Readiness.waits), defaults filled. */
+export type WaitPlan =
+  | { readonly kind: "log"; readonly pattern: string; readonly times: number }
+  | { readonly kind: "command"; readonly command: readonly string[]; readonly onHost: boolean }
+  | { readonly kind: "http"; readonly path: string; readonly method: string; readonly status: number; readonly bodyPattern: string }
+  | { readonly kind: "healthcheck" };
+
 /** How readiness of one ingress is checked, with every default filled. */
 export interface ReadinessPlan {
   readonly kind: "tcp" | "http" | "grpc" | "none";
@@ -24,6 +31,8 @@ export interface ReadinessPlan {
   readonly timeoutMs: number;
   readonly intervalMs: number;
   readonly maxIntervalMs: number;
+  /** Conditions that must hold besides `kind`'s check (all of them); none when absent. */
+  readonly waits?: readonly WaitPlan[];
 }
 
 /** One ingress of a planned service. */

@@ -16,7 +16,7 @@ import type { Endpoint, Wiring } from "../gen/rig/v1/event_pb.js";
 import type { CallbackKind, LogStream } from "../gen/rig/v1/event_pb.js";
 import type { Event } from "../gen/rig/v1/event_pb.js";
 import type { Hook, Protocol, Service } from "../gen/rig/v1/spec_pb.js";
-import type { PlannedIngress, PlannedService } from "./plan.js";
+import type { PlannedIngress, PlannedService, WaitPlan } from "./plan.js";
 
 /** Receives validation problems; `path` is relative to the service (e.g. `process.command`). */
 export interface ProblemSink {
@@ -31,6 +31,8 @@ export interface TypeDefaults {
   readonly serverHooks: readonly ("sql" | "exec")[];
   /** Attribute names the type publishes on its ingresses (for template validation), e.g. PGHOST. */
   readonly attributes: readonly string[];
+  /** Readiness waits only this type can check (`healthcheck`); the others work for every type. */
+  readonly waits?: readonly "healthcheck"[];
 }
 
 /** Facts about the environment a service belongs to. */
@@ -74,8 +76,18 @@ export interface ServiceContext<C = unknown> {
    * registration order, even when the service never started. Owners of leases,
    * containers and files use this so nothing leaks.
    */
-  onRelease(cleanup: () => Promise<void> | void): void;
+  onRelease(cleanup: () => Promise<Kept> | Kept): void;
+  /**
+   * At teardown: whether the user asked to keep state for inspection (a failure with
+   * RIG_PRESERVE_ON_FAILURE in the client's environment, RIG_PRESERVE, or a destroy with
+   * preserve). Types that can keep something (a stopped container) do, and their
+   * cleanup returns a line saying what was kept and how to inspect it.
+   */
+  keepForInspection?(): boolean;
 }
+
+/** What a cleanup kept for inspection, in words (undefined: nothing). */
+export type Kept = string | undefined | void;
 
 /** An endpoint as a type publishes it; attributes may still hold ${HOST}/${PORT}/${HOSTPORT}. */
 export interface PublishedEndpoint {
@@ -177,8 +189,10 @@ export interface Artifact {
   /**
    * Produces the artifact; the value is handed to publish/start under `key`. A
    * `CachedArtifact` says it was found ready-made (reported as artifact.cached).
+   * `progress` takes human-readable lines (build output, pull status) for every waiting
+   * environment.
    */
-  resolve(signal: AbortSignal): Promise<unknown>;
+  resolve(signal: AbortSignal, progress?: (line: string) => void): Promise<unknown>;
 }
 
 /** What `Artifact.resolve` returns when it did no work: the value and where it came from. */
@@ -193,6 +207,35 @@ export class CachedArtifact {
 export interface ArtifactContext<C = unknown> {
   readonly environment: EnvironmentInfo;
   readonly service: PlannedService<C>;
+}
+
+/** A command run in a running service. */
+export interface ExecRequest {
+  readonly command: readonly string[];
+  /** Written to stdin, which is then closed. */
+  readonly stdin?: Uint8Array;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly user?: string;
+  readonly signal: AbortSignal;
+}
+
+/** What a command printed and how it ended. */
+export interface ExecOutcome {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** What is copied into a service: a host file or directory, or one file's content. */
+export type CopySource = { readonly hostPath: string } | { readonly content: Uint8Array; readonly mode: number };
+
+/** Operations on a running service that only some types can do (containers). */
+export interface ServiceOperations {
+  exec(request: ExecRequest): Promise<ExecOutcome>;
+  /** Puts the file or directory at absolute `path` in the service (parents created). */
+  copyTo(path: string, source: CopySource): Promise<void>;
+  /** Copies the file or directory at absolute `path` in the service to `hostPath`. */
+  copyFrom(path: string, hostPath: string): Promise<void>;
 }
 
 /** A service type over its config message `C`. */
@@ -217,6 +260,14 @@ export interface ServiceType<C = unknown> {
   start(ctx: StartContext<C>): Promise<RunningService>;
   /** Replaces the protocol readiness check of an ingress. Optional. */
   readiness?(ctx: ReadinessContext<C>): ReadinessProbe | undefined;
+  /**
+   * A probe for a readiness wait the type checks its own way (a command inside its
+   * container, its image's HEALTHCHECK); undefined: the generic one (host command, HTTP,
+   * log line). Optional; required for the waits listed in defaults.waits.
+   */
+  waitProbe?(ctx: ReadinessContext<C>, wait: WaitPlan): ReadinessProbe | undefined;
+  /** Runtime operations on a started service (exec, files). Optional: without it they are refused. */
+  operations?(ctx: ServiceContext<C>): ServiceOperations;
   /** Runs a server-side hook (`sql`, `exec`). Optional; required when defaults.serverHooks is non-empty. */
   runHook?(ctx: HookContext<C>, hook: Hook): Promise<void>;
 }

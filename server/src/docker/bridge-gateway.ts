@@ -26,10 +26,13 @@ export async function bridgeGateway(docker: Docker): Promise<string> {
   const address = networkInterfaces()[ifname]?.find((a) => a.family === "IPv4")?.address;
   if (address) return address;
   const subnet = configs.map((c) => c.Subnet).find((s): s is string => !!s && IPV4.test(s.split("/")[0] ?? ""));
-  if (subnet) {
-    const octets = (subnet.split("/")[0] as string).split(".").map(Number);
-    octets[3] = (octets[3] ?? 0) + 1;
-    return octets.join(".");
-  }
+  if (subnet) return firstHost(subnet);
   throw new Error("cannot tell the Docker bridge's gateway address; containers cannot reach host services");
+}
+
+/** `a.b.c.d/n` -> the subnet's first host address (where engines put the gateway). */
+export function firstHost(subnet: string): string {
+  const octets = (subnet.split("/")[0] ?? "").split(".").map(Number);
+  octets[3] = (octets[3] ?? 0) + 1;
+  return octets.join(".");
 }

@@ -23,7 +23,7 @@ export interface ExecOptions {
   /** Extra environment of the command. */
   readonly env?: Readonly<Record<string, string>>;
   /** Written to the command's stdin, which is then closed. */
-  readonly stdin?: string;
+  readonly stdin?: string | Uint8Array;
   readonly user?: string;
   /** Stops waiting (the engine has no API to kill an exec; the command may finish on its own). */
   readonly signal?: AbortSignal;

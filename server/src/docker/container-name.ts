@@ -11,3 +11,8 @@ export function dockerNameSafe(part: string): string {
 export function serviceContainerName(instanceId: string, service: string): string {
   return `rig-${dockerNameSafe(instanceId)}-${dockerNameSafe(service)}`;
 }
+
+/** `rig-{instance}`: the bridge network of one environment's containers. */
+export function environmentNetworkName(instanceId: string): string {
+  return `rig-${dockerNameSafe(instanceId)}`;
+}

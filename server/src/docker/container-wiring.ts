@@ -87,17 +87,23 @@ export async function containerEgresses(
         forwarder = await openHostForwarder(gateway, { host: endpoint.host, port: endpoint.port });
         byTarget.set(target, forwarder);
       }
-      const template = templates?.[name]?.attributes;
-      const attributes = template
-        ? resolveAttributes(template, HOST_ALIAS, forwarder.port)
-        : Object.fromEntries(
-            Object.entries(endpoint.attributes).map(([k, v]) => [k, v.split(target).join(`${HOST_ALIAS}:${forwarder!.port}`)]),
-          );
-      egresses[name] = create(EndpointSchema, { host: HOST_ALIAS, port: forwarder.port, protocol: endpoint.protocol, attributes });
+      egresses[name] = endpointAt(endpoint, templates?.[name], HOST_ALIAS, forwarder.port);
     }
   } catch (err) {
     await Promise.all([...byTarget.values()].map((f) => f.close()));
     throw new Error(`cannot forward an egress into the container: ${err instanceof Error ? err.message : String(err)}`);
   }
   return { egresses, forwarders: [...byTarget.values()] };
+}
+
+/**
+ * `endpoint` as reached at `host:port` instead: attributes re-resolved from the target's
+ * published `template` (without one, the old `host:port` is replaced textually).
+ */
+export function endpointAt(endpoint: Endpoint, template: PublishedEndpoint | undefined, host: string, port: number): Endpoint {
+  const old = `${endpoint.host}:${endpoint.port}`;
+  const attributes = template
+    ? resolveAttributes(template.attributes, host, port)
+    : Object.fromEntries(Object.entries(endpoint.attributes).map(([k, v]) => [k, v.split(old).join(`${host}:${port}`)]));
+  return create(EndpointSchema, { host, port, protocol: endpoint.protocol, attributes });
 }

@@ -17,10 +17,35 @@ export interface HostForwarder {
   close(): Promise<void>;
 }
 
-/** Listens on `bindHost` (ephemeral port) and forwards each connection to `target`. */
-export function openHostForwarder(
+/** Options of openHostForwarder. */
+export interface HostForwarderOptions {
+  /** Port to listen on when free; otherwise (and when unset) an ephemeral one. */
+  readonly preferredPort?: number;
+  /** Connections from addresses this denies are closed at once (e.g. other networks' containers). */
+  readonly accept?: (remoteAddress: string) => boolean;
+}
+
+/** Listens on `bindHost` and forwards each connection to `target`. */
+export async function openHostForwarder(
   bindHost: string,
   target: { readonly host: string; readonly port: number },
+  options: HostForwarderOptions = {},
+): Promise<HostForwarder> {
+  if (options.preferredPort) {
+    try {
+      return await listenForwarder(bindHost, options.preferredPort, target, options);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+    }
+  }
+  return listenForwarder(bindHost, 0, target, options);
+}
+
+function listenForwarder(
+  bindHost: string,
+  bindPort: number,
+  target: { readonly host: string; readonly port: number },
+  options: HostForwarderOptions,
 ): Promise<HostForwarder> {
   const sockets = new Set<net.Socket>();
   const track = (socket: net.Socket): void => {
@@ -28,6 +53,10 @@ export function openHostForwarder(
     socket.once("close", () => sockets.delete(socket));
   };
   const server = net.createServer({ allowHalfOpen: true }, (inbound) => {
+    if (options.accept && !options.accept(inbound.remoteAddress ?? "")) {
+      inbound.destroy();
+      return;
+    }
     track(inbound);
     const outbound = net.connect({ host: target.host, port: target.port, allowHalfOpen: true });
     track(outbound);
@@ -49,7 +78,7 @@ export function openHostForwarder(
   server.on("error", () => {}); // listen errors are reported through the promise below
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen({ host: bindHost, port: 0 }, () => {
+    server.listen({ host: bindHost, port: bindPort }, () => {
       server.off("error", reject);
       const port = (server.address() as net.AddressInfo).port;
       let closing: Promise<void> | undefined;

@@ -56,15 +56,32 @@ export async function similarLocalImages(docker: Docker, ref: string): Promise<s
   return scored.slice(0, 3).map((s) => s.tag);
 }
 
-/** Pulls `ref`; rejects with a message naming the image when the pull fails. */
-export async function pullImage(docker: Docker, ref: string, signal: AbortSignal): Promise<void> {
+/** One message of a pull's progress stream. */
+interface PullProgress {
+  readonly id?: string;
+  readonly status?: string;
+}
+
+/**
+ * Pulls `ref`; rejects with a message naming the image when the pull fails. `progress`
+ * gets a line each time a layer's status changes (not every byte count).
+ */
+export async function pullImage(docker: Docker, ref: string, signal: AbortSignal, progress?: (line: string) => void): Promise<void> {
   assertImageReference(ref);
   const full = withDefaultTag(ref);
+  const lastStatus = new Map<string, string>();
+  const onProgress = (event: PullProgress): void => {
+    if (!progress || !event.status) return;
+    const id = event.id ?? "";
+    if (lastStatus.get(id) === event.status) return;
+    lastStatus.set(id, event.status);
+    progress(id ? `${id}: ${event.status}` : event.status);
+  };
   try {
     const stream = await docker.pull(full, { abortSignal: signal });
     await new Promise<void>((resolve, reject) => {
       // Errors of a pull arrive as progress messages; followProgress turns them into err.
-      docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+      docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()), onProgress);
     });
   } catch (err) {
     if (signal.aborted) throw signal.reason;
@@ -85,8 +102,8 @@ export function imageArtifact(docker: Docker, ref: string): Artifact {
     key: `docker-image:${ref}`,
     description: `docker image ${ref}`,
     isCached: () => imageExists(docker, ref),
-    async resolve(signal) {
-      await pullImage(docker, ref, signal);
+    async resolve(signal, progress) {
+      await pullImage(docker, ref, signal, progress);
       return ref;
     },
   };

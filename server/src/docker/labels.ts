@@ -10,7 +10,7 @@ export const LABEL_RIGD = "rig.rigd";
 export const LABEL_RIGD_PID = "rig.rigd.pid";
 /** Label with the owning rigd's host name: a shared engine must not reap other hosts' containers. */
 export const LABEL_RIGD_HOST = "rig.rigd.host";
-/** Label with the environment instance id (service containers). */
+/** Label with the environment instance id (service containers, environment networks). */
 export const LABEL_ENVIRONMENT = "rig.environment";
 /** Label with the service name (service containers). */
 export const LABEL_SERVICE = "rig.service";
@@ -18,6 +18,13 @@ export const LABEL_SERVICE = "rig.service";
 export const LABEL_POOL = "rig.pool";
 /** Label with the pool key, the image (pooled backends). */
 export const LABEL_POOL_KEY = "rig.pool.key";
+
+/** Label with the key of a shared container. */
+export const LABEL_SHARED_KEY = "rig.shared.key";
+/** Label with the definition hash of a shared container. */
+export const LABEL_SHARED_HASH = "rig.shared.hash";
+/** Label of a shared container kept across rigds (reuse): reapers and watchdogs leave it. */
+export const LABEL_REUSE = "rig.reuse";
 
 /** Who owns the containers: the rigd that creates them. */
 export interface RigdIdentity {
@@ -40,6 +47,11 @@ export function ownerLabels(owner: RigdIdentity): Record<string, string> {
 /** Labels of a service container: owner, environment and service. */
 export function serviceLabels(owner: RigdIdentity, environment: string, service: string): Record<string, string> {
   return { ...ownerLabels(owner), [LABEL_ENVIRONMENT]: environment, [LABEL_SERVICE]: service };
+}
+
+/** Labels of an environment's network: owner and environment. */
+export function networkLabels(owner: RigdIdentity, environment: string): Record<string, string> {
+  return { ...ownerLabels(owner), [LABEL_ENVIRONMENT]: environment };
 }
 
 /** Labels of a pooled backend container: owner, pool kind and key. */

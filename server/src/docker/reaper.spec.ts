@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { createDockerClient, engineReachable } from "./docker-client.js";
-import { LABEL_RIGD_HOST, ownerLabels } from "./labels.js";
-import { pidIsAlive, reapOrphans } from "./reaper.js";
+import { LABEL_RIGD, LABEL_RIGD_HOST, ownerLabels } from "./labels.js";
+import { pidIsAlive, reapOrphanNetworks, reapOrphans } from "./reaper.js";
 import { startContainer } from "./run-container.js";
 import { rigContainers, testImages, testOwner } from "./testing/test-images.js";
 
@@ -37,6 +37,7 @@ describe("reapOrphans (real engine)", () => {
   });
   after(async () => {
     for (const name of await rigContainers(docker, rigdId)) await docker.getContainer(name).remove({ force: true });
+    for (const n of await docker.listNetworks({ filters: { label: [`${LABEL_RIGD}=${rigdId}`] } })) await docker.getNetwork(n.Id).remove();
   });
 
   it("removes containers of a dead rigd on this host, and only those", async () => {
@@ -51,5 +52,21 @@ describe("reapOrphans (real engine)", () => {
       [[`${rigdId}-orphan`, dead]],
     );
     assert.deepEqual((await rigContainers(docker, rigdId)).sort(), [`${rigdId}-elsewhere`, `${rigdId}-live`]);
+  });
+
+  it("removes networks of a dead rigd on this host, and only those", async () => {
+    const dead = await deadPid();
+    const network = (name: string, labels: Record<string, string>) => docker.createNetwork({ Name: `${rigdId}-${name}`, Labels: labels });
+    await network("orphan", ownerLabels({ rigdId, pid: dead, host }));
+    await network("live", ownerLabels({ rigdId, pid: process.pid, host }));
+    await network("elsewhere", { ...ownerLabels({ rigdId, pid: dead }), [LABEL_RIGD_HOST]: "some-other-host" });
+
+    const reaped = await reapOrphanNetworks(docker, pidIsAlive, { host });
+    assert.deepEqual(
+      reaped.filter((r) => r.name.startsWith(rigdId)).map((r) => [r.name, r.pid]),
+      [[`${rigdId}-orphan`, dead]],
+    );
+    const left = await docker.listNetworks({ filters: { label: [`${LABEL_RIGD}=${rigdId}`] } });
+    assert.deepEqual(left.map((n) => n.Name).sort(), [`${rigdId}-elsewhere`, `${rigdId}-live`]);
   });
 });

@@ -1,12 +1,14 @@
 /**
- * Leak protection across rigd runs (SPEC §10): containers whose owning rigd is gone
- * (found by label) are removed when the next rigd starts. A rigd that exits cleanly
+ * Leak protection across rigd runs (SPEC §10): containers and environment networks whose
+ * owning rigd is gone (found by label) are removed when the next rigd starts. A rigd that exits cleanly
  * removes its own containers; this catches `kill -9` and crashes.
  */
 import type Docker from "dockerode";
 import { hostname } from "node:os";
 import { dockerStatus } from "./docker-client.js";
-import { LABEL_RIGD_HOST, LABEL_RIGD_PID } from "./labels.js";
+import { removeNetwork } from "./environment-network.js";
+import { isKeptName } from "./kept-containers.js";
+import { LABEL_REUSE, LABEL_RIGD_HOST, LABEL_RIGD_PID } from "./labels.js";
 
 export { pidIsAlive } from "../os/pid-alive.js";
 
@@ -33,14 +35,11 @@ export async function reapOrphans(
   isAlive: (pid: number) => boolean,
   options: ReapOptions = {},
 ): Promise<ReapedContainer[]> {
-  const host = options.host ?? hostname();
   const containers = await docker.listContainers({ all: true, filters: { label: [LABEL_RIGD_PID] } });
-  const orphans = containers.filter((c) => {
-    const ownerHost = c.Labels[LABEL_RIGD_HOST];
-    if (ownerHost !== undefined && ownerHost !== host) return false;
-    const pid = Number(c.Labels[LABEL_RIGD_PID]);
-    return Number.isInteger(pid) && pid > 0 && !isAlive(pid);
-  });
+  // Kept containers wait for `rig prune`, whoever owned them; reusable ones for a later rigd.
+  const orphans = containers.filter(
+    (c) => !isKeptName(c.Names[0] ?? "") && c.Labels[LABEL_REUSE] !== "true" && orphaned(c.Labels, isAlive, options),
+  );
   const removed = await Promise.all(
     orphans.map(async (c): Promise<ReapedContainer | undefined> => {
       try {
@@ -53,4 +52,34 @@ export async function reapOrphans(
     }),
   );
   return removed.filter((r): r is ReapedContainer => r !== undefined);
+}
+
+/** A network the reaper removed. */
+export interface ReapedNetwork {
+  readonly id: string;
+  readonly name: string;
+  readonly pid: number;
+}
+
+/**
+ * Removes every environment network labelled by a dead rigd on this host. Run it after
+ * reapOrphans: a network with containers attached cannot be removed.
+ */
+export async function reapOrphanNetworks(
+  docker: Docker,
+  isAlive: (pid: number) => boolean,
+  options: ReapOptions = {},
+): Promise<ReapedNetwork[]> {
+  const networks = await docker.listNetworks({ filters: { label: [LABEL_RIGD_PID] } });
+  const orphans = networks.filter((n) => orphaned(n.Labels ?? {}, isAlive, options));
+  await Promise.all(orphans.map((n) => removeNetwork(docker, n.Id, n.Name)));
+  return orphans.map((n) => ({ id: n.Id, name: n.Name, pid: Number(n.Labels?.[LABEL_RIGD_PID]) }));
+}
+
+/** Labelled by a rigd on this host whose pid is dead. */
+function orphaned(labels: Readonly<Record<string, string>>, isAlive: (pid: number) => boolean, options: ReapOptions): boolean {
+  const ownerHost = labels[LABEL_RIGD_HOST];
+  if (ownerHost !== undefined && ownerHost !== (options.host ?? hostname())) return false;
+  const pid = Number(labels[LABEL_RIGD_PID]);
+  return Number.isInteger(pid) && pid > 0 && !isAlive(pid);
 }

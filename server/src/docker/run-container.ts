@@ -27,6 +27,8 @@ export interface ContainerSpec {
   readonly tmpfs?: Readonly<Record<string, string>>;
   /** Run the engine's init (tini) as PID 1: signals reach the program, zombies are reaped. */
   readonly init?: boolean;
+  /** A user-defined network to join instead of the default bridge, under these DNS aliases. */
+  readonly network?: { readonly name: string; readonly aliases: readonly string[] };
   /** Stop timeout the engine applies to `docker stop` without one, seconds. */
   readonly stopTimeoutSec?: number;
 }
@@ -48,6 +50,8 @@ export interface StartedContainer {
   hostPort(containerPort: number): number;
   /** Stops (SIGTERM, then SIGKILL after `timeoutSec`) and removes the container. Idempotent. */
   stop(timeoutSec: number): Promise<ContainerExit>;
+  /** Stops like stop() but keeps the container (for inspection). Idempotent. */
+  halt(timeoutSec: number): Promise<ContainerExit>;
   /** Removes the container by force (no grace). Idempotent; ignores a container already gone. */
   remove(): Promise<void>;
 }
@@ -128,7 +132,9 @@ export async function startContainer(
         ExtraHosts: [...(spec.extraHosts ?? [])],
         Binds: [...(spec.binds ?? [])],
         ...(spec.tmpfs ? { Tmpfs: { ...spec.tmpfs } } : {}),
+        ...(spec.network ? { NetworkMode: spec.network.name } : {}),
       },
+      ...(spec.network ? { NetworkingConfig: { EndpointsConfig: { [spec.network.name]: { Aliases: [...spec.network.aliases] } } } } : {}),
     });
   } catch (err) {
     if (dockerStatus(err) === 404) throw new ImageMissingError(spec.image);
@@ -153,32 +159,7 @@ export async function startContainer(
       if (!hostPort) throw new Error(`container ${spec.name}: port ${p.containerPort} was not published`);
       published.set(p.containerPort, hostPort);
     }
-    let stopping: Promise<ContainerExit> | undefined;
-    return {
-      id: container.id,
-      name: spec.name,
-      exited,
-      hostPort(containerPort) {
-        const port = published.get(containerPort);
-        if (port === undefined) throw new Error(`container ${spec.name} does not publish port ${containerPort}`);
-        return port;
-      },
-      stop(timeoutSec) {
-        stopping ??= (async () => {
-          try {
-            await container.stop({ t: Math.max(0, Math.ceil(timeoutSec)) });
-          } catch (err) {
-            // 304: already stopped; 404: already gone.
-            if (dockerStatus(err) !== 304 && dockerStatus(err) !== 404) throw err;
-          }
-          const exit = await exited;
-          await removeQuietly(container);
-          return exit;
-        })();
-        return stopping;
-      },
-      remove: () => removeQuietly(container),
-    };
+    return handleOf(container, spec.name, exited, published);
   } catch (err) {
     await removeQuietly(container).catch(() => {});
     throw err;
@@ -200,4 +181,66 @@ function watchExit(container: Docker.Container, drained: Promise<void>): Promise
     clearTimeout(timer);
     return exit;
   });
+}
+
+/** The StartedContainer of a container that runs, with its published ports and its exit watch. */
+function handleOf(container: Docker.Container, name: string, exited: Promise<ContainerExit>, published: ReadonlyMap<number, number>): StartedContainer {
+  let halting: Promise<ContainerExit> | undefined;
+  let stopping: Promise<ContainerExit> | undefined;
+  const halt = (timeoutSec: number): Promise<ContainerExit> =>
+    (halting ??= (async () => {
+      try {
+        await container.stop({ t: Math.max(0, Math.ceil(timeoutSec)) });
+      } catch (err) {
+        // 304: already stopped; 404: already gone.
+        if (dockerStatus(err) !== 304 && dockerStatus(err) !== 404) throw err;
+      }
+      return exited;
+    })());
+  return {
+    id: container.id,
+    name,
+    exited,
+    hostPort(containerPort) {
+      const port = published.get(containerPort);
+      if (port === undefined) throw new Error(`container ${name} does not publish port ${containerPort}`);
+      return port;
+    },
+    stop(timeoutSec) {
+      stopping ??= (async () => {
+        const exit = await halt(timeoutSec);
+        await removeQuietly(container);
+        return exit;
+      })();
+      return stopping;
+    },
+    halt,
+    remove: () => removeQuietly(container),
+  };
+}
+
+/**
+ * Takes over the running container `name` (reuse across rigds): its published ports and
+ * its exit watched. Undefined when there is none; a stopped one is removed first.
+ */
+export async function adoptContainer(docker: Docker, name: string): Promise<StartedContainer | undefined> {
+  const container = docker.getContainer(name);
+  let info: Docker.ContainerInspectInfo;
+  try {
+    info = await container.inspect();
+  } catch (err) {
+    if (dockerStatus(err) === 404) return undefined;
+    throw err;
+  }
+  if (!info.State.Running) {
+    await removeQuietly(container);
+    return undefined;
+  }
+  const published = new Map<number, number>();
+  for (const [port, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
+    const hostPort = Number(bindings?.[0]?.HostPort);
+    if (hostPort) published.set(Number(port.split("/")[0]), hostPort);
+  }
+  const running = docker.getContainer(info.Id);
+  return handleOf(running, name, watchExit(running, Promise.resolve()), published);
 }

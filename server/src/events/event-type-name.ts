@@ -12,6 +12,7 @@ const NAMES: Record<PayloadCase, string> = {
   artifactCompleted: "artifact.completed",
   artifactCached: "artifact.cached",
   artifactFailed: "artifact.failed",
+  artifactProgress: "artifact.progress",
   ingressPublished: "ingress.published",
   wiringResolved: "wiring.resolved",
   servicePrestart: "service.prestart",

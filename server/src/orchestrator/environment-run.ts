@@ -50,6 +50,7 @@ import type {
 } from "../contract/service-type.js";
 import type { TypeRegistry } from "../contract/type-registry.js";
 import { TEST_NODE, type EnvironmentPlan } from "../contract/plan.js";
+import { BadRequestError, StateError } from "../contract/errors.js";
 import { limitFlag, type Limits } from "../contract/limits.js";
 import { displayName, formatBytes, withEdgeNames } from "../events/event-text.js";
 import { EnvironmentTimers } from "./environment-timers.js";
@@ -156,6 +157,10 @@ export class EnvironmentRun implements LifecycleHost {
   readonly logger: Logger;
   private readonly files: RunFiles;
   private readonly timers: EnvironmentTimers;
+  /** Set at teardown: keep what types can keep (stopped containers) for inspection. */
+  keepingForInspection = false;
+  /** What the releases kept for inspection, in words (appended to the down summary). */
+  private readonly kept: string[] = [];
   /** Set once teardown began (failure, destroy, TTL, orphan); exits after that are expected. */
   private teardown: Promise<EnvironmentDown> | undefined;
   private lastProgress = Date.now();
@@ -348,6 +353,23 @@ export class EnvironmentRun implements LifecycleHost {
     return rt;
   }
 
+  /**
+   * A user service of this up environment, for runtime operations (exec, files, stop,
+   * restart): a BadRequestError names the services when it is unknown, a StateError says
+   * when the environment is not up.
+   */
+  controllable(name: string): ServiceRuntime {
+    const rt = this.services.get(name);
+    if (!rt || rt.planned.internal) {
+      const names = [...this.services.values()].filter((s) => !s.planned.internal).map((s) => s.name);
+      throw new BadRequestError(`environment ${this.id} has no service "${name}" (it has ${names.join(", ") || "none"})`);
+    }
+    if (this.teardown || this.state !== EnvironmentState.UP) {
+      throw new StateError(`environment ${this.id} is ${EnvironmentState[this.state].toLowerCase()}: runtime operations need it up`);
+    }
+    return rt;
+  }
+
   /** Fails a service by name (client service_error). Returns false when unknown. */
   failService(name: string, reason: string): boolean {
     const rt = this.services.get(name);
@@ -368,6 +390,7 @@ export class EnvironmentRun implements LifecycleHost {
       value: create(ServiceFailedSchema, { reason, phase, stderrTail: [...rt.stderrTail] }),
     });
     this.emit("", { case: "environmentFailing", value: create(EnvironmentFailingSchema, { service: rt.name, reason }) });
+    this.keepingForInspection = keepOnFailure(this.plan.hostEnv);
     const name = displayName(rt.name);
     // stderr says why most of the time; when a service wrote nothing there, its last
     // stdout lines often do ("Serving HTTP on ... port 18555").
@@ -394,6 +417,7 @@ export class EnvironmentRun implements LifecycleHost {
   async destroy(options: DestroyOptions): Promise<EnvironmentDown> {
     if (!this.teardown) {
       this.state = EnvironmentState.DESTROYING;
+      this.keepingForInspection = options.preserve ?? (options.testFailed === true && keepOnFailure(this.plan.hostEnv));
       this.emit("", {
         case: "environmentDestroying",
         value: create(EnvironmentDestroyingSchema, {
@@ -423,6 +447,12 @@ export class EnvironmentRun implements LifecycleHost {
     // Let every lifecycle settle first so nothing is half-started while we stop.
     await Promise.allSettled([...this.services.values()].map((rt) => rt.lifecycle));
     await this.stopInReverseOrder();
+    if (this.kept.length > 0) {
+      down = create(EnvironmentDownSchema, {
+        ...down,
+        summary: `${down.summary}\nkept for inspection (\`rig prune\` removes them):\n  ${this.kept.join("\n  ")}`,
+      });
+    }
     this.state = EnvironmentState.DOWN;
     this.down = down;
     this.emit("", { case: "environmentDown", value: down });
@@ -486,7 +516,8 @@ export class EnvironmentRun implements LifecycleHost {
     }
     for (const release of rt.releases.splice(0).reverse()) {
       try {
-        await release();
+        const kept = await release();
+        if (kept) this.kept.push(kept);
       } catch (err) {
         this.logger.error({ service: rt.name, err }, "release failed");
       }
@@ -593,4 +624,10 @@ export class EnvironmentRun implements LifecycleHost {
       egressTargets,
     });
   }
+}
+
+/** RIG_PRESERVE or RIG_PRESERVE_ON_FAILURE set (not empty, 0, false, no, off) in the client's environment. */
+function keepOnFailure(hostEnv: Readonly<Record<string, string>>): boolean {
+  const set = (value: string | undefined): boolean => value !== undefined && !["", "0", "false", "no", "off"].includes(value.trim().toLowerCase());
+  return set(hostEnv["RIG_PRESERVE"]) || set(hostEnv["RIG_PRESERVE_ON_FAILURE"]);
 }

@@ -15,9 +15,12 @@ import {
   type Environment,
   type PostEventRequest,
 } from "../gen/rig/v1/environment_service_pb.js";
-import { DownReason, ServiceErrorSchema, ServiceLogSchema, TestNoteSchema, type Event } from "../gen/rig/v1/event_pb.js";
+import { DownReason, ServiceErrorSchema, ServiceLogSchema, TestNoteSchema, type Endpoint, type Event } from "../gen/rig/v1/event_pb.js";
 import type { EnvironmentSpec } from "../gen/rig/v1/spec_pb.js";
 import { PortAllocator } from "../ports/port-allocator.js";
+import type { OutputLine } from "../contract/service-control.js";
+import type { CopySource, ExecOutcome, ExecRequest } from "../contract/service-type.js";
+import { copyInto, copyOutOf, execIn, outputOf, restartIn, stopIn } from "./service-operations.js";
 import type { TypeRegistry } from "../contract/type-registry.js";
 import { EnvironmentRun, type RunDeps } from "./environment-run.js";
 import { BadRequestError, EnvironmentNotFoundError, StateError } from "../contract/errors.js";
@@ -145,6 +148,30 @@ export class Orchestrator implements EnvironmentBackend {
     const run = this.runs.get(id);
     if (!run) throw new EnvironmentNotFoundError(id);
     return run;
+  }
+
+  exec(id: string, service: string, request: ExecRequest): Promise<ExecOutcome> {
+    return execIn(this.run(id), service, request);
+  }
+
+  copyTo(id: string, service: string, path: string, source: CopySource): Promise<void> {
+    return copyInto(this.run(id), service, path, source);
+  }
+
+  copyFrom(id: string, service: string, path: string, hostPath: string): Promise<void> {
+    return copyOutOf(this.run(id), service, path, hostPath);
+  }
+
+  serviceLogs(id: string, service: string, tail: number): OutputLine[] {
+    return outputOf(this.run(id), service, tail);
+  }
+
+  stopService(id: string, service: string): Promise<number> {
+    return stopIn(this.run(id), service);
+  }
+
+  restartService(id: string, service: string): Promise<Record<string, Endpoint>> {
+    return restartIn(this.run(id), service);
   }
 
   watch(id: string, afterSeq: bigint, includeLogs: boolean, signal: AbortSignal): AsyncIterable<Event> {

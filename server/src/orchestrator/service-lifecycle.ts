@@ -16,7 +16,7 @@ import { abortable } from "../async/abortable.js";
 import { yieldIfBusy } from "../async/time-slice.js";
 import type { CallbackBroker } from "../callbacks/callback-broker.js";
 import { TEST_NODE, type EnvironmentPlan } from "../contract/plan.js";
-import type { EnvironmentInfo, ExitStatus, HookContext, ServiceContext, StartContext } from "../contract/service-type.js";
+import type { EnvironmentInfo, ExitStatus, HookContext, ServiceContext, ServiceOperations, StartContext } from "../contract/service-type.js";
 import type { EventLog, EventPayload } from "../events/event-log.js";
 import {
   CallbackKind,
@@ -27,6 +27,8 @@ import {
   ServicePrestartSchema,
   ServiceReadySchema,
   ServiceStartingSchema,
+  ServiceStoppedSchema,
+  ServiceStoppingSchema,
   WiringResolvedSchema,
   WiringSchema,
   type LogStream,
@@ -35,11 +37,11 @@ import {
 import { ServicePhase } from "../gen/rig/v1/environment_service_pb.js";
 import type { Hook } from "../gen/rig/v1/spec_pb.js";
 import type { PortAllocator } from "../ports/port-allocator.js";
-import { probeFor } from "../readiness/probe-for.js";
 import { waitUntilReady } from "../readiness/wait-until-ready.js";
 import { expandTemplate, resolveAttributes } from "../wiring/templates.js";
 import { buildWiringEnv, envPrefix } from "../wiring/wiring-env.js";
 import { listeningAddresses } from "../os/listening-sockets.js";
+import { ingressProbe } from "./ingress-readiness.js";
 import type { ServiceRuntime } from "./service-runtime.js";
 
 /** What the steps need from the environment they run in. */
@@ -62,6 +64,8 @@ export interface LifecycleHost {
   exited(rt: ServiceRuntime, status: ExitStatus): void;
   /** The ~test node became ready. */
   testNodeReady(rt: ServiceRuntime): void;
+  /** Set at teardown when the user asked to keep state for inspection. */
+  readonly keepingForInspection: boolean;
 }
 
 /** What one run of the steps builds up as it goes. */
@@ -72,6 +76,8 @@ interface StepState {
   readonly base: ServiceContext;
   /** Set by `wire`. */
   start?: StartContext;
+  /** Seq of the last event before `start` (log waits count output after it). */
+  startedAfterSeq?: bigint;
 }
 
 type Step = (state: StepState) => Promise<void> | void;
@@ -219,17 +225,23 @@ const prestart: Step = async (state) => {
 const start: Step = async (state) => {
   const { host, rt } = state;
   host.setPhase(rt, ServicePhase.STARTING, "the service to start");
+  state.startedAfterSeq = host.log.all().at(-1)?.seq ?? 0n;
   const running = await rt.type.start(startContextOf(state));
   rt.running = running;
   host.emit(rt.name, {
     case: "serviceStarting",
     value: create(ServiceStartingSchema, { pid: running.pid ?? 0, detail: running.detail ?? "" }),
   });
-  void running.exited.then((status) => host.exited(rt, status));
+  rt.stoppedOnRequest = false;
+  void running.exited.then((status) => {
+    // A service stopped on request, or replaced by a restart, ended as asked.
+    if (rt.running === running && !rt.stoppedOnRequest) host.exited(rt, status);
+  });
 };
 
 /** Readiness of every ingress, concurrently; an early exit ends the wait: service.healthy. */
-const ready: Step = async ({ host, rt, signal, base }) => {
+const ready: Step = async (state) => {
+  const { host, rt, signal } = state;
   const planned = rt.planned;
   const running = rt.running!;
   const healthStarted = Date.now();
@@ -242,7 +254,16 @@ const ready: Step = async ({ host, rt, signal, base }) => {
     Promise.all(
       planned.ingresses.map(async (ingress) => {
         const endpoint = rt.endpoints[ingress.name]!;
-        const probe = rt.type.readiness?.({ ...base, ingress, endpoint }) ?? probeFor(endpoint, ingress.ready);
+        const { probe, close } = ingressProbe({
+          rt,
+          start: startContextOf(state),
+          ingress,
+          endpoint,
+          log: host.log,
+          startedAfterSeq: state.startedAfterSeq ?? 0n,
+          dir: host.plan.dir,
+          hostEnv: host.plan.hostEnv,
+        });
         try {
           await waitUntilReady(probe, {
             intervalMs: ingress.ready.intervalMs,
@@ -256,6 +277,8 @@ const ready: Step = async ({ host, rt, signal, base }) => {
             `readiness check of ingress "${ingress.name}" (${ingress.ready.kind} on ${endpoint.host}:${endpoint.port}) failed: ${errorMessage(err)}` +
               elsewhere(rt, ingress.name, endpoint.port),
           );
+        } finally {
+          close();
         }
       }),
     ),
@@ -300,8 +323,10 @@ export async function runServiceLifecycle(host: LifecycleHost, rt: ServiceRuntim
     onRelease: (cleanup) => {
       rt.releases.push(cleanup);
     },
+    keepForInspection: () => host.keepingForInspection,
   };
   const state: StepState = { host, rt, signal, base };
+  started.set(rt, state);
   for (const step of STEPS) {
     // Back to the event loop between steps once this turn ran long: a thousand services
     // starting at once would otherwise run their synchronous parts back to back, and
@@ -310,4 +335,41 @@ export async function runServiceLifecycle(host: LifecycleHost, rt: ServiceRuntim
     if (signal.aborted) return;
     await step(state);
   }
+}
+
+/** Each service's step state, kept for restarts (the start context of its first run). */
+const started = new WeakMap<ServiceRuntime, StepState>();
+
+/** Stops a running service on request: service.stopping, service.stopped; its exit is no failure. */
+export async function stopOnRequest(host: LifecycleHost, rt: ServiceRuntime): Promise<ExitStatus> {
+  const running = rt.running;
+  if (!running) throw new Error(`service ${rt.name} is not running`);
+  rt.stoppedOnRequest = true;
+  host.setPhase(rt, ServicePhase.STOPPING);
+  host.emit(rt.name, { case: "serviceStopping", value: create(ServiceStoppingSchema, {}) });
+  const status = await running.stop();
+  host.emit(rt.name, { case: "serviceStopped", value: create(ServiceStoppedSchema, { exitCode: status.code ?? -1, signal: status.signal ?? "" }) });
+  host.setPhase(rt, ServicePhase.STOPPED);
+  return status;
+}
+
+/**
+ * Starts a started service again (stopping it first when it runs) with the wiring of its
+ * first start, and waits until it is ready: service.starting, service.healthy,
+ * service.ready. Init hooks do not run again (they set up state, e.g. a schema).
+ */
+export async function restartOnRequest(host: LifecycleHost, rt: ServiceRuntime): Promise<void> {
+  const state = started.get(rt);
+  if (!state?.start) throw new Error(`service ${rt.name} has not started yet`);
+  if (rt.running && !rt.stoppedOnRequest) await stopOnRequest(host, rt);
+  for (const step of [start, ready, markReady]) {
+    if (state.signal.aborted) throw new Error("the environment is going down");
+    await step(state);
+  }
+}
+
+/** The type's runtime operations on a started service (undefined: the type has none). */
+export function operationsOf(rt: ServiceRuntime): ServiceOperations | undefined {
+  const state = started.get(rt);
+  return state ? rt.type.operations?.(state.base) : undefined;
 }

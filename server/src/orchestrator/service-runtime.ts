@@ -4,7 +4,7 @@
  */
 import type { Endpoint } from "../gen/rig/v1/event_pb.js";
 import { ServicePhase } from "../gen/rig/v1/environment_service_pb.js";
-import type { PublishedEndpoint, RunningService, ServiceType } from "../contract/service-type.js";
+import type { Kept, PublishedEndpoint, RunningService, ServiceType } from "../contract/service-type.js";
 import type { PlannedService } from "../contract/plan.js";
 
 const STDERR_TAIL = 20;
@@ -29,9 +29,11 @@ export class ServiceRuntime {
   egressEndpoints: Record<string, Endpoint> = {};
   tempDir = "";
   running: RunningService | undefined;
+  /** Stopped by a StopService/RestartService call: its exit is no failure. */
+  stoppedOnRequest = false;
   error = "";
   /** Cleanups registered through onRelease, run in reverse order at teardown. */
-  readonly releases: (() => Promise<void> | void)[] = [];
+  readonly releases: (() => Promise<Kept> | Kept)[] = [];
   readonly ports: number[] = [];
   readonly artifacts = new Map<string, unknown>();
   readonly stderrTail: string[] = [];

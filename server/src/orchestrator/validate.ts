@@ -14,6 +14,7 @@ import { ATTRIBUTE_TEMPLATE_VARIABLES, templateVariables } from "../wiring/templ
 import { envPrefix, wiringVariableNames } from "../wiring/wiring-env.js";
 import { durationMs } from "../contract/durations.js";
 import { SpecInvalidError, type SpecProblem } from "../contract/errors.js";
+import { planWaits } from "./wait-plans.js";
 import { limitFlag, LimitError, quote, type Limits } from "../contract/limits.js";
 import {
   TEST_NODE,
@@ -55,6 +56,7 @@ export function declaredTypeName(service: Service): string | undefined {
 function readinessPlan(
   ingress: Ingress,
   protocol: Protocol,
+  type: ServiceType | undefined,
   path: string,
   report: (path: string, message: string) => void,
 ): ReadinessPlan {
@@ -81,6 +83,7 @@ function readinessPlan(
     timeoutMs: durationMs(r?.timeout, `${path}.ready.timeout`, report, 30_000),
     intervalMs,
     maxIntervalMs: Math.max(intervalMs, durationMs(r?.maxInterval, `${path}.ready.max_interval`, report, 1_000)),
+    ...(r?.waits.length ? { waits: planWaits(r.waits, type, path, report) } : {}),
   };
 }
 
@@ -398,7 +401,7 @@ function planIngresses(
     planned.push({
       name,
       protocol,
-      ready: readinessPlan(ingress, protocol, ipath, report),
+      ready: readinessPlan(ingress, protocol, type, ipath, report),
       attributes: { ...(ingress.attributes ?? {}) },
       containerPort: ingress.containerPort ?? 0,
     });

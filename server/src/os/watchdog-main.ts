@@ -9,7 +9,7 @@
  *
  * When stdin ends without a `bye` line (rigd was killed, crashed, or its machine ran out
  * of memory), the watchdog kills every registered tree, removes every registered dir,
- * removes rigd's containers through the engine's socket when there is one, and exits.
+ * removes rigd's containers and networks through the engine's socket when there is one, and exits.
  * So services stop within a second or two of their rigd, not whenever a next rigd starts.
  */
 import { rmSync } from "node:fs";
@@ -22,8 +22,8 @@ const trees = new Set<string>();
 const dirs = new Set<string>();
 let clean = false;
 
-/** rigd's containers (label rig.rigd.pid), force-removed through a unix-socket engine. */
-async function removeContainers(): Promise<void> {
+/** rigd's containers, then networks (label rig.rigd.pid), removed through a unix-socket engine. */
+async function removeDockerLeftovers(): Promise<void> {
   const host = process.env["DOCKER_HOST"] ?? "unix:///var/run/docker.sock";
   if (!host.startsWith("unix://")) return;
   const socketPath = host.slice("unix://".length);
@@ -39,8 +39,17 @@ async function removeContainers(): Promise<void> {
       req.end();
     });
   const filters = encodeURIComponent(JSON.stringify({ label: [`rig.rigd.pid=${rigdPid}`] }));
-  const list = JSON.parse(await call("GET", `/containers/json?all=1&filters=${filters}`)) as { Id: string }[];
-  await Promise.all(list.map((c) => call("DELETE", `/containers/${c.Id}?force=1&v=1`).catch(() => "")));
+  const list = JSON.parse(await call("GET", `/containers/json?all=1&filters=${filters}`)) as {
+    Id: string;
+    Names?: string[];
+    Labels?: Record<string, string>;
+  }[];
+  // Containers kept for inspection (renamed rig-kept-...) wait for `rig prune`; reusable ones for a later rigd.
+  const doomed = list.filter((c) => !(c.Names ?? []).some((n) => n.startsWith("/rig-kept-")) && c.Labels?.["rig.reuse"] !== "true");
+  await Promise.all(doomed.map((c) => call("DELETE", `/containers/${c.Id}?force=1&v=1`).catch(() => "")));
+  // Then the environments' networks, which their containers no longer hold.
+  const networks = JSON.parse(await call("GET", `/networks?filters=${filters}`)) as { Id: string }[];
+  await Promise.all(networks.map((n) => call("DELETE", `/networks/${n.Id}`).catch(() => "")));
 }
 
 const lines = createInterface({ input: process.stdin });
@@ -58,7 +67,7 @@ lines.on("close", () => {
   if (clean) process.exit(0);
   killMarked(trees);
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  removeContainers().then(
+  removeDockerLeftovers().then(
     () => process.exit(0),
     () => process.exit(0),
   );

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import type { ServiceType } from "../contract/service-type.js";
 import { TypeRegistry } from "../contract/type-registry.js";
 import { createDockerClient } from "../docker/docker-client.js";
-import { pidIsAlive, reapOrphans } from "../docker/reaper.js";
+import { pidIsAlive, reapOrphanNetworks, reapOrphans } from "../docker/reaper.js";
+import { SharedContainers } from "../docker/shared-containers.js";
 import { insertProxies } from "../observe/observe-transform.js";
 import { createProxyType } from "../observe/proxy-type.js";
 import { Orchestrator } from "../orchestrator/orchestrator.js";
@@ -70,8 +71,10 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
   // second in, so loading dockerode (lazy, ~90 ms) does not hold up rigd's first answers.
   setTimeout(() => {
     reapOrphans(docker, pidIsAlive).then(
-      (reaped) => {
+      async (reaped) => {
         if (reaped.length > 0) log.warn({ reaped: reaped.map((r) => r.name) }, "removed containers left by a rigd that died");
+        const networks = await reapOrphanNetworks(docker, pidIsAlive);
+        if (networks.length > 0) log.warn({ reaped: networks.map((n) => n.name) }, "removed networks left by a rigd that died");
       },
       (err: unknown) => log.debug({ err }, "no docker engine to reap"),
     );
@@ -105,10 +108,11 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
   // Temporal: a dev server per rigd and CLI version, a namespace per environment.
   const temporalPool = createTemporalPool(hostServers("temporal"));
   const goBuilder = new GoBuilder(cacheDir);
+  const sharedContainers = new SharedContainers(docker, owner);
   const types = new TypeRegistry()
     .register(createProcessType(programs))
     .register(createClientType())
-    .register(createContainerType({ docker, owner }))
+    .register(createContainerType({ docker, owner, shared: sharedContainers }))
     .register(createPostgresType({ docker, pool: postgresPool, runtimes }))
     .register(createRedisType({ docker, pool: redisPool, runtimes }))
     .register(createGoType({ host: programs, builder: goBuilder }))
@@ -126,7 +130,7 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
     watchdog,
     transforms: [(plan) => (plan.observe ? insertProxies(plan) : plan)],
     onShutdown: async () => {
-      await Promise.all([postgresPool.closeAll(), redisPool.closeAll(), motoPool.closeAll(), temporalPool.closeAll()]);
+      await Promise.all([postgresPool.closeAll(), redisPool.closeAll(), motoPool.closeAll(), temporalPool.closeAll(), sharedContainers.closeAll()]);
       watchdog.close();
     },
   });

@@ -51,6 +51,9 @@ from rig.environment import (  # noqa: E402
     up,
 )
 from rig.errors import DownError, SpecError, SpecProblem  # noqa: E402
+from rig import waits  # noqa: E402
+from rig.image_build import ImageBuild, build  # noqa: E402
+from rig.service_operations import ExecResult, LogLine  # noqa: E402
 from rig.handlers import FuncContext, FuncFn, HookContext, HookFn  # noqa: E402
 from rig.ingress import Ingress, grpc, http, tcp  # noqa: E402
 from rig.locks import HeldLock, LockError, LockLostError, Resource, lock_all, resource  # noqa: E402
@@ -99,7 +102,12 @@ __all__ = [
     "Service",
     "StartOptions",
     "Wiring",
+    "ExecResult",
+    "ImageBuild",
+    "LogLine",
+    "build",
     "build_spec",
+    "waits",
     "container",
     "find_or_start_rigd",
     "rigd_channel",

@@ -5,10 +5,12 @@ type, chained: ``rig.process("./api").egress("db").env(MODE="test")``."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from abc import ABC, abstractmethod
 from typing import Generic, Self, TypeVar
 
 from rig.handlers import FuncFn, HandlerRegistry, HookFn
+from rig.image_build import ImageBuild
 from rig.ingress import Ingress, duration
 from rig.v1 import spec_pb2
 
@@ -135,9 +137,12 @@ class ContainerService(Service):
     """Runs a Docker container with its ports mapped to host ports; default ingress
     "default", http (set the port inside with ``rig.http(container_port=80)``)."""
 
-    def __init__(self, image: str) -> None:
+    def __init__(self, image: str | ImageBuild) -> None:
         super().__init__()
-        self._config = spec_pb2.ContainerConfig(image=image)
+        if isinstance(image, ImageBuild):
+            self._config = spec_pb2.ContainerConfig(build=image.to_proto())
+        else:
+            self._config = spec_pb2.ContainerConfig(image=image)
 
     def cmd(self, *cmd: str) -> Self:
         """Replaces the image's command."""
@@ -159,6 +164,18 @@ class ContainerService(Service):
     def stop_timeout(self, seconds: float) -> Self:
         """Time between the stop signal and kill (default 5 s)."""
         self._config.stop_timeout.CopyFrom(duration(seconds))
+        return self
+
+    def shared(self, key: str, *, reset: Sequence[Sequence[str]] = (), idle_timeout: float | None = None, reuse: bool = False) -> Self:
+        """Shares one container among the environments that name ``key`` with an
+        identical definition, one at a time: ``reset`` commands run between leases, the
+        container goes after ``idle_timeout`` seconds without a lease (default 60), and
+        with ``reuse`` it outlives rigd and a later rigd adopts it. Every ingress needs
+        its ``container_port``; a shared container has no egresses."""
+        shared = spec_pb2.SharedContainer(key=key, reuse=reuse, reset_commands=[spec_pb2.ExecHook(command=list(c)) for c in reset])
+        if idle_timeout is not None:
+            shared.idle_timeout.CopyFrom(duration(idle_timeout))
+        self._config.shared.CopyFrom(shared)
         return self
 
     def init_exec(self, *command: str) -> Self:
@@ -254,8 +271,8 @@ def process(command: str, *args: str) -> ProcessService:
     return ProcessService(command, args)
 
 
-def container(image: str) -> ContainerService:
-    """A container service running ``image``."""
+def container(image: str | ImageBuild) -> ContainerService:
+    """A container service running ``image``, or the image ``rig.build(...)`` builds."""
     return ContainerService(image)
 
 

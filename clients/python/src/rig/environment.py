@@ -21,6 +21,7 @@ from rig.handlers import HandlerRegistry
 from rig.ingress import duration
 from rig.progress import UpProgress
 from rig.rigd import explicit_rigd, find_or_start_rigd, rigd_channel
+from rig.service_operations import ServiceOperations
 from rig.session import Session
 from rig.suite_labels import suite_labels
 from rig.v1 import environment_service_pb2 as api
@@ -50,7 +51,7 @@ class DestroyResult:
     diagnosis: str = ""
 
 
-class Environment:
+class Environment(ServiceOperations):
     """A running environment: every service is ready. Destroy it when done (``up``
     and the ``rig_up`` pytest fixture do that)."""
 

@@ -9,6 +9,7 @@ import { IngressSchema, Protocol, ReadinessKind, ReadinessSchema } from "../gen/
 import type { ProtocolName } from "../environment/endpoint.js";
 import type { DurationInput } from "./duration.js";
 import { toDuration } from "./duration.js";
+import { WaitFor } from "./waits.js";
 
 /** A readiness check in full. Unset fields take the protocol's defaults. */
 export interface ReadinessOptions {
@@ -24,13 +25,16 @@ export interface ReadinessOptions {
   readonly interval?: DurationInput;
   /** Largest polling interval (default 1 s). */
   readonly maxInterval?: DurationInput;
+  /** Conditions that must hold besides the check (`rig.wait.log(...)`, ...); `timeout` covers them. */
+  readonly waits?: readonly WaitFor[];
 }
 
 /**
  * A readiness check: `false` or "none" for no check, a kind name, an HTTP path such as
- * "/healthz" (an HTTP GET of that path), or the full options.
+ * "/healthz" (an HTTP GET of that path), `rig.wait.*` conditions instead of the protocol
+ * check, or the full options.
  */
-export type ReadinessInput = false | "none" | "tcp" | "http" | "grpc" | `/${string}` | ReadinessOptions;
+export type ReadinessInput = false | "none" | "tcp" | "http" | "grpc" | `/${string}` | WaitFor | ReadinessOptions;
 
 /** Options of one ingress. */
 export interface IngressOptions {
@@ -79,6 +83,7 @@ function toReadiness(ingress: string, input: ReadinessInput): Readiness {
     if (!(input in KINDS)) throw new TypeError(`rig: ingress "${ingress}": unknown readiness "${input}"`);
     return create(ReadinessSchema, { kind: KINDS[input as keyof typeof KINDS] });
   }
+  if (input instanceof WaitFor) return create(ReadinessSchema, { kind: ReadinessKind.NONE, waits: [...input.waits] });
   const what = `ingress "${ingress}" readiness`;
   return create(ReadinessSchema, {
     kind: input.kind ? KINDS[input.kind] : input.path ? ReadinessKind.HTTP : ReadinessKind.UNSPECIFIED,
@@ -87,5 +92,6 @@ function toReadiness(ingress: string, input: ReadinessInput): Readiness {
     timeout: input.timeout === undefined ? undefined : toDuration(input.timeout, `${what} timeout`),
     interval: input.interval === undefined ? undefined : toDuration(input.interval, `${what} interval`),
     maxInterval: input.maxInterval === undefined ? undefined : toDuration(input.maxInterval, `${what} maxInterval`),
+    waits: (input.waits ?? []).flatMap((w) => w.waits),
   });
 }

@@ -9,6 +9,7 @@ import { downDetails, downReasonName, fromRpcError } from "../errors.js";
 import type { Endpoint } from "./endpoint.js";
 import { postgresUrl, redisUrl, toEndpoints } from "./endpoint.js";
 import type { EnvironmentSession } from "./environment-session.js";
+import { ServiceOperations, type ExecOptions, type ExecResult, type LogLine } from "./service-operations.js";
 import type { PreservePolicy } from "./preserve-policy.js";
 import { failureNote } from "../test-runner/failure-note.js";
 
@@ -74,6 +75,18 @@ export interface StartedEnvironment<S extends string = string> extends AsyncDisp
    * the services' output, and the error is rethrown. Resolves with what `fn` returns.
    */
   check<T>(fn: () => T | Promise<T>): Promise<Awaited<T>>;
+  /** Runs a command in a container service: its exit code, stdout and stderr (any exit code resolves). */
+  exec(service: S, command: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Copies a host file or directory (a path), or `{ content }`, to `containerPath` in a container service. */
+  copyTo(service: S, source: string | { readonly content: string | Uint8Array; readonly mode?: number }, containerPath: string): Promise<void>;
+  /** Copies a file or directory out of a container service to `hostPath`. */
+  copyFrom(service: S, containerPath: string, hostPath: string): Promise<void>;
+  /** A service's output so far (the last `tail` lines; 0: all), across restarts. */
+  logs(service: S, options?: { readonly tail?: number }): Promise<LogLine[]>;
+  /** Stops one service (its dependents keep running); resolves with its exit code. */
+  stop(service: S): Promise<number>;
+  /** Starts a service again (stopping it first if it runs) and waits until it is ready; endpoints stay. */
+  restart(service: S): Promise<Readonly<Record<string, Endpoint>>>;
   /** Tears the environment down; safe to call more than once. */
   down(options?: DownOptions): Promise<StoppedEnvironment>;
 }
@@ -113,6 +126,7 @@ export class RunningEnvironment<S extends string> implements StartedEnvironment<
    */
   readonly #iterations = new Map<AbortController, { reading: boolean; readonly ended: Promise<void> }>();
   #stopped: Promise<StoppedEnvironment> | undefined;
+  readonly #operations: ServiceOperations;
 
   constructor(
     session: EnvironmentSession,
@@ -123,6 +137,7 @@ export class RunningEnvironment<S extends string> implements StartedEnvironment<
   ) {
     this.#session = session;
     this.#preserve = preserve;
+    this.#operations = new ServiceOperations(session.api.environments, session.id);
     this.#endpoints = new Map(Object.entries(up.services).map(([name, s]) => [name, toEndpoints(s.ingresses)]));
   }
 
@@ -204,6 +219,30 @@ export class RunningEnvironment<S extends string> implements StartedEnvironment<
       abort.abort();
       end();
     }
+  }
+
+  exec(service: S, command: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    return this.#operations.exec(service, command, options);
+  }
+
+  copyTo(service: S, source: string | { readonly content: string | Uint8Array; readonly mode?: number }, containerPath: string): Promise<void> {
+    return this.#operations.copyTo(service, source, containerPath);
+  }
+
+  copyFrom(service: S, containerPath: string, hostPath: string): Promise<void> {
+    return this.#operations.copyFrom(service, containerPath, hostPath);
+  }
+
+  logs(service: S, options: { readonly tail?: number } = {}): Promise<LogLine[]> {
+    return this.#operations.logs(service, options.tail ?? 0);
+  }
+
+  stop(service: S): Promise<number> {
+    return this.#operations.stop(service);
+  }
+
+  restart(service: S): Promise<Readonly<Record<string, Endpoint>>> {
+    return this.#operations.restart(service);
   }
 
   async note(message: string, level: "info" | "warn" | "error" = "info"): Promise<void> {

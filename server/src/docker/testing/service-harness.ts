@@ -17,6 +17,7 @@ import { probeFor, waitUntilReady } from "../../readiness/index.js";
 import type {
   EnvironmentInfo,
   HookContext,
+  Kept,
   PublishedEndpoint,
   RunningService,
   ServiceContext,
@@ -70,7 +71,7 @@ export interface HarnessService {
 }
 
 interface Runtime {
-  readonly releases: (() => Promise<void> | void)[];
+  readonly releases: (() => Promise<Kept> | Kept)[];
   readonly ports: number[];
   running: RunningService | undefined;
 }

@@ -1418,6 +1418,714 @@ func (x *SpecProblem) GetMessage() string {
 	return ""
 }
 
+type ExecServiceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EnvironmentId string                 `protobuf:"bytes,1,opt,name=environment_id,json=environmentId,proto3" json:"environment_id,omitempty"`
+	Service       string                 `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	// The command and its arguments (no shell unless you run one).
+	Command []string `protobuf:"bytes,3,rep,name=command,proto3" json:"command,omitempty"`
+	// Written to the command's stdin, which is then closed. Unset: no stdin.
+	Stdin []byte `protobuf:"bytes,4,opt,name=stdin,proto3,oneof" json:"stdin,omitempty"`
+	// Extra environment variables of the command.
+	Env map[string]string `protobuf:"bytes,5,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// User to run as (the image's default when empty).
+	User          string `protobuf:"bytes,6,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecServiceRequest) Reset() {
+	*x = ExecServiceRequest{}
+	mi := &file_rig_v1_environment_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecServiceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecServiceRequest) ProtoMessage() {}
+
+func (x *ExecServiceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_environment_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecServiceRequest.ProtoReflect.Descriptor instead.
+func (*ExecServiceRequest) Descriptor() ([]byte, []int) {
+	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ExecServiceRequest) GetEnvironmentId() string {
+	if x != nil {
+		return x.EnvironmentId
+	}
+	return ""
+}
+
+func (x *ExecServiceRequest) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *ExecServiceRequest) GetCommand() []string {
+	if x != nil {
+		return x.Command
+	}
+	return nil
+}
+
+func (x *ExecServiceRequest) GetStdin() []byte {
+	if x != nil {
+		return x.Stdin
+	}
+	return nil
+}
+
+func (x *ExecServiceRequest) GetEnv() map[string]string {
+	if x != nil {
+		return x.Env
+	}
+	return nil
+}
+
+func (x *ExecServiceRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+type ExecServiceResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ExitCode int32                  `protobuf:"varint,1,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
+	// Output, the last 64 KiB of each stream.
+	Stdout        []byte `protobuf:"bytes,2,opt,name=stdout,proto3" json:"stdout,omitempty"`
+	Stderr        []byte `protobuf:"bytes,3,opt,name=stderr,proto3" json:"stderr,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecServiceResponse) Reset() {
+	*x = ExecServiceResponse{}
+	mi := &file_rig_v1_environment_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecServiceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecServiceResponse) ProtoMessage() {}
+
+func (x *ExecServiceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_environment_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecServiceResponse.ProtoReflect.Descriptor instead.
+func (*ExecServiceResponse) Descriptor() ([]byte, []int) {
+	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ExecServiceResponse) GetExitCode() int32 {
+	if x != nil {
+		return x.ExitCode
+	}
+	return 0
+}
+
+func (x *ExecServiceResponse) GetStdout() []byte {
+	if x != nil {
+		return x.Stdout
+	}
+	return nil
+}
+
+func (x *ExecServiceResponse) GetStderr() []byte {
+	if x != nil {
+		return x.Stderr
+	}
+	return nil
+}
+
+type CopyToServiceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EnvironmentId string                 `protobuf:"bytes,1,opt,name=environment_id,json=environmentId,proto3" json:"environment_id,omitempty"`
+	Service       string                 `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	// Absolute path in the container the file or directory gets (parents are created).
+	ContainerPath string `protobuf:"bytes,3,opt,name=container_path,json=containerPath,proto3" json:"container_path,omitempty"`
+	// Types that are valid to be assigned to Source:
+	//
+	//	*CopyToServiceRequest_HostPath
+	//	*CopyToServiceRequest_Content
+	Source isCopyToServiceRequest_Source `protobuf_oneof:"source"`
+	// Mode of a file given as content. Default 0644.
+	Mode          uint32 `protobuf:"varint,6,opt,name=mode,proto3" json:"mode,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CopyToServiceRequest) Reset() {
+	*x = CopyToServiceRequest{}
+	mi := &file_rig_v1_environment_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CopyToServiceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CopyToServiceRequest) ProtoMessage() {}
+
+func (x *CopyToServiceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_environment_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CopyToServiceRequest.ProtoReflect.Descriptor instead.
+func (*CopyToServiceRequest) Descriptor() ([]byte, []int) {
+	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *CopyToServiceRequest) GetEnvironmentId() string {
+	if x != nil {
+		return x.EnvironmentId
+	}
+	return ""
+}
+
+func (x *CopyToServiceRequest) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *CopyToServiceRequest) GetContainerPath() string {
+	if x != nil {
+		return x.ContainerPath
+	}
+	return ""
+}
+
+func (x *CopyToServiceRequest) GetSource() isCopyToServiceRequest_Source {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+func (x *CopyToServiceRequest) GetHostPath() string {
+	if x != nil {
+		if x, ok := x.Source.(*CopyToServiceRequest_HostPath); ok {
+			return x.HostPath
+		}
+	}
+	return ""
+}
+
+func (x *CopyToServiceRequest) GetContent() []byte {
+	if x != nil {
+		if x, ok := x.Source.(*CopyToServiceRequest_Content); ok {
+			return x.Content
+		}
+	}
+	return nil
+}
+
+func (x *CopyToServiceRequest) GetMode() uint32 {
+	if x != nil {
+		return x.Mode
+	}
+	return 0
+}
+
+type isCopyToServiceRequest_Source interface {
+	isCopyToServiceRequest_Source()
+}
+
+type CopyToServiceRequest_HostPath struct {
+	// A file or directory on rigd's host (rigd runs beside the client).
+	HostPath string `protobuf:"bytes,4,opt,name=host_path,json=hostPath,proto3,oneof"`
+}
+
+type CopyToServiceRequest_Content struct {
+	// The content of one file.
+	Content []byte `protobuf:"bytes,5,opt,name=content,proto3,oneof"`
+}
+
+func (*CopyToServiceRequest_HostPath) isCopyToServiceRequest_Source() {}
+
+func (*CopyToServiceRequest_Content) isCopyToServiceRequest_Source() {}
+
+type CopyToServiceResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CopyToServiceResponse) Reset() {
+	*x = CopyToServiceResponse{}
+	mi := &file_rig_v1_environment_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CopyToServiceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CopyToServiceResponse) ProtoMessage() {}
+
+func (x *CopyToServiceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_environment_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CopyToServiceResponse.ProtoReflect.Descriptor instead.
+func (*CopyToServiceResponse) Descriptor() ([]byte, []int) {
+	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{24}
+}
+
+type CopyFromServiceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EnvironmentId string                 `protobuf:"bytes,1,opt,name=environment_id,json=environmentId,proto3" json:"environment_id,omitempty"`
+	Service       string                 `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	// Absolute path of a file or directory in the container.
+	ContainerPath string `protobuf:"bytes,3,opt,name=container_path,json=containerPath,proto3" json:"container_path,omitempty"`
+	// Where it goes on rigd's host (the file or directory itself, replaced if present).
+	HostPath      string `protobuf:"bytes,4,opt,name=host_path,json=hostPath,proto3" json:"host_path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CopyFromServiceRequest) Reset() {
+	*x = CopyFromServiceRequest{}
+	mi := &file_rig_v1_environment_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CopyFromServiceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CopyFromServiceRequest) ProtoMessage() {}
+
+func (x *CopyFromServiceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_environment_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CopyFromServiceRequest.ProtoReflect.Descriptor instead.
+func (*CopyFromServiceRequest) Descriptor() ([]byte, []int) {
+	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *CopyFromServiceRequest) GetEnvironmentId() string {
+	if x != nil {
+		return x.EnvironmentId
+	}
+	return ""
+}
+
+func (x *CopyFromServiceRequest) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *CopyFromServiceRequest) GetContainerPath() string {
+	if x != nil {
+		return x.ContainerPath
+	}
+	return ""
+}
+
+func (x *CopyFromServiceRequest) GetHostPath() string {
+	if x != nil {
+		return x.HostPath
+	}
+	return ""
+}
+
+type CopyFromServiceResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CopyFromServiceResponse) Reset() {
+	*x = CopyFromServiceResponse{}
+	mi := &file_rig_v1_environment_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CopyFromServiceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CopyFromServiceResponse) ProtoMessage() {}
+
+func (x *CopyFromServiceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_environment_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CopyFromServiceResponse.ProtoReflect.Descriptor instead.
+func (*CopyFromServiceResponse) Descriptor() ([]byte, []int) {
+	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{26}
+}
+
+type GetServiceLogsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EnvironmentId string                 `protobuf:"bytes,1,opt,name=environment_id,json=environmentId,proto3" json:"environment_id,omitempty"`
+	Service       string                 `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	// Only the last `tail` lines. 0: all.
+	Tail          uint32 `protobuf:"varint,3,opt,name=tail,proto3" json:"tail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetServiceLogsRequest) Reset() {
+	*x = GetServiceLogsRequest{}
+	mi := &file_rig_v1_environment_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetServiceLogsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetServiceLogsRequest) ProtoMessage() {}
+
+func (x *GetServiceLogsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_environment_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetServiceLogsRequest.ProtoReflect.Descriptor instead.
+func (*GetServiceLogsRequest) Descriptor() ([]byte, []int) {
+	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *GetServiceLogsRequest) GetEnvironmentId() string {
+	if x != nil {
+		return x.EnvironmentId
+	}
+	return ""
+}
+
+func (x *GetServiceLogsRequest) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *GetServiceLogsRequest) GetTail() uint32 {
+	if x != nil {
+		return x.Tail
+	}
+	return 0
+}
+
+type GetServiceLogsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Lines         []*ServiceLog          `protobuf:"bytes,1,rep,name=lines,proto3" json:"lines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetServiceLogsResponse) Reset() {
+	*x = GetServiceLogsResponse{}
+	mi := &file_rig_v1_environment_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetServiceLogsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetServiceLogsResponse) ProtoMessage() {}
+
+func (x *GetServiceLogsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_environment_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetServiceLogsResponse.ProtoReflect.Descriptor instead.
+func (*GetServiceLogsResponse) Descriptor() ([]byte, []int) {
+	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *GetServiceLogsResponse) GetLines() []*ServiceLog {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+type StopServiceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EnvironmentId string                 `protobuf:"bytes,1,opt,name=environment_id,json=environmentId,proto3" json:"environment_id,omitempty"`
+	Service       string                 `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StopServiceRequest) Reset() {
+	*x = StopServiceRequest{}
+	mi := &file_rig_v1_environment_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StopServiceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StopServiceRequest) ProtoMessage() {}
+
+func (x *StopServiceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_environment_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StopServiceRequest.ProtoReflect.Descriptor instead.
+func (*StopServiceRequest) Descriptor() ([]byte, []int) {
+	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *StopServiceRequest) GetEnvironmentId() string {
+	if x != nil {
+		return x.EnvironmentId
+	}
+	return ""
+}
+
+func (x *StopServiceRequest) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+type StopServiceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Exit code of the service (-1 when unknown or killed by a signal).
+	ExitCode      int32 `protobuf:"varint,1,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StopServiceResponse) Reset() {
+	*x = StopServiceResponse{}
+	mi := &file_rig_v1_environment_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StopServiceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StopServiceResponse) ProtoMessage() {}
+
+func (x *StopServiceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_environment_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StopServiceResponse.ProtoReflect.Descriptor instead.
+func (*StopServiceResponse) Descriptor() ([]byte, []int) {
+	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *StopServiceResponse) GetExitCode() int32 {
+	if x != nil {
+		return x.ExitCode
+	}
+	return 0
+}
+
+type RestartServiceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EnvironmentId string                 `protobuf:"bytes,1,opt,name=environment_id,json=environmentId,proto3" json:"environment_id,omitempty"`
+	Service       string                 `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestartServiceRequest) Reset() {
+	*x = RestartServiceRequest{}
+	mi := &file_rig_v1_environment_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestartServiceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestartServiceRequest) ProtoMessage() {}
+
+func (x *RestartServiceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_environment_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestartServiceRequest.ProtoReflect.Descriptor instead.
+func (*RestartServiceRequest) Descriptor() ([]byte, []int) {
+	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *RestartServiceRequest) GetEnvironmentId() string {
+	if x != nil {
+		return x.EnvironmentId
+	}
+	return ""
+}
+
+func (x *RestartServiceRequest) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+type RestartServiceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The service's endpoints once ready again (unchanged across the restart).
+	Ingresses     map[string]*Endpoint `protobuf:"bytes,1,rep,name=ingresses,proto3" json:"ingresses,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestartServiceResponse) Reset() {
+	*x = RestartServiceResponse{}
+	mi := &file_rig_v1_environment_service_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestartServiceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestartServiceResponse) ProtoMessage() {}
+
+func (x *RestartServiceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_environment_service_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestartServiceResponse.ProtoReflect.Descriptor instead.
+func (*RestartServiceResponse) Descriptor() ([]byte, []int) {
+	return file_rig_v1_environment_service_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *RestartServiceResponse) GetIngresses() map[string]*Endpoint {
+	if x != nil {
+		return x.Ingresses
+	}
+	return nil
+}
+
 var File_rig_v1_environment_service_proto protoreflect.FileDescriptor
 
 const file_rig_v1_environment_service_proto_rawDesc = "" +
@@ -1512,7 +2220,56 @@ const file_rig_v1_environment_service_proto_rawDesc = "" +
 	"\bproblems\x18\x01 \x03(\v2\x13.rig.v1.SpecProblemR\bproblems\";\n" +
 	"\vSpecProblem\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage*\xcc\x01\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\x97\x02\n" +
+	"\x12ExecServiceRequest\x12%\n" +
+	"\x0eenvironment_id\x18\x01 \x01(\tR\renvironmentId\x12\x18\n" +
+	"\aservice\x18\x02 \x01(\tR\aservice\x12\x18\n" +
+	"\acommand\x18\x03 \x03(\tR\acommand\x12\x19\n" +
+	"\x05stdin\x18\x04 \x01(\fH\x00R\x05stdin\x88\x01\x01\x125\n" +
+	"\x03env\x18\x05 \x03(\v2#.rig.v1.ExecServiceRequest.EnvEntryR\x03env\x12\x12\n" +
+	"\x04user\x18\x06 \x01(\tR\x04user\x1a6\n" +
+	"\bEnvEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\b\n" +
+	"\x06_stdin\"b\n" +
+	"\x13ExecServiceResponse\x12\x1b\n" +
+	"\texit_code\x18\x01 \x01(\x05R\bexitCode\x12\x16\n" +
+	"\x06stdout\x18\x02 \x01(\fR\x06stdout\x12\x16\n" +
+	"\x06stderr\x18\x03 \x01(\fR\x06stderr\"\xd7\x01\n" +
+	"\x14CopyToServiceRequest\x12%\n" +
+	"\x0eenvironment_id\x18\x01 \x01(\tR\renvironmentId\x12\x18\n" +
+	"\aservice\x18\x02 \x01(\tR\aservice\x12%\n" +
+	"\x0econtainer_path\x18\x03 \x01(\tR\rcontainerPath\x12\x1d\n" +
+	"\thost_path\x18\x04 \x01(\tH\x00R\bhostPath\x12\x1a\n" +
+	"\acontent\x18\x05 \x01(\fH\x00R\acontent\x12\x12\n" +
+	"\x04mode\x18\x06 \x01(\rR\x04modeB\b\n" +
+	"\x06source\"\x17\n" +
+	"\x15CopyToServiceResponse\"\x9d\x01\n" +
+	"\x16CopyFromServiceRequest\x12%\n" +
+	"\x0eenvironment_id\x18\x01 \x01(\tR\renvironmentId\x12\x18\n" +
+	"\aservice\x18\x02 \x01(\tR\aservice\x12%\n" +
+	"\x0econtainer_path\x18\x03 \x01(\tR\rcontainerPath\x12\x1b\n" +
+	"\thost_path\x18\x04 \x01(\tR\bhostPath\"\x19\n" +
+	"\x17CopyFromServiceResponse\"l\n" +
+	"\x15GetServiceLogsRequest\x12%\n" +
+	"\x0eenvironment_id\x18\x01 \x01(\tR\renvironmentId\x12\x18\n" +
+	"\aservice\x18\x02 \x01(\tR\aservice\x12\x12\n" +
+	"\x04tail\x18\x03 \x01(\rR\x04tail\"B\n" +
+	"\x16GetServiceLogsResponse\x12(\n" +
+	"\x05lines\x18\x01 \x03(\v2\x12.rig.v1.ServiceLogR\x05lines\"U\n" +
+	"\x12StopServiceRequest\x12%\n" +
+	"\x0eenvironment_id\x18\x01 \x01(\tR\renvironmentId\x12\x18\n" +
+	"\aservice\x18\x02 \x01(\tR\aservice\"2\n" +
+	"\x13StopServiceResponse\x12\x1b\n" +
+	"\texit_code\x18\x01 \x01(\x05R\bexitCode\"X\n" +
+	"\x15RestartServiceRequest\x12%\n" +
+	"\x0eenvironment_id\x18\x01 \x01(\tR\renvironmentId\x12\x18\n" +
+	"\aservice\x18\x02 \x01(\tR\aservice\"\xb5\x01\n" +
+	"\x16RestartServiceResponse\x12K\n" +
+	"\tingresses\x18\x01 \x03(\v2-.rig.v1.RestartServiceResponse.IngressesEntryR\tingresses\x1aN\n" +
+	"\x0eIngressesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12&\n" +
+	"\x05value\x18\x02 \x01(\v2\x10.rig.v1.EndpointR\x05value:\x028\x01*\xcc\x01\n" +
 	"\x10EnvironmentState\x12!\n" +
 	"\x1dENVIRONMENT_STATE_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aENVIRONMENT_STATE_STARTING\x10\x01\x12\x18\n" +
@@ -1533,7 +2290,7 @@ const file_rig_v1_environment_service_proto_rawDesc = "" +
 	"\x16SERVICE_PHASE_STOPPING\x10\t\x12\x19\n" +
 	"\x15SERVICE_PHASE_STOPPED\x10\n" +
 	"\x12\x1d\n" +
-	"\x19SERVICE_PHASE_NOT_STARTED\x10\v2\x97\x05\n" +
+	"\x19SERVICE_PHASE_NOT_STARTED\x10\v2\xeb\b\n" +
 	"\x12EnvironmentService\x12X\n" +
 	"\x11CreateEnvironment\x12 .rig.v1.CreateEnvironmentRequest\x1a!.rig.v1.CreateEnvironmentResponse\x12H\n" +
 	"\vWatchEvents\x12\x1a.rig.v1.WatchEventsRequest\x1a\x1b.rig.v1.WatchEventsResponse0\x01\x12O\n" +
@@ -1542,7 +2299,13 @@ const file_rig_v1_environment_service_proto_rawDesc = "" +
 	"\x06GetLog\x12\x15.rig.v1.GetLogRequest\x1a\x16.rig.v1.GetLogResponse0\x01\x12[\n" +
 	"\x12ExplainEnvironment\x12!.rig.v1.ExplainEnvironmentRequest\x1a\".rig.v1.ExplainEnvironmentResponse\x12@\n" +
 	"\tPostEvent\x12\x18.rig.v1.PostEventRequest\x1a\x19.rig.v1.PostEventResponse\x12[\n" +
-	"\x12DestroyEnvironment\x12!.rig.v1.DestroyEnvironmentRequest\x1a\".rig.v1.DestroyEnvironmentResponseb\x06proto3"
+	"\x12DestroyEnvironment\x12!.rig.v1.DestroyEnvironmentRequest\x1a\".rig.v1.DestroyEnvironmentResponse\x12F\n" +
+	"\vExecService\x12\x1a.rig.v1.ExecServiceRequest\x1a\x1b.rig.v1.ExecServiceResponse\x12L\n" +
+	"\rCopyToService\x12\x1c.rig.v1.CopyToServiceRequest\x1a\x1d.rig.v1.CopyToServiceResponse\x12R\n" +
+	"\x0fCopyFromService\x12\x1e.rig.v1.CopyFromServiceRequest\x1a\x1f.rig.v1.CopyFromServiceResponse\x12O\n" +
+	"\x0eGetServiceLogs\x12\x1d.rig.v1.GetServiceLogsRequest\x1a\x1e.rig.v1.GetServiceLogsResponse\x12F\n" +
+	"\vStopService\x12\x1a.rig.v1.StopServiceRequest\x1a\x1b.rig.v1.StopServiceResponse\x12O\n" +
+	"\x0eRestartService\x12\x1d.rig.v1.RestartServiceRequest\x1a\x1e.rig.v1.RestartServiceResponseb\x06proto3"
 
 var (
 	file_rig_v1_environment_service_proto_rawDescOnce sync.Once
@@ -1557,7 +2320,7 @@ func file_rig_v1_environment_service_proto_rawDescGZIP() []byte {
 }
 
 var file_rig_v1_environment_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_rig_v1_environment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_rig_v1_environment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_rig_v1_environment_service_proto_goTypes = []any{
 	(EnvironmentState)(0),              // 0: rig.v1.EnvironmentState
 	(ServicePhase)(0),                  // 1: rig.v1.ServicePhase
@@ -1582,66 +2345,96 @@ var file_rig_v1_environment_service_proto_goTypes = []any{
 	(*ServiceState)(nil),               // 20: rig.v1.ServiceState
 	(*SpecProblems)(nil),               // 21: rig.v1.SpecProblems
 	(*SpecProblem)(nil),                // 22: rig.v1.SpecProblem
-	nil,                                // 23: rig.v1.DestroyEnvironmentResponse.TempDirsEntry
-	nil,                                // 24: rig.v1.ServiceState.IngressesEntry
-	nil,                                // 25: rig.v1.ServiceState.EgressesEntry
-	nil,                                // 26: rig.v1.ServiceState.EgressTargetsEntry
-	(*EnvironmentSpec)(nil),            // 27: rig.v1.EnvironmentSpec
-	(*Event)(nil),                      // 28: rig.v1.Event
-	(*CallbackResponse)(nil),           // 29: rig.v1.CallbackResponse
-	(*ServiceError)(nil),               // 30: rig.v1.ServiceError
-	(*TestNote)(nil),                   // 31: rig.v1.TestNote
-	(*ServiceLog)(nil),                 // 32: rig.v1.ServiceLog
-	(*EnvironmentDown)(nil),            // 33: rig.v1.EnvironmentDown
-	(*timestamppb.Timestamp)(nil),      // 34: google.protobuf.Timestamp
-	(*Endpoint)(nil),                   // 35: rig.v1.Endpoint
+	(*ExecServiceRequest)(nil),         // 23: rig.v1.ExecServiceRequest
+	(*ExecServiceResponse)(nil),        // 24: rig.v1.ExecServiceResponse
+	(*CopyToServiceRequest)(nil),       // 25: rig.v1.CopyToServiceRequest
+	(*CopyToServiceResponse)(nil),      // 26: rig.v1.CopyToServiceResponse
+	(*CopyFromServiceRequest)(nil),     // 27: rig.v1.CopyFromServiceRequest
+	(*CopyFromServiceResponse)(nil),    // 28: rig.v1.CopyFromServiceResponse
+	(*GetServiceLogsRequest)(nil),      // 29: rig.v1.GetServiceLogsRequest
+	(*GetServiceLogsResponse)(nil),     // 30: rig.v1.GetServiceLogsResponse
+	(*StopServiceRequest)(nil),         // 31: rig.v1.StopServiceRequest
+	(*StopServiceResponse)(nil),        // 32: rig.v1.StopServiceResponse
+	(*RestartServiceRequest)(nil),      // 33: rig.v1.RestartServiceRequest
+	(*RestartServiceResponse)(nil),     // 34: rig.v1.RestartServiceResponse
+	nil,                                // 35: rig.v1.DestroyEnvironmentResponse.TempDirsEntry
+	nil,                                // 36: rig.v1.ServiceState.IngressesEntry
+	nil,                                // 37: rig.v1.ServiceState.EgressesEntry
+	nil,                                // 38: rig.v1.ServiceState.EgressTargetsEntry
+	nil,                                // 39: rig.v1.ExecServiceRequest.EnvEntry
+	nil,                                // 40: rig.v1.RestartServiceResponse.IngressesEntry
+	(*EnvironmentSpec)(nil),            // 41: rig.v1.EnvironmentSpec
+	(*Event)(nil),                      // 42: rig.v1.Event
+	(*CallbackResponse)(nil),           // 43: rig.v1.CallbackResponse
+	(*ServiceError)(nil),               // 44: rig.v1.ServiceError
+	(*TestNote)(nil),                   // 45: rig.v1.TestNote
+	(*ServiceLog)(nil),                 // 46: rig.v1.ServiceLog
+	(*EnvironmentDown)(nil),            // 47: rig.v1.EnvironmentDown
+	(*timestamppb.Timestamp)(nil),      // 48: google.protobuf.Timestamp
+	(*Endpoint)(nil),                   // 49: rig.v1.Endpoint
 }
 var file_rig_v1_environment_service_proto_depIdxs = []int32{
-	27, // 0: rig.v1.CreateEnvironmentRequest.spec:type_name -> rig.v1.EnvironmentSpec
-	28, // 1: rig.v1.WatchEventsResponse.event:type_name -> rig.v1.Event
+	41, // 0: rig.v1.CreateEnvironmentRequest.spec:type_name -> rig.v1.EnvironmentSpec
+	42, // 1: rig.v1.WatchEventsResponse.event:type_name -> rig.v1.Event
 	19, // 2: rig.v1.GetEnvironmentResponse.environment:type_name -> rig.v1.Environment
 	19, // 3: rig.v1.ListEnvironmentsResponse.environments:type_name -> rig.v1.Environment
-	28, // 4: rig.v1.GetLogResponse.event:type_name -> rig.v1.Event
-	29, // 5: rig.v1.PostEventRequest.callback_response:type_name -> rig.v1.CallbackResponse
-	30, // 6: rig.v1.PostEventRequest.service_error:type_name -> rig.v1.ServiceError
+	42, // 4: rig.v1.GetLogResponse.event:type_name -> rig.v1.Event
+	43, // 5: rig.v1.PostEventRequest.callback_response:type_name -> rig.v1.CallbackResponse
+	44, // 6: rig.v1.PostEventRequest.service_error:type_name -> rig.v1.ServiceError
 	13, // 7: rig.v1.PostEventRequest.service_logs:type_name -> rig.v1.ServiceLogBatch
-	31, // 8: rig.v1.PostEventRequest.test_note:type_name -> rig.v1.TestNote
-	32, // 9: rig.v1.ServiceLogBatch.lines:type_name -> rig.v1.ServiceLog
-	23, // 10: rig.v1.DestroyEnvironmentResponse.temp_dirs:type_name -> rig.v1.DestroyEnvironmentResponse.TempDirsEntry
-	33, // 11: rig.v1.DestroyEnvironmentResponse.down:type_name -> rig.v1.EnvironmentDown
+	45, // 8: rig.v1.PostEventRequest.test_note:type_name -> rig.v1.TestNote
+	46, // 9: rig.v1.ServiceLogBatch.lines:type_name -> rig.v1.ServiceLog
+	35, // 10: rig.v1.DestroyEnvironmentResponse.temp_dirs:type_name -> rig.v1.DestroyEnvironmentResponse.TempDirsEntry
+	47, // 11: rig.v1.DestroyEnvironmentResponse.down:type_name -> rig.v1.EnvironmentDown
 	0,  // 12: rig.v1.Environment.state:type_name -> rig.v1.EnvironmentState
-	34, // 13: rig.v1.Environment.created_at:type_name -> google.protobuf.Timestamp
+	48, // 13: rig.v1.Environment.created_at:type_name -> google.protobuf.Timestamp
 	20, // 14: rig.v1.Environment.services:type_name -> rig.v1.ServiceState
-	33, // 15: rig.v1.Environment.down:type_name -> rig.v1.EnvironmentDown
+	47, // 15: rig.v1.Environment.down:type_name -> rig.v1.EnvironmentDown
 	1,  // 16: rig.v1.ServiceState.phase:type_name -> rig.v1.ServicePhase
-	24, // 17: rig.v1.ServiceState.ingresses:type_name -> rig.v1.ServiceState.IngressesEntry
-	25, // 18: rig.v1.ServiceState.egresses:type_name -> rig.v1.ServiceState.EgressesEntry
-	26, // 19: rig.v1.ServiceState.egress_targets:type_name -> rig.v1.ServiceState.EgressTargetsEntry
+	36, // 17: rig.v1.ServiceState.ingresses:type_name -> rig.v1.ServiceState.IngressesEntry
+	37, // 18: rig.v1.ServiceState.egresses:type_name -> rig.v1.ServiceState.EgressesEntry
+	38, // 19: rig.v1.ServiceState.egress_targets:type_name -> rig.v1.ServiceState.EgressTargetsEntry
 	22, // 20: rig.v1.SpecProblems.problems:type_name -> rig.v1.SpecProblem
-	35, // 21: rig.v1.ServiceState.IngressesEntry.value:type_name -> rig.v1.Endpoint
-	35, // 22: rig.v1.ServiceState.EgressesEntry.value:type_name -> rig.v1.Endpoint
-	35, // 23: rig.v1.ServiceState.EgressTargetsEntry.value:type_name -> rig.v1.Endpoint
-	2,  // 24: rig.v1.EnvironmentService.CreateEnvironment:input_type -> rig.v1.CreateEnvironmentRequest
-	4,  // 25: rig.v1.EnvironmentService.WatchEvents:input_type -> rig.v1.WatchEventsRequest
-	6,  // 26: rig.v1.EnvironmentService.GetEnvironment:input_type -> rig.v1.GetEnvironmentRequest
-	8,  // 27: rig.v1.EnvironmentService.ListEnvironments:input_type -> rig.v1.ListEnvironmentsRequest
-	10, // 28: rig.v1.EnvironmentService.GetLog:input_type -> rig.v1.GetLogRequest
-	17, // 29: rig.v1.EnvironmentService.ExplainEnvironment:input_type -> rig.v1.ExplainEnvironmentRequest
-	12, // 30: rig.v1.EnvironmentService.PostEvent:input_type -> rig.v1.PostEventRequest
-	15, // 31: rig.v1.EnvironmentService.DestroyEnvironment:input_type -> rig.v1.DestroyEnvironmentRequest
-	3,  // 32: rig.v1.EnvironmentService.CreateEnvironment:output_type -> rig.v1.CreateEnvironmentResponse
-	5,  // 33: rig.v1.EnvironmentService.WatchEvents:output_type -> rig.v1.WatchEventsResponse
-	7,  // 34: rig.v1.EnvironmentService.GetEnvironment:output_type -> rig.v1.GetEnvironmentResponse
-	9,  // 35: rig.v1.EnvironmentService.ListEnvironments:output_type -> rig.v1.ListEnvironmentsResponse
-	11, // 36: rig.v1.EnvironmentService.GetLog:output_type -> rig.v1.GetLogResponse
-	18, // 37: rig.v1.EnvironmentService.ExplainEnvironment:output_type -> rig.v1.ExplainEnvironmentResponse
-	14, // 38: rig.v1.EnvironmentService.PostEvent:output_type -> rig.v1.PostEventResponse
-	16, // 39: rig.v1.EnvironmentService.DestroyEnvironment:output_type -> rig.v1.DestroyEnvironmentResponse
-	32, // [32:40] is the sub-list for method output_type
-	24, // [24:32] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	39, // 21: rig.v1.ExecServiceRequest.env:type_name -> rig.v1.ExecServiceRequest.EnvEntry
+	46, // 22: rig.v1.GetServiceLogsResponse.lines:type_name -> rig.v1.ServiceLog
+	40, // 23: rig.v1.RestartServiceResponse.ingresses:type_name -> rig.v1.RestartServiceResponse.IngressesEntry
+	49, // 24: rig.v1.ServiceState.IngressesEntry.value:type_name -> rig.v1.Endpoint
+	49, // 25: rig.v1.ServiceState.EgressesEntry.value:type_name -> rig.v1.Endpoint
+	49, // 26: rig.v1.ServiceState.EgressTargetsEntry.value:type_name -> rig.v1.Endpoint
+	49, // 27: rig.v1.RestartServiceResponse.IngressesEntry.value:type_name -> rig.v1.Endpoint
+	2,  // 28: rig.v1.EnvironmentService.CreateEnvironment:input_type -> rig.v1.CreateEnvironmentRequest
+	4,  // 29: rig.v1.EnvironmentService.WatchEvents:input_type -> rig.v1.WatchEventsRequest
+	6,  // 30: rig.v1.EnvironmentService.GetEnvironment:input_type -> rig.v1.GetEnvironmentRequest
+	8,  // 31: rig.v1.EnvironmentService.ListEnvironments:input_type -> rig.v1.ListEnvironmentsRequest
+	10, // 32: rig.v1.EnvironmentService.GetLog:input_type -> rig.v1.GetLogRequest
+	17, // 33: rig.v1.EnvironmentService.ExplainEnvironment:input_type -> rig.v1.ExplainEnvironmentRequest
+	12, // 34: rig.v1.EnvironmentService.PostEvent:input_type -> rig.v1.PostEventRequest
+	15, // 35: rig.v1.EnvironmentService.DestroyEnvironment:input_type -> rig.v1.DestroyEnvironmentRequest
+	23, // 36: rig.v1.EnvironmentService.ExecService:input_type -> rig.v1.ExecServiceRequest
+	25, // 37: rig.v1.EnvironmentService.CopyToService:input_type -> rig.v1.CopyToServiceRequest
+	27, // 38: rig.v1.EnvironmentService.CopyFromService:input_type -> rig.v1.CopyFromServiceRequest
+	29, // 39: rig.v1.EnvironmentService.GetServiceLogs:input_type -> rig.v1.GetServiceLogsRequest
+	31, // 40: rig.v1.EnvironmentService.StopService:input_type -> rig.v1.StopServiceRequest
+	33, // 41: rig.v1.EnvironmentService.RestartService:input_type -> rig.v1.RestartServiceRequest
+	3,  // 42: rig.v1.EnvironmentService.CreateEnvironment:output_type -> rig.v1.CreateEnvironmentResponse
+	5,  // 43: rig.v1.EnvironmentService.WatchEvents:output_type -> rig.v1.WatchEventsResponse
+	7,  // 44: rig.v1.EnvironmentService.GetEnvironment:output_type -> rig.v1.GetEnvironmentResponse
+	9,  // 45: rig.v1.EnvironmentService.ListEnvironments:output_type -> rig.v1.ListEnvironmentsResponse
+	11, // 46: rig.v1.EnvironmentService.GetLog:output_type -> rig.v1.GetLogResponse
+	18, // 47: rig.v1.EnvironmentService.ExplainEnvironment:output_type -> rig.v1.ExplainEnvironmentResponse
+	14, // 48: rig.v1.EnvironmentService.PostEvent:output_type -> rig.v1.PostEventResponse
+	16, // 49: rig.v1.EnvironmentService.DestroyEnvironment:output_type -> rig.v1.DestroyEnvironmentResponse
+	24, // 50: rig.v1.EnvironmentService.ExecService:output_type -> rig.v1.ExecServiceResponse
+	26, // 51: rig.v1.EnvironmentService.CopyToService:output_type -> rig.v1.CopyToServiceResponse
+	28, // 52: rig.v1.EnvironmentService.CopyFromService:output_type -> rig.v1.CopyFromServiceResponse
+	30, // 53: rig.v1.EnvironmentService.GetServiceLogs:output_type -> rig.v1.GetServiceLogsResponse
+	32, // 54: rig.v1.EnvironmentService.StopService:output_type -> rig.v1.StopServiceResponse
+	34, // 55: rig.v1.EnvironmentService.RestartService:output_type -> rig.v1.RestartServiceResponse
+	42, // [42:56] is the sub-list for method output_type
+	28, // [28:42] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_rig_v1_environment_service_proto_init() }
@@ -1657,13 +2450,18 @@ func file_rig_v1_environment_service_proto_init() {
 		(*PostEventRequest_ServiceLogs)(nil),
 		(*PostEventRequest_TestNote)(nil),
 	}
+	file_rig_v1_environment_service_proto_msgTypes[21].OneofWrappers = []any{}
+	file_rig_v1_environment_service_proto_msgTypes[23].OneofWrappers = []any{
+		(*CopyToServiceRequest_HostPath)(nil),
+		(*CopyToServiceRequest_Content)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rig_v1_environment_service_proto_rawDesc), len(file_rig_v1_environment_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   25,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -346,6 +346,7 @@ type Event struct {
 	//	*Event_ArtifactCompleted
 	//	*Event_ArtifactCached
 	//	*Event_ArtifactFailed
+	//	*Event_ArtifactProgress
 	//	*Event_IngressPublished
 	//	*Event_WiringResolved
 	//	*Event_ServicePrestart
@@ -487,6 +488,15 @@ func (x *Event) GetArtifactFailed() *ArtifactFailed {
 	if x != nil {
 		if x, ok := x.Payload.(*Event_ArtifactFailed); ok {
 			return x.ArtifactFailed
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetArtifactProgress() *ArtifactProgress {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_ArtifactProgress); ok {
+			return x.ArtifactProgress
 		}
 	}
 	return nil
@@ -732,6 +742,10 @@ type Event_ArtifactFailed struct {
 	ArtifactFailed *ArtifactFailed `protobuf:"bytes,14,opt,name=artifact_failed,json=artifactFailed,proto3,oneof"`
 }
 
+type Event_ArtifactProgress struct {
+	ArtifactProgress *ArtifactProgress `protobuf:"bytes,15,opt,name=artifact_progress,json=artifactProgress,proto3,oneof"`
+}
+
 type Event_IngressPublished struct {
 	IngressPublished *IngressPublished `protobuf:"bytes,20,opt,name=ingress_published,json=ingressPublished,proto3,oneof"`
 }
@@ -837,6 +851,8 @@ func (*Event_ArtifactCompleted) isEvent_Payload() {}
 func (*Event_ArtifactCached) isEvent_Payload() {}
 
 func (*Event_ArtifactFailed) isEvent_Payload() {}
+
+func (*Event_ArtifactProgress) isEvent_Payload() {}
 
 func (*Event_IngressPublished) isEvent_Payload() {}
 
@@ -1229,6 +1245,60 @@ func (x *ArtifactFailed) GetError() string {
 	return ""
 }
 
+// ArtifactProgress: a line of progress of a resolution this environment waits for
+// (an image build's output, a pull's layer status). Every waiting environment gets it.
+type ArtifactProgress struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Line          string                 `protobuf:"bytes,2,opt,name=line,proto3" json:"line,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArtifactProgress) Reset() {
+	*x = ArtifactProgress{}
+	mi := &file_rig_v1_event_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArtifactProgress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArtifactProgress) ProtoMessage() {}
+
+func (x *ArtifactProgress) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_event_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArtifactProgress.ProtoReflect.Descriptor instead.
+func (*ArtifactProgress) Descriptor() ([]byte, []int) {
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ArtifactProgress) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *ArtifactProgress) GetLine() string {
+	if x != nil {
+		return x.Line
+	}
+	return ""
+}
+
 // IngressPublished: ports are allocated and the service's endpoints are known.
 type IngressPublished struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1239,7 +1309,7 @@ type IngressPublished struct {
 
 func (x *IngressPublished) Reset() {
 	*x = IngressPublished{}
-	mi := &file_rig_v1_event_proto_msgTypes[9]
+	mi := &file_rig_v1_event_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1251,7 +1321,7 @@ func (x *IngressPublished) String() string {
 func (*IngressPublished) ProtoMessage() {}
 
 func (x *IngressPublished) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[9]
+	mi := &file_rig_v1_event_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1264,7 +1334,7 @@ func (x *IngressPublished) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IngressPublished.ProtoReflect.Descriptor instead.
 func (*IngressPublished) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{9}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *IngressPublished) GetIngresses() map[string]*Endpoint {
@@ -1284,7 +1354,7 @@ type WiringResolved struct {
 
 func (x *WiringResolved) Reset() {
 	*x = WiringResolved{}
-	mi := &file_rig_v1_event_proto_msgTypes[10]
+	mi := &file_rig_v1_event_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1296,7 +1366,7 @@ func (x *WiringResolved) String() string {
 func (*WiringResolved) ProtoMessage() {}
 
 func (x *WiringResolved) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[10]
+	mi := &file_rig_v1_event_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1309,7 +1379,7 @@ func (x *WiringResolved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WiringResolved.ProtoReflect.Descriptor instead.
 func (*WiringResolved) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{10}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *WiringResolved) GetWiring() *Wiring {
@@ -1329,7 +1399,7 @@ type ServicePrestart struct {
 
 func (x *ServicePrestart) Reset() {
 	*x = ServicePrestart{}
-	mi := &file_rig_v1_event_proto_msgTypes[11]
+	mi := &file_rig_v1_event_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1341,7 +1411,7 @@ func (x *ServicePrestart) String() string {
 func (*ServicePrestart) ProtoMessage() {}
 
 func (x *ServicePrestart) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[11]
+	mi := &file_rig_v1_event_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1354,7 +1424,7 @@ func (x *ServicePrestart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServicePrestart.ProtoReflect.Descriptor instead.
 func (*ServicePrestart) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{11}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ServicePrestart) GetHooks() uint32 {
@@ -1376,7 +1446,7 @@ type ServiceStarting struct {
 
 func (x *ServiceStarting) Reset() {
 	*x = ServiceStarting{}
-	mi := &file_rig_v1_event_proto_msgTypes[12]
+	mi := &file_rig_v1_event_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1388,7 +1458,7 @@ func (x *ServiceStarting) String() string {
 func (*ServiceStarting) ProtoMessage() {}
 
 func (x *ServiceStarting) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[12]
+	mi := &file_rig_v1_event_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1401,7 +1471,7 @@ func (x *ServiceStarting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceStarting.ProtoReflect.Descriptor instead.
 func (*ServiceStarting) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{12}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ServiceStarting) GetPid() int32 {
@@ -1428,7 +1498,7 @@ type ServiceHealthy struct {
 
 func (x *ServiceHealthy) Reset() {
 	*x = ServiceHealthy{}
-	mi := &file_rig_v1_event_proto_msgTypes[13]
+	mi := &file_rig_v1_event_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1440,7 +1510,7 @@ func (x *ServiceHealthy) String() string {
 func (*ServiceHealthy) ProtoMessage() {}
 
 func (x *ServiceHealthy) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[13]
+	mi := &file_rig_v1_event_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1453,7 +1523,7 @@ func (x *ServiceHealthy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceHealthy.ProtoReflect.Descriptor instead.
 func (*ServiceHealthy) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{13}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ServiceHealthy) GetDuration() *durationpb.Duration {
@@ -1473,7 +1543,7 @@ type ServiceInit struct {
 
 func (x *ServiceInit) Reset() {
 	*x = ServiceInit{}
-	mi := &file_rig_v1_event_proto_msgTypes[14]
+	mi := &file_rig_v1_event_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1485,7 +1555,7 @@ func (x *ServiceInit) String() string {
 func (*ServiceInit) ProtoMessage() {}
 
 func (x *ServiceInit) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[14]
+	mi := &file_rig_v1_event_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1498,7 +1568,7 @@ func (x *ServiceInit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceInit.ProtoReflect.Descriptor instead.
 func (*ServiceInit) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{14}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ServiceInit) GetHooks() uint32 {
@@ -1517,7 +1587,7 @@ type ServiceReady struct {
 
 func (x *ServiceReady) Reset() {
 	*x = ServiceReady{}
-	mi := &file_rig_v1_event_proto_msgTypes[15]
+	mi := &file_rig_v1_event_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1529,7 +1599,7 @@ func (x *ServiceReady) String() string {
 func (*ServiceReady) ProtoMessage() {}
 
 func (x *ServiceReady) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[15]
+	mi := &file_rig_v1_event_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1542,7 +1612,7 @@ func (x *ServiceReady) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceReady.ProtoReflect.Descriptor instead.
 func (*ServiceReady) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{15}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{16}
 }
 
 // ServiceFailed: the service failed; the environment is torn down.
@@ -1560,7 +1630,7 @@ type ServiceFailed struct {
 
 func (x *ServiceFailed) Reset() {
 	*x = ServiceFailed{}
-	mi := &file_rig_v1_event_proto_msgTypes[16]
+	mi := &file_rig_v1_event_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1572,7 +1642,7 @@ func (x *ServiceFailed) String() string {
 func (*ServiceFailed) ProtoMessage() {}
 
 func (x *ServiceFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[16]
+	mi := &file_rig_v1_event_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1585,7 +1655,7 @@ func (x *ServiceFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceFailed.ProtoReflect.Descriptor instead.
 func (*ServiceFailed) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{16}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ServiceFailed) GetReason() string {
@@ -1618,7 +1688,7 @@ type ServiceStopping struct {
 
 func (x *ServiceStopping) Reset() {
 	*x = ServiceStopping{}
-	mi := &file_rig_v1_event_proto_msgTypes[17]
+	mi := &file_rig_v1_event_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1630,7 +1700,7 @@ func (x *ServiceStopping) String() string {
 func (*ServiceStopping) ProtoMessage() {}
 
 func (x *ServiceStopping) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[17]
+	mi := &file_rig_v1_event_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1643,7 +1713,7 @@ func (x *ServiceStopping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceStopping.ProtoReflect.Descriptor instead.
 func (*ServiceStopping) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{17}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{18}
 }
 
 // ServiceStopped: the service is stopped and its resources released.
@@ -1657,7 +1727,7 @@ type ServiceStopped struct {
 
 func (x *ServiceStopped) Reset() {
 	*x = ServiceStopped{}
-	mi := &file_rig_v1_event_proto_msgTypes[18]
+	mi := &file_rig_v1_event_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1669,7 +1739,7 @@ func (x *ServiceStopped) String() string {
 func (*ServiceStopped) ProtoMessage() {}
 
 func (x *ServiceStopped) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[18]
+	mi := &file_rig_v1_event_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1682,7 +1752,7 @@ func (x *ServiceStopped) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceStopped.ProtoReflect.Descriptor instead.
 func (*ServiceStopped) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{18}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ServiceStopped) GetExitCode() int32 {
@@ -1710,7 +1780,7 @@ type ServiceLog struct {
 
 func (x *ServiceLog) Reset() {
 	*x = ServiceLog{}
-	mi := &file_rig_v1_event_proto_msgTypes[19]
+	mi := &file_rig_v1_event_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1722,7 +1792,7 @@ func (x *ServiceLog) String() string {
 func (*ServiceLog) ProtoMessage() {}
 
 func (x *ServiceLog) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[19]
+	mi := &file_rig_v1_event_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1735,7 +1805,7 @@ func (x *ServiceLog) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceLog.ProtoReflect.Descriptor instead.
 func (*ServiceLog) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{19}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ServiceLog) GetStream() LogStream {
@@ -1762,7 +1832,7 @@ type ServiceError struct {
 
 func (x *ServiceError) Reset() {
 	*x = ServiceError{}
-	mi := &file_rig_v1_event_proto_msgTypes[20]
+	mi := &file_rig_v1_event_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1774,7 +1844,7 @@ func (x *ServiceError) String() string {
 func (*ServiceError) ProtoMessage() {}
 
 func (x *ServiceError) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[20]
+	mi := &file_rig_v1_event_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1787,7 +1857,7 @@ func (x *ServiceError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceError.ProtoReflect.Descriptor instead.
 func (*ServiceError) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{20}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ServiceError) GetError() string {
@@ -1807,7 +1877,7 @@ type ServiceEndpoints struct {
 
 func (x *ServiceEndpoints) Reset() {
 	*x = ServiceEndpoints{}
-	mi := &file_rig_v1_event_proto_msgTypes[21]
+	mi := &file_rig_v1_event_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1819,7 +1889,7 @@ func (x *ServiceEndpoints) String() string {
 func (*ServiceEndpoints) ProtoMessage() {}
 
 func (x *ServiceEndpoints) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[21]
+	mi := &file_rig_v1_event_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1832,7 +1902,7 @@ func (x *ServiceEndpoints) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceEndpoints.ProtoReflect.Descriptor instead.
 func (*ServiceEndpoints) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{21}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ServiceEndpoints) GetIngresses() map[string]*Endpoint {
@@ -1852,7 +1922,7 @@ type EnvironmentUp struct {
 
 func (x *EnvironmentUp) Reset() {
 	*x = EnvironmentUp{}
-	mi := &file_rig_v1_event_proto_msgTypes[22]
+	mi := &file_rig_v1_event_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1864,7 +1934,7 @@ func (x *EnvironmentUp) String() string {
 func (*EnvironmentUp) ProtoMessage() {}
 
 func (x *EnvironmentUp) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[22]
+	mi := &file_rig_v1_event_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1877,7 +1947,7 @@ func (x *EnvironmentUp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnvironmentUp.ProtoReflect.Descriptor instead.
 func (*EnvironmentUp) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{22}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *EnvironmentUp) GetServices() map[string]*ServiceEndpoints {
@@ -1898,7 +1968,7 @@ type EnvironmentFailing struct {
 
 func (x *EnvironmentFailing) Reset() {
 	*x = EnvironmentFailing{}
-	mi := &file_rig_v1_event_proto_msgTypes[23]
+	mi := &file_rig_v1_event_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1910,7 +1980,7 @@ func (x *EnvironmentFailing) String() string {
 func (*EnvironmentFailing) ProtoMessage() {}
 
 func (x *EnvironmentFailing) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[23]
+	mi := &file_rig_v1_event_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1923,7 +1993,7 @@ func (x *EnvironmentFailing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnvironmentFailing.ProtoReflect.Descriptor instead.
 func (*EnvironmentFailing) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{23}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *EnvironmentFailing) GetService() string {
@@ -1952,7 +2022,7 @@ type EnvironmentDestroying struct {
 
 func (x *EnvironmentDestroying) Reset() {
 	*x = EnvironmentDestroying{}
-	mi := &file_rig_v1_event_proto_msgTypes[24]
+	mi := &file_rig_v1_event_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1964,7 +2034,7 @@ func (x *EnvironmentDestroying) String() string {
 func (*EnvironmentDestroying) ProtoMessage() {}
 
 func (x *EnvironmentDestroying) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[24]
+	mi := &file_rig_v1_event_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1977,7 +2047,7 @@ func (x *EnvironmentDestroying) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnvironmentDestroying.ProtoReflect.Descriptor instead.
 func (*EnvironmentDestroying) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{24}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *EnvironmentDestroying) GetReason() DownReason {
@@ -2019,7 +2089,7 @@ type EnvironmentDown struct {
 
 func (x *EnvironmentDown) Reset() {
 	*x = EnvironmentDown{}
-	mi := &file_rig_v1_event_proto_msgTypes[25]
+	mi := &file_rig_v1_event_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2031,7 +2101,7 @@ func (x *EnvironmentDown) String() string {
 func (*EnvironmentDown) ProtoMessage() {}
 
 func (x *EnvironmentDown) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[25]
+	mi := &file_rig_v1_event_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2044,7 +2114,7 @@ func (x *EnvironmentDown) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnvironmentDown.ProtoReflect.Descriptor instead.
 func (*EnvironmentDown) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{25}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *EnvironmentDown) GetReason() DownReason {
@@ -2110,7 +2180,7 @@ type ServiceSnapshot struct {
 
 func (x *ServiceSnapshot) Reset() {
 	*x = ServiceSnapshot{}
-	mi := &file_rig_v1_event_proto_msgTypes[26]
+	mi := &file_rig_v1_event_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2122,7 +2192,7 @@ func (x *ServiceSnapshot) String() string {
 func (*ServiceSnapshot) ProtoMessage() {}
 
 func (x *ServiceSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[26]
+	mi := &file_rig_v1_event_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2135,7 +2205,7 @@ func (x *ServiceSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceSnapshot.ProtoReflect.Descriptor instead.
 func (*ServiceSnapshot) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{26}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ServiceSnapshot) GetService() string {
@@ -2178,7 +2248,7 @@ type ProgressStall struct {
 
 func (x *ProgressStall) Reset() {
 	*x = ProgressStall{}
-	mi := &file_rig_v1_event_proto_msgTypes[27]
+	mi := &file_rig_v1_event_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2190,7 +2260,7 @@ func (x *ProgressStall) String() string {
 func (*ProgressStall) ProtoMessage() {}
 
 func (x *ProgressStall) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[27]
+	mi := &file_rig_v1_event_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2203,7 +2273,7 @@ func (x *ProgressStall) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgressStall.ProtoReflect.Descriptor instead.
 func (*ProgressStall) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{27}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ProgressStall) GetMessage() string {
@@ -2243,7 +2313,7 @@ type CallbackRequest struct {
 
 func (x *CallbackRequest) Reset() {
 	*x = CallbackRequest{}
-	mi := &file_rig_v1_event_proto_msgTypes[28]
+	mi := &file_rig_v1_event_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2255,7 +2325,7 @@ func (x *CallbackRequest) String() string {
 func (*CallbackRequest) ProtoMessage() {}
 
 func (x *CallbackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[28]
+	mi := &file_rig_v1_event_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2268,7 +2338,7 @@ func (x *CallbackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallbackRequest.ProtoReflect.Descriptor instead.
 func (*CallbackRequest) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{28}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CallbackRequest) GetRequestId() string {
@@ -2324,7 +2394,7 @@ type CallbackResponse struct {
 
 func (x *CallbackResponse) Reset() {
 	*x = CallbackResponse{}
-	mi := &file_rig_v1_event_proto_msgTypes[29]
+	mi := &file_rig_v1_event_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2336,7 +2406,7 @@ func (x *CallbackResponse) String() string {
 func (*CallbackResponse) ProtoMessage() {}
 
 func (x *CallbackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[29]
+	mi := &file_rig_v1_event_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2349,7 +2419,7 @@ func (x *CallbackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallbackResponse.ProtoReflect.Descriptor instead.
 func (*CallbackResponse) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{29}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CallbackResponse) GetRequestId() string {
@@ -2377,7 +2447,7 @@ type TestNote struct {
 
 func (x *TestNote) Reset() {
 	*x = TestNote{}
-	mi := &file_rig_v1_event_proto_msgTypes[30]
+	mi := &file_rig_v1_event_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2389,7 +2459,7 @@ func (x *TestNote) String() string {
 func (*TestNote) ProtoMessage() {}
 
 func (x *TestNote) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[30]
+	mi := &file_rig_v1_event_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2402,7 +2472,7 @@ func (x *TestNote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TestNote.ProtoReflect.Descriptor instead.
 func (*TestNote) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{30}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *TestNote) GetMessage() string {
@@ -2430,7 +2500,7 @@ type Header struct {
 
 func (x *Header) Reset() {
 	*x = Header{}
-	mi := &file_rig_v1_event_proto_msgTypes[31]
+	mi := &file_rig_v1_event_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2442,7 +2512,7 @@ func (x *Header) String() string {
 func (*Header) ProtoMessage() {}
 
 func (x *Header) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[31]
+	mi := &file_rig_v1_event_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2455,7 +2525,7 @@ func (x *Header) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Header.ProtoReflect.Descriptor instead.
 func (*Header) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{31}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Header) GetName() string {
@@ -2497,7 +2567,7 @@ type RequestCompleted struct {
 
 func (x *RequestCompleted) Reset() {
 	*x = RequestCompleted{}
-	mi := &file_rig_v1_event_proto_msgTypes[32]
+	mi := &file_rig_v1_event_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2509,7 +2579,7 @@ func (x *RequestCompleted) String() string {
 func (*RequestCompleted) ProtoMessage() {}
 
 func (x *RequestCompleted) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[32]
+	mi := &file_rig_v1_event_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2522,7 +2592,7 @@ func (x *RequestCompleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestCompleted.ProtoReflect.Descriptor instead.
 func (*RequestCompleted) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{32}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RequestCompleted) GetSource() string {
@@ -2665,7 +2735,7 @@ type GrpcCallCompleted struct {
 
 func (x *GrpcCallCompleted) Reset() {
 	*x = GrpcCallCompleted{}
-	mi := &file_rig_v1_event_proto_msgTypes[33]
+	mi := &file_rig_v1_event_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2677,7 +2747,7 @@ func (x *GrpcCallCompleted) String() string {
 func (*GrpcCallCompleted) ProtoMessage() {}
 
 func (x *GrpcCallCompleted) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[33]
+	mi := &file_rig_v1_event_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2690,7 +2760,7 @@ func (x *GrpcCallCompleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GrpcCallCompleted.ProtoReflect.Descriptor instead.
 func (*GrpcCallCompleted) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{33}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GrpcCallCompleted) GetSource() string {
@@ -2825,7 +2895,7 @@ type ConnectionOpened struct {
 
 func (x *ConnectionOpened) Reset() {
 	*x = ConnectionOpened{}
-	mi := &file_rig_v1_event_proto_msgTypes[34]
+	mi := &file_rig_v1_event_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2837,7 +2907,7 @@ func (x *ConnectionOpened) String() string {
 func (*ConnectionOpened) ProtoMessage() {}
 
 func (x *ConnectionOpened) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[34]
+	mi := &file_rig_v1_event_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2850,7 +2920,7 @@ func (x *ConnectionOpened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConnectionOpened.ProtoReflect.Descriptor instead.
 func (*ConnectionOpened) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{34}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ConnectionOpened) GetSource() string {
@@ -2900,7 +2970,7 @@ type ConnectionClosed struct {
 
 func (x *ConnectionClosed) Reset() {
 	*x = ConnectionClosed{}
-	mi := &file_rig_v1_event_proto_msgTypes[35]
+	mi := &file_rig_v1_event_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2912,7 +2982,7 @@ func (x *ConnectionClosed) String() string {
 func (*ConnectionClosed) ProtoMessage() {}
 
 func (x *ConnectionClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_event_proto_msgTypes[35]
+	mi := &file_rig_v1_event_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2925,7 +2995,7 @@ func (x *ConnectionClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConnectionClosed.ProtoReflect.Descriptor instead.
 func (*ConnectionClosed) Descriptor() ([]byte, []int) {
-	return file_rig_v1_event_proto_rawDescGZIP(), []int{35}
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ConnectionClosed) GetSource() string {
@@ -3009,7 +3079,7 @@ const file_rig_v1_event_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x10.rig.v1.EndpointR\x05value:\x028\x01\x1aM\n" +
 	"\rEgressesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12&\n" +
-	"\x05value\x18\x02 \x01(\v2\x10.rig.v1.EndpointR\x05value:\x028\x01\"\xf4\x10\n" +
+	"\x05value\x18\x02 \x01(\v2\x10.rig.v1.EndpointR\x05value:\x028\x01\"\xbd\x11\n" +
 	"\x05Event\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12%\n" +
@@ -3022,6 +3092,7 @@ const file_rig_v1_event_proto_rawDesc = "" +
 	"\x12artifact_completed\x18\f \x01(\v2\x19.rig.v1.ArtifactCompletedH\x00R\x11artifactCompleted\x12A\n" +
 	"\x0fartifact_cached\x18\r \x01(\v2\x16.rig.v1.ArtifactCachedH\x00R\x0eartifactCached\x12A\n" +
 	"\x0fartifact_failed\x18\x0e \x01(\v2\x16.rig.v1.ArtifactFailedH\x00R\x0eartifactFailed\x12G\n" +
+	"\x11artifact_progress\x18\x0f \x01(\v2\x18.rig.v1.ArtifactProgressH\x00R\x10artifactProgress\x12G\n" +
 	"\x11ingress_published\x18\x14 \x01(\v2\x18.rig.v1.IngressPublishedH\x00R\x10ingressPublished\x12A\n" +
 	"\x0fwiring_resolved\x18\x15 \x01(\v2\x16.rig.v1.WiringResolvedH\x00R\x0ewiringResolved\x12D\n" +
 	"\x10service_prestart\x18\x16 \x01(\v2\x17.rig.v1.ServicePrestartH\x00R\x0fservicePrestart\x12D\n" +
@@ -3069,7 +3140,10 @@ const file_rig_v1_event_proto_rawDesc = "" +
 	"\x06detail\x18\x02 \x01(\tR\x06detail\"8\n" +
 	"\x0eArtifactFailed\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05error\x18\x02 \x01(\tR\x05error\"\xa9\x01\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\"8\n" +
+	"\x10ArtifactProgress\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
+	"\x04line\x18\x02 \x01(\tR\x04line\"\xa9\x01\n" +
 	"\x10IngressPublished\x12E\n" +
 	"\tingresses\x18\x01 \x03(\v2'.rig.v1.IngressPublished.IngressesEntryR\tingresses\x1aN\n" +
 	"\x0eIngressesEntry\x12\x10\n" +
@@ -3241,7 +3315,7 @@ func file_rig_v1_event_proto_rawDescGZIP() []byte {
 }
 
 var file_rig_v1_event_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_rig_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_rig_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_rig_v1_event_proto_goTypes = []any{
 	(LogStream)(0),                // 0: rig.v1.LogStream
 	(DownReason)(0),               // 1: rig.v1.DownReason
@@ -3255,109 +3329,111 @@ var file_rig_v1_event_proto_goTypes = []any{
 	(*ArtifactCompleted)(nil),     // 9: rig.v1.ArtifactCompleted
 	(*ArtifactCached)(nil),        // 10: rig.v1.ArtifactCached
 	(*ArtifactFailed)(nil),        // 11: rig.v1.ArtifactFailed
-	(*IngressPublished)(nil),      // 12: rig.v1.IngressPublished
-	(*WiringResolved)(nil),        // 13: rig.v1.WiringResolved
-	(*ServicePrestart)(nil),       // 14: rig.v1.ServicePrestart
-	(*ServiceStarting)(nil),       // 15: rig.v1.ServiceStarting
-	(*ServiceHealthy)(nil),        // 16: rig.v1.ServiceHealthy
-	(*ServiceInit)(nil),           // 17: rig.v1.ServiceInit
-	(*ServiceReady)(nil),          // 18: rig.v1.ServiceReady
-	(*ServiceFailed)(nil),         // 19: rig.v1.ServiceFailed
-	(*ServiceStopping)(nil),       // 20: rig.v1.ServiceStopping
-	(*ServiceStopped)(nil),        // 21: rig.v1.ServiceStopped
-	(*ServiceLog)(nil),            // 22: rig.v1.ServiceLog
-	(*ServiceError)(nil),          // 23: rig.v1.ServiceError
-	(*ServiceEndpoints)(nil),      // 24: rig.v1.ServiceEndpoints
-	(*EnvironmentUp)(nil),         // 25: rig.v1.EnvironmentUp
-	(*EnvironmentFailing)(nil),    // 26: rig.v1.EnvironmentFailing
-	(*EnvironmentDestroying)(nil), // 27: rig.v1.EnvironmentDestroying
-	(*EnvironmentDown)(nil),       // 28: rig.v1.EnvironmentDown
-	(*ServiceSnapshot)(nil),       // 29: rig.v1.ServiceSnapshot
-	(*ProgressStall)(nil),         // 30: rig.v1.ProgressStall
-	(*CallbackRequest)(nil),       // 31: rig.v1.CallbackRequest
-	(*CallbackResponse)(nil),      // 32: rig.v1.CallbackResponse
-	(*TestNote)(nil),              // 33: rig.v1.TestNote
-	(*Header)(nil),                // 34: rig.v1.Header
-	(*RequestCompleted)(nil),      // 35: rig.v1.RequestCompleted
-	(*GrpcCallCompleted)(nil),     // 36: rig.v1.GrpcCallCompleted
-	(*ConnectionOpened)(nil),      // 37: rig.v1.ConnectionOpened
-	(*ConnectionClosed)(nil),      // 38: rig.v1.ConnectionClosed
-	nil,                           // 39: rig.v1.Endpoint.AttributesEntry
-	nil,                           // 40: rig.v1.Wiring.IngressesEntry
-	nil,                           // 41: rig.v1.Wiring.EgressesEntry
-	nil,                           // 42: rig.v1.IngressPublished.IngressesEntry
-	nil,                           // 43: rig.v1.ServiceEndpoints.IngressesEntry
-	nil,                           // 44: rig.v1.EnvironmentUp.ServicesEntry
-	(Protocol)(0),                 // 45: rig.v1.Protocol
-	(*timestamppb.Timestamp)(nil), // 46: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 47: google.protobuf.Duration
+	(*ArtifactProgress)(nil),      // 12: rig.v1.ArtifactProgress
+	(*IngressPublished)(nil),      // 13: rig.v1.IngressPublished
+	(*WiringResolved)(nil),        // 14: rig.v1.WiringResolved
+	(*ServicePrestart)(nil),       // 15: rig.v1.ServicePrestart
+	(*ServiceStarting)(nil),       // 16: rig.v1.ServiceStarting
+	(*ServiceHealthy)(nil),        // 17: rig.v1.ServiceHealthy
+	(*ServiceInit)(nil),           // 18: rig.v1.ServiceInit
+	(*ServiceReady)(nil),          // 19: rig.v1.ServiceReady
+	(*ServiceFailed)(nil),         // 20: rig.v1.ServiceFailed
+	(*ServiceStopping)(nil),       // 21: rig.v1.ServiceStopping
+	(*ServiceStopped)(nil),        // 22: rig.v1.ServiceStopped
+	(*ServiceLog)(nil),            // 23: rig.v1.ServiceLog
+	(*ServiceError)(nil),          // 24: rig.v1.ServiceError
+	(*ServiceEndpoints)(nil),      // 25: rig.v1.ServiceEndpoints
+	(*EnvironmentUp)(nil),         // 26: rig.v1.EnvironmentUp
+	(*EnvironmentFailing)(nil),    // 27: rig.v1.EnvironmentFailing
+	(*EnvironmentDestroying)(nil), // 28: rig.v1.EnvironmentDestroying
+	(*EnvironmentDown)(nil),       // 29: rig.v1.EnvironmentDown
+	(*ServiceSnapshot)(nil),       // 30: rig.v1.ServiceSnapshot
+	(*ProgressStall)(nil),         // 31: rig.v1.ProgressStall
+	(*CallbackRequest)(nil),       // 32: rig.v1.CallbackRequest
+	(*CallbackResponse)(nil),      // 33: rig.v1.CallbackResponse
+	(*TestNote)(nil),              // 34: rig.v1.TestNote
+	(*Header)(nil),                // 35: rig.v1.Header
+	(*RequestCompleted)(nil),      // 36: rig.v1.RequestCompleted
+	(*GrpcCallCompleted)(nil),     // 37: rig.v1.GrpcCallCompleted
+	(*ConnectionOpened)(nil),      // 38: rig.v1.ConnectionOpened
+	(*ConnectionClosed)(nil),      // 39: rig.v1.ConnectionClosed
+	nil,                           // 40: rig.v1.Endpoint.AttributesEntry
+	nil,                           // 41: rig.v1.Wiring.IngressesEntry
+	nil,                           // 42: rig.v1.Wiring.EgressesEntry
+	nil,                           // 43: rig.v1.IngressPublished.IngressesEntry
+	nil,                           // 44: rig.v1.ServiceEndpoints.IngressesEntry
+	nil,                           // 45: rig.v1.EnvironmentUp.ServicesEntry
+	(Protocol)(0),                 // 46: rig.v1.Protocol
+	(*timestamppb.Timestamp)(nil), // 47: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 48: google.protobuf.Duration
 }
 var file_rig_v1_event_proto_depIdxs = []int32{
-	45, // 0: rig.v1.Endpoint.protocol:type_name -> rig.v1.Protocol
-	39, // 1: rig.v1.Endpoint.attributes:type_name -> rig.v1.Endpoint.AttributesEntry
-	40, // 2: rig.v1.Wiring.ingresses:type_name -> rig.v1.Wiring.IngressesEntry
-	41, // 3: rig.v1.Wiring.egresses:type_name -> rig.v1.Wiring.EgressesEntry
-	46, // 4: rig.v1.Event.time:type_name -> google.protobuf.Timestamp
+	46, // 0: rig.v1.Endpoint.protocol:type_name -> rig.v1.Protocol
+	40, // 1: rig.v1.Endpoint.attributes:type_name -> rig.v1.Endpoint.AttributesEntry
+	41, // 2: rig.v1.Wiring.ingresses:type_name -> rig.v1.Wiring.IngressesEntry
+	42, // 3: rig.v1.Wiring.egresses:type_name -> rig.v1.Wiring.EgressesEntry
+	47, // 4: rig.v1.Event.time:type_name -> google.protobuf.Timestamp
 	6,  // 5: rig.v1.Event.environment_created:type_name -> rig.v1.EnvironmentCreated
 	8,  // 6: rig.v1.Event.artifact_started:type_name -> rig.v1.ArtifactStarted
 	9,  // 7: rig.v1.Event.artifact_completed:type_name -> rig.v1.ArtifactCompleted
 	10, // 8: rig.v1.Event.artifact_cached:type_name -> rig.v1.ArtifactCached
 	11, // 9: rig.v1.Event.artifact_failed:type_name -> rig.v1.ArtifactFailed
-	12, // 10: rig.v1.Event.ingress_published:type_name -> rig.v1.IngressPublished
-	13, // 11: rig.v1.Event.wiring_resolved:type_name -> rig.v1.WiringResolved
-	14, // 12: rig.v1.Event.service_prestart:type_name -> rig.v1.ServicePrestart
-	15, // 13: rig.v1.Event.service_starting:type_name -> rig.v1.ServiceStarting
-	16, // 14: rig.v1.Event.service_healthy:type_name -> rig.v1.ServiceHealthy
-	17, // 15: rig.v1.Event.service_init:type_name -> rig.v1.ServiceInit
-	18, // 16: rig.v1.Event.service_ready:type_name -> rig.v1.ServiceReady
-	19, // 17: rig.v1.Event.service_failed:type_name -> rig.v1.ServiceFailed
-	20, // 18: rig.v1.Event.service_stopping:type_name -> rig.v1.ServiceStopping
-	21, // 19: rig.v1.Event.service_stopped:type_name -> rig.v1.ServiceStopped
-	22, // 20: rig.v1.Event.service_log:type_name -> rig.v1.ServiceLog
-	23, // 21: rig.v1.Event.service_error:type_name -> rig.v1.ServiceError
-	25, // 22: rig.v1.Event.environment_up:type_name -> rig.v1.EnvironmentUp
-	26, // 23: rig.v1.Event.environment_failing:type_name -> rig.v1.EnvironmentFailing
-	28, // 24: rig.v1.Event.environment_down:type_name -> rig.v1.EnvironmentDown
-	30, // 25: rig.v1.Event.progress_stall:type_name -> rig.v1.ProgressStall
-	27, // 26: rig.v1.Event.environment_destroying:type_name -> rig.v1.EnvironmentDestroying
-	31, // 27: rig.v1.Event.callback_request:type_name -> rig.v1.CallbackRequest
-	32, // 28: rig.v1.Event.callback_response:type_name -> rig.v1.CallbackResponse
-	33, // 29: rig.v1.Event.test_note:type_name -> rig.v1.TestNote
-	35, // 30: rig.v1.Event.request_completed:type_name -> rig.v1.RequestCompleted
-	36, // 31: rig.v1.Event.grpc_call_completed:type_name -> rig.v1.GrpcCallCompleted
-	37, // 32: rig.v1.Event.connection_opened:type_name -> rig.v1.ConnectionOpened
-	38, // 33: rig.v1.Event.connection_closed:type_name -> rig.v1.ConnectionClosed
-	7,  // 34: rig.v1.EnvironmentCreated.services:type_name -> rig.v1.ServiceSummary
-	47, // 35: rig.v1.ArtifactCompleted.duration:type_name -> google.protobuf.Duration
-	42, // 36: rig.v1.IngressPublished.ingresses:type_name -> rig.v1.IngressPublished.IngressesEntry
-	4,  // 37: rig.v1.WiringResolved.wiring:type_name -> rig.v1.Wiring
-	47, // 38: rig.v1.ServiceHealthy.duration:type_name -> google.protobuf.Duration
-	0,  // 39: rig.v1.ServiceLog.stream:type_name -> rig.v1.LogStream
-	43, // 40: rig.v1.ServiceEndpoints.ingresses:type_name -> rig.v1.ServiceEndpoints.IngressesEntry
-	44, // 41: rig.v1.EnvironmentUp.services:type_name -> rig.v1.EnvironmentUp.ServicesEntry
-	1,  // 42: rig.v1.EnvironmentDestroying.reason:type_name -> rig.v1.DownReason
-	1,  // 43: rig.v1.EnvironmentDown.reason:type_name -> rig.v1.DownReason
-	47, // 44: rig.v1.ProgressStall.idle:type_name -> google.protobuf.Duration
-	29, // 45: rig.v1.ProgressStall.services:type_name -> rig.v1.ServiceSnapshot
-	2,  // 46: rig.v1.CallbackRequest.kind:type_name -> rig.v1.CallbackKind
-	4,  // 47: rig.v1.CallbackRequest.wiring:type_name -> rig.v1.Wiring
-	47, // 48: rig.v1.RequestCompleted.latency:type_name -> google.protobuf.Duration
-	34, // 49: rig.v1.RequestCompleted.request_headers:type_name -> rig.v1.Header
-	34, // 50: rig.v1.RequestCompleted.response_headers:type_name -> rig.v1.Header
-	47, // 51: rig.v1.GrpcCallCompleted.latency:type_name -> google.protobuf.Duration
-	34, // 52: rig.v1.GrpcCallCompleted.request_metadata:type_name -> rig.v1.Header
-	34, // 53: rig.v1.GrpcCallCompleted.response_metadata:type_name -> rig.v1.Header
-	47, // 54: rig.v1.ConnectionClosed.duration:type_name -> google.protobuf.Duration
-	3,  // 55: rig.v1.Wiring.IngressesEntry.value:type_name -> rig.v1.Endpoint
-	3,  // 56: rig.v1.Wiring.EgressesEntry.value:type_name -> rig.v1.Endpoint
-	3,  // 57: rig.v1.IngressPublished.IngressesEntry.value:type_name -> rig.v1.Endpoint
-	3,  // 58: rig.v1.ServiceEndpoints.IngressesEntry.value:type_name -> rig.v1.Endpoint
-	24, // 59: rig.v1.EnvironmentUp.ServicesEntry.value:type_name -> rig.v1.ServiceEndpoints
-	60, // [60:60] is the sub-list for method output_type
-	60, // [60:60] is the sub-list for method input_type
-	60, // [60:60] is the sub-list for extension type_name
-	60, // [60:60] is the sub-list for extension extendee
-	0,  // [0:60] is the sub-list for field type_name
+	12, // 10: rig.v1.Event.artifact_progress:type_name -> rig.v1.ArtifactProgress
+	13, // 11: rig.v1.Event.ingress_published:type_name -> rig.v1.IngressPublished
+	14, // 12: rig.v1.Event.wiring_resolved:type_name -> rig.v1.WiringResolved
+	15, // 13: rig.v1.Event.service_prestart:type_name -> rig.v1.ServicePrestart
+	16, // 14: rig.v1.Event.service_starting:type_name -> rig.v1.ServiceStarting
+	17, // 15: rig.v1.Event.service_healthy:type_name -> rig.v1.ServiceHealthy
+	18, // 16: rig.v1.Event.service_init:type_name -> rig.v1.ServiceInit
+	19, // 17: rig.v1.Event.service_ready:type_name -> rig.v1.ServiceReady
+	20, // 18: rig.v1.Event.service_failed:type_name -> rig.v1.ServiceFailed
+	21, // 19: rig.v1.Event.service_stopping:type_name -> rig.v1.ServiceStopping
+	22, // 20: rig.v1.Event.service_stopped:type_name -> rig.v1.ServiceStopped
+	23, // 21: rig.v1.Event.service_log:type_name -> rig.v1.ServiceLog
+	24, // 22: rig.v1.Event.service_error:type_name -> rig.v1.ServiceError
+	26, // 23: rig.v1.Event.environment_up:type_name -> rig.v1.EnvironmentUp
+	27, // 24: rig.v1.Event.environment_failing:type_name -> rig.v1.EnvironmentFailing
+	29, // 25: rig.v1.Event.environment_down:type_name -> rig.v1.EnvironmentDown
+	31, // 26: rig.v1.Event.progress_stall:type_name -> rig.v1.ProgressStall
+	28, // 27: rig.v1.Event.environment_destroying:type_name -> rig.v1.EnvironmentDestroying
+	32, // 28: rig.v1.Event.callback_request:type_name -> rig.v1.CallbackRequest
+	33, // 29: rig.v1.Event.callback_response:type_name -> rig.v1.CallbackResponse
+	34, // 30: rig.v1.Event.test_note:type_name -> rig.v1.TestNote
+	36, // 31: rig.v1.Event.request_completed:type_name -> rig.v1.RequestCompleted
+	37, // 32: rig.v1.Event.grpc_call_completed:type_name -> rig.v1.GrpcCallCompleted
+	38, // 33: rig.v1.Event.connection_opened:type_name -> rig.v1.ConnectionOpened
+	39, // 34: rig.v1.Event.connection_closed:type_name -> rig.v1.ConnectionClosed
+	7,  // 35: rig.v1.EnvironmentCreated.services:type_name -> rig.v1.ServiceSummary
+	48, // 36: rig.v1.ArtifactCompleted.duration:type_name -> google.protobuf.Duration
+	43, // 37: rig.v1.IngressPublished.ingresses:type_name -> rig.v1.IngressPublished.IngressesEntry
+	4,  // 38: rig.v1.WiringResolved.wiring:type_name -> rig.v1.Wiring
+	48, // 39: rig.v1.ServiceHealthy.duration:type_name -> google.protobuf.Duration
+	0,  // 40: rig.v1.ServiceLog.stream:type_name -> rig.v1.LogStream
+	44, // 41: rig.v1.ServiceEndpoints.ingresses:type_name -> rig.v1.ServiceEndpoints.IngressesEntry
+	45, // 42: rig.v1.EnvironmentUp.services:type_name -> rig.v1.EnvironmentUp.ServicesEntry
+	1,  // 43: rig.v1.EnvironmentDestroying.reason:type_name -> rig.v1.DownReason
+	1,  // 44: rig.v1.EnvironmentDown.reason:type_name -> rig.v1.DownReason
+	48, // 45: rig.v1.ProgressStall.idle:type_name -> google.protobuf.Duration
+	30, // 46: rig.v1.ProgressStall.services:type_name -> rig.v1.ServiceSnapshot
+	2,  // 47: rig.v1.CallbackRequest.kind:type_name -> rig.v1.CallbackKind
+	4,  // 48: rig.v1.CallbackRequest.wiring:type_name -> rig.v1.Wiring
+	48, // 49: rig.v1.RequestCompleted.latency:type_name -> google.protobuf.Duration
+	35, // 50: rig.v1.RequestCompleted.request_headers:type_name -> rig.v1.Header
+	35, // 51: rig.v1.RequestCompleted.response_headers:type_name -> rig.v1.Header
+	48, // 52: rig.v1.GrpcCallCompleted.latency:type_name -> google.protobuf.Duration
+	35, // 53: rig.v1.GrpcCallCompleted.request_metadata:type_name -> rig.v1.Header
+	35, // 54: rig.v1.GrpcCallCompleted.response_metadata:type_name -> rig.v1.Header
+	48, // 55: rig.v1.ConnectionClosed.duration:type_name -> google.protobuf.Duration
+	3,  // 56: rig.v1.Wiring.IngressesEntry.value:type_name -> rig.v1.Endpoint
+	3,  // 57: rig.v1.Wiring.EgressesEntry.value:type_name -> rig.v1.Endpoint
+	3,  // 58: rig.v1.IngressPublished.IngressesEntry.value:type_name -> rig.v1.Endpoint
+	3,  // 59: rig.v1.ServiceEndpoints.IngressesEntry.value:type_name -> rig.v1.Endpoint
+	25, // 60: rig.v1.EnvironmentUp.ServicesEntry.value:type_name -> rig.v1.ServiceEndpoints
+	61, // [61:61] is the sub-list for method output_type
+	61, // [61:61] is the sub-list for method input_type
+	61, // [61:61] is the sub-list for extension type_name
+	61, // [61:61] is the sub-list for extension extendee
+	0,  // [0:61] is the sub-list for field type_name
 }
 
 func init() { file_rig_v1_event_proto_init() }
@@ -3372,6 +3448,7 @@ func file_rig_v1_event_proto_init() {
 		(*Event_ArtifactCompleted)(nil),
 		(*Event_ArtifactCached)(nil),
 		(*Event_ArtifactFailed)(nil),
+		(*Event_ArtifactProgress)(nil),
 		(*Event_IngressPublished)(nil),
 		(*Event_WiringResolved)(nil),
 		(*Event_ServicePrestart)(nil),
@@ -3403,7 +3480,7 @@ func file_rig_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rig_v1_event_proto_rawDesc), len(file_rig_v1_event_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   42,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

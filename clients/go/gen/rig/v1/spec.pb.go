@@ -696,7 +696,10 @@ type Readiness struct {
 	// First polling interval; doubles up to max_interval. Default 10 ms.
 	Interval *durationpb.Duration `protobuf:"bytes,5,opt,name=interval,proto3" json:"interval,omitempty"`
 	// Largest polling interval. Default 1 s.
-	MaxInterval   *durationpb.Duration `protobuf:"bytes,6,opt,name=max_interval,json=maxInterval,proto3" json:"max_interval,omitempty"`
+	MaxInterval *durationpb.Duration `protobuf:"bytes,6,opt,name=max_interval,json=maxInterval,proto3" json:"max_interval,omitempty"`
+	// More conditions, all of which must hold besides the check of `kind` (kind NONE: only
+	// these). `timeout` covers them all; a timeout names the condition still unmet.
+	Waits         []*Wait `protobuf:"bytes,7,rep,name=waits,proto3" json:"waits,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -773,6 +776,348 @@ func (x *Readiness) GetMaxInterval() *durationpb.Duration {
 	return nil
 }
 
+func (x *Readiness) GetWaits() []*Wait {
+	if x != nil {
+		return x.Waits
+	}
+	return nil
+}
+
+// Wait is one more readiness condition of an ingress.
+type Wait struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Condition:
+	//
+	//	*Wait_Log
+	//	*Wait_Command
+	//	*Wait_Http
+	//	*Wait_Healthcheck
+	Condition     isWait_Condition `protobuf_oneof:"condition"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Wait) Reset() {
+	*x = Wait{}
+	mi := &file_rig_v1_spec_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Wait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Wait) ProtoMessage() {}
+
+func (x *Wait) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Wait.ProtoReflect.Descriptor instead.
+func (*Wait) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Wait) GetCondition() isWait_Condition {
+	if x != nil {
+		return x.Condition
+	}
+	return nil
+}
+
+func (x *Wait) GetLog() *LogWait {
+	if x != nil {
+		if x, ok := x.Condition.(*Wait_Log); ok {
+			return x.Log
+		}
+	}
+	return nil
+}
+
+func (x *Wait) GetCommand() *CommandWait {
+	if x != nil {
+		if x, ok := x.Condition.(*Wait_Command); ok {
+			return x.Command
+		}
+	}
+	return nil
+}
+
+func (x *Wait) GetHttp() *HttpWait {
+	if x != nil {
+		if x, ok := x.Condition.(*Wait_Http); ok {
+			return x.Http
+		}
+	}
+	return nil
+}
+
+func (x *Wait) GetHealthcheck() *HealthcheckWait {
+	if x != nil {
+		if x, ok := x.Condition.(*Wait_Healthcheck); ok {
+			return x.Healthcheck
+		}
+	}
+	return nil
+}
+
+type isWait_Condition interface {
+	isWait_Condition()
+}
+
+type Wait_Log struct {
+	Log *LogWait `protobuf:"bytes,1,opt,name=log,proto3,oneof"`
+}
+
+type Wait_Command struct {
+	Command *CommandWait `protobuf:"bytes,2,opt,name=command,proto3,oneof"`
+}
+
+type Wait_Http struct {
+	Http *HttpWait `protobuf:"bytes,3,opt,name=http,proto3,oneof"`
+}
+
+type Wait_Healthcheck struct {
+	Healthcheck *HealthcheckWait `protobuf:"bytes,4,opt,name=healthcheck,proto3,oneof"`
+}
+
+func (*Wait_Log) isWait_Condition() {}
+
+func (*Wait_Command) isWait_Condition() {}
+
+func (*Wait_Http) isWait_Condition() {}
+
+func (*Wait_Healthcheck) isWait_Condition() {}
+
+// LogWait: a line of the service's output (stdout or stderr) matches `pattern`, a
+// JavaScript regular expression, for the `times`-th time since the service started.
+type LogWait struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Pattern string                 `protobuf:"bytes,1,opt,name=pattern,proto3" json:"pattern,omitempty"`
+	// Default 1.
+	Times         uint32 `protobuf:"varint,2,opt,name=times,proto3" json:"times,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogWait) Reset() {
+	*x = LogWait{}
+	mi := &file_rig_v1_spec_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogWait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogWait) ProtoMessage() {}
+
+func (x *LogWait) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogWait.ProtoReflect.Descriptor instead.
+func (*LogWait) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *LogWait) GetPattern() string {
+	if x != nil {
+		return x.Pattern
+	}
+	return ""
+}
+
+func (x *LogWait) GetTimes() uint32 {
+	if x != nil {
+		return x.Times
+	}
+	return 0
+}
+
+// CommandWait: `command` exits 0. Container services run it inside the container
+// unless `on_host`; other services (and `on_host`) run it on the host with the
+// service's wiring environment.
+type CommandWait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Command       []string               `protobuf:"bytes,1,rep,name=command,proto3" json:"command,omitempty"`
+	OnHost        bool                   `protobuf:"varint,2,opt,name=on_host,json=onHost,proto3" json:"on_host,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommandWait) Reset() {
+	*x = CommandWait{}
+	mi := &file_rig_v1_spec_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommandWait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommandWait) ProtoMessage() {}
+
+func (x *CommandWait) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommandWait.ProtoReflect.Descriptor instead.
+func (*CommandWait) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *CommandWait) GetCommand() []string {
+	if x != nil {
+		return x.Command
+	}
+	return nil
+}
+
+func (x *CommandWait) GetOnHost() bool {
+	if x != nil {
+		return x.OnHost
+	}
+	return false
+}
+
+// HttpWait: a request to `path` on this ingress answers `status` (default any 2xx) with
+// a body matching `body_pattern` (a JavaScript regular expression; unset: any body).
+type HttpWait struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Default "/".
+	Path        string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Status      uint32 `protobuf:"varint,2,opt,name=status,proto3" json:"status,omitempty"`
+	BodyPattern string `protobuf:"bytes,3,opt,name=body_pattern,json=bodyPattern,proto3" json:"body_pattern,omitempty"`
+	// Default GET.
+	Method        string `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HttpWait) Reset() {
+	*x = HttpWait{}
+	mi := &file_rig_v1_spec_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HttpWait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HttpWait) ProtoMessage() {}
+
+func (x *HttpWait) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HttpWait.ProtoReflect.Descriptor instead.
+func (*HttpWait) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *HttpWait) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *HttpWait) GetStatus() uint32 {
+	if x != nil {
+		return x.Status
+	}
+	return 0
+}
+
+func (x *HttpWait) GetBodyPattern() string {
+	if x != nil {
+		return x.BodyPattern
+	}
+	return ""
+}
+
+func (x *HttpWait) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+// HealthcheckWait: the container image's own HEALTHCHECK reports healthy (container
+// services whose image has one).
+type HealthcheckWait struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HealthcheckWait) Reset() {
+	*x = HealthcheckWait{}
+	mi := &file_rig_v1_spec_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HealthcheckWait) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HealthcheckWait) ProtoMessage() {}
+
+func (x *HealthcheckWait) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HealthcheckWait.ProtoReflect.Descriptor instead.
+func (*HealthcheckWait) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{8}
+}
+
 // Egress is a dependency on another service's ingress.
 type Egress struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -788,7 +1133,7 @@ type Egress struct {
 
 func (x *Egress) Reset() {
 	*x = Egress{}
-	mi := &file_rig_v1_spec_proto_msgTypes[4]
+	mi := &file_rig_v1_spec_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -800,7 +1145,7 @@ func (x *Egress) String() string {
 func (*Egress) ProtoMessage() {}
 
 func (x *Egress) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[4]
+	mi := &file_rig_v1_spec_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -813,7 +1158,7 @@ func (x *Egress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Egress.ProtoReflect.Descriptor instead.
 func (*Egress) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{4}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Egress) GetName() string {
@@ -852,7 +1197,7 @@ type Hook struct {
 
 func (x *Hook) Reset() {
 	*x = Hook{}
-	mi := &file_rig_v1_spec_proto_msgTypes[5]
+	mi := &file_rig_v1_spec_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -864,7 +1209,7 @@ func (x *Hook) String() string {
 func (*Hook) ProtoMessage() {}
 
 func (x *Hook) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[5]
+	mi := &file_rig_v1_spec_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -877,7 +1222,7 @@ func (x *Hook) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Hook.ProtoReflect.Descriptor instead.
 func (*Hook) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{5}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Hook) GetAction() isHook_Action {
@@ -946,7 +1291,7 @@ type ClientFuncHook struct {
 
 func (x *ClientFuncHook) Reset() {
 	*x = ClientFuncHook{}
-	mi := &file_rig_v1_spec_proto_msgTypes[6]
+	mi := &file_rig_v1_spec_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -958,7 +1303,7 @@ func (x *ClientFuncHook) String() string {
 func (*ClientFuncHook) ProtoMessage() {}
 
 func (x *ClientFuncHook) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[6]
+	mi := &file_rig_v1_spec_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -971,7 +1316,7 @@ func (x *ClientFuncHook) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClientFuncHook.ProtoReflect.Descriptor instead.
 func (*ClientFuncHook) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{6}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ClientFuncHook) GetName() string {
@@ -991,7 +1336,7 @@ type SqlHook struct {
 
 func (x *SqlHook) Reset() {
 	*x = SqlHook{}
-	mi := &file_rig_v1_spec_proto_msgTypes[7]
+	mi := &file_rig_v1_spec_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1003,7 +1348,7 @@ func (x *SqlHook) String() string {
 func (*SqlHook) ProtoMessage() {}
 
 func (x *SqlHook) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[7]
+	mi := &file_rig_v1_spec_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1016,7 +1361,7 @@ func (x *SqlHook) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SqlHook.ProtoReflect.Descriptor instead.
 func (*SqlHook) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{7}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SqlHook) GetStatements() []string {
@@ -1036,7 +1381,7 @@ type ExecHook struct {
 
 func (x *ExecHook) Reset() {
 	*x = ExecHook{}
-	mi := &file_rig_v1_spec_proto_msgTypes[8]
+	mi := &file_rig_v1_spec_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1048,7 +1393,7 @@ func (x *ExecHook) String() string {
 func (*ExecHook) ProtoMessage() {}
 
 func (x *ExecHook) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[8]
+	mi := &file_rig_v1_spec_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1061,7 +1406,7 @@ func (x *ExecHook) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecHook.ProtoReflect.Descriptor instead.
 func (*ExecHook) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{8}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ExecHook) GetCommand() []string {
@@ -1090,7 +1435,7 @@ type ProcessConfig struct {
 
 func (x *ProcessConfig) Reset() {
 	*x = ProcessConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[9]
+	mi := &file_rig_v1_spec_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1102,7 +1447,7 @@ func (x *ProcessConfig) String() string {
 func (*ProcessConfig) ProtoMessage() {}
 
 func (x *ProcessConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[9]
+	mi := &file_rig_v1_spec_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1115,7 +1460,7 @@ func (x *ProcessConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessConfig.ProtoReflect.Descriptor instead.
 func (*ProcessConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{9}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ProcessConfig) GetCommand() string {
@@ -1163,7 +1508,7 @@ type ClientConfig struct {
 
 func (x *ClientConfig) Reset() {
 	*x = ClientConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[10]
+	mi := &file_rig_v1_spec_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1175,7 +1520,7 @@ func (x *ClientConfig) String() string {
 func (*ClientConfig) ProtoMessage() {}
 
 func (x *ClientConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[10]
+	mi := &file_rig_v1_spec_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1188,7 +1533,7 @@ func (x *ClientConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClientConfig.ProtoReflect.Descriptor instead.
 func (*ClientConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{10}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ClientConfig) GetStartHandler() string {
@@ -1206,14 +1551,19 @@ type ContainerConfig struct {
 	Env        map[string]string      `protobuf:"bytes,3,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Entrypoint []string               `protobuf:"bytes,4,rep,name=entrypoint,proto3" json:"entrypoint,omitempty"`
 	// Time between stop signal and kill. Default 5 s.
-	StopTimeout   *durationpb.Duration `protobuf:"bytes,5,opt,name=stop_timeout,json=stopTimeout,proto3" json:"stop_timeout,omitempty"`
+	StopTimeout *durationpb.Duration `protobuf:"bytes,5,opt,name=stop_timeout,json=stopTimeout,proto3" json:"stop_timeout,omitempty"`
+	// Build the image from a Dockerfile instead of naming one (`image` stays empty).
+	Build *ImageBuild `protobuf:"bytes,6,opt,name=build,proto3" json:"build,omitempty"`
+	// Share one container among the environments that name the same key and an identical
+	// definition, one environment at a time, reset between them. Unset: one per environment.
+	Shared        *SharedContainer `protobuf:"bytes,7,opt,name=shared,proto3" json:"shared,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ContainerConfig) Reset() {
 	*x = ContainerConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[11]
+	mi := &file_rig_v1_spec_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1225,7 +1575,7 @@ func (x *ContainerConfig) String() string {
 func (*ContainerConfig) ProtoMessage() {}
 
 func (x *ContainerConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[11]
+	mi := &file_rig_v1_spec_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1238,7 +1588,7 @@ func (x *ContainerConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerConfig.ProtoReflect.Descriptor instead.
 func (*ContainerConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{11}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ContainerConfig) GetImage() string {
@@ -1276,6 +1626,182 @@ func (x *ContainerConfig) GetStopTimeout() *durationpb.Duration {
 	return nil
 }
 
+func (x *ContainerConfig) GetBuild() *ImageBuild {
+	if x != nil {
+		return x.Build
+	}
+	return nil
+}
+
+func (x *ContainerConfig) GetShared() *SharedContainer {
+	if x != nil {
+		return x.Shared
+	}
+	return nil
+}
+
+// SharedContainer: one container leased to one environment at a time, like testcontainers'
+// suite-wide containers. It outlives environments, so it has no egresses, every ingress
+// names its container_port, and it sees no per-environment wiring (no RIG_* variables).
+type SharedContainer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The sharing key (letters, digits, '.', '_', '-'). Environments with the same key and
+	// an identical definition (image, cmd, entrypoint, env, ports) share one container.
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// Commands run in the container after each lease, before the next one (e.g. psql
+	// truncating tables, redis-cli FLUSHALL). One failing discards the container.
+	ResetCommands []*ExecHook `protobuf:"bytes,2,rep,name=reset_commands,json=resetCommands,proto3" json:"reset_commands,omitempty"`
+	// Remove the container after this long without a lease. Default 60 s.
+	IdleTimeout *durationpb.Duration `protobuf:"bytes,3,opt,name=idle_timeout,json=idleTimeout,proto3" json:"idle_timeout,omitempty"`
+	// Keep the container running when rigd exits, and let a later rigd find it by the hash
+	// of its definition (testcontainers' withReuse). `rig prune --containers` removes it.
+	Reuse         bool `protobuf:"varint,4,opt,name=reuse,proto3" json:"reuse,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SharedContainer) Reset() {
+	*x = SharedContainer{}
+	mi := &file_rig_v1_spec_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SharedContainer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SharedContainer) ProtoMessage() {}
+
+func (x *SharedContainer) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SharedContainer.ProtoReflect.Descriptor instead.
+func (*SharedContainer) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *SharedContainer) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *SharedContainer) GetResetCommands() []*ExecHook {
+	if x != nil {
+		return x.ResetCommands
+	}
+	return nil
+}
+
+func (x *SharedContainer) GetIdleTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.IdleTimeout
+	}
+	return nil
+}
+
+func (x *SharedContainer) GetReuse() bool {
+	if x != nil {
+		return x.Reuse
+	}
+	return false
+}
+
+// ImageBuild builds a container image from a Dockerfile, once per content hash of the
+// context (its files minus .dockerignore), the Dockerfile, args and target. The image is
+// tagged rig-build/<name>:<hash> and kept in the engine's image store between runs.
+type ImageBuild struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Build context directory; a relative path resolves against the spec's dir.
+	Context string `protobuf:"bytes,1,opt,name=context,proto3" json:"context,omitempty"`
+	// Dockerfile path, relative to the context. Default "Dockerfile".
+	Dockerfile string `protobuf:"bytes,2,opt,name=dockerfile,proto3" json:"dockerfile,omitempty"`
+	// Build arguments (ARG).
+	Args map[string]string `protobuf:"bytes,3,rep,name=args,proto3" json:"args,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Build stage to stop at. Default: the last stage.
+	Target string `protobuf:"bytes,4,opt,name=target,proto3" json:"target,omitempty"`
+	// Repository part of the tag, rig-build/<name>. Default: the context directory's name.
+	Name          string `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImageBuild) Reset() {
+	*x = ImageBuild{}
+	mi := &file_rig_v1_spec_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImageBuild) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImageBuild) ProtoMessage() {}
+
+func (x *ImageBuild) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImageBuild.ProtoReflect.Descriptor instead.
+func (*ImageBuild) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ImageBuild) GetContext() string {
+	if x != nil {
+		return x.Context
+	}
+	return ""
+}
+
+func (x *ImageBuild) GetDockerfile() string {
+	if x != nil {
+		return x.Dockerfile
+	}
+	return ""
+}
+
+func (x *ImageBuild) GetArgs() map[string]string {
+	if x != nil {
+		return x.Args
+	}
+	return nil
+}
+
+func (x *ImageBuild) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *ImageBuild) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // PostgresConfig leases a database on a pooled Postgres server.
 type PostgresConfig struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1287,7 +1813,7 @@ type PostgresConfig struct {
 
 func (x *PostgresConfig) Reset() {
 	*x = PostgresConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[12]
+	mi := &file_rig_v1_spec_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1299,7 +1825,7 @@ func (x *PostgresConfig) String() string {
 func (*PostgresConfig) ProtoMessage() {}
 
 func (x *PostgresConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[12]
+	mi := &file_rig_v1_spec_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1312,7 +1838,7 @@ func (x *PostgresConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostgresConfig.ProtoReflect.Descriptor instead.
 func (*PostgresConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{12}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PostgresConfig) GetImage() string {
@@ -1340,7 +1866,7 @@ type RedisConfig struct {
 
 func (x *RedisConfig) Reset() {
 	*x = RedisConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[13]
+	mi := &file_rig_v1_spec_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1352,7 +1878,7 @@ func (x *RedisConfig) String() string {
 func (*RedisConfig) ProtoMessage() {}
 
 func (x *RedisConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[13]
+	mi := &file_rig_v1_spec_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1365,7 +1891,7 @@ func (x *RedisConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedisConfig.ProtoReflect.Descriptor instead.
 func (*RedisConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{13}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RedisConfig) GetImage() string {
@@ -1408,7 +1934,7 @@ type GoConfig struct {
 
 func (x *GoConfig) Reset() {
 	*x = GoConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[14]
+	mi := &file_rig_v1_spec_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1420,7 +1946,7 @@ func (x *GoConfig) String() string {
 func (*GoConfig) ProtoMessage() {}
 
 func (x *GoConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[14]
+	mi := &file_rig_v1_spec_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1433,7 +1959,7 @@ func (x *GoConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GoConfig.ProtoReflect.Descriptor instead.
 func (*GoConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{14}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GoConfig) GetPackage() string {
@@ -1506,7 +2032,7 @@ type NodeConfig struct {
 
 func (x *NodeConfig) Reset() {
 	*x = NodeConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[15]
+	mi := &file_rig_v1_spec_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1518,7 +2044,7 @@ func (x *NodeConfig) String() string {
 func (*NodeConfig) ProtoMessage() {}
 
 func (x *NodeConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[15]
+	mi := &file_rig_v1_spec_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1531,7 +2057,7 @@ func (x *NodeConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeConfig.ProtoReflect.Descriptor instead.
 func (*NodeConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{15}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *NodeConfig) GetScript() string {
@@ -1604,7 +2130,7 @@ type S3Config struct {
 
 func (x *S3Config) Reset() {
 	*x = S3Config{}
-	mi := &file_rig_v1_spec_proto_msgTypes[16]
+	mi := &file_rig_v1_spec_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1616,7 +2142,7 @@ func (x *S3Config) String() string {
 func (*S3Config) ProtoMessage() {}
 
 func (x *S3Config) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[16]
+	mi := &file_rig_v1_spec_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1629,7 +2155,7 @@ func (x *S3Config) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use S3Config.ProtoReflect.Descriptor instead.
 func (*S3Config) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{16}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *S3Config) GetRegion() string {
@@ -1654,7 +2180,7 @@ type SqsConfig struct {
 
 func (x *SqsConfig) Reset() {
 	*x = SqsConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[17]
+	mi := &file_rig_v1_spec_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1666,7 +2192,7 @@ func (x *SqsConfig) String() string {
 func (*SqsConfig) ProtoMessage() {}
 
 func (x *SqsConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[17]
+	mi := &file_rig_v1_spec_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1679,7 +2205,7 @@ func (x *SqsConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SqsConfig.ProtoReflect.Descriptor instead.
 func (*SqsConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{17}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SqsConfig) GetRegion() string {
@@ -1711,7 +2237,7 @@ type TemporalConfig struct {
 
 func (x *TemporalConfig) Reset() {
 	*x = TemporalConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[18]
+	mi := &file_rig_v1_spec_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1723,7 +2249,7 @@ func (x *TemporalConfig) String() string {
 func (*TemporalConfig) ProtoMessage() {}
 
 func (x *TemporalConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[18]
+	mi := &file_rig_v1_spec_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1736,7 +2262,7 @@ func (x *TemporalConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TemporalConfig.ProtoReflect.Descriptor instead.
 func (*TemporalConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{18}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *TemporalConfig) GetVersion() string {
@@ -1757,7 +2283,7 @@ type CustomConfig struct {
 
 func (x *CustomConfig) Reset() {
 	*x = CustomConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[19]
+	mi := &file_rig_v1_spec_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1769,7 +2295,7 @@ func (x *CustomConfig) String() string {
 func (*CustomConfig) ProtoMessage() {}
 
 func (x *CustomConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[19]
+	mi := &file_rig_v1_spec_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1782,7 +2308,7 @@ func (x *CustomConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomConfig.ProtoReflect.Descriptor instead.
 func (*CustomConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{19}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CustomConfig) GetType() string {
@@ -1853,14 +2379,33 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x0econtainer_port\x18\x05 \x01(\rR\rcontainerPort\x1a=\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa0\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc4\x02\n" +
 	"\tReadiness\x12)\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x15.rig.v1.ReadinessKindR\x04kind\x12\x1b\n" +
 	"\thttp_path\x18\x02 \x01(\tR\bhttpPath\x12!\n" +
 	"\fgrpc_service\x18\x03 \x01(\tR\vgrpcService\x123\n" +
 	"\atimeout\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x125\n" +
 	"\binterval\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\binterval\x12<\n" +
-	"\fmax_interval\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\vmaxInterval\"P\n" +
+	"\fmax_interval\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\vmaxInterval\x12\"\n" +
+	"\x05waits\x18\a \x03(\v2\f.rig.v1.WaitR\x05waits\"\xce\x01\n" +
+	"\x04Wait\x12#\n" +
+	"\x03log\x18\x01 \x01(\v2\x0f.rig.v1.LogWaitH\x00R\x03log\x12/\n" +
+	"\acommand\x18\x02 \x01(\v2\x13.rig.v1.CommandWaitH\x00R\acommand\x12&\n" +
+	"\x04http\x18\x03 \x01(\v2\x10.rig.v1.HttpWaitH\x00R\x04http\x12;\n" +
+	"\vhealthcheck\x18\x04 \x01(\v2\x17.rig.v1.HealthcheckWaitH\x00R\vhealthcheckB\v\n" +
+	"\tcondition\"9\n" +
+	"\aLogWait\x12\x18\n" +
+	"\apattern\x18\x01 \x01(\tR\apattern\x12\x14\n" +
+	"\x05times\x18\x02 \x01(\rR\x05times\"@\n" +
+	"\vCommandWait\x12\x18\n" +
+	"\acommand\x18\x01 \x03(\tR\acommand\x12\x17\n" +
+	"\aon_host\x18\x02 \x01(\bR\x06onHost\"q\n" +
+	"\bHttpWait\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\rR\x06status\x12!\n" +
+	"\fbody_pattern\x18\x03 \x01(\tR\vbodyPattern\x12\x16\n" +
+	"\x06method\x18\x04 \x01(\tR\x06method\"\x11\n" +
+	"\x0fHealthcheckWait\"P\n" +
 	"\x06Egress\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aservice\x18\x02 \x01(\tR\aservice\x12\x18\n" +
@@ -1890,7 +2435,7 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"3\n" +
 	"\fClientConfig\x12#\n" +
-	"\rstart_handler\x18\x01 \x01(\tR\fstartHandler\"\x83\x02\n" +
+	"\rstart_handler\x18\x01 \x01(\tR\fstartHandler\"\xde\x02\n" +
 	"\x0fContainerConfig\x12\x14\n" +
 	"\x05image\x18\x01 \x01(\tR\x05image\x12\x10\n" +
 	"\x03cmd\x18\x02 \x03(\tR\x03cmd\x122\n" +
@@ -1898,8 +2443,27 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\n" +
 	"entrypoint\x18\x04 \x03(\tR\n" +
 	"entrypoint\x12<\n" +
-	"\fstop_timeout\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\vstopTimeout\x1a6\n" +
+	"\fstop_timeout\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\vstopTimeout\x12(\n" +
+	"\x05build\x18\x06 \x01(\v2\x12.rig.v1.ImageBuildR\x05build\x12/\n" +
+	"\x06shared\x18\a \x01(\v2\x17.rig.v1.SharedContainerR\x06shared\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb0\x01\n" +
+	"\x0fSharedContainer\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x127\n" +
+	"\x0ereset_commands\x18\x02 \x03(\v2\x10.rig.v1.ExecHookR\rresetCommands\x12<\n" +
+	"\fidle_timeout\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\vidleTimeout\x12\x14\n" +
+	"\x05reuse\x18\x04 \x01(\bR\x05reuse\"\xdd\x01\n" +
+	"\n" +
+	"ImageBuild\x12\x18\n" +
+	"\acontext\x18\x01 \x01(\tR\acontext\x12\x1e\n" +
+	"\n" +
+	"dockerfile\x18\x02 \x01(\tR\n" +
+	"dockerfile\x120\n" +
+	"\x04args\x18\x03 \x03(\v2\x1c.rig.v1.ImageBuild.ArgsEntryR\x04args\x12\x16\n" +
+	"\x06target\x18\x04 \x01(\tR\x06target\x12\x12\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x1a7\n" +
+	"\tArgsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"Q\n" +
 	"\x0ePostgresConfig\x12\x14\n" +
@@ -1974,7 +2538,7 @@ func file_rig_v1_spec_proto_rawDescGZIP() []byte {
 }
 
 var file_rig_v1_spec_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_rig_v1_spec_proto_goTypes = []any{
 	(Protocol)(0),               // 0: rig.v1.Protocol
 	(ReadinessKind)(0),          // 1: rig.v1.ReadinessKind
@@ -1983,81 +2547,99 @@ var file_rig_v1_spec_proto_goTypes = []any{
 	(*Service)(nil),             // 4: rig.v1.Service
 	(*Ingress)(nil),             // 5: rig.v1.Ingress
 	(*Readiness)(nil),           // 6: rig.v1.Readiness
-	(*Egress)(nil),              // 7: rig.v1.Egress
-	(*Hook)(nil),                // 8: rig.v1.Hook
-	(*ClientFuncHook)(nil),      // 9: rig.v1.ClientFuncHook
-	(*SqlHook)(nil),             // 10: rig.v1.SqlHook
-	(*ExecHook)(nil),            // 11: rig.v1.ExecHook
-	(*ProcessConfig)(nil),       // 12: rig.v1.ProcessConfig
-	(*ClientConfig)(nil),        // 13: rig.v1.ClientConfig
-	(*ContainerConfig)(nil),     // 14: rig.v1.ContainerConfig
-	(*PostgresConfig)(nil),      // 15: rig.v1.PostgresConfig
-	(*RedisConfig)(nil),         // 16: rig.v1.RedisConfig
-	(*GoConfig)(nil),            // 17: rig.v1.GoConfig
-	(*NodeConfig)(nil),          // 18: rig.v1.NodeConfig
-	(*S3Config)(nil),            // 19: rig.v1.S3Config
-	(*SqsConfig)(nil),           // 20: rig.v1.SqsConfig
-	(*TemporalConfig)(nil),      // 21: rig.v1.TemporalConfig
-	(*CustomConfig)(nil),        // 22: rig.v1.CustomConfig
-	nil,                         // 23: rig.v1.EnvironmentSpec.HostEnvEntry
-	nil,                         // 24: rig.v1.EnvironmentSpec.LabelsEntry
-	nil,                         // 25: rig.v1.Ingress.AttributesEntry
-	nil,                         // 26: rig.v1.ProcessConfig.EnvEntry
-	nil,                         // 27: rig.v1.ContainerConfig.EnvEntry
-	nil,                         // 28: rig.v1.GoConfig.EnvEntry
-	nil,                         // 29: rig.v1.NodeConfig.EnvEntry
-	(*durationpb.Duration)(nil), // 30: google.protobuf.Duration
-	(*structpb.Struct)(nil),     // 31: google.protobuf.Struct
+	(*Wait)(nil),                // 7: rig.v1.Wait
+	(*LogWait)(nil),             // 8: rig.v1.LogWait
+	(*CommandWait)(nil),         // 9: rig.v1.CommandWait
+	(*HttpWait)(nil),            // 10: rig.v1.HttpWait
+	(*HealthcheckWait)(nil),     // 11: rig.v1.HealthcheckWait
+	(*Egress)(nil),              // 12: rig.v1.Egress
+	(*Hook)(nil),                // 13: rig.v1.Hook
+	(*ClientFuncHook)(nil),      // 14: rig.v1.ClientFuncHook
+	(*SqlHook)(nil),             // 15: rig.v1.SqlHook
+	(*ExecHook)(nil),            // 16: rig.v1.ExecHook
+	(*ProcessConfig)(nil),       // 17: rig.v1.ProcessConfig
+	(*ClientConfig)(nil),        // 18: rig.v1.ClientConfig
+	(*ContainerConfig)(nil),     // 19: rig.v1.ContainerConfig
+	(*SharedContainer)(nil),     // 20: rig.v1.SharedContainer
+	(*ImageBuild)(nil),          // 21: rig.v1.ImageBuild
+	(*PostgresConfig)(nil),      // 22: rig.v1.PostgresConfig
+	(*RedisConfig)(nil),         // 23: rig.v1.RedisConfig
+	(*GoConfig)(nil),            // 24: rig.v1.GoConfig
+	(*NodeConfig)(nil),          // 25: rig.v1.NodeConfig
+	(*S3Config)(nil),            // 26: rig.v1.S3Config
+	(*SqsConfig)(nil),           // 27: rig.v1.SqsConfig
+	(*TemporalConfig)(nil),      // 28: rig.v1.TemporalConfig
+	(*CustomConfig)(nil),        // 29: rig.v1.CustomConfig
+	nil,                         // 30: rig.v1.EnvironmentSpec.HostEnvEntry
+	nil,                         // 31: rig.v1.EnvironmentSpec.LabelsEntry
+	nil,                         // 32: rig.v1.Ingress.AttributesEntry
+	nil,                         // 33: rig.v1.ProcessConfig.EnvEntry
+	nil,                         // 34: rig.v1.ContainerConfig.EnvEntry
+	nil,                         // 35: rig.v1.ImageBuild.ArgsEntry
+	nil,                         // 36: rig.v1.GoConfig.EnvEntry
+	nil,                         // 37: rig.v1.NodeConfig.EnvEntry
+	(*durationpb.Duration)(nil), // 38: google.protobuf.Duration
+	(*structpb.Struct)(nil),     // 39: google.protobuf.Struct
 }
 var file_rig_v1_spec_proto_depIdxs = []int32{
 	4,  // 0: rig.v1.EnvironmentSpec.services:type_name -> rig.v1.Service
-	23, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
-	30, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
-	30, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
-	30, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
-	30, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
-	24, // 6: rig.v1.EnvironmentSpec.labels:type_name -> rig.v1.EnvironmentSpec.LabelsEntry
+	30, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
+	38, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
+	38, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
+	38, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
+	38, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
+	31, // 6: rig.v1.EnvironmentSpec.labels:type_name -> rig.v1.EnvironmentSpec.LabelsEntry
 	5,  // 7: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
-	7,  // 8: rig.v1.Service.egresses:type_name -> rig.v1.Egress
-	8,  // 9: rig.v1.Service.prestart:type_name -> rig.v1.Hook
-	8,  // 10: rig.v1.Service.init:type_name -> rig.v1.Hook
-	12, // 11: rig.v1.Service.process:type_name -> rig.v1.ProcessConfig
-	13, // 12: rig.v1.Service.client:type_name -> rig.v1.ClientConfig
-	14, // 13: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
-	15, // 14: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
-	16, // 15: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
-	22, // 16: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
-	17, // 17: rig.v1.Service.go:type_name -> rig.v1.GoConfig
-	18, // 18: rig.v1.Service.node:type_name -> rig.v1.NodeConfig
-	19, // 19: rig.v1.Service.s3:type_name -> rig.v1.S3Config
-	20, // 20: rig.v1.Service.sqs:type_name -> rig.v1.SqsConfig
-	21, // 21: rig.v1.Service.temporal:type_name -> rig.v1.TemporalConfig
+	12, // 8: rig.v1.Service.egresses:type_name -> rig.v1.Egress
+	13, // 9: rig.v1.Service.prestart:type_name -> rig.v1.Hook
+	13, // 10: rig.v1.Service.init:type_name -> rig.v1.Hook
+	17, // 11: rig.v1.Service.process:type_name -> rig.v1.ProcessConfig
+	18, // 12: rig.v1.Service.client:type_name -> rig.v1.ClientConfig
+	19, // 13: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
+	22, // 14: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
+	23, // 15: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
+	29, // 16: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
+	24, // 17: rig.v1.Service.go:type_name -> rig.v1.GoConfig
+	25, // 18: rig.v1.Service.node:type_name -> rig.v1.NodeConfig
+	26, // 19: rig.v1.Service.s3:type_name -> rig.v1.S3Config
+	27, // 20: rig.v1.Service.sqs:type_name -> rig.v1.SqsConfig
+	28, // 21: rig.v1.Service.temporal:type_name -> rig.v1.TemporalConfig
 	0,  // 22: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
 	6,  // 23: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
-	25, // 24: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
+	32, // 24: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
 	1,  // 25: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
-	30, // 26: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
-	30, // 27: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
-	30, // 28: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
-	9,  // 29: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
-	10, // 30: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
-	11, // 31: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
-	26, // 32: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
-	30, // 33: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
-	27, // 34: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
-	30, // 35: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
-	2,  // 36: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
-	2,  // 37: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
-	28, // 38: rig.v1.GoConfig.env:type_name -> rig.v1.GoConfig.EnvEntry
-	30, // 39: rig.v1.GoConfig.stop_grace:type_name -> google.protobuf.Duration
-	29, // 40: rig.v1.NodeConfig.env:type_name -> rig.v1.NodeConfig.EnvEntry
-	30, // 41: rig.v1.NodeConfig.stop_grace:type_name -> google.protobuf.Duration
-	31, // 42: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
-	43, // [43:43] is the sub-list for method output_type
-	43, // [43:43] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	38, // 26: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
+	38, // 27: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
+	38, // 28: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
+	7,  // 29: rig.v1.Readiness.waits:type_name -> rig.v1.Wait
+	8,  // 30: rig.v1.Wait.log:type_name -> rig.v1.LogWait
+	9,  // 31: rig.v1.Wait.command:type_name -> rig.v1.CommandWait
+	10, // 32: rig.v1.Wait.http:type_name -> rig.v1.HttpWait
+	11, // 33: rig.v1.Wait.healthcheck:type_name -> rig.v1.HealthcheckWait
+	14, // 34: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
+	15, // 35: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
+	16, // 36: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
+	33, // 37: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
+	38, // 38: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
+	34, // 39: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
+	38, // 40: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
+	21, // 41: rig.v1.ContainerConfig.build:type_name -> rig.v1.ImageBuild
+	20, // 42: rig.v1.ContainerConfig.shared:type_name -> rig.v1.SharedContainer
+	16, // 43: rig.v1.SharedContainer.reset_commands:type_name -> rig.v1.ExecHook
+	38, // 44: rig.v1.SharedContainer.idle_timeout:type_name -> google.protobuf.Duration
+	35, // 45: rig.v1.ImageBuild.args:type_name -> rig.v1.ImageBuild.ArgsEntry
+	2,  // 46: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
+	2,  // 47: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
+	36, // 48: rig.v1.GoConfig.env:type_name -> rig.v1.GoConfig.EnvEntry
+	38, // 49: rig.v1.GoConfig.stop_grace:type_name -> google.protobuf.Duration
+	37, // 50: rig.v1.NodeConfig.env:type_name -> rig.v1.NodeConfig.EnvEntry
+	38, // 51: rig.v1.NodeConfig.stop_grace:type_name -> google.protobuf.Duration
+	39, // 52: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
+	53, // [53:53] is the sub-list for method output_type
+	53, // [53:53] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_rig_v1_spec_proto_init() }
@@ -2078,7 +2660,13 @@ func file_rig_v1_spec_proto_init() {
 		(*Service_Sqs)(nil),
 		(*Service_Temporal)(nil),
 	}
-	file_rig_v1_spec_proto_msgTypes[5].OneofWrappers = []any{
+	file_rig_v1_spec_proto_msgTypes[4].OneofWrappers = []any{
+		(*Wait_Log)(nil),
+		(*Wait_Command)(nil),
+		(*Wait_Http)(nil),
+		(*Wait_Healthcheck)(nil),
+	}
+	file_rig_v1_spec_proto_msgTypes[10].OneofWrappers = []any{
 		(*Hook_ClientFunc)(nil),
 		(*Hook_Sql)(nil),
 		(*Hook_Exec)(nil),
@@ -2089,7 +2677,7 @@ func file_rig_v1_spec_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rig_v1_spec_proto_rawDesc), len(file_rig_v1_spec_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   27,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -75,6 +75,36 @@ class EnvironmentServiceStub:
                 request_serializer=rig_dot_v1_dot_environment__service__pb2.DestroyEnvironmentRequest.SerializeToString,
                 response_deserializer=rig_dot_v1_dot_environment__service__pb2.DestroyEnvironmentResponse.FromString,
                 _registered_method=True)
+        self.ExecService = channel.unary_unary(
+                '/rig.v1.EnvironmentService/ExecService',
+                request_serializer=rig_dot_v1_dot_environment__service__pb2.ExecServiceRequest.SerializeToString,
+                response_deserializer=rig_dot_v1_dot_environment__service__pb2.ExecServiceResponse.FromString,
+                _registered_method=True)
+        self.CopyToService = channel.unary_unary(
+                '/rig.v1.EnvironmentService/CopyToService',
+                request_serializer=rig_dot_v1_dot_environment__service__pb2.CopyToServiceRequest.SerializeToString,
+                response_deserializer=rig_dot_v1_dot_environment__service__pb2.CopyToServiceResponse.FromString,
+                _registered_method=True)
+        self.CopyFromService = channel.unary_unary(
+                '/rig.v1.EnvironmentService/CopyFromService',
+                request_serializer=rig_dot_v1_dot_environment__service__pb2.CopyFromServiceRequest.SerializeToString,
+                response_deserializer=rig_dot_v1_dot_environment__service__pb2.CopyFromServiceResponse.FromString,
+                _registered_method=True)
+        self.GetServiceLogs = channel.unary_unary(
+                '/rig.v1.EnvironmentService/GetServiceLogs',
+                request_serializer=rig_dot_v1_dot_environment__service__pb2.GetServiceLogsRequest.SerializeToString,
+                response_deserializer=rig_dot_v1_dot_environment__service__pb2.GetServiceLogsResponse.FromString,
+                _registered_method=True)
+        self.StopService = channel.unary_unary(
+                '/rig.v1.EnvironmentService/StopService',
+                request_serializer=rig_dot_v1_dot_environment__service__pb2.StopServiceRequest.SerializeToString,
+                response_deserializer=rig_dot_v1_dot_environment__service__pb2.StopServiceResponse.FromString,
+                _registered_method=True)
+        self.RestartService = channel.unary_unary(
+                '/rig.v1.EnvironmentService/RestartService',
+                request_serializer=rig_dot_v1_dot_environment__service__pb2.RestartServiceRequest.SerializeToString,
+                response_deserializer=rig_dot_v1_dot_environment__service__pb2.RestartServiceResponse.FromString,
+                _registered_method=True)
 
 
 class EnvironmentServiceServicer:
@@ -139,6 +169,49 @@ class EnvironmentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExecService(self, request, context):
+        """Run a command inside a running container service (docker exec); any exit code is an answer.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CopyToService(self, request, context):
+        """Copy a host file or directory, or given content, into a container service.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CopyFromService(self, request, context):
+        """Copy a file or directory out of a container service onto the host.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetServiceLogs(self, request, context):
+        """A service's output so far, across restarts (as kept in the event log, within the output limits).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StopService(self, request, context):
+        """Stop one service; its dependents keep running (failover tests): service.stopping, service.stopped.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RestartService(self, request, context):
+        """Stop (when running) and start one service again, wait until it is ready: service.stopping,
+        service.stopped, service.starting, service.healthy, service.ready. Init hooks do not run again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EnvironmentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -181,6 +254,36 @@ def add_EnvironmentServiceServicer_to_server(servicer, server):
                     servicer.DestroyEnvironment,
                     request_deserializer=rig_dot_v1_dot_environment__service__pb2.DestroyEnvironmentRequest.FromString,
                     response_serializer=rig_dot_v1_dot_environment__service__pb2.DestroyEnvironmentResponse.SerializeToString,
+            ),
+            'ExecService': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExecService,
+                    request_deserializer=rig_dot_v1_dot_environment__service__pb2.ExecServiceRequest.FromString,
+                    response_serializer=rig_dot_v1_dot_environment__service__pb2.ExecServiceResponse.SerializeToString,
+            ),
+            'CopyToService': grpc.unary_unary_rpc_method_handler(
+                    servicer.CopyToService,
+                    request_deserializer=rig_dot_v1_dot_environment__service__pb2.CopyToServiceRequest.FromString,
+                    response_serializer=rig_dot_v1_dot_environment__service__pb2.CopyToServiceResponse.SerializeToString,
+            ),
+            'CopyFromService': grpc.unary_unary_rpc_method_handler(
+                    servicer.CopyFromService,
+                    request_deserializer=rig_dot_v1_dot_environment__service__pb2.CopyFromServiceRequest.FromString,
+                    response_serializer=rig_dot_v1_dot_environment__service__pb2.CopyFromServiceResponse.SerializeToString,
+            ),
+            'GetServiceLogs': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetServiceLogs,
+                    request_deserializer=rig_dot_v1_dot_environment__service__pb2.GetServiceLogsRequest.FromString,
+                    response_serializer=rig_dot_v1_dot_environment__service__pb2.GetServiceLogsResponse.SerializeToString,
+            ),
+            'StopService': grpc.unary_unary_rpc_method_handler(
+                    servicer.StopService,
+                    request_deserializer=rig_dot_v1_dot_environment__service__pb2.StopServiceRequest.FromString,
+                    response_serializer=rig_dot_v1_dot_environment__service__pb2.StopServiceResponse.SerializeToString,
+            ),
+            'RestartService': grpc.unary_unary_rpc_method_handler(
+                    servicer.RestartService,
+                    request_deserializer=rig_dot_v1_dot_environment__service__pb2.RestartServiceRequest.FromString,
+                    response_serializer=rig_dot_v1_dot_environment__service__pb2.RestartServiceResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -400,6 +503,168 @@ class EnvironmentService:
             '/rig.v1.EnvironmentService/DestroyEnvironment',
             rig_dot_v1_dot_environment__service__pb2.DestroyEnvironmentRequest.SerializeToString,
             rig_dot_v1_dot_environment__service__pb2.DestroyEnvironmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExecService(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rig.v1.EnvironmentService/ExecService',
+            rig_dot_v1_dot_environment__service__pb2.ExecServiceRequest.SerializeToString,
+            rig_dot_v1_dot_environment__service__pb2.ExecServiceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CopyToService(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rig.v1.EnvironmentService/CopyToService',
+            rig_dot_v1_dot_environment__service__pb2.CopyToServiceRequest.SerializeToString,
+            rig_dot_v1_dot_environment__service__pb2.CopyToServiceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CopyFromService(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rig.v1.EnvironmentService/CopyFromService',
+            rig_dot_v1_dot_environment__service__pb2.CopyFromServiceRequest.SerializeToString,
+            rig_dot_v1_dot_environment__service__pb2.CopyFromServiceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetServiceLogs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rig.v1.EnvironmentService/GetServiceLogs',
+            rig_dot_v1_dot_environment__service__pb2.GetServiceLogsRequest.SerializeToString,
+            rig_dot_v1_dot_environment__service__pb2.GetServiceLogsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StopService(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rig.v1.EnvironmentService/StopService',
+            rig_dot_v1_dot_environment__service__pb2.StopServiceRequest.SerializeToString,
+            rig_dot_v1_dot_environment__service__pb2.StopServiceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RestartService(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rig.v1.EnvironmentService/RestartService',
+            rig_dot_v1_dot_environment__service__pb2.RestartServiceRequest.SerializeToString,
+            rig_dot_v1_dot_environment__service__pb2.RestartServiceResponse.FromString,
             options,
             channel_credentials,
             insecure,

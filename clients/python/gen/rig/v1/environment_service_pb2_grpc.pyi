@@ -52,6 +52,20 @@ class EnvironmentServiceStub:
     """Client-to-server events: callback responses, client service errors and logs, test notes."""
     DestroyEnvironment: _grpc.UnaryUnaryMultiCallable[_environment_service_pb2.DestroyEnvironmentRequest, _environment_service_pb2.DestroyEnvironmentResponse]
     """Tear down in reverse dependency order and write the log files."""
+    ExecService: _grpc.UnaryUnaryMultiCallable[_environment_service_pb2.ExecServiceRequest, _environment_service_pb2.ExecServiceResponse]
+    """Run a command inside a running container service (docker exec); any exit code is an answer."""
+    CopyToService: _grpc.UnaryUnaryMultiCallable[_environment_service_pb2.CopyToServiceRequest, _environment_service_pb2.CopyToServiceResponse]
+    """Copy a host file or directory, or given content, into a container service."""
+    CopyFromService: _grpc.UnaryUnaryMultiCallable[_environment_service_pb2.CopyFromServiceRequest, _environment_service_pb2.CopyFromServiceResponse]
+    """Copy a file or directory out of a container service onto the host."""
+    GetServiceLogs: _grpc.UnaryUnaryMultiCallable[_environment_service_pb2.GetServiceLogsRequest, _environment_service_pb2.GetServiceLogsResponse]
+    """A service's output so far, across restarts (as kept in the event log, within the output limits)."""
+    StopService: _grpc.UnaryUnaryMultiCallable[_environment_service_pb2.StopServiceRequest, _environment_service_pb2.StopServiceResponse]
+    """Stop one service; its dependents keep running (failover tests): service.stopping, service.stopped."""
+    RestartService: _grpc.UnaryUnaryMultiCallable[_environment_service_pb2.RestartServiceRequest, _environment_service_pb2.RestartServiceResponse]
+    """Stop (when running) and start one service again, wait until it is ready: service.stopping,
+    service.stopped, service.starting, service.healthy, service.ready. Init hooks do not run again.
+    """
 
 @_typing.type_check_only
 class EnvironmentServiceAsyncStub(EnvironmentServiceStub):
@@ -77,6 +91,20 @@ class EnvironmentServiceAsyncStub(EnvironmentServiceStub):
     """Client-to-server events: callback responses, client service errors and logs, test notes."""
     DestroyEnvironment: _aio.UnaryUnaryMultiCallable[_environment_service_pb2.DestroyEnvironmentRequest, _environment_service_pb2.DestroyEnvironmentResponse]  # type: ignore[assignment]
     """Tear down in reverse dependency order and write the log files."""
+    ExecService: _aio.UnaryUnaryMultiCallable[_environment_service_pb2.ExecServiceRequest, _environment_service_pb2.ExecServiceResponse]  # type: ignore[assignment]
+    """Run a command inside a running container service (docker exec); any exit code is an answer."""
+    CopyToService: _aio.UnaryUnaryMultiCallable[_environment_service_pb2.CopyToServiceRequest, _environment_service_pb2.CopyToServiceResponse]  # type: ignore[assignment]
+    """Copy a host file or directory, or given content, into a container service."""
+    CopyFromService: _aio.UnaryUnaryMultiCallable[_environment_service_pb2.CopyFromServiceRequest, _environment_service_pb2.CopyFromServiceResponse]  # type: ignore[assignment]
+    """Copy a file or directory out of a container service onto the host."""
+    GetServiceLogs: _aio.UnaryUnaryMultiCallable[_environment_service_pb2.GetServiceLogsRequest, _environment_service_pb2.GetServiceLogsResponse]  # type: ignore[assignment]
+    """A service's output so far, across restarts (as kept in the event log, within the output limits)."""
+    StopService: _aio.UnaryUnaryMultiCallable[_environment_service_pb2.StopServiceRequest, _environment_service_pb2.StopServiceResponse]  # type: ignore[assignment]
+    """Stop one service; its dependents keep running (failover tests): service.stopping, service.stopped."""
+    RestartService: _aio.UnaryUnaryMultiCallable[_environment_service_pb2.RestartServiceRequest, _environment_service_pb2.RestartServiceResponse]  # type: ignore[assignment]
+    """Stop (when running) and start one service again, wait until it is ready: service.stopping,
+    service.stopped, service.starting, service.healthy, service.ready. Init hooks do not run again.
+    """
 
 class EnvironmentServiceServicer(metaclass=_abc_1.ABCMeta):
     """EnvironmentService creates, observes and destroys test environments."""
@@ -147,5 +175,55 @@ class EnvironmentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_environment_service_pb2.DestroyEnvironmentResponse, _abc.Awaitable[_environment_service_pb2.DestroyEnvironmentResponse]]:
         """Tear down in reverse dependency order and write the log files."""
+
+    @_abc_1.abstractmethod
+    def ExecService(
+        self,
+        request: _environment_service_pb2.ExecServiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_environment_service_pb2.ExecServiceResponse, _abc.Awaitable[_environment_service_pb2.ExecServiceResponse]]:
+        """Run a command inside a running container service (docker exec); any exit code is an answer."""
+
+    @_abc_1.abstractmethod
+    def CopyToService(
+        self,
+        request: _environment_service_pb2.CopyToServiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_environment_service_pb2.CopyToServiceResponse, _abc.Awaitable[_environment_service_pb2.CopyToServiceResponse]]:
+        """Copy a host file or directory, or given content, into a container service."""
+
+    @_abc_1.abstractmethod
+    def CopyFromService(
+        self,
+        request: _environment_service_pb2.CopyFromServiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_environment_service_pb2.CopyFromServiceResponse, _abc.Awaitable[_environment_service_pb2.CopyFromServiceResponse]]:
+        """Copy a file or directory out of a container service onto the host."""
+
+    @_abc_1.abstractmethod
+    def GetServiceLogs(
+        self,
+        request: _environment_service_pb2.GetServiceLogsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_environment_service_pb2.GetServiceLogsResponse, _abc.Awaitable[_environment_service_pb2.GetServiceLogsResponse]]:
+        """A service's output so far, across restarts (as kept in the event log, within the output limits)."""
+
+    @_abc_1.abstractmethod
+    def StopService(
+        self,
+        request: _environment_service_pb2.StopServiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_environment_service_pb2.StopServiceResponse, _abc.Awaitable[_environment_service_pb2.StopServiceResponse]]:
+        """Stop one service; its dependents keep running (failover tests): service.stopping, service.stopped."""
+
+    @_abc_1.abstractmethod
+    def RestartService(
+        self,
+        request: _environment_service_pb2.RestartServiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_environment_service_pb2.RestartServiceResponse, _abc.Awaitable[_environment_service_pb2.RestartServiceResponse]]:
+        """Stop (when running) and start one service again, wait until it is ready: service.stopping,
+        service.stopped, service.starting, service.healthy, service.ready. Init hooks do not run again.
+        """
 
 def add_EnvironmentServiceServicer_to_server(servicer: EnvironmentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

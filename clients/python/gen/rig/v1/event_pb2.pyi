@@ -239,6 +239,7 @@ class Event(_message.Message):
     ARTIFACT_COMPLETED_FIELD_NUMBER: _builtins.int
     ARTIFACT_CACHED_FIELD_NUMBER: _builtins.int
     ARTIFACT_FAILED_FIELD_NUMBER: _builtins.int
+    ARTIFACT_PROGRESS_FIELD_NUMBER: _builtins.int
     INGRESS_PUBLISHED_FIELD_NUMBER: _builtins.int
     WIRING_RESOLVED_FIELD_NUMBER: _builtins.int
     SERVICE_PRESTART_FIELD_NUMBER: _builtins.int
@@ -282,6 +283,8 @@ class Event(_message.Message):
     def artifact_cached(self) -> Global___ArtifactCached: ...
     @_builtins.property
     def artifact_failed(self) -> Global___ArtifactFailed: ...
+    @_builtins.property
+    def artifact_progress(self) -> Global___ArtifactProgress: ...
     @_builtins.property
     def ingress_published(self) -> Global___IngressPublished: ...
     @_builtins.property
@@ -343,6 +346,7 @@ class Event(_message.Message):
         artifact_completed: Global___ArtifactCompleted | None = ...,
         artifact_cached: Global___ArtifactCached | None = ...,
         artifact_failed: Global___ArtifactFailed | None = ...,
+        artifact_progress: Global___ArtifactProgress | None = ...,
         ingress_published: Global___IngressPublished | None = ...,
         wiring_resolved: Global___WiringResolved | None = ...,
         service_prestart: Global___ServicePrestart | None = ...,
@@ -368,11 +372,11 @@ class Event(_message.Message):
         connection_opened: Global___ConnectionOpened | None = ...,
         connection_closed: Global___ConnectionClosed | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["artifact_cached", b"artifact_cached", "artifact_completed", b"artifact_completed", "artifact_failed", b"artifact_failed", "artifact_started", b"artifact_started", "callback_request", b"callback_request", "callback_response", b"callback_response", "connection_closed", b"connection_closed", "connection_opened", b"connection_opened", "environment_created", b"environment_created", "environment_destroying", b"environment_destroying", "environment_down", b"environment_down", "environment_failing", b"environment_failing", "environment_up", b"environment_up", "grpc_call_completed", b"grpc_call_completed", "ingress_published", b"ingress_published", "payload", b"payload", "progress_stall", b"progress_stall", "request_completed", b"request_completed", "service_error", b"service_error", "service_failed", b"service_failed", "service_healthy", b"service_healthy", "service_init", b"service_init", "service_log", b"service_log", "service_prestart", b"service_prestart", "service_ready", b"service_ready", "service_starting", b"service_starting", "service_stopped", b"service_stopped", "service_stopping", b"service_stopping", "test_note", b"test_note", "time", b"time", "wiring_resolved", b"wiring_resolved"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["artifact_cached", b"artifact_cached", "artifact_completed", b"artifact_completed", "artifact_failed", b"artifact_failed", "artifact_progress", b"artifact_progress", "artifact_started", b"artifact_started", "callback_request", b"callback_request", "callback_response", b"callback_response", "connection_closed", b"connection_closed", "connection_opened", b"connection_opened", "environment_created", b"environment_created", "environment_destroying", b"environment_destroying", "environment_down", b"environment_down", "environment_failing", b"environment_failing", "environment_up", b"environment_up", "grpc_call_completed", b"grpc_call_completed", "ingress_published", b"ingress_published", "payload", b"payload", "progress_stall", b"progress_stall", "request_completed", b"request_completed", "service_error", b"service_error", "service_failed", b"service_failed", "service_healthy", b"service_healthy", "service_init", b"service_init", "service_log", b"service_log", "service_prestart", b"service_prestart", "service_ready", b"service_ready", "service_starting", b"service_starting", "service_stopped", b"service_stopped", "service_stopping", b"service_stopping", "test_note", b"test_note", "time", b"time", "wiring_resolved", b"wiring_resolved"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["artifact_cached", b"artifact_cached", "artifact_completed", b"artifact_completed", "artifact_failed", b"artifact_failed", "artifact_started", b"artifact_started", "callback_request", b"callback_request", "callback_response", b"callback_response", "connection_closed", b"connection_closed", "connection_opened", b"connection_opened", "environment_created", b"environment_created", "environment_destroying", b"environment_destroying", "environment_down", b"environment_down", "environment_failing", b"environment_failing", "environment_id", b"environment_id", "environment_up", b"environment_up", "grpc_call_completed", b"grpc_call_completed", "ingress_published", b"ingress_published", "payload", b"payload", "progress_stall", b"progress_stall", "request_completed", b"request_completed", "seq", b"seq", "service", b"service", "service_error", b"service_error", "service_failed", b"service_failed", "service_healthy", b"service_healthy", "service_init", b"service_init", "service_log", b"service_log", "service_prestart", b"service_prestart", "service_ready", b"service_ready", "service_starting", b"service_starting", "service_stopped", b"service_stopped", "service_stopping", b"service_stopping", "test_note", b"test_note", "time", b"time", "type", b"type", "wiring_resolved", b"wiring_resolved"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["artifact_cached", b"artifact_cached", "artifact_completed", b"artifact_completed", "artifact_failed", b"artifact_failed", "artifact_progress", b"artifact_progress", "artifact_started", b"artifact_started", "callback_request", b"callback_request", "callback_response", b"callback_response", "connection_closed", b"connection_closed", "connection_opened", b"connection_opened", "environment_created", b"environment_created", "environment_destroying", b"environment_destroying", "environment_down", b"environment_down", "environment_failing", b"environment_failing", "environment_id", b"environment_id", "environment_up", b"environment_up", "grpc_call_completed", b"grpc_call_completed", "ingress_published", b"ingress_published", "payload", b"payload", "progress_stall", b"progress_stall", "request_completed", b"request_completed", "seq", b"seq", "service", b"service", "service_error", b"service_error", "service_failed", b"service_failed", "service_healthy", b"service_healthy", "service_init", b"service_init", "service_log", b"service_log", "service_prestart", b"service_prestart", "service_ready", b"service_ready", "service_starting", b"service_starting", "service_stopped", b"service_stopped", "service_stopping", b"service_stopping", "test_note", b"test_note", "time", b"time", "type", b"type", "wiring_resolved", b"wiring_resolved"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["environment_created", "artifact_started", "artifact_completed", "artifact_cached", "artifact_failed", "ingress_published", "wiring_resolved", "service_prestart", "service_starting", "service_healthy", "service_init", "service_ready", "service_failed", "service_stopping", "service_stopped", "service_log", "service_error", "environment_up", "environment_failing", "environment_down", "progress_stall", "environment_destroying", "callback_request", "callback_response", "test_note", "request_completed", "grpc_call_completed", "connection_opened", "connection_closed"]  # noqa: Y015
+    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["environment_created", "artifact_started", "artifact_completed", "artifact_cached", "artifact_failed", "artifact_progress", "ingress_published", "wiring_resolved", "service_prestart", "service_starting", "service_healthy", "service_init", "service_ready", "service_failed", "service_stopping", "service_stopped", "service_log", "service_error", "environment_up", "environment_failing", "environment_down", "progress_stall", "environment_destroying", "callback_request", "callback_response", "test_note", "request_completed", "grpc_call_completed", "connection_opened", "connection_closed"]  # noqa: Y015
     _WhichOneofArgType_payload: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_payload) -> _WhichOneofReturnType_payload | None: ...
 
@@ -535,6 +539,32 @@ class ArtifactFailed(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ArtifactFailed: _TypeAlias = ArtifactFailed  # noqa: Y015
+
+@_typing.final
+class ArtifactProgress(_message.Message):
+    """ArtifactProgress: a line of progress of a resolution this environment waits for
+    (an image build's output, a pull's layer status). Every waiting environment gets it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    LINE_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    line: _builtins.str
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        line: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "line", b"line"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ArtifactProgress: _TypeAlias = ArtifactProgress  # noqa: Y015
 
 @_typing.final
 class IngressPublished(_message.Message):

@@ -383,6 +383,7 @@ class Readiness(_message.Message):
     TIMEOUT_FIELD_NUMBER: _builtins.int
     INTERVAL_FIELD_NUMBER: _builtins.int
     MAX_INTERVAL_FIELD_NUMBER: _builtins.int
+    WAITS_FIELD_NUMBER: _builtins.int
     kind: Global___ReadinessKind.ValueType
     http_path: _builtins.str
     """Path of the HTTP GET. Default "/"."""
@@ -400,6 +401,12 @@ class Readiness(_message.Message):
     def max_interval(self) -> _duration_pb2.Duration:
         """Largest polling interval. Default 1 s."""
 
+    @_builtins.property
+    def waits(self) -> _containers.RepeatedCompositeFieldContainer[Global___Wait]:
+        """More conditions, all of which must hold besides the check of `kind` (kind NONE: only
+        these). `timeout` covers them all; a timeout names the condition still unmet.
+        """
+
     def __init__(
         self,
         *,
@@ -409,14 +416,159 @@ class Readiness(_message.Message):
         timeout: _duration_pb2.Duration | None = ...,
         interval: _duration_pb2.Duration | None = ...,
         max_interval: _duration_pb2.Duration | None = ...,
+        waits: _abc.Iterable[Global___Wait] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["interval", b"interval", "max_interval", b"max_interval", "timeout", b"timeout"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["grpc_service", b"grpc_service", "http_path", b"http_path", "interval", b"interval", "kind", b"kind", "max_interval", b"max_interval", "timeout", b"timeout"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["grpc_service", b"grpc_service", "http_path", b"http_path", "interval", b"interval", "kind", b"kind", "max_interval", b"max_interval", "timeout", b"timeout", "waits", b"waits"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Readiness: _TypeAlias = Readiness  # noqa: Y015
+
+@_typing.final
+class Wait(_message.Message):
+    """Wait is one more readiness condition of an ingress."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOG_FIELD_NUMBER: _builtins.int
+    COMMAND_FIELD_NUMBER: _builtins.int
+    HTTP_FIELD_NUMBER: _builtins.int
+    HEALTHCHECK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def log(self) -> Global___LogWait: ...
+    @_builtins.property
+    def command(self) -> Global___CommandWait: ...
+    @_builtins.property
+    def http(self) -> Global___HttpWait: ...
+    @_builtins.property
+    def healthcheck(self) -> Global___HealthcheckWait: ...
+    def __init__(
+        self,
+        *,
+        log: Global___LogWait | None = ...,
+        command: Global___CommandWait | None = ...,
+        http: Global___HttpWait | None = ...,
+        healthcheck: Global___HealthcheckWait | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["command", b"command", "condition", b"condition", "healthcheck", b"healthcheck", "http", b"http", "log", b"log"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["command", b"command", "condition", b"condition", "healthcheck", b"healthcheck", "http", b"http", "log", b"log"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_condition: _TypeAlias = _typing.Literal["log", "command", "http", "healthcheck"]  # noqa: Y015
+    _WhichOneofArgType_condition: _TypeAlias = _typing.Literal["condition", b"condition"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_condition) -> _WhichOneofReturnType_condition | None: ...
+
+Global___Wait: _TypeAlias = Wait  # noqa: Y015
+
+@_typing.final
+class LogWait(_message.Message):
+    """LogWait: a line of the service's output (stdout or stderr) matches `pattern`, a
+    JavaScript regular expression, for the `times`-th time since the service started.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATTERN_FIELD_NUMBER: _builtins.int
+    TIMES_FIELD_NUMBER: _builtins.int
+    pattern: _builtins.str
+    times: _builtins.int
+    """Default 1."""
+    def __init__(
+        self,
+        *,
+        pattern: _builtins.str = ...,
+        times: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["pattern", b"pattern", "times", b"times"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LogWait: _TypeAlias = LogWait  # noqa: Y015
+
+@_typing.final
+class CommandWait(_message.Message):
+    """CommandWait: `command` exits 0. Container services run it inside the container
+    unless `on_host`; other services (and `on_host`) run it on the host with the
+    service's wiring environment.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMAND_FIELD_NUMBER: _builtins.int
+    ON_HOST_FIELD_NUMBER: _builtins.int
+    on_host: _builtins.bool
+    @_builtins.property
+    def command(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        command: _abc.Iterable[_builtins.str] | None = ...,
+        on_host: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["command", b"command", "on_host", b"on_host"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CommandWait: _TypeAlias = CommandWait  # noqa: Y015
+
+@_typing.final
+class HttpWait(_message.Message):
+    """HttpWait: a request to `path` on this ingress answers `status` (default any 2xx) with
+    a body matching `body_pattern` (a JavaScript regular expression; unset: any body).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATH_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    BODY_PATTERN_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    path: _builtins.str
+    """Default "/"."""
+    status: _builtins.int
+    body_pattern: _builtins.str
+    method: _builtins.str
+    """Default GET."""
+    def __init__(
+        self,
+        *,
+        path: _builtins.str = ...,
+        status: _builtins.int = ...,
+        body_pattern: _builtins.str = ...,
+        method: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body_pattern", b"body_pattern", "method", b"method", "path", b"path", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HttpWait: _TypeAlias = HttpWait  # noqa: Y015
+
+@_typing.final
+class HealthcheckWait(_message.Message):
+    """HealthcheckWait: the container image's own HEALTHCHECK reports healthy (container
+    services whose image has one).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HealthcheckWait: _TypeAlias = HealthcheckWait  # noqa: Y015
 
 @_typing.final
 class Egress(_message.Message):
@@ -661,6 +813,8 @@ class ContainerConfig(_message.Message):
     ENV_FIELD_NUMBER: _builtins.int
     ENTRYPOINT_FIELD_NUMBER: _builtins.int
     STOP_TIMEOUT_FIELD_NUMBER: _builtins.int
+    BUILD_FIELD_NUMBER: _builtins.int
+    SHARED_FIELD_NUMBER: _builtins.int
     image: _builtins.str
     @_builtins.property
     def cmd(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
@@ -672,6 +826,16 @@ class ContainerConfig(_message.Message):
     def stop_timeout(self) -> _duration_pb2.Duration:
         """Time between stop signal and kill. Default 5 s."""
 
+    @_builtins.property
+    def build(self) -> Global___ImageBuild:
+        """Build the image from a Dockerfile instead of naming one (`image` stays empty)."""
+
+    @_builtins.property
+    def shared(self) -> Global___SharedContainer:
+        """Share one container among the environments that name the same key and an identical
+        definition, one environment at a time, reset between them. Unset: one per environment.
+        """
+
     def __init__(
         self,
         *,
@@ -680,14 +844,126 @@ class ContainerConfig(_message.Message):
         env: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         entrypoint: _abc.Iterable[_builtins.str] | None = ...,
         stop_timeout: _duration_pb2.Duration | None = ...,
+        build: Global___ImageBuild | None = ...,
+        shared: Global___SharedContainer | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["stop_timeout", b"stop_timeout"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["build", b"build", "shared", b"shared", "stop_timeout", b"stop_timeout"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cmd", b"cmd", "entrypoint", b"entrypoint", "env", b"env", "image", b"image", "stop_timeout", b"stop_timeout"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["build", b"build", "cmd", b"cmd", "entrypoint", b"entrypoint", "env", b"env", "image", b"image", "shared", b"shared", "stop_timeout", b"stop_timeout"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ContainerConfig: _TypeAlias = ContainerConfig  # noqa: Y015
+
+@_typing.final
+class SharedContainer(_message.Message):
+    """SharedContainer: one container leased to one environment at a time, like testcontainers'
+    suite-wide containers. It outlives environments, so it has no egresses, every ingress
+    names its container_port, and it sees no per-environment wiring (no RIG_* variables).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    RESET_COMMANDS_FIELD_NUMBER: _builtins.int
+    IDLE_TIMEOUT_FIELD_NUMBER: _builtins.int
+    REUSE_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """The sharing key (letters, digits, '.', '_', '-'). Environments with the same key and
+    an identical definition (image, cmd, entrypoint, env, ports) share one container.
+    """
+    reuse: _builtins.bool
+    """Keep the container running when rigd exits, and let a later rigd find it by the hash
+    of its definition (testcontainers' withReuse). `rig prune --containers` removes it.
+    """
+    @_builtins.property
+    def reset_commands(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExecHook]:
+        """Commands run in the container after each lease, before the next one (e.g. psql
+        truncating tables, redis-cli FLUSHALL). One failing discards the container.
+        """
+
+    @_builtins.property
+    def idle_timeout(self) -> _duration_pb2.Duration:
+        """Remove the container after this long without a lease. Default 60 s."""
+
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        reset_commands: _abc.Iterable[Global___ExecHook] | None = ...,
+        idle_timeout: _duration_pb2.Duration | None = ...,
+        reuse: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["idle_timeout", b"idle_timeout"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["idle_timeout", b"idle_timeout", "key", b"key", "reset_commands", b"reset_commands", "reuse", b"reuse"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SharedContainer: _TypeAlias = SharedContainer  # noqa: Y015
+
+@_typing.final
+class ImageBuild(_message.Message):
+    """ImageBuild builds a container image from a Dockerfile, once per content hash of the
+    context (its files minus .dockerignore), the Dockerfile, args and target. The image is
+    tagged rig-build/<name>:<hash> and kept in the engine's image store between runs.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class ArgsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    CONTEXT_FIELD_NUMBER: _builtins.int
+    DOCKERFILE_FIELD_NUMBER: _builtins.int
+    ARGS_FIELD_NUMBER: _builtins.int
+    TARGET_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    context: _builtins.str
+    """Build context directory; a relative path resolves against the spec's dir."""
+    dockerfile: _builtins.str
+    """Dockerfile path, relative to the context. Default "Dockerfile"."""
+    target: _builtins.str
+    """Build stage to stop at. Default: the last stage."""
+    name: _builtins.str
+    """Repository part of the tag, rig-build/<name>. Default: the context directory's name."""
+    @_builtins.property
+    def args(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Build arguments (ARG)."""
+
+    def __init__(
+        self,
+        *,
+        context: _builtins.str = ...,
+        dockerfile: _builtins.str = ...,
+        args: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        target: _builtins.str = ...,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["args", b"args", "context", b"context", "dockerfile", b"dockerfile", "name", b"name", "target", b"target"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImageBuild: _TypeAlias = ImageBuild  # noqa: Y015
 
 @_typing.final
 class PostgresConfig(_message.Message):

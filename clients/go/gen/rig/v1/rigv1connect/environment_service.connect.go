@@ -57,6 +57,24 @@ const (
 	// EnvironmentServiceDestroyEnvironmentProcedure is the fully-qualified name of the
 	// EnvironmentService's DestroyEnvironment RPC.
 	EnvironmentServiceDestroyEnvironmentProcedure = "/rig.v1.EnvironmentService/DestroyEnvironment"
+	// EnvironmentServiceExecServiceProcedure is the fully-qualified name of the EnvironmentService's
+	// ExecService RPC.
+	EnvironmentServiceExecServiceProcedure = "/rig.v1.EnvironmentService/ExecService"
+	// EnvironmentServiceCopyToServiceProcedure is the fully-qualified name of the EnvironmentService's
+	// CopyToService RPC.
+	EnvironmentServiceCopyToServiceProcedure = "/rig.v1.EnvironmentService/CopyToService"
+	// EnvironmentServiceCopyFromServiceProcedure is the fully-qualified name of the
+	// EnvironmentService's CopyFromService RPC.
+	EnvironmentServiceCopyFromServiceProcedure = "/rig.v1.EnvironmentService/CopyFromService"
+	// EnvironmentServiceGetServiceLogsProcedure is the fully-qualified name of the EnvironmentService's
+	// GetServiceLogs RPC.
+	EnvironmentServiceGetServiceLogsProcedure = "/rig.v1.EnvironmentService/GetServiceLogs"
+	// EnvironmentServiceStopServiceProcedure is the fully-qualified name of the EnvironmentService's
+	// StopService RPC.
+	EnvironmentServiceStopServiceProcedure = "/rig.v1.EnvironmentService/StopService"
+	// EnvironmentServiceRestartServiceProcedure is the fully-qualified name of the EnvironmentService's
+	// RestartService RPC.
+	EnvironmentServiceRestartServiceProcedure = "/rig.v1.EnvironmentService/RestartService"
 )
 
 // EnvironmentServiceClient is a client for the rig.v1.EnvironmentService service.
@@ -79,6 +97,19 @@ type EnvironmentServiceClient interface {
 	PostEvent(context.Context, *connect.Request[v1.PostEventRequest]) (*connect.Response[v1.PostEventResponse], error)
 	// Tear down in reverse dependency order and write the log files.
 	DestroyEnvironment(context.Context, *connect.Request[v1.DestroyEnvironmentRequest]) (*connect.Response[v1.DestroyEnvironmentResponse], error)
+	// Run a command inside a running container service (docker exec); any exit code is an answer.
+	ExecService(context.Context, *connect.Request[v1.ExecServiceRequest]) (*connect.Response[v1.ExecServiceResponse], error)
+	// Copy a host file or directory, or given content, into a container service.
+	CopyToService(context.Context, *connect.Request[v1.CopyToServiceRequest]) (*connect.Response[v1.CopyToServiceResponse], error)
+	// Copy a file or directory out of a container service onto the host.
+	CopyFromService(context.Context, *connect.Request[v1.CopyFromServiceRequest]) (*connect.Response[v1.CopyFromServiceResponse], error)
+	// A service's output so far, across restarts (as kept in the event log, within the output limits).
+	GetServiceLogs(context.Context, *connect.Request[v1.GetServiceLogsRequest]) (*connect.Response[v1.GetServiceLogsResponse], error)
+	// Stop one service; its dependents keep running (failover tests): service.stopping, service.stopped.
+	StopService(context.Context, *connect.Request[v1.StopServiceRequest]) (*connect.Response[v1.StopServiceResponse], error)
+	// Stop (when running) and start one service again, wait until it is ready: service.stopping,
+	// service.stopped, service.starting, service.healthy, service.ready. Init hooks do not run again.
+	RestartService(context.Context, *connect.Request[v1.RestartServiceRequest]) (*connect.Response[v1.RestartServiceResponse], error)
 }
 
 // NewEnvironmentServiceClient constructs a client for the rig.v1.EnvironmentService service. By
@@ -140,6 +171,42 @@ func NewEnvironmentServiceClient(httpClient connect.HTTPClient, baseURL string, 
 			connect.WithSchema(environmentServiceMethods.ByName("DestroyEnvironment")),
 			connect.WithClientOptions(opts...),
 		),
+		execService: connect.NewClient[v1.ExecServiceRequest, v1.ExecServiceResponse](
+			httpClient,
+			baseURL+EnvironmentServiceExecServiceProcedure,
+			connect.WithSchema(environmentServiceMethods.ByName("ExecService")),
+			connect.WithClientOptions(opts...),
+		),
+		copyToService: connect.NewClient[v1.CopyToServiceRequest, v1.CopyToServiceResponse](
+			httpClient,
+			baseURL+EnvironmentServiceCopyToServiceProcedure,
+			connect.WithSchema(environmentServiceMethods.ByName("CopyToService")),
+			connect.WithClientOptions(opts...),
+		),
+		copyFromService: connect.NewClient[v1.CopyFromServiceRequest, v1.CopyFromServiceResponse](
+			httpClient,
+			baseURL+EnvironmentServiceCopyFromServiceProcedure,
+			connect.WithSchema(environmentServiceMethods.ByName("CopyFromService")),
+			connect.WithClientOptions(opts...),
+		),
+		getServiceLogs: connect.NewClient[v1.GetServiceLogsRequest, v1.GetServiceLogsResponse](
+			httpClient,
+			baseURL+EnvironmentServiceGetServiceLogsProcedure,
+			connect.WithSchema(environmentServiceMethods.ByName("GetServiceLogs")),
+			connect.WithClientOptions(opts...),
+		),
+		stopService: connect.NewClient[v1.StopServiceRequest, v1.StopServiceResponse](
+			httpClient,
+			baseURL+EnvironmentServiceStopServiceProcedure,
+			connect.WithSchema(environmentServiceMethods.ByName("StopService")),
+			connect.WithClientOptions(opts...),
+		),
+		restartService: connect.NewClient[v1.RestartServiceRequest, v1.RestartServiceResponse](
+			httpClient,
+			baseURL+EnvironmentServiceRestartServiceProcedure,
+			connect.WithSchema(environmentServiceMethods.ByName("RestartService")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -153,6 +220,12 @@ type environmentServiceClient struct {
 	explainEnvironment *connect.Client[v1.ExplainEnvironmentRequest, v1.ExplainEnvironmentResponse]
 	postEvent          *connect.Client[v1.PostEventRequest, v1.PostEventResponse]
 	destroyEnvironment *connect.Client[v1.DestroyEnvironmentRequest, v1.DestroyEnvironmentResponse]
+	execService        *connect.Client[v1.ExecServiceRequest, v1.ExecServiceResponse]
+	copyToService      *connect.Client[v1.CopyToServiceRequest, v1.CopyToServiceResponse]
+	copyFromService    *connect.Client[v1.CopyFromServiceRequest, v1.CopyFromServiceResponse]
+	getServiceLogs     *connect.Client[v1.GetServiceLogsRequest, v1.GetServiceLogsResponse]
+	stopService        *connect.Client[v1.StopServiceRequest, v1.StopServiceResponse]
+	restartService     *connect.Client[v1.RestartServiceRequest, v1.RestartServiceResponse]
 }
 
 // CreateEnvironment calls rig.v1.EnvironmentService.CreateEnvironment.
@@ -195,6 +268,36 @@ func (c *environmentServiceClient) DestroyEnvironment(ctx context.Context, req *
 	return c.destroyEnvironment.CallUnary(ctx, req)
 }
 
+// ExecService calls rig.v1.EnvironmentService.ExecService.
+func (c *environmentServiceClient) ExecService(ctx context.Context, req *connect.Request[v1.ExecServiceRequest]) (*connect.Response[v1.ExecServiceResponse], error) {
+	return c.execService.CallUnary(ctx, req)
+}
+
+// CopyToService calls rig.v1.EnvironmentService.CopyToService.
+func (c *environmentServiceClient) CopyToService(ctx context.Context, req *connect.Request[v1.CopyToServiceRequest]) (*connect.Response[v1.CopyToServiceResponse], error) {
+	return c.copyToService.CallUnary(ctx, req)
+}
+
+// CopyFromService calls rig.v1.EnvironmentService.CopyFromService.
+func (c *environmentServiceClient) CopyFromService(ctx context.Context, req *connect.Request[v1.CopyFromServiceRequest]) (*connect.Response[v1.CopyFromServiceResponse], error) {
+	return c.copyFromService.CallUnary(ctx, req)
+}
+
+// GetServiceLogs calls rig.v1.EnvironmentService.GetServiceLogs.
+func (c *environmentServiceClient) GetServiceLogs(ctx context.Context, req *connect.Request[v1.GetServiceLogsRequest]) (*connect.Response[v1.GetServiceLogsResponse], error) {
+	return c.getServiceLogs.CallUnary(ctx, req)
+}
+
+// StopService calls rig.v1.EnvironmentService.StopService.
+func (c *environmentServiceClient) StopService(ctx context.Context, req *connect.Request[v1.StopServiceRequest]) (*connect.Response[v1.StopServiceResponse], error) {
+	return c.stopService.CallUnary(ctx, req)
+}
+
+// RestartService calls rig.v1.EnvironmentService.RestartService.
+func (c *environmentServiceClient) RestartService(ctx context.Context, req *connect.Request[v1.RestartServiceRequest]) (*connect.Response[v1.RestartServiceResponse], error) {
+	return c.restartService.CallUnary(ctx, req)
+}
+
 // EnvironmentServiceHandler is an implementation of the rig.v1.EnvironmentService service.
 type EnvironmentServiceHandler interface {
 	// Validate the spec, start orchestration asynchronously, return the instance id.
@@ -215,6 +318,19 @@ type EnvironmentServiceHandler interface {
 	PostEvent(context.Context, *connect.Request[v1.PostEventRequest]) (*connect.Response[v1.PostEventResponse], error)
 	// Tear down in reverse dependency order and write the log files.
 	DestroyEnvironment(context.Context, *connect.Request[v1.DestroyEnvironmentRequest]) (*connect.Response[v1.DestroyEnvironmentResponse], error)
+	// Run a command inside a running container service (docker exec); any exit code is an answer.
+	ExecService(context.Context, *connect.Request[v1.ExecServiceRequest]) (*connect.Response[v1.ExecServiceResponse], error)
+	// Copy a host file or directory, or given content, into a container service.
+	CopyToService(context.Context, *connect.Request[v1.CopyToServiceRequest]) (*connect.Response[v1.CopyToServiceResponse], error)
+	// Copy a file or directory out of a container service onto the host.
+	CopyFromService(context.Context, *connect.Request[v1.CopyFromServiceRequest]) (*connect.Response[v1.CopyFromServiceResponse], error)
+	// A service's output so far, across restarts (as kept in the event log, within the output limits).
+	GetServiceLogs(context.Context, *connect.Request[v1.GetServiceLogsRequest]) (*connect.Response[v1.GetServiceLogsResponse], error)
+	// Stop one service; its dependents keep running (failover tests): service.stopping, service.stopped.
+	StopService(context.Context, *connect.Request[v1.StopServiceRequest]) (*connect.Response[v1.StopServiceResponse], error)
+	// Stop (when running) and start one service again, wait until it is ready: service.stopping,
+	// service.stopped, service.starting, service.healthy, service.ready. Init hooks do not run again.
+	RestartService(context.Context, *connect.Request[v1.RestartServiceRequest]) (*connect.Response[v1.RestartServiceResponse], error)
 }
 
 // NewEnvironmentServiceHandler builds an HTTP handler from the service implementation. It returns
@@ -272,6 +388,42 @@ func NewEnvironmentServiceHandler(svc EnvironmentServiceHandler, opts ...connect
 		connect.WithSchema(environmentServiceMethods.ByName("DestroyEnvironment")),
 		connect.WithHandlerOptions(opts...),
 	)
+	environmentServiceExecServiceHandler := connect.NewUnaryHandler(
+		EnvironmentServiceExecServiceProcedure,
+		svc.ExecService,
+		connect.WithSchema(environmentServiceMethods.ByName("ExecService")),
+		connect.WithHandlerOptions(opts...),
+	)
+	environmentServiceCopyToServiceHandler := connect.NewUnaryHandler(
+		EnvironmentServiceCopyToServiceProcedure,
+		svc.CopyToService,
+		connect.WithSchema(environmentServiceMethods.ByName("CopyToService")),
+		connect.WithHandlerOptions(opts...),
+	)
+	environmentServiceCopyFromServiceHandler := connect.NewUnaryHandler(
+		EnvironmentServiceCopyFromServiceProcedure,
+		svc.CopyFromService,
+		connect.WithSchema(environmentServiceMethods.ByName("CopyFromService")),
+		connect.WithHandlerOptions(opts...),
+	)
+	environmentServiceGetServiceLogsHandler := connect.NewUnaryHandler(
+		EnvironmentServiceGetServiceLogsProcedure,
+		svc.GetServiceLogs,
+		connect.WithSchema(environmentServiceMethods.ByName("GetServiceLogs")),
+		connect.WithHandlerOptions(opts...),
+	)
+	environmentServiceStopServiceHandler := connect.NewUnaryHandler(
+		EnvironmentServiceStopServiceProcedure,
+		svc.StopService,
+		connect.WithSchema(environmentServiceMethods.ByName("StopService")),
+		connect.WithHandlerOptions(opts...),
+	)
+	environmentServiceRestartServiceHandler := connect.NewUnaryHandler(
+		EnvironmentServiceRestartServiceProcedure,
+		svc.RestartService,
+		connect.WithSchema(environmentServiceMethods.ByName("RestartService")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/rig.v1.EnvironmentService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case EnvironmentServiceCreateEnvironmentProcedure:
@@ -290,6 +442,18 @@ func NewEnvironmentServiceHandler(svc EnvironmentServiceHandler, opts ...connect
 			environmentServicePostEventHandler.ServeHTTP(w, r)
 		case EnvironmentServiceDestroyEnvironmentProcedure:
 			environmentServiceDestroyEnvironmentHandler.ServeHTTP(w, r)
+		case EnvironmentServiceExecServiceProcedure:
+			environmentServiceExecServiceHandler.ServeHTTP(w, r)
+		case EnvironmentServiceCopyToServiceProcedure:
+			environmentServiceCopyToServiceHandler.ServeHTTP(w, r)
+		case EnvironmentServiceCopyFromServiceProcedure:
+			environmentServiceCopyFromServiceHandler.ServeHTTP(w, r)
+		case EnvironmentServiceGetServiceLogsProcedure:
+			environmentServiceGetServiceLogsHandler.ServeHTTP(w, r)
+		case EnvironmentServiceStopServiceProcedure:
+			environmentServiceStopServiceHandler.ServeHTTP(w, r)
+		case EnvironmentServiceRestartServiceProcedure:
+			environmentServiceRestartServiceHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -329,4 +493,28 @@ func (UnimplementedEnvironmentServiceHandler) PostEvent(context.Context, *connec
 
 func (UnimplementedEnvironmentServiceHandler) DestroyEnvironment(context.Context, *connect.Request[v1.DestroyEnvironmentRequest]) (*connect.Response[v1.DestroyEnvironmentResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("rig.v1.EnvironmentService.DestroyEnvironment is not implemented"))
+}
+
+func (UnimplementedEnvironmentServiceHandler) ExecService(context.Context, *connect.Request[v1.ExecServiceRequest]) (*connect.Response[v1.ExecServiceResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("rig.v1.EnvironmentService.ExecService is not implemented"))
+}
+
+func (UnimplementedEnvironmentServiceHandler) CopyToService(context.Context, *connect.Request[v1.CopyToServiceRequest]) (*connect.Response[v1.CopyToServiceResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("rig.v1.EnvironmentService.CopyToService is not implemented"))
+}
+
+func (UnimplementedEnvironmentServiceHandler) CopyFromService(context.Context, *connect.Request[v1.CopyFromServiceRequest]) (*connect.Response[v1.CopyFromServiceResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("rig.v1.EnvironmentService.CopyFromService is not implemented"))
+}
+
+func (UnimplementedEnvironmentServiceHandler) GetServiceLogs(context.Context, *connect.Request[v1.GetServiceLogsRequest]) (*connect.Response[v1.GetServiceLogsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("rig.v1.EnvironmentService.GetServiceLogs is not implemented"))
+}
+
+func (UnimplementedEnvironmentServiceHandler) StopService(context.Context, *connect.Request[v1.StopServiceRequest]) (*connect.Response[v1.StopServiceResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("rig.v1.EnvironmentService.StopService is not implemented"))
+}
+
+func (UnimplementedEnvironmentServiceHandler) RestartService(context.Context, *connect.Request[v1.RestartServiceRequest]) (*connect.Response[v1.RestartServiceResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("rig.v1.EnvironmentService.RestartService is not implemented"))
 }

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file rig/v1/environment_service.proto.
  */
 export const file_rig_v1_environment_service: GenFile = /*@__PURE__*/
-  fileDesc("CiByaWcvdjEvZW52aXJvbm1lbnRfc2VydmljZS5wcm90bxIGcmlnLnYxIkEKGENyZWF0ZUVudmlyb25tZW50UmVxdWVzdBIlCgRzcGVjGAEgASgLMhcucmlnLnYxLkVudmlyb25tZW50U3BlYyJEChlDcmVhdGVFbnZpcm9ubWVudFJlc3BvbnNlEhYKDmVudmlyb25tZW50X2lkGAEgASgJEg8KB2Vudl9kaXIYAiABKAkiVQoSV2F0Y2hFdmVudHNSZXF1ZXN0EhYKDmVudmlyb25tZW50X2lkGAEgASgJEhEKCWFmdGVyX3NlcRgCIAEoBBIUCgxpbmNsdWRlX2xvZ3MYAyABKAgiMwoTV2F0Y2hFdmVudHNSZXNwb25zZRIcCgVldmVudBgBIAEoCzINLnJpZy52MS5FdmVudCIvChVHZXRFbnZpcm9ubWVudFJlcXVlc3QSFgoOZW52aXJvbm1lbnRfaWQYASABKAkiQgoWR2V0RW52aXJvbm1lbnRSZXNwb25zZRIoCgtlbnZpcm9ubWVudBgBIAEoCzITLnJpZy52MS5FbnZpcm9ubWVudCIZChdMaXN0RW52aXJvbm1lbnRzUmVxdWVzdCJFChhMaXN0RW52aXJvbm1lbnRzUmVzcG9uc2USKQoMZW52aXJvbm1lbnRzGAEgAygLMhMucmlnLnYxLkVudmlyb25tZW50IicKDUdldExvZ1JlcXVlc3QSFgoOZW52aXJvbm1lbnRfaWQYASABKAkiLgoOR2V0TG9nUmVzcG9uc2USHAoFZXZlbnQYASABKAsyDS5yaWcudjEuRXZlbnQiggIKEFBvc3RFdmVudFJlcXVlc3QSFgoOZW52aXJvbm1lbnRfaWQYASABKAkSDwoHc2VydmljZRgCIAEoCRI1ChFjYWxsYmFja19yZXNwb25zZRgDIAEoCzIYLnJpZy52MS5DYWxsYmFja1Jlc3BvbnNlSAASLQoNc2VydmljZV9lcnJvchgEIAEoCzIULnJpZy52MS5TZXJ2aWNlRXJyb3JIABIvCgxzZXJ2aWNlX2xvZ3MYBSABKAsyFy5yaWcudjEuU2VydmljZUxvZ0JhdGNoSAASJQoJdGVzdF9ub3RlGAYgASgLMhAucmlnLnYxLlRlc3ROb3RlSABCBwoFZXZlbnQiNAoPU2VydmljZUxvZ0JhdGNoEiEKBWxpbmVzGAEgAygLMhIucmlnLnYxLlNlcnZpY2VMb2ciIAoRUG9zdEV2ZW50UmVzcG9uc2USCwoDc2VxGAEgASgEImoKGURlc3Ryb3lFbnZpcm9ubWVudFJlcXVlc3QSFgoOZW52aXJvbm1lbnRfaWQYASABKAkSEAoIcHJlc2VydmUYAiABKAgSEwoLdGVzdF9mYWlsZWQYAyABKAgSDgoGcmVhc29uGAQgASgJIocCChpEZXN0cm95RW52aXJvbm1lbnRSZXNwb25zZRIPCgdlbnZfZGlyGAEgASgJEkMKCXRlbXBfZGlycxgCIAMoCzIwLnJpZy52MS5EZXN0cm95RW52aXJvbm1lbnRSZXNwb25zZS5UZW1wRGlyc0VudHJ5EhYKDmV2ZW50X2xvZ19wYXRoGAMgASgJEhAKCGxvZ19wYXRoGAQgASgJEhEKCXByZXNlcnZlZBgFIAEoCBIlCgRkb3duGAYgASgLMhcucmlnLnYxLkVudmlyb25tZW50RG93bhovCg1UZW1wRGlyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiMwoZRXhwbGFpbkVudmlyb25tZW50UmVxdWVzdBIWCg5lbnZpcm9ubWVudF9pZBgBIAEoCSI4ChpFeHBsYWluRW52aXJvbm1lbnRSZXNwb25zZRIMCgR0ZXh0GAEgASgJEgwKBGpzb24YAiABKAkihAIKC0Vudmlyb25tZW50EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSJwoFc3RhdGUYAyABKA4yGC5yaWcudjEuRW52aXJvbm1lbnRTdGF0ZRIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdlbnZfZGlyGAUgASgJEiYKCHNlcnZpY2VzGAYgAygLMhQucmlnLnYxLlNlcnZpY2VTdGF0ZRIlCgRkb3duGAcgASgLMhcucmlnLnYxLkVudmlyb25tZW50RG93bhIQCgh3YXRjaGVycxgIIAEoDRIQCghsYXN0X3NlcRgJIAEoBCKABAoMU2VydmljZVN0YXRlEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRIjCgVwaGFzZRgDIAEoDjIULnJpZy52MS5TZXJ2aWNlUGhhc2USNgoJaW5ncmVzc2VzGAQgAygLMiMucmlnLnYxLlNlcnZpY2VTdGF0ZS5JbmdyZXNzZXNFbnRyeRI0CghlZ3Jlc3NlcxgFIAMoCzIiLnJpZy52MS5TZXJ2aWNlU3RhdGUuRWdyZXNzZXNFbnRyeRIQCgh0ZW1wX2RpchgGIAEoCRINCgVlcnJvchgHIAEoCRIQCghpbnRlcm5hbBgIIAEoCBI/Cg5lZ3Jlc3NfdGFyZ2V0cxgJIAMoCzInLnJpZy52MS5TZXJ2aWNlU3RhdGUuRWdyZXNzVGFyZ2V0c0VudHJ5GkIKDkluZ3Jlc3Nlc0VudHJ5EgsKA2tleRgBIAEoCRIfCgV2YWx1ZRgCIAEoCzIQLnJpZy52MS5FbmRwb2ludDoCOAEaQQoNRWdyZXNzZXNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5yaWcudjEuRW5kcG9pbnQ6AjgBGkYKEkVncmVzc1RhcmdldHNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5yaWcudjEuRW5kcG9pbnQ6AjgBIjUKDFNwZWNQcm9ibGVtcxIlCghwcm9ibGVtcxgBIAMoCzITLnJpZy52MS5TcGVjUHJvYmxlbSIsCgtTcGVjUHJvYmxlbRIMCgRwYXRoGAEgASgJEg8KB21lc3NhZ2UYAiABKAkqzAEKEEVudmlyb25tZW50U3RhdGUSIQodRU5WSVJPTk1FTlRfU1RBVEVfVU5TUEVDSUZJRUQQABIeChpFTlZJUk9OTUVOVF9TVEFURV9TVEFSVElORxABEhgKFEVOVklST05NRU5UX1NUQVRFX1VQEAISHQoZRU5WSVJPTk1FTlRfU1RBVEVfRkFJTElORxADEiAKHEVOVklST05NRU5UX1NUQVRFX0RFU1RST1lJTkcQBBIaChZFTlZJUk9OTUVOVF9TVEFURV9ET1dOEAUq2QIKDFNlcnZpY2VQaGFzZRIdChlTRVJWSUNFX1BIQVNFX1VOU1BFQ0lGSUVEEAASGQoVU0VSVklDRV9QSEFTRV9QRU5ESU5HEAESGwoXU0VSVklDRV9QSEFTRV9QVUJMSVNIRUQQAhIaChZTRVJWSUNFX1BIQVNFX1BSRVNUQVJUEAMSGgoWU0VSVklDRV9QSEFTRV9TVEFSVElORxAEEhkKFVNFUlZJQ0VfUEhBU0VfSEVBTFRIWRAFEhYKElNFUlZJQ0VfUEhBU0VfSU5JVBAGEhcKE1NFUlZJQ0VfUEhBU0VfUkVBRFkQBxIYChRTRVJWSUNFX1BIQVNFX0ZBSUxFRBAIEhoKFlNFUlZJQ0VfUEhBU0VfU1RPUFBJTkcQCRIZChVTRVJWSUNFX1BIQVNFX1NUT1BQRUQQChIdChlTRVJWSUNFX1BIQVNFX05PVF9TVEFSVEVEEAsylwUKEkVudmlyb25tZW50U2VydmljZRJYChFDcmVhdGVFbnZpcm9ubWVudBIgLnJpZy52MS5DcmVhdGVFbnZpcm9ubWVudFJlcXVlc3QaIS5yaWcudjEuQ3JlYXRlRW52aXJvbm1lbnRSZXNwb25zZRJICgtXYXRjaEV2ZW50cxIaLnJpZy52MS5XYXRjaEV2ZW50c1JlcXVlc3QaGy5yaWcudjEuV2F0Y2hFdmVudHNSZXNwb25zZTABEk8KDkdldEVudmlyb25tZW50Eh0ucmlnLnYxLkdldEVudmlyb25tZW50UmVxdWVzdBoeLnJpZy52MS5HZXRFbnZpcm9ubWVudFJlc3BvbnNlElUKEExpc3RFbnZpcm9ubWVudHMSHy5yaWcudjEuTGlzdEVudmlyb25tZW50c1JlcXVlc3QaIC5yaWcudjEuTGlzdEVudmlyb25tZW50c1Jlc3BvbnNlEjkKBkdldExvZxIVLnJpZy52MS5HZXRMb2dSZXF1ZXN0GhYucmlnLnYxLkdldExvZ1Jlc3BvbnNlMAESWwoSRXhwbGFpbkVudmlyb25tZW50EiEucmlnLnYxLkV4cGxhaW5FbnZpcm9ubWVudFJlcXVlc3QaIi5yaWcudjEuRXhwbGFpbkVudmlyb25tZW50UmVzcG9uc2USQAoJUG9zdEV2ZW50EhgucmlnLnYxLlBvc3RFdmVudFJlcXVlc3QaGS5yaWcudjEuUG9zdEV2ZW50UmVzcG9uc2USWwoSRGVzdHJveUVudmlyb25tZW50EiEucmlnLnYxLkRlc3Ryb3lFbnZpcm9ubWVudFJlcXVlc3QaIi5yaWcudjEuRGVzdHJveUVudmlyb25tZW50UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_rig_v1_event, file_rig_v1_spec]);
+  fileDesc("CiByaWcvdjEvZW52aXJvbm1lbnRfc2VydmljZS5wcm90bxIGcmlnLnYxIkEKGENyZWF0ZUVudmlyb25tZW50UmVxdWVzdBIlCgRzcGVjGAEgASgLMhcucmlnLnYxLkVudmlyb25tZW50U3BlYyJEChlDcmVhdGVFbnZpcm9ubWVudFJlc3BvbnNlEhYKDmVudmlyb25tZW50X2lkGAEgASgJEg8KB2Vudl9kaXIYAiABKAkiVQoSV2F0Y2hFdmVudHNSZXF1ZXN0EhYKDmVudmlyb25tZW50X2lkGAEgASgJEhEKCWFmdGVyX3NlcRgCIAEoBBIUCgxpbmNsdWRlX2xvZ3MYAyABKAgiMwoTV2F0Y2hFdmVudHNSZXNwb25zZRIcCgVldmVudBgBIAEoCzINLnJpZy52MS5FdmVudCIvChVHZXRFbnZpcm9ubWVudFJlcXVlc3QSFgoOZW52aXJvbm1lbnRfaWQYASABKAkiQgoWR2V0RW52aXJvbm1lbnRSZXNwb25zZRIoCgtlbnZpcm9ubWVudBgBIAEoCzITLnJpZy52MS5FbnZpcm9ubWVudCIZChdMaXN0RW52aXJvbm1lbnRzUmVxdWVzdCJFChhMaXN0RW52aXJvbm1lbnRzUmVzcG9uc2USKQoMZW52aXJvbm1lbnRzGAEgAygLMhMucmlnLnYxLkVudmlyb25tZW50IicKDUdldExvZ1JlcXVlc3QSFgoOZW52aXJvbm1lbnRfaWQYASABKAkiLgoOR2V0TG9nUmVzcG9uc2USHAoFZXZlbnQYASABKAsyDS5yaWcudjEuRXZlbnQiggIKEFBvc3RFdmVudFJlcXVlc3QSFgoOZW52aXJvbm1lbnRfaWQYASABKAkSDwoHc2VydmljZRgCIAEoCRI1ChFjYWxsYmFja19yZXNwb25zZRgDIAEoCzIYLnJpZy52MS5DYWxsYmFja1Jlc3BvbnNlSAASLQoNc2VydmljZV9lcnJvchgEIAEoCzIULnJpZy52MS5TZXJ2aWNlRXJyb3JIABIvCgxzZXJ2aWNlX2xvZ3MYBSABKAsyFy5yaWcudjEuU2VydmljZUxvZ0JhdGNoSAASJQoJdGVzdF9ub3RlGAYgASgLMhAucmlnLnYxLlRlc3ROb3RlSABCBwoFZXZlbnQiNAoPU2VydmljZUxvZ0JhdGNoEiEKBWxpbmVzGAEgAygLMhIucmlnLnYxLlNlcnZpY2VMb2ciIAoRUG9zdEV2ZW50UmVzcG9uc2USCwoDc2VxGAEgASgEImoKGURlc3Ryb3lFbnZpcm9ubWVudFJlcXVlc3QSFgoOZW52aXJvbm1lbnRfaWQYASABKAkSEAoIcHJlc2VydmUYAiABKAgSEwoLdGVzdF9mYWlsZWQYAyABKAgSDgoGcmVhc29uGAQgASgJIocCChpEZXN0cm95RW52aXJvbm1lbnRSZXNwb25zZRIPCgdlbnZfZGlyGAEgASgJEkMKCXRlbXBfZGlycxgCIAMoCzIwLnJpZy52MS5EZXN0cm95RW52aXJvbm1lbnRSZXNwb25zZS5UZW1wRGlyc0VudHJ5EhYKDmV2ZW50X2xvZ19wYXRoGAMgASgJEhAKCGxvZ19wYXRoGAQgASgJEhEKCXByZXNlcnZlZBgFIAEoCBIlCgRkb3duGAYgASgLMhcucmlnLnYxLkVudmlyb25tZW50RG93bhovCg1UZW1wRGlyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiMwoZRXhwbGFpbkVudmlyb25tZW50UmVxdWVzdBIWCg5lbnZpcm9ubWVudF9pZBgBIAEoCSI4ChpFeHBsYWluRW52aXJvbm1lbnRSZXNwb25zZRIMCgR0ZXh0GAEgASgJEgwKBGpzb24YAiABKAkihAIKC0Vudmlyb25tZW50EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSJwoFc3RhdGUYAyABKA4yGC5yaWcudjEuRW52aXJvbm1lbnRTdGF0ZRIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdlbnZfZGlyGAUgASgJEiYKCHNlcnZpY2VzGAYgAygLMhQucmlnLnYxLlNlcnZpY2VTdGF0ZRIlCgRkb3duGAcgASgLMhcucmlnLnYxLkVudmlyb25tZW50RG93bhIQCgh3YXRjaGVycxgIIAEoDRIQCghsYXN0X3NlcRgJIAEoBCKABAoMU2VydmljZVN0YXRlEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRIjCgVwaGFzZRgDIAEoDjIULnJpZy52MS5TZXJ2aWNlUGhhc2USNgoJaW5ncmVzc2VzGAQgAygLMiMucmlnLnYxLlNlcnZpY2VTdGF0ZS5JbmdyZXNzZXNFbnRyeRI0CghlZ3Jlc3NlcxgFIAMoCzIiLnJpZy52MS5TZXJ2aWNlU3RhdGUuRWdyZXNzZXNFbnRyeRIQCgh0ZW1wX2RpchgGIAEoCRINCgVlcnJvchgHIAEoCRIQCghpbnRlcm5hbBgIIAEoCBI/Cg5lZ3Jlc3NfdGFyZ2V0cxgJIAMoCzInLnJpZy52MS5TZXJ2aWNlU3RhdGUuRWdyZXNzVGFyZ2V0c0VudHJ5GkIKDkluZ3Jlc3Nlc0VudHJ5EgsKA2tleRgBIAEoCRIfCgV2YWx1ZRgCIAEoCzIQLnJpZy52MS5FbmRwb2ludDoCOAEaQQoNRWdyZXNzZXNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5yaWcudjEuRW5kcG9pbnQ6AjgBGkYKEkVncmVzc1RhcmdldHNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5yaWcudjEuRW5kcG9pbnQ6AjgBIjUKDFNwZWNQcm9ibGVtcxIlCghwcm9ibGVtcxgBIAMoCzITLnJpZy52MS5TcGVjUHJvYmxlbSIsCgtTcGVjUHJvYmxlbRIMCgRwYXRoGAEgASgJEg8KB21lc3NhZ2UYAiABKAki2AEKEkV4ZWNTZXJ2aWNlUmVxdWVzdBIWCg5lbnZpcm9ubWVudF9pZBgBIAEoCRIPCgdzZXJ2aWNlGAIgASgJEg8KB2NvbW1hbmQYAyADKAkSEgoFc3RkaW4YBCABKAxIAIgBARIwCgNlbnYYBSADKAsyIy5yaWcudjEuRXhlY1NlcnZpY2VSZXF1ZXN0LkVudkVudHJ5EgwKBHVzZXIYBiABKAkaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIICgZfc3RkaW4iSAoTRXhlY1NlcnZpY2VSZXNwb25zZRIRCglleGl0X2NvZGUYASABKAUSDgoGc3Rkb3V0GAIgASgMEg4KBnN0ZGVychgDIAEoDCKXAQoUQ29weVRvU2VydmljZVJlcXVlc3QSFgoOZW52aXJvbm1lbnRfaWQYASABKAkSDwoHc2VydmljZRgCIAEoCRIWCg5jb250YWluZXJfcGF0aBgDIAEoCRITCglob3N0X3BhdGgYBCABKAlIABIRCgdjb250ZW50GAUgASgMSAASDAoEbW9kZRgGIAEoDUIICgZzb3VyY2UiFwoVQ29weVRvU2VydmljZVJlc3BvbnNlImwKFkNvcHlGcm9tU2VydmljZVJlcXVlc3QSFgoOZW52aXJvbm1lbnRfaWQYASABKAkSDwoHc2VydmljZRgCIAEoCRIWCg5jb250YWluZXJfcGF0aBgDIAEoCRIRCglob3N0X3BhdGgYBCABKAkiGQoXQ29weUZyb21TZXJ2aWNlUmVzcG9uc2UiTgoVR2V0U2VydmljZUxvZ3NSZXF1ZXN0EhYKDmVudmlyb25tZW50X2lkGAEgASgJEg8KB3NlcnZpY2UYAiABKAkSDAoEdGFpbBgDIAEoDSI7ChZHZXRTZXJ2aWNlTG9nc1Jlc3BvbnNlEiEKBWxpbmVzGAEgAygLMhIucmlnLnYxLlNlcnZpY2VMb2ciPQoSU3RvcFNlcnZpY2VSZXF1ZXN0EhYKDmVudmlyb25tZW50X2lkGAEgASgJEg8KB3NlcnZpY2UYAiABKAkiKAoTU3RvcFNlcnZpY2VSZXNwb25zZRIRCglleGl0X2NvZGUYASABKAUiQAoVUmVzdGFydFNlcnZpY2VSZXF1ZXN0EhYKDmVudmlyb25tZW50X2lkGAEgASgJEg8KB3NlcnZpY2UYAiABKAkingEKFlJlc3RhcnRTZXJ2aWNlUmVzcG9uc2USQAoJaW5ncmVzc2VzGAEgAygLMi0ucmlnLnYxLlJlc3RhcnRTZXJ2aWNlUmVzcG9uc2UuSW5ncmVzc2VzRW50cnkaQgoOSW5ncmVzc2VzRW50cnkSCwoDa2V5GAEgASgJEh8KBXZhbHVlGAIgASgLMhAucmlnLnYxLkVuZHBvaW50OgI4ASrMAQoQRW52aXJvbm1lbnRTdGF0ZRIhCh1FTlZJUk9OTUVOVF9TVEFURV9VTlNQRUNJRklFRBAAEh4KGkVOVklST05NRU5UX1NUQVRFX1NUQVJUSU5HEAESGAoURU5WSVJPTk1FTlRfU1RBVEVfVVAQAhIdChlFTlZJUk9OTUVOVF9TVEFURV9GQUlMSU5HEAMSIAocRU5WSVJPTk1FTlRfU1RBVEVfREVTVFJPWUlORxAEEhoKFkVOVklST05NRU5UX1NUQVRFX0RPV04QBSrZAgoMU2VydmljZVBoYXNlEh0KGVNFUlZJQ0VfUEhBU0VfVU5TUEVDSUZJRUQQABIZChVTRVJWSUNFX1BIQVNFX1BFTkRJTkcQARIbChdTRVJWSUNFX1BIQVNFX1BVQkxJU0hFRBACEhoKFlNFUlZJQ0VfUEhBU0VfUFJFU1RBUlQQAxIaChZTRVJWSUNFX1BIQVNFX1NUQVJUSU5HEAQSGQoVU0VSVklDRV9QSEFTRV9IRUFMVEhZEAUSFgoSU0VSVklDRV9QSEFTRV9JTklUEAYSFwoTU0VSVklDRV9QSEFTRV9SRUFEWRAHEhgKFFNFUlZJQ0VfUEhBU0VfRkFJTEVEEAgSGgoWU0VSVklDRV9QSEFTRV9TVE9QUElORxAJEhkKFVNFUlZJQ0VfUEhBU0VfU1RPUFBFRBAKEh0KGVNFUlZJQ0VfUEhBU0VfTk9UX1NUQVJURUQQCzLrCAoSRW52aXJvbm1lbnRTZXJ2aWNlElgKEUNyZWF0ZUVudmlyb25tZW50EiAucmlnLnYxLkNyZWF0ZUVudmlyb25tZW50UmVxdWVzdBohLnJpZy52MS5DcmVhdGVFbnZpcm9ubWVudFJlc3BvbnNlEkgKC1dhdGNoRXZlbnRzEhoucmlnLnYxLldhdGNoRXZlbnRzUmVxdWVzdBobLnJpZy52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlMAESTwoOR2V0RW52aXJvbm1lbnQSHS5yaWcudjEuR2V0RW52aXJvbm1lbnRSZXF1ZXN0Gh4ucmlnLnYxLkdldEVudmlyb25tZW50UmVzcG9uc2USVQoQTGlzdEVudmlyb25tZW50cxIfLnJpZy52MS5MaXN0RW52aXJvbm1lbnRzUmVxdWVzdBogLnJpZy52MS5MaXN0RW52aXJvbm1lbnRzUmVzcG9uc2USOQoGR2V0TG9nEhUucmlnLnYxLkdldExvZ1JlcXVlc3QaFi5yaWcudjEuR2V0TG9nUmVzcG9uc2UwARJbChJFeHBsYWluRW52aXJvbm1lbnQSIS5yaWcudjEuRXhwbGFpbkVudmlyb25tZW50UmVxdWVzdBoiLnJpZy52MS5FeHBsYWluRW52aXJvbm1lbnRSZXNwb25zZRJACglQb3N0RXZlbnQSGC5yaWcudjEuUG9zdEV2ZW50UmVxdWVzdBoZLnJpZy52MS5Qb3N0RXZlbnRSZXNwb25zZRJbChJEZXN0cm95RW52aXJvbm1lbnQSIS5yaWcudjEuRGVzdHJveUVudmlyb25tZW50UmVxdWVzdBoiLnJpZy52MS5EZXN0cm95RW52aXJvbm1lbnRSZXNwb25zZRJGCgtFeGVjU2VydmljZRIaLnJpZy52MS5FeGVjU2VydmljZVJlcXVlc3QaGy5yaWcudjEuRXhlY1NlcnZpY2VSZXNwb25zZRJMCg1Db3B5VG9TZXJ2aWNlEhwucmlnLnYxLkNvcHlUb1NlcnZpY2VSZXF1ZXN0Gh0ucmlnLnYxLkNvcHlUb1NlcnZpY2VSZXNwb25zZRJSCg9Db3B5RnJvbVNlcnZpY2USHi5yaWcudjEuQ29weUZyb21TZXJ2aWNlUmVxdWVzdBofLnJpZy52MS5Db3B5RnJvbVNlcnZpY2VSZXNwb25zZRJPCg5HZXRTZXJ2aWNlTG9ncxIdLnJpZy52MS5HZXRTZXJ2aWNlTG9nc1JlcXVlc3QaHi5yaWcudjEuR2V0U2VydmljZUxvZ3NSZXNwb25zZRJGCgtTdG9wU2VydmljZRIaLnJpZy52MS5TdG9wU2VydmljZVJlcXVlc3QaGy5yaWcudjEuU3RvcFNlcnZpY2VSZXNwb25zZRJPCg5SZXN0YXJ0U2VydmljZRIdLnJpZy52MS5SZXN0YXJ0U2VydmljZVJlcXVlc3QaHi5yaWcudjEuUmVzdGFydFNlcnZpY2VSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_rig_v1_event, file_rig_v1_spec]);
 
 /**
  * @generated from message rig.v1.CreateEnvironmentRequest
@@ -599,6 +599,332 @@ export const SpecProblemSchema: GenMessage<SpecProblem> = /*@__PURE__*/
   messageDesc(file_rig_v1_environment_service, 20);
 
 /**
+ * @generated from message rig.v1.ExecServiceRequest
+ */
+export type ExecServiceRequest = Message<"rig.v1.ExecServiceRequest"> & {
+  /**
+   * @generated from field: string environment_id = 1;
+   */
+  environmentId: string;
+
+  /**
+   * @generated from field: string service = 2;
+   */
+  service: string;
+
+  /**
+   * The command and its arguments (no shell unless you run one).
+   *
+   * @generated from field: repeated string command = 3;
+   */
+  command: string[];
+
+  /**
+   * Written to the command's stdin, which is then closed. Unset: no stdin.
+   *
+   * @generated from field: optional bytes stdin = 4;
+   */
+  stdin?: Uint8Array | undefined;
+
+  /**
+   * Extra environment variables of the command.
+   *
+   * @generated from field: map<string, string> env = 5;
+   */
+  env: { [key: string]: string };
+
+  /**
+   * User to run as (the image's default when empty).
+   *
+   * @generated from field: string user = 6;
+   */
+  user: string;
+};
+
+/**
+ * Describes the message rig.v1.ExecServiceRequest.
+ * Use `create(ExecServiceRequestSchema)` to create a new message.
+ */
+export const ExecServiceRequestSchema: GenMessage<ExecServiceRequest> = /*@__PURE__*/
+  messageDesc(file_rig_v1_environment_service, 21);
+
+/**
+ * @generated from message rig.v1.ExecServiceResponse
+ */
+export type ExecServiceResponse = Message<"rig.v1.ExecServiceResponse"> & {
+  /**
+   * @generated from field: int32 exit_code = 1;
+   */
+  exitCode: number;
+
+  /**
+   * Output, the last 64 KiB of each stream.
+   *
+   * @generated from field: bytes stdout = 2;
+   */
+  stdout: Uint8Array;
+
+  /**
+   * @generated from field: bytes stderr = 3;
+   */
+  stderr: Uint8Array;
+};
+
+/**
+ * Describes the message rig.v1.ExecServiceResponse.
+ * Use `create(ExecServiceResponseSchema)` to create a new message.
+ */
+export const ExecServiceResponseSchema: GenMessage<ExecServiceResponse> = /*@__PURE__*/
+  messageDesc(file_rig_v1_environment_service, 22);
+
+/**
+ * @generated from message rig.v1.CopyToServiceRequest
+ */
+export type CopyToServiceRequest = Message<"rig.v1.CopyToServiceRequest"> & {
+  /**
+   * @generated from field: string environment_id = 1;
+   */
+  environmentId: string;
+
+  /**
+   * @generated from field: string service = 2;
+   */
+  service: string;
+
+  /**
+   * Absolute path in the container the file or directory gets (parents are created).
+   *
+   * @generated from field: string container_path = 3;
+   */
+  containerPath: string;
+
+  /**
+   * @generated from oneof rig.v1.CopyToServiceRequest.source
+   */
+  source: {
+    /**
+     * A file or directory on rigd's host (rigd runs beside the client).
+     *
+     * @generated from field: string host_path = 4;
+     */
+    value: string;
+    case: "hostPath";
+  } | {
+    /**
+     * The content of one file.
+     *
+     * @generated from field: bytes content = 5;
+     */
+    value: Uint8Array;
+    case: "content";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * Mode of a file given as content. Default 0644.
+   *
+   * @generated from field: uint32 mode = 6;
+   */
+  mode: number;
+};
+
+/**
+ * Describes the message rig.v1.CopyToServiceRequest.
+ * Use `create(CopyToServiceRequestSchema)` to create a new message.
+ */
+export const CopyToServiceRequestSchema: GenMessage<CopyToServiceRequest> = /*@__PURE__*/
+  messageDesc(file_rig_v1_environment_service, 23);
+
+/**
+ * @generated from message rig.v1.CopyToServiceResponse
+ */
+export type CopyToServiceResponse = Message<"rig.v1.CopyToServiceResponse"> & {
+};
+
+/**
+ * Describes the message rig.v1.CopyToServiceResponse.
+ * Use `create(CopyToServiceResponseSchema)` to create a new message.
+ */
+export const CopyToServiceResponseSchema: GenMessage<CopyToServiceResponse> = /*@__PURE__*/
+  messageDesc(file_rig_v1_environment_service, 24);
+
+/**
+ * @generated from message rig.v1.CopyFromServiceRequest
+ */
+export type CopyFromServiceRequest = Message<"rig.v1.CopyFromServiceRequest"> & {
+  /**
+   * @generated from field: string environment_id = 1;
+   */
+  environmentId: string;
+
+  /**
+   * @generated from field: string service = 2;
+   */
+  service: string;
+
+  /**
+   * Absolute path of a file or directory in the container.
+   *
+   * @generated from field: string container_path = 3;
+   */
+  containerPath: string;
+
+  /**
+   * Where it goes on rigd's host (the file or directory itself, replaced if present).
+   *
+   * @generated from field: string host_path = 4;
+   */
+  hostPath: string;
+};
+
+/**
+ * Describes the message rig.v1.CopyFromServiceRequest.
+ * Use `create(CopyFromServiceRequestSchema)` to create a new message.
+ */
+export const CopyFromServiceRequestSchema: GenMessage<CopyFromServiceRequest> = /*@__PURE__*/
+  messageDesc(file_rig_v1_environment_service, 25);
+
+/**
+ * @generated from message rig.v1.CopyFromServiceResponse
+ */
+export type CopyFromServiceResponse = Message<"rig.v1.CopyFromServiceResponse"> & {
+};
+
+/**
+ * Describes the message rig.v1.CopyFromServiceResponse.
+ * Use `create(CopyFromServiceResponseSchema)` to create a new message.
+ */
+export const CopyFromServiceResponseSchema: GenMessage<CopyFromServiceResponse> = /*@__PURE__*/
+  messageDesc(file_rig_v1_environment_service, 26);
+
+/**
+ * @generated from message rig.v1.GetServiceLogsRequest
+ */
+export type GetServiceLogsRequest = Message<"rig.v1.GetServiceLogsRequest"> & {
+  /**
+   * @generated from field: string environment_id = 1;
+   */
+  environmentId: string;
+
+  /**
+   * @generated from field: string service = 2;
+   */
+  service: string;
+
+  /**
+   * Only the last `tail` lines. 0: all.
+   *
+   * @generated from field: uint32 tail = 3;
+   */
+  tail: number;
+};
+
+/**
+ * Describes the message rig.v1.GetServiceLogsRequest.
+ * Use `create(GetServiceLogsRequestSchema)` to create a new message.
+ */
+export const GetServiceLogsRequestSchema: GenMessage<GetServiceLogsRequest> = /*@__PURE__*/
+  messageDesc(file_rig_v1_environment_service, 27);
+
+/**
+ * @generated from message rig.v1.GetServiceLogsResponse
+ */
+export type GetServiceLogsResponse = Message<"rig.v1.GetServiceLogsResponse"> & {
+  /**
+   * @generated from field: repeated rig.v1.ServiceLog lines = 1;
+   */
+  lines: ServiceLog[];
+};
+
+/**
+ * Describes the message rig.v1.GetServiceLogsResponse.
+ * Use `create(GetServiceLogsResponseSchema)` to create a new message.
+ */
+export const GetServiceLogsResponseSchema: GenMessage<GetServiceLogsResponse> = /*@__PURE__*/
+  messageDesc(file_rig_v1_environment_service, 28);
+
+/**
+ * @generated from message rig.v1.StopServiceRequest
+ */
+export type StopServiceRequest = Message<"rig.v1.StopServiceRequest"> & {
+  /**
+   * @generated from field: string environment_id = 1;
+   */
+  environmentId: string;
+
+  /**
+   * @generated from field: string service = 2;
+   */
+  service: string;
+};
+
+/**
+ * Describes the message rig.v1.StopServiceRequest.
+ * Use `create(StopServiceRequestSchema)` to create a new message.
+ */
+export const StopServiceRequestSchema: GenMessage<StopServiceRequest> = /*@__PURE__*/
+  messageDesc(file_rig_v1_environment_service, 29);
+
+/**
+ * @generated from message rig.v1.StopServiceResponse
+ */
+export type StopServiceResponse = Message<"rig.v1.StopServiceResponse"> & {
+  /**
+   * Exit code of the service (-1 when unknown or killed by a signal).
+   *
+   * @generated from field: int32 exit_code = 1;
+   */
+  exitCode: number;
+};
+
+/**
+ * Describes the message rig.v1.StopServiceResponse.
+ * Use `create(StopServiceResponseSchema)` to create a new message.
+ */
+export const StopServiceResponseSchema: GenMessage<StopServiceResponse> = /*@__PURE__*/
+  messageDesc(file_rig_v1_environment_service, 30);
+
+/**
+ * @generated from message rig.v1.RestartServiceRequest
+ */
+export type RestartServiceRequest = Message<"rig.v1.RestartServiceRequest"> & {
+  /**
+   * @generated from field: string environment_id = 1;
+   */
+  environmentId: string;
+
+  /**
+   * @generated from field: string service = 2;
+   */
+  service: string;
+};
+
+/**
+ * Describes the message rig.v1.RestartServiceRequest.
+ * Use `create(RestartServiceRequestSchema)` to create a new message.
+ */
+export const RestartServiceRequestSchema: GenMessage<RestartServiceRequest> = /*@__PURE__*/
+  messageDesc(file_rig_v1_environment_service, 31);
+
+/**
+ * @generated from message rig.v1.RestartServiceResponse
+ */
+export type RestartServiceResponse = Message<"rig.v1.RestartServiceResponse"> & {
+  /**
+   * The service's endpoints once ready again (unchanged across the restart).
+   *
+   * @generated from field: map<string, rig.v1.Endpoint> ingresses = 1;
+   */
+  ingresses: { [key: string]: Endpoint };
+};
+
+/**
+ * Describes the message rig.v1.RestartServiceResponse.
+ * Use `create(RestartServiceResponseSchema)` to create a new message.
+ */
+export const RestartServiceResponseSchema: GenMessage<RestartServiceResponse> = /*@__PURE__*/
+  messageDesc(file_rig_v1_environment_service, 32);
+
+/**
  * EnvironmentState is the overall state of an environment.
  *
  * @generated from enum rig.v1.EnvironmentState
@@ -804,6 +1130,67 @@ export const EnvironmentService: GenService<{
     methodKind: "unary";
     input: typeof DestroyEnvironmentRequestSchema;
     output: typeof DestroyEnvironmentResponseSchema;
+  },
+  /**
+   * Run a command inside a running container service (docker exec); any exit code is an answer.
+   *
+   * @generated from rpc rig.v1.EnvironmentService.ExecService
+   */
+  execService: {
+    methodKind: "unary";
+    input: typeof ExecServiceRequestSchema;
+    output: typeof ExecServiceResponseSchema;
+  },
+  /**
+   * Copy a host file or directory, or given content, into a container service.
+   *
+   * @generated from rpc rig.v1.EnvironmentService.CopyToService
+   */
+  copyToService: {
+    methodKind: "unary";
+    input: typeof CopyToServiceRequestSchema;
+    output: typeof CopyToServiceResponseSchema;
+  },
+  /**
+   * Copy a file or directory out of a container service onto the host.
+   *
+   * @generated from rpc rig.v1.EnvironmentService.CopyFromService
+   */
+  copyFromService: {
+    methodKind: "unary";
+    input: typeof CopyFromServiceRequestSchema;
+    output: typeof CopyFromServiceResponseSchema;
+  },
+  /**
+   * A service's output so far, across restarts (as kept in the event log, within the output limits).
+   *
+   * @generated from rpc rig.v1.EnvironmentService.GetServiceLogs
+   */
+  getServiceLogs: {
+    methodKind: "unary";
+    input: typeof GetServiceLogsRequestSchema;
+    output: typeof GetServiceLogsResponseSchema;
+  },
+  /**
+   * Stop one service; its dependents keep running (failover tests): service.stopping, service.stopped.
+   *
+   * @generated from rpc rig.v1.EnvironmentService.StopService
+   */
+  stopService: {
+    methodKind: "unary";
+    input: typeof StopServiceRequestSchema;
+    output: typeof StopServiceResponseSchema;
+  },
+  /**
+   * Stop (when running) and start one service again, wait until it is ready: service.stopping,
+   * service.stopped, service.starting, service.healthy, service.ready. Init hooks do not run again.
+   *
+   * @generated from rpc rig.v1.EnvironmentService.RestartService
+   */
+  restartService: {
+    methodKind: "unary";
+    input: typeof RestartServiceRequestSchema;
+    output: typeof RestartServiceResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_rig_v1_environment_service, 0);

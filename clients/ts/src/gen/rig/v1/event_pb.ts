@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file rig/v1/event.proto.
  */
 export const file_rig_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChJyaWcvdjEvZXZlbnQucHJvdG8SBnJpZy52MSKzAQoIRW5kcG9pbnQSDAoEaG9zdBgBIAEoCRIMCgRwb3J0GAIgASgNEiIKCHByb3RvY29sGAMgASgOMhAucmlnLnYxLlByb3RvY29sEjQKCmF0dHJpYnV0ZXMYBCADKAsyIC5yaWcudjEuRW5kcG9pbnQuQXR0cmlidXRlc0VudHJ5GjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIpQCCgZXaXJpbmcSMAoJaW5ncmVzc2VzGAEgAygLMh0ucmlnLnYxLldpcmluZy5JbmdyZXNzZXNFbnRyeRIuCghlZ3Jlc3NlcxgCIAMoCzIcLnJpZy52MS5XaXJpbmcuRWdyZXNzZXNFbnRyeRIQCgh0ZW1wX2RpchgDIAEoCRIPCgdlbnZfZGlyGAQgASgJGkIKDkluZ3Jlc3Nlc0VudHJ5EgsKA2tleRgBIAEoCRIfCgV2YWx1ZRgCIAEoCzIQLnJpZy52MS5FbmRwb2ludDoCOAEaQQoNRWdyZXNzZXNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5yaWcudjEuRW5kcG9pbnQ6AjgBIuoMCgVFdmVudBILCgNzZXEYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOZW52aXJvbm1lbnRfaWQYAyABKAkSDAoEdHlwZRgEIAEoCRIPCgdzZXJ2aWNlGAUgASgJEjkKE2Vudmlyb25tZW50X2NyZWF0ZWQYCiABKAsyGi5yaWcudjEuRW52aXJvbm1lbnRDcmVhdGVkSAASMwoQYXJ0aWZhY3Rfc3RhcnRlZBgLIAEoCzIXLnJpZy52MS5BcnRpZmFjdFN0YXJ0ZWRIABI3ChJhcnRpZmFjdF9jb21wbGV0ZWQYDCABKAsyGS5yaWcudjEuQXJ0aWZhY3RDb21wbGV0ZWRIABIxCg9hcnRpZmFjdF9jYWNoZWQYDSABKAsyFi5yaWcudjEuQXJ0aWZhY3RDYWNoZWRIABIxCg9hcnRpZmFjdF9mYWlsZWQYDiABKAsyFi5yaWcudjEuQXJ0aWZhY3RGYWlsZWRIABI1ChFpbmdyZXNzX3B1Ymxpc2hlZBgUIAEoCzIYLnJpZy52MS5JbmdyZXNzUHVibGlzaGVkSAASMQoPd2lyaW5nX3Jlc29sdmVkGBUgASgLMhYucmlnLnYxLldpcmluZ1Jlc29sdmVkSAASMwoQc2VydmljZV9wcmVzdGFydBgWIAEoCzIXLnJpZy52MS5TZXJ2aWNlUHJlc3RhcnRIABIzChBzZXJ2aWNlX3N0YXJ0aW5nGBcgASgLMhcucmlnLnYxLlNlcnZpY2VTdGFydGluZ0gAEjEKD3NlcnZpY2VfaGVhbHRoeRgYIAEoCzIWLnJpZy52MS5TZXJ2aWNlSGVhbHRoeUgAEisKDHNlcnZpY2VfaW5pdBgZIAEoCzITLnJpZy52MS5TZXJ2aWNlSW5pdEgAEi0KDXNlcnZpY2VfcmVhZHkYGiABKAsyFC5yaWcudjEuU2VydmljZVJlYWR5SAASLwoOc2VydmljZV9mYWlsZWQYGyABKAsyFS5yaWcudjEuU2VydmljZUZhaWxlZEgAEjMKEHNlcnZpY2Vfc3RvcHBpbmcYHCABKAsyFy5yaWcudjEuU2VydmljZVN0b3BwaW5nSAASMQoPc2VydmljZV9zdG9wcGVkGB0gASgLMhYucmlnLnYxLlNlcnZpY2VTdG9wcGVkSAASKQoLc2VydmljZV9sb2cYHiABKAsyEi5yaWcudjEuU2VydmljZUxvZ0gAEi0KDXNlcnZpY2VfZXJyb3IYHyABKAsyFC5yaWcudjEuU2VydmljZUVycm9ySAASLwoOZW52aXJvbm1lbnRfdXAYKCABKAsyFS5yaWcudjEuRW52aXJvbm1lbnRVcEgAEjkKE2Vudmlyb25tZW50X2ZhaWxpbmcYKSABKAsyGi5yaWcudjEuRW52aXJvbm1lbnRGYWlsaW5nSAASMwoQZW52aXJvbm1lbnRfZG93bhgqIAEoCzIXLnJpZy52MS5FbnZpcm9ubWVudERvd25IABIvCg5wcm9ncmVzc19zdGFsbBgrIAEoCzIVLnJpZy52MS5Qcm9ncmVzc1N0YWxsSAASPwoWZW52aXJvbm1lbnRfZGVzdHJveWluZxgsIAEoCzIdLnJpZy52MS5FbnZpcm9ubWVudERlc3Ryb3lpbmdIABIzChBjYWxsYmFja19yZXF1ZXN0GDIgASgLMhcucmlnLnYxLkNhbGxiYWNrUmVxdWVzdEgAEjUKEWNhbGxiYWNrX3Jlc3BvbnNlGDMgASgLMhgucmlnLnYxLkNhbGxiYWNrUmVzcG9uc2VIABIlCgl0ZXN0X25vdGUYNCABKAsyEC5yaWcudjEuVGVzdE5vdGVIABI1ChFyZXF1ZXN0X2NvbXBsZXRlZBg8IAEoCzIYLnJpZy52MS5SZXF1ZXN0Q29tcGxldGVkSAASOAoTZ3JwY19jYWxsX2NvbXBsZXRlZBg9IAEoCzIZLnJpZy52MS5HcnBjQ2FsbENvbXBsZXRlZEgAEjUKEWNvbm5lY3Rpb25fb3BlbmVkGD4gASgLMhgucmlnLnYxLkNvbm5lY3Rpb25PcGVuZWRIABI1ChFjb25uZWN0aW9uX2Nsb3NlZBg/IAEoCzIYLnJpZy52MS5Db25uZWN0aW9uQ2xvc2VkSABCCQoHcGF5bG9hZCJdChJFbnZpcm9ubWVudENyZWF0ZWQSDAoEbmFtZRgBIAEoCRIoCghzZXJ2aWNlcxgCIAMoCzIWLnJpZy52MS5TZXJ2aWNlU3VtbWFyeRIPCgdlbnZfZGlyGAMgASgJIkAKDlNlcnZpY2VTdW1tYXJ5EgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRISCgpkZXBlbmRzX29uGAMgAygJIjMKD0FydGlmYWN0U3RhcnRlZBILCgNrZXkYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiXQoRQXJ0aWZhY3RDb21wbGV0ZWQSCwoDa2V5GAEgASgJEisKCGR1cmF0aW9uGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmRldGFpbBgDIAEoCSItCg5BcnRpZmFjdENhY2hlZBILCgNrZXkYASABKAkSDgoGZGV0YWlsGAIgASgJIiwKDkFydGlmYWN0RmFpbGVkEgsKA2tleRgBIAEoCRINCgVlcnJvchgCIAEoCSKSAQoQSW5ncmVzc1B1Ymxpc2hlZBI6CglpbmdyZXNzZXMYASADKAsyJy5yaWcudjEuSW5ncmVzc1B1Ymxpc2hlZC5JbmdyZXNzZXNFbnRyeRpCCg5JbmdyZXNzZXNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5yaWcudjEuRW5kcG9pbnQ6AjgBIjAKDldpcmluZ1Jlc29sdmVkEh4KBndpcmluZxgBIAEoCzIOLnJpZy52MS5XaXJpbmciIAoPU2VydmljZVByZXN0YXJ0Eg0KBWhvb2tzGAEgASgNIi4KD1NlcnZpY2VTdGFydGluZxILCgNwaWQYASABKAUSDgoGZGV0YWlsGAIgASgJIj0KDlNlcnZpY2VIZWFsdGh5EisKCGR1cmF0aW9uGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIhwKC1NlcnZpY2VJbml0Eg0KBWhvb2tzGAEgASgNIg4KDFNlcnZpY2VSZWFkeSJDCg1TZXJ2aWNlRmFpbGVkEg4KBnJlYXNvbhgBIAEoCRINCgVwaGFzZRgCIAEoCRITCgtzdGRlcnJfdGFpbBgDIAMoCSIRCg9TZXJ2aWNlU3RvcHBpbmciMwoOU2VydmljZVN0b3BwZWQSEQoJZXhpdF9jb2RlGAEgASgFEg4KBnNpZ25hbBgCIAEoCSI9CgpTZXJ2aWNlTG9nEiEKBnN0cmVhbRgBIAEoDjIRLnJpZy52MS5Mb2dTdHJlYW0SDAoEbGluZRgCIAEoCSIdCgxTZXJ2aWNlRXJyb3ISDQoFZXJyb3IYASABKAkikgEKEFNlcnZpY2VFbmRwb2ludHMSOgoJaW5ncmVzc2VzGAEgAygLMicucmlnLnYxLlNlcnZpY2VFbmRwb2ludHMuSW5ncmVzc2VzRW50cnkaQgoOSW5ncmVzc2VzRW50cnkSCwoDa2V5GAEgASgJEh8KBXZhbHVlGAIgASgLMhAucmlnLnYxLkVuZHBvaW50OgI4ASKRAQoNRW52aXJvbm1lbnRVcBI1CghzZXJ2aWNlcxgBIAMoCzIjLnJpZy52MS5FbnZpcm9ubWVudFVwLlNlcnZpY2VzRW50cnkaSQoNU2VydmljZXNFbnRyeRILCgNrZXkYASABKAkSJwoFdmFsdWUYAiABKAsyGC5yaWcudjEuU2VydmljZUVuZHBvaW50czoCOAEiNQoSRW52aXJvbm1lbnRGYWlsaW5nEg8KB3NlcnZpY2UYASABKAkSDgoGcmVhc29uGAIgASgJImAKFUVudmlyb25tZW50RGVzdHJveWluZxIiCgZyZWFzb24YASABKA4yEi5yaWcudjEuRG93blJlYXNvbhITCgt0ZXN0X2ZhaWxlZBgCIAEoCBIOCgZkZXRhaWwYAyABKAkiqgEKD0Vudmlyb25tZW50RG93bhIiCgZyZWFzb24YASABKA4yEi5yaWcudjEuRG93blJlYXNvbhIPCgdzdW1tYXJ5GAIgASgJEhMKC3Rlc3RfZmFpbGVkGAMgASgIEhYKDmZhaWxlZF9zZXJ2aWNlGAQgASgJEg0KBWVycm9yGAUgASgJEhMKC3N0ZGVycl90YWlsGAYgAygJEhEKCXByZXNlcnZlZBgHIAEoCCJeCg9TZXJ2aWNlU25hcHNob3QSDwoHc2VydmljZRgBIAEoCRINCgVwaGFzZRgCIAEoCRITCgt3YWl0aW5nX2ZvchgDIAEoCRIWCg5sYXN0X2xvZ19saW5lcxgEIAMoCSJ0Cg1Qcm9ncmVzc1N0YWxsEg8KB21lc3NhZ2UYASABKAkSJwoEaWRsZRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIpCghzZXJ2aWNlcxgDIAMoCzIXLnJpZy52MS5TZXJ2aWNlU25hcHNob3QilwEKD0NhbGxiYWNrUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEgwKBG5hbWUYAiABKAkSIgoEa2luZBgDIAEoDjIULnJpZy52MS5DYWxsYmFja0tpbmQSDwoHc2VydmljZRgEIAEoCRIeCgZ3aXJpbmcYBSABKAsyDi5yaWcudjEuV2lyaW5nEg0KBXBoYXNlGAYgASgJIjUKEENhbGxiYWNrUmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoCRINCgVlcnJvchgCIAEoCSIqCghUZXN0Tm90ZRIPCgdtZXNzYWdlGAEgASgJEg0KBWxldmVsGAIgASgJIiUKBkhlYWRlchIMCgRuYW1lGAEgASgJEg0KBXZhbHVlGAIgASgJIpoDChBSZXF1ZXN0Q29tcGxldGVkEg4KBnNvdXJjZRgBIAEoCRIOCgZ0YXJnZXQYAiABKAkSDwoHaW5ncmVzcxgDIAEoCRIOCgZtZXRob2QYBCABKAkSDAoEcGF0aBgFIAEoCRIOCgZzdGF0dXMYBiABKAUSKgoHbGF0ZW5jeRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhInCg9yZXF1ZXN0X2hlYWRlcnMYCCADKAsyDi5yaWcudjEuSGVhZGVyEigKEHJlc3BvbnNlX2hlYWRlcnMYCSADKAsyDi5yaWcudjEuSGVhZGVyEhQKDHJlcXVlc3RfYm9keRgKIAEoDBIeChZyZXF1ZXN0X2JvZHlfdHJ1bmNhdGVkGAsgASgIEhUKDXJlc3BvbnNlX2JvZHkYDCABKAwSHwoXcmVzcG9uc2VfYm9keV90cnVuY2F0ZWQYDSABKAgSFAoMcmVxdWVzdF9zaXplGA4gASgEEhUKDXJlc3BvbnNlX3NpemUYDyABKAQSDQoFZXJyb3IYECABKAkivwMKEUdycGNDYWxsQ29tcGxldGVkEg4KBnNvdXJjZRgBIAEoCRIOCgZ0YXJnZXQYAiABKAkSDwoHaW5ncmVzcxgDIAEoCRIUCgxncnBjX3NlcnZpY2UYBCABKAkSDgoGbWV0aG9kGAUgASgJEhMKC3N0YXR1c19jb2RlGAYgASgFEhYKDnN0YXR1c19tZXNzYWdlGAcgASgJEioKB2xhdGVuY3kYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKAoQcmVxdWVzdF9tZXRhZGF0YRgJIAMoCzIOLnJpZy52MS5IZWFkZXISKQoRcmVzcG9uc2VfbWV0YWRhdGEYCiADKAsyDi5yaWcudjEuSGVhZGVyEhgKEHJlcXVlc3RfbWVzc2FnZXMYCyABKA0SGQoRcmVzcG9uc2VfbWVzc2FnZXMYDCABKA0SFAoMcmVxdWVzdF9qc29uGA0gAygJEhUKDXJlc3BvbnNlX2pzb24YDiADKAkSFQoNcmVxdWVzdF9ieXRlcxgPIAEoBBIWCg5yZXNwb25zZV9ieXRlcxgQIAEoBBIUCgxkZWNvZGVfZXJyb3IYESABKAkiWgoQQ29ubmVjdGlvbk9wZW5lZBIOCgZzb3VyY2UYASABKAkSDgoGdGFyZ2V0GAIgASgJEg8KB2luZ3Jlc3MYAyABKAkSFQoNY29ubmVjdGlvbl9pZBgEIAEoCSLCAQoQQ29ubmVjdGlvbkNsb3NlZBIOCgZzb3VyY2UYASABKAkSDgoGdGFyZ2V0GAIgASgJEg8KB2luZ3Jlc3MYAyABKAkSFQoNY29ubmVjdGlvbl9pZBgEIAEoCRISCgpieXRlc19zZW50GAUgASgEEhYKDmJ5dGVzX3JlY2VpdmVkGAYgASgEEisKCGR1cmF0aW9uGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBWVycm9yGAggASgJKlUKCUxvZ1N0cmVhbRIaChZMT0dfU1RSRUFNX1VOU1BFQ0lGSUVEEAASFQoRTE9HX1NUUkVBTV9TVERPVVQQARIVChFMT0dfU1RSRUFNX1NUREVSUhACKq0BCgpEb3duUmVhc29uEhsKF0RPV05fUkVBU09OX1VOU1BFQ0lGSUVEEAASGQoVRE9XTl9SRUFTT05fREVTVFJPWUVEEAESFgoSRE9XTl9SRUFTT05fRkFJTEVEEAISGwoXRE9XTl9SRUFTT05fVFRMX0VYUElSRUQQAxIYChRET1dOX1JFQVNPTl9PUlBIQU5FRBAEEhgKFERPV05fUkVBU09OX1NIVVRET1dOEAUqXgoMQ2FsbGJhY2tLaW5kEh0KGUNBTExCQUNLX0tJTkRfVU5TUEVDSUZJRUQQABIWChJDQUxMQkFDS19LSU5EX0hPT0sQARIXChNDQUxMQkFDS19LSU5EX1NUQVJUEAJiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_rig_v1_spec]);
+  fileDesc("ChJyaWcvdjEvZXZlbnQucHJvdG8SBnJpZy52MSKzAQoIRW5kcG9pbnQSDAoEaG9zdBgBIAEoCRIMCgRwb3J0GAIgASgNEiIKCHByb3RvY29sGAMgASgOMhAucmlnLnYxLlByb3RvY29sEjQKCmF0dHJpYnV0ZXMYBCADKAsyIC5yaWcudjEuRW5kcG9pbnQuQXR0cmlidXRlc0VudHJ5GjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIpQCCgZXaXJpbmcSMAoJaW5ncmVzc2VzGAEgAygLMh0ucmlnLnYxLldpcmluZy5JbmdyZXNzZXNFbnRyeRIuCghlZ3Jlc3NlcxgCIAMoCzIcLnJpZy52MS5XaXJpbmcuRWdyZXNzZXNFbnRyeRIQCgh0ZW1wX2RpchgDIAEoCRIPCgdlbnZfZGlyGAQgASgJGkIKDkluZ3Jlc3Nlc0VudHJ5EgsKA2tleRgBIAEoCRIfCgV2YWx1ZRgCIAEoCzIQLnJpZy52MS5FbmRwb2ludDoCOAEaQQoNRWdyZXNzZXNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5yaWcudjEuRW5kcG9pbnQ6AjgBIqENCgVFdmVudBILCgNzZXEYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOZW52aXJvbm1lbnRfaWQYAyABKAkSDAoEdHlwZRgEIAEoCRIPCgdzZXJ2aWNlGAUgASgJEjkKE2Vudmlyb25tZW50X2NyZWF0ZWQYCiABKAsyGi5yaWcudjEuRW52aXJvbm1lbnRDcmVhdGVkSAASMwoQYXJ0aWZhY3Rfc3RhcnRlZBgLIAEoCzIXLnJpZy52MS5BcnRpZmFjdFN0YXJ0ZWRIABI3ChJhcnRpZmFjdF9jb21wbGV0ZWQYDCABKAsyGS5yaWcudjEuQXJ0aWZhY3RDb21wbGV0ZWRIABIxCg9hcnRpZmFjdF9jYWNoZWQYDSABKAsyFi5yaWcudjEuQXJ0aWZhY3RDYWNoZWRIABIxCg9hcnRpZmFjdF9mYWlsZWQYDiABKAsyFi5yaWcudjEuQXJ0aWZhY3RGYWlsZWRIABI1ChFhcnRpZmFjdF9wcm9ncmVzcxgPIAEoCzIYLnJpZy52MS5BcnRpZmFjdFByb2dyZXNzSAASNQoRaW5ncmVzc19wdWJsaXNoZWQYFCABKAsyGC5yaWcudjEuSW5ncmVzc1B1Ymxpc2hlZEgAEjEKD3dpcmluZ19yZXNvbHZlZBgVIAEoCzIWLnJpZy52MS5XaXJpbmdSZXNvbHZlZEgAEjMKEHNlcnZpY2VfcHJlc3RhcnQYFiABKAsyFy5yaWcudjEuU2VydmljZVByZXN0YXJ0SAASMwoQc2VydmljZV9zdGFydGluZxgXIAEoCzIXLnJpZy52MS5TZXJ2aWNlU3RhcnRpbmdIABIxCg9zZXJ2aWNlX2hlYWx0aHkYGCABKAsyFi5yaWcudjEuU2VydmljZUhlYWx0aHlIABIrCgxzZXJ2aWNlX2luaXQYGSABKAsyEy5yaWcudjEuU2VydmljZUluaXRIABItCg1zZXJ2aWNlX3JlYWR5GBogASgLMhQucmlnLnYxLlNlcnZpY2VSZWFkeUgAEi8KDnNlcnZpY2VfZmFpbGVkGBsgASgLMhUucmlnLnYxLlNlcnZpY2VGYWlsZWRIABIzChBzZXJ2aWNlX3N0b3BwaW5nGBwgASgLMhcucmlnLnYxLlNlcnZpY2VTdG9wcGluZ0gAEjEKD3NlcnZpY2Vfc3RvcHBlZBgdIAEoCzIWLnJpZy52MS5TZXJ2aWNlU3RvcHBlZEgAEikKC3NlcnZpY2VfbG9nGB4gASgLMhIucmlnLnYxLlNlcnZpY2VMb2dIABItCg1zZXJ2aWNlX2Vycm9yGB8gASgLMhQucmlnLnYxLlNlcnZpY2VFcnJvckgAEi8KDmVudmlyb25tZW50X3VwGCggASgLMhUucmlnLnYxLkVudmlyb25tZW50VXBIABI5ChNlbnZpcm9ubWVudF9mYWlsaW5nGCkgASgLMhoucmlnLnYxLkVudmlyb25tZW50RmFpbGluZ0gAEjMKEGVudmlyb25tZW50X2Rvd24YKiABKAsyFy5yaWcudjEuRW52aXJvbm1lbnREb3duSAASLwoOcHJvZ3Jlc3Nfc3RhbGwYKyABKAsyFS5yaWcudjEuUHJvZ3Jlc3NTdGFsbEgAEj8KFmVudmlyb25tZW50X2Rlc3Ryb3lpbmcYLCABKAsyHS5yaWcudjEuRW52aXJvbm1lbnREZXN0cm95aW5nSAASMwoQY2FsbGJhY2tfcmVxdWVzdBgyIAEoCzIXLnJpZy52MS5DYWxsYmFja1JlcXVlc3RIABI1ChFjYWxsYmFja19yZXNwb25zZRgzIAEoCzIYLnJpZy52MS5DYWxsYmFja1Jlc3BvbnNlSAASJQoJdGVzdF9ub3RlGDQgASgLMhAucmlnLnYxLlRlc3ROb3RlSAASNQoRcmVxdWVzdF9jb21wbGV0ZWQYPCABKAsyGC5yaWcudjEuUmVxdWVzdENvbXBsZXRlZEgAEjgKE2dycGNfY2FsbF9jb21wbGV0ZWQYPSABKAsyGS5yaWcudjEuR3JwY0NhbGxDb21wbGV0ZWRIABI1ChFjb25uZWN0aW9uX29wZW5lZBg+IAEoCzIYLnJpZy52MS5Db25uZWN0aW9uT3BlbmVkSAASNQoRY29ubmVjdGlvbl9jbG9zZWQYPyABKAsyGC5yaWcudjEuQ29ubmVjdGlvbkNsb3NlZEgAQgkKB3BheWxvYWQiXQoSRW52aXJvbm1lbnRDcmVhdGVkEgwKBG5hbWUYASABKAkSKAoIc2VydmljZXMYAiADKAsyFi5yaWcudjEuU2VydmljZVN1bW1hcnkSDwoHZW52X2RpchgDIAEoCSJACg5TZXJ2aWNlU3VtbWFyeRIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSEgoKZGVwZW5kc19vbhgDIAMoCSIzCg9BcnRpZmFjdFN0YXJ0ZWQSCwoDa2V5GAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJIl0KEUFydGlmYWN0Q29tcGxldGVkEgsKA2tleRgBIAEoCRIrCghkdXJhdGlvbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIOCgZkZXRhaWwYAyABKAkiLQoOQXJ0aWZhY3RDYWNoZWQSCwoDa2V5GAEgASgJEg4KBmRldGFpbBgCIAEoCSIsCg5BcnRpZmFjdEZhaWxlZBILCgNrZXkYASABKAkSDQoFZXJyb3IYAiABKAkiLQoQQXJ0aWZhY3RQcm9ncmVzcxILCgNrZXkYASABKAkSDAoEbGluZRgCIAEoCSKSAQoQSW5ncmVzc1B1Ymxpc2hlZBI6CglpbmdyZXNzZXMYASADKAsyJy5yaWcudjEuSW5ncmVzc1B1Ymxpc2hlZC5JbmdyZXNzZXNFbnRyeRpCCg5JbmdyZXNzZXNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5yaWcudjEuRW5kcG9pbnQ6AjgBIjAKDldpcmluZ1Jlc29sdmVkEh4KBndpcmluZxgBIAEoCzIOLnJpZy52MS5XaXJpbmciIAoPU2VydmljZVByZXN0YXJ0Eg0KBWhvb2tzGAEgASgNIi4KD1NlcnZpY2VTdGFydGluZxILCgNwaWQYASABKAUSDgoGZGV0YWlsGAIgASgJIj0KDlNlcnZpY2VIZWFsdGh5EisKCGR1cmF0aW9uGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIhwKC1NlcnZpY2VJbml0Eg0KBWhvb2tzGAEgASgNIg4KDFNlcnZpY2VSZWFkeSJDCg1TZXJ2aWNlRmFpbGVkEg4KBnJlYXNvbhgBIAEoCRINCgVwaGFzZRgCIAEoCRITCgtzdGRlcnJfdGFpbBgDIAMoCSIRCg9TZXJ2aWNlU3RvcHBpbmciMwoOU2VydmljZVN0b3BwZWQSEQoJZXhpdF9jb2RlGAEgASgFEg4KBnNpZ25hbBgCIAEoCSI9CgpTZXJ2aWNlTG9nEiEKBnN0cmVhbRgBIAEoDjIRLnJpZy52MS5Mb2dTdHJlYW0SDAoEbGluZRgCIAEoCSIdCgxTZXJ2aWNlRXJyb3ISDQoFZXJyb3IYASABKAkikgEKEFNlcnZpY2VFbmRwb2ludHMSOgoJaW5ncmVzc2VzGAEgAygLMicucmlnLnYxLlNlcnZpY2VFbmRwb2ludHMuSW5ncmVzc2VzRW50cnkaQgoOSW5ncmVzc2VzRW50cnkSCwoDa2V5GAEgASgJEh8KBXZhbHVlGAIgASgLMhAucmlnLnYxLkVuZHBvaW50OgI4ASKRAQoNRW52aXJvbm1lbnRVcBI1CghzZXJ2aWNlcxgBIAMoCzIjLnJpZy52MS5FbnZpcm9ubWVudFVwLlNlcnZpY2VzRW50cnkaSQoNU2VydmljZXNFbnRyeRILCgNrZXkYASABKAkSJwoFdmFsdWUYAiABKAsyGC5yaWcudjEuU2VydmljZUVuZHBvaW50czoCOAEiNQoSRW52aXJvbm1lbnRGYWlsaW5nEg8KB3NlcnZpY2UYASABKAkSDgoGcmVhc29uGAIgASgJImAKFUVudmlyb25tZW50RGVzdHJveWluZxIiCgZyZWFzb24YASABKA4yEi5yaWcudjEuRG93blJlYXNvbhITCgt0ZXN0X2ZhaWxlZBgCIAEoCBIOCgZkZXRhaWwYAyABKAkiqgEKD0Vudmlyb25tZW50RG93bhIiCgZyZWFzb24YASABKA4yEi5yaWcudjEuRG93blJlYXNvbhIPCgdzdW1tYXJ5GAIgASgJEhMKC3Rlc3RfZmFpbGVkGAMgASgIEhYKDmZhaWxlZF9zZXJ2aWNlGAQgASgJEg0KBWVycm9yGAUgASgJEhMKC3N0ZGVycl90YWlsGAYgAygJEhEKCXByZXNlcnZlZBgHIAEoCCJeCg9TZXJ2aWNlU25hcHNob3QSDwoHc2VydmljZRgBIAEoCRINCgVwaGFzZRgCIAEoCRITCgt3YWl0aW5nX2ZvchgDIAEoCRIWCg5sYXN0X2xvZ19saW5lcxgEIAMoCSJ0Cg1Qcm9ncmVzc1N0YWxsEg8KB21lc3NhZ2UYASABKAkSJwoEaWRsZRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIpCghzZXJ2aWNlcxgDIAMoCzIXLnJpZy52MS5TZXJ2aWNlU25hcHNob3QilwEKD0NhbGxiYWNrUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEgwKBG5hbWUYAiABKAkSIgoEa2luZBgDIAEoDjIULnJpZy52MS5DYWxsYmFja0tpbmQSDwoHc2VydmljZRgEIAEoCRIeCgZ3aXJpbmcYBSABKAsyDi5yaWcudjEuV2lyaW5nEg0KBXBoYXNlGAYgASgJIjUKEENhbGxiYWNrUmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoCRINCgVlcnJvchgCIAEoCSIqCghUZXN0Tm90ZRIPCgdtZXNzYWdlGAEgASgJEg0KBWxldmVsGAIgASgJIiUKBkhlYWRlchIMCgRuYW1lGAEgASgJEg0KBXZhbHVlGAIgASgJIpoDChBSZXF1ZXN0Q29tcGxldGVkEg4KBnNvdXJjZRgBIAEoCRIOCgZ0YXJnZXQYAiABKAkSDwoHaW5ncmVzcxgDIAEoCRIOCgZtZXRob2QYBCABKAkSDAoEcGF0aBgFIAEoCRIOCgZzdGF0dXMYBiABKAUSKgoHbGF0ZW5jeRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhInCg9yZXF1ZXN0X2hlYWRlcnMYCCADKAsyDi5yaWcudjEuSGVhZGVyEigKEHJlc3BvbnNlX2hlYWRlcnMYCSADKAsyDi5yaWcudjEuSGVhZGVyEhQKDHJlcXVlc3RfYm9keRgKIAEoDBIeChZyZXF1ZXN0X2JvZHlfdHJ1bmNhdGVkGAsgASgIEhUKDXJlc3BvbnNlX2JvZHkYDCABKAwSHwoXcmVzcG9uc2VfYm9keV90cnVuY2F0ZWQYDSABKAgSFAoMcmVxdWVzdF9zaXplGA4gASgEEhUKDXJlc3BvbnNlX3NpemUYDyABKAQSDQoFZXJyb3IYECABKAkivwMKEUdycGNDYWxsQ29tcGxldGVkEg4KBnNvdXJjZRgBIAEoCRIOCgZ0YXJnZXQYAiABKAkSDwoHaW5ncmVzcxgDIAEoCRIUCgxncnBjX3NlcnZpY2UYBCABKAkSDgoGbWV0aG9kGAUgASgJEhMKC3N0YXR1c19jb2RlGAYgASgFEhYKDnN0YXR1c19tZXNzYWdlGAcgASgJEioKB2xhdGVuY3kYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKAoQcmVxdWVzdF9tZXRhZGF0YRgJIAMoCzIOLnJpZy52MS5IZWFkZXISKQoRcmVzcG9uc2VfbWV0YWRhdGEYCiADKAsyDi5yaWcudjEuSGVhZGVyEhgKEHJlcXVlc3RfbWVzc2FnZXMYCyABKA0SGQoRcmVzcG9uc2VfbWVzc2FnZXMYDCABKA0SFAoMcmVxdWVzdF9qc29uGA0gAygJEhUKDXJlc3BvbnNlX2pzb24YDiADKAkSFQoNcmVxdWVzdF9ieXRlcxgPIAEoBBIWCg5yZXNwb25zZV9ieXRlcxgQIAEoBBIUCgxkZWNvZGVfZXJyb3IYESABKAkiWgoQQ29ubmVjdGlvbk9wZW5lZBIOCgZzb3VyY2UYASABKAkSDgoGdGFyZ2V0GAIgASgJEg8KB2luZ3Jlc3MYAyABKAkSFQoNY29ubmVjdGlvbl9pZBgEIAEoCSLCAQoQQ29ubmVjdGlvbkNsb3NlZBIOCgZzb3VyY2UYASABKAkSDgoGdGFyZ2V0GAIgASgJEg8KB2luZ3Jlc3MYAyABKAkSFQoNY29ubmVjdGlvbl9pZBgEIAEoCRISCgpieXRlc19zZW50GAUgASgEEhYKDmJ5dGVzX3JlY2VpdmVkGAYgASgEEisKCGR1cmF0aW9uGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBWVycm9yGAggASgJKlUKCUxvZ1N0cmVhbRIaChZMT0dfU1RSRUFNX1VOU1BFQ0lGSUVEEAASFQoRTE9HX1NUUkVBTV9TVERPVVQQARIVChFMT0dfU1RSRUFNX1NUREVSUhACKq0BCgpEb3duUmVhc29uEhsKF0RPV05fUkVBU09OX1VOU1BFQ0lGSUVEEAASGQoVRE9XTl9SRUFTT05fREVTVFJPWUVEEAESFgoSRE9XTl9SRUFTT05fRkFJTEVEEAISGwoXRE9XTl9SRUFTT05fVFRMX0VYUElSRUQQAxIYChRET1dOX1JFQVNPTl9PUlBIQU5FRBAEEhgKFERPV05fUkVBU09OX1NIVVRET1dOEAUqXgoMQ2FsbGJhY2tLaW5kEh0KGUNBTExCQUNLX0tJTkRfVU5TUEVDSUZJRUQQABIWChJDQUxMQkFDS19LSU5EX0hPT0sQARIXChNDQUxMQkFDS19LSU5EX1NUQVJUEAJiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_rig_v1_spec]);
 
 /**
  * Endpoint is a resolved ingress.
@@ -156,6 +156,12 @@ export type Event = Message<"rig.v1.Event"> & {
      */
     value: ArtifactFailed;
     case: "artifactFailed";
+  } | {
+    /**
+     * @generated from field: rig.v1.ArtifactProgress artifact_progress = 15;
+     */
+    value: ArtifactProgress;
+    case: "artifactProgress";
   } | {
     /**
      * @generated from field: rig.v1.IngressPublished ingress_published = 20;
@@ -472,6 +478,31 @@ export const ArtifactFailedSchema: GenMessage<ArtifactFailed> = /*@__PURE__*/
   messageDesc(file_rig_v1_event, 8);
 
 /**
+ * ArtifactProgress: a line of progress of a resolution this environment waits for
+ * (an image build's output, a pull's layer status). Every waiting environment gets it.
+ *
+ * @generated from message rig.v1.ArtifactProgress
+ */
+export type ArtifactProgress = Message<"rig.v1.ArtifactProgress"> & {
+  /**
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * @generated from field: string line = 2;
+   */
+  line: string;
+};
+
+/**
+ * Describes the message rig.v1.ArtifactProgress.
+ * Use `create(ArtifactProgressSchema)` to create a new message.
+ */
+export const ArtifactProgressSchema: GenMessage<ArtifactProgress> = /*@__PURE__*/
+  messageDesc(file_rig_v1_event, 9);
+
+/**
  * IngressPublished: ports are allocated and the service's endpoints are known.
  *
  * @generated from message rig.v1.IngressPublished
@@ -488,7 +519,7 @@ export type IngressPublished = Message<"rig.v1.IngressPublished"> & {
  * Use `create(IngressPublishedSchema)` to create a new message.
  */
 export const IngressPublishedSchema: GenMessage<IngressPublished> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 9);
+  messageDesc(file_rig_v1_event, 10);
 
 /**
  * WiringResolved: the service's full wiring, as given to its process.
@@ -507,7 +538,7 @@ export type WiringResolved = Message<"rig.v1.WiringResolved"> & {
  * Use `create(WiringResolvedSchema)` to create a new message.
  */
 export const WiringResolvedSchema: GenMessage<WiringResolved> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 10);
+  messageDesc(file_rig_v1_event, 11);
 
 /**
  * ServicePrestart: prestart hooks completed.
@@ -526,7 +557,7 @@ export type ServicePrestart = Message<"rig.v1.ServicePrestart"> & {
  * Use `create(ServicePrestartSchema)` to create a new message.
  */
 export const ServicePrestartSchema: GenMessage<ServicePrestart> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 11);
+  messageDesc(file_rig_v1_event, 12);
 
 /**
  * ServiceStarting: the service is being started.
@@ -552,7 +583,7 @@ export type ServiceStarting = Message<"rig.v1.ServiceStarting"> & {
  * Use `create(ServiceStartingSchema)` to create a new message.
  */
 export const ServiceStartingSchema: GenMessage<ServiceStarting> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 12);
+  messageDesc(file_rig_v1_event, 13);
 
 /**
  * ServiceHealthy: every ingress passed its readiness check.
@@ -571,7 +602,7 @@ export type ServiceHealthy = Message<"rig.v1.ServiceHealthy"> & {
  * Use `create(ServiceHealthySchema)` to create a new message.
  */
 export const ServiceHealthySchema: GenMessage<ServiceHealthy> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 13);
+  messageDesc(file_rig_v1_event, 14);
 
 /**
  * ServiceInit: init hooks completed.
@@ -590,7 +621,7 @@ export type ServiceInit = Message<"rig.v1.ServiceInit"> & {
  * Use `create(ServiceInitSchema)` to create a new message.
  */
 export const ServiceInitSchema: GenMessage<ServiceInit> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 14);
+  messageDesc(file_rig_v1_event, 15);
 
 /**
  * ServiceReady: the service is ready; dependents may start.
@@ -605,7 +636,7 @@ export type ServiceReady = Message<"rig.v1.ServiceReady"> & {
  * Use `create(ServiceReadySchema)` to create a new message.
  */
 export const ServiceReadySchema: GenMessage<ServiceReady> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 15);
+  messageDesc(file_rig_v1_event, 16);
 
 /**
  * ServiceFailed: the service failed; the environment is torn down.
@@ -640,7 +671,7 @@ export type ServiceFailed = Message<"rig.v1.ServiceFailed"> & {
  * Use `create(ServiceFailedSchema)` to create a new message.
  */
 export const ServiceFailedSchema: GenMessage<ServiceFailed> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 16);
+  messageDesc(file_rig_v1_event, 17);
 
 /**
  * ServiceStopping: teardown of the service began.
@@ -655,7 +686,7 @@ export type ServiceStopping = Message<"rig.v1.ServiceStopping"> & {
  * Use `create(ServiceStoppingSchema)` to create a new message.
  */
 export const ServiceStoppingSchema: GenMessage<ServiceStopping> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 17);
+  messageDesc(file_rig_v1_event, 18);
 
 /**
  * ServiceStopped: the service is stopped and its resources released.
@@ -679,7 +710,7 @@ export type ServiceStopped = Message<"rig.v1.ServiceStopped"> & {
  * Use `create(ServiceStoppedSchema)` to create a new message.
  */
 export const ServiceStoppedSchema: GenMessage<ServiceStopped> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 18);
+  messageDesc(file_rig_v1_event, 19);
 
 /**
  * ServiceLog is one line of a service's output.
@@ -703,7 +734,7 @@ export type ServiceLog = Message<"rig.v1.ServiceLog"> & {
  * Use `create(ServiceLogSchema)` to create a new message.
  */
 export const ServiceLogSchema: GenMessage<ServiceLog> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 19);
+  messageDesc(file_rig_v1_event, 20);
 
 /**
  * ServiceError: a client-run service reported a crash.
@@ -722,7 +753,7 @@ export type ServiceError = Message<"rig.v1.ServiceError"> & {
  * Use `create(ServiceErrorSchema)` to create a new message.
  */
 export const ServiceErrorSchema: GenMessage<ServiceError> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 20);
+  messageDesc(file_rig_v1_event, 21);
 
 /**
  * ServiceEndpoints are the resolved ingresses of one service.
@@ -741,7 +772,7 @@ export type ServiceEndpoints = Message<"rig.v1.ServiceEndpoints"> & {
  * Use `create(ServiceEndpointsSchema)` to create a new message.
  */
 export const ServiceEndpointsSchema: GenMessage<ServiceEndpoints> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 21);
+  messageDesc(file_rig_v1_event, 22);
 
 /**
  * EnvironmentUp: every service is ready; carries every endpoint the test may use.
@@ -760,7 +791,7 @@ export type EnvironmentUp = Message<"rig.v1.EnvironmentUp"> & {
  * Use `create(EnvironmentUpSchema)` to create a new message.
  */
 export const EnvironmentUpSchema: GenMessage<EnvironmentUp> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 22);
+  messageDesc(file_rig_v1_event, 23);
 
 /**
  * EnvironmentFailing: a service failed and teardown begins.
@@ -784,7 +815,7 @@ export type EnvironmentFailing = Message<"rig.v1.EnvironmentFailing"> & {
  * Use `create(EnvironmentFailingSchema)` to create a new message.
  */
 export const EnvironmentFailingSchema: GenMessage<EnvironmentFailing> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 23);
+  messageDesc(file_rig_v1_event, 24);
 
 /**
  * EnvironmentDestroying: a destroy was requested (by a client, the TTL or the orphan timer).
@@ -813,7 +844,7 @@ export type EnvironmentDestroying = Message<"rig.v1.EnvironmentDestroying"> & {
  * Use `create(EnvironmentDestroyingSchema)` to create a new message.
  */
 export const EnvironmentDestroyingSchema: GenMessage<EnvironmentDestroying> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 24);
+  messageDesc(file_rig_v1_event, 25);
 
 /**
  * EnvironmentDown is the last event of every environment.
@@ -866,7 +897,7 @@ export type EnvironmentDown = Message<"rig.v1.EnvironmentDown"> & {
  * Use `create(EnvironmentDownSchema)` to create a new message.
  */
 export const EnvironmentDownSchema: GenMessage<EnvironmentDown> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 25);
+  messageDesc(file_rig_v1_event, 26);
 
 /**
  * ServiceSnapshot is the state of one service in a progress.stall report.
@@ -902,7 +933,7 @@ export type ServiceSnapshot = Message<"rig.v1.ServiceSnapshot"> & {
  * Use `create(ServiceSnapshotSchema)` to create a new message.
  */
 export const ServiceSnapshotSchema: GenMessage<ServiceSnapshot> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 26);
+  messageDesc(file_rig_v1_event, 27);
 
 /**
  * ProgressStall: no lifecycle event happened for the stall timeout while starting.
@@ -931,7 +962,7 @@ export type ProgressStall = Message<"rig.v1.ProgressStall"> & {
  * Use `create(ProgressStallSchema)` to create a new message.
  */
 export const ProgressStallSchema: GenMessage<ProgressStall> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 27);
+  messageDesc(file_rig_v1_event, 28);
 
 /**
  * CallbackRequest asks the watching client to run a registered handler.
@@ -977,7 +1008,7 @@ export type CallbackRequest = Message<"rig.v1.CallbackRequest"> & {
  * Use `create(CallbackRequestSchema)` to create a new message.
  */
 export const CallbackRequestSchema: GenMessage<CallbackRequest> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 28);
+  messageDesc(file_rig_v1_event, 29);
 
 /**
  * CallbackResponse answers a CallbackRequest; an empty error means success.
@@ -1001,7 +1032,7 @@ export type CallbackResponse = Message<"rig.v1.CallbackResponse"> & {
  * Use `create(CallbackResponseSchema)` to create a new message.
  */
 export const CallbackResponseSchema: GenMessage<CallbackResponse> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 29);
+  messageDesc(file_rig_v1_event, 30);
 
 /**
  * TestNote is a note from the test (e.g. an assertion failure).
@@ -1025,7 +1056,7 @@ export type TestNote = Message<"rig.v1.TestNote"> & {
  * Use `create(TestNoteSchema)` to create a new message.
  */
 export const TestNoteSchema: GenMessage<TestNote> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 30);
+  messageDesc(file_rig_v1_event, 31);
 
 /**
  * Header is one HTTP header or gRPC metadata entry.
@@ -1049,7 +1080,7 @@ export type Header = Message<"rig.v1.Header"> & {
  * Use `create(HeaderSchema)` to create a new message.
  */
 export const HeaderSchema: GenMessage<Header> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 31);
+  messageDesc(file_rig_v1_event, 32);
 
 /**
  * RequestCompleted records one HTTP exchange through a proxy.
@@ -1143,7 +1174,7 @@ export type RequestCompleted = Message<"rig.v1.RequestCompleted"> & {
  * Use `create(RequestCompletedSchema)` to create a new message.
  */
 export const RequestCompletedSchema: GenMessage<RequestCompleted> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 32);
+  messageDesc(file_rig_v1_event, 33);
 
 /**
  * GrpcCallCompleted records one gRPC call through a proxy.
@@ -1246,7 +1277,7 @@ export type GrpcCallCompleted = Message<"rig.v1.GrpcCallCompleted"> & {
  * Use `create(GrpcCallCompletedSchema)` to create a new message.
  */
 export const GrpcCallCompletedSchema: GenMessage<GrpcCallCompleted> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 33);
+  messageDesc(file_rig_v1_event, 34);
 
 /**
  * ConnectionOpened records a TCP connection through a proxy.
@@ -1280,7 +1311,7 @@ export type ConnectionOpened = Message<"rig.v1.ConnectionOpened"> & {
  * Use `create(ConnectionOpenedSchema)` to create a new message.
  */
 export const ConnectionOpenedSchema: GenMessage<ConnectionOpened> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 34);
+  messageDesc(file_rig_v1_event, 35);
 
 /**
  * ConnectionClosed records the end of a TCP connection through a proxy.
@@ -1338,7 +1369,7 @@ export type ConnectionClosed = Message<"rig.v1.ConnectionClosed"> & {
  * Use `create(ConnectionClosedSchema)` to create a new message.
  */
 export const ConnectionClosedSchema: GenMessage<ConnectionClosed> = /*@__PURE__*/
-  messageDesc(file_rig_v1_event, 35);
+  messageDesc(file_rig_v1_event, 36);
 
 /**
  * LogStream says which output stream a log line came from.

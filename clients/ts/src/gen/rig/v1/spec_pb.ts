@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file rig/v1/spec.proto.
  */
 export const file_rig_v1_spec: GenFile = /*@__PURE__*/
-  fileDesc("ChFyaWcvdjEvc3BlYy5wcm90bxIGcmlnLnYxIuwDCg9FbnZpcm9ubWVudFNwZWMSDAoEbmFtZRgBIAEoCRIhCghzZXJ2aWNlcxgCIAMoCzIPLnJpZy52MS5TZXJ2aWNlEg8KB29ic2VydmUYAyABKAgSCwoDZGlyGAQgASgJEjYKCGhvc3RfZW52GAUgAygLMiQucmlnLnYxLkVudmlyb25tZW50U3BlYy5Ib3N0RW52RW50cnkSJgoDdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG9ycGhhbl9ncmFjZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1zdGFsbF90aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGNhbGxiYWNrX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SMwoGbGFiZWxzGAogAygLMiMucmlnLnYxLkVudmlyb25tZW50U3BlYy5MYWJlbHNFbnRyeRouCgxIb3N0RW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIuMECgdTZXJ2aWNlEgwKBG5hbWUYASABKAkSIgoJaW5ncmVzc2VzGAIgAygLMg8ucmlnLnYxLkluZ3Jlc3MSEgoKbm9faW5ncmVzcxgDIAEoCBIgCghlZ3Jlc3NlcxgEIAMoCzIOLnJpZy52MS5FZ3Jlc3MSHgoIcHJlc3RhcnQYBSADKAsyDC5yaWcudjEuSG9vaxIaCgRpbml0GAYgAygLMgwucmlnLnYxLkhvb2sSKAoHcHJvY2VzcxgKIAEoCzIVLnJpZy52MS5Qcm9jZXNzQ29uZmlnSAASJgoGY2xpZW50GAsgASgLMhQucmlnLnYxLkNsaWVudENvbmZpZ0gAEiwKCWNvbnRhaW5lchgMIAEoCzIXLnJpZy52MS5Db250YWluZXJDb25maWdIABIqCghwb3N0Z3JlcxgNIAEoCzIWLnJpZy52MS5Qb3N0Z3Jlc0NvbmZpZ0gAEiQKBXJlZGlzGA4gASgLMhMucmlnLnYxLlJlZGlzQ29uZmlnSAASJgoGY3VzdG9tGA8gASgLMhQucmlnLnYxLkN1c3RvbUNvbmZpZ0gAEh4KAmdvGBAgASgLMhAucmlnLnYxLkdvQ29uZmlnSAASIgoEbm9kZRgRIAEoCzISLnJpZy52MS5Ob2RlQ29uZmlnSAASHgoCczMYEiABKAsyEC5yaWcudjEuUzNDb25maWdIABIgCgNzcXMYEyABKAsyES5yaWcudjEuU3FzQ29uZmlnSAASKgoIdGVtcG9yYWwYFSABKAsyFi5yaWcudjEuVGVtcG9yYWxDb25maWdIAEIICgZjb25maWci3QEKB0luZ3Jlc3MSDAoEbmFtZRgBIAEoCRIiCghwcm90b2NvbBgCIAEoDjIQLnJpZy52MS5Qcm90b2NvbBIgCgVyZWFkeRgDIAEoCzIRLnJpZy52MS5SZWFkaW5lc3MSMwoKYXR0cmlidXRlcxgEIAMoCzIfLnJpZy52MS5JbmdyZXNzLkF0dHJpYnV0ZXNFbnRyeRIWCg5jb250YWluZXJfcG9ydBgFIAEoDRoxCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLjAQoJUmVhZGluZXNzEiMKBGtpbmQYASABKA4yFS5yaWcudjEuUmVhZGluZXNzS2luZBIRCglodHRwX3BhdGgYAiABKAkSFAoMZ3JwY19zZXJ2aWNlGAMgASgJEioKB3RpbWVvdXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKwoIaW50ZXJ2YWwYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLwoMbWF4X2ludGVydmFsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIjgKBkVncmVzcxIMCgRuYW1lGAEgASgJEg8KB3NlcnZpY2UYAiABKAkSDwoHaW5ncmVzcxgDIAEoCSKBAQoESG9vaxItCgtjbGllbnRfZnVuYxgBIAEoCzIWLnJpZy52MS5DbGllbnRGdW5jSG9va0gAEh4KA3NxbBgCIAEoCzIPLnJpZy52MS5TcWxIb29rSAASIAoEZXhlYxgDIAEoCzIQLnJpZy52MS5FeGVjSG9va0gAQggKBmFjdGlvbiIeCg5DbGllbnRGdW5jSG9vaxIMCgRuYW1lGAEgASgJIh0KB1NxbEhvb2sSEgoKc3RhdGVtZW50cxgBIAMoCSIbCghFeGVjSG9vaxIPCgdjb21tYW5kGAEgAygJIsMBCg1Qcm9jZXNzQ29uZmlnEg8KB2NvbW1hbmQYASABKAkSDAoEYXJncxgCIAMoCRILCgNkaXIYAyABKAkSKwoDZW52GAQgAygLMh4ucmlnLnYxLlByb2Nlc3NDb25maWcuRW52RW50cnkSLQoKc3RvcF9ncmFjZRgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiUKDENsaWVudENvbmZpZxIVCg1zdGFydF9oYW5kbGVyGAEgASgJIs0BCg9Db250YWluZXJDb25maWcSDQoFaW1hZ2UYASABKAkSCwoDY21kGAIgAygJEi0KA2VudhgDIAMoCzIgLnJpZy52MS5Db250YWluZXJDb25maWcuRW52RW50cnkSEgoKZW50cnlwb2ludBgEIAMoCRIvCgxzdG9wX3RpbWVvdXQYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJBCg5Qb3N0Z3Jlc0NvbmZpZxINCgVpbWFnZRgBIAEoCRIgCgdydW50aW1lGAIgASgOMg8ucmlnLnYxLlJ1bnRpbWUiPgoLUmVkaXNDb25maWcSDQoFaW1hZ2UYASABKAkSIAoHcnVudGltZRgCIAEoDjIPLnJpZy52MS5SdW50aW1lIs4BCghHb0NvbmZpZxIPCgdwYWNrYWdlGAEgASgJEgwKBGFyZ3MYAiADKAkSCwoDZGlyGAMgASgJEiYKA2VudhgEIAMoCzIZLnJpZy52MS5Hb0NvbmZpZy5FbnZFbnRyeRITCgtidWlsZF9mbGFncxgFIAMoCRItCgpzdG9wX2dyYWNlGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi7wEKCk5vZGVDb25maWcSDgoGc2NyaXB0GAEgASgJEgwKBGFyZ3MYAiADKAkSCwoDZGlyGAMgASgJEigKA2VudhgEIAMoCzIbLnJpZy52MS5Ob2RlQ29uZmlnLkVudkVudHJ5Eg0KBWJ1aWxkGAUgAygJEgwKBG5vZGUYBiABKAkSFAoMbm9kZV9vcHRpb25zGAcgAygJEi0KCnN0b3BfZ3JhY2UYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIaCghTM0NvbmZpZxIOCgZyZWdpb24YASABKAkiKQoJU3FzQ29uZmlnEg4KBnJlZ2lvbhgBIAEoCRIMCgRmaWZvGAIgASgIIiEKDlRlbXBvcmFsQ29uZmlnEg8KB3ZlcnNpb24YASABKAkiRQoMQ3VzdG9tQ29uZmlnEgwKBHR5cGUYASABKAkSJwoGY29uZmlnGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCpwCghQcm90b2NvbBIYChRQUk9UT0NPTF9VTlNQRUNJRklFRBAAEhAKDFBST1RPQ09MX1RDUBABEhEKDVBST1RPQ09MX0hUVFAQAhIRCg1QUk9UT0NPTF9HUlBDEAMSEgoOUFJPVE9DT0xfS0FGS0EQBCqSAQoNUmVhZGluZXNzS2luZBIeChpSRUFESU5FU1NfS0lORF9VTlNQRUNJRklFRBAAEhYKElJFQURJTkVTU19LSU5EX1RDUBABEhcKE1JFQURJTkVTU19LSU5EX0hUVFAQAhIXChNSRUFESU5FU1NfS0lORF9HUlBDEAMSFwoTUkVBRElORVNTX0tJTkRfTk9ORRAEKkgKB1J1bnRpbWUSFwoTUlVOVElNRV9VTlNQRUNJRklFRBAAEhIKDlJVTlRJTUVfRE9DS0VSEAESEAoMUlVOVElNRV9IT1NUEAJiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_struct]);
+  fileDesc("ChFyaWcvdjEvc3BlYy5wcm90bxIGcmlnLnYxIuwDCg9FbnZpcm9ubWVudFNwZWMSDAoEbmFtZRgBIAEoCRIhCghzZXJ2aWNlcxgCIAMoCzIPLnJpZy52MS5TZXJ2aWNlEg8KB29ic2VydmUYAyABKAgSCwoDZGlyGAQgASgJEjYKCGhvc3RfZW52GAUgAygLMiQucmlnLnYxLkVudmlyb25tZW50U3BlYy5Ib3N0RW52RW50cnkSJgoDdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG9ycGhhbl9ncmFjZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1zdGFsbF90aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGNhbGxiYWNrX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SMwoGbGFiZWxzGAogAygLMiMucmlnLnYxLkVudmlyb25tZW50U3BlYy5MYWJlbHNFbnRyeRouCgxIb3N0RW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIuMECgdTZXJ2aWNlEgwKBG5hbWUYASABKAkSIgoJaW5ncmVzc2VzGAIgAygLMg8ucmlnLnYxLkluZ3Jlc3MSEgoKbm9faW5ncmVzcxgDIAEoCBIgCghlZ3Jlc3NlcxgEIAMoCzIOLnJpZy52MS5FZ3Jlc3MSHgoIcHJlc3RhcnQYBSADKAsyDC5yaWcudjEuSG9vaxIaCgRpbml0GAYgAygLMgwucmlnLnYxLkhvb2sSKAoHcHJvY2VzcxgKIAEoCzIVLnJpZy52MS5Qcm9jZXNzQ29uZmlnSAASJgoGY2xpZW50GAsgASgLMhQucmlnLnYxLkNsaWVudENvbmZpZ0gAEiwKCWNvbnRhaW5lchgMIAEoCzIXLnJpZy52MS5Db250YWluZXJDb25maWdIABIqCghwb3N0Z3JlcxgNIAEoCzIWLnJpZy52MS5Qb3N0Z3Jlc0NvbmZpZ0gAEiQKBXJlZGlzGA4gASgLMhMucmlnLnYxLlJlZGlzQ29uZmlnSAASJgoGY3VzdG9tGA8gASgLMhQucmlnLnYxLkN1c3RvbUNvbmZpZ0gAEh4KAmdvGBAgASgLMhAucmlnLnYxLkdvQ29uZmlnSAASIgoEbm9kZRgRIAEoCzISLnJpZy52MS5Ob2RlQ29uZmlnSAASHgoCczMYEiABKAsyEC5yaWcudjEuUzNDb25maWdIABIgCgNzcXMYEyABKAsyES5yaWcudjEuU3FzQ29uZmlnSAASKgoIdGVtcG9yYWwYFSABKAsyFi5yaWcudjEuVGVtcG9yYWxDb25maWdIAEIICgZjb25maWci3QEKB0luZ3Jlc3MSDAoEbmFtZRgBIAEoCRIiCghwcm90b2NvbBgCIAEoDjIQLnJpZy52MS5Qcm90b2NvbBIgCgVyZWFkeRgDIAEoCzIRLnJpZy52MS5SZWFkaW5lc3MSMwoKYXR0cmlidXRlcxgEIAMoCzIfLnJpZy52MS5JbmdyZXNzLkF0dHJpYnV0ZXNFbnRyeRIWCg5jb250YWluZXJfcG9ydBgFIAEoDRoxCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKAAgoJUmVhZGluZXNzEiMKBGtpbmQYASABKA4yFS5yaWcudjEuUmVhZGluZXNzS2luZBIRCglodHRwX3BhdGgYAiABKAkSFAoMZ3JwY19zZXJ2aWNlGAMgASgJEioKB3RpbWVvdXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKwoIaW50ZXJ2YWwYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLwoMbWF4X2ludGVydmFsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhsKBXdhaXRzGAcgAygLMgwucmlnLnYxLldhaXQirQEKBFdhaXQSHgoDbG9nGAEgASgLMg8ucmlnLnYxLkxvZ1dhaXRIABImCgdjb21tYW5kGAIgASgLMhMucmlnLnYxLkNvbW1hbmRXYWl0SAASIAoEaHR0cBgDIAEoCzIQLnJpZy52MS5IdHRwV2FpdEgAEi4KC2hlYWx0aGNoZWNrGAQgASgLMhcucmlnLnYxLkhlYWx0aGNoZWNrV2FpdEgAQgsKCWNvbmRpdGlvbiIpCgdMb2dXYWl0Eg8KB3BhdHRlcm4YASABKAkSDQoFdGltZXMYAiABKA0iLwoLQ29tbWFuZFdhaXQSDwoHY29tbWFuZBgBIAMoCRIPCgdvbl9ob3N0GAIgASgIIk4KCEh0dHBXYWl0EgwKBHBhdGgYASABKAkSDgoGc3RhdHVzGAIgASgNEhQKDGJvZHlfcGF0dGVybhgDIAEoCRIOCgZtZXRob2QYBCABKAkiEQoPSGVhbHRoY2hlY2tXYWl0IjgKBkVncmVzcxIMCgRuYW1lGAEgASgJEg8KB3NlcnZpY2UYAiABKAkSDwoHaW5ncmVzcxgDIAEoCSKBAQoESG9vaxItCgtjbGllbnRfZnVuYxgBIAEoCzIWLnJpZy52MS5DbGllbnRGdW5jSG9va0gAEh4KA3NxbBgCIAEoCzIPLnJpZy52MS5TcWxIb29rSAASIAoEZXhlYxgDIAEoCzIQLnJpZy52MS5FeGVjSG9va0gAQggKBmFjdGlvbiIeCg5DbGllbnRGdW5jSG9vaxIMCgRuYW1lGAEgASgJIh0KB1NxbEhvb2sSEgoKc3RhdGVtZW50cxgBIAMoCSIbCghFeGVjSG9vaxIPCgdjb21tYW5kGAEgAygJIsMBCg1Qcm9jZXNzQ29uZmlnEg8KB2NvbW1hbmQYASABKAkSDAoEYXJncxgCIAMoCRILCgNkaXIYAyABKAkSKwoDZW52GAQgAygLMh4ucmlnLnYxLlByb2Nlc3NDb25maWcuRW52RW50cnkSLQoKc3RvcF9ncmFjZRgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiUKDENsaWVudENvbmZpZxIVCg1zdGFydF9oYW5kbGVyGAEgASgJIpkCCg9Db250YWluZXJDb25maWcSDQoFaW1hZ2UYASABKAkSCwoDY21kGAIgAygJEi0KA2VudhgDIAMoCzIgLnJpZy52MS5Db250YWluZXJDb25maWcuRW52RW50cnkSEgoKZW50cnlwb2ludBgEIAMoCRIvCgxzdG9wX3RpbWVvdXQYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SIQoFYnVpbGQYBiABKAsyEi5yaWcudjEuSW1hZ2VCdWlsZBInCgZzaGFyZWQYByABKAsyFy5yaWcudjEuU2hhcmVkQ29udGFpbmVyGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiiAEKD1NoYXJlZENvbnRhaW5lchILCgNrZXkYASABKAkSKAoOcmVzZXRfY29tbWFuZHMYAiADKAsyEC5yaWcudjEuRXhlY0hvb2sSLwoMaWRsZV90aW1lb3V0GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBXJldXNlGAQgASgIIqgBCgpJbWFnZUJ1aWxkEg8KB2NvbnRleHQYASABKAkSEgoKZG9ja2VyZmlsZRgCIAEoCRIqCgRhcmdzGAMgAygLMhwucmlnLnYxLkltYWdlQnVpbGQuQXJnc0VudHJ5Eg4KBnRhcmdldBgEIAEoCRIMCgRuYW1lGAUgASgJGisKCUFyZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkEKDlBvc3RncmVzQ29uZmlnEg0KBWltYWdlGAEgASgJEiAKB3J1bnRpbWUYAiABKA4yDy5yaWcudjEuUnVudGltZSI+CgtSZWRpc0NvbmZpZxINCgVpbWFnZRgBIAEoCRIgCgdydW50aW1lGAIgASgOMg8ucmlnLnYxLlJ1bnRpbWUizgEKCEdvQ29uZmlnEg8KB3BhY2thZ2UYASABKAkSDAoEYXJncxgCIAMoCRILCgNkaXIYAyABKAkSJgoDZW52GAQgAygLMhkucmlnLnYxLkdvQ29uZmlnLkVudkVudHJ5EhMKC2J1aWxkX2ZsYWdzGAUgAygJEi0KCnN0b3BfZ3JhY2UYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLvAQoKTm9kZUNvbmZpZxIOCgZzY3JpcHQYASABKAkSDAoEYXJncxgCIAMoCRILCgNkaXIYAyABKAkSKAoDZW52GAQgAygLMhsucmlnLnYxLk5vZGVDb25maWcuRW52RW50cnkSDQoFYnVpbGQYBSADKAkSDAoEbm9kZRgGIAEoCRIUCgxub2RlX29wdGlvbnMYByADKAkSLQoKc3RvcF9ncmFjZRgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIhoKCFMzQ29uZmlnEg4KBnJlZ2lvbhgBIAEoCSIpCglTcXNDb25maWcSDgoGcmVnaW9uGAEgASgJEgwKBGZpZm8YAiABKAgiIQoOVGVtcG9yYWxDb25maWcSDwoHdmVyc2lvbhgBIAEoCSJFCgxDdXN0b21Db25maWcSDAoEdHlwZRgBIAEoCRInCgZjb25maWcYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0KnAKCFByb3RvY29sEhgKFFBST1RPQ09MX1VOU1BFQ0lGSUVEEAASEAoMUFJPVE9DT0xfVENQEAESEQoNUFJPVE9DT0xfSFRUUBACEhEKDVBST1RPQ09MX0dSUEMQAxISCg5QUk9UT0NPTF9LQUZLQRAEKpIBCg1SZWFkaW5lc3NLaW5kEh4KGlJFQURJTkVTU19LSU5EX1VOU1BFQ0lGSUVEEAASFgoSUkVBRElORVNTX0tJTkRfVENQEAESFwoTUkVBRElORVNTX0tJTkRfSFRUUBACEhcKE1JFQURJTkVTU19LSU5EX0dSUEMQAxIXChNSRUFESU5FU1NfS0lORF9OT05FEAQqSAoHUnVudGltZRIXChNSVU5USU1FX1VOU1BFQ0lGSUVEEAASEgoOUlVOVElNRV9ET0NLRVIQARIQCgxSVU5USU1FX0hPU1QQAmIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_struct]);
 
 /**
  * EnvironmentSpec declares a graph of services brought up together for one test.
@@ -321,6 +321,14 @@ export type Readiness = Message<"rig.v1.Readiness"> & {
    * @generated from field: google.protobuf.Duration max_interval = 6;
    */
   maxInterval?: Duration | undefined;
+
+  /**
+   * More conditions, all of which must hold besides the check of `kind` (kind NONE: only
+   * these). `timeout` covers them all; a timeout names the condition still unmet.
+   *
+   * @generated from field: repeated rig.v1.Wait waits = 7;
+   */
+  waits: Wait[];
 };
 
 /**
@@ -329,6 +337,157 @@ export type Readiness = Message<"rig.v1.Readiness"> & {
  */
 export const ReadinessSchema: GenMessage<Readiness> = /*@__PURE__*/
   messageDesc(file_rig_v1_spec, 3);
+
+/**
+ * Wait is one more readiness condition of an ingress.
+ *
+ * @generated from message rig.v1.Wait
+ */
+export type Wait = Message<"rig.v1.Wait"> & {
+  /**
+   * @generated from oneof rig.v1.Wait.condition
+   */
+  condition: {
+    /**
+     * @generated from field: rig.v1.LogWait log = 1;
+     */
+    value: LogWait;
+    case: "log";
+  } | {
+    /**
+     * @generated from field: rig.v1.CommandWait command = 2;
+     */
+    value: CommandWait;
+    case: "command";
+  } | {
+    /**
+     * @generated from field: rig.v1.HttpWait http = 3;
+     */
+    value: HttpWait;
+    case: "http";
+  } | {
+    /**
+     * @generated from field: rig.v1.HealthcheckWait healthcheck = 4;
+     */
+    value: HealthcheckWait;
+    case: "healthcheck";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message rig.v1.Wait.
+ * Use `create(WaitSchema)` to create a new message.
+ */
+export const WaitSchema: GenMessage<Wait> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 4);
+
+/**
+ * LogWait: a line of the service's output (stdout or stderr) matches `pattern`, a
+ * JavaScript regular expression, for the `times`-th time since the service started.
+ *
+ * @generated from message rig.v1.LogWait
+ */
+export type LogWait = Message<"rig.v1.LogWait"> & {
+  /**
+   * @generated from field: string pattern = 1;
+   */
+  pattern: string;
+
+  /**
+   * Default 1.
+   *
+   * @generated from field: uint32 times = 2;
+   */
+  times: number;
+};
+
+/**
+ * Describes the message rig.v1.LogWait.
+ * Use `create(LogWaitSchema)` to create a new message.
+ */
+export const LogWaitSchema: GenMessage<LogWait> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 5);
+
+/**
+ * CommandWait: `command` exits 0. Container services run it inside the container
+ * unless `on_host`; other services (and `on_host`) run it on the host with the
+ * service's wiring environment.
+ *
+ * @generated from message rig.v1.CommandWait
+ */
+export type CommandWait = Message<"rig.v1.CommandWait"> & {
+  /**
+   * @generated from field: repeated string command = 1;
+   */
+  command: string[];
+
+  /**
+   * @generated from field: bool on_host = 2;
+   */
+  onHost: boolean;
+};
+
+/**
+ * Describes the message rig.v1.CommandWait.
+ * Use `create(CommandWaitSchema)` to create a new message.
+ */
+export const CommandWaitSchema: GenMessage<CommandWait> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 6);
+
+/**
+ * HttpWait: a request to `path` on this ingress answers `status` (default any 2xx) with
+ * a body matching `body_pattern` (a JavaScript regular expression; unset: any body).
+ *
+ * @generated from message rig.v1.HttpWait
+ */
+export type HttpWait = Message<"rig.v1.HttpWait"> & {
+  /**
+   * Default "/".
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: uint32 status = 2;
+   */
+  status: number;
+
+  /**
+   * @generated from field: string body_pattern = 3;
+   */
+  bodyPattern: string;
+
+  /**
+   * Default GET.
+   *
+   * @generated from field: string method = 4;
+   */
+  method: string;
+};
+
+/**
+ * Describes the message rig.v1.HttpWait.
+ * Use `create(HttpWaitSchema)` to create a new message.
+ */
+export const HttpWaitSchema: GenMessage<HttpWait> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 7);
+
+/**
+ * HealthcheckWait: the container image's own HEALTHCHECK reports healthy (container
+ * services whose image has one).
+ *
+ * @generated from message rig.v1.HealthcheckWait
+ */
+export type HealthcheckWait = Message<"rig.v1.HealthcheckWait"> & {
+};
+
+/**
+ * Describes the message rig.v1.HealthcheckWait.
+ * Use `create(HealthcheckWaitSchema)` to create a new message.
+ */
+export const HealthcheckWaitSchema: GenMessage<HealthcheckWait> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 8);
 
 /**
  * Egress is a dependency on another service's ingress.
@@ -363,7 +522,7 @@ export type Egress = Message<"rig.v1.Egress"> & {
  * Use `create(EgressSchema)` to create a new message.
  */
 export const EgressSchema: GenMessage<Egress> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 4);
+  messageDesc(file_rig_v1_spec, 9);
 
 /**
  * Hook is code run at a lifecycle point, by the server or by the client.
@@ -400,7 +559,7 @@ export type Hook = Message<"rig.v1.Hook"> & {
  * Use `create(HookSchema)` to create a new message.
  */
 export const HookSchema: GenMessage<Hook> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 5);
+  messageDesc(file_rig_v1_spec, 10);
 
 /**
  * ClientFuncHook runs a handler registered in the client, through the callback protocol.
@@ -419,7 +578,7 @@ export type ClientFuncHook = Message<"rig.v1.ClientFuncHook"> & {
  * Use `create(ClientFuncHookSchema)` to create a new message.
  */
 export const ClientFuncHookSchema: GenMessage<ClientFuncHook> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 6);
+  messageDesc(file_rig_v1_spec, 11);
 
 /**
  * SqlHook runs SQL statements against the service's database (postgres).
@@ -438,7 +597,7 @@ export type SqlHook = Message<"rig.v1.SqlHook"> & {
  * Use `create(SqlHookSchema)` to create a new message.
  */
 export const SqlHookSchema: GenMessage<SqlHook> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 7);
+  messageDesc(file_rig_v1_spec, 12);
 
 /**
  * ExecHook runs a command inside the service (containers, postgres).
@@ -457,7 +616,7 @@ export type ExecHook = Message<"rig.v1.ExecHook"> & {
  * Use `create(ExecHookSchema)` to create a new message.
  */
 export const ExecHookSchema: GenMessage<ExecHook> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 8);
+  messageDesc(file_rig_v1_spec, 13);
 
 /**
  * ProcessConfig runs any executable on the host.
@@ -506,7 +665,7 @@ export type ProcessConfig = Message<"rig.v1.ProcessConfig"> & {
  * Use `create(ProcessConfigSchema)` to create a new message.
  */
 export const ProcessConfigSchema: GenMessage<ProcessConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 9);
+  messageDesc(file_rig_v1_spec, 14);
 
 /**
  * ClientConfig delegates start to a handler in the client process.
@@ -525,7 +684,7 @@ export type ClientConfig = Message<"rig.v1.ClientConfig"> & {
  * Use `create(ClientConfigSchema)` to create a new message.
  */
 export const ClientConfigSchema: GenMessage<ClientConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 10);
+  messageDesc(file_rig_v1_spec, 15);
 
 /**
  * ContainerConfig runs a Docker container with host-mapped ports.
@@ -559,6 +718,21 @@ export type ContainerConfig = Message<"rig.v1.ContainerConfig"> & {
    * @generated from field: google.protobuf.Duration stop_timeout = 5;
    */
   stopTimeout?: Duration | undefined;
+
+  /**
+   * Build the image from a Dockerfile instead of naming one (`image` stays empty).
+   *
+   * @generated from field: rig.v1.ImageBuild build = 6;
+   */
+  build?: ImageBuild | undefined;
+
+  /**
+   * Share one container among the environments that name the same key and an identical
+   * definition, one environment at a time, reset between them. Unset: one per environment.
+   *
+   * @generated from field: rig.v1.SharedContainer shared = 7;
+   */
+  shared?: SharedContainer | undefined;
 };
 
 /**
@@ -566,7 +740,105 @@ export type ContainerConfig = Message<"rig.v1.ContainerConfig"> & {
  * Use `create(ContainerConfigSchema)` to create a new message.
  */
 export const ContainerConfigSchema: GenMessage<ContainerConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 11);
+  messageDesc(file_rig_v1_spec, 16);
+
+/**
+ * SharedContainer: one container leased to one environment at a time, like testcontainers'
+ * suite-wide containers. It outlives environments, so it has no egresses, every ingress
+ * names its container_port, and it sees no per-environment wiring (no RIG_* variables).
+ *
+ * @generated from message rig.v1.SharedContainer
+ */
+export type SharedContainer = Message<"rig.v1.SharedContainer"> & {
+  /**
+   * The sharing key (letters, digits, '.', '_', '-'). Environments with the same key and
+   * an identical definition (image, cmd, entrypoint, env, ports) share one container.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * Commands run in the container after each lease, before the next one (e.g. psql
+   * truncating tables, redis-cli FLUSHALL). One failing discards the container.
+   *
+   * @generated from field: repeated rig.v1.ExecHook reset_commands = 2;
+   */
+  resetCommands: ExecHook[];
+
+  /**
+   * Remove the container after this long without a lease. Default 60 s.
+   *
+   * @generated from field: google.protobuf.Duration idle_timeout = 3;
+   */
+  idleTimeout?: Duration | undefined;
+
+  /**
+   * Keep the container running when rigd exits, and let a later rigd find it by the hash
+   * of its definition (testcontainers' withReuse). `rig prune --containers` removes it.
+   *
+   * @generated from field: bool reuse = 4;
+   */
+  reuse: boolean;
+};
+
+/**
+ * Describes the message rig.v1.SharedContainer.
+ * Use `create(SharedContainerSchema)` to create a new message.
+ */
+export const SharedContainerSchema: GenMessage<SharedContainer> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 17);
+
+/**
+ * ImageBuild builds a container image from a Dockerfile, once per content hash of the
+ * context (its files minus .dockerignore), the Dockerfile, args and target. The image is
+ * tagged rig-build/<name>:<hash> and kept in the engine's image store between runs.
+ *
+ * @generated from message rig.v1.ImageBuild
+ */
+export type ImageBuild = Message<"rig.v1.ImageBuild"> & {
+  /**
+   * Build context directory; a relative path resolves against the spec's dir.
+   *
+   * @generated from field: string context = 1;
+   */
+  context: string;
+
+  /**
+   * Dockerfile path, relative to the context. Default "Dockerfile".
+   *
+   * @generated from field: string dockerfile = 2;
+   */
+  dockerfile: string;
+
+  /**
+   * Build arguments (ARG).
+   *
+   * @generated from field: map<string, string> args = 3;
+   */
+  args: { [key: string]: string };
+
+  /**
+   * Build stage to stop at. Default: the last stage.
+   *
+   * @generated from field: string target = 4;
+   */
+  target: string;
+
+  /**
+   * Repository part of the tag, rig-build/<name>. Default: the context directory's name.
+   *
+   * @generated from field: string name = 5;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message rig.v1.ImageBuild.
+ * Use `create(ImageBuildSchema)` to create a new message.
+ */
+export const ImageBuildSchema: GenMessage<ImageBuild> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 18);
 
 /**
  * PostgresConfig leases a database on a pooled Postgres server.
@@ -590,7 +862,7 @@ export type PostgresConfig = Message<"rig.v1.PostgresConfig"> & {
  * Use `create(PostgresConfigSchema)` to create a new message.
  */
 export const PostgresConfigSchema: GenMessage<PostgresConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 12);
+  messageDesc(file_rig_v1_spec, 19);
 
 /**
  * RedisConfig leases a database number on a pooled Redis server.
@@ -614,7 +886,7 @@ export type RedisConfig = Message<"rig.v1.RedisConfig"> & {
  * Use `create(RedisConfigSchema)` to create a new message.
  */
 export const RedisConfigSchema: GenMessage<RedisConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 13);
+  messageDesc(file_rig_v1_spec, 20);
 
 /**
  * GoConfig builds a Go program in the artifact phase and runs it on the host. The
@@ -675,7 +947,7 @@ export type GoConfig = Message<"rig.v1.GoConfig"> & {
  * Use `create(GoConfigSchema)` to create a new message.
  */
 export const GoConfigSchema: GenMessage<GoConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 14);
+  messageDesc(file_rig_v1_spec, 21);
 
 /**
  * NodeConfig runs a Node.js script on the host: JavaScript, or TypeScript directly with
@@ -748,7 +1020,7 @@ export type NodeConfig = Message<"rig.v1.NodeConfig"> & {
  * Use `create(NodeConfigSchema)` to create a new message.
  */
 export const NodeConfigSchema: GenMessage<NodeConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 15);
+  messageDesc(file_rig_v1_spec, 22);
 
 /**
  * S3Config leases a bucket of its own on a pooled S3-compatible server (moto's server,
@@ -772,7 +1044,7 @@ export type S3Config = Message<"rig.v1.S3Config"> & {
  * Use `create(S3ConfigSchema)` to create a new message.
  */
 export const S3ConfigSchema: GenMessage<S3Config> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 16);
+  messageDesc(file_rig_v1_spec, 23);
 
 /**
  * SqsConfig leases a queue of its own on a pooled SQS-compatible server (moto's server,
@@ -802,7 +1074,7 @@ export type SqsConfig = Message<"rig.v1.SqsConfig"> & {
  * Use `create(SqsConfigSchema)` to create a new message.
  */
 export const SqsConfigSchema: GenMessage<SqsConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 17);
+  messageDesc(file_rig_v1_spec, 24);
 
 /**
  * TemporalConfig leases a namespace of its own on a pooled Temporal dev server (the
@@ -827,7 +1099,7 @@ export type TemporalConfig = Message<"rig.v1.TemporalConfig"> & {
  * Use `create(TemporalConfigSchema)` to create a new message.
  */
 export const TemporalConfigSchema: GenMessage<TemporalConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 18);
+  messageDesc(file_rig_v1_spec, 25);
 
 /**
  * CustomConfig selects a service type provided by a server plugin.
@@ -851,7 +1123,7 @@ export type CustomConfig = Message<"rig.v1.CustomConfig"> & {
  * Use `create(CustomConfigSchema)` to create a new message.
  */
 export const CustomConfigSchema: GenMessage<CustomConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 19);
+  messageDesc(file_rig_v1_spec, 26);
 
 /**
  * Protocol spoken on an ingress; it picks the default readiness check and proxy.
