@@ -119,3 +119,15 @@ def test_endpoints_and_wiring() -> None:
     assert wiring.ingress() is ep
     with pytest.raises(LookupError, match="no egress 'db'"):
         wiring.egress("db")
+
+
+def test_requires_is_exclusive_unless_shared() -> None:
+    spec, _ = rig.build_spec(
+        {
+            "api": rig.process("api").requires("db-fixture", shared=True).requires("port-8080").requires("db-fixture"),
+            "db": rig.postgres().requires("db-fixture", shared=True),
+        },
+        name="locks",
+    )
+    required = {s.name: [(r.resource, r.shared) for r in s.requires] for s in spec.services}
+    assert required == {"api": [("db-fixture", False), ("port-8080", False)], "db": [("db-fixture", True)]}

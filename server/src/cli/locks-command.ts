@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { LockMode, type LockEntry } from "../gen/rig/v1/lock_service_pb.js";
+import { describeHolder, type HolderFields } from "../contract/resource-locks.js";
 import type { CliOutput } from "./cli-output.js";
 import { rigDirOf, rigdEndpoints } from "./rigd-connection.js";
 import { UsageError } from "./usage-error.js";
@@ -28,7 +29,7 @@ interface Record_ {
   op: string;
   resources?: string[];
   mode?: string;
-  holder?: { testName?: string; pid?: number; language?: string; location?: string };
+  holder?: HolderFields & { location?: string };
   lockId?: string;
   detail?: string;
   durationMs?: number;
@@ -54,7 +55,7 @@ async function locksPs(argv: string[], out: CliOutput): Promise<number> {
     const h = e.holder;
     const since = e.since ? `${((now - timestampMs(e.since)) / 1000).toFixed(1)}s` : "";
     const mode = e.mode === LockMode.SHARED ? "shared" : "exclusive";
-    return `  ${kind.padEnd(7)} ${e.lockId.padEnd(6)} ${mode.padEnd(9)} ${since.padStart(7)}  pid ${h?.pid ?? "?"} ${h?.language ?? ""} ${h?.testName ?? ""} ${h?.location ?? ""}`.trimEnd();
+    return `  ${kind.padEnd(7)} ${e.lockId.padEnd(6)} ${mode.padEnd(9)} ${since.padStart(7)}  ${describeHolder(h)}${h?.location ? ` at ${h.location}` : ""}`;
   };
   for (const rigd of rigds) {
     const { resources } = await rigd.locks.listLocks({}, { timeoutMs: 5_000 });
@@ -91,7 +92,7 @@ async function locksLog(argv: string[], out: CliOutput): Promise<number> {
     }
     if (values.resource && !r.resources?.includes(values.resource)) continue;
     if (kinds.length && !kinds.some((k) => KINDS[k]!(r.op))) continue;
-    const who = r.holder ? ` pid ${r.holder.pid ?? "?"} ${r.holder.language ?? ""}${r.holder.testName ? ` ${r.holder.testName}` : ""}` : "";
+    const who = r.holder ? ` ${describeHolder(r.holder)}` : "";
     const where = !values.short && r.holder?.location ? ` at ${r.holder.location}` : "";
     const dur = r.durationMs !== undefined ? ` (${r.durationMs} ms)` : "";
     await out.line(

@@ -18,6 +18,9 @@ export interface HolderRecord {
   readonly pid?: number;
   readonly language?: string;
   readonly location?: string;
+  /** Set when the holder is a service of an environment. */
+  readonly environmentId?: string;
+  readonly service?: string;
 }
 
 /** One line of the log. */

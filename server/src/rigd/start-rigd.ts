@@ -20,6 +20,7 @@ import { formatHostPort, isUnixAddress, parseListenAddress, UNIX_PREFIX } from "
 import { LockService } from "../gen/rig/v1/lock_service_pb.js";
 import { createLockServer } from "../locks/lock-service.js";
 import { DEFAULT_LIMITS, type Limits } from "../contract/limits.js";
+import type { ResourceLocks } from "../contract/resource-locks.js";
 import { createFileLogger } from "./logger.js";
 import { DEFAULT_LOG_RETENTION, startLogPruning, type LogRetention } from "./log-retention.js";
 import { defaultAddrFile, prepareRigDir, rigdVersion } from "./rig-dir.js";
@@ -31,6 +32,8 @@ export interface BackendContext {
   readonly logger: Logger;
   readonly orphanGraceMs: number;
   readonly limits: Limits;
+  /** The lock table of this rigd's LockService, for services whose spec requires resources. */
+  readonly locks: ResourceLocks;
 }
 
 /** How to run rigd. */
@@ -98,8 +101,8 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
   const log = logger.child({ component: "rigd" });
 
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const backend = options.createBackend({ rigDir, logger, orphanGraceMs, limits });
   const locks = createLockServer(rigDir, logger);
+  const backend = options.createBackend({ rigDir, logger, orphanGraceMs, limits, locks: locks.environments });
   const api = createApiHandler(backend, logger, {
     readMaxBytes: limits.requestBytes,
     auth: { token, tokenFile },

@@ -132,6 +132,7 @@ export class HarnessEnvironment implements AsyncDisposable {
       dependsOn: egresses.map((e) => e.service),
       prestart: [...(spec.prestart ?? [])],
       init: [...(spec.init ?? [])],
+      requires: [],
       internal: false,
     };
   }

@@ -325,6 +325,9 @@ type Service struct {
 	Prestart []*Hook `protobuf:"bytes,5,rep,name=prestart,proto3" json:"prestart,omitempty"`
 	// Hooks run once the service is healthy and before it is marked ready.
 	Init []*Hook `protobuf:"bytes,6,rep,name=init,proto3" json:"init,omitempty"`
+	// Resources (rig.v1.LockService names) the service holds while it runs: it starts only
+	// once it holds every one of them (all at once), and releases them when it stops.
+	Requires []*ResourceRequirement `protobuf:"bytes,7,rep,name=requires,proto3" json:"requires,omitempty"`
 	// Types that are valid to be assigned to Config:
 	//
 	//	*Service_Process
@@ -406,6 +409,13 @@ func (x *Service) GetPrestart() []*Hook {
 func (x *Service) GetInit() []*Hook {
 	if x != nil {
 		return x.Init
+	}
+	return nil
+}
+
+func (x *Service) GetRequires() []*ResourceRequirement {
+	if x != nil {
+		return x.Requires
 	}
 	return nil
 }
@@ -511,6 +521,62 @@ func (*Service_Redis) isService_Config() {}
 
 func (*Service_Custom) isService_Config() {}
 
+// A resource a service must hold while it runs, shared or exclusive. Its max parallelism
+// is what a LockService Declare set (default 5).
+type ResourceRequirement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name, as test processes lock it: 1-256 characters, no spaces.
+	Resource string `protobuf:"bytes,1,opt,name=resource,proto3" json:"resource,omitempty"`
+	// Held together with other shared holders; false: held alone (exclusive).
+	Shared        bool `protobuf:"varint,2,opt,name=shared,proto3" json:"shared,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResourceRequirement) Reset() {
+	*x = ResourceRequirement{}
+	mi := &file_rig_v1_spec_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceRequirement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceRequirement) ProtoMessage() {}
+
+func (x *ResourceRequirement) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceRequirement.ProtoReflect.Descriptor instead.
+func (*ResourceRequirement) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ResourceRequirement) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
+}
+
+func (x *ResourceRequirement) GetShared() bool {
+	if x != nil {
+		return x.Shared
+	}
+	return false
+}
+
 // Ingress is a port a service listens on.
 type Ingress struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -530,7 +596,7 @@ type Ingress struct {
 
 func (x *Ingress) Reset() {
 	*x = Ingress{}
-	mi := &file_rig_v1_spec_proto_msgTypes[2]
+	mi := &file_rig_v1_spec_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -542,7 +608,7 @@ func (x *Ingress) String() string {
 func (*Ingress) ProtoMessage() {}
 
 func (x *Ingress) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[2]
+	mi := &file_rig_v1_spec_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -555,7 +621,7 @@ func (x *Ingress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ingress.ProtoReflect.Descriptor instead.
 func (*Ingress) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{2}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Ingress) GetName() string {
@@ -613,7 +679,7 @@ type Readiness struct {
 
 func (x *Readiness) Reset() {
 	*x = Readiness{}
-	mi := &file_rig_v1_spec_proto_msgTypes[3]
+	mi := &file_rig_v1_spec_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -625,7 +691,7 @@ func (x *Readiness) String() string {
 func (*Readiness) ProtoMessage() {}
 
 func (x *Readiness) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[3]
+	mi := &file_rig_v1_spec_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -638,7 +704,7 @@ func (x *Readiness) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Readiness.ProtoReflect.Descriptor instead.
 func (*Readiness) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{3}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Readiness) GetKind() ReadinessKind {
@@ -698,7 +764,7 @@ type Egress struct {
 
 func (x *Egress) Reset() {
 	*x = Egress{}
-	mi := &file_rig_v1_spec_proto_msgTypes[4]
+	mi := &file_rig_v1_spec_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -710,7 +776,7 @@ func (x *Egress) String() string {
 func (*Egress) ProtoMessage() {}
 
 func (x *Egress) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[4]
+	mi := &file_rig_v1_spec_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -723,7 +789,7 @@ func (x *Egress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Egress.ProtoReflect.Descriptor instead.
 func (*Egress) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{4}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Egress) GetName() string {
@@ -762,7 +828,7 @@ type Hook struct {
 
 func (x *Hook) Reset() {
 	*x = Hook{}
-	mi := &file_rig_v1_spec_proto_msgTypes[5]
+	mi := &file_rig_v1_spec_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -774,7 +840,7 @@ func (x *Hook) String() string {
 func (*Hook) ProtoMessage() {}
 
 func (x *Hook) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[5]
+	mi := &file_rig_v1_spec_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -787,7 +853,7 @@ func (x *Hook) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Hook.ProtoReflect.Descriptor instead.
 func (*Hook) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{5}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Hook) GetAction() isHook_Action {
@@ -856,7 +922,7 @@ type ClientFuncHook struct {
 
 func (x *ClientFuncHook) Reset() {
 	*x = ClientFuncHook{}
-	mi := &file_rig_v1_spec_proto_msgTypes[6]
+	mi := &file_rig_v1_spec_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -868,7 +934,7 @@ func (x *ClientFuncHook) String() string {
 func (*ClientFuncHook) ProtoMessage() {}
 
 func (x *ClientFuncHook) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[6]
+	mi := &file_rig_v1_spec_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -881,7 +947,7 @@ func (x *ClientFuncHook) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClientFuncHook.ProtoReflect.Descriptor instead.
 func (*ClientFuncHook) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{6}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ClientFuncHook) GetName() string {
@@ -901,7 +967,7 @@ type SqlHook struct {
 
 func (x *SqlHook) Reset() {
 	*x = SqlHook{}
-	mi := &file_rig_v1_spec_proto_msgTypes[7]
+	mi := &file_rig_v1_spec_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -913,7 +979,7 @@ func (x *SqlHook) String() string {
 func (*SqlHook) ProtoMessage() {}
 
 func (x *SqlHook) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[7]
+	mi := &file_rig_v1_spec_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -926,7 +992,7 @@ func (x *SqlHook) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SqlHook.ProtoReflect.Descriptor instead.
 func (*SqlHook) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{7}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SqlHook) GetStatements() []string {
@@ -946,7 +1012,7 @@ type ExecHook struct {
 
 func (x *ExecHook) Reset() {
 	*x = ExecHook{}
-	mi := &file_rig_v1_spec_proto_msgTypes[8]
+	mi := &file_rig_v1_spec_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -958,7 +1024,7 @@ func (x *ExecHook) String() string {
 func (*ExecHook) ProtoMessage() {}
 
 func (x *ExecHook) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[8]
+	mi := &file_rig_v1_spec_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -971,7 +1037,7 @@ func (x *ExecHook) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecHook.ProtoReflect.Descriptor instead.
 func (*ExecHook) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{8}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ExecHook) GetCommand() []string {
@@ -1000,7 +1066,7 @@ type ProcessConfig struct {
 
 func (x *ProcessConfig) Reset() {
 	*x = ProcessConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[9]
+	mi := &file_rig_v1_spec_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1012,7 +1078,7 @@ func (x *ProcessConfig) String() string {
 func (*ProcessConfig) ProtoMessage() {}
 
 func (x *ProcessConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[9]
+	mi := &file_rig_v1_spec_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1025,7 +1091,7 @@ func (x *ProcessConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessConfig.ProtoReflect.Descriptor instead.
 func (*ProcessConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{9}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ProcessConfig) GetCommand() string {
@@ -1073,7 +1139,7 @@ type ClientConfig struct {
 
 func (x *ClientConfig) Reset() {
 	*x = ClientConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[10]
+	mi := &file_rig_v1_spec_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1085,7 +1151,7 @@ func (x *ClientConfig) String() string {
 func (*ClientConfig) ProtoMessage() {}
 
 func (x *ClientConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[10]
+	mi := &file_rig_v1_spec_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1098,7 +1164,7 @@ func (x *ClientConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClientConfig.ProtoReflect.Descriptor instead.
 func (*ClientConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{10}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ClientConfig) GetStartHandler() string {
@@ -1123,7 +1189,7 @@ type ContainerConfig struct {
 
 func (x *ContainerConfig) Reset() {
 	*x = ContainerConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[11]
+	mi := &file_rig_v1_spec_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1135,7 +1201,7 @@ func (x *ContainerConfig) String() string {
 func (*ContainerConfig) ProtoMessage() {}
 
 func (x *ContainerConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[11]
+	mi := &file_rig_v1_spec_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1148,7 +1214,7 @@ func (x *ContainerConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerConfig.ProtoReflect.Descriptor instead.
 func (*ContainerConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{11}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ContainerConfig) GetImage() string {
@@ -1197,7 +1263,7 @@ type PostgresConfig struct {
 
 func (x *PostgresConfig) Reset() {
 	*x = PostgresConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[12]
+	mi := &file_rig_v1_spec_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1209,7 +1275,7 @@ func (x *PostgresConfig) String() string {
 func (*PostgresConfig) ProtoMessage() {}
 
 func (x *PostgresConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[12]
+	mi := &file_rig_v1_spec_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1222,7 +1288,7 @@ func (x *PostgresConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostgresConfig.ProtoReflect.Descriptor instead.
 func (*PostgresConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{12}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PostgresConfig) GetImage() string {
@@ -1250,7 +1316,7 @@ type RedisConfig struct {
 
 func (x *RedisConfig) Reset() {
 	*x = RedisConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[13]
+	mi := &file_rig_v1_spec_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1262,7 +1328,7 @@ func (x *RedisConfig) String() string {
 func (*RedisConfig) ProtoMessage() {}
 
 func (x *RedisConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[13]
+	mi := &file_rig_v1_spec_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1275,7 +1341,7 @@ func (x *RedisConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedisConfig.ProtoReflect.Descriptor instead.
 func (*RedisConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{13}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RedisConfig) GetImage() string {
@@ -1303,7 +1369,7 @@ type CustomConfig struct {
 
 func (x *CustomConfig) Reset() {
 	*x = CustomConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[14]
+	mi := &file_rig_v1_spec_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1315,7 +1381,7 @@ func (x *CustomConfig) String() string {
 func (*CustomConfig) ProtoMessage() {}
 
 func (x *CustomConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[14]
+	mi := &file_rig_v1_spec_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1328,7 +1394,7 @@ func (x *CustomConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomConfig.ProtoReflect.Descriptor instead.
 func (*CustomConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{14}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CustomConfig) GetType() string {
@@ -1362,7 +1428,7 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x10callback_timeout\x18\t \x01(\v2\x19.google.protobuf.DurationR\x0fcallbackTimeout\x1a:\n" +
 	"\fHostEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9c\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd5\x04\n" +
 	"\aService\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12-\n" +
 	"\tingresses\x18\x02 \x03(\v2\x0f.rig.v1.IngressR\tingresses\x12\x1d\n" +
@@ -1370,7 +1436,8 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"no_ingress\x18\x03 \x01(\bR\tnoIngress\x12*\n" +
 	"\begresses\x18\x04 \x03(\v2\x0e.rig.v1.EgressR\begresses\x12(\n" +
 	"\bprestart\x18\x05 \x03(\v2\f.rig.v1.HookR\bprestart\x12 \n" +
-	"\x04init\x18\x06 \x03(\v2\f.rig.v1.HookR\x04init\x121\n" +
+	"\x04init\x18\x06 \x03(\v2\f.rig.v1.HookR\x04init\x127\n" +
+	"\brequires\x18\a \x03(\v2\x1b.rig.v1.ResourceRequirementR\brequires\x121\n" +
 	"\aprocess\x18\n" +
 	" \x01(\v2\x15.rig.v1.ProcessConfigH\x00R\aprocess\x12.\n" +
 	"\x06client\x18\v \x01(\v2\x14.rig.v1.ClientConfigH\x00R\x06client\x127\n" +
@@ -1378,7 +1445,10 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\bpostgres\x18\r \x01(\v2\x16.rig.v1.PostgresConfigH\x00R\bpostgres\x12+\n" +
 	"\x05redis\x18\x0e \x01(\v2\x13.rig.v1.RedisConfigH\x00R\x05redis\x12.\n" +
 	"\x06custom\x18\x0f \x01(\v2\x14.rig.v1.CustomConfigH\x00R\x06customB\b\n" +
-	"\x06config\"\x9b\x02\n" +
+	"\x06config\"I\n" +
+	"\x13ResourceRequirement\x12\x1a\n" +
+	"\bresource\x18\x01 \x01(\tR\bresource\x12\x16\n" +
+	"\x06shared\x18\x02 \x01(\bR\x06shared\"\x9b\x02\n" +
 	"\aIngress\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\bprotocol\x18\x02 \x01(\x0e2\x10.rig.v1.ProtocolR\bprotocol\x12'\n" +
@@ -1477,72 +1547,74 @@ func file_rig_v1_spec_proto_rawDescGZIP() []byte {
 }
 
 var file_rig_v1_spec_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_rig_v1_spec_proto_goTypes = []any{
 	(Protocol)(0),               // 0: rig.v1.Protocol
 	(ReadinessKind)(0),          // 1: rig.v1.ReadinessKind
 	(Runtime)(0),                // 2: rig.v1.Runtime
 	(*EnvironmentSpec)(nil),     // 3: rig.v1.EnvironmentSpec
 	(*Service)(nil),             // 4: rig.v1.Service
-	(*Ingress)(nil),             // 5: rig.v1.Ingress
-	(*Readiness)(nil),           // 6: rig.v1.Readiness
-	(*Egress)(nil),              // 7: rig.v1.Egress
-	(*Hook)(nil),                // 8: rig.v1.Hook
-	(*ClientFuncHook)(nil),      // 9: rig.v1.ClientFuncHook
-	(*SqlHook)(nil),             // 10: rig.v1.SqlHook
-	(*ExecHook)(nil),            // 11: rig.v1.ExecHook
-	(*ProcessConfig)(nil),       // 12: rig.v1.ProcessConfig
-	(*ClientConfig)(nil),        // 13: rig.v1.ClientConfig
-	(*ContainerConfig)(nil),     // 14: rig.v1.ContainerConfig
-	(*PostgresConfig)(nil),      // 15: rig.v1.PostgresConfig
-	(*RedisConfig)(nil),         // 16: rig.v1.RedisConfig
-	(*CustomConfig)(nil),        // 17: rig.v1.CustomConfig
-	nil,                         // 18: rig.v1.EnvironmentSpec.HostEnvEntry
-	nil,                         // 19: rig.v1.Ingress.AttributesEntry
-	nil,                         // 20: rig.v1.ProcessConfig.EnvEntry
-	nil,                         // 21: rig.v1.ContainerConfig.EnvEntry
-	(*durationpb.Duration)(nil), // 22: google.protobuf.Duration
-	(*structpb.Struct)(nil),     // 23: google.protobuf.Struct
+	(*ResourceRequirement)(nil), // 5: rig.v1.ResourceRequirement
+	(*Ingress)(nil),             // 6: rig.v1.Ingress
+	(*Readiness)(nil),           // 7: rig.v1.Readiness
+	(*Egress)(nil),              // 8: rig.v1.Egress
+	(*Hook)(nil),                // 9: rig.v1.Hook
+	(*ClientFuncHook)(nil),      // 10: rig.v1.ClientFuncHook
+	(*SqlHook)(nil),             // 11: rig.v1.SqlHook
+	(*ExecHook)(nil),            // 12: rig.v1.ExecHook
+	(*ProcessConfig)(nil),       // 13: rig.v1.ProcessConfig
+	(*ClientConfig)(nil),        // 14: rig.v1.ClientConfig
+	(*ContainerConfig)(nil),     // 15: rig.v1.ContainerConfig
+	(*PostgresConfig)(nil),      // 16: rig.v1.PostgresConfig
+	(*RedisConfig)(nil),         // 17: rig.v1.RedisConfig
+	(*CustomConfig)(nil),        // 18: rig.v1.CustomConfig
+	nil,                         // 19: rig.v1.EnvironmentSpec.HostEnvEntry
+	nil,                         // 20: rig.v1.Ingress.AttributesEntry
+	nil,                         // 21: rig.v1.ProcessConfig.EnvEntry
+	nil,                         // 22: rig.v1.ContainerConfig.EnvEntry
+	(*durationpb.Duration)(nil), // 23: google.protobuf.Duration
+	(*structpb.Struct)(nil),     // 24: google.protobuf.Struct
 }
 var file_rig_v1_spec_proto_depIdxs = []int32{
 	4,  // 0: rig.v1.EnvironmentSpec.services:type_name -> rig.v1.Service
-	18, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
-	22, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
-	22, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
-	22, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
-	22, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
-	5,  // 6: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
-	7,  // 7: rig.v1.Service.egresses:type_name -> rig.v1.Egress
-	8,  // 8: rig.v1.Service.prestart:type_name -> rig.v1.Hook
-	8,  // 9: rig.v1.Service.init:type_name -> rig.v1.Hook
-	12, // 10: rig.v1.Service.process:type_name -> rig.v1.ProcessConfig
-	13, // 11: rig.v1.Service.client:type_name -> rig.v1.ClientConfig
-	14, // 12: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
-	15, // 13: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
-	16, // 14: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
-	17, // 15: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
-	0,  // 16: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
-	6,  // 17: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
-	19, // 18: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
-	1,  // 19: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
-	22, // 20: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
-	22, // 21: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
-	22, // 22: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
-	9,  // 23: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
-	10, // 24: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
-	11, // 25: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
-	20, // 26: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
-	22, // 27: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
-	21, // 28: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
-	22, // 29: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
-	2,  // 30: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
-	2,  // 31: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
-	23, // 32: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	19, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
+	23, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
+	23, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
+	23, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
+	23, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
+	6,  // 6: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
+	8,  // 7: rig.v1.Service.egresses:type_name -> rig.v1.Egress
+	9,  // 8: rig.v1.Service.prestart:type_name -> rig.v1.Hook
+	9,  // 9: rig.v1.Service.init:type_name -> rig.v1.Hook
+	5,  // 10: rig.v1.Service.requires:type_name -> rig.v1.ResourceRequirement
+	13, // 11: rig.v1.Service.process:type_name -> rig.v1.ProcessConfig
+	14, // 12: rig.v1.Service.client:type_name -> rig.v1.ClientConfig
+	15, // 13: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
+	16, // 14: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
+	17, // 15: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
+	18, // 16: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
+	0,  // 17: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
+	7,  // 18: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
+	20, // 19: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
+	1,  // 20: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
+	23, // 21: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
+	23, // 22: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
+	23, // 23: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
+	10, // 24: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
+	11, // 25: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
+	12, // 26: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
+	21, // 27: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
+	23, // 28: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
+	22, // 29: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
+	23, // 30: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
+	2,  // 31: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
+	2,  // 32: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
+	24, // 33: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_rig_v1_spec_proto_init() }
@@ -1558,7 +1630,7 @@ func file_rig_v1_spec_proto_init() {
 		(*Service_Redis)(nil),
 		(*Service_Custom)(nil),
 	}
-	file_rig_v1_spec_proto_msgTypes[5].OneofWrappers = []any{
+	file_rig_v1_spec_proto_msgTypes[6].OneofWrappers = []any{
 		(*Hook_ClientFunc)(nil),
 		(*Hook_Sql)(nil),
 		(*Hook_Exec)(nil),
@@ -1569,7 +1641,7 @@ func file_rig_v1_spec_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rig_v1_spec_proto_rawDesc), len(file_rig_v1_spec_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

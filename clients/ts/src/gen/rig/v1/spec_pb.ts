@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file rig/v1/spec.proto.
  */
 export const file_rig_v1_spec: GenFile = /*@__PURE__*/
-  fileDesc("ChFyaWcvdjEvc3BlYy5wcm90bxIGcmlnLnYxIogDCg9FbnZpcm9ubWVudFNwZWMSDAoEbmFtZRgBIAEoCRIhCghzZXJ2aWNlcxgCIAMoCzIPLnJpZy52MS5TZXJ2aWNlEg8KB29ic2VydmUYAyABKAgSCwoDZGlyGAQgASgJEjYKCGhvc3RfZW52GAUgAygLMiQucmlnLnYxLkVudmlyb25tZW50U3BlYy5Ib3N0RW52RW50cnkSJgoDdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG9ycGhhbl9ncmFjZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1zdGFsbF90aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGNhbGxiYWNrX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aLgoMSG9zdEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEisQMKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRIiCglpbmdyZXNzZXMYAiADKAsyDy5yaWcudjEuSW5ncmVzcxISCgpub19pbmdyZXNzGAMgASgIEiAKCGVncmVzc2VzGAQgAygLMg4ucmlnLnYxLkVncmVzcxIeCghwcmVzdGFydBgFIAMoCzIMLnJpZy52MS5Ib29rEhoKBGluaXQYBiADKAsyDC5yaWcudjEuSG9vaxIoCgdwcm9jZXNzGAogASgLMhUucmlnLnYxLlByb2Nlc3NDb25maWdIABImCgZjbGllbnQYCyABKAsyFC5yaWcudjEuQ2xpZW50Q29uZmlnSAASLAoJY29udGFpbmVyGAwgASgLMhcucmlnLnYxLkNvbnRhaW5lckNvbmZpZ0gAEioKCHBvc3RncmVzGA0gASgLMhYucmlnLnYxLlBvc3RncmVzQ29uZmlnSAASJAoFcmVkaXMYDiABKAsyEy5yaWcudjEuUmVkaXNDb25maWdIABImCgZjdXN0b20YDyABKAsyFC5yaWcudjEuQ3VzdG9tQ29uZmlnSABCCAoGY29uZmlnIt0BCgdJbmdyZXNzEgwKBG5hbWUYASABKAkSIgoIcHJvdG9jb2wYAiABKA4yEC5yaWcudjEuUHJvdG9jb2wSIAoFcmVhZHkYAyABKAsyES5yaWcudjEuUmVhZGluZXNzEjMKCmF0dHJpYnV0ZXMYBCADKAsyHy5yaWcudjEuSW5ncmVzcy5BdHRyaWJ1dGVzRW50cnkSFgoOY29udGFpbmVyX3BvcnQYBSABKA0aMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi4wEKCVJlYWRpbmVzcxIjCgRraW5kGAEgASgOMhUucmlnLnYxLlJlYWRpbmVzc0tpbmQSEQoJaHR0cF9wYXRoGAIgASgJEhQKDGdycGNfc2VydmljZRgDIAEoCRIqCgd0aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEisKCGludGVydmFsGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG1heF9pbnRlcnZhbBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiI4CgZFZ3Jlc3MSDAoEbmFtZRgBIAEoCRIPCgdzZXJ2aWNlGAIgASgJEg8KB2luZ3Jlc3MYAyABKAkigQEKBEhvb2sSLQoLY2xpZW50X2Z1bmMYASABKAsyFi5yaWcudjEuQ2xpZW50RnVuY0hvb2tIABIeCgNzcWwYAiABKAsyDy5yaWcudjEuU3FsSG9va0gAEiAKBGV4ZWMYAyABKAsyEC5yaWcudjEuRXhlY0hvb2tIAEIICgZhY3Rpb24iHgoOQ2xpZW50RnVuY0hvb2sSDAoEbmFtZRgBIAEoCSIdCgdTcWxIb29rEhIKCnN0YXRlbWVudHMYASADKAkiGwoIRXhlY0hvb2sSDwoHY29tbWFuZBgBIAMoCSLDAQoNUHJvY2Vzc0NvbmZpZxIPCgdjb21tYW5kGAEgASgJEgwKBGFyZ3MYAiADKAkSCwoDZGlyGAMgASgJEisKA2VudhgEIAMoCzIeLnJpZy52MS5Qcm9jZXNzQ29uZmlnLkVudkVudHJ5Ei0KCnN0b3BfZ3JhY2UYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIlCgxDbGllbnRDb25maWcSFQoNc3RhcnRfaGFuZGxlchgBIAEoCSLNAQoPQ29udGFpbmVyQ29uZmlnEg0KBWltYWdlGAEgASgJEgsKA2NtZBgCIAMoCRItCgNlbnYYAyADKAsyIC5yaWcudjEuQ29udGFpbmVyQ29uZmlnLkVudkVudHJ5EhIKCmVudHJ5cG9pbnQYBCADKAkSLwoMc3RvcF90aW1lb3V0GAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiQQoOUG9zdGdyZXNDb25maWcSDQoFaW1hZ2UYASABKAkSIAoHcnVudGltZRgCIAEoDjIPLnJpZy52MS5SdW50aW1lIj4KC1JlZGlzQ29uZmlnEg0KBWltYWdlGAEgASgJEiAKB3J1bnRpbWUYAiABKA4yDy5yaWcudjEuUnVudGltZSJFCgxDdXN0b21Db25maWcSDAoEdHlwZRgBIAEoCRInCgZjb25maWcYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0KnAKCFByb3RvY29sEhgKFFBST1RPQ09MX1VOU1BFQ0lGSUVEEAASEAoMUFJPVE9DT0xfVENQEAESEQoNUFJPVE9DT0xfSFRUUBACEhEKDVBST1RPQ09MX0dSUEMQAxISCg5QUk9UT0NPTF9LQUZLQRAEKpIBCg1SZWFkaW5lc3NLaW5kEh4KGlJFQURJTkVTU19LSU5EX1VOU1BFQ0lGSUVEEAASFgoSUkVBRElORVNTX0tJTkRfVENQEAESFwoTUkVBRElORVNTX0tJTkRfSFRUUBACEhcKE1JFQURJTkVTU19LSU5EX0dSUEMQAxIXChNSRUFESU5FU1NfS0lORF9OT05FEAQqSAoHUnVudGltZRIXChNSVU5USU1FX1VOU1BFQ0lGSUVEEAASEgoOUlVOVElNRV9ET0NLRVIQARIQCgxSVU5USU1FX0hPU1QQAmIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_struct]);
+  fileDesc("ChFyaWcvdjEvc3BlYy5wcm90bxIGcmlnLnYxIogDCg9FbnZpcm9ubWVudFNwZWMSDAoEbmFtZRgBIAEoCRIhCghzZXJ2aWNlcxgCIAMoCzIPLnJpZy52MS5TZXJ2aWNlEg8KB29ic2VydmUYAyABKAgSCwoDZGlyGAQgASgJEjYKCGhvc3RfZW52GAUgAygLMiQucmlnLnYxLkVudmlyb25tZW50U3BlYy5Ib3N0RW52RW50cnkSJgoDdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG9ycGhhbl9ncmFjZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1zdGFsbF90aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGNhbGxiYWNrX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aLgoMSG9zdEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi4AMKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRIiCglpbmdyZXNzZXMYAiADKAsyDy5yaWcudjEuSW5ncmVzcxISCgpub19pbmdyZXNzGAMgASgIEiAKCGVncmVzc2VzGAQgAygLMg4ucmlnLnYxLkVncmVzcxIeCghwcmVzdGFydBgFIAMoCzIMLnJpZy52MS5Ib29rEhoKBGluaXQYBiADKAsyDC5yaWcudjEuSG9vaxItCghyZXF1aXJlcxgHIAMoCzIbLnJpZy52MS5SZXNvdXJjZVJlcXVpcmVtZW50EigKB3Byb2Nlc3MYCiABKAsyFS5yaWcudjEuUHJvY2Vzc0NvbmZpZ0gAEiYKBmNsaWVudBgLIAEoCzIULnJpZy52MS5DbGllbnRDb25maWdIABIsCgljb250YWluZXIYDCABKAsyFy5yaWcudjEuQ29udGFpbmVyQ29uZmlnSAASKgoIcG9zdGdyZXMYDSABKAsyFi5yaWcudjEuUG9zdGdyZXNDb25maWdIABIkCgVyZWRpcxgOIAEoCzITLnJpZy52MS5SZWRpc0NvbmZpZ0gAEiYKBmN1c3RvbRgPIAEoCzIULnJpZy52MS5DdXN0b21Db25maWdIAEIICgZjb25maWciNwoTUmVzb3VyY2VSZXF1aXJlbWVudBIQCghyZXNvdXJjZRgBIAEoCRIOCgZzaGFyZWQYAiABKAgi3QEKB0luZ3Jlc3MSDAoEbmFtZRgBIAEoCRIiCghwcm90b2NvbBgCIAEoDjIQLnJpZy52MS5Qcm90b2NvbBIgCgVyZWFkeRgDIAEoCzIRLnJpZy52MS5SZWFkaW5lc3MSMwoKYXR0cmlidXRlcxgEIAMoCzIfLnJpZy52MS5JbmdyZXNzLkF0dHJpYnV0ZXNFbnRyeRIWCg5jb250YWluZXJfcG9ydBgFIAEoDRoxCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLjAQoJUmVhZGluZXNzEiMKBGtpbmQYASABKA4yFS5yaWcudjEuUmVhZGluZXNzS2luZBIRCglodHRwX3BhdGgYAiABKAkSFAoMZ3JwY19zZXJ2aWNlGAMgASgJEioKB3RpbWVvdXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKwoIaW50ZXJ2YWwYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLwoMbWF4X2ludGVydmFsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIjgKBkVncmVzcxIMCgRuYW1lGAEgASgJEg8KB3NlcnZpY2UYAiABKAkSDwoHaW5ncmVzcxgDIAEoCSKBAQoESG9vaxItCgtjbGllbnRfZnVuYxgBIAEoCzIWLnJpZy52MS5DbGllbnRGdW5jSG9va0gAEh4KA3NxbBgCIAEoCzIPLnJpZy52MS5TcWxIb29rSAASIAoEZXhlYxgDIAEoCzIQLnJpZy52MS5FeGVjSG9va0gAQggKBmFjdGlvbiIeCg5DbGllbnRGdW5jSG9vaxIMCgRuYW1lGAEgASgJIh0KB1NxbEhvb2sSEgoKc3RhdGVtZW50cxgBIAMoCSIbCghFeGVjSG9vaxIPCgdjb21tYW5kGAEgAygJIsMBCg1Qcm9jZXNzQ29uZmlnEg8KB2NvbW1hbmQYASABKAkSDAoEYXJncxgCIAMoCRILCgNkaXIYAyABKAkSKwoDZW52GAQgAygLMh4ucmlnLnYxLlByb2Nlc3NDb25maWcuRW52RW50cnkSLQoKc3RvcF9ncmFjZRgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiUKDENsaWVudENvbmZpZxIVCg1zdGFydF9oYW5kbGVyGAEgASgJIs0BCg9Db250YWluZXJDb25maWcSDQoFaW1hZ2UYASABKAkSCwoDY21kGAIgAygJEi0KA2VudhgDIAMoCzIgLnJpZy52MS5Db250YWluZXJDb25maWcuRW52RW50cnkSEgoKZW50cnlwb2ludBgEIAMoCRIvCgxzdG9wX3RpbWVvdXQYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJBCg5Qb3N0Z3Jlc0NvbmZpZxINCgVpbWFnZRgBIAEoCRIgCgdydW50aW1lGAIgASgOMg8ucmlnLnYxLlJ1bnRpbWUiPgoLUmVkaXNDb25maWcSDQoFaW1hZ2UYASABKAkSIAoHcnVudGltZRgCIAEoDjIPLnJpZy52MS5SdW50aW1lIkUKDEN1c3RvbUNvbmZpZxIMCgR0eXBlGAEgASgJEicKBmNvbmZpZxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QqcAoIUHJvdG9jb2wSGAoUUFJPVE9DT0xfVU5TUEVDSUZJRUQQABIQCgxQUk9UT0NPTF9UQ1AQARIRCg1QUk9UT0NPTF9IVFRQEAISEQoNUFJPVE9DT0xfR1JQQxADEhIKDlBST1RPQ09MX0tBRktBEAQqkgEKDVJlYWRpbmVzc0tpbmQSHgoaUkVBRElORVNTX0tJTkRfVU5TUEVDSUZJRUQQABIWChJSRUFESU5FU1NfS0lORF9UQ1AQARIXChNSRUFESU5FU1NfS0lORF9IVFRQEAISFwoTUkVBRElORVNTX0tJTkRfR1JQQxADEhcKE1JFQURJTkVTU19LSU5EX05PTkUQBCpICgdSdW50aW1lEhcKE1JVTlRJTUVfVU5TUEVDSUZJRUQQABISCg5SVU5USU1FX0RPQ0tFUhABEhAKDFJVTlRJTUVfSE9TVBACYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct]);
 
 /**
  * EnvironmentSpec declares a graph of services brought up together for one test.
@@ -141,6 +141,14 @@ export type Service = Message<"rig.v1.Service"> & {
   init: Hook[];
 
   /**
+   * Resources (rig.v1.LockService names) the service holds while it runs: it starts only
+   * once it holds every one of them (all at once), and releases them when it stops.
+   *
+   * @generated from field: repeated rig.v1.ResourceRequirement requires = 7;
+   */
+  requires: ResourceRequirement[];
+
+  /**
    * @generated from oneof rig.v1.Service.config
    */
   config: {
@@ -190,6 +198,35 @@ export const ServiceSchema: GenMessage<Service> = /*@__PURE__*/
   messageDesc(file_rig_v1_spec, 1);
 
 /**
+ * A resource a service must hold while it runs, shared or exclusive. Its max parallelism
+ * is what a LockService Declare set (default 5).
+ *
+ * @generated from message rig.v1.ResourceRequirement
+ */
+export type ResourceRequirement = Message<"rig.v1.ResourceRequirement"> & {
+  /**
+   * The resource name, as test processes lock it: 1-256 characters, no spaces.
+   *
+   * @generated from field: string resource = 1;
+   */
+  resource: string;
+
+  /**
+   * Held together with other shared holders; false: held alone (exclusive).
+   *
+   * @generated from field: bool shared = 2;
+   */
+  shared: boolean;
+};
+
+/**
+ * Describes the message rig.v1.ResourceRequirement.
+ * Use `create(ResourceRequirementSchema)` to create a new message.
+ */
+export const ResourceRequirementSchema: GenMessage<ResourceRequirement> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 2);
+
+/**
  * Ingress is a port a service listens on.
  *
  * @generated from message rig.v1.Ingress
@@ -236,7 +273,7 @@ export type Ingress = Message<"rig.v1.Ingress"> & {
  * Use `create(IngressSchema)` to create a new message.
  */
 export const IngressSchema: GenMessage<Ingress> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 2);
+  messageDesc(file_rig_v1_spec, 3);
 
 /**
  * Readiness overrides the readiness check of one ingress.
@@ -290,7 +327,7 @@ export type Readiness = Message<"rig.v1.Readiness"> & {
  * Use `create(ReadinessSchema)` to create a new message.
  */
 export const ReadinessSchema: GenMessage<Readiness> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 3);
+  messageDesc(file_rig_v1_spec, 4);
 
 /**
  * Egress is a dependency on another service's ingress.
@@ -325,7 +362,7 @@ export type Egress = Message<"rig.v1.Egress"> & {
  * Use `create(EgressSchema)` to create a new message.
  */
 export const EgressSchema: GenMessage<Egress> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 4);
+  messageDesc(file_rig_v1_spec, 5);
 
 /**
  * Hook is code run at a lifecycle point, by the server or by the client.
@@ -362,7 +399,7 @@ export type Hook = Message<"rig.v1.Hook"> & {
  * Use `create(HookSchema)` to create a new message.
  */
 export const HookSchema: GenMessage<Hook> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 5);
+  messageDesc(file_rig_v1_spec, 6);
 
 /**
  * ClientFuncHook runs a handler registered in the client, through the callback protocol.
@@ -381,7 +418,7 @@ export type ClientFuncHook = Message<"rig.v1.ClientFuncHook"> & {
  * Use `create(ClientFuncHookSchema)` to create a new message.
  */
 export const ClientFuncHookSchema: GenMessage<ClientFuncHook> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 6);
+  messageDesc(file_rig_v1_spec, 7);
 
 /**
  * SqlHook runs SQL statements against the service's database (postgres).
@@ -400,7 +437,7 @@ export type SqlHook = Message<"rig.v1.SqlHook"> & {
  * Use `create(SqlHookSchema)` to create a new message.
  */
 export const SqlHookSchema: GenMessage<SqlHook> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 7);
+  messageDesc(file_rig_v1_spec, 8);
 
 /**
  * ExecHook runs a command inside the service (containers, postgres).
@@ -419,7 +456,7 @@ export type ExecHook = Message<"rig.v1.ExecHook"> & {
  * Use `create(ExecHookSchema)` to create a new message.
  */
 export const ExecHookSchema: GenMessage<ExecHook> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 8);
+  messageDesc(file_rig_v1_spec, 9);
 
 /**
  * ProcessConfig runs any executable on the host.
@@ -468,7 +505,7 @@ export type ProcessConfig = Message<"rig.v1.ProcessConfig"> & {
  * Use `create(ProcessConfigSchema)` to create a new message.
  */
 export const ProcessConfigSchema: GenMessage<ProcessConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 9);
+  messageDesc(file_rig_v1_spec, 10);
 
 /**
  * ClientConfig delegates start to a handler in the client process.
@@ -487,7 +524,7 @@ export type ClientConfig = Message<"rig.v1.ClientConfig"> & {
  * Use `create(ClientConfigSchema)` to create a new message.
  */
 export const ClientConfigSchema: GenMessage<ClientConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 10);
+  messageDesc(file_rig_v1_spec, 11);
 
 /**
  * ContainerConfig runs a Docker container with host-mapped ports.
@@ -528,7 +565,7 @@ export type ContainerConfig = Message<"rig.v1.ContainerConfig"> & {
  * Use `create(ContainerConfigSchema)` to create a new message.
  */
 export const ContainerConfigSchema: GenMessage<ContainerConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 11);
+  messageDesc(file_rig_v1_spec, 12);
 
 /**
  * PostgresConfig leases a database on a pooled Postgres server.
@@ -552,7 +589,7 @@ export type PostgresConfig = Message<"rig.v1.PostgresConfig"> & {
  * Use `create(PostgresConfigSchema)` to create a new message.
  */
 export const PostgresConfigSchema: GenMessage<PostgresConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 12);
+  messageDesc(file_rig_v1_spec, 13);
 
 /**
  * RedisConfig leases a database number on a pooled Redis server.
@@ -576,7 +613,7 @@ export type RedisConfig = Message<"rig.v1.RedisConfig"> & {
  * Use `create(RedisConfigSchema)` to create a new message.
  */
 export const RedisConfigSchema: GenMessage<RedisConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 13);
+  messageDesc(file_rig_v1_spec, 14);
 
 /**
  * CustomConfig selects a service type provided by a server plugin.
@@ -600,7 +637,7 @@ export type CustomConfig = Message<"rig.v1.CustomConfig"> & {
  * Use `create(CustomConfigSchema)` to create a new message.
  */
 export const CustomConfigSchema: GenMessage<CustomConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 14);
+  messageDesc(file_rig_v1_spec, 15);
 
 /**
  * Protocol spoken on an ingress; it picks the default readiness check and proxy.
