@@ -46,12 +46,12 @@ export interface LockServer {
   close(): void;
 }
 
-/** Builds the lock service, its log in RIG_DIR/locks. */
-export function createLockServer(rigDir: string, logger: Logger): LockServer {
+/** Builds the lock service, its log in RIG_DIR/locks (rotated past `logBytes`). */
+export function createLockServer(rigDir: string, logger: Logger, options: { logBytes?: number } = {}): LockServer {
   const log = logger.child({ component: "locks" });
   const table = new LockTable();
   const inits = new Map<string, InitOnce>();
-  const opLog = new OperationLog(operationLogFile(rigDir));
+  const opLog = new OperationLog(operationLogFile(rigDir), options.logBytes);
   const keysFile = join(rigDir, "locks", "init-keys.json");
   const doneKeys = new Set<string>(existsSync(keysFile) ? (JSON.parse(readFileSync(keysFile, "utf8")) as string[]) : []);
   let liveStreams = 0;

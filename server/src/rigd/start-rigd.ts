@@ -101,7 +101,7 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
   const log = logger.child({ component: "rigd" });
 
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const locks = createLockServer(rigDir, logger);
+  const locks = createLockServer(rigDir, logger, { logBytes: limits.lockLogBytes });
   const backend = options.createBackend({ rigDir, logger, orphanGraceMs, limits, locks: locks.environments });
   const api = createApiHandler(backend, logger, {
     readMaxBytes: limits.requestBytes,
