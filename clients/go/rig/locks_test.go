@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -255,7 +257,12 @@ func TestRigdKilledWhileLocked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { stopRigd(first.Pid) })
+	t.Cleanup(func() {
+		stopRigd(first.Pid)
+		for _, pid := range rigdPidsIn(dir) { // the one the waiter started
+			stopRigd(pid)
+		}
+	})
 	opts := ResourceOptions{Rigd: RigdOptions{RigDir: dir}}
 	name := uniqueResource(t, "restart")
 	held, err := Resource(name, opts).Lock(ctx)
@@ -314,13 +321,9 @@ func TestRigdKilledWhileLocked(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("the waiter did not get the lock from the next rigd")
 	}
-	next, err := FindOrStartRigd(ctx, RigdOptions{RigDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stopRigd(next.Pid) })
-	if next.Pid == first.Pid {
-		t.Fatalf("the lock came from the killed rigd %d", first.Pid)
+	serving := rigdPidsIn(dir)
+	if len(serving) != 1 || serving[0] == first.Pid {
+		t.Fatalf("the lock came from rigd %v, want one new rigd (killed %d)", serving, first.Pid)
 	}
 	if !got.Held() {
 		t.Fatal("the waiter's lock is not held")
@@ -328,6 +331,31 @@ func TestRigdKilledWhileLocked(t *testing.T) {
 	if err := got.Unlock(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// rigdPidsIn are the rigd processes serving dir (by their --rig-dir argument),
+// including ones the SDK started on its own.
+func rigdPidsIn(dir string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		argv := strings.Split(string(cmdline), "\x00")
+		for i := 0; i+1 < len(argv); i++ {
+			if argv[i] == "--rig-dir" && argv[i+1] == dir {
+				pids = append(pids, pid)
+				break
+			}
+		}
+	}
+	return pids
 }
 
 func waitUntil(t *testing.T, what string, check func() bool) {

@@ -16,7 +16,7 @@ import rig
 from rig.rigd import explicit_rigd, find_or_start_rigd, rigd_channel
 from rig.v1 import lock_service_pb2 as pb
 from rig.v1 import lock_service_pb2_grpc as pb_grpc
-from rigd_process import stop_rigd
+from rigd_process import rigd_pids_in, stop_rigd
 
 
 def _name(base: str) -> str:
@@ -165,7 +165,6 @@ def test_rigd_killed_while_locked(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("RIG_DIR", str(tmp_path))
     first = find_or_start_rigd()
     assert first.pid > 0, "expected a rigd spawned for this test"
-    started = [first.pid]
     try:
         name = _name("restart")
         held = rig.resource(name).lock()
@@ -195,10 +194,9 @@ def test_rigd_killed_while_locked(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         assert "error" not in outcome, f"the waiter failed instead of asking the next rigd: {outcome.get('error')}"
         lock = outcome["lock"]
         assert isinstance(lock, rig.HeldLock) and lock.held
-        following = find_or_start_rigd()
-        started.append(following.pid)
-        assert following.pid != first.pid
+        serving = rigd_pids_in(str(tmp_path))
+        assert len(serving) == 1 and serving[0] != first.pid, f"the lock came from a new rigd (now {serving}, killed {first.pid})"
         lock.release()
     finally:
-        for pid in started:
+        for pid in {first.pid, *rigd_pids_in(str(tmp_path))}:
             stop_rigd(pid)
