@@ -43,10 +43,7 @@ export function createEnvironmentLocks(table: LockTable, opLog: OperationLog): R
       } as const;
       const mixed = new Set(modes.values()).size > 1 ? describeModes(ticket) : undefined;
       const immediate = ticket.state === "held";
-      if (!immediate) {
-        const { holders, waiting } = table.blockers(ticket);
-        opLog.record({ op: "acquire.wait", ...base, detail: `${holders.length + waiting.length} ahead` });
-      }
+      if (!immediate) opLog.record({ op: "acquire.wait", ...base, detail: `${table.ahead(ticket)} ahead` });
       const held = abortable(ticket.granted, signal).then(
         (): HeldResources => {
           opLog.record({ op: "acquire", ...base, durationMs: (ticket.grantedAt ?? Date.now()) - ticket.requestedAt, ...(mixed ? { detail: mixed } : {}) });
