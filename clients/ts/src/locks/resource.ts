@@ -65,6 +65,14 @@ class RigdWentAway extends RigError {
   }
 }
 
+/** Rethrows a failed lock call's error, as RigdWentAway when its rigd is gone. */
+async function failed(api: RigApi, err: unknown, what: string): Promise<never> {
+  if (!(err instanceof RigError) && (await wentAway(api, err))) {
+    throw new RigdWentAway(`rig: ${what}: ${(err as Error).message} (rigd went away)`, api, { cause: err });
+  }
+  throw err;
+}
+
 /** How many times a waiting lock goes to the next rigd after its own went away, and the pause before each try (times the attempt). */
 const RIGD_RECONNECTS = 5;
 const RIGD_RECONNECT_PAUSE_MS = 200;
@@ -256,10 +264,7 @@ async function acquireOnce(resources: readonly Resource[], mode: LockMode, optio
     }
   } catch (err) {
     if (options.signal?.aborted) throw options.signal.reason;
-    if (!(err instanceof RigError) && (await wentAway(api, err))) {
-      throw new RigdWentAway(`rig: locking ${names.join(", ")}: ${(err as Error).message} (rigd went away)`, api, { cause: err });
-    }
-    throw err;
+    return failed(api, err, `locking ${names.join(", ")}`);
   } finally {
     clearInterval(keepAlive);
     options.signal?.removeEventListener("abort", onAbort);
@@ -298,6 +303,8 @@ async function declareResource(name: string, options: ResourceOptions, location:
         break;
       }
     }
+  } catch (err) {
+    return failed(api, err, `declaring ${name}`);
   } finally {
     requests.end();
   }
