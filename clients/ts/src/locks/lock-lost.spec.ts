@@ -73,3 +73,28 @@ test("rigd killed while one process holds a lock and this one waits: the holder 
   const now = dir.rigdPids();
   assert.ok(now.length === 1 && now[0] !== first, `the lock came from a new rigd (rigd pids now ${now.join(", ")}, killed ${first})`);
 });
+
+test("rigd killed while this process waits for another's init: its lock comes from the next rigd, its own init run there", async () => {
+  await using dir = await isolatedRigDir();
+  const env: NodeJS.ProcessEnv = { ...process.env, LOCK_OUT: join(dir.dir, "out.jsonl"), LOCK_MODE: "hang-init", RIG_DIR: dir.dir };
+  delete env.NODE_TEST_CONTEXT;
+  const child = spawn(process.execPath, [fixture("lock-holder.js")], { env, stdio: ["ignore", "pipe", "inherit"] });
+  const exited = new Promise((r) => child.once("exit", r));
+  await new Promise<void>((resolve) => child.stdout!.on("data", (d: Buffer) => d.toString().includes("initializing") && resolve()));
+  const [first] = dir.rigdPids();
+  assert.ok(first, "the child started a rigd");
+
+  let initialized = false;
+  const waiting = rig.resource("shared-db", { init: () => (initialized = true) }).lock({ signal: AbortSignal.timeout(60_000) });
+  const locks = await connectRigd();
+  for (let queued = false; !queued; await sleep(20)) {
+    const { resources } = await locks.locks.listLocks({});
+    queued = resources.some((r) => r.name === "shared-db" && r.initState === "running");
+  }
+  await sleep(200); // this process's Declare is waiting behind the hanging init
+  process.kill(first, "SIGKILL");
+  await using lock = await waiting;
+  assert.ok(lock.held && initialized, "locked, after running its own init in the next rigd");
+  child.kill();
+  await exited;
+});
