@@ -24,6 +24,16 @@ run "Environment up and down: rigd vs by hand (server/dist/bench/env-up-bench.js
   node server/dist/bench/env-up-bench.js
 run "Resource locks: uncontended acquire + release, 8 processes contending (server/dist/bench/lock-bench.js)" \
   node server/dist/bench/lock-bench.js
+if command -v go >/dev/null; then
+  # The same figures from the Go SDK, against two floors in the same run: bare calls to
+  # rigd and flock(2). rsmap, the issue's baseline, is not served by the Go module proxy here.
+  go_bench_dir=$(mktemp -d)
+  run "Resource locks from Go: rig vs bare rigd calls vs flock(2) (test/locks/go-bench)" \
+    bash -c "cd test/locks/go-bench && go build -o '$go_bench_dir/go-bench' . && '$go_bench_dir/go-bench'"
+  rm -rf "$go_bench_dir"
+else
+  step "Resource locks from Go: skipped, no go on PATH"
+fi
 run "Another client's call latency while a 1,000-service environment starts and stops (server/dist/bench/busy-rigd-bench.js)" \
   node server/dist/bench/busy-rigd-bench.js
 run "Proxy overhead through a real rigd, recording on: direct vs recording proxy vs bare TCP hop; rigd cold start (server/dist/bench/rigd-proxy-bench.js)" \

@@ -35,6 +35,7 @@ step "static checks"
 (cd "$root/test/conformance/go" && go vet ./... && test -z "$(gofmt -l .)" || { gofmt -l .; exit 1; })
 for m in "$root"/clients/go/connect/*/; do (cd "$m" && go vet ./... && test -z "$(gofmt -l .)" || { gofmt -l .; exit 1; }); done
 (cd "$root/test/locks/go" && go vet ./... && test -z "$(gofmt -l .)" || { gofmt -l .; exit 1; })
+(cd "$root/test/locks/go-bench" && go vet ./... && test -z "$(gofmt -l .)" || { gofmt -l .; exit 1; })
 (cd "$root/clients/python" && "$python" -m mypy)
 (cd "$root/test/conformance/python" && "$python" -m mypy)
 (cd "$root/test/locks/python" && "$python" -m mypy)

@@ -49,8 +49,9 @@ const MAY_IMPORT = {
   orchestrator: [...SHARED, "readiness", "artifacts", "callbacks"],
 
   api: [...SHARED, "auth", "diagnosis"],
-  // The rig CLI talks to rigd through the API like any client and reads run logs from disk.
-  cli: [...SHARED, "diagnosis"],
+  // The rig CLI talks to rigd through the API like any client and reads run logs (and the
+  // lock operation log, locks/operation-log.ts) from disk.
+  cli: [...SHARED, "diagnosis", "locks"],
   // The dashboard's server side: serves the browser app and recorded runs; the app talks
   // to rigd through the API like any client.
   ui: SHARED,

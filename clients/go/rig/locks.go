@@ -10,7 +10,8 @@ package rig
 //
 // A lock is held while its stream to rigd is open: Unlock ends it, and so does the
 // process dying. If rigd goes away while a lock is held, Lost is closed and Err says
-// why: never silently.
+// why: never silently. A Lock still waiting when rigd goes away asks the next rigd (found
+// or started as usual, the resource declared again) instead of failing.
 
 import (
 	"context"
@@ -105,7 +106,7 @@ func (r *SharedResource) declare(ctx context.Context, location string) (rigv1con
 		r.client = client
 	}
 	if err := declareResource(ctx, r.client, r.name, r.opts, location); err != nil {
-		return nil, err
+		return r.client, err
 	}
 	r.declared = true
 	return r.client, nil
@@ -155,6 +156,7 @@ type HeldLock struct {
 	shared    bool
 	stream    *connect.BidiStreamForClient[rigv1.AcquireRequest, rigv1.AcquireResponse]
 	cancel    context.CancelFunc
+	client    rigv1connect.LockServiceClient
 
 	mu       sync.Mutex
 	released bool
@@ -208,6 +210,8 @@ func (l *HeldLock) watch() {
 		switch {
 		case errors.Is(err, io.EOF):
 			why = "rigd ended the stream"
+		case rigdWentAway(context.Background(), l.client, err):
+			why = "rigd went away (killed or stopped; the lock is gone with it, take it again): " + err.Error()
 		case err != nil:
 			why = err.Error()
 		default:
@@ -285,7 +289,64 @@ func heldLocksOn(name string) []*HeldLock {
 	return out
 }
 
+// forget drops the declaration made with client (its rigd went away): the next lock
+// finds the current rigd and declares the resource there.
+func (r *SharedResource) forget(client rigv1connect.LockServiceClient) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.client == client {
+		r.client, r.declared = nil, false
+	}
+}
+
+// rigdReconnects is how many times a waiting lock goes to the next rigd after the one
+// it waited in went away, and rigdReconnectPause the pause before each try.
+const (
+	rigdReconnects     = 5
+	rigdReconnectPause = 200 * time.Millisecond
+)
+
+// errStreamEnded is a lock request that rigd ended before granting it (rigd stopping).
+var errStreamEnded = errors.New("rigd ended the lock request")
+
+// rigdWentAway reports whether a lock call to client failed because its rigd is gone
+// (killed, stopping, unreachable) rather than because it refused the call. A dropped
+// connection surfaces under several codes, so anything but a refusal is checked by
+// asking rigd's health service.
+func rigdWentAway(ctx context.Context, client rigv1connect.LockServiceClient, err error) bool {
+	if errors.Is(err, errStreamEnded) || connect.CodeOf(err) == connect.CodeUnavailable {
+		return true
+	}
+	var ce *connect.Error
+	if !errors.As(err, &ce) {
+		return false
+	}
+	lockClientsMu.Lock()
+	addr, known := lockClientAddrs[client]
+	lockClientsMu.Unlock()
+	return known && probeRigd(ctx, addr) != nil
+}
+
 func acquireLock(ctx context.Context, resources []*SharedResource, mode rigv1.LockMode, opts []LockOption, location string) (*HeldLock, error) {
+	for attempt := 1; ; attempt++ {
+		l, client, err := tryAcquire(ctx, resources, mode, opts, location)
+		if err == nil || ctx.Err() != nil || attempt > rigdReconnects || !rigdWentAway(ctx, client, err) {
+			return l, err
+		}
+		for _, r := range resources {
+			r.forget(client)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(rigdReconnectPause * time.Duration(attempt)):
+		}
+	}
+}
+
+// tryAcquire asks one rigd for the lock; it also returns the client it asked, so a
+// caller whose rigd went away can forget it.
+func tryAcquire(ctx context.Context, resources []*SharedResource, mode rigv1.LockMode, opts []LockOption, location string) (*HeldLock, rigv1connect.LockServiceClient, error) {
 	var s lockSettings
 	for _, o := range opts {
 		o(&s)
@@ -295,7 +356,7 @@ func acquireLock(ctx context.Context, resources []*SharedResource, mode rigv1.Lo
 	for i, r := range resources {
 		c, err := r.declare(ctx, location)
 		if err != nil {
-			return nil, err
+			return nil, c, err
 		}
 		if client == nil {
 			client = c
@@ -316,14 +377,14 @@ func acquireLock(ctx context.Context, resources []*SharedResource, mode rigv1.Lo
 		_ = stream.CloseRequest()
 	}
 	stopWatchingCtx := func() bool { return true }
-	fail := func(err error) (*HeldLock, error) {
+	fail := func(err error) (*HeldLock, rigv1connect.LockServiceClient, error) {
 		stopWatchingCtx()
 		abort()
 		_ = stream.CloseResponse()
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("rig: waiting for a lock on %s: %w", strings.Join(names, ", "), ctx.Err())
+			return nil, client, fmt.Errorf("rig: waiting for a lock on %s: %w", strings.Join(names, ", "), ctx.Err())
 		}
-		return nil, fmt.Errorf("rig: locking %s: %w", strings.Join(names, ", "), err)
+		return nil, client, fmt.Errorf("rig: locking %s: %w", strings.Join(names, ", "), err)
 	}
 	err := stream.Send(&rigv1.AcquireRequest{Kind: &rigv1.AcquireRequest_Lock{Lock: &rigv1.LockRequest{
 		Resources: names,
@@ -338,7 +399,7 @@ func acquireLock(ctx context.Context, resources []*SharedResource, mode rigv1.Lo
 		msg, err := stream.Receive()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				err = errors.New("rigd ended the lock request")
+				err = errStreamEnded
 			}
 			return fail(err)
 		}
@@ -356,6 +417,7 @@ func acquireLock(ctx context.Context, resources []*SharedResource, mode rigv1.Lo
 			shared:    mode == rigv1.LockMode_LOCK_MODE_SHARED,
 			stream:    stream,
 			cancel:    cancel,
+			client:    client,
 			lost:      make(chan struct{}),
 			ended:     make(chan struct{}),
 		}
@@ -366,7 +428,7 @@ func acquireLock(ctx context.Context, resources []*SharedResource, mode rigv1.Lo
 		if s.tb != nil {
 			s.tb.Cleanup(func() { _ = l.Unlock() })
 		}
-		return l, nil
+		return l, client, nil
 	}
 }
 
@@ -457,12 +519,15 @@ func lockClient(ctx context.Context, opts ResourceOptions) (rigv1connect.LockSer
 	httpClient := &http.Client{Transport: bearer{token: rigd.Token, next: newH2CTransport(rigd.Addr)}}
 	c := rigv1connect.NewLockServiceClient(httpClient, baseURL(rigd.Addr), connect.WithGRPC())
 	lockClients[key] = c
+	lockClientAddrs[c] = rigd.Addr
 	return c, nil
 }
 
 var (
 	lockClientsMu sync.Mutex
 	lockClients   = map[string]rigv1connect.LockServiceClient{}
+	// lockClientAddrs is the rigd address of each client, to check on it after a failure.
+	lockClientAddrs = map[rigv1connect.LockServiceClient]string{}
 )
 
 // callerLocation is file:line of the first caller outside this file.

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -239,4 +242,127 @@ func findHolder(t *testing.T, name string) *rigv1.LockEntry {
 		}
 	}
 	return nil
+}
+
+// rigd killed while one test holds a lock and another waits for it: the holder learns
+// its lock is lost (Lost, Err, Unlock all say so), the waiter gets the lock from the
+// next rigd (started for it) without an error.
+func TestRigdKilledWhileLocked(t *testing.T) {
+	needRigd(t)
+	dir := t.TempDir()
+	t.Setenv("RIG_SERVER", "")
+	t.Setenv("RIG_TOKEN", "")
+	ctx := context.Background()
+	first, err := FindOrStartRigd(ctx, RigdOptions{RigDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stopRigd(first.Pid)
+		for _, pid := range rigdPidsIn(dir) { // the one the waiter started
+			stopRigd(pid)
+		}
+	})
+	opts := ResourceOptions{Rigd: RigdOptions{RigDir: dir}}
+	name := uniqueResource(t, "restart")
+	held, err := Resource(name, opts).Lock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	var got *HeldLock
+	go func() {
+		waitCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		l, err := Resource(name, opts).Lock(waitCtx)
+		got = l
+		waited <- err
+	}()
+	client, err := lockClient(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the second lock to queue", func() bool {
+		res, err := client.ListLocks(ctx, connect.NewRequest(&rigv1.ListLocksRequest{}))
+		if err != nil {
+			return false
+		}
+		for _, r := range res.Msg.GetResources() {
+			if r.GetName() == name {
+				return len(r.GetWaiters()) == 1
+			}
+		}
+		return false
+	})
+
+	if err := syscall.Kill(first.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-held.Lost():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the held lock was not reported lost after rigd was killed")
+	}
+	if err := held.Err(); !errors.Is(err, ErrLockLost) || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "rigd went away") {
+		t.Fatalf("Err() = %v, want ErrLockLost naming %s and saying rigd went away", err, name)
+	}
+	if held.Held() {
+		t.Error("Held() after the lock was lost")
+	}
+	if err := held.Unlock(); !errors.Is(err, ErrLockLost) {
+		t.Errorf("Unlock() = %v, want the loss", err)
+	}
+
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Fatalf("the waiter failed instead of asking the next rigd: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the waiter did not get the lock from the next rigd")
+	}
+	serving := rigdPidsIn(dir)
+	if len(serving) != 1 || serving[0] == first.Pid {
+		t.Fatalf("the lock came from rigd %v, want one new rigd (killed %d)", serving, first.Pid)
+	}
+	if !got.Held() {
+		t.Fatal("the waiter's lock is not held")
+	}
+	if err := got.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rigdPidsIn are the rigd processes serving dir (by their --rig-dir argument),
+// including ones the SDK started on its own.
+func rigdPidsIn(dir string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		argv := strings.Split(string(cmdline), "\x00")
+		for i := 0; i+1 < len(argv); i++ {
+			if argv[i] == "--rig-dir" && argv[i+1] == dir {
+				pids = append(pids, pid)
+				break
+			}
+		}
+	}
+	return pids
+}
+
+func waitUntil(t *testing.T, what string, check func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); !check(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
 }

@@ -43,6 +43,7 @@ type serviceBase[S any] struct {
 	egresses  []*rigv1.Egress
 	prestart  []hookDef
 	init      []hookDef
+	requires  []*rigv1.ResourceRequirement
 }
 
 // hookDef is one hook: a client closure or a server-side action.
@@ -86,6 +87,31 @@ func (b *serviceBase[S]) NoIngress() S {
 	return b.self
 }
 
+// Requires makes the service hold resource (a rig.Resource / LockService name) alone
+// while it runs: it starts once it holds every resource it requires, queueing behind
+// test processes and other environments, and lets them go when it stops.
+func (b *serviceBase[S]) Requires(resource string) S {
+	return b.require(resource, false)
+}
+
+// RequiresShared is Requires in shared mode: together with other shared holders, up
+// to the resource's max parallelism.
+func (b *serviceBase[S]) RequiresShared(resource string) S {
+	return b.require(resource, true)
+}
+
+// require adds a requirement, or changes the mode of one already named.
+func (b *serviceBase[S]) require(resource string, shared bool) S {
+	for _, r := range b.requires {
+		if r.Resource == resource {
+			r.Shared = shared
+			return b.self
+		}
+	}
+	b.requires = append(b.requires, &rigv1.ResourceRequirement{Resource: resource, Shared: shared})
+	return b.self
+}
+
 // Prestart runs fn once the service's egresses are ready and its ports are allocated,
 // before it starts: the place to write config files or seed dependencies.
 func (b *serviceBase[S]) Prestart(fn HookFunc) S {
@@ -102,6 +128,9 @@ func (b *serviceBase[S]) Init(fn HookFunc) S {
 // baseProto fills the shared fields of the API message.
 func (b *serviceBase[S]) baseProto(name string, handlers *handlerRegistry) (*rigv1.Service, error) {
 	s := &rigv1.Service{Name: name, NoIngress: b.noIngress, Egresses: b.egresses}
+	for _, r := range b.requires {
+		s.Requires = append(s.Requires, &rigv1.ResourceRequirement{Resource: r.Resource, Shared: r.Shared})
+	}
 	for _, in := range b.ingresses {
 		s.Ingresses = append(s.Ingresses, in.toProto())
 	}

@@ -2,6 +2,7 @@ package rig
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -154,4 +155,26 @@ func TestEndpointFromProto(t *testing.T) {
 		}
 	}()
 	w.Egress("db")
+}
+
+func TestRequiresExclusiveUnlessShared(t *testing.T) {
+	api := Process("api").RequiresShared("db-fixture").Requires("port-8080").Requires("db-fixture")
+	spec, _, err := buildSpec(Services{"api": api, "db": Postgres().RequiresShared("db-fixture")}, defaultSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, s := range spec.GetServices() {
+		for _, r := range s.GetRequires() {
+			got[s.GetName()] = append(got[s.GetName()], fmt.Sprintf("%s shared=%v", r.GetResource(), r.GetShared()))
+		}
+	}
+	want := map[string][]string{"api": {"db-fixture shared=false", "port-8080 shared=false"}, "db": {"db-fixture shared=true"}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("requires: got %v, want %v", got, want)
+	}
+	api.RequiresShared("port-8080")
+	if spec.GetServices()[0].GetRequires()[1].GetShared() {
+		t.Error("the spec changed with the builder")
+	}
 }

@@ -26,3 +26,20 @@ def stop_rigd(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def rigd_pids_in(rig_dir: str) -> list[int]:
+    """Pids of the rigd processes serving ``rig_dir`` (found by their --rig-dir argument),
+    including ones an SDK started on its own."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if any(argv[i] == b"--rig-dir" and argv[i + 1] == rig_dir.encode() for i in range(len(argv) - 1)):
+            pids.append(int(entry))
+    return pids

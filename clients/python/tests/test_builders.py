@@ -152,3 +152,15 @@ def test_a_shared_container_reaches_the_spec() -> None:
     spec, _ = rig.build_spec({"cache": cache})
     shared = spec.services[0].container.shared
     assert shared.key == "suite" and shared.reuse and list(shared.reset_commands[0].command) == ["redis-cli", "FLUSHALL"] and shared.idle_timeout.seconds == 120
+
+
+def test_requires_is_exclusive_unless_shared() -> None:
+    spec, _ = rig.build_spec(
+        {
+            "api": rig.process("api").requires("db-fixture", shared=True).requires("port-8080").requires("db-fixture"),
+            "db": rig.postgres().requires("db-fixture", shared=True),
+        },
+        name="locks",
+    )
+    required = {s.name: [(r.resource, r.shared) for r in s.requires] for s in spec.services}
+    assert required == {"api": [("db-fixture", False), ("port-8080", False)], "db": [("db-fixture", True)]}

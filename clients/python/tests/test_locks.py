@@ -4,16 +4,19 @@ a failed init retried, lock_all in opposite orders, the holder rigd records."""
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
 import rig
-from rig.rigd import explicit_rigd, rigd_channel
+from rig.rigd import explicit_rigd, find_or_start_rigd, rigd_channel
 from rig.v1 import lock_service_pb2 as pb
 from rig.v1 import lock_service_pb2_grpc as pb_grpc
+from rigd_process import rigd_pids_in, stop_rigd
 
 
 def _name(base: str) -> str:
@@ -150,3 +153,50 @@ def test_rigd_records_the_holder(need_rigd: str) -> None:
         assert holder.pid == os.getpid()
         assert "test_locks.py:" in holder.location
         assert "test_rigd_records_the_holder" in holder.test_name
+
+
+@pytest.mark.usefixtures("need_rigd")
+def test_rigd_killed_while_locked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """rigd killed while one lock is held and another waits: the holder learns its lock is
+    lost (lost, held, assert_held say so), the waiter gets the lock from the next rigd
+    (started for it) without an error."""
+    monkeypatch.delenv("RIG_SERVER", raising=False)
+    monkeypatch.delenv("RIG_TOKEN", raising=False)
+    monkeypatch.setenv("RIG_DIR", str(tmp_path))
+    first = find_or_start_rigd()
+    assert first.pid > 0, "expected a rigd spawned for this test"
+    try:
+        name = _name("restart")
+        held = rig.resource(name).lock()
+        outcome: dict[str, object] = {}
+
+        def wait() -> None:
+            try:
+                outcome["lock"] = rig.resource(name).lock(timeout=60)
+            except Exception as err:  # noqa: BLE001 - reported by the assertion below
+                outcome["error"] = err
+
+        waiter = threading.Thread(target=wait)
+        waiter.start()
+        stub = pb_grpc.LockServiceStub(rigd_channel(first))
+        deadline = time.monotonic() + 15
+        while not any(r.name == name and len(r.waiters) == 1 for r in stub.ListLocks(pb.ListLocksRequest()).resources):
+            assert time.monotonic() < deadline, "the second lock did not queue"
+            time.sleep(0.02)
+
+        os.kill(first.pid, signal.SIGKILL)
+        assert held.lost.wait(10), "the held lock was not reported lost after rigd was killed"
+        assert not held.held
+        with pytest.raises(rig.LockLostError, match=f"lock on {name} lost: rigd went away"):
+            held.assert_held()
+
+        waiter.join(60)
+        assert "error" not in outcome, f"the waiter failed instead of asking the next rigd: {outcome.get('error')}"
+        lock = outcome["lock"]
+        assert isinstance(lock, rig.HeldLock) and lock.held
+        serving = rigd_pids_in(str(tmp_path))
+        assert len(serving) == 1 and serving[0] != first.pid, f"the lock came from a new rigd (now {serving}, killed {first.pid})"
+        lock.release()
+    finally:
+        for pid in {first.pid, *rigd_pids_in(str(tmp_path))}:
+            stop_rigd(pid)

@@ -78,7 +78,7 @@ export type { PoolRuntime } from "./builders/pool-runtime.js";
 export { ProcessBuilder } from "./builders/process-builder.js";
 export { RedisBuilder } from "./builders/redis-builder.js";
 export { TemporalBuilder } from "./builders/temporal-builder.js";
-export type { EgressOptions } from "./builders/service-builder.js";
+export type { EgressOptions, RequireOptions } from "./builders/service-builder.js";
 export { ServiceBuilder } from "./builders/service-builder.js";
 export type { FuncCleanup, FuncContext, FuncFn, HookContext, HookFn } from "./callbacks/handlers.js";
 export { HandlerRegistry } from "./callbacks/handlers.js";

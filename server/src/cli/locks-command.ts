@@ -3,36 +3,18 @@
  * `rig locks log [--resource R] [--operation init,acquire] [--short]`: the operation log
  * kept in RIG_DIR/locks/operations.jsonl, read from disk (it outlives rigd).
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { LockMode, type LockEntry } from "../gen/rig/v1/lock_service_pb.js";
+import { describeHolder } from "../contract/resource-locks.js";
+import { OPERATION_KINDS, operationLogFile, readOperationLog } from "../locks/operation-log.js";
 import type { CliOutput } from "./cli-output.js";
 import { rigDirOf, rigdEndpoints } from "./rigd-connection.js";
 import { UsageError } from "./usage-error.js";
 
 /** Usage of `rig locks`. */
 export const LOCKS_USAGE = "rig locks ps | rig locks log [--resource R] [--operation server,declare,init,acquire] [--short]";
-
-const KINDS: Record<string, (op: string) => boolean> = {
-  server: (op) => op.startsWith("server."),
-  declare: (op) => op === "declare",
-  init: (op) => op.startsWith("init."),
-  acquire: (op) => op.startsWith("acquire") || op === "release" || op === "expire",
-};
-
-interface Record_ {
-  seq: number;
-  time: string;
-  op: string;
-  resources?: string[];
-  mode?: string;
-  holder?: { testName?: string; pid?: number; language?: string; location?: string };
-  lockId?: string;
-  detail?: string;
-  durationMs?: number;
-}
 
 /** Runs `rig locks ...`. */
 export async function locksCommand(argv: string[], out: CliOutput): Promise<number> {
@@ -54,7 +36,7 @@ async function locksPs(argv: string[], out: CliOutput): Promise<number> {
     const h = e.holder;
     const since = e.since ? `${((now - timestampMs(e.since)) / 1000).toFixed(1)}s` : "";
     const mode = e.mode === LockMode.SHARED ? "shared" : "exclusive";
-    return `  ${kind.padEnd(7)} ${e.lockId.padEnd(6)} ${mode.padEnd(9)} ${since.padStart(7)}  pid ${h?.pid ?? "?"} ${h?.language ?? ""} ${h?.testName ?? ""} ${h?.location ?? ""}`.trimEnd();
+    return `  ${kind.padEnd(7)} ${e.lockId.padEnd(6)} ${mode.padEnd(9)} ${since.padStart(7)}  ${describeHolder(h)}${h?.location ? ` at ${h.location}` : ""}`;
   };
   for (const rigd of rigds) {
     const { resources } = await rigd.locks.listLocks({}, { timeoutMs: 5_000 });
@@ -75,23 +57,15 @@ async function locksLog(argv: string[], out: CliOutput): Promise<number> {
   });
   if (positionals.length) throw new UsageError(`rig locks log takes no arguments (${LOCKS_USAGE})`);
   const kinds = (values.operation ?? "").split(",").filter(Boolean);
-  for (const k of kinds) if (!KINDS[k]) throw new UsageError(`rig locks log: unknown operation "${k}" (one of ${Object.keys(KINDS).join(", ")})`);
-  const file = join(rigDirOf(out.io.env), "locks", "operations.jsonl");
-  if (!existsSync(file)) {
+  for (const k of kinds) if (!OPERATION_KINDS[k]) throw new UsageError(`rig locks log: unknown operation "${k}" (one of ${Object.keys(OPERATION_KINDS).join(", ")})`);
+  const file = operationLogFile(rigDirOf(out.io.env));
+  const records = readOperationLog(file, { ...(values.resource ? { resource: values.resource } : {}), operations: kinds });
+  if (!records.length && !existsSync(file)) {
     out.warn(`rig: no lock operations recorded yet (${file})`);
     return 0;
   }
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    if (!line) continue;
-    let r: Record_;
-    try {
-      r = JSON.parse(line) as Record_;
-    } catch {
-      continue;
-    }
-    if (values.resource && !r.resources?.includes(values.resource)) continue;
-    if (kinds.length && !kinds.some((k) => KINDS[k]!(r.op))) continue;
-    const who = r.holder ? ` pid ${r.holder.pid ?? "?"} ${r.holder.language ?? ""}${r.holder.testName ? ` ${r.holder.testName}` : ""}` : "";
+  for (const r of records) {
+    const who = r.holder ? ` ${describeHolder(r.holder)}` : "";
     const where = !values.short && r.holder?.location ? ` at ${r.holder.location}` : "";
     const dur = r.durationMs !== undefined ? ` (${r.durationMs} ms)` : "";
     await out.line(

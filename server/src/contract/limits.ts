@@ -28,6 +28,8 @@ export interface Limits {
   readonly outputPerService: number;
   /** Bytes of output kept per environment; the rest is counted and dropped. */
   readonly outputPerEnvironment: number;
+  /** Bytes of the lock operation log before it is rotated (one older file is kept). */
+  readonly lockLogBytes: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -40,6 +42,7 @@ export const DEFAULT_LIMITS: Limits = {
   requestBytes: 16 * 1024 * 1024,
   outputPerService: 16 * 1024 * 1024,
   outputPerEnvironment: 64 * 1024 * 1024,
+  lockLogBytes: 32 * 1024 * 1024,
 };
 
 /** `--limit` names, kebab-case, to their field. */
@@ -53,6 +56,7 @@ export const LIMIT_NAMES: Readonly<Record<string, keyof Limits>> = {
   "request-bytes": "requestBytes",
   "output-per-service": "outputPerService",
   "output-per-environment": "outputPerEnvironment",
+  "lock-log-bytes": "lockLogBytes",
 };
 
 /** The flag that raises a limit, for messages. */

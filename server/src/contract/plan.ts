@@ -5,6 +5,7 @@
  */
 import type { Protocol } from "../gen/rig/v1/spec_pb.js";
 import type { Hook, Service } from "../gen/rig/v1/spec_pb.js";
+import type { ResourceClaim } from "./resource-locks.js";
 
 /** Name of the virtual node that depends on every real service (SPEC §4). */
 export const TEST_NODE = "~test";
@@ -70,6 +71,8 @@ export interface PlannedService<C = unknown> {
   readonly dependsOn: readonly string[];
   readonly prestart: readonly Hook[];
   readonly init: readonly Hook[];
+  /** Resources held while the service runs (taken before publish, released after stop). */
+  readonly requires: readonly ResourceClaim[];
   /** Inserted by the server (~test, proxies), not declared by the user. */
   readonly internal: boolean;
 }

@@ -9,10 +9,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import type { Client } from "@connectrpc/connect";
 import { LockMode, LockService } from "../gen/rig/v1/lock_service_pb.js";
-import { bearer, FIXTURES, startRigd, type Rigd } from "../testing/rigd-harness.js";
+import { lockClient, FIXTURES, startRigd, type Rigd } from "../testing/rigd-harness.js";
 import { RequestQueue } from "../testing/fixtures/request-queue.js";
 import type { AcquireRequest } from "../gen/rig/v1/lock_service_pb.js";
 import { operationLogFile, readOperationLog } from "./operation-log.js";
@@ -24,7 +23,7 @@ let n = 0;
 
 before(async () => {
   rigd = await startRigd(["--idle", "0"]);
-  locks = createClient(LockService, createGrpcTransport({ baseUrl: `http://${rigd.address}`, interceptors: [bearer(rigd.token)] }));
+  locks = lockClient(rigd);
 });
 after(async () => {
   await rigd.stop();

@@ -22,6 +22,9 @@ import {
   type Holder,
   type LockEntry,
 } from "../gen/rig/v1/lock_service_pb.js";
+import { abortable } from "../async/abortable.js";
+import { resourceNameProblem, type ResourceLocks } from "../contract/resource-locks.js";
+import { createEnvironmentLocks } from "./environment-locks.js";
 import { InitOnce } from "./init-once.js";
 import { LockTable, type LockTicket } from "./lock-table.js";
 import { OperationLog, operationLogFile, readOperationLog, type HolderRecord, type OperationRecord } from "./operation-log.js";
@@ -29,25 +32,26 @@ import { OperationLog, operationLogFile, readOperationLog, type HolderRecord, ty
 type DeclareResponse = MessageInitShape<typeof DeclareResponseSchema>;
 type AcquireResponse = MessageInitShape<typeof AcquireResponseSchema>;
 
-/** Most resources one Acquire may name, and longest name. */
+/** Most resources one Acquire may name. */
 const MAX_RESOURCES = 64;
-const MAX_NAME = 256;
 
 /** The lock service of one rigd: its handlers and its shutdown. */
 export interface LockServer {
   readonly impl: ServiceImpl<typeof LockService>;
+  /** The same lock table for environments whose services require resources. */
+  readonly environments: ResourceLocks;
   /** Live locks (held or waiting) and running inits: rigd is not idle while there are any. */
   readonly busy: () => boolean;
   /** Records server.stop; open streams end as rigd closes them. */
   close(): void;
 }
 
-/** Builds the lock service, its log in RIG_DIR/locks. */
-export function createLockServer(rigDir: string, logger: Logger): LockServer {
+/** Builds the lock service, its log in RIG_DIR/locks (rotated past `logBytes`). */
+export function createLockServer(rigDir: string, logger: Logger, options: { logBytes?: number } = {}): LockServer {
   const log = logger.child({ component: "locks" });
   const table = new LockTable();
   const inits = new Map<string, InitOnce>();
-  const opLog = new OperationLog(operationLogFile(rigDir));
+  const opLog = new OperationLog(operationLogFile(rigDir), options.logBytes);
   const keysFile = join(rigDir, "locks", "init-keys.json");
   const doneKeys = new Set<string>(existsSync(keysFile) ? (JSON.parse(readFileSync(keysFile, "utf8")) as string[]) : []);
   let liveStreams = 0;
@@ -138,7 +142,7 @@ export function createLockServer(rigDir: string, logger: Logger): LockServer {
         const ahead = table.ahead(ticket);
         opLog.record({ op: "acquire.wait", ...base, detail: `${ahead} ahead` });
         yield { kind: { case: "queued", value: { ahead } } };
-        await untilAborted(ticket.granted, ctx.signal);
+        await abortable(ticket.granted, ctx.signal);
       }
       const waited = (ticket.grantedAt ?? Date.now()) - ticket.requestedAt;
       opLog.record({ op: "acquire", ...base, durationMs: waited });
@@ -177,8 +181,8 @@ export function createLockServer(rigDir: string, logger: Logger): LockServer {
           name: r.name,
           maxParallelism: r.maxParallelism,
           initState: inits.get(r.name)?.state ?? "none",
-          holders: [...r.holders].map((t) => lockEntry(t, t.grantedAt ?? t.requestedAt)),
-          waiters: waiting.filter((t) => t.resources.includes(r.name)).map((t) => lockEntry(t, t.requestedAt)),
+          holders: [...r.holders].map((t) => lockEntry(t, r.name, t.grantedAt ?? t.requestedAt)),
+          waiters: waiting.filter((t) => t.resources.includes(r.name)).map((t) => lockEntry(t, r.name, t.requestedAt)),
         })),
       };
     },
@@ -207,6 +211,7 @@ export function createLockServer(rigDir: string, logger: Logger): LockServer {
 
   return {
     impl,
+    environments: createEnvironmentLocks(table, opLog),
     busy: () => liveStreams > 0,
     close() {
       opLog.record({ op: "server.stop", detail: `pid ${process.pid}` });
@@ -218,10 +223,11 @@ function ready(maxParallelism: number, initializedHere: boolean): DeclareRespons
   return { kind: { case: "ready", value: { maxParallelism, initializedHere } } };
 }
 
-function lockEntry(t: LockTicket, since: number): LockEntry {
+/** A ticket as listed under one of its resources (with its mode on that resource). */
+function lockEntry(t: LockTicket, resource: string, since: number): LockEntry {
   return {
     lockId: t.id,
-    mode: t.mode,
+    mode: t.modes.get(resource) ?? t.mode,
     resources: [...t.resources],
     holder: t.holder,
     since: timestampFromMs(since),
@@ -235,36 +241,17 @@ function holderRecord(h: Holder | undefined): HolderRecord | undefined {
     ...(h.pid ? { pid: h.pid } : {}),
     ...(h.language ? { language: h.language } : {}),
     ...(h.location ? { location: h.location } : {}),
+    ...(h.environmentId ? { environmentId: h.environmentId, service: h.service } : {}),
   };
 }
 
 function checkName(name: string): void {
-  if (!name || name.length > MAX_NAME || /[\s\u0000-\u001f]/.test(name)) {
-    throw new ConnectError(`bad resource name ${JSON.stringify(name.slice(0, MAX_NAME))}: 1-${MAX_NAME} characters, no spaces or control characters`, Code.InvalidArgument);
-  }
+  const problem = resourceNameProblem(name);
+  if (problem) throw new ConnectError(problem, Code.InvalidArgument);
 }
 
 /** The next message of a stream, or undefined at its end; rejects once `signal` aborts. */
 async function nextOrAbort<T>(input: AsyncIterator<T>, signal: AbortSignal): Promise<T | undefined> {
-  const next = await untilAborted(input.next(), signal);
+  const next = await abortable(input.next(), signal);
   return next.done ? undefined : next.value;
-}
-
-/** `promise`, or a rejection once `signal` aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e as Error);
-      },
-    );
-  });
 }

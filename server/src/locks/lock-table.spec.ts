@@ -61,3 +61,14 @@ test("a cancelled waiter unblocks the queue", () => {
   table.finish(h);
   assert.equal(w1.state, "held");
 });
+
+test("one request may take some resources shared and others exclusive", () => {
+  const table = new LockTable();
+  const mixed = table.requestEach(new Map([["db", S], ["port", X]]), undefined);
+  const dbShared = table.request(["db"], S, undefined);
+  const port = table.request(["port"], S, undefined);
+  assert.deepEqual([mixed.state, dbShared.state, port.state], ["held", "held", "waiting"]);
+  assert.equal(mixed.mode, X);
+  table.finish(mixed);
+  assert.equal(port.state, "held");
+});

@@ -26,7 +26,10 @@ export interface LockTicket {
   readonly id: string;
   /** Sorted, deduplicated. */
   readonly resources: readonly string[];
+  /** Exclusive when any resource is taken exclusively. */
   readonly mode: LockMode;
+  /** The mode on each resource (an environment's service may mix them). */
+  readonly modes: ReadonlyMap<string, LockMode>;
   readonly holder: Holder | undefined;
   readonly requestedAt: number;
   grantedAt?: number;
@@ -75,13 +78,19 @@ export class LockTable {
 
   /** Queues a request and grants it at once when nothing stands in its way. */
   request(resources: readonly string[], mode: LockMode, holder: Holder | undefined, now = Date.now()): LockTicket {
-    const names = [...new Set(resources)].sort();
+    return this.requestEach(new Map(resources.map((name) => [name, mode])), holder, now);
+  }
+
+  /** Like request, with a mode per resource. */
+  requestEach(modes: ReadonlyMap<string, LockMode>, holder: Holder | undefined, now = Date.now()): LockTicket {
+    const names = [...modes.keys()].sort();
     let resolveGranted!: () => void;
     const granted = new Promise<void>((resolve) => (resolveGranted = resolve));
     const ticket: TicketInternal = {
       id: `L${this.nextId++}`,
       resources: names,
-      mode,
+      mode: [...modes.values()].includes(LockMode.EXCLUSIVE) ? LockMode.EXCLUSIVE : LockMode.SHARED,
+      modes,
       holder,
       requestedAt: now,
       state: "waiting",
@@ -94,15 +103,22 @@ export class LockTable {
     return ticket;
   }
 
-  /** Waiting requests ahead of this one that touch one of its resources. */
-  ahead(ticket: LockTicket): number {
-    let n = 0;
+  /** The requests in the way of a waiting one: holders of its resources, then earlier waiters. */
+  blockers(ticket: LockTicket): { holders: LockTicket[]; waiting: LockTicket[] } {
+    const holders = new Set<LockTicket>();
+    for (const name of ticket.resources) for (const h of this.resource(name).holders) holders.add(h);
+    const waiting: LockTicket[] = [];
     for (const other of this.queue) {
       if (other === ticket) break;
-      if (other.resources.some((r) => ticket.resources.includes(r))) n++;
+      if (other.resources.some((r) => ticket.resources.includes(r))) waiting.push(other);
     }
-    for (const name of ticket.resources) n += this.resource(name).holders.size;
-    return n;
+    return { holders: [...holders], waiting };
+  }
+
+  /** How many requests stand in the way of this one (holders and earlier waiters). */
+  ahead(ticket: LockTicket): number {
+    const { holders, waiting } = this.blockers(ticket);
+    return holders.length + waiting.length;
   }
 
   /** Ends a request, waiting or held; grants whatever it was blocking. */
@@ -140,9 +156,9 @@ export class LockTable {
   private fits(t: LockTicket): boolean {
     return t.resources.every((name) => {
       const { holders, maxParallelism } = this.resource(name);
-      if (t.mode === LockMode.EXCLUSIVE) return holders.size === 0;
+      if (t.modes.get(name) === LockMode.EXCLUSIVE) return holders.size === 0;
       if (holders.size >= maxParallelism) return false;
-      for (const h of holders) if (h.mode === LockMode.EXCLUSIVE) return false;
+      for (const h of holders) if (h.modes.get(name) === LockMode.EXCLUSIVE) return false;
       return true;
     });
   }

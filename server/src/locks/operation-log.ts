@@ -1,10 +1,12 @@
 /**
  * The lock operation log: every server start and stop, declare, init start/end, acquire,
  * release and expiry, one JSON object per line in RIG_DIR/locks/operations.jsonl, kept
- * across rigd restarts. rig locks log reads it through GetLockLog, or from disk when no
- * rigd runs (readOperationLog).
+ * across rigd restarts. Past a size (rigd --limit lock-log-bytes, default 32 MiB) the file
+ * becomes operations.1.jsonl (replacing the one before) and a new one starts, so the log
+ * takes at most twice that on disk and keeps the newest operations. GetLockLog and rig
+ * locks log read both files, oldest first (readOperationLog).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 /** The operation log file under a RIG_DIR. */
@@ -12,12 +14,23 @@ export function operationLogFile(rigDir: string): string {
   return join(rigDir, "locks", "operations.jsonl");
 }
 
+/** The older file the log rotates into. */
+export function rotatedLogFile(file: string): string {
+  return file.replace(/(\.jsonl)?$/, ".1.jsonl");
+}
+
+/** Default size of the log file before it rotates. */
+export const DEFAULT_LOG_BYTES = 32 * 1024 * 1024;
+
 /** Who did something, as stored. */
 export interface HolderRecord {
   readonly testName?: string;
   readonly pid?: number;
   readonly language?: string;
   readonly location?: string;
+  /** Set when the holder is a service of an environment. */
+  readonly environmentId?: string;
+  readonly service?: string;
 }
 
 /** One line of the log. */
@@ -46,30 +59,47 @@ export const OPERATION_KINDS: Readonly<Record<string, (op: string) => boolean>> 
 /** Appends records to the log file (synchronously: a record is on disk before the caller goes on). */
 export class OperationLog {
   private seq: number;
+  private size: number;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    private readonly maxBytes = DEFAULT_LOG_BYTES,
+  ) {
     mkdirSync(join(file, ".."), { recursive: true, mode: 0o700 });
-    const last = existsSync(file) ? lastRecord(file) : undefined;
+    const last = lastRecord(file) ?? lastRecord(rotatedLogFile(file));
     this.seq = last?.seq ?? 0;
+    this.size = existsSync(file) ? statSync(file).size : 0;
+    // A rigd killed mid-write leaves a torn last line: end it, so the next record stands alone.
+    if (this.size > 0 && !readFileSync(file, "utf8").endsWith("\n")) {
+      appendFileSync(file, "\n");
+      this.size++;
+    }
   }
 
   /** Records one operation. */
   record(entry: Omit<OperationRecord, "seq" | "time">, now = new Date()): OperationRecord {
     const record: OperationRecord = { seq: ++this.seq, time: now.toISOString(), ...entry };
-    appendFileSync(this.file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+    const line = `${JSON.stringify(record)}\n`;
+    const bytes = Buffer.byteLength(line);
+    if (this.size > 0 && this.size + bytes > this.maxBytes) {
+      renameSync(this.file, rotatedLogFile(this.file));
+      this.size = 0;
+    }
+    appendFileSync(this.file, line, { mode: 0o600 });
+    this.size += bytes;
     return record;
   }
 }
 
 /** Reads the log, keeping records on `resource` (if given) of the given kinds (if any). */
 export function readOperationLog(file: string, filter: { resource?: string; operations?: readonly string[] } = {}): OperationRecord[] {
-  if (!existsSync(file)) return [];
   const kinds = (filter.operations ?? []).filter((k) => k !== "");
   for (const k of kinds) {
     if (!OPERATION_KINDS[k]) throw new Error(`unknown operation "${k}" (one of ${Object.keys(OPERATION_KINDS).join(", ")})`);
   }
   const out: OperationRecord[] = [];
-  for (const line of readFileSync(file, "utf8").split("\n")) {
+  const text = [rotatedLogFile(file), file].map((f) => (existsSync(f) ? readFileSync(f, "utf8") : "")).join("\n");
+  for (const line of text.split("\n")) {
     if (!line) continue;
     let record: OperationRecord;
     try {
@@ -85,6 +115,7 @@ export function readOperationLog(file: string, filter: { resource?: string; oper
 }
 
 function lastRecord(file: string): OperationRecord | undefined {
+  if (!existsSync(file)) return undefined;
   const lines = readFileSync(file, "utf8").trimEnd().split("\n");
   for (let i = lines.length - 1; i >= 0; i--) {
     try {

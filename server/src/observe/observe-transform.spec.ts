@@ -32,6 +32,7 @@ function service(
     dependsOn: [...new Set(egresses.map((e) => e.service))],
     prestart: [],
     init: [],
+    requires: [],
     internal: false,
   };
 }

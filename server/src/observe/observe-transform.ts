@@ -114,6 +114,7 @@ function proxyNode(
     dependsOn: [target.name],
     prestart: [],
     init: [],
+    requires: [],
     internal: true,
   };
 }

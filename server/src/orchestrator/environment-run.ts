@@ -49,6 +49,7 @@ import type {
   ExitStatus,
 } from "../contract/service-type.js";
 import type { TypeRegistry } from "../contract/type-registry.js";
+import type { ResourceLocks } from "../contract/resource-locks.js";
 import { TEST_NODE, type EnvironmentPlan } from "../contract/plan.js";
 import { BadRequestError, StateError } from "../contract/errors.js";
 import { limitFlag, type Limits } from "../contract/limits.js";
@@ -69,6 +70,8 @@ export interface RunDeps {
   readonly rigDir: string;
   /** Told about the run dir, so it is removed even if rigd dies. */
   readonly watchdog?: { watchDir(path: string): void; forgetDir(path: string): void } | undefined;
+  /** The lock table services that require resources take them from (rigd's lock service). */
+  readonly locks?: ResourceLocks | undefined;
   /** Output budgets (bytes kept per service and per environment). */
   readonly limits: Pick<Limits, "outputPerService" | "outputPerEnvironment">;
 }
@@ -213,6 +216,10 @@ export class EnvironmentRun implements LifecycleHost {
     return this.deps.ports;
   }
 
+  get locks(): ResourceLocks | undefined {
+    return this.deps.locks;
+  }
+
   get info(): EnvironmentInfo {
     return { id: this.id, name: this.plan.name, envDir: this.envDir, dir: this.plan.dir, hostEnv: this.plan.hostEnv };
   }
@@ -283,7 +290,7 @@ export class EnvironmentRun implements LifecycleHost {
     await Promise.all(work);
   }
 
-  setPhase(rt: ServiceRuntime, phase: ServicePhase, waitingFor = ""): void {
+  setPhase(rt: ServiceRuntime, phase: ServicePhase, waitingFor: string | (() => string) = ""): void {
     rt.phase = phase;
     rt.waitingFor = waitingFor;
   }

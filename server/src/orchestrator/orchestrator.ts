@@ -22,6 +22,7 @@ import type { OutputLine } from "../contract/service-control.js";
 import type { CopySource, ExecOutcome, ExecRequest } from "../contract/service-type.js";
 import { copyInto, copyOutOf, execIn, outputOf, restartIn, stopIn } from "./service-operations.js";
 import type { TypeRegistry } from "../contract/type-registry.js";
+import type { ResourceLocks } from "../contract/resource-locks.js";
 import { EnvironmentRun, type RunDeps } from "./environment-run.js";
 import { BadRequestError, EnvironmentNotFoundError, StateError } from "../contract/errors.js";
 import { DEFAULT_LIMITS, limitFlag, LimitError, type Limits } from "../contract/limits.js";
@@ -52,6 +53,8 @@ export interface OrchestratorOptions {
    * composition root fills it; the orchestrator registers nothing itself.
    */
   readonly types: TypeRegistry;
+  /** The lock table of rigd's LockService, for services that require resources. */
+  readonly locks?: ResourceLocks;
   /** Applied in order to every validated plan. */
   readonly transforms?: readonly PlanTransform[];
   /** Called once at shutdown, after every environment is down (pools, engines). */
@@ -132,6 +135,7 @@ export class Orchestrator implements EnvironmentBackend {
       rigDir: this.options.rigDir,
       limits: this.limits,
       watchdog: this.options.watchdog,
+      locks: this.options.locks,
     });
     run.onFinalized = () => {
       this.clientOf.delete(id);

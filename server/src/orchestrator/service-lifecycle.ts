@@ -1,7 +1,7 @@
 /**
  * The lifecycle of one service (SPEC §4) as a sequence of small named steps:
  *
- *   dependencies -> publish -> wire -> prestart -> start -> ready -> init -> mark ready
+ *   dependencies -> resources -> publish -> wire -> prestart -> start -> ready -> init -> mark ready
  *
  * Each step does one thing and emits its event; the run stops between steps once the
  * environment stops starting. The steps know nothing of the environment beyond the
@@ -31,12 +31,14 @@ import {
   ServiceStoppingSchema,
   WiringResolvedSchema,
   WiringSchema,
-  type LogStream,
+  LogStream,
+  ServiceLogSchema,
   type Wiring,
 } from "../gen/rig/v1/event_pb.js";
 import { ServicePhase } from "../gen/rig/v1/environment_service_pb.js";
 import type { Hook } from "../gen/rig/v1/spec_pb.js";
 import type { PortAllocator } from "../ports/port-allocator.js";
+import type { ResourceLocks } from "../contract/resource-locks.js";
 import { waitUntilReady } from "../readiness/wait-until-ready.js";
 import { expandTemplate, resolveAttributes } from "../wiring/templates.js";
 import { buildWiringEnv, envPrefix } from "../wiring/wiring-env.js";
@@ -52,12 +54,14 @@ export interface LifecycleHost {
   readonly runDir: string;
   readonly log: EventLog;
   readonly ports: PortAllocator;
+  /** Where required resources are taken from; undefined when this rigd has no lock service. */
+  readonly locks: ResourceLocks | undefined;
   readonly callbacks: CallbackBroker;
   readonly logger: Logger;
   /** The runtime of another service of this environment. */
   service(name: string): ServiceRuntime;
   emit(service: string, payload: EventPayload): void;
-  setPhase(rt: ServiceRuntime, phase: ServicePhase, waitingFor?: string): void;
+  setPhase(rt: ServiceRuntime, phase: ServicePhase, waitingFor?: string | (() => string)): void;
   /** A line of the service's output. */
   output(rt: ServiceRuntime, stream: LogStream, line: string): void;
   /** The service ended (at any time after start). */
@@ -114,6 +118,28 @@ const dependencies: Step = async ({ host, rt, signal }) => {
     // nothing per event, so a chain of thousands is linear, not quadratic.
     await abortable(host.service(dep).ready, signal);
   }
+};
+
+/**
+ * Takes the resources the spec requires, all at once, in the lock table test processes
+ * use too; the service's teardown lets them go (after it stopped). While it waits, its
+ * log and stall reports say for what and behind whom.
+ */
+const resources: Step = async ({ host, rt, signal }) => {
+  const claims = rt.planned.requires;
+  if (claims.length === 0) return;
+  if (!host.locks) throw new Error("this rigd has no lock service to take the required resources from");
+  const pending = host.locks.acquire({ claims, owner: { environmentId: host.info.id, service: rt.name }, signal });
+  const note = (line: string): void =>
+    host.emit(rt.name, { case: "serviceLog", value: create(ServiceLogSchema, { stream: LogStream.STDERR, line: `[rig: ${line}]` }) });
+  const started = Date.now();
+  if (!pending.immediate) {
+    host.setPhase(rt, ServicePhase.PENDING, () => pending.blockers());
+    note(`waiting for ${pending.blockers()}`);
+  }
+  const held = await pending.held;
+  rt.releases.push(() => held.release());
+  if (!pending.immediate) note(`took ${claims.map((c) => c.resource).join(", ")} after waiting ${((Date.now() - started) / 1000).toFixed(1)}s`);
 };
 
 /** Allocates ports or leases through the type and resolves attribute templates: ingress.published. */
@@ -308,7 +334,7 @@ const markReady: Step = ({ host, rt }) => {
 };
 
 /** The steps in order (SPEC §4). */
-const STEPS: readonly Step[] = [dependencies, publish, wire, prestart, start, ready, init, markReady];
+const STEPS: readonly Step[] = [dependencies, resources, publish, wire, prestart, start, ready, init, markReady];
 
 /**
  * Runs one service from waiting for its dependencies to service.ready. Rejects with the

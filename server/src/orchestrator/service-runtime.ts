@@ -17,8 +17,8 @@ export function phaseName(phase: ServicePhase): string {
 
 export class ServiceRuntime {
   phase: ServicePhase = ServicePhase.PENDING;
-  /** What the service waits for right now (for progress.stall). */
-  waitingFor = "";
+  /** What the service waits for, or how to say it when asked (a lock's holders change while it waits). */
+  #waitingFor: string | (() => string) = "";
   /** Endpoints as the type published them (attribute templates unresolved). */
   published: Record<string, PublishedEndpoint> = {};
   /** What each egress target published, by egress name (set at publish). */
@@ -54,6 +54,15 @@ export class ServiceRuntime {
     let resolve!: () => void;
     this.ready = new Promise<void>((r) => (resolve = r));
     this.markReady = resolve;
+  }
+
+  /** What the service waits for right now (for progress.stall). */
+  get waitingFor(): string {
+    return typeof this.#waitingFor === "function" ? this.#waitingFor() : this.#waitingFor;
+  }
+
+  set waitingFor(what: string | (() => string)) {
+    this.#waitingFor = what;
   }
 
   get name(): string {

@@ -13,6 +13,7 @@ import type { TypeRegistry } from "../contract/type-registry.js";
 import { ATTRIBUTE_TEMPLATE_VARIABLES, templateVariables } from "../wiring/templates.js";
 import { envPrefix, wiringVariableNames } from "../wiring/wiring-env.js";
 import { durationMs } from "../contract/durations.js";
+import { resourceNameProblem } from "../contract/resource-locks.js";
 import { SpecInvalidError, type SpecProblem } from "../contract/errors.js";
 import { planWaits } from "./wait-plans.js";
 import { limitFlag, LimitError, quote, type Limits } from "../contract/limits.js";
@@ -316,6 +317,7 @@ export function planEnvironment(spec: EnvironmentSpec, types: TypeRegistry, defa
     if (drafts.get(service.name) === draft) graph.set(service.name, [...new Set(draft.egresses.map((e) => e.service))]);
     reportVariableClashes(draft, report);
 
+    validateRequires(service, path, report);
     validateHooks(service.prestart, "prestart", draft, report);
     validateHooks(service.init, "init", draft, report);
     if (draft.type?.validate) {
@@ -435,6 +437,26 @@ function reportVariableClashes(draft: Draft, report: (path: string, message: str
   });
 }
 
+/** Most resources one service may require (as many as one LockService Acquire may name). */
+const MAX_REQUIRES = 64;
+
+/** Service.requires: well-formed names, each once, not too many. */
+function validateRequires(service: Service, path: string, report: (path: string, message: string) => void): void {
+  if (service.requires.length > MAX_REQUIRES) {
+    report(`${path}.requires`, `${service.requires.length} resources required; at most ${MAX_REQUIRES}`);
+    return;
+  }
+  const seen = new Map<string, number>();
+  service.requires.forEach((r, i) => {
+    const rpath = `${path}.requires[${i}].resource`;
+    const problem = resourceNameProblem(r.resource);
+    if (problem) report(rpath, problem);
+    const first = seen.get(r.resource);
+    if (first !== undefined) report(rpath, `resource ${quote(r.resource)} is required twice (also requires[${first}]); require it once, shared or not`);
+    else seen.set(r.resource, i);
+  });
+}
+
 function validateHooks(
   hooks: readonly Hook[],
   phase: "prestart" | "init",
@@ -519,6 +541,7 @@ function toPlanned(draft: Draft, dependsOn: readonly string[]): PlannedService {
     dependsOn,
     prestart: draft.spec.prestart,
     init: draft.spec.init,
+    requires: draft.spec.requires.map((r) => ({ resource: r.resource, shared: r.shared })),
     internal: false,
   };
 }
@@ -538,6 +561,7 @@ function testNode(services: readonly PlannedService[]): PlannedService {
     dependsOn: services.map((s) => s.name),
     prestart: [],
     init: [],
+    requires: [],
     internal: true,
   };
 }

@@ -27,7 +27,8 @@ export const USAGE = `usage: rigd [--listen 127.0.0.1:0] [--idle 5m] [--rig-dir 
                          environments (500 live), environments-per-client (200 live, by the SDKs'
                          rig-client header), processes (4000 running), spawn-concurrency (8),
                          value-length (262144 characters), request-bytes (16MiB),
-                         output-per-service (16MiB), output-per-environment (64MiB)
+                         output-per-service (16MiB), output-per-environment (64MiB),
+                         lock-log-bytes (32MiB: the lock operation log rotates past it, one older file kept)
   --version              print the version and exit
   --help                 print this help and exit
 

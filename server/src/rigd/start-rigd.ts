@@ -22,6 +22,7 @@ import { formatHostPort, isUnixAddress, parseListenAddress, UNIX_PREFIX } from "
 import { LockService } from "../gen/rig/v1/lock_service_pb.js";
 import { createLockServer } from "../locks/lock-service.js";
 import { DEFAULT_LIMITS, type Limits } from "../contract/limits.js";
+import type { ResourceLocks } from "../contract/resource-locks.js";
 import { createFileLogger } from "./logger.js";
 import { DEFAULT_LOG_RETENTION, startLogPruning, type LogRetention } from "./log-retention.js";
 import { defaultAddrFile, prepareRigDir, rigdVersion } from "./rig-dir.js";
@@ -35,6 +36,8 @@ export interface BackendContext {
   readonly logger: Logger;
   readonly orphanGraceMs: number;
   readonly limits: Limits;
+  /** The lock table of this rigd's LockService, for services whose spec requires resources. */
+  readonly locks: ResourceLocks;
 }
 
 /** How to run rigd. */
@@ -106,7 +109,8 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
   const log = logger.child({ component: "rigd" });
 
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const orchestrator = options.createBackend({ rigDir, logger, orphanGraceMs, limits });
+  const locks = createLockServer(rigDir, logger, { logBytes: limits.lockLogBytes });
+  const orchestrator = options.createBackend({ rigDir, logger, orphanGraceMs, limits, locks: locks.environments });
   let suites: ComposedSuites;
   let served: string | undefined;
   try {
@@ -115,11 +119,11 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
     suites = await composeSuites({ rigDir, logger, suitesFile: options.suitesFile, backend: orchestrator, rigdEnv, hooks: options.suiteHooks ?? [] });
   } catch (err) {
     await orchestrator.shutdown().catch(() => {});
+    locks.close();
     fileLogger?.flush();
     throw err;
   }
   const backend = observeCreates(orchestrator, suites.environmentCreated);
-  const locks = createLockServer(rigDir, logger);
   const api = createApiHandler(backend, logger, {
     readMaxBytes: limits.requestBytes,
     auth: { token, tokenFile },

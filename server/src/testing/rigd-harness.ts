@@ -14,6 +14,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { tokenFileFor } from "../auth/rigd-token.js";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
+import { LockService } from "../gen/rig/v1/lock_service_pb.js";
 import type { Event } from "../gen/rig/v1/event_pb.js";
 import { EnvironmentSpecSchema, type EnvironmentSpec } from "../gen/rig/v1/spec_pb.js";
 
@@ -83,6 +84,11 @@ export async function startRigd(
       return code;
     },
   };
+}
+
+/** A LockService client of a test's rigd. */
+export function lockClient(rigd: Pick<Rigd, "address" | "token">): Client<typeof LockService> {
+  return createClient(LockService, createGrpcTransport({ baseUrl: `http://${rigd.address}`, interceptors: [bearer(rigd.token)] }));
 }
 
 /** The token of the rigd that wrote `addrFile` (the token file is written before the addr file). */

@@ -26,6 +26,7 @@ class Service(ABC):
         self._egresses: list[spec_pb2.Egress] = []
         self._prestart: list[_Hook] = []
         self._init: list[_Hook] = []
+        self._requires: dict[str, bool] = {}
 
     def egress(self, service: str, *, ingress: str = "", name: str = "") -> Self:
         """Depends on an ingress of another service (its only or default one unless
@@ -43,6 +44,14 @@ class Service(ABC):
     def no_ingress(self) -> Self:
         """Declares that the service listens on nothing (a worker)."""
         self._no_ingress = True
+        return self
+
+    def requires(self, resource: str, *, shared: bool = False) -> Self:
+        """Holds ``resource`` (a :func:`rig.resource` / LockService name) while the
+        service runs, alone unless ``shared``: it starts once it holds every resource it
+        requires, queueing behind test processes and other environments, and lets them
+        go when it stops."""
+        self._requires[resource] = shared
         return self
 
     def prestart(self, fn: HookFn) -> Self:
@@ -66,6 +75,7 @@ class Service(ABC):
             egresses=self._egresses,
             prestart=_hooks(name, "prestart", self._prestart, handlers),
             init=_hooks(name, "init", self._init, handlers),
+            requires=[spec_pb2.ResourceRequirement(resource=r, shared=s) for r, s in self._requires.items()],
         )
         self._configure(message, name, handlers)
         return message

@@ -11,7 +11,8 @@
 A lock is held while its stream to rigd is open: leaving the ``with`` block (or
 ``release()``) ends it, and so does the process dying. If rigd goes away while a lock is
 held, ``lost`` is set and ``assert_held()`` raises :class:`LockLostError`: never
-silently."""
+silently. A lock still waiting when rigd goes away asks the next rigd (found or started
+as usual, the resource declared again) instead of failing."""
 
 from __future__ import annotations
 
@@ -19,13 +20,14 @@ import inspect
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
 import grpc
 
-from rig.rigd import explicit_rigd, find_or_start_rigd, rigd_channel
+from rig.rigd import explicit_rigd, find_or_start_rigd, probe, rigd_channel
 from rig.v1 import lock_service_pb2 as pb
 from rig.v1 import lock_service_pb2_grpc as pb_grpc
 
@@ -36,6 +38,26 @@ class LockError(RuntimeError):
 
 class LockLostError(LockError):
     """A lock was lost while held: rigd went away or ended its stream."""
+
+
+class _RigdGone(LockError):
+    """The rigd a lock call went to is gone (killed, stopping, unreachable)."""
+
+    def __init__(self, message: str, stub: pb_grpc.LockServiceStub) -> None:
+        super().__init__(message)
+        self.stub = stub
+
+
+#: How many times a waiting lock goes to the next rigd after the one it waited in went
+#: away, and the pause before each try (times the attempt).
+_RIGD_RECONNECTS = 5
+_RIGD_RECONNECT_PAUSE = 0.2
+
+
+def _went_away(error: grpc.RpcError, addr: str) -> bool:
+    """Whether a failed call means its rigd is gone rather than that it refused: a dropped
+    connection surfaces under several codes, so anything else asks rigd's health service."""
+    return bool(error.code() == grpc.StatusCode.UNAVAILABLE or not probe(addr))
 
 
 class _Requests:
@@ -64,14 +86,14 @@ _stubs: dict[tuple[str, str], pb_grpc.LockServiceStub] = {}
 _stubs_lock = threading.Lock()
 
 
-def _stub(server: str | None, token: str | None) -> pb_grpc.LockServiceStub:
-    """One LockService stub (one channel) per rigd in this process."""
+def _stub(server: str | None, token: str | None) -> tuple[pb_grpc.LockServiceStub, str]:
+    """One LockService stub (one channel) per rigd in this process, and its address."""
     rigd = explicit_rigd(server, token or "") if server else find_or_start_rigd()
     with _stubs_lock:
         key = (rigd.addr, rigd.token)
         if key not in _stubs:
             _stubs[key] = pb_grpc.LockServiceStub(rigd_channel(rigd))
-        return _stubs[key]
+        return _stubs[key], rigd.addr
 
 
 def _location() -> str:
@@ -97,8 +119,9 @@ _held_lock = threading.Lock()
 class HeldLock:
     """A held lock on one or more resources; a context manager that releases it."""
 
-    def __init__(self, lock_id: str, resources: list[str], shared: bool, requests: _Requests, call: Any) -> None:
+    def __init__(self, lock_id: str, resources: list[str], shared: bool, requests: _Requests, call: Any, addr: str) -> None:
         self.id = lock_id
+        self._addr = addr
         self.resources = resources
         self.shared = shared
         self._requests = requests
@@ -129,7 +152,10 @@ class HeldLock:
                 self._lose(f"rigd sent {response.WhichOneof('kind')}")
             self._lose("rigd ended the stream")
         except grpc.RpcError as error:
-            self._lose(f"{error.code().name}: {error.details()}")
+            why = f"{error.code().name}: {error.details()}"
+            if not self._released and _went_away(error, self._addr):
+                why = f"rigd went away (killed or stopped; the lock is gone with it, take it again): {why}"
+            self._lose(why)
         finally:
             self._ended.set()
 
@@ -181,20 +207,30 @@ class Resource:
         self._token = token
         self._declared = False
         self._declare_lock = threading.Lock()
-        self._stub_: pb_grpc.LockServiceStub | None = None
+        self._stub_: tuple[pb_grpc.LockServiceStub, str] | None = None
 
-    def _stub(self) -> pb_grpc.LockServiceStub:
+    def _stub(self) -> tuple[pb_grpc.LockServiceStub, str]:
         if self._stub_ is None:
             self._stub_ = _stub(self._server, self._token)
         return self._stub_
 
+    def _forget(self, stub: pb_grpc.LockServiceStub) -> None:
+        """Drops the declaration made through ``stub`` (its rigd went away)."""
+        with self._declare_lock:
+            if self._stub_ is not None and self._stub_[0] is stub:
+                self._stub_ = None
+                self._declared = False
+
     def declare(self, _location: str = "") -> pb_grpc.LockServiceStub:
         """Declares the resource in rigd and runs or waits for its init; lock() does it
         first. A failed declare (the init failed here) is tried again by the next call."""
+        return self._declared_stub(_location)[0]
+
+    def _declared_stub(self, location: str = "") -> tuple[pb_grpc.LockServiceStub, str]:
         with self._declare_lock:
             stub = self._stub()
             if not self._declared:
-                _declare(stub, self, _location or _location_outside())
+                _declare(stub[0], self, location or _location_outside())
                 self._declared = True
             return stub
 
@@ -244,11 +280,24 @@ def lock_all(resources: Sequence[Resource], shared: bool = False, timeout: float
 
 
 def _acquire(resources: list[Resource], mode: pb.LockMode.ValueType, timeout: float | None, test_name: str, location: str) -> HeldLock:
-    stub = None
-    for r in resources:
-        s = r.declare(location)
-        stub = stub or s
-    assert stub is not None
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for attempt in range(1, _RIGD_RECONNECTS + 2):
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            return _acquire_once(resources, mode, left, test_name, location)
+        except _RigdGone as gone:
+            if attempt > _RIGD_RECONNECTS or (deadline is not None and time.monotonic() >= deadline):
+                raise
+            for r in resources:
+                r._forget(gone.stub)
+            time.sleep(_RIGD_RECONNECT_PAUSE * attempt)
+    raise AssertionError("unreachable")
+
+
+def _acquire_once(resources: list[Resource], mode: pb.LockMode.ValueType, timeout: float | None, test_name: str, location: str) -> HeldLock:
+    """Asks one rigd for the lock; raises _RigdGone when that rigd went away meanwhile."""
+    declared = [r._declared_stub(location) for r in resources]
+    stub, addr = declared[0]
     names = [r.name for r in resources]
     requests = _Requests()
     requests.push(pb.AcquireRequest(lock=pb.LockRequest(resources=names, mode=mode, holder=_holder(location, test_name))))
@@ -272,7 +321,7 @@ def _acquire(resources: list[Resource], mode: pb.LockMode.ValueType, timeout: fl
                 timer.cancel()
                 if timed_out.is_set():
                     break
-            lock = HeldLock(response.acquired.lock_id, names, mode == pb.LOCK_MODE_SHARED, requests, call)
+            lock = HeldLock(response.acquired.lock_id, names, mode == pb.LOCK_MODE_SHARED, requests, call, addr)
             with _held_lock:
                 _held.add(lock)
             return lock
@@ -280,7 +329,10 @@ def _acquire(resources: list[Resource], mode: pb.LockMode.ValueType, timeout: fl
         requests.end()
         if timed_out.is_set():
             raise TimeoutError(f"rig: no lock on {', '.join(names)} within {timeout} s") from None
-        raise LockError(f"rig: locking {', '.join(names)}: {error.code().name}: {error.details()}") from error
+        message = f"rig: locking {', '.join(names)}: {error.code().name}: {error.details()}"
+        if _went_away(error, addr):
+            raise _RigdGone(f"{message} (rigd went away)", stub) from error
+        raise LockError(message) from error
     finally:
         if timer is not None:
             timer.cancel()
@@ -288,7 +340,7 @@ def _acquire(resources: list[Resource], mode: pb.LockMode.ValueType, timeout: fl
     call.cancel()
     if timed_out.is_set():
         raise TimeoutError(f"rig: no lock on {', '.join(names)} within {timeout} s")
-    raise LockError(f"rig: rigd ended the lock request on {', '.join(names)}")
+    raise _RigdGone(f"rig: rigd ended the lock request on {', '.join(names)}", stub)
 
 
 def _declare(stub: pb_grpc.LockServiceStub, r: Resource, location: str) -> None:
@@ -321,7 +373,10 @@ def _declare(stub: pb_grpc.LockServiceStub, r: Resource, location: str) -> None:
                 return
         raise LockError(f"rig: declaring {r.name}: rigd ended the stream before ready")
     except grpc.RpcError as error:
-        raise LockError(f"rig: declaring {r.name}: {error.details()}") from error
+        message = f"rig: declaring {r.name}: {error.details()}"
+        if r._stub_ is not None and _went_away(error, r._stub_[1]):
+            raise _RigdGone(f"{message} (rigd went away)", stub) from error
+        raise LockError(message) from error
     finally:
         requests.end()
         call.cancel()

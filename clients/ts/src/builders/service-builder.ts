@@ -19,6 +19,12 @@ export interface EgressOptions {
   readonly as?: string;
 }
 
+/** How a service holds a resource it requires. */
+export interface RequireOptions {
+  /** Together with other shared holders, up to the resource's max parallelism; default: alone (exclusive). */
+  readonly shared?: boolean;
+}
+
 /** The type-specific part of a Service message (its `config` oneof). */
 export type ServiceConfig = Service["config"];
 
@@ -32,6 +38,7 @@ export abstract class ServiceBuilder {
   readonly #prestart: HookDecl[] = [];
   readonly #init: HookDecl[] = [];
   #noIngress = false;
+  readonly #requires = new Map<string, RequireOptions>();
 
   /**
    * Declares an ingress (a port the service listens on). Without any, the service gets
@@ -54,6 +61,16 @@ export abstract class ServiceBuilder {
   /** Depends on another service's ingress: this service starts once that one is ready. */
   egress(service: string, options: EgressOptions = {}): this {
     this.#egresses.push({ service, options });
+    return this;
+  }
+
+  /**
+   * The service holds this resource (a rig.resource / LockService name) while it runs: it
+   * starts once it holds every resource it requires, queueing behind test processes and
+   * other environments, and lets them go when it stops.
+   */
+  requires(resource: string, options: RequireOptions = {}): this {
+    this.#requires.set(resource, options);
     return this;
   }
 
@@ -92,6 +109,7 @@ export abstract class ServiceBuilder {
       ),
       prestart: this.#prestart.map((hook, i) => toHook(hook, `${name}.prestart.${i}`, registry)),
       init: this.#init.map((hook, i) => toHook(hook, `${name}.init.${i}`, registry)),
+      requires: [...this.#requires].map(([resource, options]) => ({ resource, shared: options.shared ?? false })),
       config: this.config(name, registry),
     });
   }

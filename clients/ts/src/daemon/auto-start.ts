@@ -151,7 +151,8 @@ async function tokenOfAddrFile(files: RigdFiles, address: string): Promise<strin
   return (await readFile(files.tokenFile, "utf8").catch(() => "")).trim() || undefined;
 }
 
-async function isServing(api: RigApi): Promise<boolean> {
+/** Whether the rigd behind `api` answers its health check with SERVING. */
+export async function isServing(api: RigApi): Promise<boolean> {
   try {
     const response = await api.health.check({ service: "" }, { timeoutMs: 2_000 });
     return response.status === HealthCheckResponse_ServingStatus.SERVING;

@@ -9,10 +9,14 @@
  * ```
  * A lock is held while its stream to rigd is open: `release()` (or `await using`, or
  * `t.after` with the `t` option) ends it, and so does the process dying. If rigd goes
- * away while a lock is held, `lost` settles and `assertHeld()` throws: never silently.
+ * away while a lock is held, `lost` settles and `assertHeld()` throws: never silently. A
+ * lock still waiting when rigd goes away asks the next rigd (found or started as usual,
+ * the resource declared again) instead of failing.
  */
 import { create } from "@bufbuild/protobuf";
-import { connectRigd, type DaemonOptions } from "../daemon/auto-start.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { connectRigd, isServing, type DaemonOptions } from "../daemon/auto-start.js";
 import type { RigApi } from "../api/rig-api.js";
 import { RigError } from "../errors.js";
 import {
@@ -50,6 +54,38 @@ export interface LockOptions {
 /** A lock lost because rigd went away (or ended the stream) while it was held. */
 export class RigLockLostError extends RigError {}
 
+/** A lock call failed because its rigd is gone (killed, stopping, unreachable). */
+class RigdWentAway extends RigError {
+  constructor(
+    message: string,
+    readonly api: RigApi,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Rethrows a failed lock call's error, as RigdWentAway when its rigd is gone. */
+async function failed(api: RigApi, err: unknown, what: string): Promise<never> {
+  if (!(err instanceof RigError) && (await wentAway(api, err))) {
+    throw new RigdWentAway(`rig: ${what}: ${(err as Error).message} (rigd went away)`, api, { cause: err });
+  }
+  throw err;
+}
+
+/** How many times a waiting lock goes to the next rigd after its own went away, and the pause before each try (times the attempt). */
+const RIGD_RECONNECTS = 5;
+const RIGD_RECONNECT_PAUSE_MS = 200;
+
+/**
+ * Whether a failed lock call means its rigd is gone rather than that it refused: a
+ * dropped connection surfaces under several codes, so anything else asks rigd's health.
+ */
+async function wentAway(api: RigApi, err: unknown): Promise<boolean> {
+  if (ConnectError.from(err).code === Code.Unavailable) return true;
+  return !(await isServing(api));
+}
+
 /** A held lock on one or more resources. */
 export class HeldLock implements AsyncDisposable {
   private released = false;
@@ -64,6 +100,7 @@ export class HeldLock implements AsyncDisposable {
     readonly mode: "exclusive" | "shared",
     private readonly requests: RequestQueue<AcquireRequest>,
     private readonly responses: AsyncIterator<AcquireResponse>,
+    private readonly api: RigApi,
   ) {
     this.lost = new Promise((resolve) => (this.resolveLost = resolve));
     void this.lost.catch(() => {});
@@ -85,8 +122,11 @@ export class HeldLock implements AsyncDisposable {
       (r) => {
         if (!this.released) this.markLost(new RigLockLostError(`rig: lock on ${this.resources.join(", ")} lost: rigd ended the stream${r.done ? "" : ` (${r.value.kind.case})`}`));
       },
-      (err: unknown) => {
-        if (!this.released) this.markLost(new RigLockLostError(`rig: lock on ${this.resources.join(", ")} lost: ${(err as Error).message}`, { cause: err }));
+      async (err: unknown) => {
+        if (this.released) return;
+        const gone = await wentAway(this.api, err);
+        const why = `${gone ? "rigd went away (killed or stopped; the lock is gone with it, take it again): " : ""}${(err as Error).message}`;
+        if (!this.released) this.markLost(new RigLockLostError(`rig: lock on ${this.resources.join(", ")} lost: ${why}`, { cause: err }));
       },
     );
   }
@@ -128,6 +168,7 @@ function forget(lock: HeldLock): void {
 /** A named resource shared by test processes, declared (and initialized) once. */
 export class Resource {
   private declared: Promise<RigApi> | undefined;
+  private declaredOn: RigApi | undefined;
 
   constructor(
     readonly name: string,
@@ -136,10 +177,25 @@ export class Resource {
 
   /** Declares the resource in rigd and runs or waits for its init; lock() does it first. */
   declare(): Promise<RigApi> {
-    this.declared ??= declareResource(this.name, this.options, callerLocation());
-    // A failed declare (init failed) is tried again by the next call.
-    this.declared.catch(() => (this.declared = undefined));
+    if (!this.declared) {
+      const declared = declareResource(this.name, this.options, callerLocation());
+      this.declared = declared;
+      declared.then(
+        (api) => (this.declaredOn = api),
+        // A failed declare (init failed) is tried again by the next call.
+        () => {
+          if (this.declared === declared) this.declared = undefined;
+        },
+      );
+    }
     return this.declared;
+  }
+
+  /** Drops the declaration made in `api`'s rigd (it went away): the next lock declares again. */
+  forget(api: RigApi): void {
+    if (this.declaredOn !== api) return;
+    this.declared = undefined;
+    this.declaredOn = undefined;
   }
 
   /** An exclusive lock: nobody else holds the resource until it is released. */
@@ -169,6 +225,19 @@ function holderFor(location: string, t: TestContextLike | undefined): Holder {
 }
 
 async function acquire(resources: readonly Resource[], mode: LockMode, options: LockOptions, location: string): Promise<HeldLock> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await acquireOnce(resources, mode, options, location);
+    } catch (err) {
+      if (!(err instanceof RigdWentAway) || attempt > RIGD_RECONNECTS || options.signal?.aborted) throw err;
+      for (const r of resources) r.forget(err.api);
+      await sleep(RIGD_RECONNECT_PAUSE_MS * attempt, undefined, { signal: options.signal });
+    }
+  }
+}
+
+/** Asks one rigd for the lock; throws RigdWentAway when that rigd went away meanwhile. */
+async function acquireOnce(resources: readonly Resource[], mode: LockMode, options: LockOptions, location: string): Promise<HeldLock> {
   const apis = await Promise.all(resources.map((r) => r.declare()));
   const api = apis[0]!;
   const names = resources.map((r) => r.name);
@@ -184,9 +253,9 @@ async function acquire(resources: readonly Resource[], mode: LockMode, options: 
   try {
     for (;;) {
       const r = await responses.next();
-      if (r.done) throw new RigError(`rig: rigd ended the lock request on ${names.join(", ")}`);
+      if (r.done) throw new RigdWentAway(`rig: rigd ended the lock request on ${names.join(", ")}`, api);
       if (r.value.kind.case !== "acquired") continue;
-      const lock = new HeldLock(r.value.kind.value.lockId, names, mode === LockMode.SHARED ? "shared" : "exclusive", requests, responses);
+      const lock = new HeldLock(r.value.kind.value.lockId, names, mode === LockMode.SHARED ? "shared" : "exclusive", requests, responses, api);
       lock.watch();
       heldLocks.add(lock);
       options.t?.after?.(() => lock.release());
@@ -195,7 +264,7 @@ async function acquire(resources: readonly Resource[], mode: LockMode, options: 
     }
   } catch (err) {
     if (options.signal?.aborted) throw options.signal.reason;
-    throw err;
+    return failed(api, err, `locking ${names.join(", ")}`);
   } finally {
     clearInterval(keepAlive);
     options.signal?.removeEventListener("abort", onAbort);
@@ -234,6 +303,8 @@ async function declareResource(name: string, options: ResourceOptions, location:
         break;
       }
     }
+  } catch (err) {
+    return failed(api, err, `declaring ${name}`);
   } finally {
     requests.end();
   }

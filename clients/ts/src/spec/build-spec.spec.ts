@@ -164,6 +164,15 @@ describe("builders", () => {
     assert.throws(() => specJson({ api: rig.process("x") }, { ttl: "soon" }), /ttl: "soon" is not a duration/);
   });
 
+  test("required resources: exclusive unless shared, each named once (the last options win)", () => {
+    const { json } = specJson({
+      api: rig.process("api").requires("db-fixture", { shared: true }).requires("port-8080").requires("db-fixture", { shared: false }),
+      worker: rig.postgres().requires("db-fixture", { shared: true }),
+    });
+    assert.deepEqual(json.services[0].requires, [{ resource: "db-fixture" }, { resource: "port-8080" }]);
+    assert.deepEqual(json.services[1].requires, [{ resource: "db-fixture", shared: true }]);
+  });
+
   test("environment names from test titles", () => {
     assert.equal(environmentName("orders > ships an order"), "orders-ships-an-order");
     assert.equal(environmentName("123 go"), "go");

@@ -133,6 +133,7 @@ export class HarnessEnvironment implements AsyncDisposable {
       dependsOn: egresses.map((e) => e.service),
       prestart: [...(spec.prestart ?? [])],
       init: [...(spec.init ?? [])],
+      requires: [],
       internal: false,
     };
   }

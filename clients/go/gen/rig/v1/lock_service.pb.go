@@ -84,7 +84,10 @@ type Holder struct {
 	// "ts", "go", "python", ...
 	Language string `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
 	// Where in the test's code the call was made (file:line).
-	Location      string `protobuf:"bytes,4,opt,name=location,proto3" json:"location,omitempty"`
+	Location string `protobuf:"bytes,4,opt,name=location,proto3" json:"location,omitempty"`
+	// Set when the holder is a service of an environment (its spec requires the resource).
+	EnvironmentId string `protobuf:"bytes,5,opt,name=environment_id,json=environmentId,proto3" json:"environment_id,omitempty"`
+	Service       string `protobuf:"bytes,6,opt,name=service,proto3" json:"service,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -143,6 +146,20 @@ func (x *Holder) GetLanguage() string {
 func (x *Holder) GetLocation() string {
 	if x != nil {
 		return x.Location
+	}
+	return ""
+}
+
+func (x *Holder) GetEnvironmentId() string {
+	if x != nil {
+		return x.EnvironmentId
+	}
+	return ""
+}
+
+func (x *Holder) GetService() string {
+	if x != nil {
+		return x.Service
 	}
 	return ""
 }
@@ -1410,12 +1427,14 @@ var File_rig_v1_lock_service_proto protoreflect.FileDescriptor
 
 const file_rig_v1_lock_service_proto_rawDesc = "" +
 	"\n" +
-	"\x19rig/v1/lock_service.proto\x12\x06rig.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"o\n" +
+	"\x19rig/v1/lock_service.proto\x12\x06rig.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb0\x01\n" +
 	"\x06Holder\x12\x1b\n" +
 	"\ttest_name\x18\x01 \x01(\tR\btestName\x12\x10\n" +
 	"\x03pid\x18\x02 \x01(\x05R\x03pid\x12\x1a\n" +
 	"\blanguage\x18\x03 \x01(\tR\blanguage\x12\x1a\n" +
-	"\blocation\x18\x04 \x01(\tR\blocation\"~\n" +
+	"\blocation\x18\x04 \x01(\tR\blocation\x12%\n" +
+	"\x0eenvironment_id\x18\x05 \x01(\tR\renvironmentId\x12\x18\n" +
+	"\aservice\x18\x06 \x01(\tR\aservice\"~\n" +
 	"\x0eDeclareRequest\x123\n" +
 	"\adeclare\x18\x01 \x01(\v2\x17.rig.v1.DeclareResourceH\x00R\adeclare\x12/\n" +
 	"\tinit_done\x18\x02 \x01(\v2\x10.rig.v1.InitDoneH\x00R\binitDoneB\x06\n" +

@@ -335,6 +335,9 @@ type Service struct {
 	Prestart []*Hook `protobuf:"bytes,5,rep,name=prestart,proto3" json:"prestart,omitempty"`
 	// Hooks run once the service is healthy and before it is marked ready.
 	Init []*Hook `protobuf:"bytes,6,rep,name=init,proto3" json:"init,omitempty"`
+	// Resources (rig.v1.LockService names) the service holds while it runs: it starts only
+	// once it holds every one of them (all at once), and releases them when it stops.
+	Requires []*ResourceRequirement `protobuf:"bytes,7,rep,name=requires,proto3" json:"requires,omitempty"`
 	// Types that are valid to be assigned to Config:
 	//
 	//	*Service_Process
@@ -421,6 +424,13 @@ func (x *Service) GetPrestart() []*Hook {
 func (x *Service) GetInit() []*Hook {
 	if x != nil {
 		return x.Init
+	}
+	return nil
+}
+
+func (x *Service) GetRequires() []*ResourceRequirement {
+	if x != nil {
+		return x.Requires
 	}
 	return nil
 }
@@ -601,6 +611,62 @@ func (*Service_Sqs) isService_Config() {}
 
 func (*Service_Temporal) isService_Config() {}
 
+// A resource a service must hold while it runs, shared or exclusive. Its max parallelism
+// is what a LockService Declare set (default 5).
+type ResourceRequirement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name, as test processes lock it: 1-256 characters, no spaces.
+	Resource string `protobuf:"bytes,1,opt,name=resource,proto3" json:"resource,omitempty"`
+	// Held together with other shared holders; false: held alone (exclusive).
+	Shared        bool `protobuf:"varint,2,opt,name=shared,proto3" json:"shared,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResourceRequirement) Reset() {
+	*x = ResourceRequirement{}
+	mi := &file_rig_v1_spec_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceRequirement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceRequirement) ProtoMessage() {}
+
+func (x *ResourceRequirement) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceRequirement.ProtoReflect.Descriptor instead.
+func (*ResourceRequirement) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ResourceRequirement) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
+}
+
+func (x *ResourceRequirement) GetShared() bool {
+	if x != nil {
+		return x.Shared
+	}
+	return false
+}
+
 // Ingress is a port a service listens on.
 type Ingress struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -620,7 +686,7 @@ type Ingress struct {
 
 func (x *Ingress) Reset() {
 	*x = Ingress{}
-	mi := &file_rig_v1_spec_proto_msgTypes[2]
+	mi := &file_rig_v1_spec_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -632,7 +698,7 @@ func (x *Ingress) String() string {
 func (*Ingress) ProtoMessage() {}
 
 func (x *Ingress) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[2]
+	mi := &file_rig_v1_spec_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -645,7 +711,7 @@ func (x *Ingress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ingress.ProtoReflect.Descriptor instead.
 func (*Ingress) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{2}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Ingress) GetName() string {
@@ -706,7 +772,7 @@ type Readiness struct {
 
 func (x *Readiness) Reset() {
 	*x = Readiness{}
-	mi := &file_rig_v1_spec_proto_msgTypes[3]
+	mi := &file_rig_v1_spec_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -718,7 +784,7 @@ func (x *Readiness) String() string {
 func (*Readiness) ProtoMessage() {}
 
 func (x *Readiness) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[3]
+	mi := &file_rig_v1_spec_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -731,7 +797,7 @@ func (x *Readiness) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Readiness.ProtoReflect.Descriptor instead.
 func (*Readiness) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{3}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Readiness) GetKind() ReadinessKind {
@@ -799,7 +865,7 @@ type Wait struct {
 
 func (x *Wait) Reset() {
 	*x = Wait{}
-	mi := &file_rig_v1_spec_proto_msgTypes[4]
+	mi := &file_rig_v1_spec_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -811,7 +877,7 @@ func (x *Wait) String() string {
 func (*Wait) ProtoMessage() {}
 
 func (x *Wait) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[4]
+	mi := &file_rig_v1_spec_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -824,7 +890,7 @@ func (x *Wait) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Wait.ProtoReflect.Descriptor instead.
 func (*Wait) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{4}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Wait) GetCondition() isWait_Condition {
@@ -911,7 +977,7 @@ type LogWait struct {
 
 func (x *LogWait) Reset() {
 	*x = LogWait{}
-	mi := &file_rig_v1_spec_proto_msgTypes[5]
+	mi := &file_rig_v1_spec_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -923,7 +989,7 @@ func (x *LogWait) String() string {
 func (*LogWait) ProtoMessage() {}
 
 func (x *LogWait) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[5]
+	mi := &file_rig_v1_spec_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -936,7 +1002,7 @@ func (x *LogWait) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogWait.ProtoReflect.Descriptor instead.
 func (*LogWait) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{5}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *LogWait) GetPattern() string {
@@ -966,7 +1032,7 @@ type CommandWait struct {
 
 func (x *CommandWait) Reset() {
 	*x = CommandWait{}
-	mi := &file_rig_v1_spec_proto_msgTypes[6]
+	mi := &file_rig_v1_spec_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -978,7 +1044,7 @@ func (x *CommandWait) String() string {
 func (*CommandWait) ProtoMessage() {}
 
 func (x *CommandWait) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[6]
+	mi := &file_rig_v1_spec_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -991,7 +1057,7 @@ func (x *CommandWait) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandWait.ProtoReflect.Descriptor instead.
 func (*CommandWait) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{6}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CommandWait) GetCommand() []string {
@@ -1024,7 +1090,7 @@ type HttpWait struct {
 
 func (x *HttpWait) Reset() {
 	*x = HttpWait{}
-	mi := &file_rig_v1_spec_proto_msgTypes[7]
+	mi := &file_rig_v1_spec_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1036,7 +1102,7 @@ func (x *HttpWait) String() string {
 func (*HttpWait) ProtoMessage() {}
 
 func (x *HttpWait) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[7]
+	mi := &file_rig_v1_spec_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1049,7 +1115,7 @@ func (x *HttpWait) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HttpWait.ProtoReflect.Descriptor instead.
 func (*HttpWait) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{7}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *HttpWait) GetPath() string {
@@ -1090,7 +1156,7 @@ type HealthcheckWait struct {
 
 func (x *HealthcheckWait) Reset() {
 	*x = HealthcheckWait{}
-	mi := &file_rig_v1_spec_proto_msgTypes[8]
+	mi := &file_rig_v1_spec_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1102,7 +1168,7 @@ func (x *HealthcheckWait) String() string {
 func (*HealthcheckWait) ProtoMessage() {}
 
 func (x *HealthcheckWait) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[8]
+	mi := &file_rig_v1_spec_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1115,7 +1181,7 @@ func (x *HealthcheckWait) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthcheckWait.ProtoReflect.Descriptor instead.
 func (*HealthcheckWait) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{8}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{9}
 }
 
 // Egress is a dependency on another service's ingress.
@@ -1133,7 +1199,7 @@ type Egress struct {
 
 func (x *Egress) Reset() {
 	*x = Egress{}
-	mi := &file_rig_v1_spec_proto_msgTypes[9]
+	mi := &file_rig_v1_spec_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1145,7 +1211,7 @@ func (x *Egress) String() string {
 func (*Egress) ProtoMessage() {}
 
 func (x *Egress) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[9]
+	mi := &file_rig_v1_spec_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1158,7 +1224,7 @@ func (x *Egress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Egress.ProtoReflect.Descriptor instead.
 func (*Egress) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{9}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Egress) GetName() string {
@@ -1197,7 +1263,7 @@ type Hook struct {
 
 func (x *Hook) Reset() {
 	*x = Hook{}
-	mi := &file_rig_v1_spec_proto_msgTypes[10]
+	mi := &file_rig_v1_spec_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1209,7 +1275,7 @@ func (x *Hook) String() string {
 func (*Hook) ProtoMessage() {}
 
 func (x *Hook) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[10]
+	mi := &file_rig_v1_spec_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1222,7 +1288,7 @@ func (x *Hook) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Hook.ProtoReflect.Descriptor instead.
 func (*Hook) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{10}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Hook) GetAction() isHook_Action {
@@ -1291,7 +1357,7 @@ type ClientFuncHook struct {
 
 func (x *ClientFuncHook) Reset() {
 	*x = ClientFuncHook{}
-	mi := &file_rig_v1_spec_proto_msgTypes[11]
+	mi := &file_rig_v1_spec_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1303,7 +1369,7 @@ func (x *ClientFuncHook) String() string {
 func (*ClientFuncHook) ProtoMessage() {}
 
 func (x *ClientFuncHook) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[11]
+	mi := &file_rig_v1_spec_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1316,7 +1382,7 @@ func (x *ClientFuncHook) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClientFuncHook.ProtoReflect.Descriptor instead.
 func (*ClientFuncHook) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{11}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ClientFuncHook) GetName() string {
@@ -1336,7 +1402,7 @@ type SqlHook struct {
 
 func (x *SqlHook) Reset() {
 	*x = SqlHook{}
-	mi := &file_rig_v1_spec_proto_msgTypes[12]
+	mi := &file_rig_v1_spec_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1348,7 +1414,7 @@ func (x *SqlHook) String() string {
 func (*SqlHook) ProtoMessage() {}
 
 func (x *SqlHook) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[12]
+	mi := &file_rig_v1_spec_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1361,7 +1427,7 @@ func (x *SqlHook) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SqlHook.ProtoReflect.Descriptor instead.
 func (*SqlHook) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{12}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SqlHook) GetStatements() []string {
@@ -1381,7 +1447,7 @@ type ExecHook struct {
 
 func (x *ExecHook) Reset() {
 	*x = ExecHook{}
-	mi := &file_rig_v1_spec_proto_msgTypes[13]
+	mi := &file_rig_v1_spec_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1393,7 +1459,7 @@ func (x *ExecHook) String() string {
 func (*ExecHook) ProtoMessage() {}
 
 func (x *ExecHook) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[13]
+	mi := &file_rig_v1_spec_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1406,7 +1472,7 @@ func (x *ExecHook) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecHook.ProtoReflect.Descriptor instead.
 func (*ExecHook) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{13}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ExecHook) GetCommand() []string {
@@ -1435,7 +1501,7 @@ type ProcessConfig struct {
 
 func (x *ProcessConfig) Reset() {
 	*x = ProcessConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[14]
+	mi := &file_rig_v1_spec_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1447,7 +1513,7 @@ func (x *ProcessConfig) String() string {
 func (*ProcessConfig) ProtoMessage() {}
 
 func (x *ProcessConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[14]
+	mi := &file_rig_v1_spec_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1460,7 +1526,7 @@ func (x *ProcessConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessConfig.ProtoReflect.Descriptor instead.
 func (*ProcessConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{14}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ProcessConfig) GetCommand() string {
@@ -1508,7 +1574,7 @@ type ClientConfig struct {
 
 func (x *ClientConfig) Reset() {
 	*x = ClientConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[15]
+	mi := &file_rig_v1_spec_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1520,7 +1586,7 @@ func (x *ClientConfig) String() string {
 func (*ClientConfig) ProtoMessage() {}
 
 func (x *ClientConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[15]
+	mi := &file_rig_v1_spec_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1533,7 +1599,7 @@ func (x *ClientConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClientConfig.ProtoReflect.Descriptor instead.
 func (*ClientConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{15}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ClientConfig) GetStartHandler() string {
@@ -1563,7 +1629,7 @@ type ContainerConfig struct {
 
 func (x *ContainerConfig) Reset() {
 	*x = ContainerConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[16]
+	mi := &file_rig_v1_spec_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1575,7 +1641,7 @@ func (x *ContainerConfig) String() string {
 func (*ContainerConfig) ProtoMessage() {}
 
 func (x *ContainerConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[16]
+	mi := &file_rig_v1_spec_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1588,7 +1654,7 @@ func (x *ContainerConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerConfig.ProtoReflect.Descriptor instead.
 func (*ContainerConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{16}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ContainerConfig) GetImage() string {
@@ -1662,7 +1728,7 @@ type SharedContainer struct {
 
 func (x *SharedContainer) Reset() {
 	*x = SharedContainer{}
-	mi := &file_rig_v1_spec_proto_msgTypes[17]
+	mi := &file_rig_v1_spec_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1674,7 +1740,7 @@ func (x *SharedContainer) String() string {
 func (*SharedContainer) ProtoMessage() {}
 
 func (x *SharedContainer) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[17]
+	mi := &file_rig_v1_spec_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1687,7 +1753,7 @@ func (x *SharedContainer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SharedContainer.ProtoReflect.Descriptor instead.
 func (*SharedContainer) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{17}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SharedContainer) GetKey() string {
@@ -1739,7 +1805,7 @@ type ImageBuild struct {
 
 func (x *ImageBuild) Reset() {
 	*x = ImageBuild{}
-	mi := &file_rig_v1_spec_proto_msgTypes[18]
+	mi := &file_rig_v1_spec_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1751,7 +1817,7 @@ func (x *ImageBuild) String() string {
 func (*ImageBuild) ProtoMessage() {}
 
 func (x *ImageBuild) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[18]
+	mi := &file_rig_v1_spec_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1764,7 +1830,7 @@ func (x *ImageBuild) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImageBuild.ProtoReflect.Descriptor instead.
 func (*ImageBuild) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{18}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ImageBuild) GetContext() string {
@@ -1813,7 +1879,7 @@ type PostgresConfig struct {
 
 func (x *PostgresConfig) Reset() {
 	*x = PostgresConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[19]
+	mi := &file_rig_v1_spec_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1825,7 +1891,7 @@ func (x *PostgresConfig) String() string {
 func (*PostgresConfig) ProtoMessage() {}
 
 func (x *PostgresConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[19]
+	mi := &file_rig_v1_spec_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1838,7 +1904,7 @@ func (x *PostgresConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostgresConfig.ProtoReflect.Descriptor instead.
 func (*PostgresConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{19}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PostgresConfig) GetImage() string {
@@ -1866,7 +1932,7 @@ type RedisConfig struct {
 
 func (x *RedisConfig) Reset() {
 	*x = RedisConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[20]
+	mi := &file_rig_v1_spec_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1878,7 +1944,7 @@ func (x *RedisConfig) String() string {
 func (*RedisConfig) ProtoMessage() {}
 
 func (x *RedisConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[20]
+	mi := &file_rig_v1_spec_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1891,7 +1957,7 @@ func (x *RedisConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedisConfig.ProtoReflect.Descriptor instead.
 func (*RedisConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{20}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RedisConfig) GetImage() string {
@@ -1934,7 +2000,7 @@ type GoConfig struct {
 
 func (x *GoConfig) Reset() {
 	*x = GoConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[21]
+	mi := &file_rig_v1_spec_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1946,7 +2012,7 @@ func (x *GoConfig) String() string {
 func (*GoConfig) ProtoMessage() {}
 
 func (x *GoConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[21]
+	mi := &file_rig_v1_spec_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1959,7 +2025,7 @@ func (x *GoConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GoConfig.ProtoReflect.Descriptor instead.
 func (*GoConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{21}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GoConfig) GetPackage() string {
@@ -2032,7 +2098,7 @@ type NodeConfig struct {
 
 func (x *NodeConfig) Reset() {
 	*x = NodeConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[22]
+	mi := &file_rig_v1_spec_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2044,7 +2110,7 @@ func (x *NodeConfig) String() string {
 func (*NodeConfig) ProtoMessage() {}
 
 func (x *NodeConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[22]
+	mi := &file_rig_v1_spec_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2057,7 +2123,7 @@ func (x *NodeConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeConfig.ProtoReflect.Descriptor instead.
 func (*NodeConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{22}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *NodeConfig) GetScript() string {
@@ -2130,7 +2196,7 @@ type S3Config struct {
 
 func (x *S3Config) Reset() {
 	*x = S3Config{}
-	mi := &file_rig_v1_spec_proto_msgTypes[23]
+	mi := &file_rig_v1_spec_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2142,7 +2208,7 @@ func (x *S3Config) String() string {
 func (*S3Config) ProtoMessage() {}
 
 func (x *S3Config) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[23]
+	mi := &file_rig_v1_spec_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2155,7 +2221,7 @@ func (x *S3Config) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use S3Config.ProtoReflect.Descriptor instead.
 func (*S3Config) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{23}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *S3Config) GetRegion() string {
@@ -2180,7 +2246,7 @@ type SqsConfig struct {
 
 func (x *SqsConfig) Reset() {
 	*x = SqsConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[24]
+	mi := &file_rig_v1_spec_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2192,7 +2258,7 @@ func (x *SqsConfig) String() string {
 func (*SqsConfig) ProtoMessage() {}
 
 func (x *SqsConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[24]
+	mi := &file_rig_v1_spec_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2205,7 +2271,7 @@ func (x *SqsConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SqsConfig.ProtoReflect.Descriptor instead.
 func (*SqsConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{24}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SqsConfig) GetRegion() string {
@@ -2237,7 +2303,7 @@ type TemporalConfig struct {
 
 func (x *TemporalConfig) Reset() {
 	*x = TemporalConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[25]
+	mi := &file_rig_v1_spec_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2249,7 +2315,7 @@ func (x *TemporalConfig) String() string {
 func (*TemporalConfig) ProtoMessage() {}
 
 func (x *TemporalConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[25]
+	mi := &file_rig_v1_spec_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2262,7 +2328,7 @@ func (x *TemporalConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TemporalConfig.ProtoReflect.Descriptor instead.
 func (*TemporalConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{25}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *TemporalConfig) GetVersion() string {
@@ -2283,7 +2349,7 @@ type CustomConfig struct {
 
 func (x *CustomConfig) Reset() {
 	*x = CustomConfig{}
-	mi := &file_rig_v1_spec_proto_msgTypes[26]
+	mi := &file_rig_v1_spec_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2295,7 +2361,7 @@ func (x *CustomConfig) String() string {
 func (*CustomConfig) ProtoMessage() {}
 
 func (x *CustomConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_rig_v1_spec_proto_msgTypes[26]
+	mi := &file_rig_v1_spec_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2308,7 +2374,7 @@ func (x *CustomConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomConfig.ProtoReflect.Descriptor instead.
 func (*CustomConfig) Descriptor() ([]byte, []int) {
-	return file_rig_v1_spec_proto_rawDescGZIP(), []int{26}
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CustomConfig) GetType() string {
@@ -2347,7 +2413,7 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xeb\x05\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa4\x06\n" +
 	"\aService\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12-\n" +
 	"\tingresses\x18\x02 \x03(\v2\x0f.rig.v1.IngressR\tingresses\x12\x1d\n" +
@@ -2355,7 +2421,8 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"no_ingress\x18\x03 \x01(\bR\tnoIngress\x12*\n" +
 	"\begresses\x18\x04 \x03(\v2\x0e.rig.v1.EgressR\begresses\x12(\n" +
 	"\bprestart\x18\x05 \x03(\v2\f.rig.v1.HookR\bprestart\x12 \n" +
-	"\x04init\x18\x06 \x03(\v2\f.rig.v1.HookR\x04init\x121\n" +
+	"\x04init\x18\x06 \x03(\v2\f.rig.v1.HookR\x04init\x127\n" +
+	"\brequires\x18\a \x03(\v2\x1b.rig.v1.ResourceRequirementR\brequires\x121\n" +
 	"\aprocess\x18\n" +
 	" \x01(\v2\x15.rig.v1.ProcessConfigH\x00R\aprocess\x12.\n" +
 	"\x06client\x18\v \x01(\v2\x14.rig.v1.ClientConfigH\x00R\x06client\x127\n" +
@@ -2368,7 +2435,10 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x02s3\x18\x12 \x01(\v2\x10.rig.v1.S3ConfigH\x00R\x02s3\x12%\n" +
 	"\x03sqs\x18\x13 \x01(\v2\x11.rig.v1.SqsConfigH\x00R\x03sqs\x124\n" +
 	"\btemporal\x18\x15 \x01(\v2\x16.rig.v1.TemporalConfigH\x00R\btemporalB\b\n" +
-	"\x06config\"\x9b\x02\n" +
+	"\x06config\"I\n" +
+	"\x13ResourceRequirement\x12\x1a\n" +
+	"\bresource\x18\x01 \x01(\tR\bresource\x12\x16\n" +
+	"\x06shared\x18\x02 \x01(\bR\x06shared\"\x9b\x02\n" +
 	"\aIngress\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\bprotocol\x18\x02 \x01(\x0e2\x10.rig.v1.ProtocolR\bprotocol\x12'\n" +
@@ -2538,108 +2608,110 @@ func file_rig_v1_spec_proto_rawDescGZIP() []byte {
 }
 
 var file_rig_v1_spec_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_rig_v1_spec_proto_goTypes = []any{
 	(Protocol)(0),               // 0: rig.v1.Protocol
 	(ReadinessKind)(0),          // 1: rig.v1.ReadinessKind
 	(Runtime)(0),                // 2: rig.v1.Runtime
 	(*EnvironmentSpec)(nil),     // 3: rig.v1.EnvironmentSpec
 	(*Service)(nil),             // 4: rig.v1.Service
-	(*Ingress)(nil),             // 5: rig.v1.Ingress
-	(*Readiness)(nil),           // 6: rig.v1.Readiness
-	(*Wait)(nil),                // 7: rig.v1.Wait
-	(*LogWait)(nil),             // 8: rig.v1.LogWait
-	(*CommandWait)(nil),         // 9: rig.v1.CommandWait
-	(*HttpWait)(nil),            // 10: rig.v1.HttpWait
-	(*HealthcheckWait)(nil),     // 11: rig.v1.HealthcheckWait
-	(*Egress)(nil),              // 12: rig.v1.Egress
-	(*Hook)(nil),                // 13: rig.v1.Hook
-	(*ClientFuncHook)(nil),      // 14: rig.v1.ClientFuncHook
-	(*SqlHook)(nil),             // 15: rig.v1.SqlHook
-	(*ExecHook)(nil),            // 16: rig.v1.ExecHook
-	(*ProcessConfig)(nil),       // 17: rig.v1.ProcessConfig
-	(*ClientConfig)(nil),        // 18: rig.v1.ClientConfig
-	(*ContainerConfig)(nil),     // 19: rig.v1.ContainerConfig
-	(*SharedContainer)(nil),     // 20: rig.v1.SharedContainer
-	(*ImageBuild)(nil),          // 21: rig.v1.ImageBuild
-	(*PostgresConfig)(nil),      // 22: rig.v1.PostgresConfig
-	(*RedisConfig)(nil),         // 23: rig.v1.RedisConfig
-	(*GoConfig)(nil),            // 24: rig.v1.GoConfig
-	(*NodeConfig)(nil),          // 25: rig.v1.NodeConfig
-	(*S3Config)(nil),            // 26: rig.v1.S3Config
-	(*SqsConfig)(nil),           // 27: rig.v1.SqsConfig
-	(*TemporalConfig)(nil),      // 28: rig.v1.TemporalConfig
-	(*CustomConfig)(nil),        // 29: rig.v1.CustomConfig
-	nil,                         // 30: rig.v1.EnvironmentSpec.HostEnvEntry
-	nil,                         // 31: rig.v1.EnvironmentSpec.LabelsEntry
-	nil,                         // 32: rig.v1.Ingress.AttributesEntry
-	nil,                         // 33: rig.v1.ProcessConfig.EnvEntry
-	nil,                         // 34: rig.v1.ContainerConfig.EnvEntry
-	nil,                         // 35: rig.v1.ImageBuild.ArgsEntry
-	nil,                         // 36: rig.v1.GoConfig.EnvEntry
-	nil,                         // 37: rig.v1.NodeConfig.EnvEntry
-	(*durationpb.Duration)(nil), // 38: google.protobuf.Duration
-	(*structpb.Struct)(nil),     // 39: google.protobuf.Struct
+	(*ResourceRequirement)(nil), // 5: rig.v1.ResourceRequirement
+	(*Ingress)(nil),             // 6: rig.v1.Ingress
+	(*Readiness)(nil),           // 7: rig.v1.Readiness
+	(*Wait)(nil),                // 8: rig.v1.Wait
+	(*LogWait)(nil),             // 9: rig.v1.LogWait
+	(*CommandWait)(nil),         // 10: rig.v1.CommandWait
+	(*HttpWait)(nil),            // 11: rig.v1.HttpWait
+	(*HealthcheckWait)(nil),     // 12: rig.v1.HealthcheckWait
+	(*Egress)(nil),              // 13: rig.v1.Egress
+	(*Hook)(nil),                // 14: rig.v1.Hook
+	(*ClientFuncHook)(nil),      // 15: rig.v1.ClientFuncHook
+	(*SqlHook)(nil),             // 16: rig.v1.SqlHook
+	(*ExecHook)(nil),            // 17: rig.v1.ExecHook
+	(*ProcessConfig)(nil),       // 18: rig.v1.ProcessConfig
+	(*ClientConfig)(nil),        // 19: rig.v1.ClientConfig
+	(*ContainerConfig)(nil),     // 20: rig.v1.ContainerConfig
+	(*SharedContainer)(nil),     // 21: rig.v1.SharedContainer
+	(*ImageBuild)(nil),          // 22: rig.v1.ImageBuild
+	(*PostgresConfig)(nil),      // 23: rig.v1.PostgresConfig
+	(*RedisConfig)(nil),         // 24: rig.v1.RedisConfig
+	(*GoConfig)(nil),            // 25: rig.v1.GoConfig
+	(*NodeConfig)(nil),          // 26: rig.v1.NodeConfig
+	(*S3Config)(nil),            // 27: rig.v1.S3Config
+	(*SqsConfig)(nil),           // 28: rig.v1.SqsConfig
+	(*TemporalConfig)(nil),      // 29: rig.v1.TemporalConfig
+	(*CustomConfig)(nil),        // 30: rig.v1.CustomConfig
+	nil,                         // 31: rig.v1.EnvironmentSpec.HostEnvEntry
+	nil,                         // 32: rig.v1.EnvironmentSpec.LabelsEntry
+	nil,                         // 33: rig.v1.Ingress.AttributesEntry
+	nil,                         // 34: rig.v1.ProcessConfig.EnvEntry
+	nil,                         // 35: rig.v1.ContainerConfig.EnvEntry
+	nil,                         // 36: rig.v1.ImageBuild.ArgsEntry
+	nil,                         // 37: rig.v1.GoConfig.EnvEntry
+	nil,                         // 38: rig.v1.NodeConfig.EnvEntry
+	(*durationpb.Duration)(nil), // 39: google.protobuf.Duration
+	(*structpb.Struct)(nil),     // 40: google.protobuf.Struct
 }
 var file_rig_v1_spec_proto_depIdxs = []int32{
 	4,  // 0: rig.v1.EnvironmentSpec.services:type_name -> rig.v1.Service
-	30, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
-	38, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
-	38, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
-	38, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
-	38, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
-	31, // 6: rig.v1.EnvironmentSpec.labels:type_name -> rig.v1.EnvironmentSpec.LabelsEntry
-	5,  // 7: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
-	12, // 8: rig.v1.Service.egresses:type_name -> rig.v1.Egress
-	13, // 9: rig.v1.Service.prestart:type_name -> rig.v1.Hook
-	13, // 10: rig.v1.Service.init:type_name -> rig.v1.Hook
-	17, // 11: rig.v1.Service.process:type_name -> rig.v1.ProcessConfig
-	18, // 12: rig.v1.Service.client:type_name -> rig.v1.ClientConfig
-	19, // 13: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
-	22, // 14: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
-	23, // 15: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
-	29, // 16: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
-	24, // 17: rig.v1.Service.go:type_name -> rig.v1.GoConfig
-	25, // 18: rig.v1.Service.node:type_name -> rig.v1.NodeConfig
-	26, // 19: rig.v1.Service.s3:type_name -> rig.v1.S3Config
-	27, // 20: rig.v1.Service.sqs:type_name -> rig.v1.SqsConfig
-	28, // 21: rig.v1.Service.temporal:type_name -> rig.v1.TemporalConfig
-	0,  // 22: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
-	6,  // 23: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
-	32, // 24: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
-	1,  // 25: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
-	38, // 26: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
-	38, // 27: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
-	38, // 28: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
-	7,  // 29: rig.v1.Readiness.waits:type_name -> rig.v1.Wait
-	8,  // 30: rig.v1.Wait.log:type_name -> rig.v1.LogWait
-	9,  // 31: rig.v1.Wait.command:type_name -> rig.v1.CommandWait
-	10, // 32: rig.v1.Wait.http:type_name -> rig.v1.HttpWait
-	11, // 33: rig.v1.Wait.healthcheck:type_name -> rig.v1.HealthcheckWait
-	14, // 34: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
-	15, // 35: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
-	16, // 36: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
-	33, // 37: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
-	38, // 38: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
-	34, // 39: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
-	38, // 40: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
-	21, // 41: rig.v1.ContainerConfig.build:type_name -> rig.v1.ImageBuild
-	20, // 42: rig.v1.ContainerConfig.shared:type_name -> rig.v1.SharedContainer
-	16, // 43: rig.v1.SharedContainer.reset_commands:type_name -> rig.v1.ExecHook
-	38, // 44: rig.v1.SharedContainer.idle_timeout:type_name -> google.protobuf.Duration
-	35, // 45: rig.v1.ImageBuild.args:type_name -> rig.v1.ImageBuild.ArgsEntry
-	2,  // 46: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
-	2,  // 47: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
-	36, // 48: rig.v1.GoConfig.env:type_name -> rig.v1.GoConfig.EnvEntry
-	38, // 49: rig.v1.GoConfig.stop_grace:type_name -> google.protobuf.Duration
-	37, // 50: rig.v1.NodeConfig.env:type_name -> rig.v1.NodeConfig.EnvEntry
-	38, // 51: rig.v1.NodeConfig.stop_grace:type_name -> google.protobuf.Duration
-	39, // 52: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
-	53, // [53:53] is the sub-list for method output_type
-	53, // [53:53] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	31, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
+	39, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
+	39, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
+	39, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
+	39, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
+	32, // 6: rig.v1.EnvironmentSpec.labels:type_name -> rig.v1.EnvironmentSpec.LabelsEntry
+	6,  // 7: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
+	13, // 8: rig.v1.Service.egresses:type_name -> rig.v1.Egress
+	14, // 9: rig.v1.Service.prestart:type_name -> rig.v1.Hook
+	14, // 10: rig.v1.Service.init:type_name -> rig.v1.Hook
+	5,  // 11: rig.v1.Service.requires:type_name -> rig.v1.ResourceRequirement
+	18, // 12: rig.v1.Service.process:type_name -> rig.v1.ProcessConfig
+	19, // 13: rig.v1.Service.client:type_name -> rig.v1.ClientConfig
+	20, // 14: rig.v1.Service.container:type_name -> rig.v1.ContainerConfig
+	23, // 15: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
+	24, // 16: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
+	30, // 17: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
+	25, // 18: rig.v1.Service.go:type_name -> rig.v1.GoConfig
+	26, // 19: rig.v1.Service.node:type_name -> rig.v1.NodeConfig
+	27, // 20: rig.v1.Service.s3:type_name -> rig.v1.S3Config
+	28, // 21: rig.v1.Service.sqs:type_name -> rig.v1.SqsConfig
+	29, // 22: rig.v1.Service.temporal:type_name -> rig.v1.TemporalConfig
+	0,  // 23: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
+	7,  // 24: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
+	33, // 25: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
+	1,  // 26: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
+	39, // 27: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
+	39, // 28: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
+	39, // 29: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
+	8,  // 30: rig.v1.Readiness.waits:type_name -> rig.v1.Wait
+	9,  // 31: rig.v1.Wait.log:type_name -> rig.v1.LogWait
+	10, // 32: rig.v1.Wait.command:type_name -> rig.v1.CommandWait
+	11, // 33: rig.v1.Wait.http:type_name -> rig.v1.HttpWait
+	12, // 34: rig.v1.Wait.healthcheck:type_name -> rig.v1.HealthcheckWait
+	15, // 35: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
+	16, // 36: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
+	17, // 37: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
+	34, // 38: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
+	39, // 39: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
+	35, // 40: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
+	39, // 41: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
+	22, // 42: rig.v1.ContainerConfig.build:type_name -> rig.v1.ImageBuild
+	21, // 43: rig.v1.ContainerConfig.shared:type_name -> rig.v1.SharedContainer
+	17, // 44: rig.v1.SharedContainer.reset_commands:type_name -> rig.v1.ExecHook
+	39, // 45: rig.v1.SharedContainer.idle_timeout:type_name -> google.protobuf.Duration
+	36, // 46: rig.v1.ImageBuild.args:type_name -> rig.v1.ImageBuild.ArgsEntry
+	2,  // 47: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
+	2,  // 48: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
+	37, // 49: rig.v1.GoConfig.env:type_name -> rig.v1.GoConfig.EnvEntry
+	39, // 50: rig.v1.GoConfig.stop_grace:type_name -> google.protobuf.Duration
+	38, // 51: rig.v1.NodeConfig.env:type_name -> rig.v1.NodeConfig.EnvEntry
+	39, // 52: rig.v1.NodeConfig.stop_grace:type_name -> google.protobuf.Duration
+	40, // 53: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
+	54, // [54:54] is the sub-list for method output_type
+	54, // [54:54] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_rig_v1_spec_proto_init() }
@@ -2660,13 +2732,13 @@ func file_rig_v1_spec_proto_init() {
 		(*Service_Sqs)(nil),
 		(*Service_Temporal)(nil),
 	}
-	file_rig_v1_spec_proto_msgTypes[4].OneofWrappers = []any{
+	file_rig_v1_spec_proto_msgTypes[5].OneofWrappers = []any{
 		(*Wait_Log)(nil),
 		(*Wait_Command)(nil),
 		(*Wait_Http)(nil),
 		(*Wait_Healthcheck)(nil),
 	}
-	file_rig_v1_spec_proto_msgTypes[10].OneofWrappers = []any{
+	file_rig_v1_spec_proto_msgTypes[11].OneofWrappers = []any{
 		(*Hook_ClientFunc)(nil),
 		(*Hook_Sql)(nil),
 		(*Hook_Exec)(nil),
@@ -2677,7 +2749,7 @@ func file_rig_v1_spec_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rig_v1_spec_proto_rawDesc), len(file_rig_v1_spec_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   35,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

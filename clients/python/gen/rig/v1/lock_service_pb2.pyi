@@ -53,6 +53,8 @@ class Holder(_message.Message):
     PID_FIELD_NUMBER: _builtins.int
     LANGUAGE_FIELD_NUMBER: _builtins.int
     LOCATION_FIELD_NUMBER: _builtins.int
+    ENVIRONMENT_ID_FIELD_NUMBER: _builtins.int
+    SERVICE_FIELD_NUMBER: _builtins.int
     test_name: _builtins.str
     """The test (or program) name."""
     pid: _builtins.int
@@ -60,6 +62,9 @@ class Holder(_message.Message):
     """"ts", "go", "python", ..."""
     location: _builtins.str
     """Where in the test's code the call was made (file:line)."""
+    environment_id: _builtins.str
+    """Set when the holder is a service of an environment (its spec requires the resource)."""
+    service: _builtins.str
     def __init__(
         self,
         *,
@@ -67,10 +72,12 @@ class Holder(_message.Message):
         pid: _builtins.int = ...,
         language: _builtins.str = ...,
         location: _builtins.str = ...,
+        environment_id: _builtins.str = ...,
+        service: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["language", b"language", "location", b"location", "pid", b"pid", "test_name", b"test_name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["environment_id", b"environment_id", "language", b"language", "location", b"location", "pid", b"pid", "service", b"service", "test_name", b"test_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

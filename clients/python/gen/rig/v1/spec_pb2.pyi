@@ -225,6 +225,7 @@ class Service(_message.Message):
     EGRESSES_FIELD_NUMBER: _builtins.int
     PRESTART_FIELD_NUMBER: _builtins.int
     INIT_FIELD_NUMBER: _builtins.int
+    REQUIRES_FIELD_NUMBER: _builtins.int
     PROCESS_FIELD_NUMBER: _builtins.int
     CLIENT_FIELD_NUMBER: _builtins.int
     CONTAINER_FIELD_NUMBER: _builtins.int
@@ -257,6 +258,12 @@ class Service(_message.Message):
         """Hooks run once the service is healthy and before it is marked ready."""
 
     @_builtins.property
+    def requires(self) -> _containers.RepeatedCompositeFieldContainer[Global___ResourceRequirement]:
+        """Resources (rig.v1.LockService names) the service holds while it runs: it starts only
+        once it holds every one of them (all at once), and releases them when it stops.
+        """
+
+    @_builtins.property
     def process(self) -> Global___ProcessConfig: ...
     @_builtins.property
     def client(self) -> Global___ClientConfig: ...
@@ -287,6 +294,7 @@ class Service(_message.Message):
         egresses: _abc.Iterable[Global___Egress] | None = ...,
         prestart: _abc.Iterable[Global___Hook] | None = ...,
         init: _abc.Iterable[Global___Hook] | None = ...,
+        requires: _abc.Iterable[Global___ResourceRequirement] | None = ...,
         process: Global___ProcessConfig | None = ...,
         client: Global___ClientConfig | None = ...,
         container: Global___ContainerConfig | None = ...,
@@ -301,13 +309,41 @@ class Service(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "go", b"go", "node", b"node", "postgres", b"postgres", "process", b"process", "redis", b"redis", "s3", b"s3", "sqs", b"sqs", "temporal", b"temporal"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "egresses", b"egresses", "go", b"go", "ingresses", b"ingresses", "init", b"init", "name", b"name", "no_ingress", b"no_ingress", "node", b"node", "postgres", b"postgres", "prestart", b"prestart", "process", b"process", "redis", b"redis", "s3", b"s3", "sqs", b"sqs", "temporal", b"temporal"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "egresses", b"egresses", "go", b"go", "ingresses", b"ingresses", "init", b"init", "name", b"name", "no_ingress", b"no_ingress", "node", b"node", "postgres", b"postgres", "prestart", b"prestart", "process", b"process", "redis", b"redis", "requires", b"requires", "s3", b"s3", "sqs", b"sqs", "temporal", b"temporal"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_config: _TypeAlias = _typing.Literal["process", "client", "container", "postgres", "redis", "custom", "go", "node", "s3", "sqs", "temporal"]  # noqa: Y015
     _WhichOneofArgType_config: _TypeAlias = _typing.Literal["config", b"config"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_config) -> _WhichOneofReturnType_config | None: ...
 
 Global___Service: _TypeAlias = Service  # noqa: Y015
+
+@_typing.final
+class ResourceRequirement(_message.Message):
+    """A resource a service must hold while it runs, shared or exclusive. Its max parallelism
+    is what a LockService Declare set (default 5).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESOURCE_FIELD_NUMBER: _builtins.int
+    SHARED_FIELD_NUMBER: _builtins.int
+    resource: _builtins.str
+    """The resource name, as test processes lock it: 1-256 characters, no spaces."""
+    shared: _builtins.bool
+    """Held together with other shared holders; false: held alone (exclusive)."""
+    def __init__(
+        self,
+        *,
+        resource: _builtins.str = ...,
+        shared: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["resource", b"resource", "shared", b"shared"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResourceRequirement: _TypeAlias = ResourceRequirement  # noqa: Y015
 
 @_typing.final
 class Ingress(_message.Message):

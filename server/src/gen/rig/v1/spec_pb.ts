@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file rig/v1/spec.proto.
  */
 export const file_rig_v1_spec: GenFile = /*@__PURE__*/
-  fileDesc("ChFyaWcvdjEvc3BlYy5wcm90bxIGcmlnLnYxIuwDCg9FbnZpcm9ubWVudFNwZWMSDAoEbmFtZRgBIAEoCRIhCghzZXJ2aWNlcxgCIAMoCzIPLnJpZy52MS5TZXJ2aWNlEg8KB29ic2VydmUYAyABKAgSCwoDZGlyGAQgASgJEjYKCGhvc3RfZW52GAUgAygLMiQucmlnLnYxLkVudmlyb25tZW50U3BlYy5Ib3N0RW52RW50cnkSJgoDdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG9ycGhhbl9ncmFjZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1zdGFsbF90aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGNhbGxiYWNrX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SMwoGbGFiZWxzGAogAygLMiMucmlnLnYxLkVudmlyb25tZW50U3BlYy5MYWJlbHNFbnRyeRouCgxIb3N0RW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIuMECgdTZXJ2aWNlEgwKBG5hbWUYASABKAkSIgoJaW5ncmVzc2VzGAIgAygLMg8ucmlnLnYxLkluZ3Jlc3MSEgoKbm9faW5ncmVzcxgDIAEoCBIgCghlZ3Jlc3NlcxgEIAMoCzIOLnJpZy52MS5FZ3Jlc3MSHgoIcHJlc3RhcnQYBSADKAsyDC5yaWcudjEuSG9vaxIaCgRpbml0GAYgAygLMgwucmlnLnYxLkhvb2sSKAoHcHJvY2VzcxgKIAEoCzIVLnJpZy52MS5Qcm9jZXNzQ29uZmlnSAASJgoGY2xpZW50GAsgASgLMhQucmlnLnYxLkNsaWVudENvbmZpZ0gAEiwKCWNvbnRhaW5lchgMIAEoCzIXLnJpZy52MS5Db250YWluZXJDb25maWdIABIqCghwb3N0Z3JlcxgNIAEoCzIWLnJpZy52MS5Qb3N0Z3Jlc0NvbmZpZ0gAEiQKBXJlZGlzGA4gASgLMhMucmlnLnYxLlJlZGlzQ29uZmlnSAASJgoGY3VzdG9tGA8gASgLMhQucmlnLnYxLkN1c3RvbUNvbmZpZ0gAEh4KAmdvGBAgASgLMhAucmlnLnYxLkdvQ29uZmlnSAASIgoEbm9kZRgRIAEoCzISLnJpZy52MS5Ob2RlQ29uZmlnSAASHgoCczMYEiABKAsyEC5yaWcudjEuUzNDb25maWdIABIgCgNzcXMYEyABKAsyES5yaWcudjEuU3FzQ29uZmlnSAASKgoIdGVtcG9yYWwYFSABKAsyFi5yaWcudjEuVGVtcG9yYWxDb25maWdIAEIICgZjb25maWci3QEKB0luZ3Jlc3MSDAoEbmFtZRgBIAEoCRIiCghwcm90b2NvbBgCIAEoDjIQLnJpZy52MS5Qcm90b2NvbBIgCgVyZWFkeRgDIAEoCzIRLnJpZy52MS5SZWFkaW5lc3MSMwoKYXR0cmlidXRlcxgEIAMoCzIfLnJpZy52MS5JbmdyZXNzLkF0dHJpYnV0ZXNFbnRyeRIWCg5jb250YWluZXJfcG9ydBgFIAEoDRoxCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKAAgoJUmVhZGluZXNzEiMKBGtpbmQYASABKA4yFS5yaWcudjEuUmVhZGluZXNzS2luZBIRCglodHRwX3BhdGgYAiABKAkSFAoMZ3JwY19zZXJ2aWNlGAMgASgJEioKB3RpbWVvdXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKwoIaW50ZXJ2YWwYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLwoMbWF4X2ludGVydmFsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhsKBXdhaXRzGAcgAygLMgwucmlnLnYxLldhaXQirQEKBFdhaXQSHgoDbG9nGAEgASgLMg8ucmlnLnYxLkxvZ1dhaXRIABImCgdjb21tYW5kGAIgASgLMhMucmlnLnYxLkNvbW1hbmRXYWl0SAASIAoEaHR0cBgDIAEoCzIQLnJpZy52MS5IdHRwV2FpdEgAEi4KC2hlYWx0aGNoZWNrGAQgASgLMhcucmlnLnYxLkhlYWx0aGNoZWNrV2FpdEgAQgsKCWNvbmRpdGlvbiIpCgdMb2dXYWl0Eg8KB3BhdHRlcm4YASABKAkSDQoFdGltZXMYAiABKA0iLwoLQ29tbWFuZFdhaXQSDwoHY29tbWFuZBgBIAMoCRIPCgdvbl9ob3N0GAIgASgIIk4KCEh0dHBXYWl0EgwKBHBhdGgYASABKAkSDgoGc3RhdHVzGAIgASgNEhQKDGJvZHlfcGF0dGVybhgDIAEoCRIOCgZtZXRob2QYBCABKAkiEQoPSGVhbHRoY2hlY2tXYWl0IjgKBkVncmVzcxIMCgRuYW1lGAEgASgJEg8KB3NlcnZpY2UYAiABKAkSDwoHaW5ncmVzcxgDIAEoCSKBAQoESG9vaxItCgtjbGllbnRfZnVuYxgBIAEoCzIWLnJpZy52MS5DbGllbnRGdW5jSG9va0gAEh4KA3NxbBgCIAEoCzIPLnJpZy52MS5TcWxIb29rSAASIAoEZXhlYxgDIAEoCzIQLnJpZy52MS5FeGVjSG9va0gAQggKBmFjdGlvbiIeCg5DbGllbnRGdW5jSG9vaxIMCgRuYW1lGAEgASgJIh0KB1NxbEhvb2sSEgoKc3RhdGVtZW50cxgBIAMoCSIbCghFeGVjSG9vaxIPCgdjb21tYW5kGAEgAygJIsMBCg1Qcm9jZXNzQ29uZmlnEg8KB2NvbW1hbmQYASABKAkSDAoEYXJncxgCIAMoCRILCgNkaXIYAyABKAkSKwoDZW52GAQgAygLMh4ucmlnLnYxLlByb2Nlc3NDb25maWcuRW52RW50cnkSLQoKc3RvcF9ncmFjZRgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiUKDENsaWVudENvbmZpZxIVCg1zdGFydF9oYW5kbGVyGAEgASgJIpkCCg9Db250YWluZXJDb25maWcSDQoFaW1hZ2UYASABKAkSCwoDY21kGAIgAygJEi0KA2VudhgDIAMoCzIgLnJpZy52MS5Db250YWluZXJDb25maWcuRW52RW50cnkSEgoKZW50cnlwb2ludBgEIAMoCRIvCgxzdG9wX3RpbWVvdXQYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SIQoFYnVpbGQYBiABKAsyEi5yaWcudjEuSW1hZ2VCdWlsZBInCgZzaGFyZWQYByABKAsyFy5yaWcudjEuU2hhcmVkQ29udGFpbmVyGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiiAEKD1NoYXJlZENvbnRhaW5lchILCgNrZXkYASABKAkSKAoOcmVzZXRfY29tbWFuZHMYAiADKAsyEC5yaWcudjEuRXhlY0hvb2sSLwoMaWRsZV90aW1lb3V0GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBXJldXNlGAQgASgIIqgBCgpJbWFnZUJ1aWxkEg8KB2NvbnRleHQYASABKAkSEgoKZG9ja2VyZmlsZRgCIAEoCRIqCgRhcmdzGAMgAygLMhwucmlnLnYxLkltYWdlQnVpbGQuQXJnc0VudHJ5Eg4KBnRhcmdldBgEIAEoCRIMCgRuYW1lGAUgASgJGisKCUFyZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkEKDlBvc3RncmVzQ29uZmlnEg0KBWltYWdlGAEgASgJEiAKB3J1bnRpbWUYAiABKA4yDy5yaWcudjEuUnVudGltZSI+CgtSZWRpc0NvbmZpZxINCgVpbWFnZRgBIAEoCRIgCgdydW50aW1lGAIgASgOMg8ucmlnLnYxLlJ1bnRpbWUizgEKCEdvQ29uZmlnEg8KB3BhY2thZ2UYASABKAkSDAoEYXJncxgCIAMoCRILCgNkaXIYAyABKAkSJgoDZW52GAQgAygLMhkucmlnLnYxLkdvQ29uZmlnLkVudkVudHJ5EhMKC2J1aWxkX2ZsYWdzGAUgAygJEi0KCnN0b3BfZ3JhY2UYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLvAQoKTm9kZUNvbmZpZxIOCgZzY3JpcHQYASABKAkSDAoEYXJncxgCIAMoCRILCgNkaXIYAyABKAkSKAoDZW52GAQgAygLMhsucmlnLnYxLk5vZGVDb25maWcuRW52RW50cnkSDQoFYnVpbGQYBSADKAkSDAoEbm9kZRgGIAEoCRIUCgxub2RlX29wdGlvbnMYByADKAkSLQoKc3RvcF9ncmFjZRgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIhoKCFMzQ29uZmlnEg4KBnJlZ2lvbhgBIAEoCSIpCglTcXNDb25maWcSDgoGcmVnaW9uGAEgASgJEgwKBGZpZm8YAiABKAgiIQoOVGVtcG9yYWxDb25maWcSDwoHdmVyc2lvbhgBIAEoCSJFCgxDdXN0b21Db25maWcSDAoEdHlwZRgBIAEoCRInCgZjb25maWcYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0KnAKCFByb3RvY29sEhgKFFBST1RPQ09MX1VOU1BFQ0lGSUVEEAASEAoMUFJPVE9DT0xfVENQEAESEQoNUFJPVE9DT0xfSFRUUBACEhEKDVBST1RPQ09MX0dSUEMQAxISCg5QUk9UT0NPTF9LQUZLQRAEKpIBCg1SZWFkaW5lc3NLaW5kEh4KGlJFQURJTkVTU19LSU5EX1VOU1BFQ0lGSUVEEAASFgoSUkVBRElORVNTX0tJTkRfVENQEAESFwoTUkVBRElORVNTX0tJTkRfSFRUUBACEhcKE1JFQURJTkVTU19LSU5EX0dSUEMQAxIXChNSRUFESU5FU1NfS0lORF9OT05FEAQqSAoHUnVudGltZRIXChNSVU5USU1FX1VOU1BFQ0lGSUVEEAASEgoOUlVOVElNRV9ET0NLRVIQARIQCgxSVU5USU1FX0hPU1QQAmIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_struct]);
+  fileDesc("ChFyaWcvdjEvc3BlYy5wcm90bxIGcmlnLnYxIuwDCg9FbnZpcm9ubWVudFNwZWMSDAoEbmFtZRgBIAEoCRIhCghzZXJ2aWNlcxgCIAMoCzIPLnJpZy52MS5TZXJ2aWNlEg8KB29ic2VydmUYAyABKAgSCwoDZGlyGAQgASgJEjYKCGhvc3RfZW52GAUgAygLMiQucmlnLnYxLkVudmlyb25tZW50U3BlYy5Ib3N0RW52RW50cnkSJgoDdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG9ycGhhbl9ncmFjZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1zdGFsbF90aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGNhbGxiYWNrX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SMwoGbGFiZWxzGAogAygLMiMucmlnLnYxLkVudmlyb25tZW50U3BlYy5MYWJlbHNFbnRyeRouCgxIb3N0RW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIpIFCgdTZXJ2aWNlEgwKBG5hbWUYASABKAkSIgoJaW5ncmVzc2VzGAIgAygLMg8ucmlnLnYxLkluZ3Jlc3MSEgoKbm9faW5ncmVzcxgDIAEoCBIgCghlZ3Jlc3NlcxgEIAMoCzIOLnJpZy52MS5FZ3Jlc3MSHgoIcHJlc3RhcnQYBSADKAsyDC5yaWcudjEuSG9vaxIaCgRpbml0GAYgAygLMgwucmlnLnYxLkhvb2sSLQoIcmVxdWlyZXMYByADKAsyGy5yaWcudjEuUmVzb3VyY2VSZXF1aXJlbWVudBIoCgdwcm9jZXNzGAogASgLMhUucmlnLnYxLlByb2Nlc3NDb25maWdIABImCgZjbGllbnQYCyABKAsyFC5yaWcudjEuQ2xpZW50Q29uZmlnSAASLAoJY29udGFpbmVyGAwgASgLMhcucmlnLnYxLkNvbnRhaW5lckNvbmZpZ0gAEioKCHBvc3RncmVzGA0gASgLMhYucmlnLnYxLlBvc3RncmVzQ29uZmlnSAASJAoFcmVkaXMYDiABKAsyEy5yaWcudjEuUmVkaXNDb25maWdIABImCgZjdXN0b20YDyABKAsyFC5yaWcudjEuQ3VzdG9tQ29uZmlnSAASHgoCZ28YECABKAsyEC5yaWcudjEuR29Db25maWdIABIiCgRub2RlGBEgASgLMhIucmlnLnYxLk5vZGVDb25maWdIABIeCgJzMxgSIAEoCzIQLnJpZy52MS5TM0NvbmZpZ0gAEiAKA3NxcxgTIAEoCzIRLnJpZy52MS5TcXNDb25maWdIABIqCgh0ZW1wb3JhbBgVIAEoCzIWLnJpZy52MS5UZW1wb3JhbENvbmZpZ0gAQggKBmNvbmZpZyI3ChNSZXNvdXJjZVJlcXVpcmVtZW50EhAKCHJlc291cmNlGAEgASgJEg4KBnNoYXJlZBgCIAEoCCLdAQoHSW5ncmVzcxIMCgRuYW1lGAEgASgJEiIKCHByb3RvY29sGAIgASgOMhAucmlnLnYxLlByb3RvY29sEiAKBXJlYWR5GAMgASgLMhEucmlnLnYxLlJlYWRpbmVzcxIzCgphdHRyaWJ1dGVzGAQgAygLMh8ucmlnLnYxLkluZ3Jlc3MuQXR0cmlidXRlc0VudHJ5EhYKDmNvbnRhaW5lcl9wb3J0GAUgASgNGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIoACCglSZWFkaW5lc3MSIwoEa2luZBgBIAEoDjIVLnJpZy52MS5SZWFkaW5lc3NLaW5kEhEKCWh0dHBfcGF0aBgCIAEoCRIUCgxncnBjX3NlcnZpY2UYAyABKAkSKgoHdGltZW91dBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIrCghpbnRlcnZhbBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIvCgxtYXhfaW50ZXJ2YWwYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SGwoFd2FpdHMYByADKAsyDC5yaWcudjEuV2FpdCKtAQoEV2FpdBIeCgNsb2cYASABKAsyDy5yaWcudjEuTG9nV2FpdEgAEiYKB2NvbW1hbmQYAiABKAsyEy5yaWcudjEuQ29tbWFuZFdhaXRIABIgCgRodHRwGAMgASgLMhAucmlnLnYxLkh0dHBXYWl0SAASLgoLaGVhbHRoY2hlY2sYBCABKAsyFy5yaWcudjEuSGVhbHRoY2hlY2tXYWl0SABCCwoJY29uZGl0aW9uIikKB0xvZ1dhaXQSDwoHcGF0dGVybhgBIAEoCRINCgV0aW1lcxgCIAEoDSIvCgtDb21tYW5kV2FpdBIPCgdjb21tYW5kGAEgAygJEg8KB29uX2hvc3QYAiABKAgiTgoISHR0cFdhaXQSDAoEcGF0aBgBIAEoCRIOCgZzdGF0dXMYAiABKA0SFAoMYm9keV9wYXR0ZXJuGAMgASgJEg4KBm1ldGhvZBgEIAEoCSIRCg9IZWFsdGhjaGVja1dhaXQiOAoGRWdyZXNzEgwKBG5hbWUYASABKAkSDwoHc2VydmljZRgCIAEoCRIPCgdpbmdyZXNzGAMgASgJIoEBCgRIb29rEi0KC2NsaWVudF9mdW5jGAEgASgLMhYucmlnLnYxLkNsaWVudEZ1bmNIb29rSAASHgoDc3FsGAIgASgLMg8ucmlnLnYxLlNxbEhvb2tIABIgCgRleGVjGAMgASgLMhAucmlnLnYxLkV4ZWNIb29rSABCCAoGYWN0aW9uIh4KDkNsaWVudEZ1bmNIb29rEgwKBG5hbWUYASABKAkiHQoHU3FsSG9vaxISCgpzdGF0ZW1lbnRzGAEgAygJIhsKCEV4ZWNIb29rEg8KB2NvbW1hbmQYASADKAkiwwEKDVByb2Nlc3NDb25maWcSDwoHY29tbWFuZBgBIAEoCRIMCgRhcmdzGAIgAygJEgsKA2RpchgDIAEoCRIrCgNlbnYYBCADKAsyHi5yaWcudjEuUHJvY2Vzc0NvbmZpZy5FbnZFbnRyeRItCgpzdG9wX2dyYWNlGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiJQoMQ2xpZW50Q29uZmlnEhUKDXN0YXJ0X2hhbmRsZXIYASABKAkimQIKD0NvbnRhaW5lckNvbmZpZxINCgVpbWFnZRgBIAEoCRILCgNjbWQYAiADKAkSLQoDZW52GAMgAygLMiAucmlnLnYxLkNvbnRhaW5lckNvbmZpZy5FbnZFbnRyeRISCgplbnRyeXBvaW50GAQgAygJEi8KDHN0b3BfdGltZW91dBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIhCgVidWlsZBgGIAEoCzISLnJpZy52MS5JbWFnZUJ1aWxkEicKBnNoYXJlZBgHIAEoCzIXLnJpZy52MS5TaGFyZWRDb250YWluZXIaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKIAQoPU2hhcmVkQ29udGFpbmVyEgsKA2tleRgBIAEoCRIoCg5yZXNldF9jb21tYW5kcxgCIAMoCzIQLnJpZy52MS5FeGVjSG9vaxIvCgxpZGxlX3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDQoFcmV1c2UYBCABKAgiqAEKCkltYWdlQnVpbGQSDwoHY29udGV4dBgBIAEoCRISCgpkb2NrZXJmaWxlGAIgASgJEioKBGFyZ3MYAyADKAsyHC5yaWcudjEuSW1hZ2VCdWlsZC5BcmdzRW50cnkSDgoGdGFyZ2V0GAQgASgJEgwKBG5hbWUYBSABKAkaKwoJQXJnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiQQoOUG9zdGdyZXNDb25maWcSDQoFaW1hZ2UYASABKAkSIAoHcnVudGltZRgCIAEoDjIPLnJpZy52MS5SdW50aW1lIj4KC1JlZGlzQ29uZmlnEg0KBWltYWdlGAEgASgJEiAKB3J1bnRpbWUYAiABKA4yDy5yaWcudjEuUnVudGltZSLOAQoIR29Db25maWcSDwoHcGFja2FnZRgBIAEoCRIMCgRhcmdzGAIgAygJEgsKA2RpchgDIAEoCRImCgNlbnYYBCADKAsyGS5yaWcudjEuR29Db25maWcuRW52RW50cnkSEwoLYnVpbGRfZmxhZ3MYBSADKAkSLQoKc3RvcF9ncmFjZRgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIu8BCgpOb2RlQ29uZmlnEg4KBnNjcmlwdBgBIAEoCRIMCgRhcmdzGAIgAygJEgsKA2RpchgDIAEoCRIoCgNlbnYYBCADKAsyGy5yaWcudjEuTm9kZUNvbmZpZy5FbnZFbnRyeRINCgVidWlsZBgFIAMoCRIMCgRub2RlGAYgASgJEhQKDG5vZGVfb3B0aW9ucxgHIAMoCRItCgpzdG9wX2dyYWNlGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiGgoIUzNDb25maWcSDgoGcmVnaW9uGAEgASgJIikKCVNxc0NvbmZpZxIOCgZyZWdpb24YASABKAkSDAoEZmlmbxgCIAEoCCIhCg5UZW1wb3JhbENvbmZpZxIPCgd2ZXJzaW9uGAEgASgJIkUKDEN1c3RvbUNvbmZpZxIMCgR0eXBlGAEgASgJEicKBmNvbmZpZxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QqcAoIUHJvdG9jb2wSGAoUUFJPVE9DT0xfVU5TUEVDSUZJRUQQABIQCgxQUk9UT0NPTF9UQ1AQARIRCg1QUk9UT0NPTF9IVFRQEAISEQoNUFJPVE9DT0xfR1JQQxADEhIKDlBST1RPQ09MX0tBRktBEAQqkgEKDVJlYWRpbmVzc0tpbmQSHgoaUkVBRElORVNTX0tJTkRfVU5TUEVDSUZJRUQQABIWChJSRUFESU5FU1NfS0lORF9UQ1AQARIXChNSRUFESU5FU1NfS0lORF9IVFRQEAISFwoTUkVBRElORVNTX0tJTkRfR1JQQxADEhcKE1JFQURJTkVTU19LSU5EX05PTkUQBCpICgdSdW50aW1lEhcKE1JVTlRJTUVfVU5TUEVDSUZJRUQQABISCg5SVU5USU1FX0RPQ0tFUhABEhAKDFJVTlRJTUVfSE9TVBACYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct]);
 
 /**
  * EnvironmentSpec declares a graph of services brought up together for one test.
@@ -149,6 +149,14 @@ export type Service = Message<"rig.v1.Service"> & {
   init: Hook[];
 
   /**
+   * Resources (rig.v1.LockService names) the service holds while it runs: it starts only
+   * once it holds every one of them (all at once), and releases them when it stops.
+   *
+   * @generated from field: repeated rig.v1.ResourceRequirement requires = 7;
+   */
+  requires: ResourceRequirement[];
+
+  /**
    * @generated from oneof rig.v1.Service.config
    */
   config: {
@@ -228,6 +236,35 @@ export const ServiceSchema: GenMessage<Service> = /*@__PURE__*/
   messageDesc(file_rig_v1_spec, 1);
 
 /**
+ * A resource a service must hold while it runs, shared or exclusive. Its max parallelism
+ * is what a LockService Declare set (default 5).
+ *
+ * @generated from message rig.v1.ResourceRequirement
+ */
+export type ResourceRequirement = Message<"rig.v1.ResourceRequirement"> & {
+  /**
+   * The resource name, as test processes lock it: 1-256 characters, no spaces.
+   *
+   * @generated from field: string resource = 1;
+   */
+  resource: string;
+
+  /**
+   * Held together with other shared holders; false: held alone (exclusive).
+   *
+   * @generated from field: bool shared = 2;
+   */
+  shared: boolean;
+};
+
+/**
+ * Describes the message rig.v1.ResourceRequirement.
+ * Use `create(ResourceRequirementSchema)` to create a new message.
+ */
+export const ResourceRequirementSchema: GenMessage<ResourceRequirement> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 2);
+
+/**
  * Ingress is a port a service listens on.
  *
  * @generated from message rig.v1.Ingress
@@ -274,7 +311,7 @@ export type Ingress = Message<"rig.v1.Ingress"> & {
  * Use `create(IngressSchema)` to create a new message.
  */
 export const IngressSchema: GenMessage<Ingress> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 2);
+  messageDesc(file_rig_v1_spec, 3);
 
 /**
  * Readiness overrides the readiness check of one ingress.
@@ -336,7 +373,7 @@ export type Readiness = Message<"rig.v1.Readiness"> & {
  * Use `create(ReadinessSchema)` to create a new message.
  */
 export const ReadinessSchema: GenMessage<Readiness> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 3);
+  messageDesc(file_rig_v1_spec, 4);
 
 /**
  * Wait is one more readiness condition of an ingress.
@@ -379,7 +416,7 @@ export type Wait = Message<"rig.v1.Wait"> & {
  * Use `create(WaitSchema)` to create a new message.
  */
 export const WaitSchema: GenMessage<Wait> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 4);
+  messageDesc(file_rig_v1_spec, 5);
 
 /**
  * LogWait: a line of the service's output (stdout or stderr) matches `pattern`, a
@@ -406,7 +443,7 @@ export type LogWait = Message<"rig.v1.LogWait"> & {
  * Use `create(LogWaitSchema)` to create a new message.
  */
 export const LogWaitSchema: GenMessage<LogWait> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 5);
+  messageDesc(file_rig_v1_spec, 6);
 
 /**
  * CommandWait: `command` exits 0. Container services run it inside the container
@@ -432,7 +469,7 @@ export type CommandWait = Message<"rig.v1.CommandWait"> & {
  * Use `create(CommandWaitSchema)` to create a new message.
  */
 export const CommandWaitSchema: GenMessage<CommandWait> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 6);
+  messageDesc(file_rig_v1_spec, 7);
 
 /**
  * HttpWait: a request to `path` on this ingress answers `status` (default any 2xx) with
@@ -471,7 +508,7 @@ export type HttpWait = Message<"rig.v1.HttpWait"> & {
  * Use `create(HttpWaitSchema)` to create a new message.
  */
 export const HttpWaitSchema: GenMessage<HttpWait> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 7);
+  messageDesc(file_rig_v1_spec, 8);
 
 /**
  * HealthcheckWait: the container image's own HEALTHCHECK reports healthy (container
@@ -487,7 +524,7 @@ export type HealthcheckWait = Message<"rig.v1.HealthcheckWait"> & {
  * Use `create(HealthcheckWaitSchema)` to create a new message.
  */
 export const HealthcheckWaitSchema: GenMessage<HealthcheckWait> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 8);
+  messageDesc(file_rig_v1_spec, 9);
 
 /**
  * Egress is a dependency on another service's ingress.
@@ -522,7 +559,7 @@ export type Egress = Message<"rig.v1.Egress"> & {
  * Use `create(EgressSchema)` to create a new message.
  */
 export const EgressSchema: GenMessage<Egress> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 9);
+  messageDesc(file_rig_v1_spec, 10);
 
 /**
  * Hook is code run at a lifecycle point, by the server or by the client.
@@ -559,7 +596,7 @@ export type Hook = Message<"rig.v1.Hook"> & {
  * Use `create(HookSchema)` to create a new message.
  */
 export const HookSchema: GenMessage<Hook> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 10);
+  messageDesc(file_rig_v1_spec, 11);
 
 /**
  * ClientFuncHook runs a handler registered in the client, through the callback protocol.
@@ -578,7 +615,7 @@ export type ClientFuncHook = Message<"rig.v1.ClientFuncHook"> & {
  * Use `create(ClientFuncHookSchema)` to create a new message.
  */
 export const ClientFuncHookSchema: GenMessage<ClientFuncHook> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 11);
+  messageDesc(file_rig_v1_spec, 12);
 
 /**
  * SqlHook runs SQL statements against the service's database (postgres).
@@ -597,7 +634,7 @@ export type SqlHook = Message<"rig.v1.SqlHook"> & {
  * Use `create(SqlHookSchema)` to create a new message.
  */
 export const SqlHookSchema: GenMessage<SqlHook> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 12);
+  messageDesc(file_rig_v1_spec, 13);
 
 /**
  * ExecHook runs a command inside the service (containers, postgres).
@@ -616,7 +653,7 @@ export type ExecHook = Message<"rig.v1.ExecHook"> & {
  * Use `create(ExecHookSchema)` to create a new message.
  */
 export const ExecHookSchema: GenMessage<ExecHook> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 13);
+  messageDesc(file_rig_v1_spec, 14);
 
 /**
  * ProcessConfig runs any executable on the host.
@@ -665,7 +702,7 @@ export type ProcessConfig = Message<"rig.v1.ProcessConfig"> & {
  * Use `create(ProcessConfigSchema)` to create a new message.
  */
 export const ProcessConfigSchema: GenMessage<ProcessConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 14);
+  messageDesc(file_rig_v1_spec, 15);
 
 /**
  * ClientConfig delegates start to a handler in the client process.
@@ -684,7 +721,7 @@ export type ClientConfig = Message<"rig.v1.ClientConfig"> & {
  * Use `create(ClientConfigSchema)` to create a new message.
  */
 export const ClientConfigSchema: GenMessage<ClientConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 15);
+  messageDesc(file_rig_v1_spec, 16);
 
 /**
  * ContainerConfig runs a Docker container with host-mapped ports.
@@ -740,7 +777,7 @@ export type ContainerConfig = Message<"rig.v1.ContainerConfig"> & {
  * Use `create(ContainerConfigSchema)` to create a new message.
  */
 export const ContainerConfigSchema: GenMessage<ContainerConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 16);
+  messageDesc(file_rig_v1_spec, 17);
 
 /**
  * SharedContainer: one container leased to one environment at a time, like testcontainers'
@@ -787,7 +824,7 @@ export type SharedContainer = Message<"rig.v1.SharedContainer"> & {
  * Use `create(SharedContainerSchema)` to create a new message.
  */
 export const SharedContainerSchema: GenMessage<SharedContainer> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 17);
+  messageDesc(file_rig_v1_spec, 18);
 
 /**
  * ImageBuild builds a container image from a Dockerfile, once per content hash of the
@@ -838,7 +875,7 @@ export type ImageBuild = Message<"rig.v1.ImageBuild"> & {
  * Use `create(ImageBuildSchema)` to create a new message.
  */
 export const ImageBuildSchema: GenMessage<ImageBuild> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 18);
+  messageDesc(file_rig_v1_spec, 19);
 
 /**
  * PostgresConfig leases a database on a pooled Postgres server.
@@ -862,7 +899,7 @@ export type PostgresConfig = Message<"rig.v1.PostgresConfig"> & {
  * Use `create(PostgresConfigSchema)` to create a new message.
  */
 export const PostgresConfigSchema: GenMessage<PostgresConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 19);
+  messageDesc(file_rig_v1_spec, 20);
 
 /**
  * RedisConfig leases a database number on a pooled Redis server.
@@ -886,7 +923,7 @@ export type RedisConfig = Message<"rig.v1.RedisConfig"> & {
  * Use `create(RedisConfigSchema)` to create a new message.
  */
 export const RedisConfigSchema: GenMessage<RedisConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 20);
+  messageDesc(file_rig_v1_spec, 21);
 
 /**
  * GoConfig builds a Go program in the artifact phase and runs it on the host. The
@@ -947,7 +984,7 @@ export type GoConfig = Message<"rig.v1.GoConfig"> & {
  * Use `create(GoConfigSchema)` to create a new message.
  */
 export const GoConfigSchema: GenMessage<GoConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 21);
+  messageDesc(file_rig_v1_spec, 22);
 
 /**
  * NodeConfig runs a Node.js script on the host: JavaScript, or TypeScript directly with
@@ -1020,7 +1057,7 @@ export type NodeConfig = Message<"rig.v1.NodeConfig"> & {
  * Use `create(NodeConfigSchema)` to create a new message.
  */
 export const NodeConfigSchema: GenMessage<NodeConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 22);
+  messageDesc(file_rig_v1_spec, 23);
 
 /**
  * S3Config leases a bucket of its own on a pooled S3-compatible server (moto's server,
@@ -1044,7 +1081,7 @@ export type S3Config = Message<"rig.v1.S3Config"> & {
  * Use `create(S3ConfigSchema)` to create a new message.
  */
 export const S3ConfigSchema: GenMessage<S3Config> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 23);
+  messageDesc(file_rig_v1_spec, 24);
 
 /**
  * SqsConfig leases a queue of its own on a pooled SQS-compatible server (moto's server,
@@ -1074,7 +1111,7 @@ export type SqsConfig = Message<"rig.v1.SqsConfig"> & {
  * Use `create(SqsConfigSchema)` to create a new message.
  */
 export const SqsConfigSchema: GenMessage<SqsConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 24);
+  messageDesc(file_rig_v1_spec, 25);
 
 /**
  * TemporalConfig leases a namespace of its own on a pooled Temporal dev server (the
@@ -1099,7 +1136,7 @@ export type TemporalConfig = Message<"rig.v1.TemporalConfig"> & {
  * Use `create(TemporalConfigSchema)` to create a new message.
  */
 export const TemporalConfigSchema: GenMessage<TemporalConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 25);
+  messageDesc(file_rig_v1_spec, 26);
 
 /**
  * CustomConfig selects a service type provided by a server plugin.
@@ -1123,7 +1160,7 @@ export type CustomConfig = Message<"rig.v1.CustomConfig"> & {
  * Use `create(CustomConfigSchema)` to create a new message.
  */
 export const CustomConfigSchema: GenMessage<CustomConfig> = /*@__PURE__*/
-  messageDesc(file_rig_v1_spec, 26);
+  messageDesc(file_rig_v1_spec, 27);
 
 /**
  * Protocol spoken on an ingress; it picks the default readiness check and proxy.
