@@ -4,6 +4,7 @@
 # Go/Python client toolchains (scripts/setup-clients.sh), and the host's Postgres and Redis
 # for rig's no-Docker runtime (scripts/install-host-servers.sh), and Debian's chromium for
 # the dashboard's browser test (scripts/install-browser.sh).
+# Apache Kafka's broker jars from Maven Central for the kafka type (scripts/install-kafka.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -22,6 +23,7 @@ if ! command -v grpcurl >/dev/null 2>&1; then
   go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3
 fi
 ./scripts/install-host-servers.sh
+./scripts/install-kafka.sh
 ./scripts/install-browser.sh
 if [ -x scripts/setup-clients.sh ]; then
   clients_stamp=.tools/.clients-setup-stamp

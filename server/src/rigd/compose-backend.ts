@@ -18,6 +18,9 @@ import { Orchestrator } from "../orchestrator/orchestrator.js";
 import { reapOrphanedRunDirs } from "../orchestrator/run-dirs.js";
 import { startWatchdog } from "../os/watchdog.js";
 import { reapHostServerDirs } from "../pools/host-server-dir.js";
+import { createKafkaPool } from "../pools/kafka-backend.js";
+import { startKafkaBroker } from "../pools/kafka-broker.js";
+import { SchemaStore } from "../pools/kafka-schema-store.js";
 import { createPostgresPool } from "../pools/postgres-backend.js";
 import { dockerPostgresRuntime } from "../pools/postgres-docker-runtime.js";
 import { hostPostgresRuntime } from "../pools/postgres-host-runtime.js";
@@ -28,6 +31,7 @@ import { HOST_SERVER_PORTS, RuntimeChooser, runtimeByKey } from "../pools/server
 import { PortAllocator } from "../ports/port-allocator.js";
 import { createClientType } from "../services/client.js";
 import { createContainerType } from "../services/container.js";
+import { createKafkaType } from "../services/kafka.js";
 import { createPostgresType } from "../services/postgres.js";
 import { createProcessType } from "../services/process.js";
 import { ProcessRecords } from "../os/process-records.js";
@@ -87,6 +91,12 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
     ),
     log: poolLog("redis"),
   });
+  const kafkaPool = (dedicated: boolean) =>
+    createKafkaPool({ dedicated, startBroker: (signal) => startKafkaBroker(hostServers("kafka"), signal), log: poolLog("kafka") });
+  const kafkaShared = kafkaPool(false);
+  const kafkaDedicated = kafkaPool(true);
+  // Avro schemas of every environment's registry, by global id (the kafka proxies decode with them).
+  const schemas = new SchemaStore();
 
   const types = new TypeRegistry()
     .register(createProcessType({ records, watchdog, limits: context.limits }))
@@ -94,6 +104,7 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
     .register(createContainerType({ docker, owner }))
     .register(createPostgresType({ docker, pool: postgresPool, runtimes }))
     .register(createRedisType({ docker, pool: redisPool, runtimes }))
+    .register(createKafkaType({ rigDir: context.rigDir, shared: kafkaShared, dedicated: kafkaDedicated, schemas }))
     .register(createProxyType())
     .register(createTestNodeType());
   for (const type of options.extraTypes ?? []) types.register(type);
@@ -104,7 +115,7 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
     watchdog,
     transforms: [(plan) => (plan.observe ? insertProxies(plan) : plan)],
     onShutdown: async () => {
-      await Promise.all([postgresPool.closeAll(), redisPool.closeAll()]);
+      await Promise.all([postgresPool.closeAll(), redisPool.closeAll(), kafkaShared.closeAll(), kafkaDedicated.closeAll()]);
       watchdog.close();
     },
   });

@@ -333,6 +333,7 @@ type Service struct {
 	//	*Service_Postgres
 	//	*Service_Redis
 	//	*Service_Custom
+	//	*Service_Kafka
 	Config        isService_Config `protobuf_oneof:"config"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -471,6 +472,15 @@ func (x *Service) GetCustom() *CustomConfig {
 	return nil
 }
 
+func (x *Service) GetKafka() *KafkaConfig {
+	if x != nil {
+		if x, ok := x.Config.(*Service_Kafka); ok {
+			return x.Kafka
+		}
+	}
+	return nil
+}
+
 type isService_Config interface {
 	isService_Config()
 }
@@ -499,6 +509,10 @@ type Service_Custom struct {
 	Custom *CustomConfig `protobuf:"bytes,15,opt,name=custom,proto3,oneof"`
 }
 
+type Service_Kafka struct {
+	Kafka *KafkaConfig `protobuf:"bytes,20,opt,name=kafka,proto3,oneof"`
+}
+
 func (*Service_Process) isService_Config() {}
 
 func (*Service_Client) isService_Config() {}
@@ -510,6 +524,8 @@ func (*Service_Postgres) isService_Config() {}
 func (*Service_Redis) isService_Config() {}
 
 func (*Service_Custom) isService_Config() {}
+
+func (*Service_Kafka) isService_Config() {}
 
 // Ingress is a port a service listens on.
 type Ingress struct {
@@ -1345,6 +1361,183 @@ func (x *CustomConfig) GetConfig() *structpb.Struct {
 	return nil
 }
 
+// KafkaConfig leases a topic namespace on a pooled Apache Kafka 4 broker (KRaft, the
+// host's Java), with a schema registry that speaks the Confluent REST API.
+// Attributes: KAFKA_BROKERS (bootstrap servers), KAFKA_TOPIC_PREFIX,
+// SCHEMA_REGISTRY_URL.
+type KafkaConfig struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Topics created (under the prefix) before the service is ready.
+	Topics []*KafkaTopic `protobuf:"bytes,1,rep,name=topics,proto3" json:"topics,omitempty"`
+	// Avro schemas registered in the environment's schema registry before the service
+	// is ready (the kafka type's init step), in order.
+	AvroSchemas []*KafkaAvroSchema `protobuf:"bytes,2,rep,name=avro_schemas,json=avroSchemas,proto3" json:"avro_schemas,omitempty"`
+	// A broker of its own for this service instead of a prefix on the shared broker.
+	DedicatedCluster bool `protobuf:"varint,3,opt,name=dedicated_cluster,json=dedicatedCluster,proto3" json:"dedicated_cluster,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *KafkaConfig) Reset() {
+	*x = KafkaConfig{}
+	mi := &file_rig_v1_spec_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KafkaConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KafkaConfig) ProtoMessage() {}
+
+func (x *KafkaConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KafkaConfig.ProtoReflect.Descriptor instead.
+func (*KafkaConfig) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *KafkaConfig) GetTopics() []*KafkaTopic {
+	if x != nil {
+		return x.Topics
+	}
+	return nil
+}
+
+func (x *KafkaConfig) GetAvroSchemas() []*KafkaAvroSchema {
+	if x != nil {
+		return x.AvroSchemas
+	}
+	return nil
+}
+
+func (x *KafkaConfig) GetDedicatedCluster() bool {
+	if x != nil {
+		return x.DedicatedCluster
+	}
+	return false
+}
+
+// KafkaTopic is a topic created for an environment (its name without the prefix).
+type KafkaTopic struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Default 1.
+	Partitions    int32 `protobuf:"varint,2,opt,name=partitions,proto3" json:"partitions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KafkaTopic) Reset() {
+	*x = KafkaTopic{}
+	mi := &file_rig_v1_spec_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KafkaTopic) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KafkaTopic) ProtoMessage() {}
+
+func (x *KafkaTopic) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KafkaTopic.ProtoReflect.Descriptor instead.
+func (*KafkaTopic) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *KafkaTopic) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *KafkaTopic) GetPartitions() int32 {
+	if x != nil {
+		return x.Partitions
+	}
+	return 0
+}
+
+// KafkaAvroSchema is an Avro schema registered under a subject (e.g. `orders-value`,
+// prefixed like the topics).
+type KafkaAvroSchema struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Subject string                 `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
+	// The schema as Avro JSON.
+	Schema        string `protobuf:"bytes,2,opt,name=schema,proto3" json:"schema,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KafkaAvroSchema) Reset() {
+	*x = KafkaAvroSchema{}
+	mi := &file_rig_v1_spec_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KafkaAvroSchema) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KafkaAvroSchema) ProtoMessage() {}
+
+func (x *KafkaAvroSchema) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KafkaAvroSchema.ProtoReflect.Descriptor instead.
+func (*KafkaAvroSchema) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *KafkaAvroSchema) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *KafkaAvroSchema) GetSchema() string {
+	if x != nil {
+		return x.Schema
+	}
+	return ""
+}
+
 var File_rig_v1_spec_proto protoreflect.FileDescriptor
 
 const file_rig_v1_spec_proto_rawDesc = "" +
@@ -1362,7 +1555,7 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x10callback_timeout\x18\t \x01(\v2\x19.google.protobuf.DurationR\x0fcallbackTimeout\x1a:\n" +
 	"\fHostEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9c\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc9\x04\n" +
 	"\aService\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12-\n" +
 	"\tingresses\x18\x02 \x03(\v2\x0f.rig.v1.IngressR\tingresses\x12\x1d\n" +
@@ -1377,7 +1570,8 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\tcontainer\x18\f \x01(\v2\x17.rig.v1.ContainerConfigH\x00R\tcontainer\x124\n" +
 	"\bpostgres\x18\r \x01(\v2\x16.rig.v1.PostgresConfigH\x00R\bpostgres\x12+\n" +
 	"\x05redis\x18\x0e \x01(\v2\x13.rig.v1.RedisConfigH\x00R\x05redis\x12.\n" +
-	"\x06custom\x18\x0f \x01(\v2\x14.rig.v1.CustomConfigH\x00R\x06customB\b\n" +
+	"\x06custom\x18\x0f \x01(\v2\x14.rig.v1.CustomConfigH\x00R\x06custom\x12+\n" +
+	"\x05kafka\x18\x14 \x01(\v2\x13.rig.v1.KafkaConfigH\x00R\x05kafkaB\b\n" +
 	"\x06config\"\x9b\x02\n" +
 	"\aIngress\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
@@ -1446,7 +1640,20 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\aruntime\x18\x02 \x01(\x0e2\x0f.rig.v1.RuntimeR\aruntime\"S\n" +
 	"\fCustomConfig\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12/\n" +
-	"\x06config\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06config*p\n" +
+	"\x06config\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06config\"\xa2\x01\n" +
+	"\vKafkaConfig\x12*\n" +
+	"\x06topics\x18\x01 \x03(\v2\x12.rig.v1.KafkaTopicR\x06topics\x12:\n" +
+	"\favro_schemas\x18\x02 \x03(\v2\x17.rig.v1.KafkaAvroSchemaR\vavroSchemas\x12+\n" +
+	"\x11dedicated_cluster\x18\x03 \x01(\bR\x10dedicatedCluster\"@\n" +
+	"\n" +
+	"KafkaTopic\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n" +
+	"\n" +
+	"partitions\x18\x02 \x01(\x05R\n" +
+	"partitions\"C\n" +
+	"\x0fKafkaAvroSchema\x12\x18\n" +
+	"\asubject\x18\x01 \x01(\tR\asubject\x12\x16\n" +
+	"\x06schema\x18\x02 \x01(\tR\x06schema*p\n" +
 	"\bProtocol\x12\x18\n" +
 	"\x14PROTOCOL_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fPROTOCOL_TCP\x10\x01\x12\x11\n" +
@@ -1477,7 +1684,7 @@ func file_rig_v1_spec_proto_rawDescGZIP() []byte {
 }
 
 var file_rig_v1_spec_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_rig_v1_spec_proto_goTypes = []any{
 	(Protocol)(0),               // 0: rig.v1.Protocol
 	(ReadinessKind)(0),          // 1: rig.v1.ReadinessKind
@@ -1497,20 +1704,23 @@ var file_rig_v1_spec_proto_goTypes = []any{
 	(*PostgresConfig)(nil),      // 15: rig.v1.PostgresConfig
 	(*RedisConfig)(nil),         // 16: rig.v1.RedisConfig
 	(*CustomConfig)(nil),        // 17: rig.v1.CustomConfig
-	nil,                         // 18: rig.v1.EnvironmentSpec.HostEnvEntry
-	nil,                         // 19: rig.v1.Ingress.AttributesEntry
-	nil,                         // 20: rig.v1.ProcessConfig.EnvEntry
-	nil,                         // 21: rig.v1.ContainerConfig.EnvEntry
-	(*durationpb.Duration)(nil), // 22: google.protobuf.Duration
-	(*structpb.Struct)(nil),     // 23: google.protobuf.Struct
+	(*KafkaConfig)(nil),         // 18: rig.v1.KafkaConfig
+	(*KafkaTopic)(nil),          // 19: rig.v1.KafkaTopic
+	(*KafkaAvroSchema)(nil),     // 20: rig.v1.KafkaAvroSchema
+	nil,                         // 21: rig.v1.EnvironmentSpec.HostEnvEntry
+	nil,                         // 22: rig.v1.Ingress.AttributesEntry
+	nil,                         // 23: rig.v1.ProcessConfig.EnvEntry
+	nil,                         // 24: rig.v1.ContainerConfig.EnvEntry
+	(*durationpb.Duration)(nil), // 25: google.protobuf.Duration
+	(*structpb.Struct)(nil),     // 26: google.protobuf.Struct
 }
 var file_rig_v1_spec_proto_depIdxs = []int32{
 	4,  // 0: rig.v1.EnvironmentSpec.services:type_name -> rig.v1.Service
-	18, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
-	22, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
-	22, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
-	22, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
-	22, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
+	21, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
+	25, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
+	25, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
+	25, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
+	25, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
 	5,  // 6: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
 	7,  // 7: rig.v1.Service.egresses:type_name -> rig.v1.Egress
 	8,  // 8: rig.v1.Service.prestart:type_name -> rig.v1.Hook
@@ -1521,28 +1731,31 @@ var file_rig_v1_spec_proto_depIdxs = []int32{
 	15, // 13: rig.v1.Service.postgres:type_name -> rig.v1.PostgresConfig
 	16, // 14: rig.v1.Service.redis:type_name -> rig.v1.RedisConfig
 	17, // 15: rig.v1.Service.custom:type_name -> rig.v1.CustomConfig
-	0,  // 16: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
-	6,  // 17: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
-	19, // 18: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
-	1,  // 19: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
-	22, // 20: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
-	22, // 21: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
-	22, // 22: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
-	9,  // 23: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
-	10, // 24: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
-	11, // 25: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
-	20, // 26: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
-	22, // 27: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
-	21, // 28: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
-	22, // 29: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
-	2,  // 30: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
-	2,  // 31: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
-	23, // 32: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	18, // 16: rig.v1.Service.kafka:type_name -> rig.v1.KafkaConfig
+	0,  // 17: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
+	6,  // 18: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
+	22, // 19: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
+	1,  // 20: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
+	25, // 21: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
+	25, // 22: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
+	25, // 23: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
+	9,  // 24: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
+	10, // 25: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
+	11, // 26: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
+	23, // 27: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
+	25, // 28: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
+	24, // 29: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
+	25, // 30: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
+	2,  // 31: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
+	2,  // 32: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
+	26, // 33: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
+	19, // 34: rig.v1.KafkaConfig.topics:type_name -> rig.v1.KafkaTopic
+	20, // 35: rig.v1.KafkaConfig.avro_schemas:type_name -> rig.v1.KafkaAvroSchema
+	36, // [36:36] is the sub-list for method output_type
+	36, // [36:36] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_rig_v1_spec_proto_init() }
@@ -1557,6 +1770,7 @@ func file_rig_v1_spec_proto_init() {
 		(*Service_Postgres)(nil),
 		(*Service_Redis)(nil),
 		(*Service_Custom)(nil),
+		(*Service_Kafka)(nil),
 	}
 	file_rig_v1_spec_proto_msgTypes[5].OneofWrappers = []any{
 		(*Hook_ClientFunc)(nil),
@@ -1569,7 +1783,7 @@ func file_rig_v1_spec_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rig_v1_spec_proto_rawDesc), len(file_rig_v1_spec_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   19,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -26,7 +26,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x11rig/v1/spec.proto\x12\x06rig.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xec\x03\n\x0f\x45nvironmentSpec\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12+\n\x08services\x18\x02 \x03(\x0b\x32\x0f.rig.v1.ServiceR\x08services\x12\x18\n\x07observe\x18\x03 \x01(\x08R\x07observe\x12\x10\n\x03\x64ir\x18\x04 \x01(\tR\x03\x64ir\x12?\n\x08host_env\x18\x05 \x03(\x0b\x32$.rig.v1.EnvironmentSpec.HostEnvEntryR\x07hostEnv\x12+\n\x03ttl\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\x12<\n\x0corphan_grace\x18\x07 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0borphanGrace\x12>\n\rstall_timeout\x18\x08 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0cstallTimeout\x12\x44\n\x10\x63\x61llback_timeout\x18\t \x01(\x0b\x32\x19.google.protobuf.DurationR\x0f\x63\x61llbackTimeout\x1a:\n\x0cHostEnvEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\x9c\x04\n\x07Service\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12-\n\tingresses\x18\x02 \x03(\x0b\x32\x0f.rig.v1.IngressR\tingresses\x12\x1d\n\nno_ingress\x18\x03 \x01(\x08R\tnoIngress\x12*\n\x08\x65gresses\x18\x04 \x03(\x0b\x32\x0e.rig.v1.EgressR\x08\x65gresses\x12(\n\x08prestart\x18\x05 \x03(\x0b\x32\x0c.rig.v1.HookR\x08prestart\x12 \n\x04init\x18\x06 \x03(\x0b\x32\x0c.rig.v1.HookR\x04init\x12\x31\n\x07process\x18\n \x01(\x0b\x32\x15.rig.v1.ProcessConfigH\x00R\x07process\x12.\n\x06\x63lient\x18\x0b \x01(\x0b\x32\x14.rig.v1.ClientConfigH\x00R\x06\x63lient\x12\x37\n\tcontainer\x18\x0c \x01(\x0b\x32\x17.rig.v1.ContainerConfigH\x00R\tcontainer\x12\x34\n\x08postgres\x18\r \x01(\x0b\x32\x16.rig.v1.PostgresConfigH\x00R\x08postgres\x12+\n\x05redis\x18\x0e \x01(\x0b\x32\x13.rig.v1.RedisConfigH\x00R\x05redis\x12.\n\x06\x63ustom\x18\x0f \x01(\x0b\x32\x14.rig.v1.CustomConfigH\x00R\x06\x63ustomB\x08\n\x06\x63onfig\"\x9b\x02\n\x07Ingress\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12,\n\x08protocol\x18\x02 \x01(\x0e\x32\x10.rig.v1.ProtocolR\x08protocol\x12\'\n\x05ready\x18\x03 \x01(\x0b\x32\x11.rig.v1.ReadinessR\x05ready\x12?\n\nattributes\x18\x04 \x03(\x0b\x32\x1f.rig.v1.Ingress.AttributesEntryR\nattributes\x12%\n\x0e\x63ontainer_port\x18\x05 \x01(\rR\rcontainerPort\x1a=\n\x0f\x41ttributesEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\xa0\x02\n\tReadiness\x12)\n\x04kind\x18\x01 \x01(\x0e\x32\x15.rig.v1.ReadinessKindR\x04kind\x12\x1b\n\thttp_path\x18\x02 \x01(\tR\x08httpPath\x12!\n\x0cgrpc_service\x18\x03 \x01(\tR\x0bgrpcService\x12\x33\n\x07timeout\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\x12\x35\n\x08interval\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\x08interval\x12<\n\x0cmax_interval\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0bmaxInterval\"P\n\x06\x45gress\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n\x07service\x18\x02 \x01(\tR\x07service\x12\x18\n\x07ingress\x18\x03 \x01(\tR\x07ingress\"\x98\x01\n\x04Hook\x12\x39\n\x0b\x63lient_func\x18\x01 \x01(\x0b\x32\x16.rig.v1.ClientFuncHookH\x00R\nclientFunc\x12#\n\x03sql\x18\x02 \x01(\x0b\x32\x0f.rig.v1.SqlHookH\x00R\x03sql\x12&\n\x04\x65xec\x18\x03 \x01(\x0b\x32\x10.rig.v1.ExecHookH\x00R\x04\x65xecB\x08\n\x06\x61\x63tion\"$\n\x0e\x43lientFuncHook\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\")\n\x07SqlHook\x12\x1e\n\nstatements\x18\x01 \x03(\tR\nstatements\"$\n\x08\x45xecHook\x12\x18\n\x07\x63ommand\x18\x01 \x03(\tR\x07\x63ommand\"\xf3\x01\n\rProcessConfig\x12\x18\n\x07\x63ommand\x18\x01 \x01(\tR\x07\x63ommand\x12\x12\n\x04\x61rgs\x18\x02 \x03(\tR\x04\x61rgs\x12\x10\n\x03\x64ir\x18\x03 \x01(\tR\x03\x64ir\x12\x30\n\x03\x65nv\x18\x04 \x03(\x0b\x32\x1e.rig.v1.ProcessConfig.EnvEntryR\x03\x65nv\x12\x38\n\nstop_grace\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\tstopGrace\x1a\x36\n\x08\x45nvEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"3\n\x0c\x43lientConfig\x12#\n\rstart_handler\x18\x01 \x01(\tR\x0cstartHandler\"\x83\x02\n\x0f\x43ontainerConfig\x12\x14\n\x05image\x18\x01 \x01(\tR\x05image\x12\x10\n\x03\x63md\x18\x02 \x03(\tR\x03\x63md\x12\x32\n\x03\x65nv\x18\x03 \x03(\x0b\x32 .rig.v1.ContainerConfig.EnvEntryR\x03\x65nv\x12\x1e\n\nentrypoint\x18\x04 \x03(\tR\nentrypoint\x12<\n\x0cstop_timeout\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0bstopTimeout\x1a\x36\n\x08\x45nvEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"Q\n\x0ePostgresConfig\x12\x14\n\x05image\x18\x01 \x01(\tR\x05image\x12)\n\x07runtime\x18\x02 \x01(\x0e\x32\x0f.rig.v1.RuntimeR\x07runtime\"N\n\x0bRedisConfig\x12\x14\n\x05image\x18\x01 \x01(\tR\x05image\x12)\n\x07runtime\x18\x02 \x01(\x0e\x32\x0f.rig.v1.RuntimeR\x07runtime\"S\n\x0c\x43ustomConfig\x12\x12\n\x04type\x18\x01 \x01(\tR\x04type\x12/\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x17.google.protobuf.StructR\x06\x63onfig*p\n\x08Protocol\x12\x18\n\x14PROTOCOL_UNSPECIFIED\x10\x00\x12\x10\n\x0cPROTOCOL_TCP\x10\x01\x12\x11\n\rPROTOCOL_HTTP\x10\x02\x12\x11\n\rPROTOCOL_GRPC\x10\x03\x12\x12\n\x0ePROTOCOL_KAFKA\x10\x04*\x92\x01\n\rReadinessKind\x12\x1e\n\x1aREADINESS_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12READINESS_KIND_TCP\x10\x01\x12\x17\n\x13READINESS_KIND_HTTP\x10\x02\x12\x17\n\x13READINESS_KIND_GRPC\x10\x03\x12\x17\n\x13READINESS_KIND_NONE\x10\x04*H\n\x07Runtime\x12\x17\n\x13RUNTIME_UNSPECIFIED\x10\x00\x12\x12\n\x0eRUNTIME_DOCKER\x10\x01\x12\x10\n\x0cRUNTIME_HOST\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x11rig/v1/spec.proto\x12\x06rig.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xec\x03\n\x0f\x45nvironmentSpec\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12+\n\x08services\x18\x02 \x03(\x0b\x32\x0f.rig.v1.ServiceR\x08services\x12\x18\n\x07observe\x18\x03 \x01(\x08R\x07observe\x12\x10\n\x03\x64ir\x18\x04 \x01(\tR\x03\x64ir\x12?\n\x08host_env\x18\x05 \x03(\x0b\x32$.rig.v1.EnvironmentSpec.HostEnvEntryR\x07hostEnv\x12+\n\x03ttl\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x03ttl\x12<\n\x0corphan_grace\x18\x07 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0borphanGrace\x12>\n\rstall_timeout\x18\x08 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0cstallTimeout\x12\x44\n\x10\x63\x61llback_timeout\x18\t \x01(\x0b\x32\x19.google.protobuf.DurationR\x0f\x63\x61llbackTimeout\x1a:\n\x0cHostEnvEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\xc9\x04\n\x07Service\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12-\n\tingresses\x18\x02 \x03(\x0b\x32\x0f.rig.v1.IngressR\tingresses\x12\x1d\n\nno_ingress\x18\x03 \x01(\x08R\tnoIngress\x12*\n\x08\x65gresses\x18\x04 \x03(\x0b\x32\x0e.rig.v1.EgressR\x08\x65gresses\x12(\n\x08prestart\x18\x05 \x03(\x0b\x32\x0c.rig.v1.HookR\x08prestart\x12 \n\x04init\x18\x06 \x03(\x0b\x32\x0c.rig.v1.HookR\x04init\x12\x31\n\x07process\x18\n \x01(\x0b\x32\x15.rig.v1.ProcessConfigH\x00R\x07process\x12.\n\x06\x63lient\x18\x0b \x01(\x0b\x32\x14.rig.v1.ClientConfigH\x00R\x06\x63lient\x12\x37\n\tcontainer\x18\x0c \x01(\x0b\x32\x17.rig.v1.ContainerConfigH\x00R\tcontainer\x12\x34\n\x08postgres\x18\r \x01(\x0b\x32\x16.rig.v1.PostgresConfigH\x00R\x08postgres\x12+\n\x05redis\x18\x0e \x01(\x0b\x32\x13.rig.v1.RedisConfigH\x00R\x05redis\x12.\n\x06\x63ustom\x18\x0f \x01(\x0b\x32\x14.rig.v1.CustomConfigH\x00R\x06\x63ustom\x12+\n\x05kafka\x18\x14 \x01(\x0b\x32\x13.rig.v1.KafkaConfigH\x00R\x05kafkaB\x08\n\x06\x63onfig\"\x9b\x02\n\x07Ingress\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12,\n\x08protocol\x18\x02 \x01(\x0e\x32\x10.rig.v1.ProtocolR\x08protocol\x12\'\n\x05ready\x18\x03 \x01(\x0b\x32\x11.rig.v1.ReadinessR\x05ready\x12?\n\nattributes\x18\x04 \x03(\x0b\x32\x1f.rig.v1.Ingress.AttributesEntryR\nattributes\x12%\n\x0e\x63ontainer_port\x18\x05 \x01(\rR\rcontainerPort\x1a=\n\x0f\x41ttributesEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\xa0\x02\n\tReadiness\x12)\n\x04kind\x18\x01 \x01(\x0e\x32\x15.rig.v1.ReadinessKindR\x04kind\x12\x1b\n\thttp_path\x18\x02 \x01(\tR\x08httpPath\x12!\n\x0cgrpc_service\x18\x03 \x01(\tR\x0bgrpcService\x12\x33\n\x07timeout\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\x12\x35\n\x08interval\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\x08interval\x12<\n\x0cmax_interval\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0bmaxInterval\"P\n\x06\x45gress\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n\x07service\x18\x02 \x01(\tR\x07service\x12\x18\n\x07ingress\x18\x03 \x01(\tR\x07ingress\"\x98\x01\n\x04Hook\x12\x39\n\x0b\x63lient_func\x18\x01 \x01(\x0b\x32\x16.rig.v1.ClientFuncHookH\x00R\nclientFunc\x12#\n\x03sql\x18\x02 \x01(\x0b\x32\x0f.rig.v1.SqlHookH\x00R\x03sql\x12&\n\x04\x65xec\x18\x03 \x01(\x0b\x32\x10.rig.v1.ExecHookH\x00R\x04\x65xecB\x08\n\x06\x61\x63tion\"$\n\x0e\x43lientFuncHook\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\")\n\x07SqlHook\x12\x1e\n\nstatements\x18\x01 \x03(\tR\nstatements\"$\n\x08\x45xecHook\x12\x18\n\x07\x63ommand\x18\x01 \x03(\tR\x07\x63ommand\"\xf3\x01\n\rProcessConfig\x12\x18\n\x07\x63ommand\x18\x01 \x01(\tR\x07\x63ommand\x12\x12\n\x04\x61rgs\x18\x02 \x03(\tR\x04\x61rgs\x12\x10\n\x03\x64ir\x18\x03 \x01(\tR\x03\x64ir\x12\x30\n\x03\x65nv\x18\x04 \x03(\x0b\x32\x1e.rig.v1.ProcessConfig.EnvEntryR\x03\x65nv\x12\x38\n\nstop_grace\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\tstopGrace\x1a\x36\n\x08\x45nvEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"3\n\x0c\x43lientConfig\x12#\n\rstart_handler\x18\x01 \x01(\tR\x0cstartHandler\"\x83\x02\n\x0f\x43ontainerConfig\x12\x14\n\x05image\x18\x01 \x01(\tR\x05image\x12\x10\n\x03\x63md\x18\x02 \x03(\tR\x03\x63md\x12\x32\n\x03\x65nv\x18\x03 \x03(\x0b\x32 .rig.v1.ContainerConfig.EnvEntryR\x03\x65nv\x12\x1e\n\nentrypoint\x18\x04 \x03(\tR\nentrypoint\x12<\n\x0cstop_timeout\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0bstopTimeout\x1a\x36\n\x08\x45nvEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"Q\n\x0ePostgresConfig\x12\x14\n\x05image\x18\x01 \x01(\tR\x05image\x12)\n\x07runtime\x18\x02 \x01(\x0e\x32\x0f.rig.v1.RuntimeR\x07runtime\"N\n\x0bRedisConfig\x12\x14\n\x05image\x18\x01 \x01(\tR\x05image\x12)\n\x07runtime\x18\x02 \x01(\x0e\x32\x0f.rig.v1.RuntimeR\x07runtime\"S\n\x0c\x43ustomConfig\x12\x12\n\x04type\x18\x01 \x01(\tR\x04type\x12/\n\x06\x63onfig\x18\x02 \x01(\x0b\x32\x17.google.protobuf.StructR\x06\x63onfig\"\xa2\x01\n\x0bKafkaConfig\x12*\n\x06topics\x18\x01 \x03(\x0b\x32\x12.rig.v1.KafkaTopicR\x06topics\x12:\n\x0c\x61vro_schemas\x18\x02 \x03(\x0b\x32\x17.rig.v1.KafkaAvroSchemaR\x0b\x61vroSchemas\x12+\n\x11\x64\x65\x64icated_cluster\x18\x03 \x01(\x08R\x10\x64\x65\x64icatedCluster\"@\n\nKafkaTopic\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n\npartitions\x18\x02 \x01(\x05R\npartitions\"C\n\x0fKafkaAvroSchema\x12\x18\n\x07subject\x18\x01 \x01(\tR\x07subject\x12\x16\n\x06schema\x18\x02 \x01(\tR\x06schema*p\n\x08Protocol\x12\x18\n\x14PROTOCOL_UNSPECIFIED\x10\x00\x12\x10\n\x0cPROTOCOL_TCP\x10\x01\x12\x11\n\rPROTOCOL_HTTP\x10\x02\x12\x11\n\rPROTOCOL_GRPC\x10\x03\x12\x12\n\x0ePROTOCOL_KAFKA\x10\x04*\x92\x01\n\rReadinessKind\x12\x1e\n\x1aREADINESS_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12READINESS_KIND_TCP\x10\x01\x12\x17\n\x13READINESS_KIND_HTTP\x10\x02\x12\x17\n\x13READINESS_KIND_GRPC\x10\x03\x12\x17\n\x13READINESS_KIND_NONE\x10\x04*H\n\x07Runtime\x12\x17\n\x13RUNTIME_UNSPECIFIED\x10\x00\x12\x12\n\x0eRUNTIME_DOCKER\x10\x01\x12\x10\n\x0cRUNTIME_HOST\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,48 +41,54 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PROCESSCONFIG_ENVENTRY']._serialized_options = b'8\001'
   _globals['_CONTAINERCONFIG_ENVENTRY']._loaded_options = None
   _globals['_CONTAINERCONFIG_ENVENTRY']._serialized_options = b'8\001'
-  _globals['_PROTOCOL']._serialized_start=2871
-  _globals['_PROTOCOL']._serialized_end=2983
-  _globals['_READINESSKIND']._serialized_start=2986
-  _globals['_READINESSKIND']._serialized_end=3132
-  _globals['_RUNTIME']._serialized_start=3134
-  _globals['_RUNTIME']._serialized_end=3206
+  _globals['_PROTOCOL']._serialized_start=3216
+  _globals['_PROTOCOL']._serialized_end=3328
+  _globals['_READINESSKIND']._serialized_start=3331
+  _globals['_READINESSKIND']._serialized_end=3477
+  _globals['_RUNTIME']._serialized_start=3479
+  _globals['_RUNTIME']._serialized_end=3551
   _globals['_ENVIRONMENTSPEC']._serialized_start=92
   _globals['_ENVIRONMENTSPEC']._serialized_end=584
   _globals['_ENVIRONMENTSPEC_HOSTENVENTRY']._serialized_start=526
   _globals['_ENVIRONMENTSPEC_HOSTENVENTRY']._serialized_end=584
   _globals['_SERVICE']._serialized_start=587
-  _globals['_SERVICE']._serialized_end=1127
-  _globals['_INGRESS']._serialized_start=1130
-  _globals['_INGRESS']._serialized_end=1413
-  _globals['_INGRESS_ATTRIBUTESENTRY']._serialized_start=1352
-  _globals['_INGRESS_ATTRIBUTESENTRY']._serialized_end=1413
-  _globals['_READINESS']._serialized_start=1416
-  _globals['_READINESS']._serialized_end=1704
-  _globals['_EGRESS']._serialized_start=1706
-  _globals['_EGRESS']._serialized_end=1786
-  _globals['_HOOK']._serialized_start=1789
-  _globals['_HOOK']._serialized_end=1941
-  _globals['_CLIENTFUNCHOOK']._serialized_start=1943
-  _globals['_CLIENTFUNCHOOK']._serialized_end=1979
-  _globals['_SQLHOOK']._serialized_start=1981
-  _globals['_SQLHOOK']._serialized_end=2022
-  _globals['_EXECHOOK']._serialized_start=2024
-  _globals['_EXECHOOK']._serialized_end=2060
-  _globals['_PROCESSCONFIG']._serialized_start=2063
-  _globals['_PROCESSCONFIG']._serialized_end=2306
-  _globals['_PROCESSCONFIG_ENVENTRY']._serialized_start=2252
-  _globals['_PROCESSCONFIG_ENVENTRY']._serialized_end=2306
-  _globals['_CLIENTCONFIG']._serialized_start=2308
-  _globals['_CLIENTCONFIG']._serialized_end=2359
-  _globals['_CONTAINERCONFIG']._serialized_start=2362
-  _globals['_CONTAINERCONFIG']._serialized_end=2621
-  _globals['_CONTAINERCONFIG_ENVENTRY']._serialized_start=2252
-  _globals['_CONTAINERCONFIG_ENVENTRY']._serialized_end=2306
-  _globals['_POSTGRESCONFIG']._serialized_start=2623
-  _globals['_POSTGRESCONFIG']._serialized_end=2704
-  _globals['_REDISCONFIG']._serialized_start=2706
-  _globals['_REDISCONFIG']._serialized_end=2784
-  _globals['_CUSTOMCONFIG']._serialized_start=2786
-  _globals['_CUSTOMCONFIG']._serialized_end=2869
+  _globals['_SERVICE']._serialized_end=1172
+  _globals['_INGRESS']._serialized_start=1175
+  _globals['_INGRESS']._serialized_end=1458
+  _globals['_INGRESS_ATTRIBUTESENTRY']._serialized_start=1397
+  _globals['_INGRESS_ATTRIBUTESENTRY']._serialized_end=1458
+  _globals['_READINESS']._serialized_start=1461
+  _globals['_READINESS']._serialized_end=1749
+  _globals['_EGRESS']._serialized_start=1751
+  _globals['_EGRESS']._serialized_end=1831
+  _globals['_HOOK']._serialized_start=1834
+  _globals['_HOOK']._serialized_end=1986
+  _globals['_CLIENTFUNCHOOK']._serialized_start=1988
+  _globals['_CLIENTFUNCHOOK']._serialized_end=2024
+  _globals['_SQLHOOK']._serialized_start=2026
+  _globals['_SQLHOOK']._serialized_end=2067
+  _globals['_EXECHOOK']._serialized_start=2069
+  _globals['_EXECHOOK']._serialized_end=2105
+  _globals['_PROCESSCONFIG']._serialized_start=2108
+  _globals['_PROCESSCONFIG']._serialized_end=2351
+  _globals['_PROCESSCONFIG_ENVENTRY']._serialized_start=2297
+  _globals['_PROCESSCONFIG_ENVENTRY']._serialized_end=2351
+  _globals['_CLIENTCONFIG']._serialized_start=2353
+  _globals['_CLIENTCONFIG']._serialized_end=2404
+  _globals['_CONTAINERCONFIG']._serialized_start=2407
+  _globals['_CONTAINERCONFIG']._serialized_end=2666
+  _globals['_CONTAINERCONFIG_ENVENTRY']._serialized_start=2297
+  _globals['_CONTAINERCONFIG_ENVENTRY']._serialized_end=2351
+  _globals['_POSTGRESCONFIG']._serialized_start=2668
+  _globals['_POSTGRESCONFIG']._serialized_end=2749
+  _globals['_REDISCONFIG']._serialized_start=2751
+  _globals['_REDISCONFIG']._serialized_end=2829
+  _globals['_CUSTOMCONFIG']._serialized_start=2831
+  _globals['_CUSTOMCONFIG']._serialized_end=2914
+  _globals['_KAFKACONFIG']._serialized_start=2917
+  _globals['_KAFKACONFIG']._serialized_end=3079
+  _globals['_KAFKATOPIC']._serialized_start=3081
+  _globals['_KAFKATOPIC']._serialized_end=3145
+  _globals['_KAFKAAVROSCHEMA']._serialized_start=3147
+  _globals['_KAFKAAVROSCHEMA']._serialized_end=3214
 # @@protoc_insertion_point(module_scope)

@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file rig/v1/spec.proto.
  */
 export const file_rig_v1_spec: GenFile = /*@__PURE__*/
-  fileDesc("ChFyaWcvdjEvc3BlYy5wcm90bxIGcmlnLnYxIogDCg9FbnZpcm9ubWVudFNwZWMSDAoEbmFtZRgBIAEoCRIhCghzZXJ2aWNlcxgCIAMoCzIPLnJpZy52MS5TZXJ2aWNlEg8KB29ic2VydmUYAyABKAgSCwoDZGlyGAQgASgJEjYKCGhvc3RfZW52GAUgAygLMiQucmlnLnYxLkVudmlyb25tZW50U3BlYy5Ib3N0RW52RW50cnkSJgoDdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG9ycGhhbl9ncmFjZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1zdGFsbF90aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGNhbGxiYWNrX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aLgoMSG9zdEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEisQMKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRIiCglpbmdyZXNzZXMYAiADKAsyDy5yaWcudjEuSW5ncmVzcxISCgpub19pbmdyZXNzGAMgASgIEiAKCGVncmVzc2VzGAQgAygLMg4ucmlnLnYxLkVncmVzcxIeCghwcmVzdGFydBgFIAMoCzIMLnJpZy52MS5Ib29rEhoKBGluaXQYBiADKAsyDC5yaWcudjEuSG9vaxIoCgdwcm9jZXNzGAogASgLMhUucmlnLnYxLlByb2Nlc3NDb25maWdIABImCgZjbGllbnQYCyABKAsyFC5yaWcudjEuQ2xpZW50Q29uZmlnSAASLAoJY29udGFpbmVyGAwgASgLMhcucmlnLnYxLkNvbnRhaW5lckNvbmZpZ0gAEioKCHBvc3RncmVzGA0gASgLMhYucmlnLnYxLlBvc3RncmVzQ29uZmlnSAASJAoFcmVkaXMYDiABKAsyEy5yaWcudjEuUmVkaXNDb25maWdIABImCgZjdXN0b20YDyABKAsyFC5yaWcudjEuQ3VzdG9tQ29uZmlnSABCCAoGY29uZmlnIt0BCgdJbmdyZXNzEgwKBG5hbWUYASABKAkSIgoIcHJvdG9jb2wYAiABKA4yEC5yaWcudjEuUHJvdG9jb2wSIAoFcmVhZHkYAyABKAsyES5yaWcudjEuUmVhZGluZXNzEjMKCmF0dHJpYnV0ZXMYBCADKAsyHy5yaWcudjEuSW5ncmVzcy5BdHRyaWJ1dGVzRW50cnkSFgoOY29udGFpbmVyX3BvcnQYBSABKA0aMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi4wEKCVJlYWRpbmVzcxIjCgRraW5kGAEgASgOMhUucmlnLnYxLlJlYWRpbmVzc0tpbmQSEQoJaHR0cF9wYXRoGAIgASgJEhQKDGdycGNfc2VydmljZRgDIAEoCRIqCgd0aW1lb3V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEisKCGludGVydmFsGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG1heF9pbnRlcnZhbBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiI4CgZFZ3Jlc3MSDAoEbmFtZRgBIAEoCRIPCgdzZXJ2aWNlGAIgASgJEg8KB2luZ3Jlc3MYAyABKAkigQEKBEhvb2sSLQoLY2xpZW50X2Z1bmMYASABKAsyFi5yaWcudjEuQ2xpZW50RnVuY0hvb2tIABIeCgNzcWwYAiABKAsyDy5yaWcudjEuU3FsSG9va0gAEiAKBGV4ZWMYAyABKAsyEC5yaWcudjEuRXhlY0hvb2tIAEIICgZhY3Rpb24iHgoOQ2xpZW50RnVuY0hvb2sSDAoEbmFtZRgBIAEoCSIdCgdTcWxIb29rEhIKCnN0YXRlbWVudHMYASADKAkiGwoIRXhlY0hvb2sSDwoHY29tbWFuZBgBIAMoCSLDAQoNUHJvY2Vzc0NvbmZpZxIPCgdjb21tYW5kGAEgASgJEgwKBGFyZ3MYAiADKAkSCwoDZGlyGAMgASgJEisKA2VudhgEIAMoCzIeLnJpZy52MS5Qcm9jZXNzQ29uZmlnLkVudkVudHJ5Ei0KCnN0b3BfZ3JhY2UYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIlCgxDbGllbnRDb25maWcSFQoNc3RhcnRfaGFuZGxlchgBIAEoCSLNAQoPQ29udGFpbmVyQ29uZmlnEg0KBWltYWdlGAEgASgJEgsKA2NtZBgCIAMoCRItCgNlbnYYAyADKAsyIC5yaWcudjEuQ29udGFpbmVyQ29uZmlnLkVudkVudHJ5EhIKCmVudHJ5cG9pbnQYBCADKAkSLwoMc3RvcF90aW1lb3V0GAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiQQoOUG9zdGdyZXNDb25maWcSDQoFaW1hZ2UYASABKAkSIAoHcnVudGltZRgCIAEoDjIPLnJpZy52MS5SdW50aW1lIj4KC1JlZGlzQ29uZmlnEg0KBWltYWdlGAEgASgJEiAKB3J1bnRpbWUYAiABKA4yDy5yaWcudjEuUnVudGltZSJFCgxDdXN0b21Db25maWcSDAoEdHlwZRgBIAEoCRInCgZjb25maWcYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0KnAKCFByb3RvY29sEhgKFFBST1RPQ09MX1VOU1BFQ0lGSUVEEAASEAoMUFJPVE9DT0xfVENQEAESEQoNUFJPVE9DT0xfSFRUUBACEhEKDVBST1RPQ09MX0dSUEMQAxISCg5QUk9UT0NPTF9LQUZLQRAEKpIBCg1SZWFkaW5lc3NLaW5kEh4KGlJFQURJTkVTU19LSU5EX1VOU1BFQ0lGSUVEEAASFgoSUkVBRElORVNTX0tJTkRfVENQEAESFwoTUkVBRElORVNTX0tJTkRfSFRUUBACEhcKE1JFQURJTkVTU19LSU5EX0dSUEMQAxIXChNSRUFESU5FU1NfS0lORF9OT05FEAQqSAoHUnVudGltZRIXChNSVU5USU1FX1VOU1BFQ0lGSUVEEAASEgoOUlVOVElNRV9ET0NLRVIQARIQCgxSVU5USU1FX0hPU1QQAmIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_struct]);
+  fileDesc("ChFyaWcvdjEvc3BlYy5wcm90bxIGcmlnLnYxIogDCg9FbnZpcm9ubWVudFNwZWMSDAoEbmFtZRgBIAEoCRIhCghzZXJ2aWNlcxgCIAMoCzIPLnJpZy52MS5TZXJ2aWNlEg8KB29ic2VydmUYAyABKAgSCwoDZGlyGAQgASgJEjYKCGhvc3RfZW52GAUgAygLMiQucmlnLnYxLkVudmlyb25tZW50U3BlYy5Ib3N0RW52RW50cnkSJgoDdHRsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi8KDG9ycGhhbl9ncmFjZRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIwCg1zdGFsbF90aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGNhbGxiYWNrX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aLgoMSG9zdEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi1wMKB1NlcnZpY2USDAoEbmFtZRgBIAEoCRIiCglpbmdyZXNzZXMYAiADKAsyDy5yaWcudjEuSW5ncmVzcxISCgpub19pbmdyZXNzGAMgASgIEiAKCGVncmVzc2VzGAQgAygLMg4ucmlnLnYxLkVncmVzcxIeCghwcmVzdGFydBgFIAMoCzIMLnJpZy52MS5Ib29rEhoKBGluaXQYBiADKAsyDC5yaWcudjEuSG9vaxIoCgdwcm9jZXNzGAogASgLMhUucmlnLnYxLlByb2Nlc3NDb25maWdIABImCgZjbGllbnQYCyABKAsyFC5yaWcudjEuQ2xpZW50Q29uZmlnSAASLAoJY29udGFpbmVyGAwgASgLMhcucmlnLnYxLkNvbnRhaW5lckNvbmZpZ0gAEioKCHBvc3RncmVzGA0gASgLMhYucmlnLnYxLlBvc3RncmVzQ29uZmlnSAASJAoFcmVkaXMYDiABKAsyEy5yaWcudjEuUmVkaXNDb25maWdIABImCgZjdXN0b20YDyABKAsyFC5yaWcudjEuQ3VzdG9tQ29uZmlnSAASJAoFa2Fma2EYFCABKAsyEy5yaWcudjEuS2Fma2FDb25maWdIAEIICgZjb25maWci3QEKB0luZ3Jlc3MSDAoEbmFtZRgBIAEoCRIiCghwcm90b2NvbBgCIAEoDjIQLnJpZy52MS5Qcm90b2NvbBIgCgVyZWFkeRgDIAEoCzIRLnJpZy52MS5SZWFkaW5lc3MSMwoKYXR0cmlidXRlcxgEIAMoCzIfLnJpZy52MS5JbmdyZXNzLkF0dHJpYnV0ZXNFbnRyeRIWCg5jb250YWluZXJfcG9ydBgFIAEoDRoxCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLjAQoJUmVhZGluZXNzEiMKBGtpbmQYASABKA4yFS5yaWcudjEuUmVhZGluZXNzS2luZBIRCglodHRwX3BhdGgYAiABKAkSFAoMZ3JwY19zZXJ2aWNlGAMgASgJEioKB3RpbWVvdXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKwoIaW50ZXJ2YWwYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLwoMbWF4X2ludGVydmFsGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIjgKBkVncmVzcxIMCgRuYW1lGAEgASgJEg8KB3NlcnZpY2UYAiABKAkSDwoHaW5ncmVzcxgDIAEoCSKBAQoESG9vaxItCgtjbGllbnRfZnVuYxgBIAEoCzIWLnJpZy52MS5DbGllbnRGdW5jSG9va0gAEh4KA3NxbBgCIAEoCzIPLnJpZy52MS5TcWxIb29rSAASIAoEZXhlYxgDIAEoCzIQLnJpZy52MS5FeGVjSG9va0gAQggKBmFjdGlvbiIeCg5DbGllbnRGdW5jSG9vaxIMCgRuYW1lGAEgASgJIh0KB1NxbEhvb2sSEgoKc3RhdGVtZW50cxgBIAMoCSIbCghFeGVjSG9vaxIPCgdjb21tYW5kGAEgAygJIsMBCg1Qcm9jZXNzQ29uZmlnEg8KB2NvbW1hbmQYASABKAkSDAoEYXJncxgCIAMoCRILCgNkaXIYAyABKAkSKwoDZW52GAQgAygLMh4ucmlnLnYxLlByb2Nlc3NDb25maWcuRW52RW50cnkSLQoKc3RvcF9ncmFjZRgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiUKDENsaWVudENvbmZpZxIVCg1zdGFydF9oYW5kbGVyGAEgASgJIs0BCg9Db250YWluZXJDb25maWcSDQoFaW1hZ2UYASABKAkSCwoDY21kGAIgAygJEi0KA2VudhgDIAMoCzIgLnJpZy52MS5Db250YWluZXJDb25maWcuRW52RW50cnkSEgoKZW50cnlwb2ludBgEIAMoCRIvCgxzdG9wX3RpbWVvdXQYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJBCg5Qb3N0Z3Jlc0NvbmZpZxINCgVpbWFnZRgBIAEoCRIgCgdydW50aW1lGAIgASgOMg8ucmlnLnYxLlJ1bnRpbWUiPgoLUmVkaXNDb25maWcSDQoFaW1hZ2UYASABKAkSIAoHcnVudGltZRgCIAEoDjIPLnJpZy52MS5SdW50aW1lIkUKDEN1c3RvbUNvbmZpZxIMCgR0eXBlGAEgASgJEicKBmNvbmZpZxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiewoLS2Fma2FDb25maWcSIgoGdG9waWNzGAEgAygLMhIucmlnLnYxLkthZmthVG9waWMSLQoMYXZyb19zY2hlbWFzGAIgAygLMhcucmlnLnYxLkthZmthQXZyb1NjaGVtYRIZChFkZWRpY2F0ZWRfY2x1c3RlchgDIAEoCCIuCgpLYWZrYVRvcGljEgwKBG5hbWUYASABKAkSEgoKcGFydGl0aW9ucxgCIAEoBSIyCg9LYWZrYUF2cm9TY2hlbWESDwoHc3ViamVjdBgBIAEoCRIOCgZzY2hlbWEYAiABKAkqcAoIUHJvdG9jb2wSGAoUUFJPVE9DT0xfVU5TUEVDSUZJRUQQABIQCgxQUk9UT0NPTF9UQ1AQARIRCg1QUk9UT0NPTF9IVFRQEAISEQoNUFJPVE9DT0xfR1JQQxADEhIKDlBST1RPQ09MX0tBRktBEAQqkgEKDVJlYWRpbmVzc0tpbmQSHgoaUkVBRElORVNTX0tJTkRfVU5TUEVDSUZJRUQQABIWChJSRUFESU5FU1NfS0lORF9UQ1AQARIXChNSRUFESU5FU1NfS0lORF9IVFRQEAISFwoTUkVBRElORVNTX0tJTkRfR1JQQxADEhcKE1JFQURJTkVTU19LSU5EX05PTkUQBCpICgdSdW50aW1lEhcKE1JVTlRJTUVfVU5TUEVDSUZJRUQQABISCg5SVU5USU1FX0RPQ0tFUhABEhAKDFJVTlRJTUVfSE9TVBACYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct]);
 
 /**
  * EnvironmentSpec declares a graph of services brought up together for one test.
@@ -179,6 +179,12 @@ export type Service = Message<"rig.v1.Service"> & {
      */
     value: CustomConfig;
     case: "custom";
+  } | {
+    /**
+     * @generated from field: rig.v1.KafkaConfig kafka = 20;
+     */
+    value: KafkaConfig;
+    case: "kafka";
   } | { case: undefined; value?: undefined };
 };
 
@@ -601,6 +607,98 @@ export type CustomConfig = Message<"rig.v1.CustomConfig"> & {
  */
 export const CustomConfigSchema: GenMessage<CustomConfig> = /*@__PURE__*/
   messageDesc(file_rig_v1_spec, 14);
+
+/**
+ * KafkaConfig leases a topic namespace on a pooled Apache Kafka 4 broker (KRaft, the
+ * host's Java), with a schema registry that speaks the Confluent REST API.
+ * Attributes: KAFKA_BROKERS (bootstrap servers), KAFKA_TOPIC_PREFIX,
+ * SCHEMA_REGISTRY_URL.
+ *
+ * @generated from message rig.v1.KafkaConfig
+ */
+export type KafkaConfig = Message<"rig.v1.KafkaConfig"> & {
+  /**
+   * Topics created (under the prefix) before the service is ready.
+   *
+   * @generated from field: repeated rig.v1.KafkaTopic topics = 1;
+   */
+  topics: KafkaTopic[];
+
+  /**
+   * Avro schemas registered in the environment's schema registry before the service
+   * is ready (the kafka type's init step), in order.
+   *
+   * @generated from field: repeated rig.v1.KafkaAvroSchema avro_schemas = 2;
+   */
+  avroSchemas: KafkaAvroSchema[];
+
+  /**
+   * A broker of its own for this service instead of a prefix on the shared broker.
+   *
+   * @generated from field: bool dedicated_cluster = 3;
+   */
+  dedicatedCluster: boolean;
+};
+
+/**
+ * Describes the message rig.v1.KafkaConfig.
+ * Use `create(KafkaConfigSchema)` to create a new message.
+ */
+export const KafkaConfigSchema: GenMessage<KafkaConfig> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 15);
+
+/**
+ * KafkaTopic is a topic created for an environment (its name without the prefix).
+ *
+ * @generated from message rig.v1.KafkaTopic
+ */
+export type KafkaTopic = Message<"rig.v1.KafkaTopic"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Default 1.
+   *
+   * @generated from field: int32 partitions = 2;
+   */
+  partitions: number;
+};
+
+/**
+ * Describes the message rig.v1.KafkaTopic.
+ * Use `create(KafkaTopicSchema)` to create a new message.
+ */
+export const KafkaTopicSchema: GenMessage<KafkaTopic> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 16);
+
+/**
+ * KafkaAvroSchema is an Avro schema registered under a subject (e.g. `orders-value`,
+ * prefixed like the topics).
+ *
+ * @generated from message rig.v1.KafkaAvroSchema
+ */
+export type KafkaAvroSchema = Message<"rig.v1.KafkaAvroSchema"> & {
+  /**
+   * @generated from field: string subject = 1;
+   */
+  subject: string;
+
+  /**
+   * The schema as Avro JSON.
+   *
+   * @generated from field: string schema = 2;
+   */
+  schema: string;
+};
+
+/**
+ * Describes the message rig.v1.KafkaAvroSchema.
+ * Use `create(KafkaAvroSchemaSchema)` to create a new message.
+ */
+export const KafkaAvroSchemaSchema: GenMessage<KafkaAvroSchema> = /*@__PURE__*/
+  messageDesc(file_rig_v1_spec, 17);
 
 /**
  * Protocol spoken on an ingress; it picks the default readiness check and proxy.

@@ -1,0 +1,282 @@
+/**
+ * The kafka type end to end through a real rigd, a real Kafka 4 broker (the host's
+ * Java, the jars of scripts/install-kafka.sh) and kafkajs, the ecosystem's Node client:
+ *
+ *  - two environments in parallel on the shared broker: each produces and consumes under
+ *    its own prefix and sees nothing of the other's; their topics (declared and
+ *    auto-created) and consumer groups are gone once each is destroyed;
+ *  - observed (`observe: true`): kafkajs talks to the broker only through the Kafka
+ *    proxy (Metadata and FindCoordinator rewritten to the proxy), and the log records
+ *    kafka.produced and kafka.fetched with topic, partition, key, offsets and the value
+ *    decoded from JSON, and from Avro with the schema the spec registered;
+ *  - the schema registry answers Confluent's REST calls;
+ *  - `dedicated_cluster`: a broker of its own, stopped at release;
+ *  - rigd stopped: no broker process and no server dir is left.
+ */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import avro from "avsc";
+import { Kafka, logLevel, Partitioners, type Consumer } from "kafkajs";
+import type { Endpoint, Event } from "../gen/rig/v1/event_pb.js";
+import { Protocol } from "../gen/rig/v1/spec_pb.js";
+import { collectEvents, eventually, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
+
+const ORDER_SCHEMA = JSON.stringify({
+  type: "record",
+  name: "Order",
+  fields: [
+    { name: "id", type: "int" },
+    { name: "item", type: "string" },
+  ],
+});
+
+/** The kafka service's endpoint as the test sees it (through the proxy when observed). */
+interface KafkaEnv {
+  readonly id: string;
+  readonly endpoint: Endpoint;
+  readonly prefix: string;
+  readonly brokers: string;
+  readonly registry: string;
+}
+
+async function createKafkaEnv(
+  rigd: Rigd,
+  name: string,
+  options: { observe?: boolean; dedicated?: boolean } = {},
+): Promise<KafkaEnv> {
+  const res = await rigd.client.createEnvironment({
+    spec: spec({
+      name,
+      observe: options.observe ?? false,
+      services: [
+        {
+          name: "bus",
+          ingresses: [{ name: "default", protocol: Protocol.KAFKA }],
+          config: {
+            case: "kafka",
+            value: {
+              topics: [{ name: "orders", partitions: 2 }],
+              avroSchemas: [{ subject: "orders-avro-value", schema: ORDER_SCHEMA }],
+              dedicatedCluster: options.dedicated ?? false,
+            },
+          },
+        },
+      ],
+    }),
+  });
+  const events = await collectEvents(rigd, res.environmentId, undefined, { timeoutMs: 90_000 });
+  const up = events.find((e) => e.payload.case === "environmentUp");
+  if (up?.payload.case !== "environmentUp") {
+    throw new Error(`environment did not come up: ${events.map((e) => `${e.type} ${JSON.stringify(e.payload.value)}`).join("\n")}`);
+  }
+  const endpoint = up.payload.value.services["bus"]?.ingresses["default"];
+  assert.ok(endpoint, "no endpoint for bus");
+  return {
+    id: res.environmentId,
+    endpoint,
+    prefix: endpoint.attributes["KAFKA_TOPIC_PREFIX"] ?? "",
+    brokers: endpoint.attributes["KAFKA_BROKERS"] ?? "",
+    registry: endpoint.attributes["SCHEMA_REGISTRY_URL"] ?? "",
+  };
+}
+
+function client(brokers: string, clientId: string): Kafka {
+  return new Kafka({ clientId, brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } });
+}
+
+/** Produces `messages` to `topic`, then consumes from the start until `count` arrived. */
+async function roundTrip(
+  kafka: Kafka,
+  topic: string,
+  groupId: string,
+  messages: { key: string; value: Buffer | string }[],
+): Promise<{ key: string; value: Buffer }[]> {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  await producer.send({ topic, messages });
+  await producer.disconnect();
+  const consumer: Consumer = kafka.consumer({ groupId, sessionTimeout: 6_000, heartbeatInterval: 500 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const got: { key: string; value: Buffer }[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`consumed ${got.length} of ${messages.length} from ${topic}`)), 60_000);
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        got.push({ key: message.key?.toString() ?? "", value: message.value ?? Buffer.alloc(0) });
+        if (got.length >= messages.length) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return got;
+}
+
+/** Topics and groups of the broker at `brokers` (a direct admin connection). */
+async function brokerNames(brokers: string): Promise<{ topics: string[]; groups: string[] }> {
+  const admin = client(brokers, "spec-admin").admin();
+  await admin.connect();
+  try {
+    return { topics: await admin.listTopics(), groups: (await admin.listGroups()).groups.map((g) => g.groupId) };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Java processes whose working dir is a kafka server dir of this rigd. */
+function brokerProcesses(rigdPid: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const state = readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]?.[0];
+      if (readlinkSync(`/proc/${entry}/cwd`).includes(`kafka-${rigdPid}-`) && state !== "Z") found.push(Number(entry));
+    } catch {
+      // raced with exit
+    }
+  }
+  return found;
+}
+
+function kafkaEvents(events: Event[], kind: "kafkaProduced" | "kafkaFetched"): Extract<Event["payload"], { case: typeof kind }>["value"][] {
+  return events.flatMap((e) => (e.payload.case === kind ? [e.payload.value as Extract<Event["payload"], { case: typeof kind }>["value"]] : []));
+}
+
+describe("kafka type (real broker, kafkajs)", { timeout: 300_000 }, () => {
+  let rigd: Rigd;
+  let direct = "";
+
+  before(async () => {
+    rigd = await startRigd();
+  });
+  after(async () => {
+    const pid = rigd.child.pid as number;
+    await rigd.stop();
+    assert.deepEqual(brokerProcesses(pid), [], "no broker may outlive rigd");
+  });
+
+  it("isolates two parallel environments by prefix and deletes their topics and groups at release", async () => {
+    const [a, b] = await Promise.all([createKafkaEnv(rigd, "kafka-a"), createKafkaEnv(rigd, "kafka-b")]);
+    direct = a.brokers;
+    assert.equal(a.brokers, b.brokers, "both environments lease the shared broker");
+    assert.match(a.prefix, /^rig-[0-9a-f]{8}\.$/);
+    assert.notEqual(a.prefix, b.prefix);
+
+    const [gotA, gotB] = await Promise.all([
+      roundTrip(client(a.brokers, "a"), `${a.prefix}orders`, `${a.prefix}group`, [{ key: "a1", value: "from a" }]),
+      roundTrip(client(b.brokers, "b"), `${b.prefix}orders`, `${b.prefix}group`, [{ key: "b1", value: "from b" }, { key: "b2", value: "again b" }]),
+    ]);
+    assert.deepEqual(gotA.map((m) => m.value.toString()), ["from a"]);
+    assert.deepEqual(gotB.map((m) => m.value.toString()).sort(), ["again b", "from b"]);
+    // An auto-created topic under the prefix is the environment's too.
+    await roundTrip(client(a.brokers, "a2"), `${a.prefix}auto`, `${a.prefix}group2`, [{ key: "x", value: "auto" }]);
+
+    const before = await brokerNames(direct);
+    assert.ok(before.topics.includes(`${a.prefix}orders`) && before.topics.includes(`${a.prefix}auto`) && before.topics.includes(`${b.prefix}orders`));
+    assert.ok(before.groups.includes(`${a.prefix}group`));
+
+    await rigd.client.destroyEnvironment({ environmentId: a.id, reason: "test done" });
+    await eventually(async () => !(await brokerNames(direct)).topics.some((t) => t.startsWith(a.prefix)), 20_000, `topics of ${a.prefix} deleted`);
+    const afterA = await brokerNames(direct);
+    assert.ok(!afterA.groups.some((g) => g.startsWith(a.prefix)), `groups of ${a.prefix} left: ${afterA.groups.join(", ")}`);
+    assert.ok(afterA.topics.includes(`${b.prefix}orders`), "releasing one environment must not touch the other's topics");
+
+    await rigd.client.destroyEnvironment({ environmentId: b.id, reason: "test done" });
+    await eventually(async () => !(await brokerNames(direct)).topics.some((t) => t.startsWith(b.prefix)), 20_000, `topics of ${b.prefix} deleted`);
+  });
+
+  it("serves Confluent's schema registry API with the spec's schemas registered", async () => {
+    const env = await createKafkaEnv(rigd, "kafka-registry");
+    try {
+      const get = async (path: string) => {
+        const res = await fetch(`${env.registry}${path}`);
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> & unknown[] };
+      };
+      const subject = `${env.prefix}orders-avro-value`;
+      assert.deepEqual((await get("/subjects")).body, [subject]);
+      const latest = await get(`/subjects/${subject}/versions/latest`);
+      assert.equal(latest.body["version"], 1);
+      assert.equal(JSON.parse(String(latest.body["schema"]))["name"], "Order");
+      assert.equal((await get(`/schemas/ids/${String(latest.body["id"])}`)).status, 200);
+      // An incompatible change (a new field without a default) is refused, a compatible one taken.
+      const register = (schema: object) =>
+        fetch(`${env.registry}/subjects/${subject}/versions`, {
+          method: "POST",
+          headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
+          body: JSON.stringify({ schema: JSON.stringify(schema) }),
+        });
+      const base = JSON.parse(ORDER_SCHEMA) as { fields: object[] };
+      const incompatible = await register({ ...base, fields: [...base.fields, { name: "qty", type: "int" }] });
+      assert.equal(incompatible.status, 409);
+      const compatible = await register({ ...base, fields: [...base.fields, { name: "qty", type: "int", default: 1 }] });
+      assert.equal(compatible.status, 200);
+      assert.deepEqual((await get(`/subjects/${subject}/versions`)).body, [1, 2]);
+      const missing = await get("/subjects/nope/versions/latest");
+      assert.equal(missing.status, 404);
+      assert.equal(missing.body["error_code"], 40401);
+    } finally {
+      await rigd.client.destroyEnvironment({ environmentId: env.id, reason: "test done" });
+    }
+  });
+
+  it("records produce and fetch through the kafka proxy with JSON and Avro values decoded", async () => {
+    const env = await createKafkaEnv(rigd, "kafka-observed", { observe: true });
+    try {
+      assert.notEqual(env.brokers, direct, "observed: the test's bootstrap address is the proxy");
+      const state = await rigd.client.getEnvironment({ environmentId: env.id });
+      assert.ok(state.environment?.services.some((s) => s.type === "proxy"), "no proxy node on the test's edge");
+
+      const kafka = client(env.brokers, "observed-client");
+      const registry = await fetch(`${env.registry}/subjects/${env.prefix}orders-avro-value/versions/latest`);
+      const { id: schemaId } = (await registry.json()) as { id: number };
+      const order = avro.Type.forSchema(JSON.parse(ORDER_SCHEMA) as avro.Schema);
+      const avroValue = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), order.toBuffer({ id: 7, item: "tea" })]);
+      avroValue.writeInt32BE(schemaId, 1);
+      const got = await roundTrip(kafka, `${env.prefix}orders`, `${env.prefix}observers`, [
+        { key: "k-json", value: JSON.stringify({ id: 1, item: "coffee" }) },
+        { key: "k-avro", value: avroValue },
+      ]);
+      assert.equal(got.length, 2);
+
+      const events = await collectEvents(rigd, env.id, (e) => e.payload.case === "kafkaFetched" && e.payload.value.records.length >= 1, { timeoutMs: 20_000 });
+      const produced = kafkaEvents(events, "kafkaProduced").flatMap((p) => p.records);
+      const json = produced.find((r) => r.keyText === "k-json");
+      assert.ok(json, `no produced record with key k-json in ${JSON.stringify(produced)}`);
+      assert.equal(json.topic, `${env.prefix}orders`);
+      assert.equal(json.valueFormat, "json");
+      assert.deepEqual(JSON.parse(json.valueJson), { id: 1, item: "coffee" });
+      assert.ok(json.offset >= 0n, "the produce response's base offset gives the record its offset");
+      assert.equal(json.valueSize, BigInt(Buffer.byteLength(JSON.stringify({ id: 1, item: "coffee" }))));
+      const avroRecord = produced.find((r) => r.keyText === "k-avro");
+      assert.equal(avroRecord?.valueFormat, "avro");
+      assert.equal(avroRecord?.schemaId, schemaId);
+      assert.deepEqual(JSON.parse(avroRecord?.valueJson ?? "null"), { id: 7, item: "tea" });
+
+      const fetched = kafkaEvents(events, "kafkaFetched").flatMap((f) => f.records);
+      const fetchedJson = fetched.find((r) => r.keyText === "k-json");
+      assert.ok(fetchedJson, "the fetched records include the JSON one");
+      assert.equal(fetchedJson.offset, json.offset, "fetch and produce agree on the offset");
+      assert.equal(fetchedJson.partition, json.partition);
+      assert.deepEqual(JSON.parse(fetchedJson.valueJson), { id: 1, item: "coffee" });
+    } finally {
+      await rigd.client.destroyEnvironment({ environmentId: env.id, reason: "test done" });
+    }
+  });
+
+  it("runs a dedicated broker per service when asked, stopped at release", async () => {
+    const pid = rigd.child.pid as number;
+    const before = brokerProcesses(pid).length;
+    const env = await createKafkaEnv(rigd, "kafka-dedicated", { dedicated: true });
+    assert.equal(env.prefix, "");
+    assert.notEqual(env.brokers, direct);
+    assert.equal(brokerProcesses(pid).length, before + 1, "a second broker runs");
+    const got = await roundTrip(client(env.brokers, "dedicated"), "orders", "group", [{ key: "d", value: "dedicated" }]);
+    assert.equal(got[0]?.value.toString(), "dedicated");
+    await rigd.client.destroyEnvironment({ environmentId: env.id, reason: "test done" });
+    await eventually(() => brokerProcesses(pid).length === before, 20_000, "the dedicated broker stopped");
+  });
+});
