@@ -105,7 +105,7 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
     .register(createPostgresType({ docker, pool: postgresPool, runtimes }))
     .register(createRedisType({ docker, pool: redisPool, runtimes }))
     .register(createKafkaType({ rigDir: context.rigDir, shared: kafkaShared, dedicated: kafkaDedicated, schemas }))
-    .register(createProxyType())
+    .register(createProxyType(undefined, (id) => schemas.schemaById(id)?.type))
     .register(createTestNodeType());
   for (const type of options.extraTypes ?? []) types.register(type);
 

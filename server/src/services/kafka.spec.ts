@@ -245,7 +245,7 @@ describe("kafka type (real broker, kafkajs)", { timeout: 300_000 }, () => {
       const events = await collectEvents(rigd, env.id, (e) => e.payload.case === "kafkaFetched" && e.payload.value.records.length >= 1, { timeoutMs: 20_000 });
       const produced = kafkaEvents(events, "kafkaProduced").flatMap((p) => p.records);
       const json = produced.find((r) => r.keyText === "k-json");
-      assert.ok(json, `no produced record with key k-json in ${JSON.stringify(produced)}`);
+      assert.ok(json, `no produced record with key k-json in ${JSON.stringify(kafkaEvents(events, "kafkaProduced"), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))}`);
       assert.equal(json.topic, `${env.prefix}orders`);
       assert.equal(json.valueFormat, "json");
       assert.deepEqual(JSON.parse(json.valueJson), { id: 1, item: "coffee" });
