@@ -9,18 +9,27 @@
  *    proxy (Metadata and FindCoordinator rewritten to the proxy), and the log records
  *    kafka.produced and kafka.fetched with topic, partition, key, offsets and the value
  *    decoded from JSON, and from Avro with the schema the spec registered;
+ *  - the same with Kafka's own Java client (kafka-clients, gzip batches), which speaks
+ *    the flexible protocol versions kafkajs never uses;
  *  - the schema registry answers Confluent's REST calls;
  *  - `dedicated_cluster`: a broker of its own, stopped at release;
  *  - rigd stopped: no broker process and no server dir is left.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import avro from "avsc";
 import { Kafka, logLevel, Partitioners, type Consumer } from "kafkajs";
 import type { Endpoint, Event } from "../gen/rig/v1/event_pb.js";
 import { Protocol } from "../gen/rig/v1/spec_pb.js";
+import { findKafkaInstall } from "../pools/kafka-install.js";
 import { collectEvents, eventually, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
+
+/** The Java client's source; dist/ has no copy, so it runs from src/ (java's single-file launch). */
+const JAVA_CLIENT = fileURLToPath(new URL("../../src/services/testdata/KafkaJavaClient.java", import.meta.url));
 
 const ORDER_SCHEMA = JSON.stringify({
   type: "record",
@@ -262,6 +271,31 @@ describe("kafka type (real broker, kafkajs)", { timeout: 300_000 }, () => {
       assert.equal(fetchedJson.offset, json.offset, "fetch and produce agree on the offset");
       assert.equal(fetchedJson.partition, json.partition);
       assert.deepEqual(JSON.parse(fetchedJson.valueJson), { id: 1, item: "coffee" });
+    } finally {
+      await rigd.client.destroyEnvironment({ environmentId: env.id, reason: "test done" });
+    }
+  });
+
+  it("records the flexible protocol versions of Kafka's Java client, gzip batches decoded", async () => {
+    const env = await createKafkaEnv(rigd, "kafka-java", { observe: true });
+    try {
+      const topic = `${env.prefix}java`;
+      const install = findKafkaInstall(rigd.rigDir);
+      const { stdout } = await promisify(execFile)(
+        install.java,
+        ["-XX:TieredStopAtLevel=1", "-Dlog4j2.level=ERROR", "-cp", install.classPath, JAVA_CLIENT, env.brokers, topic, `${env.prefix}java-group`, "3"],
+        { timeout: 120_000 },
+      );
+      assert.deepEqual(stdout.trim().split("\n").sort(), ['j0={"n":0,"by":"java"}', 'j1={"n":1,"by":"java"}', 'j2={"n":2,"by":"java"}']);
+      const events = await collectEvents(rigd, env.id, (e) => e.payload.case === "kafkaFetched" && e.payload.value.records.length >= 1, { timeoutMs: 20_000 });
+      const produced = kafkaEvents(events, "kafkaProduced");
+      assert.ok(produced.every((p) => p.apiVersion >= 9), `flexible Produce versions expected: ${produced.map((p) => p.apiVersion).join(",")}`);
+      const records = produced.flatMap((p) => p.records).filter((r) => r.topic === topic);
+      assert.deepEqual(records.map((r) => r.keyText).sort(), ["j0", "j1", "j2"]);
+      assert.ok(records.every((r) => r.valueFormat === "json" && r.offset >= 0n), "gzip batches decoded, offsets assigned");
+      const fetched = kafkaEvents(events, "kafkaFetched");
+      assert.ok(fetched.every((f) => f.apiVersion >= 12), `flexible Fetch versions expected: ${fetched.map((f) => f.apiVersion).join(",")}`);
+      assert.deepEqual(JSON.parse(fetched.flatMap((f) => f.records).find((r) => r.keyText === "j1")?.valueJson ?? "null"), { n: 1, by: "java" });
     } finally {
       await rigd.client.destroyEnvironment({ environmentId: env.id, reason: "test done" });
     }
