@@ -119,3 +119,19 @@ def test_endpoints_and_wiring() -> None:
     assert wiring.ingress() is ep
     with pytest.raises(LookupError, match="no egress 'db'"):
         wiring.egress("db")
+
+
+def test_kafka_translates_topics_schemas_and_a_dedicated_cluster() -> None:
+    schema = {"type": "record", "name": "Order", "fields": [{"name": "id", "type": "int"}]}
+    spec, _ = rig.build_spec(
+        {
+            "bus": rig.kafka().topic("orders", partitions=3).avro_schema("orders-value", schema),
+            "own": rig.kafka().dedicated_cluster(),
+        }
+    )
+    by_name = {s.name: s for s in spec.services}
+    assert by_name["bus"].kafka == spec_pb2.KafkaConfig(
+        topics=[spec_pb2.KafkaTopic(name="orders", partitions=3)],
+        avro_schemas=[spec_pb2.KafkaAvroSchema(subject="orders-value", schema='{"type": "record", "name": "Order", "fields": [{"name": "id", "type": "int"}]}')],
+    )
+    assert by_name["own"].kafka.dedicated_cluster

@@ -10,6 +10,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { ContainerBuilder } from "./builders/container-builder.js";
 import { CustomBuilder } from "./builders/custom-builder.js";
 import { FuncBuilder } from "./builders/func-builder.js";
+import { KafkaBuilder } from "./builders/kafka-builder.js";
 import { PostgresBuilder } from "./builders/postgres-builder.js";
 import { ProcessBuilder } from "./builders/process-builder.js";
 import { RedisBuilder } from "./builders/redis-builder.js";
@@ -31,6 +32,8 @@ export const rig = Object.freeze({
   postgres: (): PostgresBuilder => new PostgresBuilder(),
   /** A database number of its own on a pooled Redis server. */
   redis: (): RedisBuilder => new RedisBuilder(),
+  /** Kafka topics of their own (a prefix) on a pooled Kafka broker, with a schema registry. */
+  kafka: (): KafkaBuilder => new KafkaBuilder(),
   /** A service of a type provided by a rigd plugin. */
   custom: (type: string, config?: JsonObject): CustomBuilder => new CustomBuilder(type, config),
   up,
@@ -44,6 +47,7 @@ export { ContainerBuilder } from "./builders/container-builder.js";
 export { CustomBuilder } from "./builders/custom-builder.js";
 export type { DurationInput } from "./builders/duration.js";
 export { FuncBuilder } from "./builders/func-builder.js";
+export { KafkaBuilder } from "./builders/kafka-builder.js";
 export type { IngressOptions, ReadinessInput, ReadinessOptions } from "./builders/ingress-options.js";
 export { PostgresBuilder } from "./builders/postgres-builder.js";
 export type { PoolRuntime } from "./builders/pool-runtime.js";
