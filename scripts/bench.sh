@@ -4,7 +4,8 @@
 #   environment up/down latency and rigd overhead over spawning by hand (2 ms polls), 50
 #   parallel environments with memory figures; proxy overhead (HTTP, gRPC) through a real
 #   rigd with recording on, rigd cold start; standalone proxy component figures; pooled Postgres lease
-#   time (only when a Docker engine answers).
+#   time (only when a Docker engine answers); Kafka time to ready, warm pool vs cold vs a
+#   broker per environment (only when the Kafka jars are installed).
 # To change runs or sizes, run one bench directly, e.g.
 #   node server/dist/bench/env-up-bench.js --runs 5 --runs-large 3 --parallel 20
 set -euo pipefail
@@ -12,7 +13,7 @@ source "$(dirname "$0")/suite-env.sh"
 
 step() { printf '\n## %s\n\n' "$*"; }
 
-for bench in env-up-bench lock-bench busy-rigd-bench rigd-proxy-bench proxy-bench postgres-bench cli-bench ui-bench; do
+for bench in env-up-bench lock-bench busy-rigd-bench rigd-proxy-bench proxy-bench postgres-bench cli-bench ui-bench kafka-bench; do
   if [ ! -f "server/dist/bench/$bench.js" ]; then
     echo "server/dist/bench/$bench.js is missing: run make build (tsc -b server) first" >&2
     exit 1
@@ -42,6 +43,13 @@ if docker info >/dev/null 2>&1; then
     node server/dist/bench/postgres-bench.js
 else
   step "Pooled Postgres lease time: skipped, no Docker engine answers (make docker sets one up)"
+fi
+
+if compgen -G "${RIG_KAFKA_LIBS:-$HOME/.rig/cache/kafka-*/libs}/kafka_2.13-*.jar" >/dev/null; then
+  run "Kafka time to ready: warm pool, observed, cold, a broker per environment (server/dist/bench/kafka-bench.js)" \
+    node server/dist/bench/kafka-bench.js
+else
+  step "Kafka time to ready: skipped, no Kafka jars (scripts/install-kafka.sh fetches them)"
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then
