@@ -13,18 +13,26 @@
  *    the flexible protocol versions kafkajs never uses;
  *  - the schema registry answers Confluent's REST calls;
  *  - `dedicated_cluster`: a broker of its own, stopped at release;
- *  - rigd stopped: no broker process and no server dir is left.
+ *  - rigd stopped: no broker process and no server dir is left; a rigd killed with
+ *    SIGKILL leaves its broker, and the next rigd on the same RIG_DIR reaps it;
+ *  - bad specs are refused with every problem listed; without the jars the service
+ *    fails saying how to install them; bytes that are not Kafka are cut at the proxy.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import avro from "avsc";
 import { Kafka, logLevel, Partitioners, type Consumer } from "kafkajs";
 import type { Endpoint, Event } from "../gen/rig/v1/event_pb.js";
-import { Protocol } from "../gen/rig/v1/spec_pb.js";
+import { Protocol, type KafkaConfig } from "../gen/rig/v1/spec_pb.js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { KafkaConfigSchema } from "../gen/rig/v1/spec_pb.js";
 import { findKafkaInstall } from "../pools/kafka-install.js";
 import { collectEvents, eventually, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
 
@@ -49,31 +57,34 @@ interface KafkaEnv {
   readonly registry: string;
 }
 
+/** A spec with one kafka service `bus` (two-partition `orders`, the Order schema unless `config` says otherwise). */
+function kafkaSpec(name: string, observe: boolean, config: MessageInitShape<typeof KafkaConfigSchema> = {}) {
+  return spec({
+    name,
+    observe,
+    services: [
+      {
+        name: "bus",
+        ingresses: [{ name: "default", protocol: Protocol.KAFKA }],
+        config: {
+          case: "kafka",
+          value: {
+            topics: [{ name: "orders", partitions: 2 }],
+            avroSchemas: [{ subject: "orders-avro-value", schema: ORDER_SCHEMA }],
+            ...config,
+          } as KafkaConfig,
+        },
+      },
+    ],
+  });
+}
+
 async function createKafkaEnv(
   rigd: Rigd,
   name: string,
   options: { observe?: boolean; dedicated?: boolean } = {},
 ): Promise<KafkaEnv> {
-  const res = await rigd.client.createEnvironment({
-    spec: spec({
-      name,
-      observe: options.observe ?? false,
-      services: [
-        {
-          name: "bus",
-          ingresses: [{ name: "default", protocol: Protocol.KAFKA }],
-          config: {
-            case: "kafka",
-            value: {
-              topics: [{ name: "orders", partitions: 2 }],
-              avroSchemas: [{ subject: "orders-avro-value", schema: ORDER_SCHEMA }],
-              dedicatedCluster: options.dedicated ?? false,
-            },
-          },
-        },
-      ],
-    }),
-  });
+  const res = await rigd.client.createEnvironment({ spec: kafkaSpec(name, options.observe ?? false, { dedicatedCluster: options.dedicated ?? false }) });
   const events = await collectEvents(rigd, res.environmentId, undefined, { timeoutMs: 90_000 });
   const up = events.find((e) => e.payload.case === "environmentUp");
   if (up?.payload.case !== "environmentUp") {
@@ -164,8 +175,11 @@ describe("kafka type (real broker, kafkajs)", { timeout: 300_000 }, () => {
   });
   after(async () => {
     const pid = rigd.child.pid as number;
-    await rigd.stop();
+    await rigd.stop({ keepDir: true });
     assert.deepEqual(brokerProcesses(pid), [], "no broker may outlive rigd");
+    const left = existsSync(join(rigd.rigDir, "pools")) ? readdirSync(join(rigd.rigDir, "pools")) : [];
+    rmSync(rigd.rigDir, { recursive: true, force: true });
+    assert.deepEqual(left, [], "no broker dir may outlive rigd");
   });
 
   it("isolates two parallel environments by prefix and deletes their topics and groups at release", async () => {
@@ -312,5 +326,75 @@ describe("kafka type (real broker, kafkajs)", { timeout: 300_000 }, () => {
     assert.equal(got[0]?.value.toString(), "dedicated");
     await rigd.client.destroyEnvironment({ environmentId: env.id, reason: "test done" });
     await eventually(() => brokerProcesses(pid).length === before, 20_000, "the dedicated broker stopped");
+  });
+});
+
+describe("kafka type: bad input and faults", { timeout: 300_000 }, () => {
+  it("refuses a spec with bad topics and schemas, listing every problem", async () => {
+    const rigd = await startRigd();
+    try {
+      const bad = kafkaSpec("kafka-bad", false, {
+        topics: [{ name: "has space" }, { name: "dup" }, { name: "dup", partitions: -1 }],
+        avroSchemas: [{ subject: "", schema: '{"type":"record","name":"X"}' }],
+      });
+      await assert.rejects(rigd.client.createEnvironment({ spec: bad }), (err: Error) => {
+        for (const expected of [
+          /bus.*kafka\.topics\[0\]\.name.*not a topic name/,
+          /kafka\.topics\[2\]\.name.*declared twice/,
+          /kafka\.topics\[2\]\.partitions/,
+          /kafka\.avro_schemas\[0\]\.subject.*required/,
+          /kafka\.avro_schemas\[0\]\.schema.*Invalid schema/,
+        ]) {
+          assert.match(err.message, expected);
+        }
+        assert.match(err.message, /invalid_argument/i);
+        return true;
+      });
+    } finally {
+      await rigd.stop();
+    }
+  });
+
+  it("fails the service saying how to install Kafka when the jars are missing", async () => {
+    const home = mkdtempSync(join(tmpdir(), "rig-kafka-home-"));
+    const rigd = await startRigd([], { env: { HOME: home, RIG_KAFKA_LIBS: join(home, "none") } });
+    try {
+      const res = await rigd.client.createEnvironment({ spec: kafkaSpec("kafka-missing", false) });
+      const events = await collectEvents(rigd, res.environmentId, (e) => e.type === "environment.down");
+      const down = events.find((e) => e.payload.case === "environmentDown");
+      assert.ok(down?.payload.case === "environmentDown");
+      assert.match(JSON.stringify(down.payload.value), /no Kafka 4\.1\.1 broker jars.*scripts\/install-kafka\.sh/);
+    } finally {
+      await rigd.stop();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it("reaps the broker of a rigd killed with SIGKILL, and cuts a connection that is not Kafka", async () => {
+    const first = await startRigd();
+    const firstPid = first.child.pid as number;
+    const env = await createKafkaEnv(first, "kafka-killed", { observe: true });
+    // Not Kafka framing (an HTTP request): the proxy cuts the connection and goes on serving.
+    const cut = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: env.endpoint.host, port: env.endpoint.port }, () => socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+      socket.on("error", () => undefined);
+      socket.once("close", () => resolve(true));
+      setTimeout(() => resolve(false), 10_000).unref();
+    });
+    assert.ok(cut, "the proxy must close a connection that does not speak Kafka");
+    const got = await roundTrip(client(env.brokers, "after-garbage"), `${env.prefix}orders`, `${env.prefix}g`, [{ key: "k", value: "still served" }]);
+    assert.equal(got[0]?.value.toString(), "still served");
+
+    assert.equal(brokerProcesses(firstPid).length, 1);
+    first.child.kill("SIGKILL");
+    await new Promise((r) => first.child.once("exit", r));
+    // The watchdog of rigd kills its process groups within a few seconds; either way none may stay.
+    const second = await startRigd([], { rigDir: first.rigDir });
+    try {
+      await eventually(() => brokerProcesses(firstPid).length === 0, 20_000, "the dead rigd's broker reaped");
+      await eventually(() => !readdirSync(join(first.rigDir, "pools")).some((d) => d.startsWith(`kafka-${firstPid}-`)), 10_000, "its dir removed");
+    } finally {
+      await second.stop();
+    }
   });
 });

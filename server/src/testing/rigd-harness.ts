@@ -39,14 +39,17 @@ export interface Rigd {
 
 /**
  * Starts `node server/dist/main.js` (or another build's `main`, for benchmarks comparing
- * versions) with a fresh RIG_DIR and extra environment, and waits for its addr file.
+ * versions) with a fresh RIG_DIR (or `rigDir`) and extra environment, and waits for its
+ * addr file.
  */
 export async function startRigd(
   extraArgs: string[] = [],
-  options: { readonly env?: NodeJS.ProcessEnv; readonly main?: string } = {},
+  options: { readonly env?: NodeJS.ProcessEnv; readonly main?: string; readonly rigDir?: string } = {},
 ): Promise<Rigd> {
-  const rigDir = mkdtempSync(join(tmpdir(), "rig-test-"));
+  // An existing RIG_DIR (`rigDir`): a rigd taking over from one that died there.
+  const rigDir = options.rigDir ?? mkdtempSync(join(tmpdir(), "rig-test-"));
   const addrFile = join(rigDir, "rigd.addr");
+  if (options.rigDir) rmSync(addrFile, { force: true }); // the dead rigd's, else read as ours
   const child = spawn(process.execPath, [options.main ?? RIGD_MAIN, "--rig-dir", rigDir, "--addr-file", addrFile, ...extraArgs], {
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "ignore", "pipe"],
