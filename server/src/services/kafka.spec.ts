@@ -9,8 +9,8 @@
  *    proxy (Metadata and FindCoordinator rewritten to the proxy), and the log records
  *    kafka.produced and kafka.fetched with topic, partition, key, offsets and the value
  *    decoded from JSON, and from Avro with the schema the spec registered;
- *  - the same with Kafka's own Java client (kafka-clients, gzip batches), which speaks
- *    the flexible protocol versions kafkajs never uses;
+ *  - the same with Kafka's own Java client (kafka-clients, zstd batches), which speaks
+ *    the flexible protocol versions kafkajs never uses, DescribeCluster included;
  *  - the schema registry answers Confluent's REST calls;
  *  - `dedicated_cluster`: a broker of its own, stopped at release;
  *  - rigd stopped: no broker process and no server dir is left; a rigd killed with
@@ -28,7 +28,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import avro from "avsc";
-import { Kafka, logLevel, Partitioners, type Consumer } from "kafkajs";
+import { CompressionTypes, Kafka, logLevel, Partitioners, type Consumer } from "kafkajs";
 import type { Endpoint, Event } from "../gen/rig/v1/event_pb.js";
 import { Protocol, type KafkaConfig } from "../gen/rig/v1/spec_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -111,10 +111,11 @@ async function roundTrip(
   topic: string,
   groupId: string,
   messages: { key: string; value: Buffer | string }[],
+  compression = CompressionTypes.None,
 ): Promise<{ key: string; value: Buffer }[]> {
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
-  await producer.send({ topic, messages });
+  await producer.send({ topic, messages, compression });
   await producer.disconnect();
   const consumer: Consumer = kafka.consumer({ groupId, sessionTimeout: 6_000, heartbeatInterval: 500 });
   await consumer.connect();
@@ -246,7 +247,7 @@ describe("kafka type (real broker, kafkajs)", { timeout: 300_000 }, () => {
     }
   });
 
-  it("records produce and fetch through the kafka proxy with JSON and Avro values decoded", async () => {
+  it("records produce and fetch through the kafka proxy with JSON and Avro values decoded (gzip batches)", async () => {
     const env = await createKafkaEnv(rigd, "kafka-observed", { observe: true });
     try {
       assert.notEqual(env.brokers, direct, "observed: the test's bootstrap address is the proxy");
@@ -259,10 +260,16 @@ describe("kafka type (real broker, kafkajs)", { timeout: 300_000 }, () => {
       const order = avro.Type.forSchema(JSON.parse(ORDER_SCHEMA) as avro.Schema);
       const avroValue = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), order.toBuffer({ id: 7, item: "tea" })]);
       avroValue.writeInt32BE(schemaId, 1);
-      const got = await roundTrip(kafka, `${env.prefix}orders`, `${env.prefix}observers`, [
-        { key: "k-json", value: JSON.stringify({ id: 1, item: "coffee" }) },
-        { key: "k-avro", value: avroValue },
-      ]);
+      const got = await roundTrip(
+        kafka,
+        `${env.prefix}orders`,
+        `${env.prefix}observers`,
+        [
+          { key: "k-json", value: JSON.stringify({ id: 1, item: "coffee" }) },
+          { key: "k-avro", value: avroValue },
+        ],
+        CompressionTypes.GZIP,
+      );
       assert.equal(got.length, 2);
 
       const events = await collectEvents(rigd, env.id, (e) => e.payload.case === "kafkaFetched" && e.payload.value.records.length >= 1, { timeoutMs: 20_000 });
@@ -290,23 +297,25 @@ describe("kafka type (real broker, kafkajs)", { timeout: 300_000 }, () => {
     }
   });
 
-  it("records the flexible protocol versions of Kafka's Java client, gzip batches decoded", async () => {
+  it("records the flexible protocol versions of Kafka's Java client, zstd batches decoded", async () => {
     const env = await createKafkaEnv(rigd, "kafka-java", { observe: true });
     try {
       const topic = `${env.prefix}java`;
       const install = findKafkaInstall(rigd.rigDir);
       const { stdout } = await promisify(execFile)(
         install.java,
-        ["-XX:TieredStopAtLevel=1", "-Dlog4j2.level=ERROR", "-cp", install.classPath, JAVA_CLIENT, env.brokers, topic, `${env.prefix}java-group`, "3"],
+        ["-XX:TieredStopAtLevel=1", "-Dlog4j2.level=ERROR", "-cp", install.classPath, JAVA_CLIENT, env.brokers, topic, `${env.prefix}java-group`, "3", "zstd"],
         { timeout: 120_000 },
       );
-      assert.deepEqual(stdout.trim().split("\n").sort(), ['j0={"n":0,"by":"java"}', 'j1={"n":1,"by":"java"}', 'j2={"n":2,"by":"java"}']);
+      const lines = stdout.trim().split("\n");
+      assert.deepEqual(lines.filter((l) => l.startsWith("broker=")), [`broker=${env.brokers}`], "DescribeCluster must name the proxy");
+      assert.deepEqual(lines.filter((l) => !l.startsWith("broker=")).sort(), ['j0={"n":0,"by":"java"}', 'j1={"n":1,"by":"java"}', 'j2={"n":2,"by":"java"}']);
       const events = await collectEvents(rigd, env.id, (e) => e.payload.case === "kafkaFetched" && e.payload.value.records.length >= 1, { timeoutMs: 20_000 });
       const produced = kafkaEvents(events, "kafkaProduced");
       assert.ok(produced.every((p) => p.apiVersion >= 9), `flexible Produce versions expected: ${produced.map((p) => p.apiVersion).join(",")}`);
       const records = produced.flatMap((p) => p.records).filter((r) => r.topic === topic);
       assert.deepEqual(records.map((r) => r.keyText).sort(), ["j0", "j1", "j2"]);
-      assert.ok(records.every((r) => r.valueFormat === "json" && r.offset >= 0n), "gzip batches decoded, offsets assigned");
+      assert.ok(records.every((r) => r.valueFormat === "json" && r.offset >= 0n), "zstd batches decoded, offsets assigned");
       const fetched = kafkaEvents(events, "kafkaFetched");
       assert.ok(fetched.every((f) => f.apiVersion >= 12), `flexible Fetch versions expected: ${fetched.map((f) => f.apiVersion).join(",")}`);
       assert.deepEqual(JSON.parse(fetched.flatMap((f) => f.records).find((r) => r.keyText === "j1")?.valueJson ?? "null"), { n: 1, by: "java" });

@@ -1,12 +1,15 @@
 // A Kafka Java client (kafka-clients, the broker's own jars) for the kafka spec: it
 // speaks the flexible protocol versions kafkajs never uses (Metadata v12, Produce v12,
-// Fetch v12, FindCoordinator v6). Produces `count` JSON values with keys j0..jN (gzip),
-// then consumes them in a group and prints each as `key=value`.
-// Run: java -cp '<libs>/*' KafkaJavaClient.java BOOTSTRAP TOPIC GROUP COUNT
+// Fetch v12, FindCoordinator v6, DescribeCluster). Prints the brokers the admin client
+// was told about (`broker=host:port`), produces `count` JSON values with keys j0..jN
+// compressed with COMPRESSION, then consumes them in a group and prints `key=value`.
+// Run: java -cp '<libs>/*' KafkaJavaClient.java BOOTSTRAP TOPIC GROUP COUNT COMPRESSION
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.Node;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -18,9 +21,14 @@ public class KafkaJavaClient {
   public static void main(String[] args) throws Exception {
     String bootstrap = args[0], topic = args[1], group = args[2];
     int count = Integer.parseInt(args[3]);
+    Properties a = new Properties();
+    a.put("bootstrap.servers", bootstrap);
+    try (Admin admin = Admin.create(a)) {
+      for (Node node : admin.describeCluster().nodes().get()) System.out.println("broker=" + node.host() + ":" + node.port());
+    }
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap);
-    p.put("compression.type", "gzip");
+    p.put("compression.type", args[4]);
     p.put("linger.ms", "5");
     try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
       for (int i = 0; i < count; i++) producer.send(new ProducerRecord<>(topic, "j" + i, "{\"n\":" + i + ",\"by\":\"java\"}")).get();
