@@ -11,6 +11,7 @@
  *    decoded from JSON, and from Avro with the schema the spec registered;
  *  - the same with Kafka's own Java client (kafka-clients, zstd batches), which speaks
  *    the flexible protocol versions kafkajs never uses, DescribeCluster included;
+ *  - `rig traffic` lists the recorded produces and fetches, with records in `--detail`;
  *  - the schema registry answers Confluent's REST calls;
  *  - `dedicated_cluster`: a broker of its own, stopped at release;
  *  - rigd stopped: no broker process and no server dir is left; a rigd killed with
@@ -33,6 +34,7 @@ import type { Endpoint, Event } from "../gen/rig/v1/event_pb.js";
 import { Protocol, type KafkaConfig } from "../gen/rig/v1/spec_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { KafkaConfigSchema } from "../gen/rig/v1/spec_pb.js";
+import { rig as rigCli } from "../cli/testdata/cli-harness.js";
 import { findKafkaInstall } from "../pools/kafka-install.js";
 import { collectEvents, eventually, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
 
@@ -292,6 +294,16 @@ describe("kafka type (real broker, kafkajs)", { timeout: 300_000 }, () => {
       assert.equal(fetchedJson.offset, json.offset, "fetch and produce agree on the offset");
       assert.equal(fetchedJson.partition, json.partition);
       assert.deepEqual(JSON.parse(fetchedJson.valueJson), { id: 1, item: "coffee" });
+
+      // `rig traffic` lists them, and shows a produce's records with the values decoded.
+      const listing = await rigCli(["traffic", env.id], { RIG_DIR: rigd.rigDir });
+      assert.match(listing.stdout, new RegExp(`Kafka produce ${env.prefix.replace(".", "\\.")}orders`));
+      assert.match(listing.stdout, /Kafka fetch/);
+      const n = /#(\d+)\s+\S+\s+test -> bus\s+Kafka produce/.exec(listing.stdout)?.[1];
+      assert.ok(n, listing.stdout);
+      const detail = await rigCli(["traffic", env.id, "--detail", n], { RIG_DIR: rigd.rigDir });
+      assert.match(detail.stdout, /key=k-json \d+ bytes json/);
+      assert.match(detail.stdout, /"item": "coffee"/);
     } finally {
       await rigd.client.destroyEnvironment({ environmentId: env.id, reason: "test done" });
     }
