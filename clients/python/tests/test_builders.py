@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from google.protobuf import duration_pb2
 
@@ -132,6 +134,6 @@ def test_kafka_translates_topics_schemas_and_a_dedicated_cluster() -> None:
     by_name = {s.name: s for s in spec.services}
     assert by_name["bus"].kafka == spec_pb2.KafkaConfig(
         topics=[spec_pb2.KafkaTopic(name="orders", partitions=3)],
-        avro_schemas=[spec_pb2.KafkaAvroSchema(subject="orders-value", schema='{"type": "record", "name": "Order", "fields": [{"name": "id", "type": "int"}]}')],
+        avro_schemas=[spec_pb2.KafkaAvroSchema(subject="orders-value", schema=json.dumps(schema))],
     )
     assert by_name["own"].kafka.dedicated_cluster

@@ -1,5 +1,5 @@
 """Service builders: ``rig.process(...)``, ``rig.container(...)``, ``rig.postgres()``,
-``rig.redis()`` and ``rig.func(fn)``, each with the methods that make sense for its
+``rig.redis()``, ``rig.kafka()`` and ``rig.func(fn)``, each with the methods that make sense for its
 type, chained: ``rig.process("./api").egress("db").env(MODE="test")``."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import Self
 
 from rig.handlers import FuncFn, HandlerRegistry, HookFn
@@ -239,7 +240,7 @@ class KafkaService(Service):
         self._config.topics.append(spec_pb2.KafkaTopic(name=name, partitions=partitions))
         return self
 
-    def avro_schema(self, subject: str, schema: str | dict[str, object]) -> Self:
+    def avro_schema(self, subject: str, schema: str | Mapping[str, object]) -> Self:
         """Registers an Avro schema (JSON text or a dict) under KAFKA_TOPIC_PREFIX +
         ``subject`` (e.g. ``orders-value``) before the service is ready."""
         text = schema if isinstance(schema, str) else json.dumps(schema)
