@@ -1,6 +1,6 @@
 """Service builders: ``rig.process(...)``, ``rig.container(...)``, ``rig.postgres()``,
-``rig.redis()``, ``rig.kafka()`` and ``rig.func(fn)``, each with the methods that make sense for its
-type, chained: ``rig.process("./api").egress("db").env(MODE="test")``."""
+``rig.redis()``, ``rig.kafka()`` and ``rig.func(fn)``, each with the methods that make
+sense for its type, chained: ``rig.process("./api").egress("db").env(MODE="test")``."""
 
 from __future__ import annotations
 
