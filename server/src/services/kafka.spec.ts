@@ -295,6 +295,16 @@ describe("kafka type (real broker, kafkajs)", { timeout: 300_000 }, () => {
       assert.equal(fetchedJson.partition, json.partition);
       assert.deepEqual(JSON.parse(fetchedJson.valueJson), { id: 1, item: "coffee" });
 
+      // A large produce: 100 records kept, all counted.
+      const bulk = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      await bulk.connect();
+      await bulk.send({ topic: `${env.prefix}bulk`, messages: Array.from({ length: 150 }, (_, i) => ({ key: `b${i}`, value: `{"i":${i}}` })) });
+      await bulk.disconnect();
+      const bulkEvents = await collectEvents(rigd, env.id, (e) => e.payload.case === "kafkaProduced" && e.payload.value.records[0]?.topic === `${env.prefix}bulk`, { timeoutMs: 20_000 });
+      const bulkProduced = kafkaEvents(bulkEvents, "kafkaProduced").find((p) => p.records[0]?.topic === `${env.prefix}bulk`);
+      assert.equal(bulkProduced?.recordsTotal, 150);
+      assert.equal(bulkProduced?.records.length, 100);
+
       // `rig traffic` lists them, and shows a produce's records with the values decoded.
       const listing = await rigCli(["traffic", env.id], { RIG_DIR: rigd.rigDir });
       assert.match(listing.stdout, new RegExp(`Kafka produce ${env.prefix.replace(".", "\\.")}orders`));

@@ -2,7 +2,8 @@
  * `kafka.produced` and `kafka.fetched` payloads from decoded batches: a KafkaRecord per
  * record (at most MAX_RECORDS per event; `records_total` counts them all), with offsets
  * (base offset + delta: from the Produce response for produced records, from the batch
- * for fetched ones) and the value decoded by record-value.ts.
+ * for fetched ones) and the value decoded by record-value.ts, up to MAX_DECODED_PER_EVENT
+ * of JSON per event.
  */
 import { create } from "@bufbuild/protobuf";
 import { HeaderSchema, KafkaRecordSchema, type KafkaRecord } from "../../gen/rig/v1/event_pb.js";
@@ -12,6 +13,8 @@ import type { PartitionRecords } from "./produce-fetch.js";
 
 /** Records kept per event. */
 export const MAX_RECORDS = 100;
+/** Decoded values kept per event (bytes of JSON); later records are listed without. */
+export const MAX_DECODED_PER_EVENT = 256 * 1024;
 
 /** Kafka's error code names that a test is likely to meet. */
 const ERROR_NAMES: Readonly<Record<number, string>> = {
@@ -49,6 +52,7 @@ export function collectRecords(
   const records: KafkaRecord[] = [];
   let total = 0;
   let problem = "";
+  let decodedBytes = 0;
   for (const p of partitions) {
     if (!p.records || p.records.length === 0) continue;
     const decoded = decodeRecordBatches(p.records);
@@ -58,6 +62,8 @@ export function collectRecords(
     for (const record of decoded.records) {
       if (records.length >= MAX_RECORDS) break;
       const offset = baseOffsetOf ? (base === undefined ? -1n : base + BigInt(record.offsetDelta)) : record.baseOffset + BigInt(record.offsetDelta);
+      const value = decodedBytes < MAX_DECODED_PER_EVENT ? decodeValue(record.value, avro) : undefined;
+      decodedBytes += value?.valueJson.length ?? 0;
       records.push(
         create(KafkaRecordSchema, {
           topic: p.topic,
@@ -66,7 +72,7 @@ export function collectRecords(
           ...(record.key ? { key: new Uint8Array(record.key) } : {}),
           keyText: keyText(record.key),
           valueSize: record.value ? BigInt(record.value.length) : -1n,
-          ...decodeValue(record.value, avro),
+          ...value,
           headers: record.headers.map((h) => create(HeaderSchema, h)),
           timestampMs: record.timestampMs,
         }),
