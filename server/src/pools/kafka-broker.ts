@@ -94,7 +94,8 @@ logger.server.level = INFO
 
 /** Starts a broker on ports from `options.ports`; resolves once it answers Metadata. */
 export async function startKafkaBroker(options: HostServerOptions, signal: AbortSignal): Promise<KafkaBroker> {
-  const install = findKafkaInstall(options.rigDir);
+  const install = await findKafkaInstall(options.rigDir);
+  const started = performance.now();
   const dir = createHostServerDir(options.rigDir, "kafka");
   const ports: number[] = [];
   let server: HostServer | undefined;
@@ -116,6 +117,7 @@ export async function startKafkaBroker(options: HostServerOptions, signal: Abort
       "formatting the Kafka log dir (kafka-storage format --standalone)",
       { cwd: dir.path, signal },
     );
+    const formatted = performance.now();
     server = await startHostServer(
       { kind: "kafka", command: install.java, args: [...jvm, "kafka.Kafka", config], cwd: dir.path, stopSignal: "SIGTERM", stopGraceMs: 5_000 },
       options.records,
@@ -136,7 +138,9 @@ export async function startKafkaBroker(options: HostServerOptions, signal: Abort
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 250);
     }
-    options.log?.info({ pid: running.pid, port, dir: dir.path }, "kafka broker started");
+    const ms = (from: number, to: number) => Math.round(to - from);
+    const now = performance.now();
+    options.log?.info({ pid: running.pid, port, dir: dir.path, formatMs: ms(started, formatted), readyMs: ms(formatted, now) }, "kafka broker started");
     const brokerAdmin = admin;
     return {
       name: `kafka broker (pid ${running.pid}, port ${port})`,

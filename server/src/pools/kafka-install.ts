@@ -4,7 +4,7 @@
  * host's Java 17+. Nothing is downloaded here: a missing install is an error that says
  * which command sets it up.
  */
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { accessSync, constants, readdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -40,13 +40,13 @@ export function kafkaLibsDirs(rigDir: string): string[] {
 
 let cache: KafkaInstall | undefined;
 
-/** Finds the jars and Java 17+; throws KafkaInstallMissingError saying what is missing. */
-export function findKafkaInstall(rigDir: string): KafkaInstall {
+/** Finds the jars and Java 17+; rejects with KafkaInstallMissingError saying what is missing. */
+export async function findKafkaInstall(rigDir: string): Promise<KafkaInstall> {
   if (cache) return cache;
   const dirs = kafkaLibsDirs(rigDir);
   const libsDir = dirs.find((dir) => hasBrokerJar(dir));
   if (!libsDir) throw new KafkaInstallMissingError(`no Kafka ${KAFKA_VERSION} broker jars (kafka_2.13-${KAFKA_VERSION}.jar)`, dirs);
-  const java = findJava();
+  const java = await findJava();
   cache = { java, libsDir, classPath: join(libsDir, "*") };
   return cache;
 }
@@ -59,7 +59,7 @@ function hasBrokerJar(dir: string): boolean {
   }
 }
 
-function findJava(): string {
+async function findJava(): Promise<string> {
   const javaHome = process.env["JAVA_HOME"];
   const candidates = [
     ...(javaHome ? [join(javaHome, "bin", "java")] : []),
@@ -74,7 +74,7 @@ function findJava(): string {
     }
   });
   if (!java) throw new KafkaInstallMissingError("no java", [...(javaHome ? ["$JAVA_HOME/bin"] : []), "PATH"]);
-  const major = javaMajor(java);
+  const major = await javaMajor(java);
   if (major !== undefined && major < 17) {
     throw new KafkaInstallMissingError(`${java} is Java ${major}; Kafka 4 brokers need Java 17 or newer`, [java]);
   }
@@ -82,9 +82,10 @@ function findJava(): string {
 }
 
 /** The major version `java -version` reports (its stderr: `openjdk version "17.0.15"`). */
-function javaMajor(java: string): number | undefined {
-  const result = spawnSync(java, ["-version"], { encoding: "utf8", timeout: 10_000 });
-  return parseJavaMajor(`${result.stderr ?? ""}${result.stdout ?? ""}`);
+function javaMajor(java: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    execFile(java, ["-version"], { timeout: 10_000 }, (_err, stdout, stderr) => resolve(parseJavaMajor(`${stderr}${stdout}`)));
+  });
 }
 
 function parseJavaMajor(text: string): number | undefined {

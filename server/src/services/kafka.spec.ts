@@ -323,7 +323,7 @@ describe("kafka type (real broker, kafkajs)", { timeout: 300_000 }, () => {
     const env = await createKafkaEnv(rigd, "kafka-java", { observe: true });
     try {
       const topic = `${env.prefix}java`;
-      const install = findKafkaInstall(rigd.rigDir);
+      const install = await findKafkaInstall(rigd.rigDir);
       const { stdout } = await promisify(execFile)(
         install.java,
         ["-XX:TieredStopAtLevel=1", "-Dlog4j2.level=ERROR", "-cp", install.classPath, JAVA_CLIENT, env.brokers, topic, `${env.prefix}java-group`, "3", "zstd"],

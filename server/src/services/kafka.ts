@@ -85,7 +85,7 @@ export function createKafkaType(deps: KafkaTypeDeps): ServiceType<KafkaConfig> {
         {
           key: `kafka-broker:${KAFKA_VERSION}`,
           description: `Apache Kafka ${KAFKA_VERSION} broker jars and Java 17+`,
-          resolve: async () => findKafkaInstall(deps.rigDir),
+          resolve: () => findKafkaInstall(deps.rigDir),
         },
       ];
     },
