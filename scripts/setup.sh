@@ -27,7 +27,7 @@ fi
 ./scripts/install-browser.sh
 if [ -x scripts/setup-clients.sh ]; then
   clients_stamp=.tools/.clients-setup-stamp
-  if [ ! -f "$clients_stamp" ] || [ scripts/setup-clients.sh -nt "$clients_stamp" ]; then
+  if [ ! -f "$clients_stamp" ] || [ scripts/setup-clients.sh -nt "$clients_stamp" ] || [ clients/python/requirements-dev.txt -nt "$clients_stamp" ]; then
     ./scripts/setup-clients.sh
     touch "$clients_stamp"
   fi
