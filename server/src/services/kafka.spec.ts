@@ -185,10 +185,11 @@ describe("kafka type (real broker, kafkajs)", { timeout: 300_000 }, () => {
     assert.deepEqual(left, [], "no broker dir may outlive rigd");
   });
 
-  it("isolates two parallel environments by prefix and deletes their topics and groups at release", async () => {
-    const [a, b] = await Promise.all([createKafkaEnv(rigd, "kafka-a"), createKafkaEnv(rigd, "kafka-b")]);
-    direct = a.brokers;
-    assert.equal(a.brokers, b.brokers, "both environments lease the shared broker");
+  it("isolates two parallel environments on the shared broker by prefix and deletes their topics and groups at release", async () => {
+    // One observed (kafkajs through the Kafka proxy), one not: the same broker either way.
+    const [a, b] = await Promise.all([createKafkaEnv(rigd, "kafka-a", { observe: true }), createKafkaEnv(rigd, "kafka-b")]);
+    direct = b.brokers;
+    assert.notEqual(a.brokers, b.brokers, "the observed environment reaches the broker through its proxy");
     assert.match(a.prefix, /^rig-[0-9a-f]{8}\.$/);
     assert.notEqual(a.prefix, b.prefix);
 
