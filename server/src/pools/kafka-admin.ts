@@ -65,10 +65,18 @@ export function kafkaAdmin(bootstrap: string): KafkaAdmin {
     async deletePrefixed(prefix) {
       if (!prefix) throw new Error("refusing to delete every topic of the broker: the prefix is empty");
       const client = await connected();
-      const groups = (await client.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(prefix));
-      if (groups.length > 0) await client.deleteGroups(groups);
+      // Topics first: a group with a member still connected (a test that never closed its
+      // consumer) cannot be deleted, and must not keep the topics alive.
       const topics = (await client.listTopics()).filter((t) => t.startsWith(prefix));
       if (topics.length > 0) await client.deleteTopics({ topics, timeout: 10_000 });
+      const groups = (await client.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(prefix));
+      if (groups.length > 0) {
+        try {
+          await client.deleteGroups(groups);
+        } catch (err) {
+          throw new Error(`topics of ${prefix} deleted, but not every consumer group (${groups.join(", ")}): ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
       return topics;
     },
     async close() {

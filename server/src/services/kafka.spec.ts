@@ -212,8 +212,17 @@ describe("kafka type (real broker, kafkajs)", { timeout: 300_000 }, () => {
     assert.ok(!afterA.groups.some((g) => g.startsWith(a.prefix)), `groups of ${a.prefix} left: ${afterA.groups.join(", ")}`);
     assert.ok(afterA.topics.includes(`${b.prefix}orders`), "releasing one environment must not touch the other's topics");
 
-    await rigd.client.destroyEnvironment({ environmentId: b.id, reason: "test done" });
-    await eventually(async () => !(await brokerNames(direct)).topics.some((t) => t.startsWith(b.prefix)), 20_000, `topics of ${b.prefix} deleted`);
+    // A consumer the test never closed (its group cannot be deleted) does not keep b's topics alive.
+    const lingering = client(b.brokers, "lingering").consumer({ groupId: `${b.prefix}lingering` });
+    await lingering.connect();
+    await lingering.subscribe({ topic: `${b.prefix}orders`, fromBeginning: true });
+    await lingering.run({ eachMessage: async () => undefined });
+    try {
+      await rigd.client.destroyEnvironment({ environmentId: b.id, reason: "test done" });
+      await eventually(async () => !(await brokerNames(direct)).topics.some((t) => t.startsWith(b.prefix)), 20_000, `topics of ${b.prefix} deleted`);
+    } finally {
+      await lingering.disconnect();
+    }
   });
 
   it("serves Confluent's schema registry API with the spec's schemas registered", async () => {
