@@ -13,6 +13,7 @@ import avro from "avsc";
 
 /** Confluent's compatibility levels. */
 export const COMPATIBILITY_LEVELS = ["NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE"] as const;
+/** One of COMPATIBILITY_LEVELS. */
 export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number];
 
 /** A registry error with Confluent's error code (`status` is the HTTP status). */

@@ -8,6 +8,7 @@ import { WireError } from "./wire-reader.js";
 /** Larger than the broker's default socket.request.max.bytes (100 MiB) and fetch.max.bytes. */
 const DEFAULT_MAX_FRAME = 256 * 1024 * 1024;
 
+/** The frames of one direction, as its chunks arrive. */
 export class FrameSplitter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;

@@ -10,6 +10,7 @@
  */
 import { WireReader } from "./wire-reader.js";
 
+/** Keys of the APIs the proxy reads. */
 export const API = {
   produce: 0,
   fetch: 1,
