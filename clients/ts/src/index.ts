@@ -58,7 +58,7 @@ export { ServiceBuilder } from "./builders/service-builder.js";
 export type { FuncCleanup, FuncContext, FuncFn, HookContext, HookFn } from "./callbacks/handlers.js";
 export { HandlerRegistry } from "./callbacks/handlers.js";
 export type { FuncLogger, FuncOutput } from "./callbacks/func-logger.js";
-export type { Endpoint, ProtocolName } from "./environment/endpoint.js";
+export type { Endpoint, KafkaEndpoint, ProtocolName } from "./environment/endpoint.js";
 export type {
   DownOptions,
   EventsOptions,

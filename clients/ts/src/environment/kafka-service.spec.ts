@@ -30,9 +30,13 @@ test("a worker and the test share a kafka service's topics through the observing
     bus: rig.kafka().topic("orders", { partitions: 2 }).topic("shipments"),
     shipper: rig.node(fixture("kafka-shipper.js")).egress("bus").noIngress(),
   });
-  const { KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix } = env.endpoint("bus").attributes;
-  assert.ok(brokers && prefix, "the kafka endpoint publishes KAFKA_BROKERS and KAFKA_TOPIC_PREFIX");
-  const kafka = new Kafka({ clientId: "sdk-test", brokers: [brokers], logLevel: logLevel.NOTHING });
+  const bus = env.kafka("bus");
+  const prefix = bus.prefix;
+  assert.match(prefix, /^rig-[0-9a-f]{8}\.$/);
+  assert.deepEqual(bus.brokers, [env.endpoint("bus").hostPort]);
+  assert.equal(bus.name("orders"), `${prefix}orders`);
+  assert.match(bus.schemaRegistryUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const kafka = new Kafka({ clientId: "sdk-test", brokers: bus.brokers, logLevel: logLevel.NOTHING });
 
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
