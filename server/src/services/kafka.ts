@@ -14,8 +14,7 @@
  * Metadata.
  */
 import { Protocol, type KafkaConfig } from "../gen/rig/v1/spec_pb.js";
-import type { KafkaLease, KafkaPool } from "../pools/kafka-backend.js";
-import { SHARED_KAFKA_KEY } from "../pools/kafka-backend.js";
+import { SHARED_KAFKA_KEY, type KafkaLease, type KafkaPool } from "../pools/kafka-backend.js";
 import { findKafkaInstall, KAFKA_VERSION } from "../pools/kafka-install.js";
 import { startSchemaRegistry, type SchemaRegistryServer } from "../pools/kafka-schema-registry.js";
 import type { SchemaNamespace, SchemaStore } from "../pools/kafka-schema-store.js";
