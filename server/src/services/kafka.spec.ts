@@ -206,23 +206,33 @@ describe("kafka type (real broker, kafkajs)", { timeout: 300_000 }, () => {
     assert.ok(before.topics.includes(`${a.prefix}orders`) && before.topics.includes(`${a.prefix}auto`) && before.topics.includes(`${b.prefix}orders`));
     assert.ok(before.groups.includes(`${a.prefix}group`));
 
-    await rigd.client.destroyEnvironment({ environmentId: a.id, reason: "test done" });
-    await eventually(async () => !(await brokerNames(direct)).topics.some((t) => t.startsWith(a.prefix)), 20_000, `topics of ${a.prefix} deleted`);
-    const afterA = await brokerNames(direct);
-    assert.ok(!afterA.groups.some((g) => g.startsWith(a.prefix)), `groups of ${a.prefix} left: ${afterA.groups.join(", ")}`);
-    assert.ok(afterA.topics.includes(`${b.prefix}orders`), "releasing one environment must not touch the other's topics");
-
-    // A consumer the test never closed (its group cannot be deleted) does not keep b's topics alive.
-    const lingering = client(b.brokers, "lingering").consumer({ groupId: `${b.prefix}lingering` });
+    // A consumer of the observed environment that the test never closes: its group cannot
+    // be deleted while it has members, and must not keep a's topics alive. (The proxy's
+    // teardown cuts it off, so it cannot re-create them by auto-creation either.)
+    // No retries, no restart: once the proxy is gone it stops instead of reconnecting forever.
+    const lingering = new Kafka({ clientId: "lingering", brokers: [a.brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).consumer({
+      groupId: `${a.prefix}lingering`,
+      retry: { retries: 0, restartOnFailure: async () => false },
+    });
     await lingering.connect();
-    await lingering.subscribe({ topic: `${b.prefix}orders`, fromBeginning: true });
+    await lingering.subscribe({ topic: `${a.prefix}orders`, fromBeginning: true });
     await lingering.run({ eachMessage: async () => undefined });
     try {
-      await rigd.client.destroyEnvironment({ environmentId: b.id, reason: "test done" });
-      await eventually(async () => !(await brokerNames(direct)).topics.some((t) => t.startsWith(b.prefix)), 20_000, `topics of ${b.prefix} deleted`);
+      await rigd.client.destroyEnvironment({ environmentId: a.id, reason: "test done" });
+      await eventually(async () => !(await brokerNames(direct)).topics.some((t) => t.startsWith(a.prefix)), 20_000, `topics of ${a.prefix} deleted`);
     } finally {
-      await lingering.disconnect();
+      await Promise.race([lingering.disconnect().catch(() => undefined), new Promise((r) => setTimeout(r, 5_000).unref())]);
     }
+    const afterA = await brokerNames(direct);
+    const groupsLeft = afterA.groups.filter((g) => g.startsWith(a.prefix) && g !== `${a.prefix}lingering`);
+    assert.deepEqual(groupsLeft, [], "every group of a without live members is deleted");
+    assert.ok(afterA.topics.includes(`${b.prefix}orders`), "releasing one environment must not touch the other's topics");
+
+    await rigd.client.destroyEnvironment({ environmentId: b.id, reason: "test done" });
+    await eventually(async () => {
+      const names = await brokerNames(direct);
+      return !names.topics.some((t) => t.startsWith(b.prefix)) && !names.groups.some((g) => g.startsWith(b.prefix));
+    }, 20_000, `topics and groups of ${b.prefix} deleted`);
   });
 
   it("serves Confluent's schema registry API with the spec's schemas registered", async () => {
