@@ -5,7 +5,8 @@
 #   parallel environments with memory figures; proxy overhead (HTTP, gRPC) through a real
 #   rigd with recording on, rigd cold start; standalone proxy component figures; pooled Postgres lease
 #   time (only when a Docker engine answers); the service catalog's time to ready per type
-#   (go, node, s3, sqs, postgres and redis host vs container).
+#   (go, node, s3, sqs, postgres and redis host vs container); Kafka time to ready, warm pool
+#   vs cold vs a broker per environment (only when the Kafka jars are installed).
 # To change runs or sizes, run one bench directly, e.g.
 #   node server/dist/bench/env-up-bench.js --runs 5 --runs-large 3 --parallel 20
 set -euo pipefail
@@ -13,7 +14,7 @@ source "$(dirname "$0")/suite-env.sh"
 
 step() { printf '\n## %s\n\n' "$*"; }
 
-for bench in env-up-bench lock-bench busy-rigd-bench rigd-proxy-bench proxy-bench postgres-bench catalog-bench cli-bench ui-bench; do
+for bench in env-up-bench lock-bench busy-rigd-bench rigd-proxy-bench proxy-bench postgres-bench catalog-bench cli-bench ui-bench kafka-bench; do
   if [ ! -f "server/dist/bench/$bench.js" ]; then
     echo "server/dist/bench/$bench.js is missing: run make build (tsc -b server) first" >&2
     exit 1
@@ -59,6 +60,12 @@ fi
 
 run "Service catalog: time to ready per type with warm pools and caches; Postgres and Redis host process vs container (server/dist/bench/catalog-bench.js)" \
   node server/dist/bench/catalog-bench.js
+if compgen -G "${RIG_KAFKA_LIBS:-$HOME/.rig/cache/kafka-*/libs}/kafka_2.13-*.jar" >/dev/null; then
+  run "Kafka time to ready: warm pool, observed, cold, a broker per environment (server/dist/bench/kafka-bench.js)" \
+    node server/dist/bench/kafka-bench.js
+else
+  step "Kafka time to ready: skipped, no Kafka jars (scripts/install-kafka.sh fetches them)"
+fi
 
 if [ ${#failed[@]} -gt 0 ]; then
   printf '\nbenchmarks that did not finish: %s\n' "${failed[@]}" >&2

@@ -6,6 +6,7 @@
 # and sqs types (scripts/install-moto.sh), the Temporal CLI for the temporal type
 # (scripts/install-temporal.sh), and Debian's chromium for
 # the dashboard's browser test (scripts/install-browser.sh).
+# Apache Kafka's broker jars from Maven Central for the kafka type (scripts/install-kafka.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -26,10 +27,11 @@ fi
 ./scripts/install-host-servers.sh
 ./scripts/install-moto.sh
 ./scripts/install-temporal.sh
+./scripts/install-kafka.sh
 ./scripts/install-browser.sh
 if [ -x scripts/setup-clients.sh ]; then
   clients_stamp=.tools/.clients-setup-stamp
-  if [ ! -f "$clients_stamp" ] || [ scripts/setup-clients.sh -nt "$clients_stamp" ]; then
+  if [ ! -f "$clients_stamp" ] || [ scripts/setup-clients.sh -nt "$clients_stamp" ] || [ clients/python/requirements-dev.txt -nt "$clients_stamp" ]; then
     ./scripts/setup-clients.sh
     touch "$clients_stamp"
   fi

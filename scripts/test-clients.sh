@@ -73,7 +73,7 @@ export RIG_DIR="$scratch/rig"
 
 step "Go SDK"
 (cd "$root/clients/go" && go test -timeout 5m ./...)
-step "Go connect helpers (httpx, pgx, redisx: own modules, against rig's postgres and redis)"
+step "Go connect helpers (httpx, pgx, redisx, kafkax: own modules, against rig's postgres, redis and kafka)"
 for m in "$root"/clients/go/connect/*/; do (cd "$m" && go test -timeout 5m ./...); done
 step "Python SDK"
 (cd "$root/clients/python" && "$python" -m pytest -q)

@@ -178,3 +178,24 @@ func TestRequiresExclusiveUnlessShared(t *testing.T) {
 		t.Error("the spec changed with the builder")
 	}
 }
+
+func TestBuildSpecTranslatesKafka(t *testing.T) {
+	schema := `{"type":"record","name":"Order","fields":[{"name":"id","type":"int"}]}`
+	spec, _, err := buildSpec(Services{
+		"bus": Kafka().Topic("orders", 3).AvroSchema("orders-value", schema),
+		"own": Kafka().DedicatedCluster(),
+	}, settings{name: "kafka"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &rigv1.KafkaConfig{
+		Topics:      []*rigv1.KafkaTopic{{Name: "orders", Partitions: 3}},
+		AvroSchemas: []*rigv1.KafkaAvroSchema{{Subject: "orders-value", Schema: schema}},
+	}
+	if got := spec.GetServices()[0].GetKafka(); !proto.Equal(got, want) {
+		t.Errorf("bus:\n got %v\nwant %v", got, want)
+	}
+	if !spec.GetServices()[1].GetKafka().GetDedicatedCluster() {
+		t.Errorf("own is not a dedicated cluster: %v", spec.GetServices()[1])
+	}
+}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from google.protobuf import duration_pb2
 
@@ -164,3 +166,17 @@ def test_requires_is_exclusive_unless_shared() -> None:
     )
     required = {s.name: [(r.resource, r.shared) for r in s.requires] for s in spec.services}
     assert required == {"api": [("db-fixture", False), ("port-8080", False)], "db": [("db-fixture", True)]}
+def test_kafka_translates_topics_schemas_and_a_dedicated_cluster() -> None:
+    schema = {"type": "record", "name": "Order", "fields": [{"name": "id", "type": "int"}]}
+    spec, _ = rig.build_spec(
+        {
+            "bus": rig.kafka().topic("orders", partitions=3).avro_schema("orders-value", schema),
+            "own": rig.kafka().dedicated_cluster(),
+        }
+    )
+    by_name = {s.name: s for s in spec.services}
+    assert by_name["bus"].kafka == spec_pb2.KafkaConfig(
+        topics=[spec_pb2.KafkaTopic(name="orders", partitions=3)],
+        avro_schemas=[spec_pb2.KafkaAvroSchema(subject="orders-value", schema=json.dumps(schema))],
+    )
+    assert by_name["own"].kafka.dedicated_cluster

@@ -15,6 +15,7 @@ import { GoBuilder } from "./builders/go-builder.js";
 import { NodeBuilder } from "./builders/node-builder.js";
 import { BuildSource, type BuildOptions } from "./builders/image-build.js";
 import { wait } from "./builders/waits.js";
+import { KafkaBuilder } from "./builders/kafka-builder.js";
 import { PostgresBuilder } from "./builders/postgres-builder.js";
 import { ProcessBuilder } from "./builders/process-builder.js";
 import { RedisBuilder } from "./builders/redis-builder.js";
@@ -51,6 +52,8 @@ export const rig = Object.freeze({
   sqs: (): SqsBuilder => new SqsBuilder(),
   /** A namespace of its own on rigd's pooled Temporal dev server: attributes TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE. */
   temporal: (): TemporalBuilder => new TemporalBuilder(),
+  /** Kafka topics of their own (a prefix) on a pooled Kafka broker, with a schema registry. */
+  kafka: (): KafkaBuilder => new KafkaBuilder(),
   /** A service of a type provided by a rigd plugin. */
   custom: (type: string, config?: JsonObject): CustomBuilder => new CustomBuilder(type, config),
   up,
@@ -72,6 +75,7 @@ export { HostProgramBuilder } from "./builders/host-program-builder.js";
 export { NodeBuilder } from "./builders/node-builder.js";
 export { BuildSource, type BuildOptions } from "./builders/image-build.js";
 export { WaitFor } from "./builders/waits.js";
+export { KafkaBuilder } from "./builders/kafka-builder.js";
 export type { IngressOptions, ReadinessInput, ReadinessOptions } from "./builders/ingress-options.js";
 export { PostgresBuilder } from "./builders/postgres-builder.js";
 export type { PoolRuntime } from "./builders/pool-runtime.js";
@@ -83,8 +87,8 @@ export { ServiceBuilder } from "./builders/service-builder.js";
 export type { FuncCleanup, FuncContext, FuncFn, HookContext, HookFn } from "./callbacks/handlers.js";
 export { HandlerRegistry } from "./callbacks/handlers.js";
 export type { FuncLogger, FuncOutput } from "./callbacks/func-logger.js";
-export type { Endpoint, ProtocolName } from "./environment/endpoint.js";
 export type { ExecOptions, ExecResult, LogLine } from "./environment/service-operations.js";
+export type { Endpoint, KafkaEndpoint, ProtocolName } from "./environment/endpoint.js";
 export type {
   DownOptions,
   EventsOptions,

@@ -6,7 +6,16 @@
  */
 import { parseArgs } from "node:util";
 import { toJson } from "@bufbuild/protobuf";
-import { ConnectionClosedSchema, GrpcCallCompletedSchema, RequestCompletedSchema, type Header } from "../gen/rig/v1/event_pb.js";
+import {
+  ConnectionClosedSchema,
+  GrpcCallCompletedSchema,
+  KafkaFetchedSchema,
+  KafkaProducedSchema,
+  RequestCompletedSchema,
+  type Header,
+  type KafkaFetched,
+  type KafkaProduced,
+} from "../gen/rig/v1/event_pb.js";
 import type { CliOutput } from "./cli-output.js";
 import { formatBytes } from "../events/event-text.js";
 import { clockTime, formatDurationMs, parseDurationFlag } from "../diagnosis/duration-text.js";
@@ -121,6 +130,8 @@ function sizes(entry: TrafficEntry): string {
       return `${entry.call.requestMessages}/${entry.call.responseMessages} msgs`;
     case "tcp":
       return `${formatBytes(entry.call.bytesSent)}/${formatBytes(entry.call.bytesReceived)}`;
+    case "kafka":
+      return `${entry.call.recordsTotal} records`;
   }
 }
 
@@ -148,7 +159,11 @@ function entryJson(entry: TrafficEntry): Record<string, unknown> {
       ? toJson(RequestCompletedSchema, entry.call)
       : entry.kind === "grpc"
         ? toJson(GrpcCallCompletedSchema, entry.call)
-        : toJson(ConnectionClosedSchema, entry.call);
+        : entry.kind === "tcp"
+          ? toJson(ConnectionClosedSchema, entry.call)
+          : entry.op === "produce"
+            ? toJson(KafkaProducedSchema, entry.call as KafkaProduced)
+            : toJson(KafkaFetchedSchema, entry.call as KafkaFetched);
   return { n: entry.n, kind: entry.kind, time: new Date(entry.timeMs).toISOString(), ...(payload as Record<string, unknown>) };
 }
 
@@ -177,6 +192,14 @@ export function detailLines(entry: TrafficEntry, out: CliOutput): string[] {
       break;
     case "tcp":
       lines.push(`connection ${entry.call.connectionId}: ${entry.call.bytesSent} bytes sent, ${entry.call.bytesReceived} received`);
+      if (entry.call.error) lines.push(`${s.bold("error")} ${entry.call.error}`);
+      break;
+    case "kafka":
+      lines.push(s.bold(`records (${entry.call.recordsTotal})`));
+      for (const r of entry.call.records) {
+        lines.push(`  ${s.cyan(`${r.topic}[${r.partition}]@${r.offset}`)} key=${r.keyText || (r.key ? "(binary)" : "(null)")} ${r.valueSize} bytes${r.valueFormat ? ` ${r.valueFormat}` : ""}`);
+        if (r.valueJson) lines.push(...indent(prettyJson(r.valueJson) ?? r.valueJson).map((l) => `  ${l}`));
+      }
       if (entry.call.error) lines.push(`${s.bold("error")} ${entry.call.error}`);
       break;
   }

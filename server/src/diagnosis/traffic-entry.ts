@@ -1,11 +1,12 @@
 /**
  * Traffic events (SPEC §9) as one record shape for listings, filters and the diagnosis:
- * an HTTP exchange (`request.completed`), a gRPC call (`grpc.call.completed`) or a TCP
- * connection (`connection.closed`). Calls are numbered from 1 in log order, so a number
+ * an HTTP exchange (`request.completed`), a gRPC call (`grpc.call.completed`), a TCP
+ * connection (`connection.closed`) or a Kafka produce or fetch (`kafka.produced`,
+ * `kafka.fetched`). Calls are numbered from 1 in log order, so a number
  * names the same call whatever filter is used.
  */
 import { durationMs } from "@bufbuild/protobuf/wkt";
-import type { ConnectionClosed, Event, GrpcCallCompleted, RequestCompleted } from "../gen/rig/v1/event_pb.js";
+import type { ConnectionClosed, Event, GrpcCallCompleted, KafkaFetched, KafkaProduced, RequestCompleted } from "../gen/rig/v1/event_pb.js";
 import { grpcStatusName } from "../events/event-text.js";
 import { eventMs } from "./run-outcome.js";
 
@@ -13,7 +14,8 @@ import { eventMs } from "./run-outcome.js";
 export type TrafficEntry =
   | ({ readonly kind: "http"; readonly call: RequestCompleted } & TrafficCommon)
   | ({ readonly kind: "grpc"; readonly call: GrpcCallCompleted } & TrafficCommon)
-  | ({ readonly kind: "tcp"; readonly call: ConnectionClosed } & TrafficCommon);
+  | ({ readonly kind: "tcp"; readonly call: ConnectionClosed } & TrafficCommon)
+  | ({ readonly kind: "kafka"; readonly op: "produce" | "fetch"; readonly call: KafkaProduced | KafkaFetched } & TrafficCommon);
 
 interface TrafficCommon {
   /** 1-based number of the call in the run. */
@@ -22,7 +24,7 @@ interface TrafficCommon {
   readonly source: string;
   readonly target: string;
   readonly latencyMs: number;
-  /** False for HTTP >= 400 or a transport error, gRPC non-OK, a TCP connection that ended in error. */
+  /** False for HTTP >= 400 or a transport error, gRPC non-OK, a TCP connection that ended in error, a Kafka error. */
   readonly ok: boolean;
 }
 
@@ -50,6 +52,12 @@ export class TrafficCounter {
           kind: "tcp", call: p.value, n: ++this.n, timeMs, source: p.value.source, target: p.value.target,
           latencyMs: ms(p.value.duration), ok: !p.value.error,
         };
+      case "kafkaProduced":
+      case "kafkaFetched":
+        return {
+          kind: "kafka", op: p.case === "kafkaProduced" ? "produce" : "fetch", call: p.value, n: ++this.n, timeMs,
+          source: p.value.source, target: p.value.target, latencyMs: ms(p.value.latency), ok: !p.value.error,
+        };
       default:
         return undefined;
     }
@@ -74,6 +82,8 @@ export function statusText(entry: TrafficEntry): string {
       return entry.call.statusCode === 0 ? "OK" : `${grpcStatusName(entry.call.statusCode)}(${entry.call.statusCode})`;
     case "tcp":
       return entry.call.error ? "error" : "closed";
+    case "kafka":
+      return entry.call.error ? "error" : "ok";
   }
 }
 
@@ -86,6 +96,8 @@ export function whatText(entry: TrafficEntry): string {
       return `gRPC ${entry.call.grpcService}/${entry.call.method}`;
     case "tcp":
       return `TCP ${entry.call.ingress || "default"}`;
+    case "kafka":
+      return `Kafka ${entry.op} ${[...new Set(entry.call.records.map((r) => r.topic))].join(",")}`.trimEnd();
   }
 }
 
@@ -97,6 +109,7 @@ export function errorText(entry: TrafficEntry): string {
     case "grpc":
       return entry.call.statusMessage;
     case "tcp":
+    case "kafka":
       return entry.call.error;
   }
 }

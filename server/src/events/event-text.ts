@@ -117,6 +117,13 @@ export function formatEvent(event: Event): string {
       const took = formatMs(c.duration ? durationMs(c.duration) : 0);
       return `${time} tcp ${edge(c.source, c.target, c.ingress)} ${formatBytes(c.bytesSent)} / ${formatBytes(c.bytesReceived)} ${took}${c.error ? ` error: ${c.error}` : ""}`;
     }
+    case "kafkaProduced":
+    case "kafkaFetched": {
+      const k = p.value;
+      const verb = p.case === "kafkaProduced" ? "produce" : "fetch";
+      const topics = [...new Set(k.records.map((r) => r.topic))].join(",");
+      return `${time} kafka ${edge(k.source, k.target, k.ingress)} ${verb} ${k.recordsTotal} record(s)${topics ? ` ${topics}` : ""} ${formatMs(k.latency ? durationMs(k.latency) : 0)}${k.error ? ` error: ${k.error}` : ""}`;
+    }
     default:
       return `${time} ${who}${event.type}`;
   }

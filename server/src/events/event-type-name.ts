@@ -37,6 +37,8 @@ const NAMES: Record<PayloadCase, string> = {
   grpcCallCompleted: "grpc.call.completed",
   connectionOpened: "connection.opened",
   connectionClosed: "connection.closed",
+  kafkaProduced: "kafka.produced",
+  kafkaFetched: "kafka.fetched",
 };
 
 /** The dotted name of a payload case; "" for an empty payload. */

@@ -1,7 +1,7 @@
 /**
  * The internal `proxy` service type (SPEC §9): the node the observe transform puts on
  * an edge. It republishes its target's endpoint at its own address and, when started,
- * forwards to the real target through the HTTP, gRPC or TCP proxy core (by the target
+ * forwards to the real target through the HTTP, gRPC, Kafka or TCP proxy core (by the target
  * ingress's protocol), appending each observation to the environment's log.
  *
  * One instance per rigd: it owns the gRPC descriptor cache every environment shares.
@@ -12,13 +12,18 @@ import { PROXY_TARGET_EGRESS, PROXY_TYPE, type ProxyConfig } from "./observe-tra
 import { DescriptorCache } from "../proxy/descriptor-cache.js";
 import { startGrpcProxy } from "../proxy/grpc-proxy.js";
 import { startHttpProxy } from "../proxy/http-proxy.js";
+import { startKafkaProxy } from "../proxy/kafka/kafka-proxy.js";
+import type { AvroSchemaLookup } from "../proxy/kafka/record-value.js";
 import type { ProxyOptions, RunningProxy } from "../proxy/proxy-contract.js";
 import { startTcpProxy } from "../proxy/tcp-proxy.js";
 import type { PublishContext, PublishedEndpoint, RunningService, ServiceType, StartContext } from "../contract/service-type.js";
 import { runUntilStopped } from "../io/until-stopped.js";
 
-/** Creates the proxy type with its own descriptor cache (pass one to share or inspect it). */
-export function createProxyType(cache: DescriptorCache = new DescriptorCache()): ServiceType<ProxyConfig> {
+/**
+ * Creates the proxy type with its own descriptor cache (pass one to share or inspect it);
+ * `avroSchema` lets the Kafka proxies decode Avro values by their registry id.
+ */
+export function createProxyType(cache: DescriptorCache = new DescriptorCache(), avroSchema?: AvroSchemaLookup): ServiceType<ProxyConfig> {
   return {
     name: PROXY_TYPE,
     internal: true,
@@ -63,6 +68,9 @@ export function createProxyType(cache: DescriptorCache = new DescriptorCache()):
             describe: (path) => cache.describe(config.reflectionKey, address, path),
           });
           break;
+        case Protocol.KAFKA:
+          proxy = await startKafkaProxy({ ...options, ...(avroSchema ? { avroSchema } : {}) });
+          break;
         default:
           proxy = await startTcpProxy(options);
       }
@@ -89,6 +97,8 @@ function protocolName(protocol: Protocol): string {
       return "http";
     case Protocol.GRPC:
       return "grpc";
+    case Protocol.KAFKA:
+      return "kafka";
     default:
       return "tcp";
   }

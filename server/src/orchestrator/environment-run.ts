@@ -93,6 +93,8 @@ const NOT_PROGRESS = new Set<Event["payload"]["case"]>([
   "grpcCallCompleted",
   "connectionOpened",
   "connectionClosed",
+  "kafkaProduced",
+  "kafkaFetched",
 ]);
 
 

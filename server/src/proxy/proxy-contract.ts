@@ -21,7 +21,7 @@ export interface ProxyTarget {
 /** A traffic observation: the Event payload cases a proxy publishes. */
 export type ProxyEvent = Extract<
   Event["payload"],
-  { case: "requestCompleted" | "grpcCallCompleted" | "connectionOpened" | "connectionClosed" }
+  { case: "requestCompleted" | "grpcCallCompleted" | "connectionOpened" | "connectionClosed" | "kafkaProduced" | "kafkaFetched" }
 >;
 
 /** Options shared by every proxy core. */

@@ -19,6 +19,9 @@ import { Orchestrator } from "../orchestrator/orchestrator.js";
 import { reapOrphanedRunDirs } from "../orchestrator/run-dirs.js";
 import { startWatchdog } from "../os/watchdog.js";
 import { reapHostServerDirs } from "../pools/host-server-dir.js";
+import { createKafkaPool } from "../pools/kafka-backend.js";
+import { startKafkaBroker } from "../pools/kafka-broker.js";
+import { SchemaStore } from "../pools/kafka-schema-store.js";
 import { createPostgresPool } from "../pools/postgres-backend.js";
 import { dockerPostgresRuntime } from "../pools/postgres-docker-runtime.js";
 import { hostPostgresRuntime } from "../pools/postgres-host-runtime.js";
@@ -29,6 +32,7 @@ import { HOST_SERVER_PORTS, RuntimeChooser, runtimeByKey } from "../pools/server
 import { PortAllocator } from "../ports/port-allocator.js";
 import { createClientType } from "../services/client.js";
 import { createContainerType } from "../services/container.js";
+import { createKafkaType } from "../services/kafka.js";
 import { createPostgresType } from "../services/postgres.js";
 import { createProcessHost, createProcessType } from "../services/process.js";
 import { createGoType } from "../services/go.js";
@@ -99,6 +103,12 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
     ),
     log: poolLog("redis"),
   });
+  const kafkaPool = (dedicated: boolean) =>
+    createKafkaPool({ dedicated, startBroker: (signal) => startKafkaBroker(hostServers("kafka"), signal), log: poolLog("kafka") });
+  const kafkaShared = kafkaPool(false);
+  const kafkaDedicated = kafkaPool(true);
+  // Avro schemas of every environment's registry, by global id (the kafka proxies decode with them).
+  const schemas = new SchemaStore();
 
   // Process, go and node services share one set of limits, pid records and trees.
   const programs = createProcessHost({ records, watchdog, limits: context.limits });
@@ -120,7 +130,8 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
     .register(createS3Type(motoPool))
     .register(createSqsType(motoPool))
     .register(createTemporalType({ pool: temporalPool, builder: goBuilder }))
-    .register(createProxyType())
+    .register(createKafkaType({ rigDir: context.rigDir, shared: kafkaShared, dedicated: kafkaDedicated, schemas }))
+    .register(createProxyType(undefined, (id) => schemas.schemaById(id)?.type))
     .register(createTestNodeType());
   for (const type of options.extraTypes ?? []) types.register(type);
 
@@ -130,7 +141,10 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
     watchdog,
     transforms: [(plan) => (plan.observe ? insertProxies(plan) : plan)],
     onShutdown: async () => {
-      await Promise.all([postgresPool.closeAll(), redisPool.closeAll(), motoPool.closeAll(), temporalPool.closeAll(), sharedContainers.closeAll()]);
+      await Promise.all([
+        postgresPool.closeAll(), redisPool.closeAll(), motoPool.closeAll(), temporalPool.closeAll(),
+        kafkaShared.closeAll(), kafkaDedicated.closeAll(), sharedContainers.closeAll(),
+      ]);
       watchdog.close();
     },
   });

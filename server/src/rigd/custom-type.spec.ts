@@ -108,7 +108,7 @@ describe("a service type added from one file", () => {
       () => assert.fail("expected INVALID_ARGUMENT"),
       (e: unknown) => ConnectError.from(e),
     );
-    assert.match(unknown.rawMessage, /unknown type "nap" \(this rigd knows: process, client, container, postgres, redis, go, node, s3, sqs, temporal, sleep\)/);
+    assert.match(unknown.rawMessage, /unknown type "nap" \(this rigd knows: process, client, container, postgres, redis, go, node, s3, sqs, temporal, kafka, sleep\)/);
   });
 
   it("starts wired to its egress, and stops at teardown", async () => {

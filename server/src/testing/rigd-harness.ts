@@ -50,6 +50,7 @@ export async function startRigd(
   // An existing rigDir restarts rigd on the state a previous one left.
   const rigDir = options.rigDir ?? mkdtempSync(join(tmpdir(), "rig-test-"));
   const addrFile = join(rigDir, "rigd.addr");
+  if (options.rigDir) rmSync(addrFile, { force: true }); // the dead rigd's, else read as ours
   const child = spawn(process.execPath, [options.main ?? RIGD_MAIN, "--rig-dir", rigDir, "--addr-file", addrFile, ...extraArgs], {
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "ignore", "pipe"],

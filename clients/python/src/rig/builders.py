@@ -1,12 +1,14 @@
 """Service builders: ``rig.process(...)``, ``rig.container(...)``, ``rig.postgres()``,
-``rig.redis()`` and ``rig.func(fn)``, each with the methods that make sense for its
-type, chained: ``rig.process("./api").egress("db").env(MODE="test")``."""
+``rig.redis()``, ``rig.kafka()`` and ``rig.func(fn)``, each with the methods that make
+sense for its type, chained: ``rig.process("./api").egress("db").env(MODE="test")``."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import Generic, Self, TypeVar
 
 from rig.handlers import FuncFn, HandlerRegistry, HookFn
@@ -260,6 +262,39 @@ class RedisService(Service):
         message.redis.CopyFrom(spec_pb2.RedisConfig(image=self._image or os.environ.get("RIG_REDIS_IMAGE", ""), runtime=self._runtime))
 
 
+class KafkaService(Service):
+    """A topic prefix of its own on the Apache Kafka broker shared by the environments
+    of one rigd (or a broker of its own with :meth:`dedicated_cluster`), with a
+    Confluent-compatible schema registry. Its endpoint carries KAFKA_BROKERS (bootstrap
+    servers), KAFKA_TOPIC_PREFIX and SCHEMA_REGISTRY_URL; every topic and consumer group
+    under the prefix is deleted when the environment goes down."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._config = spec_pb2.KafkaConfig()
+
+    def topic(self, name: str, partitions: int = 1) -> Self:
+        """Creates KAFKA_TOPIC_PREFIX + ``name`` before the service is ready."""
+        self._config.topics.append(spec_pb2.KafkaTopic(name=name, partitions=partitions))
+        return self
+
+    def avro_schema(self, subject: str, schema: str | Mapping[str, object]) -> Self:
+        """Registers an Avro schema (JSON text or a dict) under KAFKA_TOPIC_PREFIX +
+        ``subject`` (e.g. ``orders-value``) before the service is ready."""
+        text = schema if isinstance(schema, str) else json.dumps(schema)
+        self._config.avro_schemas.append(spec_pb2.KafkaAvroSchema(subject=subject, schema=text))
+        return self
+
+    def dedicated_cluster(self) -> Self:
+        """A broker of its own (no prefix) instead of a prefix on the shared broker;
+        slower to start."""
+        self._config.dedicated_cluster = True
+        return self
+
+    def _configure(self, message: spec_pb2.Service, name: str, handlers: HandlerRegistry) -> None:
+        message.kafka.CopyFrom(self._config)
+
+
 class FuncService(Service):
     """A service run inside the test process: rigd allocates its ports, checks its
     readiness and wires it like any other, and asks the test to start it."""
@@ -296,6 +331,12 @@ def redis(image: str = "") -> RedisService:
     """A redis service (one pooled server per image). Without ``image``: the test
     process's RIG_REDIS_IMAGE when set, else rigd's default."""
     return RedisService(image)
+
+
+def kafka() -> KafkaService:
+    """A kafka service: a topic prefix on rigd's pooled Kafka broker, with a schema
+    registry."""
+    return KafkaService()
 
 
 def func(fn: FuncFn) -> FuncService:

@@ -1,6 +1,6 @@
 /**
  * The part every service builder shares: ingresses, egresses and lifecycle hooks.
- * Each concrete builder (process, func, container, postgres, redis, custom) adds its
+ * Each concrete builder (process, func, container, postgres, redis, kafka, custom) adds its
  * own config; `toService` turns the whole into the API's Service message and registers
  * the closures it refers to.
  */

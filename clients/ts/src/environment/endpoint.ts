@@ -69,6 +69,30 @@ export function postgresUrl(endpoint: Endpoint): string {
   return `postgres://${auth}@${endpoint.hostPort}/${encodeURIComponent(database)}`;
 }
 
+/** What a Kafka client needs from an endpoint of a `kafka` service. */
+export interface KafkaEndpoint {
+  /** Bootstrap servers (the endpoint's, so an observing proxy is used when there is one). */
+  readonly brokers: string[];
+  /** KAFKA_TOPIC_PREFIX: the environment's namespace of topics and groups ("" on a dedicated cluster). */
+  readonly prefix: string;
+  /** SCHEMA_REGISTRY_URL: the environment's Confluent-compatible schema registry. */
+  readonly schemaRegistryUrl: string;
+  /** `prefix + name`: a topic, group or subject name in the environment's namespace. */
+  name(name: string): string;
+}
+
+/** The Kafka settings of an endpoint of a `kafka` service (from its attributes). */
+export function kafkaEndpoint(endpoint: Endpoint): KafkaEndpoint {
+  const a = endpoint.attributes;
+  const prefix = a.KAFKA_TOPIC_PREFIX ?? "";
+  return {
+    brokers: (a.KAFKA_BROKERS ?? endpoint.hostPort).split(","),
+    prefix,
+    schemaRegistryUrl: a.SCHEMA_REGISTRY_URL ?? "",
+    name: (name) => prefix + name,
+  };
+}
+
 /**
  * A `redis://` URL for an endpoint of a `redis` service: the endpoint's host and port with
  * the database number (and credentials) of the REDIS_URL attribute.

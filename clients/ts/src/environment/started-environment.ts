@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Event, EnvironmentUp } from "../gen/rig/v1/event_pb.js";
 import { downDetails, downReasonName, fromRpcError } from "../errors.js";
 import type { Endpoint } from "./endpoint.js";
-import { postgresUrl, redisUrl, toEndpoints } from "./endpoint.js";
+import { kafkaEndpoint, postgresUrl, redisUrl, toEndpoints, type KafkaEndpoint } from "./endpoint.js";
 import type { EnvironmentSession } from "./environment-session.js";
 import { ServiceOperations, type ExecOptions, type ExecResult, type LogLine } from "./service-operations.js";
 import type { PreservePolicy } from "./preserve-policy.js";
@@ -55,6 +55,8 @@ export interface StartedEnvironment<S extends string = string> extends AsyncDisp
   postgresUrl(service: S): string;
   /** `redis://host:port/db` of a redis service. */
   redisUrl(service: S): string;
+  /** Brokers, topic prefix and schema registry of a kafka service; `name("orders")` prefixes a topic or group. */
+  kafka(service: S): KafkaEndpoint;
   /**
    * The environment's events from the first (or `after`), live until environment.down.
    * `down()` ends every iteration; an iteration abandoned mid-way never keeps the
@@ -182,6 +184,10 @@ export class RunningEnvironment<S extends string> implements StartedEnvironment<
 
   redisUrl(service: S): string {
     return redisUrl(this.endpoint(service));
+  }
+
+  kafka(service: S): KafkaEndpoint {
+    return kafkaEndpoint(this.endpoint(service));
   }
 
   async *events(options: EventsOptions = {}): AsyncGenerator<Event, void, undefined> {

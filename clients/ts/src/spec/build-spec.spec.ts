@@ -157,6 +157,22 @@ describe("builders", () => {
     assert.deepEqual(json.services[3], { name: "queue", custom: { type: "kafka", config: { partitions: 3, topics: ["orders"] } } });
   });
 
+  test("kafka with topics, avro schemas and a dedicated cluster", () => {
+    const schema = { type: "record", name: "Order", fields: [{ name: "id", type: "int" }] };
+    const { json } = specJson({
+      bus: rig.kafka().topic("orders", { partitions: 3 }).topic("audit").avroSchema("orders-value", schema),
+      own: rig.kafka().dedicatedCluster(),
+    });
+    assert.deepEqual(json.services[0], {
+      name: "bus",
+      kafka: {
+        topics: [{ name: "orders", partitions: 3 }, { name: "audit", partitions: 1 }],
+        avroSchemas: [{ subject: "orders-value", schema: JSON.stringify(schema) }],
+      },
+    });
+    assert.deepEqual(json.services[1], { name: "own", kafka: { dedicatedCluster: true } });
+  });
+
   test("mistakes no server could accept are TypeErrors at build time", () => {
     assert.throws(() => rig.process(""), TypeError);
     assert.throws(() => specJson({ api: { name: "api" } as never }), /service "api" is not a rig builder/);

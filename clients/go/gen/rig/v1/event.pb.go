@@ -371,6 +371,8 @@ type Event struct {
 	//	*Event_GrpcCallCompleted
 	//	*Event_ConnectionOpened
 	//	*Event_ConnectionClosed
+	//	*Event_KafkaProduced
+	//	*Event_KafkaFetched
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -718,6 +720,24 @@ func (x *Event) GetConnectionClosed() *ConnectionClosed {
 	return nil
 }
 
+func (x *Event) GetKafkaProduced() *KafkaProduced {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_KafkaProduced); ok {
+			return x.KafkaProduced
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetKafkaFetched() *KafkaFetched {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_KafkaFetched); ok {
+			return x.KafkaFetched
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -842,6 +862,14 @@ type Event_ConnectionClosed struct {
 	ConnectionClosed *ConnectionClosed `protobuf:"bytes,63,opt,name=connection_closed,json=connectionClosed,proto3,oneof"`
 }
 
+type Event_KafkaProduced struct {
+	KafkaProduced *KafkaProduced `protobuf:"bytes,70,opt,name=kafka_produced,json=kafkaProduced,proto3,oneof"`
+}
+
+type Event_KafkaFetched struct {
+	KafkaFetched *KafkaFetched `protobuf:"bytes,71,opt,name=kafka_fetched,json=kafkaFetched,proto3,oneof"`
+}
+
 func (*Event_EnvironmentCreated) isEvent_Payload() {}
 
 func (*Event_ArtifactStarted) isEvent_Payload() {}
@@ -901,6 +929,10 @@ func (*Event_GrpcCallCompleted) isEvent_Payload() {}
 func (*Event_ConnectionOpened) isEvent_Payload() {}
 
 func (*Event_ConnectionClosed) isEvent_Payload() {}
+
+func (*Event_KafkaProduced) isEvent_Payload() {}
+
+func (*Event_KafkaFetched) isEvent_Payload() {}
 
 // EnvironmentCreated is the first event of every environment.
 type EnvironmentCreated struct {
@@ -3054,6 +3086,370 @@ func (x *ConnectionClosed) GetError() string {
 	return ""
 }
 
+// KafkaRecord is one record of a Kafka record batch seen by a proxy.
+type KafkaRecord struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Topic     string                 `protobuf:"bytes,1,opt,name=topic,proto3" json:"topic,omitempty"`
+	Partition int32                  `protobuf:"varint,2,opt,name=partition,proto3" json:"partition,omitempty"`
+	// The record's offset; -1 for a produced record the broker did not acknowledge.
+	Offset int64 `protobuf:"varint,3,opt,name=offset,proto3" json:"offset,omitempty"`
+	// The key; unset for a null key.
+	Key []byte `protobuf:"bytes,4,opt,name=key,proto3,oneof" json:"key,omitempty"`
+	// The key as text when it is valid UTF-8.
+	KeyText string `protobuf:"bytes,5,opt,name=key_text,json=keyText,proto3" json:"key_text,omitempty"`
+	// Size of the value in bytes (-1 for a null value, a tombstone).
+	ValueSize int64 `protobuf:"varint,6,opt,name=value_size,json=valueSize,proto3" json:"value_size,omitempty"`
+	// The value decoded to JSON: when it is JSON, or Avro in the Confluent wire format
+	// with a schema in rig's registry. Empty otherwise.
+	ValueJson string `protobuf:"bytes,7,opt,name=value_json,json=valueJson,proto3" json:"value_json,omitempty"`
+	// How value_json was decoded: "json", "avro" or "" (not decoded).
+	ValueFormat string `protobuf:"bytes,8,opt,name=value_format,json=valueFormat,proto3" json:"value_format,omitempty"`
+	// The registry id of an Avro value's schema.
+	SchemaId int32     `protobuf:"varint,9,opt,name=schema_id,json=schemaId,proto3" json:"schema_id,omitempty"`
+	Headers  []*Header `protobuf:"bytes,10,rep,name=headers,proto3" json:"headers,omitempty"`
+	// Record timestamp (ms since the epoch).
+	TimestampMs   int64 `protobuf:"varint,11,opt,name=timestamp_ms,json=timestampMs,proto3" json:"timestamp_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KafkaRecord) Reset() {
+	*x = KafkaRecord{}
+	mi := &file_rig_v1_event_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KafkaRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KafkaRecord) ProtoMessage() {}
+
+func (x *KafkaRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_event_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KafkaRecord.ProtoReflect.Descriptor instead.
+func (*KafkaRecord) Descriptor() ([]byte, []int) {
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *KafkaRecord) GetTopic() string {
+	if x != nil {
+		return x.Topic
+	}
+	return ""
+}
+
+func (x *KafkaRecord) GetPartition() int32 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *KafkaRecord) GetOffset() int64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *KafkaRecord) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *KafkaRecord) GetKeyText() string {
+	if x != nil {
+		return x.KeyText
+	}
+	return ""
+}
+
+func (x *KafkaRecord) GetValueSize() int64 {
+	if x != nil {
+		return x.ValueSize
+	}
+	return 0
+}
+
+func (x *KafkaRecord) GetValueJson() string {
+	if x != nil {
+		return x.ValueJson
+	}
+	return ""
+}
+
+func (x *KafkaRecord) GetValueFormat() string {
+	if x != nil {
+		return x.ValueFormat
+	}
+	return ""
+}
+
+func (x *KafkaRecord) GetSchemaId() int32 {
+	if x != nil {
+		return x.SchemaId
+	}
+	return 0
+}
+
+func (x *KafkaRecord) GetHeaders() []*Header {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *KafkaRecord) GetTimestampMs() int64 {
+	if x != nil {
+		return x.TimestampMs
+	}
+	return 0
+}
+
+// KafkaProduced records one Produce request through a Kafka proxy and its answer.
+type KafkaProduced struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Source   string                 `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
+	Target   string                 `protobuf:"bytes,2,opt,name=target,proto3" json:"target,omitempty"`
+	Ingress  string                 `protobuf:"bytes,3,opt,name=ingress,proto3" json:"ingress,omitempty"`
+	ClientId string                 `protobuf:"bytes,4,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	// Produce API version the client used.
+	ApiVersion int32 `protobuf:"varint,5,opt,name=api_version,json=apiVersion,proto3" json:"api_version,omitempty"`
+	Acks       int32 `protobuf:"varint,6,opt,name=acks,proto3" json:"acks,omitempty"`
+	// The records (at most 100 per request; records_total counts them all).
+	Records      []*KafkaRecord       `protobuf:"bytes,7,rep,name=records,proto3" json:"records,omitempty"`
+	RecordsTotal uint32               `protobuf:"varint,8,opt,name=records_total,json=recordsTotal,proto3" json:"records_total,omitempty"`
+	Latency      *durationpb.Duration `protobuf:"bytes,9,opt,name=latency,proto3" json:"latency,omitempty"`
+	// The first per-partition error code name, or a decoding problem; empty when none.
+	Error         string `protobuf:"bytes,10,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KafkaProduced) Reset() {
+	*x = KafkaProduced{}
+	mi := &file_rig_v1_event_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KafkaProduced) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KafkaProduced) ProtoMessage() {}
+
+func (x *KafkaProduced) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_event_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KafkaProduced.ProtoReflect.Descriptor instead.
+func (*KafkaProduced) Descriptor() ([]byte, []int) {
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *KafkaProduced) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *KafkaProduced) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *KafkaProduced) GetIngress() string {
+	if x != nil {
+		return x.Ingress
+	}
+	return ""
+}
+
+func (x *KafkaProduced) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *KafkaProduced) GetApiVersion() int32 {
+	if x != nil {
+		return x.ApiVersion
+	}
+	return 0
+}
+
+func (x *KafkaProduced) GetAcks() int32 {
+	if x != nil {
+		return x.Acks
+	}
+	return 0
+}
+
+func (x *KafkaProduced) GetRecords() []*KafkaRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *KafkaProduced) GetRecordsTotal() uint32 {
+	if x != nil {
+		return x.RecordsTotal
+	}
+	return 0
+}
+
+func (x *KafkaProduced) GetLatency() *durationpb.Duration {
+	if x != nil {
+		return x.Latency
+	}
+	return nil
+}
+
+func (x *KafkaProduced) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+// KafkaFetched records the records a Fetch response through a Kafka proxy carried
+// (fetches that returned nothing are not recorded).
+type KafkaFetched struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Source        string                 `protobuf:"bytes,1,opt,name=source,proto3" json:"source,omitempty"`
+	Target        string                 `protobuf:"bytes,2,opt,name=target,proto3" json:"target,omitempty"`
+	Ingress       string                 `protobuf:"bytes,3,opt,name=ingress,proto3" json:"ingress,omitempty"`
+	ClientId      string                 `protobuf:"bytes,4,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	ApiVersion    int32                  `protobuf:"varint,5,opt,name=api_version,json=apiVersion,proto3" json:"api_version,omitempty"`
+	Records       []*KafkaRecord         `protobuf:"bytes,6,rep,name=records,proto3" json:"records,omitempty"`
+	RecordsTotal  uint32                 `protobuf:"varint,7,opt,name=records_total,json=recordsTotal,proto3" json:"records_total,omitempty"`
+	Latency       *durationpb.Duration   `protobuf:"bytes,8,opt,name=latency,proto3" json:"latency,omitempty"`
+	Error         string                 `protobuf:"bytes,9,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KafkaFetched) Reset() {
+	*x = KafkaFetched{}
+	mi := &file_rig_v1_event_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KafkaFetched) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KafkaFetched) ProtoMessage() {}
+
+func (x *KafkaFetched) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_event_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KafkaFetched.ProtoReflect.Descriptor instead.
+func (*KafkaFetched) Descriptor() ([]byte, []int) {
+	return file_rig_v1_event_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *KafkaFetched) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *KafkaFetched) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *KafkaFetched) GetIngress() string {
+	if x != nil {
+		return x.Ingress
+	}
+	return ""
+}
+
+func (x *KafkaFetched) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *KafkaFetched) GetApiVersion() int32 {
+	if x != nil {
+		return x.ApiVersion
+	}
+	return 0
+}
+
+func (x *KafkaFetched) GetRecords() []*KafkaRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *KafkaFetched) GetRecordsTotal() uint32 {
+	if x != nil {
+		return x.RecordsTotal
+	}
+	return 0
+}
+
+func (x *KafkaFetched) GetLatency() *durationpb.Duration {
+	if x != nil {
+		return x.Latency
+	}
+	return nil
+}
+
+func (x *KafkaFetched) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
 var File_rig_v1_event_proto protoreflect.FileDescriptor
 
 const file_rig_v1_event_proto_rawDesc = "" +
@@ -3079,7 +3475,7 @@ const file_rig_v1_event_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x10.rig.v1.EndpointR\x05value:\x028\x01\x1aM\n" +
 	"\rEgressesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12&\n" +
-	"\x05value\x18\x02 \x01(\v2\x10.rig.v1.EndpointR\x05value:\x028\x01\"\xbd\x11\n" +
+	"\x05value\x18\x02 \x01(\v2\x10.rig.v1.EndpointR\x05value:\x028\x01\"\xba\x12\n" +
 	"\x05Event\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12%\n" +
@@ -3117,7 +3513,9 @@ const file_rig_v1_event_proto_rawDesc = "" +
 	"\x11request_completed\x18< \x01(\v2\x18.rig.v1.RequestCompletedH\x00R\x10requestCompleted\x12K\n" +
 	"\x13grpc_call_completed\x18= \x01(\v2\x19.rig.v1.GrpcCallCompletedH\x00R\x11grpcCallCompleted\x12G\n" +
 	"\x11connection_opened\x18> \x01(\v2\x18.rig.v1.ConnectionOpenedH\x00R\x10connectionOpened\x12G\n" +
-	"\x11connection_closed\x18? \x01(\v2\x18.rig.v1.ConnectionClosedH\x00R\x10connectionClosedB\t\n" +
+	"\x11connection_closed\x18? \x01(\v2\x18.rig.v1.ConnectionClosedH\x00R\x10connectionClosed\x12>\n" +
+	"\x0ekafka_produced\x18F \x01(\v2\x15.rig.v1.KafkaProducedH\x00R\rkafkaProduced\x12;\n" +
+	"\rkafka_fetched\x18G \x01(\v2\x14.rig.v1.KafkaFetchedH\x00R\fkafkaFetchedB\t\n" +
 	"\apayload\"u\n" +
 	"\x12EnvironmentCreated\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x122\n" +
@@ -3284,7 +3682,47 @@ const file_rig_v1_event_proto_rawDesc = "" +
 	"bytes_sent\x18\x05 \x01(\x04R\tbytesSent\x12%\n" +
 	"\x0ebytes_received\x18\x06 \x01(\x04R\rbytesReceived\x125\n" +
 	"\bduration\x18\a \x01(\v2\x19.google.protobuf.DurationR\bduration\x12\x14\n" +
-	"\x05error\x18\b \x01(\tR\x05error*U\n" +
+	"\x05error\x18\b \x01(\tR\x05error\"\xde\x02\n" +
+	"\vKafkaRecord\x12\x14\n" +
+	"\x05topic\x18\x01 \x01(\tR\x05topic\x12\x1c\n" +
+	"\tpartition\x18\x02 \x01(\x05R\tpartition\x12\x16\n" +
+	"\x06offset\x18\x03 \x01(\x03R\x06offset\x12\x15\n" +
+	"\x03key\x18\x04 \x01(\fH\x00R\x03key\x88\x01\x01\x12\x19\n" +
+	"\bkey_text\x18\x05 \x01(\tR\akeyText\x12\x1d\n" +
+	"\n" +
+	"value_size\x18\x06 \x01(\x03R\tvalueSize\x12\x1d\n" +
+	"\n" +
+	"value_json\x18\a \x01(\tR\tvalueJson\x12!\n" +
+	"\fvalue_format\x18\b \x01(\tR\vvalueFormat\x12\x1b\n" +
+	"\tschema_id\x18\t \x01(\x05R\bschemaId\x12(\n" +
+	"\aheaders\x18\n" +
+	" \x03(\v2\x0e.rig.v1.HeaderR\aheaders\x12!\n" +
+	"\ftimestamp_ms\x18\v \x01(\x03R\vtimestampMsB\x06\n" +
+	"\x04_key\"\xca\x02\n" +
+	"\rKafkaProduced\x12\x16\n" +
+	"\x06source\x18\x01 \x01(\tR\x06source\x12\x16\n" +
+	"\x06target\x18\x02 \x01(\tR\x06target\x12\x18\n" +
+	"\aingress\x18\x03 \x01(\tR\aingress\x12\x1b\n" +
+	"\tclient_id\x18\x04 \x01(\tR\bclientId\x12\x1f\n" +
+	"\vapi_version\x18\x05 \x01(\x05R\n" +
+	"apiVersion\x12\x12\n" +
+	"\x04acks\x18\x06 \x01(\x05R\x04acks\x12-\n" +
+	"\arecords\x18\a \x03(\v2\x13.rig.v1.KafkaRecordR\arecords\x12#\n" +
+	"\rrecords_total\x18\b \x01(\rR\frecordsTotal\x123\n" +
+	"\alatency\x18\t \x01(\v2\x19.google.protobuf.DurationR\alatency\x12\x14\n" +
+	"\x05error\x18\n" +
+	" \x01(\tR\x05error\"\xb5\x02\n" +
+	"\fKafkaFetched\x12\x16\n" +
+	"\x06source\x18\x01 \x01(\tR\x06source\x12\x16\n" +
+	"\x06target\x18\x02 \x01(\tR\x06target\x12\x18\n" +
+	"\aingress\x18\x03 \x01(\tR\aingress\x12\x1b\n" +
+	"\tclient_id\x18\x04 \x01(\tR\bclientId\x12\x1f\n" +
+	"\vapi_version\x18\x05 \x01(\x05R\n" +
+	"apiVersion\x12-\n" +
+	"\arecords\x18\x06 \x03(\v2\x13.rig.v1.KafkaRecordR\arecords\x12#\n" +
+	"\rrecords_total\x18\a \x01(\rR\frecordsTotal\x123\n" +
+	"\alatency\x18\b \x01(\v2\x19.google.protobuf.DurationR\alatency\x12\x14\n" +
+	"\x05error\x18\t \x01(\tR\x05error*U\n" +
 	"\tLogStream\x12\x1a\n" +
 	"\x16LOG_STREAM_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11LOG_STREAM_STDOUT\x10\x01\x12\x15\n" +
@@ -3315,7 +3753,7 @@ func file_rig_v1_event_proto_rawDescGZIP() []byte {
 }
 
 var file_rig_v1_event_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_rig_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_rig_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_rig_v1_event_proto_goTypes = []any{
 	(LogStream)(0),                // 0: rig.v1.LogStream
 	(DownReason)(0),               // 1: rig.v1.DownReason
@@ -3357,22 +3795,25 @@ var file_rig_v1_event_proto_goTypes = []any{
 	(*GrpcCallCompleted)(nil),     // 37: rig.v1.GrpcCallCompleted
 	(*ConnectionOpened)(nil),      // 38: rig.v1.ConnectionOpened
 	(*ConnectionClosed)(nil),      // 39: rig.v1.ConnectionClosed
-	nil,                           // 40: rig.v1.Endpoint.AttributesEntry
-	nil,                           // 41: rig.v1.Wiring.IngressesEntry
-	nil,                           // 42: rig.v1.Wiring.EgressesEntry
-	nil,                           // 43: rig.v1.IngressPublished.IngressesEntry
-	nil,                           // 44: rig.v1.ServiceEndpoints.IngressesEntry
-	nil,                           // 45: rig.v1.EnvironmentUp.ServicesEntry
-	(Protocol)(0),                 // 46: rig.v1.Protocol
-	(*timestamppb.Timestamp)(nil), // 47: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 48: google.protobuf.Duration
+	(*KafkaRecord)(nil),           // 40: rig.v1.KafkaRecord
+	(*KafkaProduced)(nil),         // 41: rig.v1.KafkaProduced
+	(*KafkaFetched)(nil),          // 42: rig.v1.KafkaFetched
+	nil,                           // 43: rig.v1.Endpoint.AttributesEntry
+	nil,                           // 44: rig.v1.Wiring.IngressesEntry
+	nil,                           // 45: rig.v1.Wiring.EgressesEntry
+	nil,                           // 46: rig.v1.IngressPublished.IngressesEntry
+	nil,                           // 47: rig.v1.ServiceEndpoints.IngressesEntry
+	nil,                           // 48: rig.v1.EnvironmentUp.ServicesEntry
+	(Protocol)(0),                 // 49: rig.v1.Protocol
+	(*timestamppb.Timestamp)(nil), // 50: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 51: google.protobuf.Duration
 }
 var file_rig_v1_event_proto_depIdxs = []int32{
-	46, // 0: rig.v1.Endpoint.protocol:type_name -> rig.v1.Protocol
-	40, // 1: rig.v1.Endpoint.attributes:type_name -> rig.v1.Endpoint.AttributesEntry
-	41, // 2: rig.v1.Wiring.ingresses:type_name -> rig.v1.Wiring.IngressesEntry
-	42, // 3: rig.v1.Wiring.egresses:type_name -> rig.v1.Wiring.EgressesEntry
-	47, // 4: rig.v1.Event.time:type_name -> google.protobuf.Timestamp
+	49, // 0: rig.v1.Endpoint.protocol:type_name -> rig.v1.Protocol
+	43, // 1: rig.v1.Endpoint.attributes:type_name -> rig.v1.Endpoint.AttributesEntry
+	44, // 2: rig.v1.Wiring.ingresses:type_name -> rig.v1.Wiring.IngressesEntry
+	45, // 3: rig.v1.Wiring.egresses:type_name -> rig.v1.Wiring.EgressesEntry
+	50, // 4: rig.v1.Event.time:type_name -> google.protobuf.Timestamp
 	6,  // 5: rig.v1.Event.environment_created:type_name -> rig.v1.EnvironmentCreated
 	8,  // 6: rig.v1.Event.artifact_started:type_name -> rig.v1.ArtifactStarted
 	9,  // 7: rig.v1.Event.artifact_completed:type_name -> rig.v1.ArtifactCompleted
@@ -3403,37 +3844,44 @@ var file_rig_v1_event_proto_depIdxs = []int32{
 	37, // 32: rig.v1.Event.grpc_call_completed:type_name -> rig.v1.GrpcCallCompleted
 	38, // 33: rig.v1.Event.connection_opened:type_name -> rig.v1.ConnectionOpened
 	39, // 34: rig.v1.Event.connection_closed:type_name -> rig.v1.ConnectionClosed
-	7,  // 35: rig.v1.EnvironmentCreated.services:type_name -> rig.v1.ServiceSummary
-	48, // 36: rig.v1.ArtifactCompleted.duration:type_name -> google.protobuf.Duration
-	43, // 37: rig.v1.IngressPublished.ingresses:type_name -> rig.v1.IngressPublished.IngressesEntry
-	4,  // 38: rig.v1.WiringResolved.wiring:type_name -> rig.v1.Wiring
-	48, // 39: rig.v1.ServiceHealthy.duration:type_name -> google.protobuf.Duration
-	0,  // 40: rig.v1.ServiceLog.stream:type_name -> rig.v1.LogStream
-	44, // 41: rig.v1.ServiceEndpoints.ingresses:type_name -> rig.v1.ServiceEndpoints.IngressesEntry
-	45, // 42: rig.v1.EnvironmentUp.services:type_name -> rig.v1.EnvironmentUp.ServicesEntry
-	1,  // 43: rig.v1.EnvironmentDestroying.reason:type_name -> rig.v1.DownReason
-	1,  // 44: rig.v1.EnvironmentDown.reason:type_name -> rig.v1.DownReason
-	48, // 45: rig.v1.ProgressStall.idle:type_name -> google.protobuf.Duration
-	30, // 46: rig.v1.ProgressStall.services:type_name -> rig.v1.ServiceSnapshot
-	2,  // 47: rig.v1.CallbackRequest.kind:type_name -> rig.v1.CallbackKind
-	4,  // 48: rig.v1.CallbackRequest.wiring:type_name -> rig.v1.Wiring
-	48, // 49: rig.v1.RequestCompleted.latency:type_name -> google.protobuf.Duration
-	35, // 50: rig.v1.RequestCompleted.request_headers:type_name -> rig.v1.Header
-	35, // 51: rig.v1.RequestCompleted.response_headers:type_name -> rig.v1.Header
-	48, // 52: rig.v1.GrpcCallCompleted.latency:type_name -> google.protobuf.Duration
-	35, // 53: rig.v1.GrpcCallCompleted.request_metadata:type_name -> rig.v1.Header
-	35, // 54: rig.v1.GrpcCallCompleted.response_metadata:type_name -> rig.v1.Header
-	48, // 55: rig.v1.ConnectionClosed.duration:type_name -> google.protobuf.Duration
-	3,  // 56: rig.v1.Wiring.IngressesEntry.value:type_name -> rig.v1.Endpoint
-	3,  // 57: rig.v1.Wiring.EgressesEntry.value:type_name -> rig.v1.Endpoint
-	3,  // 58: rig.v1.IngressPublished.IngressesEntry.value:type_name -> rig.v1.Endpoint
-	3,  // 59: rig.v1.ServiceEndpoints.IngressesEntry.value:type_name -> rig.v1.Endpoint
-	25, // 60: rig.v1.EnvironmentUp.ServicesEntry.value:type_name -> rig.v1.ServiceEndpoints
-	61, // [61:61] is the sub-list for method output_type
-	61, // [61:61] is the sub-list for method input_type
-	61, // [61:61] is the sub-list for extension type_name
-	61, // [61:61] is the sub-list for extension extendee
-	0,  // [0:61] is the sub-list for field type_name
+	41, // 35: rig.v1.Event.kafka_produced:type_name -> rig.v1.KafkaProduced
+	42, // 36: rig.v1.Event.kafka_fetched:type_name -> rig.v1.KafkaFetched
+	7,  // 37: rig.v1.EnvironmentCreated.services:type_name -> rig.v1.ServiceSummary
+	51, // 38: rig.v1.ArtifactCompleted.duration:type_name -> google.protobuf.Duration
+	46, // 39: rig.v1.IngressPublished.ingresses:type_name -> rig.v1.IngressPublished.IngressesEntry
+	4,  // 40: rig.v1.WiringResolved.wiring:type_name -> rig.v1.Wiring
+	51, // 41: rig.v1.ServiceHealthy.duration:type_name -> google.protobuf.Duration
+	0,  // 42: rig.v1.ServiceLog.stream:type_name -> rig.v1.LogStream
+	47, // 43: rig.v1.ServiceEndpoints.ingresses:type_name -> rig.v1.ServiceEndpoints.IngressesEntry
+	48, // 44: rig.v1.EnvironmentUp.services:type_name -> rig.v1.EnvironmentUp.ServicesEntry
+	1,  // 45: rig.v1.EnvironmentDestroying.reason:type_name -> rig.v1.DownReason
+	1,  // 46: rig.v1.EnvironmentDown.reason:type_name -> rig.v1.DownReason
+	51, // 47: rig.v1.ProgressStall.idle:type_name -> google.protobuf.Duration
+	30, // 48: rig.v1.ProgressStall.services:type_name -> rig.v1.ServiceSnapshot
+	2,  // 49: rig.v1.CallbackRequest.kind:type_name -> rig.v1.CallbackKind
+	4,  // 50: rig.v1.CallbackRequest.wiring:type_name -> rig.v1.Wiring
+	51, // 51: rig.v1.RequestCompleted.latency:type_name -> google.protobuf.Duration
+	35, // 52: rig.v1.RequestCompleted.request_headers:type_name -> rig.v1.Header
+	35, // 53: rig.v1.RequestCompleted.response_headers:type_name -> rig.v1.Header
+	51, // 54: rig.v1.GrpcCallCompleted.latency:type_name -> google.protobuf.Duration
+	35, // 55: rig.v1.GrpcCallCompleted.request_metadata:type_name -> rig.v1.Header
+	35, // 56: rig.v1.GrpcCallCompleted.response_metadata:type_name -> rig.v1.Header
+	51, // 57: rig.v1.ConnectionClosed.duration:type_name -> google.protobuf.Duration
+	35, // 58: rig.v1.KafkaRecord.headers:type_name -> rig.v1.Header
+	40, // 59: rig.v1.KafkaProduced.records:type_name -> rig.v1.KafkaRecord
+	51, // 60: rig.v1.KafkaProduced.latency:type_name -> google.protobuf.Duration
+	40, // 61: rig.v1.KafkaFetched.records:type_name -> rig.v1.KafkaRecord
+	51, // 62: rig.v1.KafkaFetched.latency:type_name -> google.protobuf.Duration
+	3,  // 63: rig.v1.Wiring.IngressesEntry.value:type_name -> rig.v1.Endpoint
+	3,  // 64: rig.v1.Wiring.EgressesEntry.value:type_name -> rig.v1.Endpoint
+	3,  // 65: rig.v1.IngressPublished.IngressesEntry.value:type_name -> rig.v1.Endpoint
+	3,  // 66: rig.v1.ServiceEndpoints.IngressesEntry.value:type_name -> rig.v1.Endpoint
+	25, // 67: rig.v1.EnvironmentUp.ServicesEntry.value:type_name -> rig.v1.ServiceEndpoints
+	68, // [68:68] is the sub-list for method output_type
+	68, // [68:68] is the sub-list for method input_type
+	68, // [68:68] is the sub-list for extension type_name
+	68, // [68:68] is the sub-list for extension extendee
+	0,  // [0:68] is the sub-list for field type_name
 }
 
 func init() { file_rig_v1_event_proto_init() }
@@ -3473,14 +3921,17 @@ func file_rig_v1_event_proto_init() {
 		(*Event_GrpcCallCompleted)(nil),
 		(*Event_ConnectionOpened)(nil),
 		(*Event_ConnectionClosed)(nil),
+		(*Event_KafkaProduced)(nil),
+		(*Event_KafkaFetched)(nil),
 	}
+	file_rig_v1_event_proto_msgTypes[37].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rig_v1_event_proto_rawDesc), len(file_rig_v1_event_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   43,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -351,6 +351,7 @@ type Service struct {
 	//	*Service_S3
 	//	*Service_Sqs
 	//	*Service_Temporal
+	//	*Service_Kafka
 	Config        isService_Config `protobuf_oneof:"config"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -541,6 +542,15 @@ func (x *Service) GetTemporal() *TemporalConfig {
 	return nil
 }
 
+func (x *Service) GetKafka() *KafkaConfig {
+	if x != nil {
+		if x, ok := x.Config.(*Service_Kafka); ok {
+			return x.Kafka
+		}
+	}
+	return nil
+}
+
 type isService_Config interface {
 	isService_Config()
 }
@@ -589,6 +599,10 @@ type Service_Temporal struct {
 	Temporal *TemporalConfig `protobuf:"bytes,21,opt,name=temporal,proto3,oneof"`
 }
 
+type Service_Kafka struct {
+	Kafka *KafkaConfig `protobuf:"bytes,20,opt,name=kafka,proto3,oneof"`
+}
+
 func (*Service_Process) isService_Config() {}
 
 func (*Service_Client) isService_Config() {}
@@ -610,6 +624,8 @@ func (*Service_S3) isService_Config() {}
 func (*Service_Sqs) isService_Config() {}
 
 func (*Service_Temporal) isService_Config() {}
+
+func (*Service_Kafka) isService_Config() {}
 
 // A resource a service must hold while it runs, shared or exclusive. Its max parallelism
 // is what a LockService Declare set (default 5).
@@ -2391,6 +2407,183 @@ func (x *CustomConfig) GetConfig() *structpb.Struct {
 	return nil
 }
 
+// KafkaConfig leases a topic namespace on a pooled Apache Kafka 4 broker (KRaft, the
+// host's Java), with a schema registry that speaks the Confluent REST API.
+// Attributes: KAFKA_BROKERS (bootstrap servers), KAFKA_TOPIC_PREFIX,
+// SCHEMA_REGISTRY_URL.
+type KafkaConfig struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Topics created (under the prefix) before the service is ready.
+	Topics []*KafkaTopic `protobuf:"bytes,1,rep,name=topics,proto3" json:"topics,omitempty"`
+	// Avro schemas registered in the environment's schema registry before the service
+	// is ready (the kafka type's init step), in order.
+	AvroSchemas []*KafkaAvroSchema `protobuf:"bytes,2,rep,name=avro_schemas,json=avroSchemas,proto3" json:"avro_schemas,omitempty"`
+	// A broker of its own for this service instead of a prefix on the shared broker.
+	DedicatedCluster bool `protobuf:"varint,3,opt,name=dedicated_cluster,json=dedicatedCluster,proto3" json:"dedicated_cluster,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *KafkaConfig) Reset() {
+	*x = KafkaConfig{}
+	mi := &file_rig_v1_spec_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KafkaConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KafkaConfig) ProtoMessage() {}
+
+func (x *KafkaConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KafkaConfig.ProtoReflect.Descriptor instead.
+func (*KafkaConfig) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *KafkaConfig) GetTopics() []*KafkaTopic {
+	if x != nil {
+		return x.Topics
+	}
+	return nil
+}
+
+func (x *KafkaConfig) GetAvroSchemas() []*KafkaAvroSchema {
+	if x != nil {
+		return x.AvroSchemas
+	}
+	return nil
+}
+
+func (x *KafkaConfig) GetDedicatedCluster() bool {
+	if x != nil {
+		return x.DedicatedCluster
+	}
+	return false
+}
+
+// KafkaTopic is a topic created for an environment (its name without the prefix).
+type KafkaTopic struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Default 1.
+	Partitions    int32 `protobuf:"varint,2,opt,name=partitions,proto3" json:"partitions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KafkaTopic) Reset() {
+	*x = KafkaTopic{}
+	mi := &file_rig_v1_spec_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KafkaTopic) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KafkaTopic) ProtoMessage() {}
+
+func (x *KafkaTopic) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KafkaTopic.ProtoReflect.Descriptor instead.
+func (*KafkaTopic) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *KafkaTopic) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *KafkaTopic) GetPartitions() int32 {
+	if x != nil {
+		return x.Partitions
+	}
+	return 0
+}
+
+// KafkaAvroSchema is an Avro schema registered under a subject (e.g. `orders-value`,
+// prefixed like the topics).
+type KafkaAvroSchema struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Subject string                 `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
+	// The schema as Avro JSON.
+	Schema        string `protobuf:"bytes,2,opt,name=schema,proto3" json:"schema,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KafkaAvroSchema) Reset() {
+	*x = KafkaAvroSchema{}
+	mi := &file_rig_v1_spec_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KafkaAvroSchema) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KafkaAvroSchema) ProtoMessage() {}
+
+func (x *KafkaAvroSchema) ProtoReflect() protoreflect.Message {
+	mi := &file_rig_v1_spec_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KafkaAvroSchema.ProtoReflect.Descriptor instead.
+func (*KafkaAvroSchema) Descriptor() ([]byte, []int) {
+	return file_rig_v1_spec_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *KafkaAvroSchema) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *KafkaAvroSchema) GetSchema() string {
+	if x != nil {
+		return x.Schema
+	}
+	return ""
+}
+
 var File_rig_v1_spec_proto protoreflect.FileDescriptor
 
 const file_rig_v1_spec_proto_rawDesc = "" +
@@ -2413,7 +2606,7 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa4\x06\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd1\x06\n" +
 	"\aService\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12-\n" +
 	"\tingresses\x18\x02 \x03(\v2\x0f.rig.v1.IngressR\tingresses\x12\x1d\n" +
@@ -2434,7 +2627,8 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\x04node\x18\x11 \x01(\v2\x12.rig.v1.NodeConfigH\x00R\x04node\x12\"\n" +
 	"\x02s3\x18\x12 \x01(\v2\x10.rig.v1.S3ConfigH\x00R\x02s3\x12%\n" +
 	"\x03sqs\x18\x13 \x01(\v2\x11.rig.v1.SqsConfigH\x00R\x03sqs\x124\n" +
-	"\btemporal\x18\x15 \x01(\v2\x16.rig.v1.TemporalConfigH\x00R\btemporalB\b\n" +
+	"\btemporal\x18\x15 \x01(\v2\x16.rig.v1.TemporalConfigH\x00R\btemporal\x12+\n" +
+	"\x05kafka\x18\x14 \x01(\v2\x13.rig.v1.KafkaConfigH\x00R\x05kafkaB\b\n" +
 	"\x06config\"I\n" +
 	"\x13ResourceRequirement\x12\x1a\n" +
 	"\bresource\x18\x01 \x01(\tR\bresource\x12\x16\n" +
@@ -2577,7 +2771,20 @@ const file_rig_v1_spec_proto_rawDesc = "" +
 	"\aversion\x18\x01 \x01(\tR\aversion\"S\n" +
 	"\fCustomConfig\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12/\n" +
-	"\x06config\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06config*p\n" +
+	"\x06config\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06config\"\xa2\x01\n" +
+	"\vKafkaConfig\x12*\n" +
+	"\x06topics\x18\x01 \x03(\v2\x12.rig.v1.KafkaTopicR\x06topics\x12:\n" +
+	"\favro_schemas\x18\x02 \x03(\v2\x17.rig.v1.KafkaAvroSchemaR\vavroSchemas\x12+\n" +
+	"\x11dedicated_cluster\x18\x03 \x01(\bR\x10dedicatedCluster\"@\n" +
+	"\n" +
+	"KafkaTopic\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n" +
+	"\n" +
+	"partitions\x18\x02 \x01(\x05R\n" +
+	"partitions\"C\n" +
+	"\x0fKafkaAvroSchema\x12\x18\n" +
+	"\asubject\x18\x01 \x01(\tR\asubject\x12\x16\n" +
+	"\x06schema\x18\x02 \x01(\tR\x06schema*p\n" +
 	"\bProtocol\x12\x18\n" +
 	"\x14PROTOCOL_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fPROTOCOL_TCP\x10\x01\x12\x11\n" +
@@ -2608,7 +2815,7 @@ func file_rig_v1_spec_proto_rawDescGZIP() []byte {
 }
 
 var file_rig_v1_spec_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_rig_v1_spec_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_rig_v1_spec_proto_goTypes = []any{
 	(Protocol)(0),               // 0: rig.v1.Protocol
 	(ReadinessKind)(0),          // 1: rig.v1.ReadinessKind
@@ -2641,25 +2848,28 @@ var file_rig_v1_spec_proto_goTypes = []any{
 	(*SqsConfig)(nil),           // 28: rig.v1.SqsConfig
 	(*TemporalConfig)(nil),      // 29: rig.v1.TemporalConfig
 	(*CustomConfig)(nil),        // 30: rig.v1.CustomConfig
-	nil,                         // 31: rig.v1.EnvironmentSpec.HostEnvEntry
-	nil,                         // 32: rig.v1.EnvironmentSpec.LabelsEntry
-	nil,                         // 33: rig.v1.Ingress.AttributesEntry
-	nil,                         // 34: rig.v1.ProcessConfig.EnvEntry
-	nil,                         // 35: rig.v1.ContainerConfig.EnvEntry
-	nil,                         // 36: rig.v1.ImageBuild.ArgsEntry
-	nil,                         // 37: rig.v1.GoConfig.EnvEntry
-	nil,                         // 38: rig.v1.NodeConfig.EnvEntry
-	(*durationpb.Duration)(nil), // 39: google.protobuf.Duration
-	(*structpb.Struct)(nil),     // 40: google.protobuf.Struct
+	(*KafkaConfig)(nil),         // 31: rig.v1.KafkaConfig
+	(*KafkaTopic)(nil),          // 32: rig.v1.KafkaTopic
+	(*KafkaAvroSchema)(nil),     // 33: rig.v1.KafkaAvroSchema
+	nil,                         // 34: rig.v1.EnvironmentSpec.HostEnvEntry
+	nil,                         // 35: rig.v1.EnvironmentSpec.LabelsEntry
+	nil,                         // 36: rig.v1.Ingress.AttributesEntry
+	nil,                         // 37: rig.v1.ProcessConfig.EnvEntry
+	nil,                         // 38: rig.v1.ContainerConfig.EnvEntry
+	nil,                         // 39: rig.v1.ImageBuild.ArgsEntry
+	nil,                         // 40: rig.v1.GoConfig.EnvEntry
+	nil,                         // 41: rig.v1.NodeConfig.EnvEntry
+	(*durationpb.Duration)(nil), // 42: google.protobuf.Duration
+	(*structpb.Struct)(nil),     // 43: google.protobuf.Struct
 }
 var file_rig_v1_spec_proto_depIdxs = []int32{
 	4,  // 0: rig.v1.EnvironmentSpec.services:type_name -> rig.v1.Service
-	31, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
-	39, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
-	39, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
-	39, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
-	39, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
-	32, // 6: rig.v1.EnvironmentSpec.labels:type_name -> rig.v1.EnvironmentSpec.LabelsEntry
+	34, // 1: rig.v1.EnvironmentSpec.host_env:type_name -> rig.v1.EnvironmentSpec.HostEnvEntry
+	42, // 2: rig.v1.EnvironmentSpec.ttl:type_name -> google.protobuf.Duration
+	42, // 3: rig.v1.EnvironmentSpec.orphan_grace:type_name -> google.protobuf.Duration
+	42, // 4: rig.v1.EnvironmentSpec.stall_timeout:type_name -> google.protobuf.Duration
+	42, // 5: rig.v1.EnvironmentSpec.callback_timeout:type_name -> google.protobuf.Duration
+	35, // 6: rig.v1.EnvironmentSpec.labels:type_name -> rig.v1.EnvironmentSpec.LabelsEntry
 	6,  // 7: rig.v1.Service.ingresses:type_name -> rig.v1.Ingress
 	13, // 8: rig.v1.Service.egresses:type_name -> rig.v1.Egress
 	14, // 9: rig.v1.Service.prestart:type_name -> rig.v1.Hook
@@ -2676,42 +2886,45 @@ var file_rig_v1_spec_proto_depIdxs = []int32{
 	27, // 20: rig.v1.Service.s3:type_name -> rig.v1.S3Config
 	28, // 21: rig.v1.Service.sqs:type_name -> rig.v1.SqsConfig
 	29, // 22: rig.v1.Service.temporal:type_name -> rig.v1.TemporalConfig
-	0,  // 23: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
-	7,  // 24: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
-	33, // 25: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
-	1,  // 26: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
-	39, // 27: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
-	39, // 28: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
-	39, // 29: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
-	8,  // 30: rig.v1.Readiness.waits:type_name -> rig.v1.Wait
-	9,  // 31: rig.v1.Wait.log:type_name -> rig.v1.LogWait
-	10, // 32: rig.v1.Wait.command:type_name -> rig.v1.CommandWait
-	11, // 33: rig.v1.Wait.http:type_name -> rig.v1.HttpWait
-	12, // 34: rig.v1.Wait.healthcheck:type_name -> rig.v1.HealthcheckWait
-	15, // 35: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
-	16, // 36: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
-	17, // 37: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
-	34, // 38: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
-	39, // 39: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
-	35, // 40: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
-	39, // 41: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
-	22, // 42: rig.v1.ContainerConfig.build:type_name -> rig.v1.ImageBuild
-	21, // 43: rig.v1.ContainerConfig.shared:type_name -> rig.v1.SharedContainer
-	17, // 44: rig.v1.SharedContainer.reset_commands:type_name -> rig.v1.ExecHook
-	39, // 45: rig.v1.SharedContainer.idle_timeout:type_name -> google.protobuf.Duration
-	36, // 46: rig.v1.ImageBuild.args:type_name -> rig.v1.ImageBuild.ArgsEntry
-	2,  // 47: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
-	2,  // 48: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
-	37, // 49: rig.v1.GoConfig.env:type_name -> rig.v1.GoConfig.EnvEntry
-	39, // 50: rig.v1.GoConfig.stop_grace:type_name -> google.protobuf.Duration
-	38, // 51: rig.v1.NodeConfig.env:type_name -> rig.v1.NodeConfig.EnvEntry
-	39, // 52: rig.v1.NodeConfig.stop_grace:type_name -> google.protobuf.Duration
-	40, // 53: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
-	54, // [54:54] is the sub-list for method output_type
-	54, // [54:54] is the sub-list for method input_type
-	54, // [54:54] is the sub-list for extension type_name
-	54, // [54:54] is the sub-list for extension extendee
-	0,  // [0:54] is the sub-list for field type_name
+	31, // 23: rig.v1.Service.kafka:type_name -> rig.v1.KafkaConfig
+	0,  // 24: rig.v1.Ingress.protocol:type_name -> rig.v1.Protocol
+	7,  // 25: rig.v1.Ingress.ready:type_name -> rig.v1.Readiness
+	36, // 26: rig.v1.Ingress.attributes:type_name -> rig.v1.Ingress.AttributesEntry
+	1,  // 27: rig.v1.Readiness.kind:type_name -> rig.v1.ReadinessKind
+	42, // 28: rig.v1.Readiness.timeout:type_name -> google.protobuf.Duration
+	42, // 29: rig.v1.Readiness.interval:type_name -> google.protobuf.Duration
+	42, // 30: rig.v1.Readiness.max_interval:type_name -> google.protobuf.Duration
+	8,  // 31: rig.v1.Readiness.waits:type_name -> rig.v1.Wait
+	9,  // 32: rig.v1.Wait.log:type_name -> rig.v1.LogWait
+	10, // 33: rig.v1.Wait.command:type_name -> rig.v1.CommandWait
+	11, // 34: rig.v1.Wait.http:type_name -> rig.v1.HttpWait
+	12, // 35: rig.v1.Wait.healthcheck:type_name -> rig.v1.HealthcheckWait
+	15, // 36: rig.v1.Hook.client_func:type_name -> rig.v1.ClientFuncHook
+	16, // 37: rig.v1.Hook.sql:type_name -> rig.v1.SqlHook
+	17, // 38: rig.v1.Hook.exec:type_name -> rig.v1.ExecHook
+	37, // 39: rig.v1.ProcessConfig.env:type_name -> rig.v1.ProcessConfig.EnvEntry
+	42, // 40: rig.v1.ProcessConfig.stop_grace:type_name -> google.protobuf.Duration
+	38, // 41: rig.v1.ContainerConfig.env:type_name -> rig.v1.ContainerConfig.EnvEntry
+	42, // 42: rig.v1.ContainerConfig.stop_timeout:type_name -> google.protobuf.Duration
+	22, // 43: rig.v1.ContainerConfig.build:type_name -> rig.v1.ImageBuild
+	21, // 44: rig.v1.ContainerConfig.shared:type_name -> rig.v1.SharedContainer
+	17, // 45: rig.v1.SharedContainer.reset_commands:type_name -> rig.v1.ExecHook
+	42, // 46: rig.v1.SharedContainer.idle_timeout:type_name -> google.protobuf.Duration
+	39, // 47: rig.v1.ImageBuild.args:type_name -> rig.v1.ImageBuild.ArgsEntry
+	2,  // 48: rig.v1.PostgresConfig.runtime:type_name -> rig.v1.Runtime
+	2,  // 49: rig.v1.RedisConfig.runtime:type_name -> rig.v1.Runtime
+	40, // 50: rig.v1.GoConfig.env:type_name -> rig.v1.GoConfig.EnvEntry
+	42, // 51: rig.v1.GoConfig.stop_grace:type_name -> google.protobuf.Duration
+	41, // 52: rig.v1.NodeConfig.env:type_name -> rig.v1.NodeConfig.EnvEntry
+	42, // 53: rig.v1.NodeConfig.stop_grace:type_name -> google.protobuf.Duration
+	43, // 54: rig.v1.CustomConfig.config:type_name -> google.protobuf.Struct
+	32, // 55: rig.v1.KafkaConfig.topics:type_name -> rig.v1.KafkaTopic
+	33, // 56: rig.v1.KafkaConfig.avro_schemas:type_name -> rig.v1.KafkaAvroSchema
+	57, // [57:57] is the sub-list for method output_type
+	57, // [57:57] is the sub-list for method input_type
+	57, // [57:57] is the sub-list for extension type_name
+	57, // [57:57] is the sub-list for extension extendee
+	0,  // [0:57] is the sub-list for field type_name
 }
 
 func init() { file_rig_v1_spec_proto_init() }
@@ -2731,6 +2944,7 @@ func file_rig_v1_spec_proto_init() {
 		(*Service_S3)(nil),
 		(*Service_Sqs)(nil),
 		(*Service_Temporal)(nil),
+		(*Service_Kafka)(nil),
 	}
 	file_rig_v1_spec_proto_msgTypes[5].OneofWrappers = []any{
 		(*Wait_Log)(nil),
@@ -2749,7 +2963,7 @@ func file_rig_v1_spec_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_rig_v1_spec_proto_rawDesc), len(file_rig_v1_spec_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   36,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -264,6 +264,8 @@ class Event(_message.Message):
     GRPC_CALL_COMPLETED_FIELD_NUMBER: _builtins.int
     CONNECTION_OPENED_FIELD_NUMBER: _builtins.int
     CONNECTION_CLOSED_FIELD_NUMBER: _builtins.int
+    KAFKA_PRODUCED_FIELD_NUMBER: _builtins.int
+    KAFKA_FETCHED_FIELD_NUMBER: _builtins.int
     seq: _builtins.int
     """1-based, gapless within one environment."""
     environment_id: _builtins.str
@@ -333,6 +335,10 @@ class Event(_message.Message):
     def connection_opened(self) -> Global___ConnectionOpened: ...
     @_builtins.property
     def connection_closed(self) -> Global___ConnectionClosed: ...
+    @_builtins.property
+    def kafka_produced(self) -> Global___KafkaProduced: ...
+    @_builtins.property
+    def kafka_fetched(self) -> Global___KafkaFetched: ...
     def __init__(
         self,
         *,
@@ -371,12 +377,14 @@ class Event(_message.Message):
         grpc_call_completed: Global___GrpcCallCompleted | None = ...,
         connection_opened: Global___ConnectionOpened | None = ...,
         connection_closed: Global___ConnectionClosed | None = ...,
+        kafka_produced: Global___KafkaProduced | None = ...,
+        kafka_fetched: Global___KafkaFetched | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["artifact_cached", b"artifact_cached", "artifact_completed", b"artifact_completed", "artifact_failed", b"artifact_failed", "artifact_progress", b"artifact_progress", "artifact_started", b"artifact_started", "callback_request", b"callback_request", "callback_response", b"callback_response", "connection_closed", b"connection_closed", "connection_opened", b"connection_opened", "environment_created", b"environment_created", "environment_destroying", b"environment_destroying", "environment_down", b"environment_down", "environment_failing", b"environment_failing", "environment_up", b"environment_up", "grpc_call_completed", b"grpc_call_completed", "ingress_published", b"ingress_published", "payload", b"payload", "progress_stall", b"progress_stall", "request_completed", b"request_completed", "service_error", b"service_error", "service_failed", b"service_failed", "service_healthy", b"service_healthy", "service_init", b"service_init", "service_log", b"service_log", "service_prestart", b"service_prestart", "service_ready", b"service_ready", "service_starting", b"service_starting", "service_stopped", b"service_stopped", "service_stopping", b"service_stopping", "test_note", b"test_note", "time", b"time", "wiring_resolved", b"wiring_resolved"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["artifact_cached", b"artifact_cached", "artifact_completed", b"artifact_completed", "artifact_failed", b"artifact_failed", "artifact_progress", b"artifact_progress", "artifact_started", b"artifact_started", "callback_request", b"callback_request", "callback_response", b"callback_response", "connection_closed", b"connection_closed", "connection_opened", b"connection_opened", "environment_created", b"environment_created", "environment_destroying", b"environment_destroying", "environment_down", b"environment_down", "environment_failing", b"environment_failing", "environment_up", b"environment_up", "grpc_call_completed", b"grpc_call_completed", "ingress_published", b"ingress_published", "kafka_fetched", b"kafka_fetched", "kafka_produced", b"kafka_produced", "payload", b"payload", "progress_stall", b"progress_stall", "request_completed", b"request_completed", "service_error", b"service_error", "service_failed", b"service_failed", "service_healthy", b"service_healthy", "service_init", b"service_init", "service_log", b"service_log", "service_prestart", b"service_prestart", "service_ready", b"service_ready", "service_starting", b"service_starting", "service_stopped", b"service_stopped", "service_stopping", b"service_stopping", "test_note", b"test_note", "time", b"time", "wiring_resolved", b"wiring_resolved"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["artifact_cached", b"artifact_cached", "artifact_completed", b"artifact_completed", "artifact_failed", b"artifact_failed", "artifact_progress", b"artifact_progress", "artifact_started", b"artifact_started", "callback_request", b"callback_request", "callback_response", b"callback_response", "connection_closed", b"connection_closed", "connection_opened", b"connection_opened", "environment_created", b"environment_created", "environment_destroying", b"environment_destroying", "environment_down", b"environment_down", "environment_failing", b"environment_failing", "environment_id", b"environment_id", "environment_up", b"environment_up", "grpc_call_completed", b"grpc_call_completed", "ingress_published", b"ingress_published", "payload", b"payload", "progress_stall", b"progress_stall", "request_completed", b"request_completed", "seq", b"seq", "service", b"service", "service_error", b"service_error", "service_failed", b"service_failed", "service_healthy", b"service_healthy", "service_init", b"service_init", "service_log", b"service_log", "service_prestart", b"service_prestart", "service_ready", b"service_ready", "service_starting", b"service_starting", "service_stopped", b"service_stopped", "service_stopping", b"service_stopping", "test_note", b"test_note", "time", b"time", "type", b"type", "wiring_resolved", b"wiring_resolved"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["artifact_cached", b"artifact_cached", "artifact_completed", b"artifact_completed", "artifact_failed", b"artifact_failed", "artifact_progress", b"artifact_progress", "artifact_started", b"artifact_started", "callback_request", b"callback_request", "callback_response", b"callback_response", "connection_closed", b"connection_closed", "connection_opened", b"connection_opened", "environment_created", b"environment_created", "environment_destroying", b"environment_destroying", "environment_down", b"environment_down", "environment_failing", b"environment_failing", "environment_id", b"environment_id", "environment_up", b"environment_up", "grpc_call_completed", b"grpc_call_completed", "ingress_published", b"ingress_published", "kafka_fetched", b"kafka_fetched", "kafka_produced", b"kafka_produced", "payload", b"payload", "progress_stall", b"progress_stall", "request_completed", b"request_completed", "seq", b"seq", "service", b"service", "service_error", b"service_error", "service_failed", b"service_failed", "service_healthy", b"service_healthy", "service_init", b"service_init", "service_log", b"service_log", "service_prestart", b"service_prestart", "service_ready", b"service_ready", "service_starting", b"service_starting", "service_stopped", b"service_stopped", "service_stopping", b"service_stopping", "test_note", b"test_note", "time", b"time", "type", b"type", "wiring_resolved", b"wiring_resolved"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["environment_created", "artifact_started", "artifact_completed", "artifact_cached", "artifact_failed", "artifact_progress", "ingress_published", "wiring_resolved", "service_prestart", "service_starting", "service_healthy", "service_init", "service_ready", "service_failed", "service_stopping", "service_stopped", "service_log", "service_error", "environment_up", "environment_failing", "environment_down", "progress_stall", "environment_destroying", "callback_request", "callback_response", "test_note", "request_completed", "grpc_call_completed", "connection_opened", "connection_closed"]  # noqa: Y015
+    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["environment_created", "artifact_started", "artifact_completed", "artifact_cached", "artifact_failed", "artifact_progress", "ingress_published", "wiring_resolved", "service_prestart", "service_starting", "service_healthy", "service_init", "service_ready", "service_failed", "service_stopping", "service_stopped", "service_log", "service_error", "environment_up", "environment_failing", "environment_down", "progress_stall", "environment_destroying", "callback_request", "callback_response", "test_note", "request_completed", "grpc_call_completed", "connection_opened", "connection_closed", "kafka_produced", "kafka_fetched"]  # noqa: Y015
     _WhichOneofArgType_payload: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_payload) -> _WhichOneofReturnType_payload | None: ...
 
@@ -1425,3 +1433,170 @@ class ConnectionClosed(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ConnectionClosed: _TypeAlias = ConnectionClosed  # noqa: Y015
+
+@_typing.final
+class KafkaRecord(_message.Message):
+    """KafkaRecord is one record of a Kafka record batch seen by a proxy."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOPIC_FIELD_NUMBER: _builtins.int
+    PARTITION_FIELD_NUMBER: _builtins.int
+    OFFSET_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    KEY_TEXT_FIELD_NUMBER: _builtins.int
+    VALUE_SIZE_FIELD_NUMBER: _builtins.int
+    VALUE_JSON_FIELD_NUMBER: _builtins.int
+    VALUE_FORMAT_FIELD_NUMBER: _builtins.int
+    SCHEMA_ID_FIELD_NUMBER: _builtins.int
+    HEADERS_FIELD_NUMBER: _builtins.int
+    TIMESTAMP_MS_FIELD_NUMBER: _builtins.int
+    topic: _builtins.str
+    partition: _builtins.int
+    offset: _builtins.int
+    """The record's offset; -1 for a produced record the broker did not acknowledge."""
+    key: _builtins.bytes
+    """The key; unset for a null key."""
+    key_text: _builtins.str
+    """The key as text when it is valid UTF-8."""
+    value_size: _builtins.int
+    """Size of the value in bytes (-1 for a null value, a tombstone)."""
+    value_json: _builtins.str
+    """The value decoded to JSON: when it is JSON, or Avro in the Confluent wire format
+    with a schema in rig's registry. Empty otherwise.
+    """
+    value_format: _builtins.str
+    """How value_json was decoded: "json", "avro" or "" (not decoded)."""
+    schema_id: _builtins.int
+    """The registry id of an Avro value's schema."""
+    timestamp_ms: _builtins.int
+    """Record timestamp (ms since the epoch)."""
+    @_builtins.property
+    def headers(self) -> _containers.RepeatedCompositeFieldContainer[Global___Header]: ...
+    def __init__(
+        self,
+        *,
+        topic: _builtins.str = ...,
+        partition: _builtins.int = ...,
+        offset: _builtins.int = ...,
+        key: _builtins.bytes | None = ...,
+        key_text: _builtins.str = ...,
+        value_size: _builtins.int = ...,
+        value_json: _builtins.str = ...,
+        value_format: _builtins.str = ...,
+        schema_id: _builtins.int = ...,
+        headers: _abc.Iterable[Global___Header] | None = ...,
+        timestamp_ms: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_key", b"_key", "key", b"key"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_key", b"_key", "headers", b"headers", "key", b"key", "key_text", b"key_text", "offset", b"offset", "partition", b"partition", "schema_id", b"schema_id", "timestamp_ms", b"timestamp_ms", "topic", b"topic", "value_format", b"value_format", "value_json", b"value_json", "value_size", b"value_size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__key: _TypeAlias = _typing.Literal["key"]  # noqa: Y015
+    _WhichOneofArgType__key: _TypeAlias = _typing.Literal["_key", b"_key"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__key) -> _WhichOneofReturnType__key | None: ...
+
+Global___KafkaRecord: _TypeAlias = KafkaRecord  # noqa: Y015
+
+@_typing.final
+class KafkaProduced(_message.Message):
+    """KafkaProduced records one Produce request through a Kafka proxy and its answer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SOURCE_FIELD_NUMBER: _builtins.int
+    TARGET_FIELD_NUMBER: _builtins.int
+    INGRESS_FIELD_NUMBER: _builtins.int
+    CLIENT_ID_FIELD_NUMBER: _builtins.int
+    API_VERSION_FIELD_NUMBER: _builtins.int
+    ACKS_FIELD_NUMBER: _builtins.int
+    RECORDS_FIELD_NUMBER: _builtins.int
+    RECORDS_TOTAL_FIELD_NUMBER: _builtins.int
+    LATENCY_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    source: _builtins.str
+    target: _builtins.str
+    ingress: _builtins.str
+    client_id: _builtins.str
+    api_version: _builtins.int
+    """Produce API version the client used."""
+    acks: _builtins.int
+    records_total: _builtins.int
+    error: _builtins.str
+    """The first per-partition error code name, or a decoding problem; empty when none."""
+    @_builtins.property
+    def records(self) -> _containers.RepeatedCompositeFieldContainer[Global___KafkaRecord]:
+        """The records (at most 100 per request; records_total counts them all)."""
+
+    @_builtins.property
+    def latency(self) -> _duration_pb2.Duration: ...
+    def __init__(
+        self,
+        *,
+        source: _builtins.str = ...,
+        target: _builtins.str = ...,
+        ingress: _builtins.str = ...,
+        client_id: _builtins.str = ...,
+        api_version: _builtins.int = ...,
+        acks: _builtins.int = ...,
+        records: _abc.Iterable[Global___KafkaRecord] | None = ...,
+        records_total: _builtins.int = ...,
+        latency: _duration_pb2.Duration | None = ...,
+        error: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["latency", b"latency"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acks", b"acks", "api_version", b"api_version", "client_id", b"client_id", "error", b"error", "ingress", b"ingress", "latency", b"latency", "records", b"records", "records_total", b"records_total", "source", b"source", "target", b"target"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KafkaProduced: _TypeAlias = KafkaProduced  # noqa: Y015
+
+@_typing.final
+class KafkaFetched(_message.Message):
+    """KafkaFetched records the records a Fetch response through a Kafka proxy carried
+    (fetches that returned nothing are not recorded).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SOURCE_FIELD_NUMBER: _builtins.int
+    TARGET_FIELD_NUMBER: _builtins.int
+    INGRESS_FIELD_NUMBER: _builtins.int
+    CLIENT_ID_FIELD_NUMBER: _builtins.int
+    API_VERSION_FIELD_NUMBER: _builtins.int
+    RECORDS_FIELD_NUMBER: _builtins.int
+    RECORDS_TOTAL_FIELD_NUMBER: _builtins.int
+    LATENCY_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    source: _builtins.str
+    target: _builtins.str
+    ingress: _builtins.str
+    client_id: _builtins.str
+    api_version: _builtins.int
+    records_total: _builtins.int
+    error: _builtins.str
+    @_builtins.property
+    def records(self) -> _containers.RepeatedCompositeFieldContainer[Global___KafkaRecord]: ...
+    @_builtins.property
+    def latency(self) -> _duration_pb2.Duration: ...
+    def __init__(
+        self,
+        *,
+        source: _builtins.str = ...,
+        target: _builtins.str = ...,
+        ingress: _builtins.str = ...,
+        client_id: _builtins.str = ...,
+        api_version: _builtins.int = ...,
+        records: _abc.Iterable[Global___KafkaRecord] | None = ...,
+        records_total: _builtins.int = ...,
+        latency: _duration_pb2.Duration | None = ...,
+        error: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["latency", b"latency"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["api_version", b"api_version", "client_id", b"client_id", "error", b"error", "ingress", b"ingress", "latency", b"latency", "records", b"records", "records_total", b"records_total", "source", b"source", "target", b"target"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KafkaFetched: _TypeAlias = KafkaFetched  # noqa: Y015

@@ -237,6 +237,7 @@ class Service(_message.Message):
     S3_FIELD_NUMBER: _builtins.int
     SQS_FIELD_NUMBER: _builtins.int
     TEMPORAL_FIELD_NUMBER: _builtins.int
+    KAFKA_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Unique within the environment: lower-case letters, digits, '-' and '_', starting with a letter."""
     no_ingress: _builtins.bool
@@ -285,6 +286,8 @@ class Service(_message.Message):
     def sqs(self) -> Global___SqsConfig: ...
     @_builtins.property
     def temporal(self) -> Global___TemporalConfig: ...
+    @_builtins.property
+    def kafka(self) -> Global___KafkaConfig: ...
     def __init__(
         self,
         *,
@@ -306,12 +309,13 @@ class Service(_message.Message):
         s3: Global___S3Config | None = ...,
         sqs: Global___SqsConfig | None = ...,
         temporal: Global___TemporalConfig | None = ...,
+        kafka: Global___KafkaConfig | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "go", b"go", "node", b"node", "postgres", b"postgres", "process", b"process", "redis", b"redis", "s3", b"s3", "sqs", b"sqs", "temporal", b"temporal"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "go", b"go", "kafka", b"kafka", "node", b"node", "postgres", b"postgres", "process", b"process", "redis", b"redis", "s3", b"s3", "sqs", b"sqs", "temporal", b"temporal"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "egresses", b"egresses", "go", b"go", "ingresses", b"ingresses", "init", b"init", "name", b"name", "no_ingress", b"no_ingress", "node", b"node", "postgres", b"postgres", "prestart", b"prestart", "process", b"process", "redis", b"redis", "requires", b"requires", "s3", b"s3", "sqs", b"sqs", "temporal", b"temporal"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "config", b"config", "container", b"container", "custom", b"custom", "egresses", b"egresses", "go", b"go", "ingresses", b"ingresses", "init", b"init", "kafka", b"kafka", "name", b"name", "no_ingress", b"no_ingress", "node", b"node", "postgres", b"postgres", "prestart", b"prestart", "process", b"process", "redis", b"redis", "requires", b"requires", "s3", b"s3", "sqs", b"sqs", "temporal", b"temporal"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_config: _TypeAlias = _typing.Literal["process", "client", "container", "postgres", "redis", "custom", "go", "node", "s3", "sqs", "temporal"]  # noqa: Y015
+    _WhichOneofReturnType_config: _TypeAlias = _typing.Literal["process", "client", "container", "postgres", "redis", "custom", "go", "node", "s3", "sqs", "temporal", "kafka"]  # noqa: Y015
     _WhichOneofArgType_config: _TypeAlias = _typing.Literal["config", b"config"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_config) -> _WhichOneofReturnType_config | None: ...
 
@@ -1319,3 +1323,95 @@ class CustomConfig(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CustomConfig: _TypeAlias = CustomConfig  # noqa: Y015
+
+@_typing.final
+class KafkaConfig(_message.Message):
+    """KafkaConfig leases a topic namespace on a pooled Apache Kafka 4 broker (KRaft, the
+    host's Java), with a schema registry that speaks the Confluent REST API.
+    Attributes: KAFKA_BROKERS (bootstrap servers), KAFKA_TOPIC_PREFIX,
+    SCHEMA_REGISTRY_URL.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOPICS_FIELD_NUMBER: _builtins.int
+    AVRO_SCHEMAS_FIELD_NUMBER: _builtins.int
+    DEDICATED_CLUSTER_FIELD_NUMBER: _builtins.int
+    dedicated_cluster: _builtins.bool
+    """A broker of its own for this service instead of a prefix on the shared broker."""
+    @_builtins.property
+    def topics(self) -> _containers.RepeatedCompositeFieldContainer[Global___KafkaTopic]:
+        """Topics created (under the prefix) before the service is ready."""
+
+    @_builtins.property
+    def avro_schemas(self) -> _containers.RepeatedCompositeFieldContainer[Global___KafkaAvroSchema]:
+        """Avro schemas registered in the environment's schema registry before the service
+        is ready (the kafka type's init step), in order.
+        """
+
+    def __init__(
+        self,
+        *,
+        topics: _abc.Iterable[Global___KafkaTopic] | None = ...,
+        avro_schemas: _abc.Iterable[Global___KafkaAvroSchema] | None = ...,
+        dedicated_cluster: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["avro_schemas", b"avro_schemas", "dedicated_cluster", b"dedicated_cluster", "topics", b"topics"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KafkaConfig: _TypeAlias = KafkaConfig  # noqa: Y015
+
+@_typing.final
+class KafkaTopic(_message.Message):
+    """KafkaTopic is a topic created for an environment (its name without the prefix)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    PARTITIONS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    partitions: _builtins.int
+    """Default 1."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        partitions: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "partitions", b"partitions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KafkaTopic: _TypeAlias = KafkaTopic  # noqa: Y015
+
+@_typing.final
+class KafkaAvroSchema(_message.Message):
+    """KafkaAvroSchema is an Avro schema registered under a subject (e.g. `orders-value`,
+    prefixed like the topics).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    SCHEMA_FIELD_NUMBER: _builtins.int
+    subject: _builtins.str
+    schema: _builtins.str
+    """The schema as Avro JSON."""
+    def __init__(
+        self,
+        *,
+        subject: _builtins.str = ...,
+        schema: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["schema", b"schema", "subject", b"subject"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KafkaAvroSchema: _TypeAlias = KafkaAvroSchema  # noqa: Y015

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file rig/v1/event.proto.
  */
 export const file_rig_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChJyaWcvdjEvZXZlbnQucHJvdG8SBnJpZy52MSKzAQoIRW5kcG9pbnQSDAoEaG9zdBgBIAEoCRIMCgRwb3J0GAIgASgNEiIKCHByb3RvY29sGAMgASgOMhAucmlnLnYxLlByb3RvY29sEjQKCmF0dHJpYnV0ZXMYBCADKAsyIC5yaWcudjEuRW5kcG9pbnQuQXR0cmlidXRlc0VudHJ5GjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIpQCCgZXaXJpbmcSMAoJaW5ncmVzc2VzGAEgAygLMh0ucmlnLnYxLldpcmluZy5JbmdyZXNzZXNFbnRyeRIuCghlZ3Jlc3NlcxgCIAMoCzIcLnJpZy52MS5XaXJpbmcuRWdyZXNzZXNFbnRyeRIQCgh0ZW1wX2RpchgDIAEoCRIPCgdlbnZfZGlyGAQgASgJGkIKDkluZ3Jlc3Nlc0VudHJ5EgsKA2tleRgBIAEoCRIfCgV2YWx1ZRgCIAEoCzIQLnJpZy52MS5FbmRwb2ludDoCOAEaQQoNRWdyZXNzZXNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5yaWcudjEuRW5kcG9pbnQ6AjgBIqENCgVFdmVudBILCgNzZXEYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOZW52aXJvbm1lbnRfaWQYAyABKAkSDAoEdHlwZRgEIAEoCRIPCgdzZXJ2aWNlGAUgASgJEjkKE2Vudmlyb25tZW50X2NyZWF0ZWQYCiABKAsyGi5yaWcudjEuRW52aXJvbm1lbnRDcmVhdGVkSAASMwoQYXJ0aWZhY3Rfc3RhcnRlZBgLIAEoCzIXLnJpZy52MS5BcnRpZmFjdFN0YXJ0ZWRIABI3ChJhcnRpZmFjdF9jb21wbGV0ZWQYDCABKAsyGS5yaWcudjEuQXJ0aWZhY3RDb21wbGV0ZWRIABIxCg9hcnRpZmFjdF9jYWNoZWQYDSABKAsyFi5yaWcudjEuQXJ0aWZhY3RDYWNoZWRIABIxCg9hcnRpZmFjdF9mYWlsZWQYDiABKAsyFi5yaWcudjEuQXJ0aWZhY3RGYWlsZWRIABI1ChFhcnRpZmFjdF9wcm9ncmVzcxgPIAEoCzIYLnJpZy52MS5BcnRpZmFjdFByb2dyZXNzSAASNQoRaW5ncmVzc19wdWJsaXNoZWQYFCABKAsyGC5yaWcudjEuSW5ncmVzc1B1Ymxpc2hlZEgAEjEKD3dpcmluZ19yZXNvbHZlZBgVIAEoCzIWLnJpZy52MS5XaXJpbmdSZXNvbHZlZEgAEjMKEHNlcnZpY2VfcHJlc3RhcnQYFiABKAsyFy5yaWcudjEuU2VydmljZVByZXN0YXJ0SAASMwoQc2VydmljZV9zdGFydGluZxgXIAEoCzIXLnJpZy52MS5TZXJ2aWNlU3RhcnRpbmdIABIxCg9zZXJ2aWNlX2hlYWx0aHkYGCABKAsyFi5yaWcudjEuU2VydmljZUhlYWx0aHlIABIrCgxzZXJ2aWNlX2luaXQYGSABKAsyEy5yaWcudjEuU2VydmljZUluaXRIABItCg1zZXJ2aWNlX3JlYWR5GBogASgLMhQucmlnLnYxLlNlcnZpY2VSZWFkeUgAEi8KDnNlcnZpY2VfZmFpbGVkGBsgASgLMhUucmlnLnYxLlNlcnZpY2VGYWlsZWRIABIzChBzZXJ2aWNlX3N0b3BwaW5nGBwgASgLMhcucmlnLnYxLlNlcnZpY2VTdG9wcGluZ0gAEjEKD3NlcnZpY2Vfc3RvcHBlZBgdIAEoCzIWLnJpZy52MS5TZXJ2aWNlU3RvcHBlZEgAEikKC3NlcnZpY2VfbG9nGB4gASgLMhIucmlnLnYxLlNlcnZpY2VMb2dIABItCg1zZXJ2aWNlX2Vycm9yGB8gASgLMhQucmlnLnYxLlNlcnZpY2VFcnJvckgAEi8KDmVudmlyb25tZW50X3VwGCggASgLMhUucmlnLnYxLkVudmlyb25tZW50VXBIABI5ChNlbnZpcm9ubWVudF9mYWlsaW5nGCkgASgLMhoucmlnLnYxLkVudmlyb25tZW50RmFpbGluZ0gAEjMKEGVudmlyb25tZW50X2Rvd24YKiABKAsyFy5yaWcudjEuRW52aXJvbm1lbnREb3duSAASLwoOcHJvZ3Jlc3Nfc3RhbGwYKyABKAsyFS5yaWcudjEuUHJvZ3Jlc3NTdGFsbEgAEj8KFmVudmlyb25tZW50X2Rlc3Ryb3lpbmcYLCABKAsyHS5yaWcudjEuRW52aXJvbm1lbnREZXN0cm95aW5nSAASMwoQY2FsbGJhY2tfcmVxdWVzdBgyIAEoCzIXLnJpZy52MS5DYWxsYmFja1JlcXVlc3RIABI1ChFjYWxsYmFja19yZXNwb25zZRgzIAEoCzIYLnJpZy52MS5DYWxsYmFja1Jlc3BvbnNlSAASJQoJdGVzdF9ub3RlGDQgASgLMhAucmlnLnYxLlRlc3ROb3RlSAASNQoRcmVxdWVzdF9jb21wbGV0ZWQYPCABKAsyGC5yaWcudjEuUmVxdWVzdENvbXBsZXRlZEgAEjgKE2dycGNfY2FsbF9jb21wbGV0ZWQYPSABKAsyGS5yaWcudjEuR3JwY0NhbGxDb21wbGV0ZWRIABI1ChFjb25uZWN0aW9uX29wZW5lZBg+IAEoCzIYLnJpZy52MS5Db25uZWN0aW9uT3BlbmVkSAASNQoRY29ubmVjdGlvbl9jbG9zZWQYPyABKAsyGC5yaWcudjEuQ29ubmVjdGlvbkNsb3NlZEgAQgkKB3BheWxvYWQiXQoSRW52aXJvbm1lbnRDcmVhdGVkEgwKBG5hbWUYASABKAkSKAoIc2VydmljZXMYAiADKAsyFi5yaWcudjEuU2VydmljZVN1bW1hcnkSDwoHZW52X2RpchgDIAEoCSJACg5TZXJ2aWNlU3VtbWFyeRIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSEgoKZGVwZW5kc19vbhgDIAMoCSIzCg9BcnRpZmFjdFN0YXJ0ZWQSCwoDa2V5GAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJIl0KEUFydGlmYWN0Q29tcGxldGVkEgsKA2tleRgBIAEoCRIrCghkdXJhdGlvbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIOCgZkZXRhaWwYAyABKAkiLQoOQXJ0aWZhY3RDYWNoZWQSCwoDa2V5GAEgASgJEg4KBmRldGFpbBgCIAEoCSIsCg5BcnRpZmFjdEZhaWxlZBILCgNrZXkYASABKAkSDQoFZXJyb3IYAiABKAkiLQoQQXJ0aWZhY3RQcm9ncmVzcxILCgNrZXkYASABKAkSDAoEbGluZRgCIAEoCSKSAQoQSW5ncmVzc1B1Ymxpc2hlZBI6CglpbmdyZXNzZXMYASADKAsyJy5yaWcudjEuSW5ncmVzc1B1Ymxpc2hlZC5JbmdyZXNzZXNFbnRyeRpCCg5JbmdyZXNzZXNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5yaWcudjEuRW5kcG9pbnQ6AjgBIjAKDldpcmluZ1Jlc29sdmVkEh4KBndpcmluZxgBIAEoCzIOLnJpZy52MS5XaXJpbmciIAoPU2VydmljZVByZXN0YXJ0Eg0KBWhvb2tzGAEgASgNIi4KD1NlcnZpY2VTdGFydGluZxILCgNwaWQYASABKAUSDgoGZGV0YWlsGAIgASgJIj0KDlNlcnZpY2VIZWFsdGh5EisKCGR1cmF0aW9uGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIhwKC1NlcnZpY2VJbml0Eg0KBWhvb2tzGAEgASgNIg4KDFNlcnZpY2VSZWFkeSJDCg1TZXJ2aWNlRmFpbGVkEg4KBnJlYXNvbhgBIAEoCRINCgVwaGFzZRgCIAEoCRITCgtzdGRlcnJfdGFpbBgDIAMoCSIRCg9TZXJ2aWNlU3RvcHBpbmciMwoOU2VydmljZVN0b3BwZWQSEQoJZXhpdF9jb2RlGAEgASgFEg4KBnNpZ25hbBgCIAEoCSI9CgpTZXJ2aWNlTG9nEiEKBnN0cmVhbRgBIAEoDjIRLnJpZy52MS5Mb2dTdHJlYW0SDAoEbGluZRgCIAEoCSIdCgxTZXJ2aWNlRXJyb3ISDQoFZXJyb3IYASABKAkikgEKEFNlcnZpY2VFbmRwb2ludHMSOgoJaW5ncmVzc2VzGAEgAygLMicucmlnLnYxLlNlcnZpY2VFbmRwb2ludHMuSW5ncmVzc2VzRW50cnkaQgoOSW5ncmVzc2VzRW50cnkSCwoDa2V5GAEgASgJEh8KBXZhbHVlGAIgASgLMhAucmlnLnYxLkVuZHBvaW50OgI4ASKRAQoNRW52aXJvbm1lbnRVcBI1CghzZXJ2aWNlcxgBIAMoCzIjLnJpZy52MS5FbnZpcm9ubWVudFVwLlNlcnZpY2VzRW50cnkaSQoNU2VydmljZXNFbnRyeRILCgNrZXkYASABKAkSJwoFdmFsdWUYAiABKAsyGC5yaWcudjEuU2VydmljZUVuZHBvaW50czoCOAEiNQoSRW52aXJvbm1lbnRGYWlsaW5nEg8KB3NlcnZpY2UYASABKAkSDgoGcmVhc29uGAIgASgJImAKFUVudmlyb25tZW50RGVzdHJveWluZxIiCgZyZWFzb24YASABKA4yEi5yaWcudjEuRG93blJlYXNvbhITCgt0ZXN0X2ZhaWxlZBgCIAEoCBIOCgZkZXRhaWwYAyABKAkiqgEKD0Vudmlyb25tZW50RG93bhIiCgZyZWFzb24YASABKA4yEi5yaWcudjEuRG93blJlYXNvbhIPCgdzdW1tYXJ5GAIgASgJEhMKC3Rlc3RfZmFpbGVkGAMgASgIEhYKDmZhaWxlZF9zZXJ2aWNlGAQgASgJEg0KBWVycm9yGAUgASgJEhMKC3N0ZGVycl90YWlsGAYgAygJEhEKCXByZXNlcnZlZBgHIAEoCCJeCg9TZXJ2aWNlU25hcHNob3QSDwoHc2VydmljZRgBIAEoCRINCgVwaGFzZRgCIAEoCRITCgt3YWl0aW5nX2ZvchgDIAEoCRIWCg5sYXN0X2xvZ19saW5lcxgEIAMoCSJ0Cg1Qcm9ncmVzc1N0YWxsEg8KB21lc3NhZ2UYASABKAkSJwoEaWRsZRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIpCghzZXJ2aWNlcxgDIAMoCzIXLnJpZy52MS5TZXJ2aWNlU25hcHNob3QilwEKD0NhbGxiYWNrUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEgwKBG5hbWUYAiABKAkSIgoEa2luZBgDIAEoDjIULnJpZy52MS5DYWxsYmFja0tpbmQSDwoHc2VydmljZRgEIAEoCRIeCgZ3aXJpbmcYBSABKAsyDi5yaWcudjEuV2lyaW5nEg0KBXBoYXNlGAYgASgJIjUKEENhbGxiYWNrUmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoCRINCgVlcnJvchgCIAEoCSIqCghUZXN0Tm90ZRIPCgdtZXNzYWdlGAEgASgJEg0KBWxldmVsGAIgASgJIiUKBkhlYWRlchIMCgRuYW1lGAEgASgJEg0KBXZhbHVlGAIgASgJIpoDChBSZXF1ZXN0Q29tcGxldGVkEg4KBnNvdXJjZRgBIAEoCRIOCgZ0YXJnZXQYAiABKAkSDwoHaW5ncmVzcxgDIAEoCRIOCgZtZXRob2QYBCABKAkSDAoEcGF0aBgFIAEoCRIOCgZzdGF0dXMYBiABKAUSKgoHbGF0ZW5jeRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhInCg9yZXF1ZXN0X2hlYWRlcnMYCCADKAsyDi5yaWcudjEuSGVhZGVyEigKEHJlc3BvbnNlX2hlYWRlcnMYCSADKAsyDi5yaWcudjEuSGVhZGVyEhQKDHJlcXVlc3RfYm9keRgKIAEoDBIeChZyZXF1ZXN0X2JvZHlfdHJ1bmNhdGVkGAsgASgIEhUKDXJlc3BvbnNlX2JvZHkYDCABKAwSHwoXcmVzcG9uc2VfYm9keV90cnVuY2F0ZWQYDSABKAgSFAoMcmVxdWVzdF9zaXplGA4gASgEEhUKDXJlc3BvbnNlX3NpemUYDyABKAQSDQoFZXJyb3IYECABKAkivwMKEUdycGNDYWxsQ29tcGxldGVkEg4KBnNvdXJjZRgBIAEoCRIOCgZ0YXJnZXQYAiABKAkSDwoHaW5ncmVzcxgDIAEoCRIUCgxncnBjX3NlcnZpY2UYBCABKAkSDgoGbWV0aG9kGAUgASgJEhMKC3N0YXR1c19jb2RlGAYgASgFEhYKDnN0YXR1c19tZXNzYWdlGAcgASgJEioKB2xhdGVuY3kYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKAoQcmVxdWVzdF9tZXRhZGF0YRgJIAMoCzIOLnJpZy52MS5IZWFkZXISKQoRcmVzcG9uc2VfbWV0YWRhdGEYCiADKAsyDi5yaWcudjEuSGVhZGVyEhgKEHJlcXVlc3RfbWVzc2FnZXMYCyABKA0SGQoRcmVzcG9uc2VfbWVzc2FnZXMYDCABKA0SFAoMcmVxdWVzdF9qc29uGA0gAygJEhUKDXJlc3BvbnNlX2pzb24YDiADKAkSFQoNcmVxdWVzdF9ieXRlcxgPIAEoBBIWCg5yZXNwb25zZV9ieXRlcxgQIAEoBBIUCgxkZWNvZGVfZXJyb3IYESABKAkiWgoQQ29ubmVjdGlvbk9wZW5lZBIOCgZzb3VyY2UYASABKAkSDgoGdGFyZ2V0GAIgASgJEg8KB2luZ3Jlc3MYAyABKAkSFQoNY29ubmVjdGlvbl9pZBgEIAEoCSLCAQoQQ29ubmVjdGlvbkNsb3NlZBIOCgZzb3VyY2UYASABKAkSDgoGdGFyZ2V0GAIgASgJEg8KB2luZ3Jlc3MYAyABKAkSFQoNY29ubmVjdGlvbl9pZBgEIAEoCRISCgpieXRlc19zZW50GAUgASgEEhYKDmJ5dGVzX3JlY2VpdmVkGAYgASgEEisKCGR1cmF0aW9uGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBWVycm9yGAggASgJKlUKCUxvZ1N0cmVhbRIaChZMT0dfU1RSRUFNX1VOU1BFQ0lGSUVEEAASFQoRTE9HX1NUUkVBTV9TVERPVVQQARIVChFMT0dfU1RSRUFNX1NUREVSUhACKq0BCgpEb3duUmVhc29uEhsKF0RPV05fUkVBU09OX1VOU1BFQ0lGSUVEEAASGQoVRE9XTl9SRUFTT05fREVTVFJPWUVEEAESFgoSRE9XTl9SRUFTT05fRkFJTEVEEAISGwoXRE9XTl9SRUFTT05fVFRMX0VYUElSRUQQAxIYChRET1dOX1JFQVNPTl9PUlBIQU5FRBAEEhgKFERPV05fUkVBU09OX1NIVVRET1dOEAUqXgoMQ2FsbGJhY2tLaW5kEh0KGUNBTExCQUNLX0tJTkRfVU5TUEVDSUZJRUQQABIWChJDQUxMQkFDS19LSU5EX0hPT0sQARIXChNDQUxMQkFDS19LSU5EX1NUQVJUEAJiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_rig_v1_spec]);
+  fileDesc("ChJyaWcvdjEvZXZlbnQucHJvdG8SBnJpZy52MSKzAQoIRW5kcG9pbnQSDAoEaG9zdBgBIAEoCRIMCgRwb3J0GAIgASgNEiIKCHByb3RvY29sGAMgASgOMhAucmlnLnYxLlByb3RvY29sEjQKCmF0dHJpYnV0ZXMYBCADKAsyIC5yaWcudjEuRW5kcG9pbnQuQXR0cmlidXRlc0VudHJ5GjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIpQCCgZXaXJpbmcSMAoJaW5ncmVzc2VzGAEgAygLMh0ucmlnLnYxLldpcmluZy5JbmdyZXNzZXNFbnRyeRIuCghlZ3Jlc3NlcxgCIAMoCzIcLnJpZy52MS5XaXJpbmcuRWdyZXNzZXNFbnRyeRIQCgh0ZW1wX2RpchgDIAEoCRIPCgdlbnZfZGlyGAQgASgJGkIKDkluZ3Jlc3Nlc0VudHJ5EgsKA2tleRgBIAEoCRIfCgV2YWx1ZRgCIAEoCzIQLnJpZy52MS5FbmRwb2ludDoCOAEaQQoNRWdyZXNzZXNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5yaWcudjEuRW5kcG9pbnQ6AjgBIoEOCgVFdmVudBILCgNzZXEYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOZW52aXJvbm1lbnRfaWQYAyABKAkSDAoEdHlwZRgEIAEoCRIPCgdzZXJ2aWNlGAUgASgJEjkKE2Vudmlyb25tZW50X2NyZWF0ZWQYCiABKAsyGi5yaWcudjEuRW52aXJvbm1lbnRDcmVhdGVkSAASMwoQYXJ0aWZhY3Rfc3RhcnRlZBgLIAEoCzIXLnJpZy52MS5BcnRpZmFjdFN0YXJ0ZWRIABI3ChJhcnRpZmFjdF9jb21wbGV0ZWQYDCABKAsyGS5yaWcudjEuQXJ0aWZhY3RDb21wbGV0ZWRIABIxCg9hcnRpZmFjdF9jYWNoZWQYDSABKAsyFi5yaWcudjEuQXJ0aWZhY3RDYWNoZWRIABIxCg9hcnRpZmFjdF9mYWlsZWQYDiABKAsyFi5yaWcudjEuQXJ0aWZhY3RGYWlsZWRIABI1ChFhcnRpZmFjdF9wcm9ncmVzcxgPIAEoCzIYLnJpZy52MS5BcnRpZmFjdFByb2dyZXNzSAASNQoRaW5ncmVzc19wdWJsaXNoZWQYFCABKAsyGC5yaWcudjEuSW5ncmVzc1B1Ymxpc2hlZEgAEjEKD3dpcmluZ19yZXNvbHZlZBgVIAEoCzIWLnJpZy52MS5XaXJpbmdSZXNvbHZlZEgAEjMKEHNlcnZpY2VfcHJlc3RhcnQYFiABKAsyFy5yaWcudjEuU2VydmljZVByZXN0YXJ0SAASMwoQc2VydmljZV9zdGFydGluZxgXIAEoCzIXLnJpZy52MS5TZXJ2aWNlU3RhcnRpbmdIABIxCg9zZXJ2aWNlX2hlYWx0aHkYGCABKAsyFi5yaWcudjEuU2VydmljZUhlYWx0aHlIABIrCgxzZXJ2aWNlX2luaXQYGSABKAsyEy5yaWcudjEuU2VydmljZUluaXRIABItCg1zZXJ2aWNlX3JlYWR5GBogASgLMhQucmlnLnYxLlNlcnZpY2VSZWFkeUgAEi8KDnNlcnZpY2VfZmFpbGVkGBsgASgLMhUucmlnLnYxLlNlcnZpY2VGYWlsZWRIABIzChBzZXJ2aWNlX3N0b3BwaW5nGBwgASgLMhcucmlnLnYxLlNlcnZpY2VTdG9wcGluZ0gAEjEKD3NlcnZpY2Vfc3RvcHBlZBgdIAEoCzIWLnJpZy52MS5TZXJ2aWNlU3RvcHBlZEgAEikKC3NlcnZpY2VfbG9nGB4gASgLMhIucmlnLnYxLlNlcnZpY2VMb2dIABItCg1zZXJ2aWNlX2Vycm9yGB8gASgLMhQucmlnLnYxLlNlcnZpY2VFcnJvckgAEi8KDmVudmlyb25tZW50X3VwGCggASgLMhUucmlnLnYxLkVudmlyb25tZW50VXBIABI5ChNlbnZpcm9ubWVudF9mYWlsaW5nGCkgASgLMhoucmlnLnYxLkVudmlyb25tZW50RmFpbGluZ0gAEjMKEGVudmlyb25tZW50X2Rvd24YKiABKAsyFy5yaWcudjEuRW52aXJvbm1lbnREb3duSAASLwoOcHJvZ3Jlc3Nfc3RhbGwYKyABKAsyFS5yaWcudjEuUHJvZ3Jlc3NTdGFsbEgAEj8KFmVudmlyb25tZW50X2Rlc3Ryb3lpbmcYLCABKAsyHS5yaWcudjEuRW52aXJvbm1lbnREZXN0cm95aW5nSAASMwoQY2FsbGJhY2tfcmVxdWVzdBgyIAEoCzIXLnJpZy52MS5DYWxsYmFja1JlcXVlc3RIABI1ChFjYWxsYmFja19yZXNwb25zZRgzIAEoCzIYLnJpZy52MS5DYWxsYmFja1Jlc3BvbnNlSAASJQoJdGVzdF9ub3RlGDQgASgLMhAucmlnLnYxLlRlc3ROb3RlSAASNQoRcmVxdWVzdF9jb21wbGV0ZWQYPCABKAsyGC5yaWcudjEuUmVxdWVzdENvbXBsZXRlZEgAEjgKE2dycGNfY2FsbF9jb21wbGV0ZWQYPSABKAsyGS5yaWcudjEuR3JwY0NhbGxDb21wbGV0ZWRIABI1ChFjb25uZWN0aW9uX29wZW5lZBg+IAEoCzIYLnJpZy52MS5Db25uZWN0aW9uT3BlbmVkSAASNQoRY29ubmVjdGlvbl9jbG9zZWQYPyABKAsyGC5yaWcudjEuQ29ubmVjdGlvbkNsb3NlZEgAEi8KDmthZmthX3Byb2R1Y2VkGEYgASgLMhUucmlnLnYxLkthZmthUHJvZHVjZWRIABItCg1rYWZrYV9mZXRjaGVkGEcgASgLMhQucmlnLnYxLkthZmthRmV0Y2hlZEgAQgkKB3BheWxvYWQiXQoSRW52aXJvbm1lbnRDcmVhdGVkEgwKBG5hbWUYASABKAkSKAoIc2VydmljZXMYAiADKAsyFi5yaWcudjEuU2VydmljZVN1bW1hcnkSDwoHZW52X2RpchgDIAEoCSJACg5TZXJ2aWNlU3VtbWFyeRIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSEgoKZGVwZW5kc19vbhgDIAMoCSIzCg9BcnRpZmFjdFN0YXJ0ZWQSCwoDa2V5GAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJIl0KEUFydGlmYWN0Q29tcGxldGVkEgsKA2tleRgBIAEoCRIrCghkdXJhdGlvbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIOCgZkZXRhaWwYAyABKAkiLQoOQXJ0aWZhY3RDYWNoZWQSCwoDa2V5GAEgASgJEg4KBmRldGFpbBgCIAEoCSIsCg5BcnRpZmFjdEZhaWxlZBILCgNrZXkYASABKAkSDQoFZXJyb3IYAiABKAkiLQoQQXJ0aWZhY3RQcm9ncmVzcxILCgNrZXkYASABKAkSDAoEbGluZRgCIAEoCSKSAQoQSW5ncmVzc1B1Ymxpc2hlZBI6CglpbmdyZXNzZXMYASADKAsyJy5yaWcudjEuSW5ncmVzc1B1Ymxpc2hlZC5JbmdyZXNzZXNFbnRyeRpCCg5JbmdyZXNzZXNFbnRyeRILCgNrZXkYASABKAkSHwoFdmFsdWUYAiABKAsyEC5yaWcudjEuRW5kcG9pbnQ6AjgBIjAKDldpcmluZ1Jlc29sdmVkEh4KBndpcmluZxgBIAEoCzIOLnJpZy52MS5XaXJpbmciIAoPU2VydmljZVByZXN0YXJ0Eg0KBWhvb2tzGAEgASgNIi4KD1NlcnZpY2VTdGFydGluZxILCgNwaWQYASABKAUSDgoGZGV0YWlsGAIgASgJIj0KDlNlcnZpY2VIZWFsdGh5EisKCGR1cmF0aW9uGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIhwKC1NlcnZpY2VJbml0Eg0KBWhvb2tzGAEgASgNIg4KDFNlcnZpY2VSZWFkeSJDCg1TZXJ2aWNlRmFpbGVkEg4KBnJlYXNvbhgBIAEoCRINCgVwaGFzZRgCIAEoCRITCgtzdGRlcnJfdGFpbBgDIAMoCSIRCg9TZXJ2aWNlU3RvcHBpbmciMwoOU2VydmljZVN0b3BwZWQSEQoJZXhpdF9jb2RlGAEgASgFEg4KBnNpZ25hbBgCIAEoCSI9CgpTZXJ2aWNlTG9nEiEKBnN0cmVhbRgBIAEoDjIRLnJpZy52MS5Mb2dTdHJlYW0SDAoEbGluZRgCIAEoCSIdCgxTZXJ2aWNlRXJyb3ISDQoFZXJyb3IYASABKAkikgEKEFNlcnZpY2VFbmRwb2ludHMSOgoJaW5ncmVzc2VzGAEgAygLMicucmlnLnYxLlNlcnZpY2VFbmRwb2ludHMuSW5ncmVzc2VzRW50cnkaQgoOSW5ncmVzc2VzRW50cnkSCwoDa2V5GAEgASgJEh8KBXZhbHVlGAIgASgLMhAucmlnLnYxLkVuZHBvaW50OgI4ASKRAQoNRW52aXJvbm1lbnRVcBI1CghzZXJ2aWNlcxgBIAMoCzIjLnJpZy52MS5FbnZpcm9ubWVudFVwLlNlcnZpY2VzRW50cnkaSQoNU2VydmljZXNFbnRyeRILCgNrZXkYASABKAkSJwoFdmFsdWUYAiABKAsyGC5yaWcudjEuU2VydmljZUVuZHBvaW50czoCOAEiNQoSRW52aXJvbm1lbnRGYWlsaW5nEg8KB3NlcnZpY2UYASABKAkSDgoGcmVhc29uGAIgASgJImAKFUVudmlyb25tZW50RGVzdHJveWluZxIiCgZyZWFzb24YASABKA4yEi5yaWcudjEuRG93blJlYXNvbhITCgt0ZXN0X2ZhaWxlZBgCIAEoCBIOCgZkZXRhaWwYAyABKAkiqgEKD0Vudmlyb25tZW50RG93bhIiCgZyZWFzb24YASABKA4yEi5yaWcudjEuRG93blJlYXNvbhIPCgdzdW1tYXJ5GAIgASgJEhMKC3Rlc3RfZmFpbGVkGAMgASgIEhYKDmZhaWxlZF9zZXJ2aWNlGAQgASgJEg0KBWVycm9yGAUgASgJEhMKC3N0ZGVycl90YWlsGAYgAygJEhEKCXByZXNlcnZlZBgHIAEoCCJeCg9TZXJ2aWNlU25hcHNob3QSDwoHc2VydmljZRgBIAEoCRINCgVwaGFzZRgCIAEoCRITCgt3YWl0aW5nX2ZvchgDIAEoCRIWCg5sYXN0X2xvZ19saW5lcxgEIAMoCSJ0Cg1Qcm9ncmVzc1N0YWxsEg8KB21lc3NhZ2UYASABKAkSJwoEaWRsZRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIpCghzZXJ2aWNlcxgDIAMoCzIXLnJpZy52MS5TZXJ2aWNlU25hcHNob3QilwEKD0NhbGxiYWNrUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEgwKBG5hbWUYAiABKAkSIgoEa2luZBgDIAEoDjIULnJpZy52MS5DYWxsYmFja0tpbmQSDwoHc2VydmljZRgEIAEoCRIeCgZ3aXJpbmcYBSABKAsyDi5yaWcudjEuV2lyaW5nEg0KBXBoYXNlGAYgASgJIjUKEENhbGxiYWNrUmVzcG9uc2USEgoKcmVxdWVzdF9pZBgBIAEoCRINCgVlcnJvchgCIAEoCSIqCghUZXN0Tm90ZRIPCgdtZXNzYWdlGAEgASgJEg0KBWxldmVsGAIgASgJIiUKBkhlYWRlchIMCgRuYW1lGAEgASgJEg0KBXZhbHVlGAIgASgJIpoDChBSZXF1ZXN0Q29tcGxldGVkEg4KBnNvdXJjZRgBIAEoCRIOCgZ0YXJnZXQYAiABKAkSDwoHaW5ncmVzcxgDIAEoCRIOCgZtZXRob2QYBCABKAkSDAoEcGF0aBgFIAEoCRIOCgZzdGF0dXMYBiABKAUSKgoHbGF0ZW5jeRgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhInCg9yZXF1ZXN0X2hlYWRlcnMYCCADKAsyDi5yaWcudjEuSGVhZGVyEigKEHJlc3BvbnNlX2hlYWRlcnMYCSADKAsyDi5yaWcudjEuSGVhZGVyEhQKDHJlcXVlc3RfYm9keRgKIAEoDBIeChZyZXF1ZXN0X2JvZHlfdHJ1bmNhdGVkGAsgASgIEhUKDXJlc3BvbnNlX2JvZHkYDCABKAwSHwoXcmVzcG9uc2VfYm9keV90cnVuY2F0ZWQYDSABKAgSFAoMcmVxdWVzdF9zaXplGA4gASgEEhUKDXJlc3BvbnNlX3NpemUYDyABKAQSDQoFZXJyb3IYECABKAkivwMKEUdycGNDYWxsQ29tcGxldGVkEg4KBnNvdXJjZRgBIAEoCRIOCgZ0YXJnZXQYAiABKAkSDwoHaW5ncmVzcxgDIAEoCRIUCgxncnBjX3NlcnZpY2UYBCABKAkSDgoGbWV0aG9kGAUgASgJEhMKC3N0YXR1c19jb2RlGAYgASgFEhYKDnN0YXR1c19tZXNzYWdlGAcgASgJEioKB2xhdGVuY3kYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKAoQcmVxdWVzdF9tZXRhZGF0YRgJIAMoCzIOLnJpZy52MS5IZWFkZXISKQoRcmVzcG9uc2VfbWV0YWRhdGEYCiADKAsyDi5yaWcudjEuSGVhZGVyEhgKEHJlcXVlc3RfbWVzc2FnZXMYCyABKA0SGQoRcmVzcG9uc2VfbWVzc2FnZXMYDCABKA0SFAoMcmVxdWVzdF9qc29uGA0gAygJEhUKDXJlc3BvbnNlX2pzb24YDiADKAkSFQoNcmVxdWVzdF9ieXRlcxgPIAEoBBIWCg5yZXNwb25zZV9ieXRlcxgQIAEoBBIUCgxkZWNvZGVfZXJyb3IYESABKAkiWgoQQ29ubmVjdGlvbk9wZW5lZBIOCgZzb3VyY2UYASABKAkSDgoGdGFyZ2V0GAIgASgJEg8KB2luZ3Jlc3MYAyABKAkSFQoNY29ubmVjdGlvbl9pZBgEIAEoCSLCAQoQQ29ubmVjdGlvbkNsb3NlZBIOCgZzb3VyY2UYASABKAkSDgoGdGFyZ2V0GAIgASgJEg8KB2luZ3Jlc3MYAyABKAkSFQoNY29ubmVjdGlvbl9pZBgEIAEoCRISCgpieXRlc19zZW50GAUgASgEEhYKDmJ5dGVzX3JlY2VpdmVkGAYgASgEEisKCGR1cmF0aW9uGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBWVycm9yGAggASgJIvMBCgtLYWZrYVJlY29yZBINCgV0b3BpYxgBIAEoCRIRCglwYXJ0aXRpb24YAiABKAUSDgoGb2Zmc2V0GAMgASgDEhAKA2tleRgEIAEoDEgAiAEBEhAKCGtleV90ZXh0GAUgASgJEhIKCnZhbHVlX3NpemUYBiABKAMSEgoKdmFsdWVfanNvbhgHIAEoCRIUCgx2YWx1ZV9mb3JtYXQYCCABKAkSEQoJc2NoZW1hX2lkGAkgASgFEh8KB2hlYWRlcnMYCiADKAsyDi5yaWcudjEuSGVhZGVyEhQKDHRpbWVzdGFtcF9tcxgLIAEoA0IGCgRfa2V5Iu4BCg1LYWZrYVByb2R1Y2VkEg4KBnNvdXJjZRgBIAEoCRIOCgZ0YXJnZXQYAiABKAkSDwoHaW5ncmVzcxgDIAEoCRIRCgljbGllbnRfaWQYBCABKAkSEwoLYXBpX3ZlcnNpb24YBSABKAUSDAoEYWNrcxgGIAEoBRIkCgdyZWNvcmRzGAcgAygLMhMucmlnLnYxLkthZmthUmVjb3JkEhUKDXJlY29yZHNfdG90YWwYCCABKA0SKgoHbGF0ZW5jeRgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhINCgVlcnJvchgKIAEoCSLfAQoMS2Fma2FGZXRjaGVkEg4KBnNvdXJjZRgBIAEoCRIOCgZ0YXJnZXQYAiABKAkSDwoHaW5ncmVzcxgDIAEoCRIRCgljbGllbnRfaWQYBCABKAkSEwoLYXBpX3ZlcnNpb24YBSABKAUSJAoHcmVjb3JkcxgGIAMoCzITLnJpZy52MS5LYWZrYVJlY29yZBIVCg1yZWNvcmRzX3RvdGFsGAcgASgNEioKB2xhdGVuY3kYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDQoFZXJyb3IYCSABKAkqVQoJTG9nU3RyZWFtEhoKFkxPR19TVFJFQU1fVU5TUEVDSUZJRUQQABIVChFMT0dfU1RSRUFNX1NURE9VVBABEhUKEUxPR19TVFJFQU1fU1RERVJSEAIqrQEKCkRvd25SZWFzb24SGwoXRE9XTl9SRUFTT05fVU5TUEVDSUZJRUQQABIZChVET1dOX1JFQVNPTl9ERVNUUk9ZRUQQARIWChJET1dOX1JFQVNPTl9GQUlMRUQQAhIbChdET1dOX1JFQVNPTl9UVExfRVhQSVJFRBADEhgKFERPV05fUkVBU09OX09SUEhBTkVEEAQSGAoURE9XTl9SRUFTT05fU0hVVERPV04QBSpeCgxDYWxsYmFja0tpbmQSHQoZQ0FMTEJBQ0tfS0lORF9VTlNQRUNJRklFRBAAEhYKEkNBTExCQUNLX0tJTkRfSE9PSxABEhcKE0NBTExCQUNLX0tJTkRfU1RBUlQQAmIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_rig_v1_spec]);
 
 /**
  * Endpoint is a resolved ingress.
@@ -306,6 +306,18 @@ export type Event = Message<"rig.v1.Event"> & {
      */
     value: ConnectionClosed;
     case: "connectionClosed";
+  } | {
+    /**
+     * @generated from field: rig.v1.KafkaProduced kafka_produced = 70;
+     */
+    value: KafkaProduced;
+    case: "kafkaProduced";
+  } | {
+    /**
+     * @generated from field: rig.v1.KafkaFetched kafka_fetched = 71;
+     */
+    value: KafkaFetched;
+    case: "kafkaFetched";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1370,6 +1382,222 @@ export type ConnectionClosed = Message<"rig.v1.ConnectionClosed"> & {
  */
 export const ConnectionClosedSchema: GenMessage<ConnectionClosed> = /*@__PURE__*/
   messageDesc(file_rig_v1_event, 36);
+
+/**
+ * KafkaRecord is one record of a Kafka record batch seen by a proxy.
+ *
+ * @generated from message rig.v1.KafkaRecord
+ */
+export type KafkaRecord = Message<"rig.v1.KafkaRecord"> & {
+  /**
+   * @generated from field: string topic = 1;
+   */
+  topic: string;
+
+  /**
+   * @generated from field: int32 partition = 2;
+   */
+  partition: number;
+
+  /**
+   * The record's offset; -1 for a produced record the broker did not acknowledge.
+   *
+   * @generated from field: int64 offset = 3;
+   */
+  offset: bigint;
+
+  /**
+   * The key; unset for a null key.
+   *
+   * @generated from field: optional bytes key = 4;
+   */
+  key?: Uint8Array | undefined;
+
+  /**
+   * The key as text when it is valid UTF-8.
+   *
+   * @generated from field: string key_text = 5;
+   */
+  keyText: string;
+
+  /**
+   * Size of the value in bytes (-1 for a null value, a tombstone).
+   *
+   * @generated from field: int64 value_size = 6;
+   */
+  valueSize: bigint;
+
+  /**
+   * The value decoded to JSON: when it is JSON, or Avro in the Confluent wire format
+   * with a schema in rig's registry. Empty otherwise.
+   *
+   * @generated from field: string value_json = 7;
+   */
+  valueJson: string;
+
+  /**
+   * How value_json was decoded: "json", "avro" or "" (not decoded).
+   *
+   * @generated from field: string value_format = 8;
+   */
+  valueFormat: string;
+
+  /**
+   * The registry id of an Avro value's schema.
+   *
+   * @generated from field: int32 schema_id = 9;
+   */
+  schemaId: number;
+
+  /**
+   * @generated from field: repeated rig.v1.Header headers = 10;
+   */
+  headers: Header[];
+
+  /**
+   * Record timestamp (ms since the epoch).
+   *
+   * @generated from field: int64 timestamp_ms = 11;
+   */
+  timestampMs: bigint;
+};
+
+/**
+ * Describes the message rig.v1.KafkaRecord.
+ * Use `create(KafkaRecordSchema)` to create a new message.
+ */
+export const KafkaRecordSchema: GenMessage<KafkaRecord> = /*@__PURE__*/
+  messageDesc(file_rig_v1_event, 37);
+
+/**
+ * KafkaProduced records one Produce request through a Kafka proxy and its answer.
+ *
+ * @generated from message rig.v1.KafkaProduced
+ */
+export type KafkaProduced = Message<"rig.v1.KafkaProduced"> & {
+  /**
+   * @generated from field: string source = 1;
+   */
+  source: string;
+
+  /**
+   * @generated from field: string target = 2;
+   */
+  target: string;
+
+  /**
+   * @generated from field: string ingress = 3;
+   */
+  ingress: string;
+
+  /**
+   * @generated from field: string client_id = 4;
+   */
+  clientId: string;
+
+  /**
+   * Produce API version the client used.
+   *
+   * @generated from field: int32 api_version = 5;
+   */
+  apiVersion: number;
+
+  /**
+   * @generated from field: int32 acks = 6;
+   */
+  acks: number;
+
+  /**
+   * The records (at most 100 per request; records_total counts them all).
+   *
+   * @generated from field: repeated rig.v1.KafkaRecord records = 7;
+   */
+  records: KafkaRecord[];
+
+  /**
+   * @generated from field: uint32 records_total = 8;
+   */
+  recordsTotal: number;
+
+  /**
+   * @generated from field: google.protobuf.Duration latency = 9;
+   */
+  latency?: Duration | undefined;
+
+  /**
+   * The first per-partition error code name, or a decoding problem; empty when none.
+   *
+   * @generated from field: string error = 10;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message rig.v1.KafkaProduced.
+ * Use `create(KafkaProducedSchema)` to create a new message.
+ */
+export const KafkaProducedSchema: GenMessage<KafkaProduced> = /*@__PURE__*/
+  messageDesc(file_rig_v1_event, 38);
+
+/**
+ * KafkaFetched records the records a Fetch response through a Kafka proxy carried
+ * (fetches that returned nothing are not recorded).
+ *
+ * @generated from message rig.v1.KafkaFetched
+ */
+export type KafkaFetched = Message<"rig.v1.KafkaFetched"> & {
+  /**
+   * @generated from field: string source = 1;
+   */
+  source: string;
+
+  /**
+   * @generated from field: string target = 2;
+   */
+  target: string;
+
+  /**
+   * @generated from field: string ingress = 3;
+   */
+  ingress: string;
+
+  /**
+   * @generated from field: string client_id = 4;
+   */
+  clientId: string;
+
+  /**
+   * @generated from field: int32 api_version = 5;
+   */
+  apiVersion: number;
+
+  /**
+   * @generated from field: repeated rig.v1.KafkaRecord records = 6;
+   */
+  records: KafkaRecord[];
+
+  /**
+   * @generated from field: uint32 records_total = 7;
+   */
+  recordsTotal: number;
+
+  /**
+   * @generated from field: google.protobuf.Duration latency = 8;
+   */
+  latency?: Duration | undefined;
+
+  /**
+   * @generated from field: string error = 9;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message rig.v1.KafkaFetched.
+ * Use `create(KafkaFetchedSchema)` to create a new message.
+ */
+export const KafkaFetchedSchema: GenMessage<KafkaFetched> = /*@__PURE__*/
+  messageDesc(file_rig_v1_event, 39);
 
 /**
  * LogStream says which output stream a log line came from.
