@@ -12,10 +12,12 @@ export GOBIN := $(ROOT)/.tools/bin
 setup:
 	./scripts/setup.sh
 
-## docker: a reachable Docker engine (installs docker.io, starts dockerd) and the local test images.
+## docker: a reachable Docker engine (installs docker.io, starts dockerd), the local test
+## images, and Docker's registry (built from the Go module proxy) for the pull test.
 docker:
 	./scripts/install-docker.sh
 	./scripts/build-test-images.sh
+	./scripts/install-registry.sh
 
 ## generate: regenerate every client and server stub from proto/ with buf.
 generate:

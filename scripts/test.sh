@@ -21,6 +21,9 @@ step() { printf '\n== %s\n' "$*"; }
 # The dashboard's browser test (server/src/ui/dashboard.spec.ts, in the server suite) must
 # run here, not skip: scripts/setup.sh installs Debian's chromium.
 export RIG_REQUIRE_BROWSER=1
+# Likewise the pull through a real registry (server/src/docker/pull-progress-e2e.spec.ts):
+# `make docker` builds the registry.
+export RIG_REQUIRE_REGISTRY=1
 
 run "generated code is what buf generate produces" ./scripts/check-generated.sh
 run "buf lint" buf lint

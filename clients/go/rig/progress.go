@@ -31,12 +31,14 @@ type upProgress struct {
 	created   bool
 	last      string
 	artifacts map[string]string // description by key, in start order below
-	order     []string
-	services  map[string]string // phase by service
+	// lines is the latest artifact.progress line by key (pull bytes, build step).
+	lines    map[string]string
+	order    []string
+	services map[string]string // phase by service
 }
 
 func newUpProgress(name string, out io.Writer, delay, throttle time.Duration, quiet bool) *upProgress {
-	p := &upProgress{name: name, out: out, throttle: throttle, began: time.Now(), artifacts: map[string]string{}, services: map[string]string{}}
+	p := &upProgress{name: name, out: out, throttle: throttle, began: time.Now(), artifacts: map[string]string{}, lines: map[string]string{}, services: map[string]string{}}
 	if quiet {
 		p.stopped = true
 		return p
@@ -80,6 +82,12 @@ func (p *upProgress) observe(ev *rigv1.Event) {
 			desc = key
 		}
 		p.artifacts[key] = desc
+	case *rigv1.Event_ArtifactProgress:
+		key := e.ArtifactProgress.GetKey()
+		if _, ok := p.artifacts[key]; !ok {
+			return
+		}
+		p.lines[key] = e.ArtifactProgress.GetLine()
 	case *rigv1.Event_ArtifactCompleted:
 		p.dropArtifact(e.ArtifactCompleted.GetKey())
 	case *rigv1.Event_ArtifactCached:
@@ -104,6 +112,7 @@ func (p *upProgress) observe(ev *rigv1.Event) {
 
 func (p *upProgress) dropArtifact(key string) {
 	delete(p.artifacts, key)
+	delete(p.lines, key)
 	for i, k := range p.order {
 		if k == key {
 			p.order = append(p.order[:i], p.order[i+1:]...)
@@ -151,7 +160,11 @@ func (p *upProgress) waitingFor() string {
 	}
 	var parts []string
 	for _, k := range p.order {
-		parts = append(parts, "artifact "+p.artifacts[k])
+		part := "artifact " + p.artifacts[k]
+		if line := p.lines[k]; line != "" {
+			part += " (" + shortenLine(line) + ")"
+		}
+		parts = append(parts, part)
 	}
 	names := sortedKeys(p.services)
 	sort.Strings(names)
@@ -174,4 +187,13 @@ func (p *upProgress) say() {
 	}
 	p.last = what
 	fmt.Fprintf(p.out, "rig: %s [%.1fs] waiting for %s\n", p.name, time.Since(p.began).Seconds(), what)
+}
+
+// shortenLine fits a progress line into the waiting line: one line, at most 100 characters.
+func shortenLine(line string) string {
+	one := strings.Join(strings.Fields(line), " ")
+	if r := []rune(one); len(r) > 100 {
+		return string(r[:99]) + "…"
+	}
+	return one
 }

@@ -47,6 +47,8 @@ func svcEvent(service string, payload any) *rigv1.Event {
 		ev.Payload = &rigv1.Event_ArtifactStarted{ArtifactStarted: p}
 	case *rigv1.ArtifactCompleted:
 		ev.Payload = &rigv1.Event_ArtifactCompleted{ArtifactCompleted: p}
+	case *rigv1.ArtifactProgress:
+		ev.Payload = &rigv1.Event_ArtifactProgress{ArtifactProgress: p}
 	case *rigv1.ServiceLog:
 		ev.Payload = &rigv1.Event_ServiceLog{ServiceLog: p}
 	}
@@ -92,6 +94,27 @@ func TestProgressOneLinePerChange(t *testing.T) {
 		"rig: orders [T] waiting for api (starting, not yet ready), db (healthy, not yet ready)",
 		"rig: orders [T] waiting for api (starting, not yet ready), db (init hooks)",
 		"rig: orders [T] waiting for api (starting, not yet ready)",
+		"rig: orders [T] waiting for services to start",
+		"",
+	}, "\n")
+	if got := out.text(); got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestProgressShowsAnArtifactsLatestLine(t *testing.T) {
+	var out lockedBuffer
+	p := newUpProgress("orders", &out, 10*time.Millisecond, 0, false)
+	time.Sleep(40 * time.Millisecond)
+	p.observe(svcEvent("", &rigv1.ArtifactStarted{Key: "img", Description: "image postgres:16"}))
+	p.observe(svcEvent("", &rigv1.ArtifactProgress{Key: "img", Line: "pulling postgres:16: 12.4 of 80.1 MiB, 3 of 9 layers done"}))
+	p.observe(svcEvent("", &rigv1.ArtifactProgress{Key: "other", Line: "not an artifact this environment waits for"}))
+	p.observe(svcEvent("", &rigv1.ArtifactCompleted{Key: "img"}))
+	p.stop()
+	want := strings.Join([]string{
+		"rig: orders [T] waiting for rigd",
+		"rig: orders [T] waiting for artifact image postgres:16",
+		"rig: orders [T] waiting for artifact image postgres:16 (pulling postgres:16: 12.4 of 80.1 MiB, 3 of 9 layers done)",
 		"rig: orders [T] waiting for services to start",
 		"",
 	}, "\n")

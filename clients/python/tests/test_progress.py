@@ -64,6 +64,29 @@ def test_one_line_per_change_and_nothing_after_stop() -> None:
     )
 
 
+def test_an_artifacts_latest_line_shows_beside_it() -> None:
+    lines: list[str] = []
+    p = UpProgress("orders", delay=0.01, throttle=0, write=lines.append, quiet=False)
+    time.sleep(0.05)
+    for e in [
+        Event(artifact_started=event_pb2.ArtifactStarted(key="img", description="image postgres:16")),
+        Event(artifact_progress=event_pb2.ArtifactProgress(key="img", line="pulling postgres:16: 12.4 of 80.1 MiB, 3 of 9 layers done")),
+        Event(artifact_progress=event_pb2.ArtifactProgress(key="other", line="not an artifact this environment waits for")),
+        Event(artifact_completed=event_pb2.ArtifactCompleted(key="img")),
+    ]:
+        p.observe(e)
+    p.stop()
+    assert _text(lines) == "".join(
+        f"rig: orders [T] waiting for {w}\n"
+        for w in [
+            "rigd",
+            "artifact image postgres:16",
+            "artifact image postgres:16 (pulling postgres:16: 12.4 of 80.1 MiB, 3 of 9 layers done)",
+            "services to start",
+        ]
+    )
+
+
 def test_bursts_make_one_line_and_rig_quiet_silences(monkeypatch: pytest.MonkeyPatch) -> None:
     lines: list[str] = []
     p = UpProgress("orders", delay=0.005, throttle=0.04, write=lines.append, quiet=False)

@@ -6,6 +6,7 @@
 import type Docker from "dockerode";
 import type { Artifact } from "../contract/service-type.js";
 import { assertImageReference } from "./image-reference.js";
+import { PullProgress, type PullMessage } from "./pull-progress.js";
 import { dockerMessage, dockerStatus, EngineUnreachableError, explainConnectError } from "./docker-client.js";
 
 /** `name` without a tag or digest means `name:latest` (the engine would pull every tag). */
@@ -56,33 +57,23 @@ export async function similarLocalImages(docker: Docker, ref: string): Promise<s
   return scored.slice(0, 3).map((s) => s.tag);
 }
 
-/** One message of a pull's progress stream. */
-interface PullProgress {
-  readonly id?: string;
-  readonly status?: string;
-}
-
 /**
  * Pulls `ref`; rejects with a message naming the image when the pull fails. `progress`
- * gets a line each time a layer's status changes (not every byte count).
+ * gets a line each time a layer's status changes, and the bytes of the whole pull while
+ * layers download (pull-progress.ts).
  */
 export async function pullImage(docker: Docker, ref: string, signal: AbortSignal, progress?: (line: string) => void): Promise<void> {
   assertImageReference(ref);
   const full = withDefaultTag(ref);
-  const lastStatus = new Map<string, string>();
-  const onProgress = (event: PullProgress): void => {
-    if (!progress || !event.status) return;
-    const id = event.id ?? "";
-    if (lastStatus.get(id) === event.status) return;
-    lastStatus.set(id, event.status);
-    progress(id ? `${id}: ${event.status}` : event.status);
-  };
+  const lines = progress ? new PullProgress(full, progress) : undefined;
+  const onProgress = (event: PullMessage): void => lines?.message(event);
   try {
     const stream = await docker.pull(full, { abortSignal: signal });
     await new Promise<void>((resolve, reject) => {
       // Errors of a pull arrive as progress messages; followProgress turns them into err.
       docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()), onProgress);
     });
+    lines?.finish();
   } catch (err) {
     if (signal.aborted) throw signal.reason;
     const explained = explainConnectError(docker, err);

@@ -47,6 +47,8 @@ class UpProgress:
         self._began = time.monotonic()
         self._lock = threading.Lock()
         self._artifacts: dict[str, str] = {}
+        # The latest artifact.progress line of each artifact (pull bytes, build step).
+        self._artifact_lines: dict[str, str] = {}
         self._services: dict[str, str] = {}
         self._created = False
         self._speaking = False
@@ -72,8 +74,13 @@ class UpProgress:
             if payload == "artifact_started":
                 started = event.artifact_started
                 self._artifacts[started.key] = started.description or started.key
+            elif payload == "artifact_progress":
+                if event.artifact_progress.key not in self._artifacts:
+                    return
+                self._artifact_lines[event.artifact_progress.key] = event.artifact_progress.line
             elif payload in _ARTIFACT_DONE:
                 self._artifacts.pop(getattr(event, payload).key, None)
+                self._artifact_lines.pop(getattr(event, payload).key, None)
             elif payload is not None and payload in _PHASES:
                 self._services[service] = _PHASES[payload]
             elif payload in ("service_ready", "service_failed", "service_stopped"):
@@ -94,7 +101,7 @@ class UpProgress:
         """The current line without the elapsed time (what a change compares)."""
         if not self._created:
             return "rigd"
-        parts = [f"artifact {d}" for d in self._artifacts.values()]
+        parts = [f"artifact {d}{_line(self._artifact_lines.get(k, ''))}" for k, d in self._artifacts.items()]
         parts += [f"{s} ({phase})" for s, phase in sorted(self._services.items())]
         return ", ".join(parts) if parts else "services to start"
 
@@ -126,3 +133,11 @@ class UpProgress:
             return
         self._last = what
         self._write(f"rig: {self._name} [{time.monotonic() - self._began:.1f}s] waiting for {what}\n")
+
+
+def _line(line: str) -> str:
+    """A progress line as it fits in the waiting line: `` (one line, at most 100 characters)``."""
+    one = " ".join(line.split())
+    if not one:
+        return ""
+    return f" ({one if len(one) <= 100 else one[:99] + '…'})"

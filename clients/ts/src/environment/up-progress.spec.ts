@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import {
   ArtifactCompletedSchema,
+  ArtifactProgressSchema,
   ArtifactStartedSchema,
   EventSchema,
   type Event,
@@ -68,6 +69,29 @@ test("past the delay: what it waits for, one line per change, nothing after stop
       "rig: orders [T] waiting for api (starting, not yet ready), db (healthy, not yet ready)",
       "rig: orders [T] waiting for api (starting, not yet ready), db (init hooks)",
       "rig: orders [T] waiting for api (starting, not yet ready)",
+      "rig: orders [T] waiting for services to start",
+      "",
+    ].join("\n"),
+  );
+});
+
+test("an artifact's latest progress line (a pull's bytes, a build step) shows beside it", async () => {
+  const r = recorder();
+  await sleep(60);
+  const progress = (key: string, line: string) => ev("", { case: "artifactProgress", value: create(ArtifactProgressSchema, { key, line }) });
+  r.progress.observe(ev("", { case: "artifactStarted", value: create(ArtifactStartedSchema, { key: "img", description: "image postgres:16" }) }));
+  r.progress.observe(progress("img", "pulling postgres:16:latest: 12.4 of 80.1 MiB, 3 of 9 layers done"));
+  r.progress.observe(progress("img", "pulling postgres:16:latest: 80.1 of 80.1 MiB, 9 of 9 layers done"));
+  r.progress.observe(progress("other", "a line of an artifact this environment does not wait for"));
+  r.progress.observe(ev("", { case: "artifactCompleted", value: create(ArtifactCompletedSchema, { key: "img" }) }));
+  r.progress.stop();
+  assert.equal(
+    r.text(),
+    [
+      "rig: orders [T] waiting for rigd",
+      "rig: orders [T] waiting for artifact image postgres:16",
+      "rig: orders [T] waiting for artifact image postgres:16 (pulling postgres:16:latest: 12.4 of 80.1 MiB, 3 of 9 layers done)",
+      "rig: orders [T] waiting for artifact image postgres:16 (pulling postgres:16:latest: 80.1 of 80.1 MiB, 9 of 9 layers done)",
       "rig: orders [T] waiting for services to start",
       "",
     ].join("\n"),

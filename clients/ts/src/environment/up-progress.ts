@@ -29,6 +29,8 @@ export class UpProgress {
   #pending: NodeJS.Timeout | undefined;
   readonly #started = Date.now();
   readonly #artifacts = new Map<string, string>();
+  /** The latest artifact.progress line of each artifact (pull bytes, build step). */
+  readonly #artifactLines = new Map<string, string>();
   readonly #services = new Map<string, ServicePhase>();
   #created = false;
   #timer: NodeJS.Timeout | undefined;
@@ -63,10 +65,15 @@ export class UpProgress {
       case "artifactStarted":
         this.#artifacts.set(p.value.key, p.value.description || p.value.key);
         break;
+      case "artifactProgress":
+        if (!this.#artifacts.has(p.value.key)) return;
+        this.#artifactLines.set(p.value.key, p.value.line);
+        break;
       case "artifactCompleted":
       case "artifactCached":
       case "artifactFailed":
         this.#artifacts.delete(p.value.key);
+        this.#artifactLines.delete(p.value.key);
         break;
       case "servicePrestart":
         this.#services.set(service, "prestart hooks");
@@ -103,7 +110,10 @@ export class UpProgress {
   waitingFor(): string {
     if (!this.#created) return "rigd";
     const parts: string[] = [];
-    for (const description of this.#artifacts.values()) parts.push(`artifact ${description}`);
+    for (const [key, description] of this.#artifacts) {
+      const line = this.#artifactLines.get(key);
+      parts.push(`artifact ${description}${line ? ` (${shorten(line)})` : ""}`);
+    }
     for (const [service, phase] of [...this.#services].sort(([a], [b]) => a.localeCompare(b))) {
       parts.push(`${service} (${phase})`);
     }
@@ -128,4 +138,10 @@ export class UpProgress {
     const seconds = ((Date.now() - this.#started) / 1000).toFixed(1);
     this.#write(`rig: ${this.#name} [${seconds}s] waiting for ${what}\n`);
   }
+}
+
+/** A progress line as it fits in the waiting line: one line, at most 100 characters. */
+function shorten(line: string): string {
+  const one = line.replace(/\s+/g, " ").trim();
+  return one.length <= 100 ? one : `${one.slice(0, 99)}…`;
 }
