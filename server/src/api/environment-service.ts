@@ -71,15 +71,14 @@ export function createEnvironmentService(
 
     async *getLog(req, ctx) {
       const id = requireEnvironmentId(req.environmentId);
-      let events;
       try {
-        events = backend.log(id);
+        for await (const event of backend.log(id, ctx.signal)) {
+          if (ctx.signal.aborted) return;
+          yield { event };
+        }
       } catch (err) {
-        throw toConnectError(err, log, ctx.method.name);
-      }
-      for (const event of events) {
         if (ctx.signal.aborted) return;
-        yield { event };
+        throw toConnectError(err, log, ctx.method.name);
       }
     },
 

@@ -22,6 +22,8 @@ export interface Limits {
   readonly outputPerService: number;
   /** Bytes of output kept per environment; the rest is counted and dropped. */
   readonly outputPerEnvironment: number;
+  /** Finished environments whose summary rigd keeps (their events are on disk). */
+  readonly finishedEnvironments: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -33,6 +35,7 @@ export const DEFAULT_LIMITS: Limits = {
   requestBytes: 16 * 1024 * 1024,
   outputPerService: 16 * 1024 * 1024,
   outputPerEnvironment: 64 * 1024 * 1024,
+  finishedEnvironments: 1000,
 };
 
 /** `--limit` names, kebab-case, to their field. */
@@ -45,6 +48,7 @@ export const LIMIT_NAMES: Readonly<Record<string, keyof Limits>> = {
   "request-bytes": "requestBytes",
   "output-per-service": "outputPerService",
   "output-per-environment": "outputPerEnvironment",
+  "finished-environments": "finishedEnvironments",
 };
 
 /** The flag that raises a limit, for messages. */

@@ -65,6 +65,12 @@ export class EventLog {
     return this.events;
   }
 
+  /** The events appended so far (not those that follow), as a stream. */
+  async *replay(signal?: AbortSignal): AsyncGenerator<Event> {
+    const end = this.events.length;
+    for (let index = 0; index < end && !signal?.aborted; index++) yield this.events[index] as Event;
+  }
+
   /** Marks the log complete; followers finish after the last event. */
   close(): void {
     this.closed = true;

@@ -31,6 +31,8 @@ export interface BackendContext {
   readonly logger: Logger;
   readonly orphanGraceMs: number;
   readonly limits: Limits;
+  /** How long a finished environment stays known (undefined: the backend's default). */
+  readonly retentionMs?: number;
 }
 
 /** How to run rigd. */
@@ -49,6 +51,8 @@ export interface RigdOptions {
   readonly orphanGraceMs?: number;
   /** What this rigd allows (default DEFAULT_LIMITS). */
   readonly limits?: Limits;
+  /** How long a finished environment stays known to the API (default: the backend's, 10 min). */
+  readonly retentionMs?: number;
   /** What to keep of RIG_DIR/logs (default: a week, 1 GiB). */
   readonly logRetention?: LogRetention;
   /** Log here instead of RIG_DIR/rigd-<version>.log. */
@@ -98,7 +102,7 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
   const log = logger.child({ component: "rigd" });
 
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const backend = options.createBackend({ rigDir, logger, orphanGraceMs, limits });
+  const backend = options.createBackend({ rigDir, logger, orphanGraceMs, limits, retentionMs: options.retentionMs });
   const locks = createLockServer(rigDir, logger);
   const api = createApiHandler(backend, logger, {
     readMaxBytes: limits.requestBytes,
