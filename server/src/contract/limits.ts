@@ -22,6 +22,11 @@ export interface Limits {
   readonly outputPerService: number;
   /** Bytes of output kept per environment; the rest is counted and dropped. */
   readonly outputPerEnvironment: number;
+  /**
+   * Bytes of traffic events (their JSON in events.jsonl) an environment keeps in memory;
+   * later ones are read back from the file when a stream asks for them.
+   */
+  readonly trafficInMemory: number;
   /** Finished environments whose summary rigd keeps (their events are on disk). */
   readonly finishedEnvironments: number;
 }
@@ -35,6 +40,7 @@ export const DEFAULT_LIMITS: Limits = {
   requestBytes: 16 * 1024 * 1024,
   outputPerService: 16 * 1024 * 1024,
   outputPerEnvironment: 64 * 1024 * 1024,
+  trafficInMemory: 8 * 1024 * 1024,
   finishedEnvironments: 1000,
 };
 
@@ -48,6 +54,7 @@ export const LIMIT_NAMES: Readonly<Record<string, keyof Limits>> = {
   "request-bytes": "requestBytes",
   "output-per-service": "outputPerService",
   "output-per-environment": "outputPerEnvironment",
+  "traffic-in-memory": "trafficInMemory",
   "finished-environments": "finishedEnvironments",
 };
 

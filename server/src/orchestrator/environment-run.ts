@@ -15,7 +15,7 @@ import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
 import type { ArtifactResolver } from "../artifacts/artifact-resolver.js";
 import { CallbackBroker } from "../callbacks/callback-broker.js";
-import { EventLog, type EventPayload } from "../events/event-log.js";
+import { EventLog, type EventPayload, type StoredEvent } from "../events/event-log.js";
 import {
   DownReason,
   EnvironmentCreatedSchema,
@@ -69,7 +69,7 @@ export interface RunDeps {
   /** Told about the run dir, so it is removed even if rigd dies. */
   readonly watchdog?: { watchDir(path: string): void; forgetDir(path: string): void } | undefined;
   /** Output budgets (bytes kept per service and per environment). */
-  readonly limits: Pick<Limits, "outputPerService" | "outputPerEnvironment">;
+  readonly limits: Pick<Limits, "outputPerService" | "outputPerEnvironment" | "trafficInMemory">;
 }
 
 /** Why a destroy was asked for. */
@@ -173,7 +173,10 @@ export class EnvironmentRun implements LifecycleHost {
     this.envDir = join(this.runDir, "env");
     this.files = new RunFiles(join(deps.rigDir, "logs", id));
     this.logger = deps.logger.child({ env: id });
-    this.log = new EventLog(id, (event) => this.onEvent(event));
+    this.log = new EventLog(id, (event) => this.onEvent(event), {
+      trafficInMemory: deps.limits.trafficInMemory,
+      load: (stored) => this.files.read(stored),
+    });
     this.callbacks = new CallbackBroker(this.log, plan.callbackTimeoutMs);
     this.timers = new EnvironmentTimers(plan, {
       ttlExpired: () => void this.destroy({ reason: DownReason.TTL_EXPIRED, detail: `its TTL of ${plan.ttlMs! / 1000}s expired` }),
@@ -212,12 +215,13 @@ export class EnvironmentRun implements LifecycleHost {
     return { id: this.id, name: this.plan.name, envDir: this.envDir, dir: this.plan.dir, hostEnv: this.plan.hostEnv };
   }
 
-  private onEvent(event: Event): void {
-    this.files.write(event);
+  private onEvent(event: Event): StoredEvent {
+    const stored = this.files.write(event);
     if (!NOT_PROGRESS.has(event.payload.case)) {
       this.lastProgress = Date.now();
       if (this.state === EnvironmentState.STARTING) this.timers.progressed();
     }
+    return stored;
   }
 
   emit(service: string, payload: EventPayload): Event {

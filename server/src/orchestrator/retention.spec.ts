@@ -1,25 +1,28 @@
 /**
- * Bounded retention through a real rigd: a finished environment leaves memory (a summary
+ * Bounded memory through a real rigd: a finished environment leaves memory (a summary
  * stays) and its log is served from its events.jsonl, complete; at most
- * `finished-environments` are kept known.
+ * `finished-environments` are kept known; traffic past `traffic-in-memory` is read back
+ * from the file for streams, complete.
  */
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { create, toJsonString } from "@bufbuild/protobuf";
+import { create, toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { EnvironmentSchema, EnvironmentState } from "../gen/rig/v1/environment_service_pb.js";
 import { EventSchema, type Event } from "../gen/rig/v1/event_pb.js";
-import { Protocol, ReadinessKind } from "../gen/rig/v1/spec_pb.js";
+import { Protocol, ReadinessKind, type ServiceSchema } from "../gen/rig/v1/spec_pb.js";
 import { collectEvents, FIXTURES, rejection, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
 import { FinishedEnvironment, FinishedEnvironments } from "./finished-environments.js";
+
+type ServiceInit = MessageInitShape<typeof ServiceSchema>;
 
 let rigd: Rigd;
 
 before(async () => {
-  rigd = await startRigd(["--limit", "finished-environments=2"]);
+  rigd = await startRigd(["--limit", "finished-environments=2", "--limit", "traffic-in-memory=4KiB"]);
 });
 
 after(async () => {
@@ -28,9 +31,9 @@ after(async () => {
 
 const json = (events: readonly Event[]): string[] => events.map((e) => toJsonString(EventSchema, e));
 
-function get(port: number): Promise<string> {
+function get(port: number, path = "/"): Promise<string> {
   return new Promise((resolve, reject) => {
-    request({ host: "127.0.0.1", port, path: "/" }, (res) => {
+    request({ host: "127.0.0.1", port, path }, (res) => {
       let body = "";
       res.on("data", (d: Buffer) => (body += d.toString()));
       res.on("end", () => resolve(body));
@@ -59,29 +62,33 @@ async function upAndDown(name: string): Promise<string> {
   return environmentId;
 }
 
+/** The chain-server fixture behind an HTTP ingress (recorded with observe on). */
+function webService(): ServiceInit {
+  return {
+    name: "web",
+    ingresses: [{ protocol: Protocol.HTTP }],
+    config: { case: "process", value: { command: process.execPath, args: [join(FIXTURES, "chain-server.js"), rigd.marker] } },
+  };
+}
+
+async function createObserved(name: string, services: ServiceInit[]): Promise<string> {
+  const { environmentId } = await rigd.client.createEnvironment({ spec: spec({ name, observe: true, services }) });
+  return environmentId;
+}
+
 describe("a finished environment", () => {
   it("is served complete from its events.jsonl: GetLog, WatchEvents from any seq, GetEnvironment, a repeated destroy", async () => {
-    const { environmentId: id } = await rigd.client.createEnvironment({
-      spec: spec({
-        name: "retained",
-        observe: true,
-        services: [
-          {
-            name: "web",
-            ingresses: [{ protocol: Protocol.HTTP }],
-            config: { case: "process", value: { command: process.execPath, args: [join(FIXTURES, "chain-server.js"), rigd.marker] } },
-          },
-          {
-            name: "talker",
-            ingresses: [{ ready: { kind: ReadinessKind.NONE } }],
-            config: {
-              case: "process",
-              value: { command: "/bin/sh", args: ["-c", `echo line-one; echo line-two >&2; exec sleep 60 # ${rigd.marker}`] },
-            },
-          },
-        ],
-      }),
-    });
+    const id = await createObserved("retained", [
+      webService(),
+      {
+        name: "talker",
+        ingresses: [{ ready: { kind: ReadinessKind.NONE } }],
+        config: {
+          case: "process",
+          value: { command: "/bin/sh", args: ["-c", `echo line-one; echo line-two >&2; exec sleep 60 # ${rigd.marker}`] },
+        },
+      },
+    ]);
     // Follow live (logs too) until down, as a client would; that is the reference.
     const live = collectEvents(rigd, id, (e) => e.type === "environment.down", { includeLogs: true });
     const upEvents = await collectEvents(rigd, id);
@@ -133,6 +140,27 @@ describe("a finished environment", () => {
       assert.equal(log[0], "environment.created");
       assert.equal(log.at(-1), "environment.down");
     }
+  });
+});
+
+describe("traffic past the in-memory budget (4 KiB here)", () => {
+  it("is streamed complete, from disk, to a late WatchEvents and to GetLog while the environment runs", async () => {
+    const id = await createObserved("busy", [webService()]);
+    const up = (await collectEvents(rigd, id)).at(-1)!;
+    assert.equal(up.payload.case, "environmentUp");
+    const port = up.payload.value.services.web!.ingresses.default!.port;
+    // ~1 KiB per event: all but a few are over the budget, and 600 > the recent ones kept.
+    const requests = 600;
+    for (let i = 0; i < requests; i++) assert.equal(await get(port, `/?n=${i}`), "web");
+    const paths = (events: readonly Event[]): string[] =>
+      events.flatMap((e) => (e.payload.case === "requestCompleted" ? [`${e.payload.value.path} ${Buffer.from(e.payload.value.responseBody).toString()}`] : []));
+    const expected = Array.from({ length: requests }, (_, i) => `/?n=${i} web`);
+    const late = await collectEvents(rigd, id, (e) => e.payload.case === "requestCompleted" && e.payload.value.path === `/?n=${requests - 1}`);
+    assert.deepEqual(paths(late), expected, "a WatchEvents from 0 gets every request, bodies included");
+    const log = (await Array.fromAsync(rigd.client.getLog({ environmentId: id }))).map((r) => r.event!);
+    assert.deepEqual(paths(log), expected, "GetLog too");
+    assert.deepEqual(log.map((e) => e.seq), log.map((_, i) => BigInt(i + 1)), "no gap in the seqs");
+    await rigd.client.destroyEnvironment({ environmentId: id });
   });
 });
 

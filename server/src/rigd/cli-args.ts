@@ -30,7 +30,9 @@ export const USAGE = `usage: rigd [--listen 127.0.0.1:0] [--idle 5m] [--rig-dir 
                          environments (500 live), processes (4000 running), spawn-concurrency (8),
                          value-length (262144 characters), request-bytes (16MiB),
                          output-per-service (16MiB), output-per-environment (64MiB),
-                         finished-environments (1000 kept known, see --retention)
+                         traffic-in-memory (8MiB of traffic events per environment; the rest
+                         is read back from its events.jsonl), finished-environments (1000 kept
+                         known, see --retention)
   --version              print the version and exit
   --help                 print this help and exit
 
