@@ -7,7 +7,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { scrubSpec } from "../auth/scrub-token.js";
-import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
+import { EnvironmentService, type GetLogResponse, type WatchEventsResponse } from "../gen/rig/v1/environment_service_pb.js";
+import type { Event } from "../gen/rig/v1/event_pb.js";
 import type { EnvironmentBackend } from "../contract/environment-backend.js";
 import { toConnectError } from "./connect-errors.js";
 
@@ -49,7 +50,7 @@ export function createEnvironmentService(
       try {
         for await (const event of backend.watch(id, req.afterSeq, req.includeLogs, ctx.signal)) {
           if (ctx.signal.aborted) return;
-          yield { event };
+          yield response(event);
         }
       } catch (err) {
         // A client that went away is not an error worth reporting.
@@ -74,7 +75,7 @@ export function createEnvironmentService(
       try {
         for await (const event of backend.log(id, ctx.signal)) {
           if (ctx.signal.aborted) return;
-          yield { event };
+          yield logResponse(event);
         }
       } catch (err) {
         if (ctx.signal.aborted) return;
@@ -101,6 +102,18 @@ export function createEnvironmentService(
       });
     },
   };
+}
+
+/**
+ * The stream messages as typed literals: Connect passes a message of the right type
+ * through as it is, and would otherwise build one by reflection for every event.
+ */
+function response(event: Event): WatchEventsResponse {
+  return { $typeName: "rig.v1.WatchEventsResponse", event };
+}
+
+function logResponse(event: Event): GetLogResponse {
+  return { $typeName: "rig.v1.GetLogResponse", event };
 }
 
 /** Rejects an empty environment_id before it reaches the backend. */
