@@ -8,7 +8,7 @@
  * summary naming the service, the error and its stderr tail. The clocks (TTL, orphan
  * grace, stall reports) live in environment-timers.ts.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -53,7 +53,7 @@ import { TEST_NODE, type EnvironmentPlan } from "../contract/plan.js";
 import { limitFlag, type Limits } from "../contract/limits.js";
 import { displayName, formatBytes, withEdgeNames } from "../events/event-text.js";
 import { EnvironmentTimers } from "./environment-timers.js";
-import { claimRunDir } from "./run-dirs.js";
+import { claimRunDir, removeRunDir, type DirWatcher } from "./run-dirs.js";
 import { RunFiles } from "./run-files.js";
 import { describeExit, runServiceLifecycle, type LifecycleHost } from "./service-lifecycle.js";
 import { ServiceRuntime, phaseName } from "./service-runtime.js";
@@ -67,7 +67,7 @@ export interface RunDeps {
   /** RIG_DIR: temp dirs go under tmp/, logs under logs/. */
   readonly rigDir: string;
   /** Told about the run dir, so it is removed even if rigd dies. */
-  readonly watchdog?: { watchDir(path: string): void; forgetDir(path: string): void } | undefined;
+  readonly watchdog?: DirWatcher | undefined;
   /** Output budgets (bytes kept per service and per environment). */
   readonly limits: Pick<Limits, "outputPerService" | "outputPerEnvironment" | "trafficInMemory">;
 }
@@ -148,6 +148,8 @@ export class EnvironmentRun implements LifecycleHost {
   down: EnvironmentDown | undefined;
   /** Set once temp dirs are deleted or preserved (after down). */
   finalized: { preserved: boolean } | undefined;
+  /** Settles once the run dir is deleted from disk (it left its path at finalize). */
+  removed: Promise<void> = Promise.resolve();
 
   private readonly services = new Map<string, ServiceRuntime>();
   private readonly startAbort = new AbortController();
@@ -503,8 +505,8 @@ export class EnvironmentRun implements LifecycleHost {
     if (this.finalized) return;
     this.finalized = { preserved: preserve };
     this.timers.finish();
-    if (!preserve) rmSync(this.runDir, { recursive: true, force: true });
-    this.deps.watchdog?.forgetDir(this.runDir);
+    if (preserve) this.deps.watchdog?.forgetDir(this.runDir);
+    else this.removed = removeRunDir(this.runDir, this.deps.watchdog);
     this.onFinalized();
   }
 

@@ -69,6 +69,8 @@ export class Orchestrator implements EnvironmentBackend {
   private readonly runs = new Map<string, EnvironmentRun>();
   /** Finalized environments: a summary each; their events are on disk. */
   private readonly finished: FinishedEnvironments;
+  /** Run dirs of finalized environments still being deleted in the background. */
+  private readonly removals = new Set<Promise<void>>();
   private readonly types: TypeRegistry;
   private readonly ports = new PortAllocator();
   private readonly artifacts = new ArtifactResolver();
@@ -125,6 +127,8 @@ export class Orchestrator implements EnvironmentBackend {
     run.onFinalized = () => {
       // The run (services, plan, event log) leaves memory; a summary stays.
       this.runs.delete(id);
+      const removal = run.removed.finally(() => this.removals.delete(removal));
+      this.removals.add(removal);
       this.finished.add(new FinishedEnvironment(run.snapshot(), run.eventLogPath, run.logPath, run.finalized?.preserved ?? false));
     };
     this.runs.set(id, run);
@@ -232,6 +236,7 @@ export class Orchestrator implements EnvironmentBackend {
     await Promise.allSettled(
       [...this.runs.values()].map((run) => run.destroy({ reason: DownReason.SHUTDOWN, detail: "rigd is stopping" })),
     );
+    await Promise.allSettled([...this.removals]);
     await this.options.onShutdown?.();
   }
 }
