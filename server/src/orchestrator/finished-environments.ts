@@ -2,7 +2,8 @@
  * What rigd keeps of an environment once it is down and finalized: a summary in memory
  * (its last snapshot, encoded, and where its files are) and its events on disk. A
  * finished environment stays known for the retention time (GetEnvironment, GetLog,
- * WatchEvents, a repeated DestroyEnvironment), at most `max` of them, oldest first out;
+ * WatchEvents, a repeated DestroyEnvironment), at most `max` of them and SUMMARY_BYTES of
+ * summaries (a 1,000-service environment's is ~100 KiB), oldest first out;
  * its log is read back from `events.jsonl`, so memory does not grow with the events
  * of past runs.
  */
@@ -12,6 +13,9 @@ import { EnvironmentSchema, type Environment } from "../gen/rig/v1/environment_s
 import type { EnvironmentDown, Event } from "../gen/rig/v1/event_pb.js";
 import { EnvironmentNotFoundError } from "../contract/errors.js";
 import { readEvents } from "../events/event-file.js";
+
+/** Summaries kept at most, in bytes, whatever the count. */
+export const SUMMARY_BYTES = 32 * 1024 * 1024;
 
 /** How long a finished environment stays known by default (rigd --retention). */
 export const DEFAULT_RETENTION_MS = 10 * 60_000;
@@ -33,6 +37,11 @@ export class FinishedEnvironment {
     this.snapshotBytes = toBinary(EnvironmentSchema, snapshot);
     this.lastSeq = snapshot.lastSeq;
     this.id = snapshot.id;
+  }
+
+  /** Bytes of the encoded snapshot (what the summary costs). */
+  get size(): number {
+    return this.snapshotBytes.length;
   }
 
   snapshot(): Environment {
@@ -71,6 +80,7 @@ async function* filterEvents(events: AsyncIterable<Event>, afterSeq: bigint, inc
 /** The finished environments a rigd still knows, in the order they finished. */
 export class FinishedEnvironments {
   private readonly byId = new Map<string, FinishedEnvironment>();
+  private bytes = 0;
 
   constructor(
     /** How long a finished environment stays known; 0 forgets it at once. */
@@ -78,10 +88,12 @@ export class FinishedEnvironments {
     /** How many are kept at most; the oldest goes first. */
     private readonly max: number,
     private readonly now: () => number = Date.now,
+    private readonly maxBytes = SUMMARY_BYTES,
   ) {}
 
   add(env: FinishedEnvironment): void {
     this.byId.set(env.id, env);
+    this.bytes += env.size;
     this.expire();
   }
 
@@ -94,12 +106,13 @@ export class FinishedEnvironments {
     return this.byId.size;
   }
 
-  /** Drops the expired and the ones over the count, oldest first (Map order is finish order). */
+  /** Drops the expired and the ones over the count or the bytes, oldest first (Map order is finish order). */
   private expire(): void {
     const cutoff = this.now() - this.retentionMs;
     for (const [id, env] of this.byId) {
-      if (this.byId.size <= this.max && env.finishedAt > cutoff) break;
+      if (this.byId.size <= this.max && this.bytes <= this.maxBytes && env.finishedAt > cutoff) break;
       this.byId.delete(id);
+      this.bytes -= env.size;
     }
   }
 }

@@ -165,7 +165,7 @@ describe("traffic past the in-memory budget (4 KiB here)", () => {
 });
 
 describe("FinishedEnvironments", () => {
-  it("forgets an environment once the retention time has passed, and the oldest first over the count", () => {
+  it("forgets an environment once the retention time has passed, and the oldest first over the count or the bytes", () => {
     let now = 1_000;
     const store = new FinishedEnvironments(60_000, 2, () => now);
     const finished = (id: string): FinishedEnvironment =>
@@ -183,5 +183,8 @@ describe("FinishedEnvironments", () => {
     assert.deepEqual([store.get("c")?.id, store.get("d")?.id], ["c", "d"]);
     assert.throws(() => store.get("c")!.events(0n, true), /finished and its event log \/nowhere\/c was removed/);
     assert.equal(new FinishedEnvironments(0, 10, () => now).size, 0);
+    const small = new FinishedEnvironments(60_000, 10, () => now, 3 * finished("e0").size);
+    for (const id of ["e1", "e2", "e3", "e4"]) small.add(finished(id));
+    assert.deepEqual(["e1", "e2", "e3", "e4"].map((id) => small.get(id)?.id), [undefined, "e2", "e3", "e4"], "and over the bytes");
   });
 });
