@@ -2,7 +2,7 @@
 # The benchmarks of SPEC §13 (what `make bench` runs after building): figures are printed,
 # never asserted. Builds nothing; expects server/dist from `make build` (tsc -b).
 #   environment up/down latency and rigd overhead over spawning by hand (2 ms polls), 50
-#   parallel environments with memory figures; proxy overhead (HTTP, gRPC) through a real
+#   parallel environments with memory figures; rigd RSS over 1,000 environments; proxy overhead (HTTP, gRPC) through a real
 #   rigd with recording on, rigd cold start; standalone proxy component figures; pooled Postgres lease
 #   time (only when a Docker engine answers); the service catalog's time to ready per type
 #   (go, node, s3, sqs, postgres and redis host vs container); Kafka time to ready, warm pool
@@ -14,7 +14,7 @@ source "$(dirname "$0")/suite-env.sh"
 
 step() { printf '\n## %s\n\n' "$*"; }
 
-for bench in env-up-bench lock-bench busy-rigd-bench rigd-proxy-bench proxy-bench postgres-bench catalog-bench cli-bench ui-bench kafka-bench; do
+for bench in env-up-bench rigd-memory-bench lock-bench busy-rigd-bench rigd-proxy-bench proxy-bench postgres-bench catalog-bench cli-bench ui-bench kafka-bench; do
   if [ ! -f "server/dist/bench/$bench.js" ]; then
     echo "server/dist/bench/$bench.js is missing: run make build (tsc -b server) first" >&2
     exit 1
@@ -23,6 +23,8 @@ done
 
 run "Environment up and down: rigd vs by hand (server/dist/bench/env-up-bench.js)" \
   node server/dist/bench/env-up-bench.js
+run "rigd memory over 1,000 environment lifetimes (server/dist/bench/rigd-memory-bench.js)" \
+  node server/dist/bench/rigd-memory-bench.js
 run "Resource locks: uncontended acquire + release, 8 processes contending (server/dist/bench/lock-bench.js)" \
   node server/dist/bench/lock-bench.js
 if command -v go >/dev/null; then

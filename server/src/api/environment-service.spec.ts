@@ -38,6 +38,7 @@ import { listenCleartext } from "./cleartext-server.js";
 import type { CleartextServer } from "./cleartext-server.js";
 import type { EnvironmentBackend } from "../contract/environment-backend.js";
 import { noServiceControl } from "../testing/no-service-control.js";
+import { rejection } from "../testing/rigd-harness.js";
 
 /** A backend with one known environment "env-1" whose behaviour tests script by spec name. */
 class ScriptedBackend implements EnvironmentBackend {
@@ -95,9 +96,12 @@ class ScriptedBackend implements EnvironmentBackend {
     return [this.get("env-1")];
   }
 
-  log(id: string): Event[] {
+  log(id: string): AsyncIterable<Event> {
     this.#known(id);
-    return [event(id, 1n), event(id, 2n)];
+    return (async function* () {
+      yield event(id, 1n);
+      yield event(id, 2n);
+    })();
   }
 
   async post(request: PostEventRequest): Promise<bigint> {
@@ -284,14 +288,6 @@ describe("EnvironmentService over real transports", () => {
   });
 });
 
-async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  assert.fail("expected the call to fail");
-}
 
 async function waitFor(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));

@@ -7,7 +7,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { scrubSpec } from "../auth/scrub-token.js";
-import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
+import { EnvironmentService, type GetLogResponse, type WatchEventsResponse } from "../gen/rig/v1/environment_service_pb.js";
+import type { Event } from "../gen/rig/v1/event_pb.js";
 import type { EnvironmentBackend } from "../contract/environment-backend.js";
 import { toConnectError } from "./connect-errors.js";
 import { DiagnosisBuilder, type Diagnosis } from "../diagnosis/diagnosis.js";
@@ -36,9 +37,9 @@ export function createEnvironmentService(
   }
 
   /** What `rig explain` says of an environment, from its log so far. */
-  function diagnose(id: string): Diagnosis {
+  async function diagnose(id: string): Promise<Diagnosis> {
     const builder = new DiagnosisBuilder();
-    for (const event of backend.log(id)) builder.add(event);
+    for await (const event of backend.log(id)) builder.add(event);
     return builder.result();
   }
 
@@ -61,7 +62,7 @@ export function createEnvironmentService(
       try {
         for await (const event of backend.watch(id, req.afterSeq, req.includeLogs, ctx.signal)) {
           if (ctx.signal.aborted) return;
-          yield { event };
+          yield response(event);
         }
       } catch (err) {
         // A client that went away is not an error worth reporting.
@@ -83,21 +84,20 @@ export function createEnvironmentService(
 
     async *getLog(req, ctx) {
       const id = requireEnvironmentId(req.environmentId);
-      let events;
       try {
-        events = backend.log(id);
+        for await (const event of backend.log(id, ctx.signal)) {
+          if (ctx.signal.aborted) return;
+          yield logResponse(event);
+        }
       } catch (err) {
-        throw toConnectError(err, log, ctx.method.name);
-      }
-      for (const event of events) {
         if (ctx.signal.aborted) return;
-        yield { event };
+        throw toConnectError(err, log, ctx.method.name);
       }
     },
 
     explainEnvironment(req, ctx) {
-      return unary(ctx, () => {
-        const diagnosis = diagnose(requireEnvironmentId(req.environmentId));
+      return unary(ctx, async () => {
+        const diagnosis = await diagnose(requireEnvironmentId(req.environmentId));
         return { text: diagnosisText(diagnosis).join("\n"), json: JSON.stringify(diagnosis, null, 2) };
       });
     },
@@ -129,6 +129,18 @@ export function createEnvironmentService(
  */
 function clientOf(ctx: HandlerContext): string {
   return (ctx.requestHeader.get("rig-client") ?? "").slice(0, 100);
+}
+
+/**
+ * The stream messages as typed literals: Connect passes a message of the right type
+ * through as it is, and would otherwise build one by reflection for every event.
+ */
+function response(event: Event): WatchEventsResponse {
+  return { $typeName: "rig.v1.WatchEventsResponse", event };
+}
+
+function logResponse(event: Event): GetLogResponse {
+  return { $typeName: "rig.v1.GetLogResponse", event };
 }
 
 /** Rejects an empty environment_id before it reaches the backend. */

@@ -70,8 +70,8 @@ export function serviceControlHandlers(control: ServiceControl, unary: Unary): H
     },
 
     getServiceLogs(req, ctx) {
-      return unary(ctx, () => {
-        const lines = control.serviceLogs(required(req.environmentId, "environment_id"), required(req.service, "service"), req.tail);
+      return unary(ctx, async () => {
+        const lines = await control.serviceLogs(required(req.environmentId, "environment_id"), required(req.service, "service"), req.tail);
         return {
           lines: lines.map((l) => create(ServiceLogSchema, { stream: l.stream === "stderr" ? LogStream.STDERR : LogStream.STDOUT, line: l.line })),
         };

@@ -23,8 +23,12 @@ export class SpecInvalidError extends Error {
 
 /** The named environment does not exist (or no longer exists) in this rigd. */
 export class EnvironmentNotFoundError extends Error {
-  constructor(readonly environmentId: string) {
-    super(`environment "${environmentId}" not found`);
+  /** `detail` says why, when rigd knows (e.g. a finished run whose log file is gone). */
+  constructor(
+    readonly environmentId: string,
+    detail?: string,
+  ) {
+    super(`environment "${environmentId}" not found${detail ? `: ${detail}` : ""}`);
     this.name = "EnvironmentNotFoundError";
   }
 }

@@ -30,6 +30,13 @@ export interface Limits {
   readonly outputPerEnvironment: number;
   /** Bytes of the lock operation log before it is rotated (one older file is kept). */
   readonly lockLogBytes: number;
+  /**
+   * Bytes of traffic events (their JSON in events.jsonl) an environment keeps in memory;
+   * later ones are read back from the file when a stream asks for them.
+   */
+  readonly trafficInMemory: number;
+  /** Finished environments whose summary rigd keeps (their events are on disk). */
+  readonly finishedEnvironments: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -43,6 +50,8 @@ export const DEFAULT_LIMITS: Limits = {
   outputPerService: 16 * 1024 * 1024,
   outputPerEnvironment: 64 * 1024 * 1024,
   lockLogBytes: 32 * 1024 * 1024,
+  trafficInMemory: 8 * 1024 * 1024,
+  finishedEnvironments: 1000,
 };
 
 /** `--limit` names, kebab-case, to their field. */
@@ -57,6 +66,8 @@ export const LIMIT_NAMES: Readonly<Record<string, keyof Limits>> = {
   "output-per-service": "outputPerService",
   "output-per-environment": "outputPerEnvironment",
   "lock-log-bytes": "lockLogBytes",
+  "traffic-in-memory": "trafficInMemory",
+  "finished-environments": "finishedEnvironments",
 };
 
 /** The flag that raises a limit, for messages. */

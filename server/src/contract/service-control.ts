@@ -20,7 +20,7 @@ export interface ServiceControl {
   /** Copies `path` in the service to `hostPath`. */
   copyFrom(id: string, service: string, path: string, hostPath: string): Promise<void>;
   /** The service's output so far (the last `tail` lines; 0: all). */
-  serviceLogs(id: string, service: string, tail: number): OutputLine[];
+  serviceLogs(id: string, service: string, tail: number): Promise<OutputLine[]>;
   /** Stops one service; its exit is no failure. Resolves with its exit code (-1: unknown). */
   stopService(id: string, service: string): Promise<number>;
   /** Stops (when running) and starts one service again; resolves once it is ready. */

@@ -4,50 +4,111 @@
  * It is the coordination mechanism of the orchestrator (services wait for events
  * instead of sharing mutable state), the source of WatchEvents streams, and the
  * on-disk record of the run (through the sink).
+ *
+ * Traffic is bounded in memory: once an environment's traffic events (proxied requests,
+ * calls, connections) have used up `trafficInMemory` bytes (their stored size), later
+ * ones are kept only where the sink stored them; the log remembers where (a few dozen
+ * bytes each) and reads them back for a stream that asks. The last RECENT_TRAFFIC of them
+ * stay in memory a little longer, so followers keeping up never touch the disk.
  */
-import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { EventSchema, type Event } from "../gen/rig/v1/event_pb.js";
+import type { Event } from "../gen/rig/v1/event_pb.js";
 import { eventTypeName } from "./event-type-name.js";
 
 /** The payload oneof of an Event. */
 export type EventPayload = Event["payload"];
 
+/** Where a sink stored an event: a byte range of its file. */
+export class StoredEvent {
+  constructor(
+    readonly offset: number,
+    readonly length: number,
+  ) {}
+}
+
 /**
- * Receives every appended event before followers see it (e.g. the log file writer).
- * A sink that throws rejects the append: the event is neither kept nor sequenced.
+ * Receives every appended event before followers see it (e.g. the log file writer) and
+ * may say where it stored it. A sink that throws rejects the append: the event is neither
+ * kept nor sequenced.
  */
-export type EventSink = (event: Event) => void;
+export type EventSink = (event: Event) => StoredEvent | void;
+
+/** How much traffic a log keeps in memory, and how it reads the rest back. */
+export interface TrafficBudget {
+  /** Stored bytes of traffic events kept in memory; later ones are read back with `load`. */
+  readonly trafficInMemory: number;
+  /** Reads back an event the sink stored. */
+  readonly load: (stored: StoredEvent) => Event;
+}
+
+/** The payloads a budget applies to: one per proxied request, call or connection. */
+const TRAFFIC = new Set<EventPayload["case"]>(["requestCompleted", "grpcCallCompleted", "connectionOpened", "connectionClosed"]);
+
+/** Traffic events over the budget that stay in memory a while for live followers... */
+export const RECENT_TRAFFIC = 256;
+/** ...as long as they hold less than this many stored bytes together. */
+const RECENT_TRAFFIC_BYTES = 1024 * 1024;
 
 export class EventLog {
-  private readonly events: Event[] = [];
+  /** By seq - 1: the event, or where it is stored once it left memory. */
+  private readonly events: (Event | StoredEvent)[] = [];
   private wake: (() => void)[] = [];
   private closed = false;
+  /** Stored bytes of the traffic events kept in memory for good. */
+  private trafficKept = 0;
+  /** Traffic events over the budget, still in memory, oldest first (from leavingHead on). */
+  private leaving: { readonly index: number; readonly stored: StoredEvent }[] = [];
+  private leavingHead = 0;
+  private leavingBytes = 0;
 
   constructor(
     readonly environmentId: string,
     private readonly sink: EventSink = () => {},
+    private readonly budget?: TrafficBudget,
   ) {}
 
   /** Appends an event about `service` ("" for environment-wide events) and wakes followers. */
   append(service: string, payload: EventPayload): Event {
     if (this.closed) throw new Error(`event log of ${this.environmentId} is closed`);
-    const event = create(EventSchema, {
+    // A typed literal, not create(): create() initialises by reflection, on the path of
+    // every proxied request (see proxy/request-event.ts).
+    const event: Event = {
+      $typeName: "rig.v1.Event",
       seq: BigInt(this.events.length + 1),
       time: timestampFromMs(Date.now()),
       environmentId: this.environmentId,
       type: eventTypeName(payload.case),
       service,
       payload,
-    });
+    };
     // No validation encode here: the sink encodes the event once for the file and
     // throws when it cannot (the builders of each payload are tested to encode).
-    this.sink(event);
+    const stored = this.sink(event);
     this.events.push(event);
+    if (stored && this.budget && TRAFFIC.has(payload.case)) this.budgetTraffic(this.events.length - 1, stored);
     const wake = this.wake;
     this.wake = [];
     for (const w of wake) w();
     return event;
+  }
+
+  /** Keeps a traffic event while the budget lasts; past it, it leaves memory once it is not recent. */
+  private budgetTraffic(index: number, stored: StoredEvent): void {
+    if (this.trafficKept + stored.length <= this.budget!.trafficInMemory) {
+      this.trafficKept += stored.length;
+      return;
+    }
+    this.leaving.push({ index, stored });
+    this.leavingBytes += stored.length;
+    while (this.leaving.length - this.leavingHead > RECENT_TRAFFIC || this.leavingBytes > RECENT_TRAFFIC_BYTES) {
+      const old = this.leaving[this.leavingHead++]!;
+      this.leavingBytes -= old.stored.length;
+      this.events[old.index] = old.stored;
+    }
+    if (this.leavingHead > 4 * RECENT_TRAFFIC) {
+      this.leaving = this.leaving.slice(this.leavingHead);
+      this.leavingHead = 0;
+    }
   }
 
   /** Sequence number of the last event (0 when empty). */
@@ -60,9 +121,23 @@ export class EventLog {
     return this.closed;
   }
 
-  /** Every event so far. */
-  all(): readonly Event[] {
-    return this.events;
+  /** Traffic events that left memory (read back from the sink's store when streamed). */
+  get trafficOnDiskOnly(): number {
+    let n = 0;
+    for (const entry of this.events) if (entry instanceof StoredEvent) n++;
+    return n;
+  }
+
+  /** The event at `index` (seq - 1), read back when it left memory. */
+  private at(index: number): Event {
+    const entry = this.events[index] as Event | StoredEvent;
+    return entry instanceof StoredEvent ? this.budget!.load(entry) : entry;
+  }
+
+  /** The events appended so far (not those that follow), as a stream. */
+  async *replay(signal?: AbortSignal): AsyncGenerator<Event> {
+    const end = this.events.length;
+    for (let index = 0; index < end && !signal?.aborted; index++) yield this.at(index);
   }
 
   /** Marks the log complete; followers finish after the last event. */
@@ -97,7 +172,7 @@ export class EventLog {
   async *follow(afterSeq: bigint, signal: AbortSignal): AsyncGenerator<Event> {
     let index = Number(afterSeq);
     for (;;) {
-      while (index < this.events.length) yield this.events[index++] as Event;
+      while (index < this.events.length) yield this.at(index++);
       if (this.closed || signal.aborted) return;
       try {
         await this.next(signal);
@@ -109,14 +184,15 @@ export class EventLog {
 
   /**
    * Resolves with the first event (already logged or future) matching the predicate.
-   * Rejects when the signal aborts, or when the log closes without a match.
+   * Rejects when the signal aborts, or when the log closes without a match. Traffic
+   * events that left memory are not offered (nothing coordinates on traffic).
    */
   async waitFor(predicate: (event: Event) => boolean, signal: AbortSignal): Promise<Event> {
     let index = 0;
     for (;;) {
       while (index < this.events.length) {
-        const event = this.events[index++] as Event;
-        if (predicate(event)) return event;
+        const entry = this.events[index++] as Event | StoredEvent;
+        if (!(entry instanceof StoredEvent) && predicate(entry)) return entry;
       }
       if (this.closed) throw new Error("environment is down");
       await this.next(signal);

@@ -14,8 +14,8 @@ import { DownReason, type Event } from "../gen/rig/v1/event_pb.js";
 /** What the metrics read from rigd's environment backend. */
 export interface EnvironmentSource {
   readonly liveCount: number;
-  /** Every event of an environment so far; throws once it is forgotten. */
-  log(id: string): readonly Event[];
+  /** Every event of an environment so far, as a stream; throws once it is forgotten. */
+  log(id: string): AsyncIterable<Event>;
 }
 
 /** Service types whose ready service is a lease of a pooled server. */
@@ -32,6 +32,7 @@ interface Tracked {
 export class EnvironmentMetrics {
   readonly #tracked = new Map<string, Tracked>();
   readonly #timer: NodeJS.Timeout;
+  #syncing: Promise<void> | undefined;
   readonly #created: Counter;
   readonly #up: Histogram;
   readonly #serviceStart: Histogram;
@@ -49,8 +50,8 @@ export class EnvironmentMetrics {
       name: "rig_environments_live",
       help: "Environments not yet down",
       registers: [registry],
-      collect() {
-        self.sync();
+      async collect() {
+        await self.sync();
         this.set(source.liveCount);
       },
     });
@@ -76,7 +77,7 @@ export class EnvironmentMetrics {
     });
     this.#leases = new Counter({ name: "rig_pool_leases_total", help: "Leases of pooled servers (a ready postgres or redis service)", labelNames: ["pool"], registers: [registry] });
     this.#down = new Counter({ name: "rig_environments_down_total", help: "Environments down, by reason", labelNames: ["reason"], registers: [registry] });
-    this.#timer = setInterval(() => this.sync(), SYNC_MS).unref();
+    this.#timer = setInterval(() => void this.sync(), SYNC_MS).unref();
   }
 
   /** An environment was created: follow its log. */
@@ -85,22 +86,26 @@ export class EnvironmentMetrics {
     this.#created.inc();
   }
 
-  /** Reads every followed log on from where it stopped. */
-  sync(): void {
-    for (const [id, tracked] of this.#tracked) {
-      let events: readonly Event[];
+  /** Reads every followed log on from where it stopped (one read at a time). */
+  sync(): Promise<void> {
+    this.#syncing ??= this.#sync().finally(() => (this.#syncing = undefined));
+    return this.#syncing;
+  }
+
+  async #sync(): Promise<void> {
+    for (const [id, tracked] of [...this.#tracked]) {
+      let seen = 0;
       try {
-        events = this.source.log(id);
-      } catch {
-        this.#tracked.delete(id); // forgotten after its retention
-        continue;
-      }
-      while (tracked.read < events.length) {
-        const event = events[tracked.read++]!;
-        if (this.#observe(tracked, event)) {
-          this.#tracked.delete(id);
-          break;
+        for await (const event of this.source.log(id)) {
+          if (seen++ < tracked.read) continue;
+          tracked.read++;
+          if (this.#observe(tracked, event)) {
+            this.#tracked.delete(id);
+            break;
+          }
         }
+      } catch {
+        this.#tracked.delete(id); // forgotten after its retention, or its log removed
       }
     }
   }

@@ -8,14 +8,14 @@
  * summary naming the service, the error and its stderr tail. The clocks (TTL, orphan
  * grace, stall reports) live in environment-timers.ts.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
 import type { ArtifactResolver } from "../artifacts/artifact-resolver.js";
 import { CallbackBroker } from "../callbacks/callback-broker.js";
-import { EventLog, type EventPayload } from "../events/event-log.js";
+import { EventLog, type EventPayload, type StoredEvent } from "../events/event-log.js";
 import {
   DownReason,
   EnvironmentCreatedSchema,
@@ -55,7 +55,7 @@ import { BadRequestError, StateError } from "../contract/errors.js";
 import { limitFlag, type Limits } from "../contract/limits.js";
 import { displayName, formatBytes, withEdgeNames } from "../events/event-text.js";
 import { EnvironmentTimers } from "./environment-timers.js";
-import { claimRunDir } from "./run-dirs.js";
+import { claimRunDir, removeRunDir, type DirWatcher } from "./run-dirs.js";
 import { RunFiles } from "./run-files.js";
 import { describeExit, runServiceLifecycle, type LifecycleHost } from "./service-lifecycle.js";
 import { ServiceRuntime, phaseName } from "./service-runtime.js";
@@ -69,11 +69,11 @@ export interface RunDeps {
   /** RIG_DIR: temp dirs go under tmp/, logs under logs/. */
   readonly rigDir: string;
   /** Told about the run dir, so it is removed even if rigd dies. */
-  readonly watchdog?: { watchDir(path: string): void; forgetDir(path: string): void } | undefined;
+  readonly watchdog?: DirWatcher | undefined;
   /** The lock table services that require resources take them from (rigd's lock service). */
   readonly locks?: ResourceLocks | undefined;
   /** Output budgets (bytes kept per service and per environment). */
-  readonly limits: Pick<Limits, "outputPerService" | "outputPerEnvironment">;
+  readonly limits: Pick<Limits, "outputPerService" | "outputPerEnvironment" | "trafficInMemory">;
 }
 
 /** Why a destroy was asked for. */
@@ -154,6 +154,8 @@ export class EnvironmentRun implements LifecycleHost {
   down: EnvironmentDown | undefined;
   /** Set once temp dirs are deleted or preserved (after down). */
   finalized: { preserved: boolean } | undefined;
+  /** Settles once the run dir is deleted from disk (it left its path at finalize). */
+  removed: Promise<void> = Promise.resolve();
 
   private readonly services = new Map<string, ServiceRuntime>();
   private readonly startAbort = new AbortController();
@@ -183,7 +185,10 @@ export class EnvironmentRun implements LifecycleHost {
     this.envDir = join(this.runDir, "env");
     this.files = new RunFiles(join(deps.rigDir, "logs", id));
     this.logger = deps.logger.child({ env: id });
-    this.log = new EventLog(id, (event) => this.onEvent(event));
+    this.log = new EventLog(id, (event) => this.onEvent(event), {
+      trafficInMemory: deps.limits.trafficInMemory,
+      load: (stored) => this.files.read(stored),
+    });
     this.callbacks = new CallbackBroker(this.log, plan.callbackTimeoutMs);
     this.timers = new EnvironmentTimers(plan, {
       ttlExpired: () => void this.destroy({ reason: DownReason.TTL_EXPIRED, detail: `its TTL of ${plan.ttlMs! / 1000}s expired` }),
@@ -226,12 +231,13 @@ export class EnvironmentRun implements LifecycleHost {
     return { id: this.id, name: this.plan.name, envDir: this.envDir, dir: this.plan.dir, hostEnv: this.plan.hostEnv };
   }
 
-  private onEvent(event: Event): void {
-    this.files.write(event);
+  private onEvent(event: Event): StoredEvent {
+    const stored = this.files.write(event);
     if (!NOT_PROGRESS.has(event.payload.case)) {
       this.lastProgress = Date.now();
       if (this.state === EnvironmentState.STARTING) this.timers.progressed();
     }
+    return stored;
   }
 
   emit(service: string, payload: EventPayload): Event {
@@ -539,8 +545,8 @@ export class EnvironmentRun implements LifecycleHost {
     if (this.finalized) return;
     this.finalized = { preserved: preserve };
     this.timers.finish();
-    if (!preserve) rmSync(this.runDir, { recursive: true, force: true });
-    this.deps.watchdog?.forgetDir(this.runDir);
+    if (preserve) this.deps.watchdog?.forgetDir(this.runDir);
+    else this.removed = removeRunDir(this.runDir, this.deps.watchdog);
     this.onFinalized();
   }
 

@@ -28,6 +28,7 @@ import { BadRequestError, EnvironmentNotFoundError, StateError } from "../contra
 import { DEFAULT_LIMITS, limitFlag, LimitError, type Limits } from "../contract/limits.js";
 import { TEST_NODE_TYPE, type EnvironmentPlan } from "../contract/plan.js";
 import { planEnvironment } from "./validate.js";
+import { DEFAULT_RETENTION_MS, FinishedEnvironment, FinishedEnvironments } from "./finished-environments.js";
 
 /** Rewrites a validated plan before it runs (observe inserts its proxy nodes). */
 export type PlanTransform = (plan: EnvironmentPlan) => EnvironmentPlan;
@@ -42,7 +43,10 @@ export interface OrchestratorOptions {
   readonly stallTimeoutMs?: number;
   /** Default callback timeout (SPEC §8: 30 s). */
   readonly callbackTimeoutMs?: number;
-  /** How long a down environment stays queryable (GetEnvironment, GetLog). Default 10 min. */
+  /**
+   * How long a finished environment stays known (GetEnvironment, GetLog, WatchEvents): its
+   * summary in memory, its events read back from disk. Default 10 min (DEFAULT_RETENTION_MS).
+   */
   readonly retentionMs?: number;
   /** What this rigd allows (default DEFAULT_LIMITS). */
   readonly limits?: Limits;
@@ -67,9 +71,14 @@ function idPrefix(name: string): string {
 }
 
 export class Orchestrator implements EnvironmentBackend {
+  /** Environments not yet finalized, with their whole run and event log in memory. */
   private readonly runs = new Map<string, EnvironmentRun>();
   /** The client (rig-client header) of each live environment, for its limit. */
   private readonly clientOf = new Map<string, string>();
+  /** Finalized environments: a summary each; their events are on disk. */
+  private readonly finished: FinishedEnvironments;
+  /** Run dirs of finalized environments still being deleted in the background. */
+  private readonly removals = new Set<Promise<void>>();
   private readonly types: TypeRegistry;
   private readonly ports = new PortAllocator();
   private readonly artifacts = new ArtifactResolver();
@@ -79,6 +88,7 @@ export class Orchestrator implements EnvironmentBackend {
   constructor(private readonly options: OrchestratorOptions) {
     this.logger = options.logger.child({ component: "orchestrator" });
     this.types = options.types;
+    this.finished = new FinishedEnvironments(options.retentionMs ?? DEFAULT_RETENTION_MS, this.limits.finishedEnvironments);
     if (!this.types.get(TEST_NODE_TYPE)) {
       throw new Error(`no "${TEST_NODE_TYPE}" type is registered: rigd's composition root must register the ~test node's type`);
     }
@@ -126,7 +136,7 @@ export class Orchestrator implements EnvironmentBackend {
     for (const transform of this.options.transforms ?? []) plan = transform(plan);
     let id: string;
     do id = `${idPrefix(plan.name)}-${randomBytes(4).toString("hex")}`;
-    while (this.runs.has(id));
+    while (this.runs.has(id) || this.finished.get(id));
     const run = new EnvironmentRun(id, plan, {
       types: this.types,
       ports: this.ports,
@@ -138,8 +148,12 @@ export class Orchestrator implements EnvironmentBackend {
       locks: this.options.locks,
     });
     run.onFinalized = () => {
+      // The run (services, plan, event log) leaves memory; a summary stays.
       this.clientOf.delete(id);
-      setTimeout(() => this.runs.delete(id), this.options.retentionMs ?? 600_000).unref();
+      this.runs.delete(id);
+      const removal = run.removed.finally(() => this.removals.delete(removal));
+      this.removals.add(removal);
+      this.finished.add(new FinishedEnvironment(run.snapshot(), run.eventLogPath, run.logPath, run.finalized?.preserved ?? false));
     };
     this.runs.set(id, run);
     this.clientOf.set(id, client);
@@ -148,10 +162,18 @@ export class Orchestrator implements EnvironmentBackend {
     return { id, envDir: run.envDir };
   }
 
+  /** A running (or down, not yet finalized) environment, or a finished one's summary. */
+  private lookup(id: string): EnvironmentRun | FinishedEnvironment {
+    const found = this.runs.get(id) ?? this.finished.get(id);
+    if (!found) throw new EnvironmentNotFoundError(id);
+    return found;
+  }
+
+  /** A running environment: operations on its services need them running. */
   private run(id: string): EnvironmentRun {
-    const run = this.runs.get(id);
-    if (!run) throw new EnvironmentNotFoundError(id);
-    return run;
+    const found = this.lookup(id);
+    if (found instanceof FinishedEnvironment) throw new StateError(`environment ${id} is down: its services are gone`);
+    return found;
   }
 
   exec(id: string, service: string, request: ExecRequest): Promise<ExecOutcome> {
@@ -166,7 +188,7 @@ export class Orchestrator implements EnvironmentBackend {
     return copyOutOf(this.run(id), service, path, hostPath);
   }
 
-  serviceLogs(id: string, service: string, tail: number): OutputLine[] {
+  serviceLogs(id: string, service: string, tail: number): Promise<OutputLine[]> {
     return outputOf(this.run(id), service, tail);
   }
 
@@ -179,27 +201,33 @@ export class Orchestrator implements EnvironmentBackend {
   }
 
   watch(id: string, afterSeq: bigint, includeLogs: boolean, signal: AbortSignal): AsyncIterable<Event> {
-    const run = this.run(id);
-    if (afterSeq > run.log.lastSeq && run.log.isClosed) {
-      throw new BadRequestError(`after_seq ${afterSeq} is beyond the last event (${run.log.lastSeq}) of a finished environment`);
+    const found = this.lookup(id);
+    const finished = found instanceof FinishedEnvironment;
+    const lastSeq = finished ? found.lastSeq : found.log.lastSeq;
+    if (afterSeq > lastSeq && (finished || found.log.isClosed)) {
+      throw new BadRequestError(`after_seq ${afterSeq} is beyond the last event (${lastSeq}) of a finished environment`);
     }
-    return run.watch(afterSeq, includeLogs, signal);
+    return finished ? found.events(afterSeq, includeLogs, signal) : found.watch(afterSeq, includeLogs, signal);
   }
 
   get(id: string): Environment {
-    return this.run(id).snapshot();
+    return this.lookup(id).snapshot();
   }
 
   list(): Environment[] {
     return [...this.runs.values()].filter((r) => !r.down).map((r) => r.snapshot());
   }
 
-  log(id: string): Event[] {
-    return [...this.run(id).log.all()];
+  log(id: string, signal?: AbortSignal): AsyncIterable<Event> {
+    const found = this.lookup(id);
+    if (found instanceof FinishedEnvironment) return found.events(0n, true, signal);
+    return found.log.replay(signal);
   }
 
   async post(request: PostEventRequest): Promise<bigint> {
-    const run = this.run(request.environmentId);
+    const found = this.lookup(request.environmentId);
+    if (found instanceof FinishedEnvironment) return postToFinished(found, request);
+    const run = found;
     const event = request.event;
     const needService = (): string => {
       if (!request.service) throw new BadRequestError(`${event.case} needs the service it is about`);
@@ -240,7 +268,9 @@ export class Orchestrator implements EnvironmentBackend {
   }
 
   async destroy(request: DestroyEnvironmentRequest): Promise<DestroyEnvironmentResponse> {
-    const run = this.run(request.environmentId);
+    const found = this.lookup(request.environmentId);
+    if (found instanceof FinishedEnvironment) return destroyedAlready(found, request);
+    const run = found;
     const down = await run.destroy({
       reason: DownReason.DESTROYED,
       testFailed: request.testFailed,
@@ -262,6 +292,38 @@ export class Orchestrator implements EnvironmentBackend {
     await Promise.allSettled(
       [...this.runs.values()].map((run) => run.destroy({ reason: DownReason.SHUTDOWN, detail: "rigd is stopping" })),
     );
+    await Promise.allSettled([...this.removals]);
     await this.options.onShutdown?.();
   }
+}
+
+/**
+ * A client event for an environment that is finished: as for a down run still in memory,
+ * logs and notes are not appended (the seq is the last one) and no callback is pending.
+ */
+function postToFinished(env: FinishedEnvironment, request: PostEventRequest): bigint {
+  const event = request.event;
+  if (event.case === "callbackResponse") {
+    throw new StateError(`callback ${event.value.requestId} is not pending (the environment ${env.id} is down)`);
+  }
+  if ((event.case === "serviceError" || event.case === "serviceLogs") && !env.snapshot().services.some((s) => s.name === request.service)) {
+    throw new BadRequestError(`environment ${env.id} has no service "${request.service}"`);
+  }
+  return env.lastSeq;
+}
+
+/** DestroyEnvironment of a finished environment: idempotent, the same answer as the first time. */
+function destroyedAlready(env: FinishedEnvironment, request: DestroyEnvironmentRequest): DestroyEnvironmentResponse {
+  const snapshot = env.snapshot();
+  const down = snapshot.down!;
+  const tempDirs: Record<string, string> = {};
+  for (const service of snapshot.services) if (service.tempDir) tempDirs[service.name] = service.tempDir;
+  return create(DestroyEnvironmentResponseSchema, {
+    envDir: snapshot.envDir,
+    tempDirs,
+    eventLogPath: env.eventLogPath,
+    logPath: env.logPath,
+    preserved: env.preserved,
+    down: request.testFailed && !down.testFailed ? { ...down, testFailed: true } : down,
+  });
 }

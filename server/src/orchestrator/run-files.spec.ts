@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { create, fromJsonString } from "@bufbuild/protobuf";
-import { EventSchema, LogStream, ServiceLogSchema, TestNoteSchema } from "../gen/rig/v1/event_pb.js";
-import { EventLog } from "../events/event-log.js";
+import { create, fromJsonString, toJsonString } from "@bufbuild/protobuf";
+import { EventSchema, LogStream, RequestCompletedSchema, ServiceLogSchema, TestNoteSchema, type Event } from "../gen/rig/v1/event_pb.js";
+import { EventLog, RECENT_TRAFFIC, type EventPayload } from "../events/event-log.js";
 import { formatEvent } from "../events/event-text.js";
 import { MAX_BATCH, RunFiles } from "./run-files.js";
 
@@ -44,7 +44,7 @@ describe("RunFiles", () => {
           [2n, "service.log", "api"],
         ],
       );
-      assert.deepEqual(lines(files.logPath), log.all().map(formatEvent));
+      assert.deepEqual(lines(files.logPath), (await Array.fromAsync(log.replay())).map(formatEvent));
       note(log, "second turn");
       await files.close();
       assert.equal(lines(files.eventLogPath).length, 3, "close flushes what is queued");
@@ -100,4 +100,59 @@ describe("RunFiles", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("lets traffic past the in-memory budget leave memory and reads it back, complete, for every stream", async () => {
+    const dir = tempDir();
+    try {
+      const files = new RunFiles(dir);
+      const log = new EventLog("env1", (e) => files.write(e), { trafficInMemory: 20_000, load: (at) => files.read(at) });
+      const follower = Array.fromAsync(log.follow(0n, new AbortController().signal));
+      note(log, "before traffic");
+      const body = new TextEncoder().encode("x".repeat(500));
+      const sent: Event[] = [];
+      for (let i = 0; i < 2 * RECENT_TRAFFIC + 100; i++) {
+        sent.push(log.append("~proxy", requestCompleted(i, body)));
+        // Some turns end, so part of the traffic is on disk and part still queued.
+        if (i % 97 === 0) await nextTurn();
+      }
+      note(log, "after traffic");
+      const onDisk = log.trafficOnDiskOnly;
+      // ~1 KiB per event: about 20 fit the budget; of the rest all but the recent ones left.
+      assert.ok(onDisk >= sent.length - 20 - RECENT_TRAFFIC && onDisk <= sent.length - RECENT_TRAFFIC, `${onDisk} on disk only`);
+      const json = (events: readonly Event[]): string[] => events.map((e) => toJsonString(EventSchema, e));
+      const expected = json([...sent]);
+      const traffic = (events: readonly Event[]): Event[] => events.filter((e) => e.payload.case === "requestCompleted");
+      assert.deepEqual(json(traffic(await Array.fromAsync(log.replay()))), expected, "a replay reads them back, bodies and all");
+      const fromSeq = 200n;
+      const tail = await Array.fromAsync(log.follow(fromSeq, AbortSignal.abort()));
+      assert.deepEqual(tail.map((e) => e.seq), Array.from({ length: sent.length + 2 - 200 }, (_, i) => BigInt(201 + i)));
+      assert.deepEqual(
+        await log.waitFor((e) => e.payload.case === "testNote" && e.payload.value.message === "after traffic", AbortSignal.abort()),
+        (await Array.fromAsync(log.replay())).at(-1),
+        "waitFor still finds lifecycle events after traffic left memory",
+      );
+      log.close();
+      await files.close();
+      assert.deepEqual(json(traffic(await follower)), expected, "a live follower saw every one");
+      assert.deepEqual(json(traffic(await Array.fromAsync(log.replay()))), expected, "and after the files are closed");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+function requestCompleted(i: number, body: Uint8Array): EventPayload {
+  return {
+    case: "requestCompleted",
+    value: create(RequestCompletedSchema, {
+      source: "~test",
+      target: "web",
+      method: "GET",
+      path: `/r/${i}`,
+      status: 200,
+      requestHeaders: [{ name: "host", value: "web" }],
+      responseBody: body,
+      responseSize: BigInt(body.length),
+    }),
+  };
+}

@@ -8,10 +8,14 @@
  * killed with SIGKILL therefore loses at most the events of its last turn (at most
  * MAX_BATCH events); everything appended in earlier turns is already in the files
  * (in the page cache: a machine crash can lose more, a process crash cannot).
+ *
+ * `write` says where each event's line is (byte offset and length), so the event log can
+ * let traffic events leave memory and `read` them back from events.jsonl.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { toJsonString } from "@bufbuild/protobuf";
+import { fromJsonString, toJsonString } from "@bufbuild/protobuf";
+import { StoredEvent } from "../events/event-log.js";
 import { formatEvent } from "../events/event-text.js";
 import { EventSchema, type Event } from "../gen/rig/v1/event_pb.js";
 
@@ -27,6 +31,11 @@ export class RunFiles {
   private text: string[] = [];
   private flushScheduled: NodeJS.Immediate | undefined;
   private closed = false;
+  /** Bytes of events.jsonl written or queued: where the next line starts. */
+  private end: number;
+  /** Bytes of events.jsonl on disk (written, not queued). */
+  private written: number;
+  private readFd: number | undefined;
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -34,19 +43,43 @@ export class RunFiles {
     this.logPath = join(dir, "rig.log");
     this.eventsFd = openSync(this.eventLogPath, "a");
     this.textFd = openSync(this.logPath, "a");
+    this.end = this.written = fstatSync(this.eventsFd).size;
   }
 
   /**
    * Queues one event for both files. Encodes it here, synchronously, so an event that
    * cannot be encoded throws to whoever appends it instead of breaking the file later.
    */
-  write(event: Event): void {
+  write(event: Event): StoredEvent {
     if (this.closed) throw new Error(`run files in ${this.dir} are closed`);
     const json = toJsonString(EventSchema, event);
+    const stored = new StoredEvent(this.end, Buffer.byteLength(json));
+    this.end += stored.length + 1;
     this.json.push(json);
     this.text.push(formatEvent(event));
     if (this.json.length >= MAX_BATCH) this.flush();
     else this.flushScheduled ??= setImmediate(() => this.flush());
+    return stored;
+  }
+
+  /** Reads back an event `write` stored (flushing first when it is still queued). */
+  read(stored: StoredEvent): Event {
+    if (stored.offset + stored.length > this.written) this.flush();
+    const fd = this.readFd ?? openSync(this.eventLogPath, "r");
+    try {
+      const buffer = Buffer.allocUnsafe(stored.length);
+      let done = 0;
+      while (done < stored.length) {
+        const n = readSync(fd, buffer, done, stored.length - done, stored.offset + done);
+        if (n === 0) throw new Error(`${this.eventLogPath} ends before byte ${stored.offset + stored.length}: was it truncated?`);
+        done += n;
+      }
+      return fromJsonString(EventSchema, buffer.toString("utf8"));
+    } finally {
+      // Open while the run is; a reader after close (a follower still replaying) opens its own.
+      if (this.closed) closeSync(fd);
+      else this.readFd = fd;
+    }
   }
 
   /** Writes every queued event now (one write per file). */
@@ -59,6 +92,7 @@ export class RunFiles {
     this.json = [];
     this.text = [];
     writeAll(this.eventsFd, `${json.join("\n")}\n`);
+    this.written = this.end;
     writeAll(this.textFd, `${text.join("\n")}\n`);
   }
 
@@ -69,6 +103,8 @@ export class RunFiles {
     this.closed = true;
     closeSync(this.eventsFd);
     closeSync(this.textFd);
+    if (this.readFd !== undefined) closeSync(this.readFd);
+    this.readFd = undefined;
   }
 }
 

@@ -251,7 +251,7 @@ const prestart: Step = async (state) => {
 const start: Step = async (state) => {
   const { host, rt } = state;
   host.setPhase(rt, ServicePhase.STARTING, "the service to start");
-  state.startedAfterSeq = host.log.all().at(-1)?.seq ?? 0n;
+  state.startedAfterSeq = host.log.lastSeq;
   const running = await rt.type.start(startContextOf(state));
   rt.running = running;
   host.emit(rt.name, {

@@ -37,10 +37,10 @@ export function copyOutOf(run: EnvironmentRun, service: string, path: string, ho
 }
 
 /** The service's output lines in the event log (the last `tail`; 0: all). */
-export function outputOf(run: EnvironmentRun, service: string, tail: number): OutputLine[] {
+export async function outputOf(run: EnvironmentRun, service: string, tail: number): Promise<OutputLine[]> {
   run.controllable(service);
   const lines: OutputLine[] = [];
-  for (const event of run.log.all()) {
+  for await (const event of run.log.replay()) {
     if (event.service !== service || event.payload.case !== "serviceLog") continue;
     lines.push({ stream: event.payload.value.stream === LogStream.STDERR ? "stderr" : "stdout", line: event.payload.value.line });
   }

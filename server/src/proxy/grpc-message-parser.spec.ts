@@ -15,7 +15,7 @@ const wire = Buffer.concat(payloads.map((p, i) => frame(p, i === 3)));
 describe("gRPC message parser", () => {
   it("finds the same messages however the stream is chunked", () => {
     for (const size of [1, 2, 3, 5, 7, 64, wire.length]) {
-      const parser = new GrpcMessageParser({ maxMessages: 10, maxMessageBytes: 1024 });
+      const parser = new GrpcMessageParser({ maxMessages: 10, maxMessageBytes: 1024, maxTotalBytes: 4096 });
       for (let i = 0; i < wire.length; i += size) parser.push(wire.subarray(i, i + size));
       assert.equal(parser.count, 4, `chunk size ${size}`);
       assert.equal(parser.bytes, wire.length);
@@ -32,7 +32,7 @@ describe("gRPC message parser", () => {
   });
 
   it("counts but does not keep messages over the limits", () => {
-    const parser = new GrpcMessageParser({ maxMessages: 2, maxMessageBytes: 100 });
+    const parser = new GrpcMessageParser({ maxMessages: 2, maxMessageBytes: 100, maxTotalBytes: 4096 });
     parser.push(wire);
     assert.equal(parser.count, 4);
     assert.equal(parser.skipped, 2, "the 300-byte message and the one after the first two kept");
@@ -42,8 +42,20 @@ describe("gRPC message parser", () => {
     );
   });
 
+  it("stops keeping messages once the kept payloads would pass maxTotalBytes, and counts the rest", () => {
+    const parser = new GrpcMessageParser({ maxMessages: 10, maxMessageBytes: 1024, maxTotalBytes: 304 });
+    parser.push(wire);
+    assert.equal(parser.count, 4);
+    assert.deepEqual(
+      parser.messages.map((m) => m.length),
+      [5, 0],
+      "the 300-byte message would pass 304 bytes in all; none after it is kept (no gaps)",
+    );
+    assert.equal(parser.skipped, 2);
+  });
+
   it("notices a stream cut inside a message", () => {
-    const parser = new GrpcMessageParser({ maxMessages: 10, maxMessageBytes: 1024 });
+    const parser = new GrpcMessageParser({ maxMessages: 10, maxMessageBytes: 1024, maxTotalBytes: 4096 });
     parser.push(wire.subarray(0, 12));
     assert.equal(parser.count, 1);
     assert.equal(parser.partial, true);

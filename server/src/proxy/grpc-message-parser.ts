@@ -20,6 +20,8 @@ export interface CaptureLimits {
   readonly maxMessages: number;
   /** Largest payload kept. */
   readonly maxMessageBytes: number;
+  /** Payload bytes kept in all (like one HTTP body), so one call's capture stays small. */
+  readonly maxTotalBytes: number;
 }
 
 /** Parses one direction of a gRPC stream. */
@@ -31,6 +33,10 @@ export class GrpcMessageParser {
   bytes = 0;
   /** Messages seen but not kept because of the limits. */
   skipped = 0;
+  /** Payload bytes of the kept messages. */
+  #kept = 0;
+  /** Set once a message did not fit maxTotalBytes: later ones are not kept either. */
+  #full = false;
 
   /** Prefix bytes read so far; the prefix is decoded byte by byte (no Buffer per parser). */
   #prefixFill = 0;
@@ -63,7 +69,9 @@ export class GrpcMessageParser {
         if (++this.#prefixFill < 5) continue;
         this.#prefixFill = 0;
         this.#remaining = this.#length;
-        const keep = this.messages.length < this.limits.maxMessages && this.#length <= this.limits.maxMessageBytes;
+        if (this.#kept + this.#length > this.limits.maxTotalBytes) this.#full = true;
+        const keep = !this.#full && this.messages.length < this.limits.maxMessages && this.#length <= this.limits.maxMessageBytes;
+        if (keep) this.#kept += this.#length;
         this.#parts = keep ? [] : undefined;
         if (this.#length === 0) this.#complete();
         continue;

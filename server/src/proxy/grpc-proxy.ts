@@ -28,7 +28,10 @@ export interface GrpcProxyOptions extends ProxyOptions {
    * awaited when it ends, so a first reflection probe overlaps the call. Absent: no decoding.
    */
   readonly describe?: (path: string) => Promise<MethodDescriptors>;
-  /** Which messages are kept for decoding. Default: the first 100 per direction, up to 64 KiB each. */
+  /**
+   * Which messages are kept for decoding. Default: per direction, the first 100 while they
+   * come to 64 KiB in all (one message up to 64 KiB), as an HTTP body is kept to 64 KiB.
+   */
   readonly capture?: Partial<CaptureLimits>;
 }
 
@@ -39,6 +42,7 @@ export async function startGrpcProxy(options: GrpcProxyOptions): Promise<Running
     limits: {
       maxMessages: options.capture?.maxMessages ?? 100,
       maxMessageBytes: options.capture?.maxMessageBytes ?? 64 * 1024,
+      maxTotalBytes: options.capture?.maxTotalBytes ?? 64 * 1024,
     },
     emit: safeSink(options.onEvent),
     sockets: new SocketSet(),
@@ -272,7 +276,7 @@ async function publish(
       ] as const) {
         if (parser.skipped > 0) {
           problems.push(
-            `${parser.skipped} ${direction} message(s) not decoded (over ${parser.limits.maxMessageBytes} bytes or after the first ${parser.limits.maxMessages})`,
+            `${parser.skipped} ${direction} message(s) not decoded (over ${parser.limits.maxMessageBytes} bytes, past ${parser.limits.maxTotalBytes} bytes kept in all, or after the first ${parser.limits.maxMessages})`,
           );
         }
       }

@@ -21,7 +21,7 @@ describe("parseRigdArgs", () => {
 
   it("reads every flag; --rig-dir beats RIG_DIR", () => {
     const cmd = parseRigdArgs(
-      ["--listen", "127.0.0.1:4000", "--idle", "1s", "--rig-dir", "/tmp/r", "--addr-file", "/tmp/a.addr", "--orphan-grace=500ms"],
+      ["--listen", "127.0.0.1:4000", "--idle", "1s", "--rig-dir", "/tmp/r", "--addr-file", "/tmp/a.addr", "--orphan-grace=500ms", "--retention", "2m"],
       { RIG_DIR: "/tmp/rig-env" },
     );
     assert.deepEqual(cmd, {
@@ -31,6 +31,7 @@ describe("parseRigdArgs", () => {
       rigDir: "/tmp/r",
       addrFile: "/tmp/a.addr",
       orphanGraceMs: 500,
+      retentionMs: 120_000,
       logRetention: { maxAgeMs: 7 * 24 * 3600_000, maxBytes: 1024 ** 3 },
       limits: DEFAULT_LIMITS,
     });
@@ -41,6 +42,7 @@ describe("parseRigdArgs", () => {
       [["--bogus"], /--bogus/],
       [["--idle", "soon"], /--idle: invalid duration "soon"/],
       [["--orphan-grace", "3"], /--orphan-grace/],
+      [["--retention", "forever"], /--retention: invalid duration "forever"/],
       [["--listen", "0.0.0.0:1"], /loopback/],
       [["stray"], /stray/],
       [["--idle"], /--idle/],

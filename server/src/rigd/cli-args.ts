@@ -1,6 +1,6 @@
 /**
  * rigd's command line: `rigd [--listen 127.0.0.1:0] [--idle 5m] [--rig-dir DIR]
- * [--addr-file FILE] [--orphan-grace 30s]`. Parsing only; a UsageError means exit 2.
+ * [--addr-file FILE] [--orphan-grace 30s] [--retention 10m] ...`. Parsing only; a UsageError means exit 2.
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -10,6 +10,7 @@ import { parseListenAddress } from "./listen-address.js";
 import { DEFAULT_LOG_RETENTION, parseSize, type LogRetention } from "./log-retention.js";
 import { resolveRigDir } from "./rig-dir.js";
 import { DEFAULT_IDLE_MS, DEFAULT_ORPHAN_GRACE_MS } from "./start-rigd.js";
+import { DEFAULT_RETENTION_MS } from "../orchestrator/finished-environments.js";
 
 /** The usage text printed by --help and after a usage error. */
 export const USAGE = `usage: rigd [--listen 127.0.0.1:0] [--idle 5m] [--rig-dir DIR] [--addr-file FILE] [--orphan-grace 30s] [--suites FILE]
@@ -21,6 +22,9 @@ export const USAGE = `usage: rigd [--listen 127.0.0.1:0] [--idle 5m] [--rig-dir 
   --addr-file FILE       where to write the address once serving (default RIG_DIR/rigd-<version>.addr)
   --orphan-grace DURATION  destroy an environment nobody has watched for this long (default 30s)
   --suites FILE          test suites to run on demand and on schedules (default RIG_DIR/rig.suites.json if present)
+  --retention DURATION   how long a finished environment stays known to GetEnvironment, GetLog and
+                         WatchEvents (default 10m; its summary in memory, its events read from its
+                         log file; at most finished-environments of them, see --limit)
   --keep-logs DURATION   remove logs of finished environments older than this (default 7d; 0 = keep)
   --max-logs SIZE        then remove the oldest until RIG_DIR/logs fits this (default 1GiB; 0 = no limit)
   --limit NAME=VALUE     raise or lower a limit (repeatable): services (1000 per environment),
@@ -28,7 +32,10 @@ export const USAGE = `usage: rigd [--listen 127.0.0.1:0] [--idle 5m] [--rig-dir 
                          rig-client header), processes (4000 running), spawn-concurrency (8),
                          value-length (262144 characters), request-bytes (16MiB),
                          output-per-service (16MiB), output-per-environment (64MiB),
-                         lock-log-bytes (32MiB: the lock operation log rotates past it, one older file kept)
+                         lock-log-bytes (32MiB: the lock operation log rotates past it, one older file kept),
+                         traffic-in-memory (8MiB of traffic events per environment; the rest
+                         is read back from its events.jsonl), finished-environments (1000 kept
+                         known, see --retention)
   --version              print the version and exit
   --help                 print this help and exit
 
@@ -53,6 +60,7 @@ export type RigdCommand =
       readonly rigDir: string;
       readonly addrFile: string | undefined;
       readonly orphanGraceMs: number;
+      readonly retentionMs: number;
       readonly logRetention: LogRetention;
       readonly limits: Limits;
       readonly suitesFile?: string;
@@ -72,6 +80,7 @@ export function parseRigdArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
         "rig-dir": { type: "string" },
         "addr-file": { type: "string" },
         "orphan-grace": { type: "string" },
+        retention: { type: "string" },
         "keep-logs": { type: "string" },
         "max-logs": { type: "string" },
         suites: { type: "string" },
@@ -93,6 +102,8 @@ export function parseRigdArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
     values["orphan-grace"] === undefined
       ? DEFAULT_ORPHAN_GRACE_MS
       : usage(() => parseDuration(values["orphan-grace"]!), "--orphan-grace");
+  const retentionMs =
+    values.retention === undefined ? DEFAULT_RETENTION_MS : usage(() => parseDuration(values.retention!), "--retention");
   const logRetention: LogRetention = {
     maxAgeMs:
       values["keep-logs"] === undefined
@@ -122,6 +133,7 @@ export function parseRigdArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
     rigDir: resolveRigDir(values["rig-dir"], env),
     addrFile: values["addr-file"] === undefined ? undefined : path.resolve(values["addr-file"]),
     orphanGraceMs,
+    retentionMs,
     logRetention,
     limits,
     ...(values.suites !== undefined ? { suitesFile: path.resolve(values.suites) } : {}),

@@ -86,6 +86,7 @@ export async function runRigdCli(
       addrFile: command.addrFile,
       orphanGraceMs: command.orphanGraceMs,
       logRetention: command.logRetention,
+      retentionMs: command.retentionMs,
       limits: command.limits,
       ...(command.suitesFile !== undefined ? { suitesFile: command.suitesFile } : {}),
       createBackend,

@@ -38,6 +38,8 @@ export interface BackendContext {
   readonly limits: Limits;
   /** The lock table of this rigd's LockService, for services whose spec requires resources. */
   readonly locks: ResourceLocks;
+  /** How long a finished environment stays known (undefined: the backend's default). */
+  readonly retentionMs?: number;
 }
 
 /** How to run rigd. */
@@ -56,6 +58,8 @@ export interface RigdOptions {
   readonly orphanGraceMs?: number;
   /** What this rigd allows (default DEFAULT_LIMITS). */
   readonly limits?: Limits;
+  /** How long a finished environment stays known to the API (default: the backend's, 10 min). */
+  readonly retentionMs?: number;
   /** What to keep of RIG_DIR/logs (default: a week, 1 GiB). */
   readonly logRetention?: LogRetention;
   /** Log here instead of RIG_DIR/rigd-<version>.log. */
@@ -110,7 +114,7 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
 
   const limits = options.limits ?? DEFAULT_LIMITS;
   const locks = createLockServer(rigDir, logger, { logBytes: limits.lockLogBytes });
-  const orchestrator = options.createBackend({ rigDir, logger, orphanGraceMs, limits, locks: locks.environments });
+  const orchestrator = options.createBackend({ rigDir, logger, orphanGraceMs, limits, locks: locks.environments, retentionMs: options.retentionMs });
   let suites: ComposedSuites;
   let served: string | undefined;
   try {

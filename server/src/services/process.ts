@@ -79,10 +79,11 @@ export async function startProcess(
   host.running++;
   host.watchdog?.watchTree(marker);
   let released = false;
-  const release = async (): Promise<void> => {
+  // `leaderPid`: the spawned child, so the tree scan can skip older pids.
+  const release = async (leaderPid?: number): Promise<void> => {
     if (released) return;
     released = true;
-    await host.trees.kill(marker);
+    await host.trees.kill(marker, leaderPid);
     host.watchdog?.forgetTree(marker);
     host.running--;
   };
@@ -104,7 +105,7 @@ function spawnProcess(
   command: string,
   args: readonly string[],
   options: { cwd: string; env: Record<string, string>; stopGraceMs: number },
-  release: () => Promise<void>,
+  release: (leaderPid?: number) => Promise<void>,
 ): Promise<RunningService> {
   const child = spawn(command, args, {
     cwd: options.cwd,
@@ -160,7 +161,7 @@ function spawnProcess(
           // Descendants that outlived the leader (or ignored SIGTERM) go too, in the
           // group or not.
           signalGroup(pid, "SIGKILL");
-          await release();
+          await release(pid);
           records.remove(pid);
           return status;
         })();

@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { tokenFileFor } from "../auth/rigd-token.js";
@@ -114,6 +114,16 @@ export function grpcJsBearer(token: string): grpc.Interceptor {
         next(metadata, listener);
       },
     });
+}
+
+/** The ConnectError a call fails with; throws when it succeeds. */
+export async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await promise;
+  } catch (err) {
+    return ConnectError.from(err);
+  }
+  throw new Error("expected the call to fail, it succeeded");
 }
 
 /** Builds a spec message from a plain init object. */

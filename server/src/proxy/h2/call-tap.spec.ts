@@ -28,7 +28,7 @@ function recordingTap(): { tap: CallTap<number>; completed: [TappedCall, number,
   const completed: [TappedCall, number, number, string][] = [];
   let started = 0;
   const tap = new CallTap<number>(
-    { maxMessages: 10, maxMessageBytes: 1024 },
+    { maxMessages: 10, maxMessageBytes: 1024, maxTotalBytes: 1024 },
     {
       started: () => ++started,
       completed: (call, context, status, message) => completed.push([call, context, status, message]),
