@@ -44,14 +44,11 @@ export class EnvironmentMetrics {
     registry: Registry,
     private readonly source: EnvironmentSource,
   ) {
-    const self = this;
-    // Registered first: its collect reads the logs before the counters below are serialised.
     new Gauge({
       name: "rig_environments_live",
       help: "Environments not yet down",
       registers: [registry],
-      async collect() {
-        await self.sync();
+      collect() {
         this.set(source.liveCount);
       },
     });

@@ -14,6 +14,12 @@ type Response = http.ServerResponse | http2.Http2ServerResponse;
 /** What the route needs from rigd. */
 export interface MetricsRouteOptions {
   readonly registry: Registry;
+  /**
+   * Brings the metrics up to date before they are read (the environment metrics read the
+   * event logs as streams; prom-client reads every metric at once, so a collect callback
+   * could not finish that first).
+   */
+  readonly sync?: () => Promise<void>;
   /** Whether an `authorization` header carries rigd's token (owned by auth/). */
   readonly authorized: (authorization: string | undefined) => boolean;
 }
@@ -36,7 +42,7 @@ export function withMetrics<H extends (req: Request, res: Response) => void>(nex
       res.setHeader("www-authenticate", 'Bearer realm="rigd"');
       return reply(401, "text/plain; charset=utf-8", "rigd: /metrics needs authorization: Bearer <token> (the token is in RIG_DIR/rigd-<version>.token)\n");
     }
-    options.registry.metrics().then(
+    Promise.resolve(options.sync?.()).then(() => options.registry.metrics()).then(
       (text) => reply(200, options.registry.contentType, text),
       (err: unknown) => reply(500, "text/plain; charset=utf-8", `rigd: cannot collect metrics: ${String(err)}\n`),
     );

@@ -15,6 +15,8 @@ export interface RigdMetrics {
   readonly registry: Registry;
   /** The suite hook that keeps the suite metrics. */
   readonly suiteHook: SuiteHook;
+  /** Reads the environments' event logs on from where the last read stopped. */
+  sync(): Promise<void>;
   /** Tells the metrics an environment was created (they follow its event log). */
   environmentCreated(id: string): void;
   stop(): void;
@@ -30,6 +32,7 @@ export function createRigdMetrics(environments: EnvironmentSource, lockLogFile: 
   return {
     registry,
     suiteHook,
+    sync: () => envMetrics.sync(),
     environmentCreated: (id) => envMetrics.created(id),
     stop: () => envMetrics.stop(),
   };
