@@ -17,7 +17,12 @@ import { readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 
 // A CommonJS module whose typings declare an ES default export: load it as what it is.
-const dockerignore = createRequire(import.meta.url)("@balena/dockerignore") as (options?: { ignorecase?: boolean }) => Ignore;
+/** Set (to rigd's version) only in the self-contained rigd's bundle (scripts/build-rigd-binary.sh). */
+declare const __RIGD_VERSION__: string | undefined;
+// In the bundle a plain require() is what the bundler inlines (a CommonJS bundle has no import.meta.url).
+const dockerignore = (
+  typeof __RIGD_VERSION__ === "string" ? require("@balena/dockerignore") : createRequire(import.meta.url)("@balena/dockerignore")
+) as (options?: { ignorecase?: boolean }) => Ignore;
 
 /** Beyond these, hashing a context would stall rigd: the error asks for a .dockerignore. */
 const MAX_FILES = 20_000;

@@ -27,10 +27,13 @@ interface TarPack extends Readable {
 interface TarStream {
   pack(): TarPack;
 }
-// CommonJS packages without typings (dockerode itself packs with them).
-const require = createRequire(import.meta.url);
-const tarFs = require("tar-fs") as TarFs;
-const tarStream = require("tar-stream") as TarStream;
+/** Set (to rigd's version) only in the self-contained rigd's bundle (scripts/build-rigd-binary.sh). */
+declare const __RIGD_VERSION__: string | undefined;
+// CommonJS packages without typings (dockerode itself packs with them). In the bundle a
+// plain require() is what the bundler inlines (a CommonJS bundle has no import.meta.url).
+const inBundle = typeof __RIGD_VERSION__ === "string";
+const tarFs = (inBundle ? require("tar-fs") : createRequire(import.meta.url)("tar-fs")) as TarFs;
+const tarStream = (inBundle ? require("tar-stream") : createRequire(import.meta.url)("tar-stream")) as TarStream;
 
 /** `/a/b` -> `a/b`: archive entry names are relative to `/`, where the archive is extracted. */
 function entryName(path: string): string {
