@@ -1,5 +1,6 @@
 /** Builder for `container` services: a Docker container with host-mapped ports (SPEC §5). */
 import { create } from "@bufbuild/protobuf";
+import { addEnv, type EnvInput } from "./env-input.js";
 import { ContainerConfigSchema, ExecHookSchema, SharedContainerSchema, type SharedContainer } from "../gen/rig/v1/spec_pb.js";
 import type { DurationInput } from "./duration.js";
 import { BuildSource } from "./image-build.js";
@@ -50,9 +51,8 @@ export class ContainerBuilder extends ServiceBuilder {
   /** Sets environment variables: `.env("KEY", "value")` or `.env({ KEY: "value" })`. */
   env(key: string, value: string): this;
   env(vars: Readonly<Record<string, string>>): this;
-  env(keyOrVars: string | Readonly<Record<string, string>>, value?: string): this {
-    if (typeof keyOrVars === "string") this.#env[keyOrVars] = value ?? "";
-    else Object.assign(this.#env, keyOrVars);
+  env(keyOrVars: EnvInput, value?: string): this {
+    addEnv(this.#env, keyOrVars, value);
     return this;
   }
 

@@ -3,6 +3,7 @@
  * working directory and stop grace. Concrete builders add what they run.
  */
 import type { Duration } from "@bufbuild/protobuf/wkt";
+import { addEnv, type EnvInput } from "./env-input.js";
 import type { DurationInput } from "./duration.js";
 import { toDuration } from "./duration.js";
 import { ServiceBuilder } from "./service-builder.js";
@@ -40,9 +41,8 @@ export abstract class HostProgramBuilder extends ServiceBuilder {
   /** Sets environment variables: `.env("KEY", "value")` or `.env({ KEY: "value" })`. */
   env(key: string, value: string): this;
   env(vars: Readonly<Record<string, string>>): this;
-  env(keyOrVars: string | Readonly<Record<string, string>>, value?: string): this {
-    if (typeof keyOrVars === "string") this.#env[keyOrVars] = value ?? "";
-    else Object.assign(this.#env, keyOrVars);
+  env(keyOrVars: EnvInput, value?: string): this {
+    addEnv(this.#env, keyOrVars, value);
     return this;
   }
 
