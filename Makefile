@@ -5,7 +5,7 @@ ROOT := $(CURDIR)
 export PATH := $(ROOT)/.tools/node/bin:$(ROOT)/.tools/bin:$(ROOT)/node_modules/.bin:$(PATH)
 export GOBIN := $(ROOT)/.tools/bin
 
-.PHONY: setup docker generate check-generated lint build test demo bench clean rigd-binary
+.PHONY: setup docker catalog generate check-generated lint build test demo bench clean rigd-binary
 
 ## setup: Node >= 22 (Node 24 from npm when the machine's is older), npm deps, grpcurl,
 ## Go/Python client toolchains. Idempotent and quick once done.
@@ -18,6 +18,13 @@ docker:
 	./scripts/install-docker.sh
 	./scripts/build-test-images.sh
 	./scripts/install-registry.sh
+
+## catalog: the servers of the service catalog beyond Postgres and Redis: moto (s3, sqs),
+## the Temporal CLI (built with go install: minutes the first time), Kafka's jars and Java.
+catalog: setup
+	./scripts/install-moto.sh
+	./scripts/install-temporal.sh
+	./scripts/install-kafka.sh
 
 ## generate: regenerate every client and server stub from proto/ with buf.
 generate:
@@ -39,7 +46,7 @@ build: setup
 	node server/ui/build-ui.mjs
 
 ## test: every suite against real rigd processes, a real Docker engine and real clients.
-test: build docker
+test: build docker catalog
 	./scripts/test.sh
 
 ## demo: bring up the example environment, print its endpoints and events, tear it down.
@@ -47,7 +54,7 @@ demo: build
 	node examples/dist/demo.js
 
 ## bench: environment-up latency, rigd overhead, proxy overhead, Postgres leases (printed, never asserted).
-bench: build docker
+bench: build docker catalog
 	./scripts/bench.sh
 
 ## rigd-binary: build/rigd, a self-contained rigd (esbuild bundle in a Node single executable application).

@@ -2,11 +2,10 @@
 # Set-up on a fresh machine, idempotent and quick when already done: Node >= 22 (Node 24
 # from the npm registry when the machine's is older), npm dependencies, grpcurl, and the
 # Go/Python client toolchains (scripts/setup-clients.sh), and the host's Postgres and Redis
-# for rig's no-Docker runtime (scripts/install-host-servers.sh), moto's server for the s3
-# and sqs types (scripts/install-moto.sh), the Temporal CLI for the temporal type
-# (scripts/install-temporal.sh), and Debian's chromium for
-# the dashboard's browser test (scripts/install-browser.sh).
-# Apache Kafka's broker jars from Maven Central for the kafka type (scripts/install-kafka.sh).
+# for rig's no-Docker runtime (scripts/install-host-servers.sh), and Debian's chromium for
+# the dashboard's browser test (scripts/install-browser.sh). The servers of the rest of the
+# catalog (moto, the Temporal CLI, Kafka's jars) are `make catalog`'s, which `make test`
+# and `make bench` run: `make demo` needs none of them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -25,9 +24,6 @@ if ! command -v grpcurl >/dev/null 2>&1; then
   go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3
 fi
 ./scripts/install-host-servers.sh
-./scripts/install-moto.sh
-./scripts/install-temporal.sh
-./scripts/install-kafka.sh
 ./scripts/install-browser.sh
 if [ -x scripts/setup-clients.sh ]; then
   clients_stamp=.tools/.clients-setup-stamp
