@@ -3,7 +3,21 @@
  * Metadata), creating an environment's topics under its prefix, and deleting every
  * topic and consumer group under a prefix when the environment releases its lease.
  */
-import { Kafka, logLevel, type Admin } from "kafkajs";
+import { createRequire } from "node:module";
+import type { Admin } from "kafkajs";
+
+/** Set (to rigd's version) only in the self-contained rigd's bundle (scripts/build-rigd-binary.sh). */
+declare const __RIGD_VERSION__: string | undefined;
+let loaded: typeof import("kafkajs") | undefined;
+
+/**
+ * kafkajs, loaded on first use: ~55 ms a rigd that never runs Kafka would pay at every
+ * start. In the bundle a plain require() is what the bundler inlines.
+ */
+function kafkajs(): typeof import("kafkajs") {
+  loaded ??= (typeof __RIGD_VERSION__ === "string" ? require("kafkajs") : createRequire(import.meta.url)("kafkajs")) as typeof import("kafkajs");
+  return loaded;
+}
 
 /** What one topic gets. */
 export interface TopicRequest {
@@ -23,6 +37,7 @@ export interface KafkaAdmin {
 
 /** An admin client of the broker at `bootstrap` (`host:port`); connects on first use. */
 export function kafkaAdmin(bootstrap: string): KafkaAdmin {
+  const { Kafka, logLevel } = kafkajs();
   const kafka = new Kafka({
     clientId: "rigd",
     brokers: [bootstrap],

@@ -9,7 +9,21 @@
  * FULL = both; the `_TRANSITIVE` levels check every earlier version, the others the
  * latest only; NONE checks nothing. The default level is BACKWARD, as Confluent's.
  */
-import avro from "avsc";
+import { createRequire } from "node:module";
+import type avroTypes from "avsc";
+
+/** Set (to rigd's version) only in the self-contained rigd's bundle (scripts/build-rigd-binary.sh). */
+declare const __RIGD_VERSION__: string | undefined;
+let loaded: typeof avroTypes | undefined;
+
+/**
+ * avsc, loaded on first use: ~20 ms a rigd that never sees an Avro schema would pay at
+ * every start. In the bundle a plain require() is what the bundler inlines.
+ */
+function avsc(): typeof avroTypes {
+  loaded ??= (typeof __RIGD_VERSION__ === "string" ? require("avsc") : createRequire(import.meta.url)("avsc")) as typeof avroTypes;
+  return loaded;
+}
 
 /** Confluent's compatibility levels. */
 export const COMPATIBILITY_LEVELS = ["NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE"] as const;
@@ -40,11 +54,11 @@ interface StoredSchema {
   readonly id: number;
   /** The schema as registered, minified. */
   readonly text: string;
-  readonly type: avro.Type;
+  readonly type: avroTypes.Type;
 }
 
 /** Parses an Avro schema or throws a 422 saying why. */
-function parseSchema(text: string): { canonical: string; type: avro.Type } {
+function parseSchema(text: string): { canonical: string; type: avroTypes.Type } {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -52,7 +66,7 @@ function parseSchema(text: string): { canonical: string; type: avro.Type } {
     throw new RegistryError(422, 42201, `Invalid schema: not JSON (${err instanceof Error ? err.message : String(err)})`);
   }
   try {
-    const type = avro.Type.forSchema(json as avro.Schema);
+    const type = avsc().Type.forSchema(json as avroTypes.Schema);
     return { canonical: JSON.stringify(json), type };
   } catch (err) {
     throw new RegistryError(422, 42201, `Invalid schema: ${err instanceof Error ? err.message : String(err)}`);
@@ -60,7 +74,7 @@ function parseSchema(text: string): { canonical: string; type: avro.Type } {
 }
 
 /** True when data written with `writer` can be read with `reader`. */
-function canRead(reader: avro.Type, writer: avro.Type): boolean {
+function canRead(reader: avroTypes.Type, writer: avroTypes.Type): boolean {
   try {
     reader.createResolver(writer);
     return true;
@@ -70,7 +84,7 @@ function canRead(reader: avro.Type, writer: avro.Type): boolean {
 }
 
 /** Whether `candidate` may follow `existing` (oldest first) under `level`. */
-export function compatible(level: CompatibilityLevel, candidate: avro.Type, existing: readonly avro.Type[]): boolean {
+export function compatible(level: CompatibilityLevel, candidate: avroTypes.Type, existing: readonly avroTypes.Type[]): boolean {
   if (level === "NONE" || existing.length === 0) return true;
   const against = level.endsWith("_TRANSITIVE") ? existing : existing.slice(-1);
   const backward = level.startsWith("BACKWARD") || level.startsWith("FULL");
@@ -85,7 +99,7 @@ export class SchemaStore {
   private nextId = 1;
 
   /** The schema of a global id (for proxies decoding the Confluent wire format). */
-  schemaById(id: number): { text: string; type: avro.Type } | undefined {
+  schemaById(id: number): { text: string; type: avroTypes.Type } | undefined {
     return this.byId.get(id);
   }
 
@@ -106,7 +120,7 @@ export class SchemaStore {
   }
 
   /** Parses without storing (compatibility checks of schemas never registered). */
-  parse(text: string): avro.Type {
+  parse(text: string): avroTypes.Type {
     return parseSchema(text).type;
   }
 }
