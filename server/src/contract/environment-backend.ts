@@ -29,10 +29,11 @@ export interface EnvironmentBackend extends ServiceControl {
   /** Every environment that is not down. */
   list(): Environment[];
   /**
-   * Every event so far, service output included, as a stream (a finished environment's
-   * come from its file). Throws EnvironmentNotFoundError at the call, not at iteration.
+   * Every event so far (those after `afterSeq`, when given), service output included, as
+   * a stream (a finished environment's come from its file). Throws
+   * EnvironmentNotFoundError at the call, not at iteration.
    */
-  log(id: string, signal?: AbortSignal): AsyncIterable<Event>;
+  log(id: string, signal?: AbortSignal, afterSeq?: bigint): AsyncIterable<Event>;
   /** Applies a client-to-server event; returns the seq of the last appended event. */
   post(request: PostEventRequest): Promise<bigint>;
   /** Tears down (idempotent) and returns the dirs and log paths. */

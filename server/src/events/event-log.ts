@@ -134,10 +134,10 @@ export class EventLog {
     return entry instanceof StoredEvent ? this.budget!.load(entry) : entry;
   }
 
-  /** The events appended so far (not those that follow), as a stream. */
-  async *replay(signal?: AbortSignal): AsyncGenerator<Event> {
+  /** The events appended so far (not those that follow), after `afterSeq`, as a stream. */
+  async *replay(signal?: AbortSignal, afterSeq = 0n): AsyncGenerator<Event> {
     const end = this.events.length;
-    for (let index = 0; index < end && !signal?.aborted; index++) yield this.at(index);
+    for (let index = Number(afterSeq); index < end && !signal?.aborted; index++) yield this.at(index);
   }
 
   /** Marks the log complete; followers finish after the last event. */

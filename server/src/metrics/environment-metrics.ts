@@ -14,8 +14,8 @@ import { DownReason, type Event } from "../gen/rig/v1/event_pb.js";
 /** What the metrics read from rigd's environment backend. */
 export interface EnvironmentSource {
   readonly liveCount: number;
-  /** Every event of an environment so far, as a stream; throws once it is forgotten. */
-  log(id: string): AsyncIterable<Event>;
+  /** The events of an environment after `afterSeq`, as a stream; throws once it is forgotten. */
+  log(id: string, signal: AbortSignal | undefined, afterSeq: bigint): AsyncIterable<Event>;
 }
 
 /** Service types whose ready service is a lease of a pooled server. */
@@ -91,10 +91,9 @@ export class EnvironmentMetrics {
 
   async #sync(): Promise<void> {
     for (const [id, tracked] of [...this.#tracked]) {
-      let seen = 0;
       try {
-        for await (const event of this.source.log(id)) {
-          if (seen++ < tracked.read) continue;
+        // Only what came since the last read (a log's seq counts its events from 1).
+        for await (const event of this.source.log(id, undefined, BigInt(tracked.read))) {
           tracked.read++;
           if (this.#observe(tracked, event)) {
             this.#tracked.delete(id);

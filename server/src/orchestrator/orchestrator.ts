@@ -218,10 +218,10 @@ export class Orchestrator implements EnvironmentBackend {
     return [...this.runs.values()].filter((r) => !r.down).map((r) => r.snapshot());
   }
 
-  log(id: string, signal?: AbortSignal): AsyncIterable<Event> {
+  log(id: string, signal?: AbortSignal, afterSeq = 0n): AsyncIterable<Event> {
     const found = this.lookup(id);
-    if (found instanceof FinishedEnvironment) return found.events(0n, true, signal);
-    return found.log.replay(signal);
+    if (found instanceof FinishedEnvironment) return found.events(afterSeq, true, signal);
+    return found.log.replay(signal, afterSeq);
   }
 
   async post(request: PostEventRequest): Promise<bigint> {
