@@ -10,6 +10,7 @@
  *   finds the image already built.
  */
 import type { Ignore } from "@balena/dockerignore";
+import { inRigdBundle } from "../os/rigd-bundle.js";
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { lstatSync, readdirSync, readFileSync, type Stats } from "node:fs";
@@ -17,11 +18,9 @@ import { readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 
 // A CommonJS module whose typings declare an ES default export: load it as what it is.
-/** Set (to rigd's version) only in the self-contained rigd's bundle (scripts/build-rigd-binary.sh). */
-declare const __RIGD_VERSION__: string | undefined;
-// In the bundle a plain require() is what the bundler inlines (a CommonJS bundle has no import.meta.url).
+// A CommonJS package; see os/rigd-bundle.ts.
 const dockerignore = (
-  typeof __RIGD_VERSION__ === "string" ? require("@balena/dockerignore") : createRequire(import.meta.url)("@balena/dockerignore")
+  inRigdBundle ? require("@balena/dockerignore") : createRequire(import.meta.url)("@balena/dockerignore")
 ) as (options?: { ignorecase?: boolean }) => Ignore;
 
 /** Beyond these, hashing a context would stall rigd: the error asks for a .dockerignore. */

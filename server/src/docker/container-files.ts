@@ -5,6 +5,7 @@
  * copied out belong to rigd's user, not to the container's uids.
  */
 import type Docker from "dockerode";
+import { inRigdBundle } from "../os/rigd-bundle.js";
 import { lstat, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { basename, dirname, posix } from "node:path";
@@ -27,13 +28,9 @@ interface TarPack extends Readable {
 interface TarStream {
   pack(): TarPack;
 }
-/** Set (to rigd's version) only in the self-contained rigd's bundle (scripts/build-rigd-binary.sh). */
-declare const __RIGD_VERSION__: string | undefined;
-// CommonJS packages without typings (dockerode itself packs with them). In the bundle a
-// plain require() is what the bundler inlines (a CommonJS bundle has no import.meta.url).
-const inBundle = typeof __RIGD_VERSION__ === "string";
-const tarFs = (inBundle ? require("tar-fs") : createRequire(import.meta.url)("tar-fs")) as TarFs;
-const tarStream = (inBundle ? require("tar-stream") : createRequire(import.meta.url)("tar-stream")) as TarStream;
+// CommonJS packages without typings (dockerode itself packs with them); see os/rigd-bundle.ts.
+const tarFs = (inRigdBundle ? require("tar-fs") : createRequire(import.meta.url)("tar-fs")) as TarFs;
+const tarStream = (inRigdBundle ? require("tar-stream") : createRequire(import.meta.url)("tar-stream")) as TarStream;
 
 /** `/a/b` -> `a/b`: archive entry names are relative to `/`, where the archive is extracted. */
 function entryName(path: string): string {

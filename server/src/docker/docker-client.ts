@@ -2,10 +2,8 @@
  * The one dockerode client rigd shares between types, pools, artifacts and the reaper.
  */
 import { createRequire } from "node:module";
+import { inRigdBundle } from "../os/rigd-bundle.js";
 import type Docker from "dockerode";
-
-/** Set (to rigd's version) only in the self-contained rigd's bundle (scripts/build-rigd-binary.sh). */
-declare const __RIGD_VERSION__: string | undefined;
 
 /**
  * dockerode, loaded synchronously. In the bundle the plain `require("dockerode")` is what
@@ -13,7 +11,7 @@ declare const __RIGD_VERSION__: string | undefined;
  * require relative to this file.
  */
 function requireDockerode(): typeof Docker {
-  if (typeof __RIGD_VERSION__ === "string") return require("dockerode") as typeof Docker;
+  if (inRigdBundle) return require("dockerode") as typeof Docker;
   return createRequire(import.meta.url)("dockerode") as typeof Docker;
 }
 

@@ -4,18 +4,17 @@
  * topic and consumer group under a prefix when the environment releases its lease.
  */
 import { createRequire } from "node:module";
+import { inRigdBundle } from "../os/rigd-bundle.js";
 import type { Admin } from "kafkajs";
 
-/** Set (to rigd's version) only in the self-contained rigd's bundle (scripts/build-rigd-binary.sh). */
-declare const __RIGD_VERSION__: string | undefined;
 let loaded: typeof import("kafkajs") | undefined;
 
 /**
  * kafkajs, loaded on first use: ~55 ms a rigd that never runs Kafka would pay at every
- * start. In the bundle a plain require() is what the bundler inlines.
+ * start. A CommonJS package; see os/rigd-bundle.ts.
  */
 function kafkajs(): typeof import("kafkajs") {
-  loaded ??= (typeof __RIGD_VERSION__ === "string" ? require("kafkajs") : createRequire(import.meta.url)("kafkajs")) as typeof import("kafkajs");
+  loaded ??= (inRigdBundle ? require("kafkajs") : createRequire(import.meta.url)("kafkajs")) as typeof import("kafkajs");
   return loaded;
 }
 

@@ -10,18 +10,17 @@
  * latest only; NONE checks nothing. The default level is BACKWARD, as Confluent's.
  */
 import { createRequire } from "node:module";
+import { inRigdBundle } from "../os/rigd-bundle.js";
 import type avroTypes from "avsc";
 
-/** Set (to rigd's version) only in the self-contained rigd's bundle (scripts/build-rigd-binary.sh). */
-declare const __RIGD_VERSION__: string | undefined;
 let loaded: typeof avroTypes | undefined;
 
 /**
  * avsc, loaded on first use: ~20 ms a rigd that never sees an Avro schema would pay at
- * every start. In the bundle a plain require() is what the bundler inlines.
+ * every start. A CommonJS package; see os/rigd-bundle.ts.
  */
 function avsc(): typeof avroTypes {
-  loaded ??= (typeof __RIGD_VERSION__ === "string" ? require("avsc") : createRequire(import.meta.url)("avsc")) as typeof avroTypes;
+  loaded ??= (inRigdBundle ? require("avsc") : createRequire(import.meta.url)("avsc")) as typeof avroTypes;
   return loaded;
 }
 

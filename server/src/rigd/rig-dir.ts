@@ -4,6 +4,7 @@
  * and `--rig-dir` overrides both.
  */
 import { readFileSync } from "node:fs";
+import { bundledVersion } from "../os/rigd-bundle.js";
 import { chmod, readdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -33,12 +34,9 @@ export async function prepareRigDir(rigDir: string): Promise<void> {
 
 let cachedVersion: string | undefined;
 
-/** Set by the bundler for the self-contained rigd, which has no package.json beside it. */
-declare const __RIGD_VERSION__: string | undefined;
-
 /** The rigd version, from server/package.json (same in src/ and dist/ layouts), or the bundle's. */
 export function rigdVersion(): string {
-  if (typeof __RIGD_VERSION__ === "string") return __RIGD_VERSION__;
+  if (bundledVersion !== undefined) return bundledVersion;
   cachedVersion ??= (
     JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
   ).version;
