@@ -165,7 +165,7 @@ function describeDown(d: DownDetails): string {
 }
 
 /** A failure message's last part: rigd's diagnosis, as `rig explain` prints it. */
-export function explained(diagnosis: string | undefined): string {
+function explained(diagnosis: string | undefined): string {
   return diagnosis ? `\n  rig explain:\n${indent(diagnosis)}` : "";
 }
 

@@ -12,6 +12,9 @@ const NODE_H = 46;
 
 const newGraph = () => new dagre.graphlib.Graph();
 
+/** Models whose graph was too wide left to right. */
+const topToBottom = new WeakSet<RunModel>();
+
 /** The services and edges of `model`, laid out by dagre in the given direction. */
 function layout(model: RunModel, services: ServiceModel[], rankdir: "LR" | "TB"): ReturnType<typeof newGraph> {
   const g = newGraph();
@@ -28,11 +31,15 @@ function layout(model: RunModel, services: ServiceModel[], rankdir: "LR" | "TB")
 /** Draws the graph of `model` into `root`; `selected` is the clicked node, if any. */
 export function renderGraph(root: HTMLElement, model: RunModel, selected: string | undefined, select: (name: string) => void): void {
   const services = model.visibleServices();
-  let g = layout(model, services, "LR");
   // A long chain laid out left to right is a strip many screens wide: top to bottom it
-  // scrolls the way a page does.
+  // scrolls the way a page does. A graph only grows, so once a model's graph is found too
+  // wide, later redraws lay it out top to bottom at once.
+  let g = layout(model, services, topToBottom.has(model) ? "TB" : "LR");
   const wide = g.graph();
-  if ((wide.width ?? 0) > 2 * Math.max(root.clientWidth, 1000) && (wide.height ?? 0) * 3 < (wide.width ?? 0)) g = layout(model, services, "TB");
+  if (!topToBottom.has(model) && (wide.width ?? 0) > 2 * Math.max(root.clientWidth, 1000) && (wide.height ?? 0) * 3 < (wide.width ?? 0)) {
+    topToBottom.add(model);
+    g = layout(model, services, "TB");
+  }
   const edges = [...model.edges.values()].filter((e) => g.hasNode(e.source) && g.hasNode(e.target));
   const size = g.graph();
   const width = Math.max(200, (size.width ?? 0) + 10);
