@@ -187,7 +187,7 @@ describe("s3 and sqs types (moto)", () => {
       doomed.child.kill("SIGKILL");
       await eventually(() => doomed.child.exitCode !== null || doomed.child.signalCode !== null, 10_000, "rigd to die");
       assert.ok(isAlive(servers.processes[0] as number), "the server outlives its rigd");
-      const next = await startRigd(["--rig-dir", doomed.rigDir]);
+      const next = await startRigd([], { rigDir: doomed.rigDir });
       try {
         await eventually(() => !isAlive(servers.processes[0] as number), 10_000, "the orphaned moto server to be killed");
         await eventually(() => serversIn(doomed.rigDir).dirs.length === 0, 10_000, "its server dir to be removed");

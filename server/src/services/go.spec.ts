@@ -137,7 +137,7 @@ describe("go type", () => {
     assert.equal(builds(), before + 1, "changed sources: one build");
     await destroyAll([same.id, changed.id]);
 
-    const second = await startRigd(["--rig-dir", rigd.rigDir]);
+    const second = await startRigd([], { rigDir: rigd.rigDir });
     try {
       const again = await upEnvironment(second, goSpec("go-again", [goService("api")]));
       assert.match(await text(again.url("api")), /^hello v2 /);

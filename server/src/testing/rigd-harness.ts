@@ -58,9 +58,15 @@ export async function startRigd(
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   const deadline = Date.now() + 20_000;
+  // A rigd that does not come up (tests of refused flags and files) leaves no dir behind.
+  const fail = (why: string): Error => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    if (!options.rigDir) rmSync(rigDir, { recursive: true, force: true });
+    return new Error(why);
+  };
   while (!existsSync(addrFile)) {
-    if (child.exitCode !== null) throw new Error(`rigd exited with ${child.exitCode}: ${stderr}`);
-    if (Date.now() > deadline) throw new Error(`rigd did not write ${addrFile} within 20s: ${stderr}`);
+    if (child.exitCode !== null) throw fail(`rigd exited with ${child.exitCode}: ${stderr}`);
+    if (Date.now() > deadline) throw fail(`rigd did not write ${addrFile} within 20s: ${stderr}`);
     await sleep(20);
   }
   const address = readFileSync(addrFile, "utf8").trim();
