@@ -253,7 +253,10 @@ describe("docker types through a real rigd", { concurrency: false }, () => {
   });
 
   it("after kill -9 of rigd and its watchdog, the next rigd removes its containers", async () => {
-    const doomed = await startRigd();
+    // Its own host label: rigds other specs start meanwhile leave the killed rigd's
+    // containers to the next rigd of this test (they reap only orphans of their own host).
+    const hostLabel = { RIG_DOCKER_HOST_LABEL: `rig-docker-e2e-${process.pid}` };
+    const doomed = await startRigd(hostLabel);
     const pid = doomed.child.pid as number;
     await up(doomed, {
       name: "doomed",
@@ -276,7 +279,7 @@ describe("docker types through a real rigd", { concurrency: false }, () => {
     await sleep(200);
     assert.deepEqual((await containersOf(pid)).sort(), before.sort(), "nothing removes them while no rigd runs");
 
-    const next = await startRigd();
+    const next = await startRigd(hostLabel);
     try {
       await eventually(async () => (await containersOf(pid)).length === 0, 20_000, "the orphans to be reaped");
     } finally {

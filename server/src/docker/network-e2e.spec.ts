@@ -147,8 +147,11 @@ describe("environment networks (real rigd, real engine)", { concurrency: false }
       ingresses: [{ name: "default", protocol: Protocol.TCP, ready: { kind: ReadinessKind.NONE } }],
       config: { case: "container", value: { image: testImages.busybox, cmd: ["sleep", "600"] } },
     };
+    // Its own host label: rigds other specs start meanwhile leave the killed rigd's network
+    // to the next rigd of this test (they reap only orphans of their own host).
+    const hostLabel = { RIG_DOCKER_HOST_LABEL: `rig-network-e2e-${process.pid}` };
     for (const killWatchdog of [false, true]) {
-      const doomed = await startDockerRigd();
+      const doomed = await startDockerRigd(hostLabel);
       const pid = doomed.child.pid as number;
       fixture.track(doomed);
       const env = await upEnvironment(doomed, { name: "doomed", services: [box] });
@@ -165,7 +168,7 @@ describe("environment networks (real rigd, real engine)", { concurrency: false }
         continue;
       }
       assert.deepEqual(await networksOf(docker, env.id), [environmentNetworkName(env.id)], "nothing removes it while no rigd runs");
-      const next = await startDockerRigd();
+      const next = await startDockerRigd(hostLabel);
       try {
         await eventually(async () => (await dockerResourcesOf(docker, pid)).length === 0, 20_000, "the next rigd to reap");
       } finally {

@@ -71,19 +71,24 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
   if (reapedServerDirs.length > 0) log.warn({ reaped: reapedServerDirs }, "removed host server dirs left by a rigd that died");
 
   const docker = createDockerClient();
+  // The host name rigd's containers carry and its reaper matches (pids are per host):
+  // the machine's, unless RIG_DOCKER_HOST_LABEL names another, for rigds that share one
+  // engine but not one pid namespace (and for tests whose killed rigd's containers other
+  // rigds of the suite must leave to the next one).
+  const host = process.env["RIG_DOCKER_HOST_LABEL"] || undefined;
   // Reap in the background: an absent engine must not delay (or fail) start-up. Half a
   // second in, so loading dockerode (lazy, ~90 ms) does not hold up rigd's first answers.
   setTimeout(() => {
-    reapOrphans(docker, pidIsAlive).then(
+    reapOrphans(docker, pidIsAlive, { host }).then(
       async (reaped) => {
         if (reaped.length > 0) log.warn({ reaped: reaped.map((r) => r.name) }, "removed containers left by a rigd that died");
-        const networks = await reapOrphanNetworks(docker, pidIsAlive);
+        const networks = await reapOrphanNetworks(docker, pidIsAlive, { host });
         if (networks.length > 0) log.warn({ reaped: networks.map((n) => n.name) }, "removed networks left by a rigd that died");
       },
       (err: unknown) => log.debug({ err }, "no docker engine to reap"),
     );
   }, 500).unref();
-  const owner = { rigdId: `${process.pid}-${randomBytes(4).toString("hex")}`, pid: process.pid };
+  const owner = { rigdId: `${process.pid}-${randomBytes(4).toString("hex")}`, pid: process.pid, host };
   // Pooled servers run in containers, or as host processes (runtime host, or auto without an engine).
   const runtimes = new RuntimeChooser(docker);
   const poolLog = (pool: string) => context.logger.child({ component: "pools", pool });
