@@ -252,12 +252,14 @@ describe("docker types through a real rigd", { concurrency: false }, () => {
     }
   });
 
-  it("after kill -9 of rigd and its watchdog, the next rigd removes its containers", async () => {
+  it("after kill -9 of rigd and its watchdog, the next rigd removes its containers", async (t) => {
     // Its own host label: rigds other specs start meanwhile leave the killed rigd's
     // containers to the next rigd of this test (they reap only orphans of their own host).
     const hostLabel = { RIG_DOCKER_HOST_LABEL: `rig-docker-e2e-${process.pid}` };
     const doomed = await startRigd(hostLabel);
     const pid = doomed.child.pid as number;
+    // Killed below, never stopped: its dir goes whatever happens.
+    t.after(() => rmSync(doomed.rigDir, { recursive: true, force: true }));
     await up(doomed, {
       name: "doomed",
       services: [
@@ -284,7 +286,6 @@ describe("docker types through a real rigd", { concurrency: false }, () => {
       await eventually(async () => (await containersOf(pid)).length === 0, 20_000, "the orphans to be reaped");
     } finally {
       await next.stop();
-      rmSync(doomed.rigDir, { recursive: true, force: true });
     }
   });
 });
