@@ -123,7 +123,9 @@ func (s *session) follow(failures *int) error {
 	s.mu.Lock()
 	after := s.lastSeq
 	s.mu.Unlock()
-	stream, err := s.client.WatchEvents(s.streamCtx, connect.NewRequest(&rigv1.WatchEventsRequest{EnvironmentId: s.id, AfterSeq: after}))
+	// No traffic: the session needs lifecycle and callbacks, and a test under load would
+	// otherwise pay (in rigd and here) for every proxied request.
+	stream, err := s.client.WatchEvents(s.streamCtx, connect.NewRequest(&rigv1.WatchEventsRequest{EnvironmentId: s.id, AfterSeq: after, ExcludeTraffic: true}))
 	if err != nil {
 		return err
 	}

@@ -76,7 +76,7 @@ class ScriptedBackend implements EnvironmentBackend {
     }
   }
 
-  async *watch(id: string, afterSeq: bigint, _includeLogs: boolean, signal: AbortSignal): AsyncIterable<Event> {
+  async *watch(id: string, afterSeq: bigint, _filter: unknown, signal: AbortSignal): AsyncIterable<Event> {
     this.#known(id);
     try {
       for (let seq = afterSeq + 1n; seq <= 3n; seq++) yield event(id, seq);

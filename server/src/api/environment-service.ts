@@ -60,7 +60,7 @@ export function createEnvironmentService(
     async *watchEvents(req, ctx) {
       const id = requireEnvironmentId(req.environmentId);
       try {
-        for await (const event of backend.watch(id, req.afterSeq, req.includeLogs, ctx.signal)) {
+        for await (const event of backend.watch(id, req.afterSeq, req, ctx.signal)) {
           if (ctx.signal.aborted) return;
           yield response(event);
         }

@@ -17,8 +17,9 @@
  *
  * The bench is the test node: its endpoints from `environment.up` are rigd's proxies, so
  * "proxied" goes through the HTTP / gRPC recording proxy (request.completed and
- * grpc.call.completed recorded, written to events.jsonl and rig.log, and streamed to this
- * bench's WatchEvents, as the SDK would watch), "bare hop" through rigd's TCP proxy to the
+ * grpc.call.completed recorded, written to events.jsonl and rig.log, the bench following
+ * WatchEvents all along as the SDKs do: lifecycle only, `exclude_traffic`; the events
+ * recorded are counted from events.jsonl at the end), "bare hop" through rigd's TCP proxy to the
  * `-raw` twin (bytes copied, connection events only), "direct" to the real port from
  * GetEnvironment. Slices of each alternate, the order reversed every round.
  *
@@ -175,20 +176,16 @@ async function main(): Promise<void> {
     }),
   });
 
-  // Watch as the SDK does (no service logs) for the whole run: traffic events are streamed.
+  // Watch as the SDKs do for the whole run: no service logs, no traffic.
   const watching = new AbortController();
-  const traffic = { http: 0, grpc: 0, tcp: 0 };
   const pids = new Map<string, number>();
   let upEndpoints: Record<string, Endpoint> | undefined;
   const isUp = new Promise<void>((resolve, reject) => {
     void (async () => {
       try {
-        for await (const res of rigd.client.watchEvents({ environmentId, afterSeq: 0n }, { signal: watching.signal })) {
+        for await (const res of rigd.client.watchEvents({ environmentId, afterSeq: 0n, excludeTraffic: true }, { signal: watching.signal })) {
           const p = res.event?.payload;
-          if (p?.case === "requestCompleted") traffic.http++;
-          else if (p?.case === "grpcCallCompleted") traffic.grpc++;
-          else if (p?.case === "connectionClosed") traffic.tcp++;
-          else if (p?.case === "serviceStarting" && res.event) pids.set(res.event.service, p.value.pid);
+          if (p?.case === "serviceStarting" && res.event) pids.set(res.event.service, p.value.pid);
           else if (p?.case === "environmentUp") {
             upEndpoints = Object.fromEntries(Object.entries(p.value.services).map(([n, s]) => [n, s.ingresses.default as Endpoint]));
             resolve();
@@ -237,14 +234,24 @@ async function main(): Promise<void> {
   const rssLoaded = rssKiB(pid);
   await rigd.client.destroyEnvironment({ environmentId });
   watching.abort();
+  const recorded = recordedTraffic(join(rigd.rigDir, "logs", environmentId, "events.jsonl"));
   console.log(
-    `\nevents streamed to the watcher: ${traffic.http} request.completed, ${traffic.grpc} grpc.call.completed, ${traffic.tcp} connection.closed`,
+    `\nevents recorded in events.jsonl: ${recorded.requestCompleted} request.completed, ${recorded.grpcCallCompleted} grpc.call.completed, ${recorded.connectionClosed} connection.closed`,
   );
   console.log(`rigd RSS: idle ${(rssIdle / 1024).toFixed(1)} MiB, after the load ${(rssLoaded / 1024).toFixed(1)} MiB`);
   started.delete(rigd);
   await rigd.stop();
 
   if (Number(values["cold-runs"]) > 0) await coldStarts(rigdMain, Number(values["cold-runs"]));
+}
+
+/** Traffic events of a run's events.jsonl, by payload. */
+function recordedTraffic(path: string): Record<"requestCompleted" | "grpcCallCompleted" | "connectionClosed", number> {
+  const counts = { requestCompleted: 0, grpcCallCompleted: 0, connectionClosed: 0 };
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    for (const key of Object.keys(counts) as (keyof typeof counts)[]) if (line.includes(`"${key}":`)) counts[key]++;
+  }
+  return counts;
 }
 
 function printCpu([rigd = 0, target = 0]: readonly number[], ops: number): void {

@@ -9,6 +9,7 @@ import type {
   DestroyEnvironmentResponse,
   Environment,
   PostEventRequest,
+  WatchEventsRequest,
 } from "../gen/rig/v1/environment_service_pb.js";
 import type { EnvironmentSpec } from "../gen/rig/v1/spec_pb.js";
 import type { ServiceControl } from "./service-control.js";
@@ -23,7 +24,7 @@ export interface EnvironmentBackend extends ServiceControl {
    * Replays events with seq > afterSeq, then follows live; ends after environment.down
    * or when the signal aborts. Counts as a watcher for the orphan timer while iterated.
    */
-  watch(id: string, afterSeq: bigint, includeLogs: boolean, signal: AbortSignal): AsyncIterable<Event>;
+  watch(id: string, afterSeq: bigint, filter: Pick<WatchEventsRequest, "includeLogs" | "excludeTraffic">, signal: AbortSignal): AsyncIterable<Event>;
   /** Current state; throws EnvironmentNotFoundError. */
   get(id: string): Environment;
   /** Every environment that is not down. */

@@ -7,18 +7,20 @@
  *
  * Traffic is bounded in memory: once an environment's traffic events (proxied requests,
  * calls, connections) have used up `trafficInMemory` bytes (their stored size), later
- * ones are kept only where the sink stored them; the log remembers where (a few dozen
- * bytes each) and reads them back for a stream that asks. The last RECENT_TRAFFIC of them
- * stay in memory a little longer, so followers keeping up never touch the disk.
+ * ones are kept only where the sink stored them; the log remembers where (one number,
+ * 8 bytes, each) and reads them back for a stream that asks for traffic. The last
+ * RECENT_TRAFFIC of them stay in memory a little longer, so followers keeping up never
+ * touch the disk. A follower that leaves traffic out never reads the disk at all.
  */
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Event } from "../gen/rig/v1/event_pb.js";
+import { ALL_EVENTS, type EventFilter, TRAFFIC, wanted } from "./event-filter.js";
 import { eventTypeName } from "./event-type-name.js";
 
 /** The payload oneof of an Event. */
 export type EventPayload = Event["payload"];
 
-/** Where a sink stored an event: a byte range of its file. */
+/** Where a sink stored an event: a byte range of its file (a line: read back to its end). */
 export class StoredEvent {
   constructor(
     readonly offset: number,
@@ -37,12 +39,9 @@ export type EventSink = (event: Event) => StoredEvent | void;
 export interface TrafficBudget {
   /** Stored bytes of traffic events kept in memory; later ones are read back with `load`. */
   readonly trafficInMemory: number;
-  /** Reads back an event the sink stored. */
-  readonly load: (stored: StoredEvent) => Event;
+  /** Reads back the event the sink stored at this offset. */
+  readonly load: (offset: number) => Event;
 }
-
-/** The payloads a budget applies to: one per proxied request, call or connection. */
-const TRAFFIC = new Set<EventPayload["case"]>(["requestCompleted", "grpcCallCompleted", "connectionOpened", "connectionClosed"]);
 
 /** Traffic events over the budget that stay in memory a while for live followers... */
 export const RECENT_TRAFFIC = 256;
@@ -50,8 +49,8 @@ export const RECENT_TRAFFIC = 256;
 const RECENT_TRAFFIC_BYTES = 1024 * 1024;
 
 export class EventLog {
-  /** By seq - 1: the event, or where it is stored once it left memory. */
-  private readonly events: (Event | StoredEvent)[] = [];
+  /** By seq - 1: the event, or the offset it is stored at once it left memory. */
+  private readonly events: (Event | number)[] = [];
   private wake: (() => void)[] = [];
   private closed = false;
   /** Stored bytes of the traffic events kept in memory for good. */
@@ -103,7 +102,7 @@ export class EventLog {
     while (this.leaving.length - this.leavingHead > RECENT_TRAFFIC || this.leavingBytes > RECENT_TRAFFIC_BYTES) {
       const old = this.leaving[this.leavingHead++]!;
       this.leavingBytes -= old.stored.length;
-      this.events[old.index] = old.stored;
+      this.events[old.index] = old.stored.offset;
     }
     if (this.leavingHead > 4 * RECENT_TRAFFIC) {
       this.leaving = this.leaving.slice(this.leavingHead);
@@ -124,20 +123,28 @@ export class EventLog {
   /** Traffic events that left memory (read back from the sink's store when streamed). */
   get trafficOnDiskOnly(): number {
     let n = 0;
-    for (const entry of this.events) if (entry instanceof StoredEvent) n++;
+    for (const entry of this.events) if (typeof entry === "number") n++;
     return n;
   }
 
-  /** The event at `index` (seq - 1), read back when it left memory. */
-  private at(index: number): Event {
-    const entry = this.events[index] as Event | StoredEvent;
-    return entry instanceof StoredEvent ? this.budget!.load(entry) : entry;
+  /**
+   * The event at `index` (seq - 1) when `filter` wants it, read back when it left memory;
+   * undefined when not wanted. Only traffic leaves memory, so a follower without traffic
+   * skips those entries unread.
+   */
+  private at(index: number, filter: EventFilter): Event | undefined {
+    const entry = this.events[index] as Event | number;
+    if (typeof entry === "number") return filter.excludeTraffic ? undefined : this.budget!.load(entry);
+    return wanted(filter, entry.payload.case) ? entry : undefined;
   }
 
   /** The events appended so far (not those that follow), after `afterSeq`, as a stream. */
-  async *replay(signal?: AbortSignal, afterSeq = 0n): AsyncGenerator<Event> {
+  async *replay(signal?: AbortSignal, afterSeq = 0n, filter = ALL_EVENTS): AsyncGenerator<Event> {
     const end = this.events.length;
-    for (let index = Number(afterSeq); index < end && !signal?.aborted; index++) yield this.at(index);
+    for (let index = Number(afterSeq); index < end && !signal?.aborted; index++) {
+      const event = this.at(index, filter);
+      if (event) yield event;
+    }
   }
 
   /** Marks the log complete; followers finish after the last event. */
@@ -166,13 +173,16 @@ export class EventLog {
   }
 
   /**
-   * Yields events with seq > afterSeq, then follows live appends until the log is
-   * closed. Ends quietly when the signal aborts.
+   * Yields events with seq > afterSeq that `filter` wants (all by default), then follows
+   * live appends until the log is closed. Ends quietly when the signal aborts.
    */
-  async *follow(afterSeq: bigint, signal: AbortSignal): AsyncGenerator<Event> {
+  async *follow(afterSeq: bigint, signal: AbortSignal, filter = ALL_EVENTS): AsyncGenerator<Event> {
     let index = Number(afterSeq);
     for (;;) {
-      while (index < this.events.length) yield this.at(index++);
+      while (index < this.events.length) {
+        const event = this.at(index++, filter);
+        if (event) yield event;
+      }
       if (this.closed || signal.aborted) return;
       try {
         await this.next(signal);
@@ -191,8 +201,8 @@ export class EventLog {
     let index = 0;
     for (;;) {
       while (index < this.events.length) {
-        const entry = this.events[index++] as Event | StoredEvent;
-        if (!(entry instanceof StoredEvent) && predicate(entry)) return entry;
+        const entry = this.events[index++] as Event | number;
+        if (typeof entry !== "number" && predicate(entry)) return entry;
       }
       if (this.closed) throw new Error("environment is down");
       await this.next(signal);

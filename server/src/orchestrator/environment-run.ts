@@ -15,6 +15,7 @@ import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
 import type { ArtifactResolver } from "../artifacts/artifact-resolver.js";
 import { CallbackBroker } from "../callbacks/callback-broker.js";
+import type { EventFilter } from "../events/event-filter.js";
 import { EventLog, type EventPayload, type StoredEvent } from "../events/event-log.js";
 import {
   DownReason,
@@ -187,7 +188,7 @@ export class EnvironmentRun implements LifecycleHost {
     this.logger = deps.logger.child({ env: id });
     this.log = new EventLog(id, (event) => this.onEvent(event), {
       trafficInMemory: deps.limits.trafficInMemory,
-      load: (stored) => this.files.read(stored),
+      load: (offset) => this.files.read(offset),
     });
     this.callbacks = new CallbackBroker(this.log, plan.callbackTimeoutMs);
     this.timers = new EnvironmentTimers(plan, {
@@ -551,13 +552,10 @@ export class EnvironmentRun implements LifecycleHost {
   }
 
   /** Counts a client watching; the orphan timer runs only while nobody watches. */
-  async *watch(afterSeq: bigint, includeLogs: boolean, signal: AbortSignal): AsyncGenerator<Event> {
+  async *watch(afterSeq: bigint, filter: EventFilter, signal: AbortSignal): AsyncGenerator<Event> {
     this.timers.watchStarted();
     try {
-      for await (const event of this.log.follow(afterSeq, signal)) {
-        if (!includeLogs && event.payload.case === "serviceLog") continue;
-        yield event;
-      }
+      yield* this.log.follow(afterSeq, signal, filter);
     } finally {
       this.timers.watchEnded();
     }

@@ -13,6 +13,7 @@ import { EnvironmentSchema, type Environment } from "../gen/rig/v1/environment_s
 import type { EnvironmentDown, Event } from "../gen/rig/v1/event_pb.js";
 import { EnvironmentNotFoundError } from "../contract/errors.js";
 import { readEvents } from "../events/event-file.js";
+import { type EventFilter, wanted } from "../events/event-filter.js";
 
 /** Summaries kept at most, in bytes, whatever the count. */
 export const SUMMARY_BYTES = 32 * 1024 * 1024;
@@ -58,21 +59,20 @@ export class FinishedEnvironment {
    * Its events with seq > afterSeq, read from events.jsonl. Throws at once (not at the
    * first iteration) when the file is gone, so the caller gets a clear NOT_FOUND.
    */
-  events(afterSeq: bigint, includeLogs: boolean, signal?: AbortSignal): AsyncIterable<Event> {
+  events(afterSeq: bigint, filter: EventFilter, signal?: AbortSignal): AsyncIterable<Event> {
     if (!existsSync(this.eventLogPath)) {
       throw new EnvironmentNotFoundError(
         this.id,
         `it finished and its event log ${this.eventLogPath} was removed (rigd --keep-logs / --max-logs, or by hand)`,
       );
     }
-    return filterEvents(readEvents(this.eventLogPath, signal), afterSeq, includeLogs);
+    return filterEvents(readEvents(this.eventLogPath, signal), afterSeq, filter);
   }
 }
 
-async function* filterEvents(events: AsyncIterable<Event>, afterSeq: bigint, includeLogs: boolean): AsyncGenerator<Event> {
+async function* filterEvents(events: AsyncIterable<Event>, afterSeq: bigint, filter: EventFilter): AsyncGenerator<Event> {
   for await (const event of events) {
-    if (event.seq <= afterSeq) continue;
-    if (!includeLogs && event.payload.case === "serviceLog") continue;
+    if (event.seq <= afterSeq || !wanted(filter, event.payload.case)) continue;
     yield event;
   }
 }

@@ -23,6 +23,7 @@ import type { CopySource, ExecOutcome, ExecRequest } from "../contract/service-t
 import { copyInto, copyOutOf, execIn, outputOf, restartIn, stopIn } from "./service-operations.js";
 import type { TypeRegistry } from "../contract/type-registry.js";
 import type { ResourceLocks } from "../contract/resource-locks.js";
+import { ALL_EVENTS, type EventFilter } from "../events/event-filter.js";
 import { EnvironmentRun, type RunDeps } from "./environment-run.js";
 import { BadRequestError, EnvironmentNotFoundError, StateError } from "../contract/errors.js";
 import { DEFAULT_LIMITS, limitFlag, LimitError, type Limits } from "../contract/limits.js";
@@ -200,14 +201,14 @@ export class Orchestrator implements EnvironmentBackend {
     return restartIn(this.run(id), service);
   }
 
-  watch(id: string, afterSeq: bigint, includeLogs: boolean, signal: AbortSignal): AsyncIterable<Event> {
+  watch(id: string, afterSeq: bigint, filter: EventFilter, signal: AbortSignal): AsyncIterable<Event> {
     const found = this.lookup(id);
     const finished = found instanceof FinishedEnvironment;
     const lastSeq = finished ? found.lastSeq : found.log.lastSeq;
     if (afterSeq > lastSeq && (finished || found.log.isClosed)) {
       throw new BadRequestError(`after_seq ${afterSeq} is beyond the last event (${lastSeq}) of a finished environment`);
     }
-    return finished ? found.events(afterSeq, includeLogs, signal) : found.watch(afterSeq, includeLogs, signal);
+    return finished ? found.events(afterSeq, filter, signal) : found.watch(afterSeq, filter, signal);
   }
 
   get(id: string): Environment {
@@ -220,7 +221,7 @@ export class Orchestrator implements EnvironmentBackend {
 
   log(id: string, signal?: AbortSignal, afterSeq = 0n): AsyncIterable<Event> {
     const found = this.lookup(id);
-    if (found instanceof FinishedEnvironment) return found.events(afterSeq, true, signal);
+    if (found instanceof FinishedEnvironment) return found.events(afterSeq, ALL_EVENTS, signal);
     return found.log.replay(signal, afterSeq);
   }
 

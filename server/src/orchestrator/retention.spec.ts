@@ -16,6 +16,7 @@ import { EventSchema, type Event } from "../gen/rig/v1/event_pb.js";
 import { Protocol, ReadinessKind, type ServiceSchema } from "../gen/rig/v1/spec_pb.js";
 import { collectEvents, FIXTURES, rejection, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
 import { FinishedEnvironment, FinishedEnvironments } from "./finished-environments.js";
+import { ALL_EVENTS } from "../events/event-filter.js";
 
 type ServiceInit = MessageInitShape<typeof ServiceSchema>;
 
@@ -181,7 +182,7 @@ describe("FinishedEnvironments", () => {
     store.add(finished("d"));
     assert.equal(store.get("b"), undefined, "b was the oldest over the count");
     assert.deepEqual([store.get("c")?.id, store.get("d")?.id], ["c", "d"]);
-    assert.throws(() => store.get("c")!.events(0n, true), /finished and its event log \/nowhere\/c was removed/);
+    assert.throws(() => store.get("c")!.events(0n, ALL_EVENTS), /finished and its event log \/nowhere\/c was removed/);
     assert.equal(new FinishedEnvironments(0, 10, () => now).size, 0);
     const small = new FinishedEnvironments(60_000, 10, () => now, 3 * finished("e0").size);
     for (const id of ["e1", "e2", "e3", "e4"]) small.add(finished(id));

@@ -105,7 +105,14 @@ describe("RunFiles", () => {
     const dir = tempDir();
     try {
       const files = new RunFiles(dir);
-      const log = new EventLog("env1", (e) => files.write(e), { trafficInMemory: 20_000, load: (at) => files.read(at) });
+      let loads = 0;
+      const log = new EventLog("env1", (e) => files.write(e), {
+        trafficInMemory: 20_000,
+        load: (at) => {
+          loads++;
+          return files.read(at);
+        },
+      });
       const follower = Array.fromAsync(log.follow(0n, new AbortController().signal));
       note(log, "before traffic");
       const body = new TextEncoder().encode("x".repeat(500));
@@ -123,6 +130,10 @@ describe("RunFiles", () => {
       const expected = json([...sent]);
       const traffic = (events: readonly Event[]): Event[] => events.filter((e) => e.payload.case === "requestCompleted");
       assert.deepEqual(json(traffic(await Array.fromAsync(log.replay()))), expected, "a replay reads them back, bodies and all");
+      loads = 0;
+      const lifecycle = await Array.fromAsync(log.follow(0n, AbortSignal.abort(), { includeLogs: true, excludeTraffic: true }));
+      assert.deepEqual(lifecycle.map((e) => e.type), ["test.note", "test.note"], "a follower without traffic gets the rest");
+      assert.equal(loads, 0, "and reads nothing back from disk");
       const fromSeq = 200n;
       const tail = await Array.fromAsync(log.follow(fromSeq, AbortSignal.abort()));
       assert.deepEqual(tail.map((e) => e.seq), Array.from({ length: sent.length + 2 - 200 }, (_, i) => BigInt(201 + i)));

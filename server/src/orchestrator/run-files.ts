@@ -2,7 +2,7 @@
  * The on-disk record of one environment: every event as JSON lines, and a
  * human-readable log with lifecycle events and service output interleaved.
  *
- * Writing is off the hot path: `write` encodes the event once (JSON) and queues both
+ * Writing is off the hot path: `write` encodes the event once (JSON, `events/json-writer.ts`) and queues both
  * lines; the queue goes to disk in one write per file at the end of the current
  * event-loop turn (setImmediate), or at once when MAX_BATCH events are queued. A rigd
  * killed with SIGKILL therefore loses at most the events of its last turn (at most
@@ -10,13 +10,14 @@
  * (in the page cache: a machine crash can lose more, a process crash cannot).
  *
  * `write` says where each event's line is (byte offset and length), so the event log can
- * let traffic events leave memory and `read` them back from events.jsonl.
+ * let traffic events leave memory and `read` them back from events.jsonl by offset.
  */
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { fromJsonString, toJsonString } from "@bufbuild/protobuf";
+import { fromJsonString } from "@bufbuild/protobuf";
 import { StoredEvent } from "../events/event-log.js";
 import { formatEvent } from "../events/event-text.js";
+import { toJsonText } from "../events/json-writer.js";
 import { EventSchema, type Event } from "../gen/rig/v1/event_pb.js";
 
 /** Events queued before a write happens without waiting for the end of the turn. */
@@ -52,7 +53,7 @@ export class RunFiles {
    */
   write(event: Event): StoredEvent {
     if (this.closed) throw new Error(`run files in ${this.dir} are closed`);
-    const json = toJsonString(EventSchema, event);
+    const json = toJsonText(EventSchema, event);
     const stored = new StoredEvent(this.end, Buffer.byteLength(json));
     this.end += stored.length + 1;
     this.json.push(json);
@@ -62,19 +63,12 @@ export class RunFiles {
     return stored;
   }
 
-  /** Reads back an event `write` stored (flushing first when it is still queued). */
-  read(stored: StoredEvent): Event {
-    if (stored.offset + stored.length > this.written) this.flush();
+  /** Reads back the event `write` stored at `offset` (flushing first when it is still queued). */
+  read(offset: number): Event {
+    if (offset >= this.written) this.flush();
     const fd = this.readFd ?? openSync(this.eventLogPath, "r");
     try {
-      const buffer = Buffer.allocUnsafe(stored.length);
-      let done = 0;
-      while (done < stored.length) {
-        const n = readSync(fd, buffer, done, stored.length - done, stored.offset + done);
-        if (n === 0) throw new Error(`${this.eventLogPath} ends before byte ${stored.offset + stored.length}: was it truncated?`);
-        done += n;
-      }
-      return fromJsonString(EventSchema, buffer.toString("utf8"));
+      return fromJsonString(EventSchema, readLine(fd, offset, this.eventLogPath));
     } finally {
       // Open while the run is; a reader after close (a follower still replaying) opens its own.
       if (this.closed) closeSync(fd);
@@ -105,6 +99,20 @@ export class RunFiles {
     closeSync(this.textFd);
     if (this.readFd !== undefined) closeSync(this.readFd);
     this.readFd = undefined;
+  }
+}
+
+/** The line of `fd` that starts at `offset`, without its newline. */
+function readLine(fd: number, offset: number, path: string): string {
+  let buffer = Buffer.allocUnsafe(4096);
+  let filled = 0;
+  for (;;) {
+    const n = readSync(fd, buffer, filled, buffer.length - filled, offset + filled);
+    const end = buffer.indexOf(10, filled);
+    if (end !== -1 && end < filled + n) return buffer.toString("utf8", 0, end);
+    if (n === 0) throw new Error(`${path} ends before the line at byte ${offset} does: was it truncated?`);
+    filled += n;
+    if (filled === buffer.length) buffer = Buffer.concat([buffer, Buffer.allocUnsafe(buffer.length)]);
   }
 }
 

@@ -19,6 +19,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { type Environment, EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
 import type { Endpoint, Event } from "../gen/rig/v1/event_pb.js";
 import { EnvironmentSpecSchema, Protocol, type Service } from "../gen/rig/v1/spec_pb.js";
+import { TRAFFIC } from "../events/event-filter.js";
 import { echoClient } from "./testdata/echo-grpc.js";
 
 const dist = fileURLToPath(new URL("../", import.meta.url));
@@ -261,6 +262,23 @@ describe("observe end to end", { timeout: 180_000 }, () => {
     assert.notEqual(webState.egresses.api?.port, apiState.ingresses.default?.port);
     assert.equal(webState.egressTargets.api?.port, apiState.ingresses.default?.port);
     assert.ok(state.services.some((s) => s.name === "~proxy.web.api.default" && s.internal));
+
+    // What the SDKs watch: the same log without the traffic (exclude_traffic).
+    const isTraffic = (e: Event): boolean => TRAFFIC.has(e.payload.case);
+    const lastLifecycle = env.events.filter((e) => !isTraffic(e)).at(-1)!.seq;
+    const untilThere = new AbortController();
+    const withoutTraffic: Event[] = [];
+    for await (const res of rig.watchEvents({ environmentId: env.id, includeLogs: true, excludeTraffic: true }, { signal: untilThere.signal })) {
+      if (res.event) withoutTraffic.push(res.event);
+      if ((res.event?.seq ?? 0n) >= lastLifecycle) break;
+    }
+    untilThere.abort();
+    assert.ok(env.events.some(isTraffic), "the full stream has traffic");
+    assert.deepEqual(
+      withoutTraffic.map((e) => `${e.seq} ${e.type}`),
+      env.events.filter((e) => !isTraffic(e) && e.seq <= lastLifecycle).map((e) => `${e.seq} ${e.type}`),
+      "exclude_traffic leaves out the traffic and nothing else",
+    );
   });
 
   it("wires services directly with observe off", async () => {

@@ -101,7 +101,9 @@ class Session:
     def _follow(self) -> bool:
         """Reads one stream; True once environment.down was seen."""
         with self._lock:
-            request = api.WatchEventsRequest(environment_id=self.id, after_seq=self._last_seq)
+            # No traffic: the session needs lifecycle and callbacks, and a test under load
+            # would otherwise pay (in rigd and here) for every proxied request.
+            request = api.WatchEventsRequest(environment_id=self.id, after_seq=self._last_seq, exclude_traffic=True)
             call = self._stub.WatchEvents(request)
             self._call = call
         if self._closing:

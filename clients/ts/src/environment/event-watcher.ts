@@ -60,7 +60,9 @@ export class EventWatcher {
     while (!signal.aborted) {
       try {
         const stream = this.api.background.watchEvents(
-          { environmentId: this.environmentId, afterSeq: this.#lastSeq, includeLogs: false },
+          // No traffic: the session needs lifecycle and callbacks, and a test under load
+          // would otherwise pay (in rigd and here) for every proxied request.
+          { environmentId: this.environmentId, afterSeq: this.#lastSeq, includeLogs: false, excludeTraffic: true },
           { signal },
         );
         for await (const response of stream) {

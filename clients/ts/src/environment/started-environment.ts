@@ -20,6 +20,8 @@ const READING_GRACE_MS = 2_000;
 export interface EventsOptions {
   /** Include service.log events (service output). Default false. */
   readonly includeLogs?: boolean;
+  /** Leave out traffic (request.completed, grpc.call.completed, connection.*, kafka.*). Default false. */
+  readonly excludeTraffic?: boolean;
   /** Start after this seq; 0 (default) replays from the first event. */
   readonly after?: bigint | number;
   /** Stops the iteration. */
@@ -200,7 +202,12 @@ export class RunningEnvironment<S extends string> implements StartedEnvironment<
     // or never returned) must not keep the process alive. While the consumer waits in
     // next(), a ref'd timer does, as any pending I/O would.
     const stream = this.#session.api.background.watchEvents(
-      { environmentId: this.id, afterSeq: BigInt(options.after ?? 0), includeLogs: options.includeLogs ?? false },
+      {
+        environmentId: this.id,
+        afterSeq: BigInt(options.after ?? 0),
+        includeLogs: options.includeLogs ?? false,
+        excludeTraffic: options.excludeTraffic ?? false,
+      },
       { signal },
     );
     const responses = stream[Symbol.asyncIterator]();

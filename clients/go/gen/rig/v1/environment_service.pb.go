@@ -262,9 +262,14 @@ type WatchEventsRequest struct {
 	// Replay events with seq > after_seq; 0 replays from the start.
 	AfterSeq uint64 `protobuf:"varint,2,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
 	// Include service.log events.
-	IncludeLogs   bool `protobuf:"varint,3,opt,name=include_logs,json=includeLogs,proto3" json:"include_logs,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	IncludeLogs bool `protobuf:"varint,3,opt,name=include_logs,json=includeLogs,proto3" json:"include_logs,omitempty"`
+	// Leave out traffic events (request.completed, grpc.call.completed,
+	// connection.opened, connection.closed, kafka.produced, kafka.fetched). The SDKs
+	// follow lifecycle and callbacks only: a test under load then costs rigd no event
+	// encoding per proxied request, and traffic that left rigd's memory is not read back.
+	ExcludeTraffic bool `protobuf:"varint,4,opt,name=exclude_traffic,json=excludeTraffic,proto3" json:"exclude_traffic,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *WatchEventsRequest) Reset() {
@@ -314,6 +319,13 @@ func (x *WatchEventsRequest) GetAfterSeq() uint64 {
 func (x *WatchEventsRequest) GetIncludeLogs() bool {
 	if x != nil {
 		return x.IncludeLogs
+	}
+	return false
+}
+
+func (x *WatchEventsRequest) GetExcludeTraffic() bool {
+	if x != nil {
+		return x.ExcludeTraffic
 	}
 	return false
 }
@@ -2135,11 +2147,12 @@ const file_rig_v1_environment_service_proto_rawDesc = "" +
 	"\x04spec\x18\x01 \x01(\v2\x17.rig.v1.EnvironmentSpecR\x04spec\"[\n" +
 	"\x19CreateEnvironmentResponse\x12%\n" +
 	"\x0eenvironment_id\x18\x01 \x01(\tR\renvironmentId\x12\x17\n" +
-	"\aenv_dir\x18\x02 \x01(\tR\x06envDir\"{\n" +
+	"\aenv_dir\x18\x02 \x01(\tR\x06envDir\"\xa4\x01\n" +
 	"\x12WatchEventsRequest\x12%\n" +
 	"\x0eenvironment_id\x18\x01 \x01(\tR\renvironmentId\x12\x1b\n" +
 	"\tafter_seq\x18\x02 \x01(\x04R\bafterSeq\x12!\n" +
-	"\finclude_logs\x18\x03 \x01(\bR\vincludeLogs\":\n" +
+	"\finclude_logs\x18\x03 \x01(\bR\vincludeLogs\x12'\n" +
+	"\x0fexclude_traffic\x18\x04 \x01(\bR\x0eexcludeTraffic\":\n" +
 	"\x13WatchEventsResponse\x12#\n" +
 	"\x05event\x18\x01 \x01(\v2\r.rig.v1.EventR\x05event\">\n" +
 	"\x15GetEnvironmentRequest\x12%\n" +

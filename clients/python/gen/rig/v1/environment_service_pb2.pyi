@@ -137,21 +137,29 @@ class WatchEventsRequest(_message.Message):
     ENVIRONMENT_ID_FIELD_NUMBER: _builtins.int
     AFTER_SEQ_FIELD_NUMBER: _builtins.int
     INCLUDE_LOGS_FIELD_NUMBER: _builtins.int
+    EXCLUDE_TRAFFIC_FIELD_NUMBER: _builtins.int
     environment_id: _builtins.str
     after_seq: _builtins.int
     """Replay events with seq > after_seq; 0 replays from the start."""
     include_logs: _builtins.bool
     """Include service.log events."""
+    exclude_traffic: _builtins.bool
+    """Leave out traffic events (request.completed, grpc.call.completed,
+    connection.opened, connection.closed, kafka.produced, kafka.fetched). The SDKs
+    follow lifecycle and callbacks only: a test under load then costs rigd no event
+    encoding per proxied request, and traffic that left rigd's memory is not read back.
+    """
     def __init__(
         self,
         *,
         environment_id: _builtins.str = ...,
         after_seq: _builtins.int = ...,
         include_logs: _builtins.bool = ...,
+        exclude_traffic: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_seq", b"after_seq", "environment_id", b"environment_id", "include_logs", b"include_logs"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_seq", b"after_seq", "environment_id", b"environment_id", "exclude_traffic", b"exclude_traffic", "include_logs", b"include_logs"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
