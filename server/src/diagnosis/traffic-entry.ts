@@ -5,9 +5,8 @@
  * `kafka.fetched`). Calls are numbered from 1 in log order, so a number
  * names the same call whatever filter is used.
  */
-import { durationMs } from "@bufbuild/protobuf/wkt";
 import type { ConnectionClosed, Event, GrpcCallCompleted, KafkaFetched, KafkaProduced, RequestCompleted } from "../gen/rig/v1/event_pb.js";
-import { grpcStatusName } from "../events/event-text.js";
+import { grpcStatusName, preciseMs } from "../events/event-text.js";
 import { eventMs } from "./run-outcome.js";
 
 /** One observed call or connection. */
@@ -40,32 +39,28 @@ export class TrafficCounter {
       case "requestCompleted":
         return {
           kind: "http", call: p.value, n: ++this.n, timeMs, source: p.value.source, target: p.value.target,
-          latencyMs: ms(p.value.latency), ok: !p.value.error && p.value.status > 0 && p.value.status < 400,
+          latencyMs: preciseMs(p.value.latency), ok: !p.value.error && p.value.status > 0 && p.value.status < 400,
         };
       case "grpcCallCompleted":
         return {
           kind: "grpc", call: p.value, n: ++this.n, timeMs, source: p.value.source, target: p.value.target,
-          latencyMs: ms(p.value.latency), ok: p.value.statusCode === 0,
+          latencyMs: preciseMs(p.value.latency), ok: p.value.statusCode === 0,
         };
       case "connectionClosed":
         return {
           kind: "tcp", call: p.value, n: ++this.n, timeMs, source: p.value.source, target: p.value.target,
-          latencyMs: ms(p.value.duration), ok: !p.value.error,
+          latencyMs: preciseMs(p.value.duration), ok: !p.value.error,
         };
       case "kafkaProduced":
       case "kafkaFetched":
         return {
           kind: "kafka", op: p.case === "kafkaProduced" ? "produce" : "fetch", call: p.value, n: ++this.n, timeMs,
-          source: p.value.source, target: p.value.target, latencyMs: ms(p.value.latency), ok: !p.value.error,
+          source: p.value.source, target: p.value.target, latencyMs: preciseMs(p.value.latency), ok: !p.value.error,
         };
       default:
         return undefined;
     }
   }
-}
-
-function ms(d: Parameters<typeof durationMs>[0] | undefined): number {
-  return d ? durationMs(d) : 0;
 }
 
 /** `api`, or `test` for the virtual `~test` node. */

@@ -3,7 +3,7 @@
  * prints. Lifecycle events, service output and every traffic event each get one line;
  * proxy nodes are named by the edge they sit on (`api -> db`), never by their node name.
  */
-import { durationMs, timestampDate } from "@bufbuild/protobuf/wkt";
+import { type Duration, timestampDate } from "@bufbuild/protobuf/wkt";
 import { LogStream, type Event } from "../gen/rig/v1/event_pb.js";
 
 /** Prefix of the proxy node names the observe transform makes (`~proxy.SOURCE.TARGET.INGRESS`). */
@@ -23,6 +23,14 @@ export function displayName(service: string): string {
 /** Replaces every proxy node name inside free text (summaries, stall messages) by its edge. */
 export function withEdgeNames(text: string): string {
   return text.replace(/~proxy\.[^\s"'(),:;]+/g, (name) => displayName(name.replace(/\.$/, "")));
+}
+
+/**
+ * Milliseconds of a Duration, fractions kept (`durationMs` of protobuf-es rounds to whole
+ * milliseconds, and most proxied calls take less than one); 0 when unset.
+ */
+export function preciseMs(duration: Duration | undefined): number {
+  return duration ? Number(duration.seconds) * 1000 + duration.nanos / 1e6 : 0;
 }
 
 /** `3.1 ms`, `1.2 s`: latencies as people read them. */
@@ -100,13 +108,13 @@ export function formatEvent(event: Event): string {
     case "requestCompleted": {
       const r = p.value;
       const outcome = r.error ? `error: ${r.error}` : String(r.status);
-      return `${time} http ${edge(r.source, r.target, r.ingress)} ${r.method} ${r.path} ${outcome} ${formatMs(r.latency ? durationMs(r.latency) : 0)}`;
+      return `${time} http ${edge(r.source, r.target, r.ingress)} ${r.method} ${r.path} ${outcome} ${formatMs(preciseMs(r.latency))}`;
     }
     case "grpcCallCompleted": {
       const c = p.value;
       const status = grpcStatusName(c.statusCode);
       const message = c.statusCode !== 0 && c.statusMessage ? ` (${c.statusMessage})` : "";
-      return `${time} grpc ${edge(c.source, c.target, c.ingress)} ${c.grpcService}/${c.method} ${status}${message} ${formatMs(c.latency ? durationMs(c.latency) : 0)}`;
+      return `${time} grpc ${edge(c.source, c.target, c.ingress)} ${c.grpcService}/${c.method} ${status}${message} ${formatMs(preciseMs(c.latency))}`;
     }
     case "connectionOpened": {
       const c = p.value;
@@ -114,7 +122,7 @@ export function formatEvent(event: Event): string {
     }
     case "connectionClosed": {
       const c = p.value;
-      const took = formatMs(c.duration ? durationMs(c.duration) : 0);
+      const took = formatMs(preciseMs(c.duration));
       return `${time} tcp ${edge(c.source, c.target, c.ingress)} ${formatBytes(c.bytesSent)} / ${formatBytes(c.bytesReceived)} ${took}${c.error ? ` error: ${c.error}` : ""}`;
     }
     case "kafkaProduced":
@@ -122,7 +130,7 @@ export function formatEvent(event: Event): string {
       const k = p.value;
       const verb = p.case === "kafkaProduced" ? "produce" : "fetch";
       const topics = [...new Set(k.records.map((r) => r.topic))].join(",");
-      return `${time} kafka ${edge(k.source, k.target, k.ingress)} ${verb} ${k.recordsTotal} record(s)${topics ? ` ${topics}` : ""} ${formatMs(k.latency ? durationMs(k.latency) : 0)}${k.error ? ` error: ${k.error}` : ""}`;
+      return `${time} kafka ${edge(k.source, k.target, k.ingress)} ${verb} ${k.recordsTotal} record(s)${topics ? ` ${topics}` : ""} ${formatMs(preciseMs(k.latency))}${k.error ? ` error: ${k.error}` : ""}`;
     }
     default:
       return `${time} ${who}${event.type}`;
