@@ -86,6 +86,9 @@ export interface Comparison {
   readonly proxiedOps: number;
   /** CPU micros of each sampled process over the proxied slices. */
   readonly cpu: number[];
+  readonly bareOps: number;
+  /** CPU micros of each sampled process over the bare-hop slices. */
+  readonly bareCpu: number[];
 }
 
 /** The three routes of a comparison. */
@@ -111,15 +114,15 @@ export async function compare(
   const ratios: number[] = [];
   const bareRatios: number[] = [];
   const overBare: number[] = [];
-  const cpuTotal: number[] = [];
-  let proxiedOps = 0;
+  const charged = { proxied: { cpu: [] as number[], ops: 0 }, bare: { cpu: [] as number[], ops: 0 } };
   const run = async (op: () => Promise<void>): Promise<Summary> => summarize(await load(op, options.concurrency, options.seconds));
-  const runProxied = async (): Promise<Summary> => {
+  const runCharged = async (route: "proxied" | "bare"): Promise<Summary> => {
     const before = await cpu();
-    const res = await load(routes.proxied, options.concurrency, options.seconds);
+    const res = await load(routes[route], options.concurrency, options.seconds);
     const after = await cpu();
-    after.forEach((a, i) => (cpuTotal[i] = (cpuTotal[i] ?? 0) + a - (before[i] ?? 0)));
-    proxiedOps += res.ops;
+    const total = charged[route];
+    after.forEach((a, i) => (total.cpu[i] = (total.cpu[i] ?? 0) + a - (before[i] ?? 0)));
+    total.ops += res.ops;
     return summarize(res);
   };
   for (let round = 0; round < options.rounds; round++) {
@@ -128,11 +131,11 @@ export async function compare(
     let b: Summary;
     if (round % 2 === 0) {
       d = await run(routes.direct);
-      p = await runProxied();
-      b = await run(routes.bare);
+      p = await runCharged("proxied");
+      b = await runCharged("bare");
     } else {
-      b = await run(routes.bare);
-      p = await runProxied();
+      b = await runCharged("bare");
+      p = await runCharged("proxied");
       d = await run(routes.direct);
     }
     direct.push(d);
@@ -144,7 +147,8 @@ export async function compare(
     process.stderr.write(".");
   }
   process.stderr.write("\n");
-  return { direct, proxied, bare, ratios, bareRatios, overBare, proxiedOps, cpu: cpuTotal };
+  const { proxied: recording, bare: hop } = charged;
+  return { direct, proxied, bare, ratios, bareRatios, overBare, proxiedOps: recording.ops, cpu: recording.cpu, bareOps: hop.ops, bareCpu: hop.cpu };
 }
 
 const fmt = (n: number, digits = 0): string => n.toFixed(digits).padStart(9);

@@ -40,7 +40,7 @@ import type { Endpoint } from "../gen/rig/v1/event_pb.js";
 import { Protocol } from "../gen/rig/v1/spec_pb.js";
 import { echoClient } from "../proxy/testdata/echo-grpc.js";
 import { bearer, spec } from "../testing/rigd-harness.js";
-import { compare, httpGet, median, printComparison } from "./load-rounds.js";
+import { compare, type Comparison, httpGet, median, printComparison } from "./load-rounds.js";
 
 const dist = fileURLToPath(new URL("../", import.meta.url));
 
@@ -216,7 +216,7 @@ async function main(): Promise<void> {
     );
     agent.destroy();
     printComparison("HTTP GET, keep-alive, through rigd (request.completed recorded)", "req", http, { proxied: "rigd http", bare: "rigd tcp" });
-    printCpu(http.cpu, http.proxiedOps);
+    printCpu(http);
   }
   if (run("grpc")) {
     const direct = echoClient(`127.0.0.1:${real("echo")}`);
@@ -228,7 +228,7 @@ async function main(): Promise<void> {
     proxied.close();
     bare.close();
     printComparison("gRPC unary, through rigd (grpc.call.completed decoded to JSON)", "call", grpc, { proxied: "rigd grpc", bare: "rigd tcp" });
-    printCpu(grpc.cpu, grpc.proxiedOps);
+    printCpu(grpc);
   }
 
   const rssLoaded = rssKiB(pid);
@@ -254,9 +254,14 @@ function recordedTraffic(path: string): Record<"requestCompleted" | "grpcCallCom
   return counts;
 }
 
-function printCpu([rigd = 0, target = 0]: readonly number[], ops: number): void {
+function printCpu(c: Comparison): void {
+  const [rigd = 0, target = 0] = c.cpu;
+  const [rigdBare = 0] = c.bareCpu;
+  const perOp = rigd / c.proxiedOps;
+  const perBareOp = rigdBare / c.bareOps;
   console.log(
-    `  CPU per proxied op: rigd ${(rigd / ops).toFixed(0)} µs, target ${(target / ops).toFixed(0)} µs (rigd/target ${(rigd / target).toFixed(2)})`,
+    `  CPU per op: rigd ${perOp.toFixed(0)} µs recording, ${perBareOp.toFixed(0)} µs as a bare hop (recording adds ${(perOp - perBareOp).toFixed(0)} µs); ` +
+      `target ${(target / c.proxiedOps).toFixed(0)} µs`,
   );
 }
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create, type DescField, type DescMessage, type Message, toJsonString } from "@bufbuild/protobuf";
-import { ScalarType } from "@bufbuild/protobuf";
+import { fromJson, ScalarType } from "@bufbuild/protobuf";
+import { anyPack, AnySchema, FieldMaskSchema, Int64ValueSchema, StructSchema } from "@bufbuild/protobuf/wkt";
 import { EventSchema } from "../gen/rig/v1/event_pb.js";
 import { EnvironmentSpecSchema } from "../gen/rig/v1/spec_pb.js";
 import { toJsonText } from "./json-writer.js";
@@ -109,6 +110,18 @@ describe("toJsonText", () => {
       const spec = filled(EnvironmentSpecSchema, variant);
       assert.equal(toJsonText(EnvironmentSpecSchema, spec), toJsonString(EnvironmentSpecSchema, spec as never), `variant ${variant}`);
     }
+  });
+
+  it("hands other well-known types to protobuf-es: FieldMask, Struct, wrappers, an Any without a registry fails alike", () => {
+    const mask = create(FieldMaskSchema, { paths: ["a.b_c", "d"] });
+    assert.equal(toJsonText(FieldMaskSchema, mask), toJsonString(FieldMaskSchema, mask));
+    const struct = fromJson(StructSchema, { a: [1, "x", null], b: { c: true } });
+    assert.equal(toJsonText(StructSchema, struct), toJsonString(StructSchema, struct));
+    const int = create(Int64ValueSchema, { value: 5n });
+    assert.equal(toJsonText(Int64ValueSchema, int), '"5"');
+    const any = anyPack(FieldMaskSchema, mask);
+    assert.throws(() => toJsonString(AnySchema, any), /not in the type registry/);
+    assert.throws(() => toJsonText(AnySchema, any), /not in the type registry/);
   });
 
   it("refuses what toJsonString refuses: a wrong type, a foreign message, a timestamp out of range", () => {

@@ -7,8 +7,10 @@
  * request (events.jsonl gets one line per event).
  *
  * Writers are compiled once per message type from its descriptor. What this file does
- * not write itself (Any, Struct, Value, FieldMask, wrappers, proto2 required fields) is
- * handed to protobuf-es for that message alone, so the output stays exact for every type.
+ * not write itself (well-known types but Timestamp and Duration, messages with wrapper or
+ * Struct fields, proto2 required fields) is handed to protobuf-es for that message alone,
+ * so the output stays exact for every type. No registry: an Any fails as in protobuf-es
+ * without one.
  * `json-writer.spec.ts` compares both on every event type with every field set.
  */
 import { type DescEnum, type DescField, type DescMessage, type Message, ScalarType, toJson } from "@bufbuild/protobuf";
@@ -39,7 +41,8 @@ function compileMessage(desc: DescMessage): ValueWriter {
     compiled.set(desc, special);
     return special;
   }
-  if (!ownWritable(desc)) {
+  // Other well-known types have JSON forms of their own (Any, FieldMask, Struct, ...).
+  if (desc.typeName.startsWith("google.protobuf.") || !ownWritable(desc)) {
     const delegate: ValueWriter = (value) => JSON.stringify(toJson(desc, value as Message));
     compiled.set(desc, delegate);
     return delegate;
