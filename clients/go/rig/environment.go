@@ -73,16 +73,32 @@ func (e *Environment) LookupEndpoint(service, ingress string) (Endpoint, bool) {
 // Services lists the services with endpoints, sorted.
 func (e *Environment) Services() []string { return sortedKeys(e.endpoints) }
 
-// Events is every event received so far, in order (service output excluded).
-func (e *Environment) Events() []*rigv1.Event {
-	events, _, _, _ := e.session.snapshot()
-	return events
+// Events reads every event of the environment so far from rigd, in order, service output
+// excluded: lifecycle, the traffic its proxies recorded, notes. It reads the log on demand
+// (the SDK's own stream leaves traffic out, so a test under load costs nothing until it
+// asks) and works after Destroy too, while rigd remembers the run (rigd --retention).
+func (e *Environment) Events(ctx context.Context) ([]*rigv1.Event, error) {
+	stream, err := e.client.GetLog(ctx, connect.NewRequest(&rigv1.GetLogRequest{EnvironmentId: e.id}))
+	if err != nil {
+		return nil, fmt.Errorf("rig: reading the log of environment %s: %w", e.id, err)
+	}
+	defer stream.Close()
+	var events []*rigv1.Event
+	for stream.Receive() {
+		if ev := stream.Msg().GetEvent(); ev != nil && ev.GetServiceLog() == nil {
+			events = append(events, ev)
+		}
+	}
+	if err := stream.Err(); err != nil {
+		return nil, fmt.Errorf("rig: reading the log of environment %s: %w", e.id, err)
+	}
+	return events, nil
 }
 
 // Err is non-nil once the environment went down on its own (a service crashed, the TTL
 // passed, rigd stopped) rather than through Destroy.
 func (e *Environment) Err() error {
-	_, _, down, _ := e.session.snapshot()
+	_, down, _ := e.session.snapshot()
 	if down == nil || e.destroyedByUs() {
 		return nil
 	}

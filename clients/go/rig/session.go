@@ -40,7 +40,6 @@ type session struct {
 	watchStopped chan struct{} // closed when the stream loop returns
 
 	mu       sync.Mutex
-	events   []*rigv1.Event
 	lastSeq  uint64
 	handled  map[string]bool               // callback request ids already taken on
 	funcs    map[string]context.CancelFunc // running func services by service name
@@ -150,7 +149,6 @@ func (s *session) handle(ev *rigv1.Event) bool {
 		return false // replayed after a reconnect
 	}
 	s.lastSeq = ev.GetSeq()
-	s.events = append(s.events, ev)
 	s.mu.Unlock()
 	s.progress.observe(ev)
 
@@ -319,10 +317,10 @@ func (s *session) close(ctx context.Context) {
 }
 
 // snapshot returns what the stream has delivered so far.
-func (s *session) snapshot() (events []*rigv1.Event, up *rigv1.EnvironmentUp, down *rigv1.EnvironmentDown, stall *rigv1.ProgressStall) {
+func (s *session) snapshot() (up *rigv1.EnvironmentUp, down *rigv1.EnvironmentDown, stall *rigv1.ProgressStall) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]*rigv1.Event(nil), s.events...), s.upMsg, s.downMsg, s.stall
+	return s.upMsg, s.downMsg, s.stall
 }
 
 func runHook(ctx context.Context, fn HookFunc, h HookContext) (err error) {

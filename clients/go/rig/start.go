@@ -56,14 +56,14 @@ func Start(ctx context.Context, services Services, opts ...Option) (*Environment
 	defer timer.Stop()
 	select {
 	case <-env.session.up:
-		_, up, _, _ := env.session.snapshot()
+		up, _, _ := env.session.snapshot()
 		env.endpoints = map[string]map[string]Endpoint{}
 		for name, svc := range up.GetServices() {
 			env.endpoints[name] = endpointsFromProto(svc.GetIngresses())
 		}
 		return env, nil
 	case <-env.session.down:
-		_, _, down, _ := env.session.snapshot()
+		_, down, _ := env.session.snapshot()
 		failure := downError(env.id, down)
 		if result, err := env.Destroy(context.WithoutCancel(ctx), DestroyOptions{Reason: "environment went down while starting"}); err == nil {
 			failure.LogPath = result.LogPath
@@ -85,7 +85,7 @@ func Start(ctx context.Context, services Services, opts ...Option) (*Environment
 
 // stallReport describes rigd's last progress.stall, if any: what each service waits for.
 func stallReport(env *Environment) string {
-	_, _, _, stall := env.session.snapshot()
+	_, _, stall := env.session.snapshot()
 	if stall == nil {
 		return ""
 	}

@@ -50,12 +50,12 @@ def test_confluent_clients_use_rigs_broker_registry_and_proxy() -> None:
         # Events stream in on the session's thread: allow them a moment.
         records = []
         for _ in range(100):
-            produced = [e.kafka_produced for e in env.events if e.WhichOneof("payload") == "kafka_produced"]
+            produced = [e.kafka_produced for e in env.events() if e.WhichOneof("payload") == "kafka_produced"]
             records = [r for p in produced for r in p.records if r.key_text == "o-1"]
             if records:
                 break
             time.sleep(0.05)
-        assert records, f"no kafka.produced with key o-1 in {env.events}"
+        assert records, f"no kafka.produced with key o-1 in {env.events()}"
         assert records[0].value_format == "avro"
         assert records[0].schema_id == registered.schema_id
         assert json.loads(records[0].value_json) == {"id": 1, "item": "plum"}

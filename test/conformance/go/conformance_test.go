@@ -142,7 +142,7 @@ func TestConformanceScenario(t *testing.T) {
 	if !greeterStopped.Load() {
 		t.Error("greeter's context did not end at teardown")
 	}
-	checkEventOrder(t, env.Events())
+	checkEventOrder(t, events(t, env))
 	checkCleanDestroy(t, env, result)
 }
 
@@ -234,11 +234,21 @@ func checkEventOrder(t *testing.T, events []*rigv1.Event) {
 	}
 }
 
+// events reads the environment's log from rigd (it outlives Destroy while rigd remembers it).
+func events(t *testing.T, env *rig.Environment) []*rigv1.Event {
+	t.Helper()
+	evs, err := env.Events(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
 // checkCleanDestroy asserts nothing is left: the process is gone, the dirs are removed,
 // the logs are written and rigd no longer lists the environment.
 func checkCleanDestroy(t *testing.T, env *rig.Environment, result *rig.DestroyResult) {
 	t.Helper()
-	for _, ev := range env.Events() {
+	for _, ev := range events(t, env) {
 		if ev.GetType() == "service.starting" && ev.GetService() == "web" {
 			if pid := int(ev.GetServiceStarting().GetPid()); pid <= 0 {
 				t.Errorf("service.starting of web carries no pid")

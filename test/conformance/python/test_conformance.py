@@ -90,7 +90,7 @@ def test_conformance_scenario() -> None:
 
     result = env.destroy()  # already destroyed by the block: the same result again
     assert greeter_stopped.is_set(), "greeter was not stopped at teardown"
-    check_event_order(env.events)
+    check_event_order(env.events())
     check_clean_destroy(env, result)
 
 
@@ -140,7 +140,7 @@ def check_event_order(events: list[event_pb2.Event]) -> None:
 def check_clean_destroy(env: rig.Environment, result: rig.DestroyResult) -> None:
     """Nothing is left: the process is gone, the dirs are removed, the logs are written
     and rigd no longer lists the environment."""
-    starting = [e for e in env.events if e.type == "service.starting" and e.service == "web"]
+    starting = [e for e in env.events() if e.type == "service.starting" and e.service == "web"]
     pid = starting[0].service_starting.pid
     assert pid > 0, "service.starting of web carries no pid"
     with pytest.raises(ProcessLookupError):

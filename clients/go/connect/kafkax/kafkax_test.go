@@ -65,7 +65,11 @@ func TestFranzGoThroughRigsKafkaProxy(t *testing.T) {
 	}
 
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		for _, ev := range env.Events() {
+		events, err := env.Events(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range events {
 			for _, r := range ev.GetKafkaProduced().GetRecords() {
 				if r.GetKeyText() == "g-1" {
 					var value map[string]string

@@ -7,10 +7,10 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TypedDict, Unpack
+from typing import TypedDict, TypeVar, Unpack
 
 import grpc
 
@@ -20,7 +20,7 @@ from rig.signal_teardown import tear_down_on_signal, untrack
 from rig.handlers import HandlerRegistry
 from rig.ingress import duration
 from rig.progress import UpProgress
-from rig.rigd import explicit_rigd, find_or_start_rigd, rigd_channel
+from rig.rigd import Rigd, explicit_rigd, find_or_start_rigd, rigd_channel
 from rig.service_operations import ServiceOperations
 from rig.session import Session
 from rig.suite_labels import suite_labels
@@ -28,6 +28,8 @@ from rig.v1 import environment_service_pb2 as api
 from rig.v1 import environment_service_pb2_grpc as api_grpc
 from rig.v1 import event_pb2, spec_pb2
 from rig.wiring import DEFAULT_INGRESS, Endpoint, endpoints_from_proto
+
+T = TypeVar("T")
 
 #: How long start and up wait for environment.up by default, in seconds.
 DEFAULT_STARTUP_TIMEOUT = 120.0
@@ -55,10 +57,14 @@ class Environment(ServiceOperations):
     """A running environment: every service is ready. Destroy it when done (``up``
     and the ``rig_up`` pytest fixture do that)."""
 
-    def __init__(self, channel: grpc.Channel, stub: api_grpc.EnvironmentServiceStub, created: api.CreateEnvironmentResponse, session: Session) -> None:
+    def __init__(
+        self, rigd: Rigd, channel: grpc.Channel, stub: api_grpc.EnvironmentServiceStub, created: api.CreateEnvironmentResponse, session: Session
+    ) -> None:
+        self._rigd = rigd
         self._channel = channel
         self.client = stub
-        """The generated API stub, for calls the SDK does not wrap (GetEnvironment, GetLog)."""
+        """The generated API stub, for calls the SDK does not wrap (GetEnvironment, GetLog);
+        its channel is closed by destroy."""
         self.id = created.environment_id
         """The environment's instance id."""
         self.env_dir = created.env_dir
@@ -88,10 +94,27 @@ class Environment(ServiceOperations):
         """Services with endpoints, sorted."""
         return sorted(self._endpoints)
 
-    @property
     def events(self) -> list[event_pb2.Event]:
-        """Every event received so far, in order (service output excluded)."""
-        return self._session.events
+        """Every event of the environment so far, read from rigd, in order, service output
+        excluded: lifecycle, the traffic its proxies recorded, notes. Read on demand (the
+        SDK's own stream leaves traffic out, so a test under load costs nothing until it
+        asks); works after destroy too, while rigd remembers the run (rigd --retention)."""
+        def read(stub: api_grpc.EnvironmentServiceStub) -> list[event_pb2.Event]:
+            log = stub.GetLog(api.GetLogRequest(environment_id=self.id), timeout=60)
+            return [r.event for r in log if r.HasField("event") and r.event.WhichOneof("payload") != "service_log"]
+
+        return self._call(read)
+
+    def _call(self, call: Callable[[api_grpc.EnvironmentServiceStub], T]) -> T:
+        """Runs ``call`` with the environment's stub, or, once destroy closed its channel,
+        with one of its own (grpcio crashes the process on a call over a closed channel)."""
+        if self._destroyed is None:
+            return call(self.client)
+        channel = rigd_channel(self._rigd)
+        try:
+            return call(api_grpc.EnvironmentServiceStub(channel))
+        finally:
+            channel.close()
 
     @property
     def error(self) -> DownError | None:
@@ -126,7 +149,8 @@ class Environment(ServiceOperations):
         """What ``rig explain`` says of this environment, as plain text: its outcome, the
         failing service with its output tail, the test's notes, traffic errors, stall
         reports and the time each service spent in each phase."""
-        return str(self.client.ExplainEnvironment(api.ExplainEnvironmentRequest(environment_id=self.id), timeout=5).text)
+        request = api.ExplainEnvironmentRequest(environment_id=self.id)
+        return self._call(lambda stub: str(stub.ExplainEnvironment(request, timeout=5).text))
 
     def _explain(self) -> str:
         try:
@@ -233,7 +257,7 @@ def _start(
         if spec_error is not None:
             raise spec_error from None
         raise
-    env = Environment(channel, stub, created, Session(stub, created.environment_id, handlers, progress))
+    env = Environment(rigd, channel, stub, created, Session(stub, created.environment_id, handlers, progress))
     # From creation on (an interrupted startup too), Ctrl-C or SIGTERM destroys it.
     tear_down_on_signal(env)
     session = env._session

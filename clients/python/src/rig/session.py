@@ -49,7 +49,6 @@ class Session:
         self._live_stopped = threading.Event()
 
         self._lock = threading.Lock()
-        self._events: list[event_pb2.Event] = []
         self._last_seq = 0
         self._handled: set[str] = set()
         self._funcs: dict[str, _RunningFunc] = {}
@@ -62,12 +61,6 @@ class Session:
         self._call: grpc.Call | None = None
         self._watcher = threading.Thread(target=self._watch, name=f"rig-watch-{environment_id}", daemon=True)
         self._watcher.start()
-
-    @property
-    def events(self) -> list[event_pb2.Event]:
-        """Every event received so far, in order (service output excluded)."""
-        with self._lock:
-            return list(self._events)
 
     # --- the event stream ------------------------------------------------------------
 
@@ -118,7 +111,6 @@ class Session:
             if event.seq <= self._last_seq:
                 return False  # replayed after a reconnect
             self._last_seq = event.seq
-            self._events.append(event)
         if self._progress is not None:
             self._progress.observe(event)
         payload = event.WhichOneof("payload")
