@@ -4,7 +4,8 @@
  * in one run; plus rigd's cold start. Prints figures; asserts nothing.
  *
  *   node server/dist/bench/rigd-proxy-bench.js [--seconds 2] [--rounds 5] [--concurrency 16]
- *     [--cold-runs 10] [--only http|grpc] [--rigd path/to/main.js]
+ *     [--cold-runs 10] [--only http|grpc|none] [--rigd path/to/main.js]
+ *   `--only none` runs the cold start alone.
  *   RIGD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the rigd under load.
  *
  * One rigd (`--rigd`, default this build's main.js; point it at another build to compare
@@ -23,7 +24,10 @@
  * GetEnvironment. Slices of each alternate, the order reversed every round.
  *
  * Cold start: `--cold-runs` fresh rigds, each timed from spawn to the answer of its first
- * ListEnvironments call (the address taken from its "serving on" line).
+ * ListEnvironments call (the address taken from its "serving on" line), twice over,
+ * interleaved: first-ever starts (an empty V8 compile cache of their own, as on a new
+ * machine or after an upgrade) and warm ones (a cache an earlier rigd filled, as every
+ * later start on a machine gets).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -55,13 +59,14 @@ interface StartedRigd {
 const started = new Set<StartedRigd>();
 
 /** Spawns rigd, waits for "serving on", answers one ListEnvironments. */
-async function startRigd(main: string): Promise<StartedRigd> {
+async function startRigd(main: string, env: NodeJS.ProcessEnv = process.env): Promise<StartedRigd> {
   const rigDir = mkdtempSync(join(tmpdir(), "rig-bench-"));
   const t0 = performance.now();
   // RIGD_NODE_ARGS: node flags for rigd only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = process.env.RIGD_NODE_ARGS?.split(" ").filter((a) => a !== "") ?? [];
   const child = spawn(process.execPath, [...nodeArgs, main, "--rig-dir", rigDir, "--listen", "127.0.0.1:0", "--idle", "0"], {
     stdio: ["ignore", "pipe", "inherit"],
+    env,
   });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   const stop = async (): Promise<void> => {
@@ -123,20 +128,34 @@ function service(name: string, script: string, protocol: Protocol) {
 }
 
 async function coldStarts(main: string, runs: number): Promise<void> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const rigd = await startRigd(main);
-    times.push(rigd.coldStartMs);
+  const caches = mkdtempSync(join(tmpdir(), "rig-bench-cache-"));
+  const withCache = (dir: string): NodeJS.ProcessEnv => ({ ...process.env, NODE_COMPILE_CACHE: join(caches, dir) });
+  const once = async (env: NodeJS.ProcessEnv): Promise<number> => {
+    const rigd = await startRigd(main, env);
     started.delete(rigd);
     await rigd.stop();
     process.stderr.write(".");
+    return rigd.coldStartMs;
+  };
+  try {
+    await once(withCache("warm")); // fills the warm cache
+    const first: number[] = [];
+    const warm: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      first.push(await once(withCache(`first-${i}`)));
+      warm.push(await once(withCache("warm")));
+    }
+    process.stderr.write("\n");
+    console.log(`\nrigd cold start, spawn to first ListEnvironments answer (${runs} runs each, interleaved):`);
+    const line = (what: string, times: readonly number[]): void => {
+      const sorted = [...times].sort((a, b) => a - b);
+      console.log(`  ${what}: median ${median(times).toFixed(0)} ms, min ${sorted[0]?.toFixed(0)} ms, max ${sorted.at(-1)?.toFixed(0)} ms`);
+    };
+    line("first-ever (empty compile cache)", first);
+    line("warm compile cache              ", warm);
+  } finally {
+    rmSync(caches, { recursive: true, force: true });
   }
-  process.stderr.write("\n");
-  const sorted = [...times].sort((a, b) => a - b);
-  console.log(
-    `\nrigd cold start, spawn to first ListEnvironments answer (${runs} runs): median ${median(times).toFixed(0)} ms, ` +
-      `min ${sorted[0]?.toFixed(0)} ms, max ${sorted.at(-1)?.toFixed(0)} ms`,
-  );
 }
 
 async function main(): Promise<void> {
@@ -152,6 +171,11 @@ async function main(): Promise<void> {
   });
   const options = { seconds: Number(values.seconds), rounds: Number(values.rounds), concurrency: Number(values.concurrency) };
   const rigdMain = values.rigd;
+  if (values.only === "none") {
+    console.log(`rigd: ${rigdMain}, node ${process.version}`);
+    await coldStarts(rigdMain, Number(values["cold-runs"]));
+    return;
+  }
   console.log(
     `proxy through rigd: ${options.rounds} rounds of ${options.seconds} s slices, concurrency ${options.concurrency}, node ${process.version}`,
   );

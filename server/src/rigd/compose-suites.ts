@@ -71,9 +71,6 @@ export async function composeSuites(context: SuitesContext): Promise<ComposedSui
     rigdEnv: context.rigdEnv,
     logger: context.logger,
     pidAlive: pidIsAlive,
-  }).catch((err: unknown) => {
-    metrics.stop();
-    throw err;
   });
   return {
     service: { desc: SuiteService, register: (router) => router.service(SuiteService, createSuiteService(host)) },
@@ -86,7 +83,6 @@ export async function composeSuites(context: SuitesContext): Promise<ComposedSui
     busy: () => host.running > 0 || host.scheduled,
     close: async () => {
       await host.close();
-      metrics.stop();
     },
   };
 }
