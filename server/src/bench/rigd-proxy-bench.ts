@@ -4,8 +4,9 @@
  * in one run; plus rigd's cold start. Prints figures; asserts nothing.
  *
  *   node server/dist/bench/rigd-proxy-bench.js [--seconds 2] [--rounds 5] [--concurrency 16]
- *     [--cold-runs 10] [--only http|grpc|none] [--rigd path/to/main.js]
- *   `--only none` runs the cold start alone.
+ *     [--cold-runs 10] [--only http|grpc|none] [--rigd path/to/main.js] [--cold-baseline other/main.js]
+ *   `--only none` runs the cold start alone; `--cold-baseline` times another build's rigd
+ *   in the same rounds (e.g. main's, to measure a change).
  *   RIGD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the rigd under load.
  *
  * One rigd (`--rigd`, default this build's main.js; point it at another build to compare
@@ -127,10 +128,10 @@ function service(name: string, script: string, protocol: Protocol) {
   };
 }
 
-async function coldStarts(main: string, runs: number): Promise<void> {
+async function coldStarts(mains: Readonly<Record<string, string>>, runs: number): Promise<void> {
   const caches = mkdtempSync(join(tmpdir(), "rig-bench-cache-"));
   const withCache = (dir: string): NodeJS.ProcessEnv => ({ ...process.env, NODE_COMPILE_CACHE: join(caches, dir) });
-  const once = async (env: NodeJS.ProcessEnv): Promise<number> => {
+  const once = async (main: string, env: NodeJS.ProcessEnv): Promise<number> => {
     const rigd = await startRigd(main, env);
     started.delete(rigd);
     await rigd.stop();
@@ -138,21 +139,25 @@ async function coldStarts(main: string, runs: number): Promise<void> {
     return rigd.coldStartMs;
   };
   try {
-    await once(withCache("warm")); // fills the warm cache
-    const first: number[] = [];
-    const warm: number[] = [];
+    const builds = Object.entries(mains).map(([name, main], b) => ({ name, main, warm: `warm-${b}`, first: [] as number[], warmed: [] as number[] }));
+    for (const build of builds) await once(build.main, withCache(build.warm)); // fills the warm cache
     for (let i = 0; i < runs; i++) {
-      first.push(await once(withCache(`first-${i}`)));
-      warm.push(await once(withCache("warm")));
+      for (const build of i % 2 === 0 ? builds : [...builds].reverse()) {
+        build.first.push(await once(build.main, withCache(`first-${build.warm}-${i}`)));
+        build.warmed.push(await once(build.main, withCache(build.warm)));
+      }
     }
     process.stderr.write("\n");
     console.log(`\nrigd cold start, spawn to first ListEnvironments answer (${runs} runs each, interleaved):`);
     const line = (what: string, times: readonly number[]): void => {
       const sorted = [...times].sort((a, b) => a - b);
-      console.log(`  ${what}: median ${median(times).toFixed(0)} ms, min ${sorted[0]?.toFixed(0)} ms, max ${sorted.at(-1)?.toFixed(0)} ms`);
+      console.log(`  ${what.padEnd(44)} median ${median(times).toFixed(0)} ms, min ${sorted[0]?.toFixed(0)} ms, max ${sorted.at(-1)?.toFixed(0)} ms`);
     };
-    line("first-ever (empty compile cache)", first);
-    line("warm compile cache              ", warm);
+    for (const build of builds) {
+      const of = builds.length > 1 ? `${build.name}, ` : "";
+      line(`${of}first-ever (empty compile cache):`, build.first);
+      line(`${of}warm compile cache:`, build.warmed);
+    }
   } finally {
     rmSync(caches, { recursive: true, force: true });
   }
@@ -167,13 +172,15 @@ async function main(): Promise<void> {
       "cold-runs": { type: "string", default: "10" },
       rigd: { type: "string", default: join(dist, "main.js") },
       only: { type: "string" },
+      "cold-baseline": { type: "string" },
     },
   });
   const options = { seconds: Number(values.seconds), rounds: Number(values.rounds), concurrency: Number(values.concurrency) };
   const rigdMain = values.rigd;
+  const coldMains = { rigd: rigdMain, ...(values["cold-baseline"] ? { baseline: values["cold-baseline"] } : {}) };
   if (values.only === "none") {
     console.log(`rigd: ${rigdMain}, node ${process.version}`);
-    await coldStarts(rigdMain, Number(values["cold-runs"]));
+    await coldStarts(coldMains, Number(values["cold-runs"]));
     return;
   }
   console.log(
@@ -268,7 +275,7 @@ async function main(): Promise<void> {
   started.delete(rigd);
   await rigd.stop();
 
-  if (Number(values["cold-runs"]) > 0) await coldStarts(rigdMain, Number(values["cold-runs"]));
+  if (Number(values["cold-runs"]) > 0) await coldStarts(coldMains, Number(values["cold-runs"]));
 }
 
 function printCpu([rigd = 0, target = 0]: readonly number[], ops: number): void {
