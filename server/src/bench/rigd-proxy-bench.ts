@@ -4,9 +4,9 @@
  * in one run; plus rigd's cold start. Prints figures; asserts nothing.
  *
  *   node server/dist/bench/rigd-proxy-bench.js [--seconds 2] [--rounds 5] [--concurrency 16]
- *     [--cold-runs 10] [--only http|grpc|none] [--rigd path/to/main.js] [--cold-baseline other/main.js]
- *   `--only none` runs the cold start alone; `--cold-baseline` times another build's rigd
- *   in the same rounds (e.g. main's, to measure a change).
+ *     [--cold-runs 10] [--only http|grpc|none] [--rigd path/to/main.js] [--cold-baseline other/main.js]...
+ *   `--only none` runs the cold start alone; `--cold-baseline` (repeatable) times other
+ *   builds' rigds in the same rounds (e.g. main's, to measure a change).
  *   RIGD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the rigd under load.
  *
  * One rigd (`--rigd`, default this build's main.js; point it at another build to compare
@@ -34,7 +34,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { Agent } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createClient, type Client } from "@connectrpc/connect";
@@ -172,12 +172,12 @@ async function main(): Promise<void> {
       "cold-runs": { type: "string", default: "10" },
       rigd: { type: "string", default: join(dist, "main.js") },
       only: { type: "string" },
-      "cold-baseline": { type: "string" },
+      "cold-baseline": { type: "string", multiple: true },
     },
   });
   const options = { seconds: Number(values.seconds), rounds: Number(values.rounds), concurrency: Number(values.concurrency) };
   const rigdMain = values.rigd;
-  const coldMains = { rigd: rigdMain, ...(values["cold-baseline"] ? { baseline: values["cold-baseline"] } : {}) };
+  const coldMains = { rigd: rigdMain, ...Object.fromEntries((values["cold-baseline"] ?? []).map((main) => [relative(process.cwd(), main), main])) };
   if (values.only === "none") {
     console.log(`rigd: ${rigdMain}, node ${process.version}`);
     await coldStarts(coldMains, Number(values["cold-runs"]));
