@@ -141,7 +141,12 @@ async function coldStarts(mains: Readonly<Record<string, string>>, runs: number)
   try {
     const builds = Object.entries(mains).map(([name, main], b) => ({ name, main, warm: `warm-${b}`, first: [] as number[], warmed: [] as number[] }));
     for (const build of builds) await once(build.main, withCache(build.warm)); // fills the warm cache
+    // The floor: Node itself, spawned until it exits having run nothing.
+    const bare: number[] = [];
     for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      await new Promise((resolve) => spawn(process.execPath, ["-e", ""], { stdio: "ignore" }).once("exit", resolve));
+      bare.push(performance.now() - t0);
       for (const build of i % 2 === 0 ? builds : [...builds].reverse()) {
         build.first.push(await once(build.main, withCache(`first-${build.warm}-${i}`)));
         build.warmed.push(await once(build.main, withCache(build.warm)));
@@ -151,8 +156,9 @@ async function coldStarts(mains: Readonly<Record<string, string>>, runs: number)
     console.log(`\nrigd cold start, spawn to first ListEnvironments answer (${runs} runs each, interleaved):`);
     const line = (what: string, times: readonly number[]): void => {
       const sorted = [...times].sort((a, b) => a - b);
-      console.log(`  ${what.padEnd(44)} median ${median(times).toFixed(0)} ms, min ${sorted[0]?.toFixed(0)} ms, max ${sorted.at(-1)?.toFixed(0)} ms`);
+      console.log(`  ${what.padEnd(48)} median ${median(times).toFixed(0)} ms, min ${sorted[0]?.toFixed(0)} ms, max ${sorted.at(-1)?.toFixed(0)} ms`);
     };
+    line("node alone (spawn to exit of `node -e ''`):", bare);
     for (const build of builds) {
       const of = builds.length > 1 ? `${build.name}, ` : "";
       line(`${of}first-ever (empty compile cache):`, build.first);
