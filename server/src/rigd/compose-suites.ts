@@ -29,7 +29,7 @@ export interface ComposedSuites {
   readonly service: ServedService;
   readonly metrics: RigdMetrics;
   readonly host: SuiteHost;
-  /** The create listener (observed-backend.ts): links the environment, starts following its log. */
+  /** The create listener (observed-backend.ts): links the environment, has the metrics observe its events. */
   readonly environmentCreated: (spec: EnvironmentSpec, id: string) => void;
   /** A run is in flight or a schedule is set: rigd must not exit idle. */
   busy(): boolean;
