@@ -27,8 +27,19 @@ export function createRigdMetrics(environments: EnvironmentSource, lockLogFile: 
   const envMetrics = new EnvironmentMetrics(registry, environments);
   new LockMetrics(registry, lockLogFile);
   const suiteHook = suiteMetrics(registry);
-  // Process metrics: CPU, memory, handles are read at collect; GC and event-loop lag from the first scrape on.
-  registry.add((prom, register) => prom.collectDefaultMetrics({ register, prefix: "rigd_" }));
+  // Process metrics: memory and handles are read at collect; GC and event-loop lag count
+  // from the first scrape on.
+  registry.add((prom, register) => {
+    prom.collectDefaultMetrics({ register, prefix: "rigd_" });
+    // prom-client counts CPU from here on: add what rigd used before, so the totals count
+    // from the process's start (as before this registry was lazy, and then some).
+    const { user, system } = process.cpuUsage();
+    const add = (name: string, micros: number): void =>
+      void (register.getSingleMetric(`rigd_process_cpu_${name}seconds_total`) as InstanceType<typeof prom.Counter> | undefined)?.inc(micros / 1e6);
+    add("user_", user);
+    add("system_", system);
+    add("", user + system);
+  });
   return {
     suiteHook,
     environmentCreated: (id) => envMetrics.created(id),
