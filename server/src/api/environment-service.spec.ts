@@ -104,6 +104,11 @@ class ScriptedBackend implements EnvironmentBackend {
     })();
   }
 
+  observe(id: string, observer: (event: Event) => void): void {
+    this.#known(id);
+    observer(event(id, 1n));
+  }
+
   async post(request: PostEventRequest): Promise<bigint> {
     this.#known(request.environmentId);
     return 7n;

@@ -49,6 +49,9 @@ const backend: EnvironmentBackend = {
   log(id) {
     throw new EnvironmentNotFoundError(id);
   },
+  observe(id) {
+    throw new EnvironmentNotFoundError(id);
+  },
   async post(req) {
     throw new EnvironmentNotFoundError(req.environmentId);
   },

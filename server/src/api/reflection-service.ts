@@ -81,25 +81,26 @@ export function answerReflection(index: DescriptorIndex, query: ReflectionQuery)
 
 /**
  * Registers grpc.reflection.v1 and v1alpha on a router, describing `served` plus the
- * reflection services themselves.
+ * reflection services themselves. The index is built at the first reflection request
+ * (~5 ms that rigd's start need not pay: most clients never reflect).
  */
-export function addReflectionServices(router: ConnectRouter, served: readonly DescService[]): DescriptorIndex {
-  const index = new DescriptorIndex([...served, ServerReflectionV1, ServerReflectionV1alpha]);
+export function addReflectionServices(router: ConnectRouter, served: readonly DescService[]): void {
+  let built: DescriptorIndex | undefined;
+  const index = (): DescriptorIndex => (built ??= new DescriptorIndex([...served, ServerReflectionV1, ServerReflectionV1alpha]));
   const v1: ServiceImpl<typeof ServerReflectionV1> = {
     async *serverReflectionInfo(requests) {
       for await (const req of requests) {
-        yield { validHost: req.host, originalRequest: req, messageResponse: answerReflection(index, req) };
+        yield { validHost: req.host, originalRequest: req, messageResponse: answerReflection(index(), req) };
       }
     },
   };
   const v1alpha: ServiceImpl<typeof ServerReflectionV1alpha> = {
     async *serverReflectionInfo(requests) {
       for await (const req of requests) {
-        yield { validHost: req.host, originalRequest: req, messageResponse: answerReflection(index, req) };
+        yield { validHost: req.host, originalRequest: req, messageResponse: answerReflection(index(), req) };
       }
     },
   };
   router.service(ServerReflectionV1, v1);
   router.service(ServerReflectionV1alpha, v1alpha);
-  return index;
 }

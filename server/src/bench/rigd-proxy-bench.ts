@@ -4,7 +4,9 @@
  * in one run; plus rigd's cold start. Prints figures; asserts nothing.
  *
  *   node server/dist/bench/rigd-proxy-bench.js [--seconds 2] [--rounds 5] [--concurrency 16]
- *     [--cold-runs 10] [--only http|grpc] [--rigd path/to/main.js]
+ *     [--cold-runs 10] [--only http|grpc|none] [--rigd path/to/main.js] [--cold-baseline other/main.js]...
+ *   `--only none` runs the cold start alone; `--cold-baseline` (repeatable) times other
+ *   builds' rigds in the same rounds (e.g. main's, to measure a change).
  *   RIGD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the rigd under load.
  *
  * One rigd (`--rigd`, default this build's main.js; point it at another build to compare
@@ -24,13 +26,16 @@
  * GetEnvironment. Slices of each alternate, the order reversed every round.
  *
  * Cold start: `--cold-runs` fresh rigds, each timed from spawn to the answer of its first
- * ListEnvironments call (the address taken from its "serving on" line).
+ * ListEnvironments call (the address taken from its "serving on" line), twice over,
+ * interleaved: first-ever starts (an empty V8 compile cache of their own, as on a new
+ * machine or after an upgrade) and warm ones (a cache an earlier rigd filled, as every
+ * later start on a machine gets).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { Agent } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createClient, type Client } from "@connectrpc/connect";
@@ -56,13 +61,14 @@ interface StartedRigd {
 const started = new Set<StartedRigd>();
 
 /** Spawns rigd, waits for "serving on", answers one ListEnvironments. */
-async function startRigd(main: string): Promise<StartedRigd> {
+async function startRigd(main: string, env: NodeJS.ProcessEnv = process.env): Promise<StartedRigd> {
   const rigDir = mkdtempSync(join(tmpdir(), "rig-bench-"));
   const t0 = performance.now();
   // RIGD_NODE_ARGS: node flags for rigd only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = process.env.RIGD_NODE_ARGS?.split(" ").filter((a) => a !== "") ?? [];
   const child = spawn(process.execPath, [...nodeArgs, main, "--rig-dir", rigDir, "--listen", "127.0.0.1:0", "--idle", "0"], {
     stdio: ["ignore", "pipe", "inherit"],
+    env,
   });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   const stop = async (): Promise<void> => {
@@ -123,21 +129,45 @@ function service(name: string, script: string, protocol: Protocol) {
   };
 }
 
-async function coldStarts(main: string, runs: number): Promise<void> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const rigd = await startRigd(main);
-    times.push(rigd.coldStartMs);
+async function coldStarts(mains: Readonly<Record<string, string>>, runs: number): Promise<void> {
+  const caches = mkdtempSync(join(tmpdir(), "rig-bench-cache-"));
+  const withCache = (dir: string): NodeJS.ProcessEnv => ({ ...process.env, NODE_COMPILE_CACHE: join(caches, dir) });
+  const once = async (main: string, env: NodeJS.ProcessEnv): Promise<number> => {
+    const rigd = await startRigd(main, env);
     started.delete(rigd);
     await rigd.stop();
     process.stderr.write(".");
+    return rigd.coldStartMs;
+  };
+  try {
+    const builds = Object.entries(mains).map(([name, main], b) => ({ name, main, warm: `warm-${b}`, first: [] as number[], warmed: [] as number[] }));
+    for (const build of builds) await once(build.main, withCache(build.warm)); // fills the warm cache
+    // The floor: Node itself, spawned until it exits having run nothing.
+    const bare: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      await new Promise((resolve) => spawn(process.execPath, ["-e", ""], { stdio: "ignore" }).once("exit", resolve));
+      bare.push(performance.now() - t0);
+      for (const build of i % 2 === 0 ? builds : [...builds].reverse()) {
+        build.first.push(await once(build.main, withCache(`first-${build.warm}-${i}`)));
+        build.warmed.push(await once(build.main, withCache(build.warm)));
+      }
+    }
+    process.stderr.write("\n");
+    console.log(`\nrigd cold start, spawn to first ListEnvironments answer (${runs} runs each, interleaved):`);
+    const line = (what: string, times: readonly number[]): void => {
+      const sorted = [...times].sort((a, b) => a - b);
+      console.log(`  ${what.padEnd(48)} median ${median(times).toFixed(0)} ms, min ${sorted[0]?.toFixed(0)} ms, max ${sorted.at(-1)?.toFixed(0)} ms`);
+    };
+    line("node alone (spawn to exit of `node -e ''`):", bare);
+    for (const build of builds) {
+      const of = builds.length > 1 ? `${build.name}, ` : "";
+      line(`${of}first-ever (empty compile cache):`, build.first);
+      line(`${of}warm compile cache:`, build.warmed);
+    }
+  } finally {
+    rmSync(caches, { recursive: true, force: true });
   }
-  process.stderr.write("\n");
-  const sorted = [...times].sort((a, b) => a - b);
-  console.log(
-    `\nrigd cold start, spawn to first ListEnvironments answer (${runs} runs): median ${median(times).toFixed(0)} ms, ` +
-      `min ${sorted[0]?.toFixed(0)} ms, max ${sorted.at(-1)?.toFixed(0)} ms`,
-  );
 }
 
 async function main(): Promise<void> {
@@ -149,10 +179,17 @@ async function main(): Promise<void> {
       "cold-runs": { type: "string", default: "10" },
       rigd: { type: "string", default: join(dist, "main.js") },
       only: { type: "string" },
+      "cold-baseline": { type: "string", multiple: true },
     },
   });
   const options = { seconds: Number(values.seconds), rounds: Number(values.rounds), concurrency: Number(values.concurrency) };
   const rigdMain = values.rigd;
+  const coldMains = { rigd: rigdMain, ...Object.fromEntries((values["cold-baseline"] ?? []).map((main) => [relative(process.cwd(), main), main])) };
+  if (values.only === "none") {
+    console.log(`rigd: ${rigdMain}, node ${process.version}`);
+    await coldStarts(coldMains, Number(values["cold-runs"]));
+    return;
+  }
   console.log(
     `proxy through rigd: ${options.rounds} rounds of ${options.seconds} s slices, concurrency ${options.concurrency}, node ${process.version}`,
   );
@@ -242,7 +279,7 @@ async function main(): Promise<void> {
   started.delete(rigd);
   await rigd.stop();
 
-  if (Number(values["cold-runs"]) > 0) await coldStarts(rigdMain, Number(values["cold-runs"]));
+  if (Number(values["cold-runs"]) > 0) await coldStarts(coldMains, Number(values["cold-runs"]));
 }
 
 /** Traffic events of a run's events.jsonl, by payload. */

@@ -35,6 +35,13 @@ export interface EnvironmentBackend extends ServiceControl {
    * EnvironmentNotFoundError at the call, not at iteration.
    */
   log(id: string, signal?: AbortSignal, afterSeq?: bigint): AsyncIterable<Event>;
+  /**
+   * Calls `observer` with every event of a live environment so far and then with each one
+   * as it is appended, synchronously, until environment.down (rigd's metrics count with
+   * it). The observer must be cheap and must not throw. Throws EnvironmentNotFoundError
+   * once the environment is finalized.
+   */
+  observe(id: string, observer: (event: Event) => void): void;
   /** Applies a client-to-server event; returns the seq of the last appended event. */
   post(request: PostEventRequest): Promise<bigint>;
   /** Tears down (idempotent) and returns the dirs and log paths. */

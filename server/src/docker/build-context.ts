@@ -18,10 +18,9 @@ import { readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 
 // A CommonJS module whose typings declare an ES default export: load it as what it is.
-// A CommonJS package; see os/rigd-bundle.ts.
-const dockerignore = (
-  inRigdBundle ? require("@balena/dockerignore") : createRequire(import.meta.url)("@balena/dockerignore")
-) as (options?: { ignorecase?: boolean }) => Ignore;
+// A CommonJS package; see os/rigd-bundle.ts. Required at the first build, not at rigd's start.
+const dockerignore = (): ((options?: { ignorecase?: boolean }) => Ignore) =>
+  (inRigdBundle ? require("@balena/dockerignore") : createRequire(import.meta.url)("@balena/dockerignore")) as (options?: { ignorecase?: boolean }) => Ignore;
 
 /** Beyond these, hashing a context would stall rigd: the error asks for a .dockerignore. */
 const MAX_FILES = 20_000;
@@ -119,6 +118,6 @@ function readIgnore(root: string): { ignores(path: string): boolean; readonly ne
   } catch {
     return { ignores: () => false, negates: false };
   }
-  const rules = dockerignore({ ignorecase: false }).add(text);
+  const rules = dockerignore()({ ignorecase: false }).add(text);
   return { ignores: (path) => rules.ignores(path), negates: /^\s*!/m.test(text) };
 }

@@ -29,8 +29,9 @@ interface TarStream {
   pack(): TarPack;
 }
 // CommonJS packages without typings (dockerode itself packs with them); see os/rigd-bundle.ts.
-const tarFs = (inRigdBundle ? require("tar-fs") : createRequire(import.meta.url)("tar-fs")) as TarFs;
-const tarStream = (inRigdBundle ? require("tar-stream") : createRequire(import.meta.url)("tar-stream")) as TarStream;
+// Required at the first copy, not at rigd's start (require caches them).
+const tarFs = (): TarFs => (inRigdBundle ? require("tar-fs") : createRequire(import.meta.url)("tar-fs")) as TarFs;
+const tarStream = (): TarStream => (inRigdBundle ? require("tar-stream") : createRequire(import.meta.url)("tar-stream")) as TarStream;
 
 /** `/a/b` -> `a/b`: archive entry names are relative to `/`, where the archive is extracted. */
 function entryName(path: string): string {
@@ -43,7 +44,7 @@ export async function copyIntoContainer(docker: Docker, container: string, path:
   if (!name) throw new Error("cannot copy onto / itself: name a path below it");
   let archive: Readable;
   if ("content" in source) {
-    const pack = tarStream.pack();
+    const pack = tarStream().pack();
     pack.entry({ name, mode: source.mode, size: source.content.byteLength }, Buffer.from(source.content));
     pack.finalize();
     archive = pack;
@@ -51,8 +52,8 @@ export async function copyIntoContainer(docker: Docker, container: string, path:
     const stats = await lstat(source.hostPath).catch(() => undefined);
     if (!stats) throw new Error(`cannot copy ${source.hostPath} into ${container}: it does not exist on rigd's host`);
     archive = stats.isDirectory()
-      ? tarFs.pack(source.hostPath, { map: (h) => ({ ...h, name: posix.join(name, h.name) }) })
-      : tarFs.pack(dirname(source.hostPath), { entries: [basename(source.hostPath)], map: (h) => ({ ...h, name }) });
+      ? tarFs().pack(source.hostPath, { map: (h) => ({ ...h, name: posix.join(name, h.name) }) })
+      : tarFs().pack(dirname(source.hostPath), { entries: [basename(source.hostPath)], map: (h) => ({ ...h, name }) });
   }
   try {
     await docker.getContainer(container).putArchive(archive, { path: "/" });
@@ -78,5 +79,5 @@ export async function copyOutOfContainer(docker: Docker, container: string, path
     const rest = header.name.slice(root.length);
     return { ...header, name: `${target}${rest}` };
   };
-  await pipeline(archive, tarFs.extract(dirname(hostPath), { map: rename, chown: false }));
+  await pipeline(archive, tarFs().extract(dirname(hostPath), { map: rename, chown: false }));
 }

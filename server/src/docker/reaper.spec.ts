@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { createDockerClient, engineReachable } from "./docker-client.js";
-import { LABEL_RIGD, LABEL_RIGD_HOST, ownerLabels } from "./labels.js";
-import { pidIsAlive, reapOrphanNetworks, reapOrphans } from "./reaper.js";
+import { engineSocketPath, getEngineJson } from "./engine-socket.js";
+import { LABEL_REUSE, LABEL_RIGD, LABEL_RIGD_HOST, ownerLabels } from "./labels.js";
+import { orphansLeft, pidIsAlive, reapOrphanNetworks, reapOrphans } from "./reaper.js";
 import { startContainer } from "./run-container.js";
 import { rigContainers, testImages, testOwner } from "./testing/test-images.js";
 
@@ -52,6 +53,29 @@ describe("reapOrphans (real engine)", () => {
       [[`${rigdId}-orphan`, dead]],
     );
     assert.deepEqual((await rigContainers(docker, rigdId)).sort(), [`${rigdId}-elsewhere`, `${rigdId}-live`]);
+  });
+
+  it("tells over the engine's socket, without dockerode, whether a dead rigd left anything", async () => {
+    // Only this test's host: other specs' rigds label their own.
+    const quiet = `${host}.quiet`;
+    assert.equal(await orphansLeft(pidIsAlive, { host: quiet }), false, "nothing of this host yet");
+    await labelled("quiet-live", ownerLabels({ rigdId, pid: process.pid, host: quiet }));
+    await labelled("quiet-kept", { ...ownerLabels({ rigdId, pid: await deadPid(), host: quiet }), [LABEL_REUSE]: "true" });
+    assert.equal(await orphansLeft(pidIsAlive, { host: quiet }), false, "a live rigd's container and a reusable one are no orphans");
+    const network = await docker.createNetwork({ Name: `${rigdId}-quiet-orphan`, Labels: ownerLabels({ rigdId, pid: await deadPid(), host: quiet }) });
+    assert.equal(await orphansLeft(pidIsAlive, { host: quiet }), true, "a dead rigd's network is");
+    await network.remove();
+    await labelled("quiet-orphan", ownerLabels({ rigdId, pid: await deadPid(), host: quiet }));
+    assert.equal(await orphansLeft(pidIsAlive, { host: quiet }), true, "a dead rigd's container is");
+    await reapOrphans(docker, pidIsAlive, { host: quiet });
+    assert.equal(await orphansLeft(pidIsAlive, { host: quiet }), false, "none once reaped");
+  });
+
+  it("leaves the question to dockerode when the engine is not on a unix socket, and says where it could not ask", async () => {
+    assert.equal(engineSocketPath({ DOCKER_HOST: "tcp://127.0.0.1:2375" }), undefined);
+    assert.equal(engineSocketPath({}), "/var/run/docker.sock");
+    assert.equal(engineSocketPath({ DOCKER_HOST: "unix:///run/user/1000/docker.sock" }), "/run/user/1000/docker.sock");
+    await assert.rejects(getEngineJson("/nonexistent/docker.sock", "/containers/json"), /ENOENT/);
   });
 
   it("removes networks of a dead rigd on this host, and only those", async () => {

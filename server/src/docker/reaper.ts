@@ -6,6 +6,7 @@
 import type Docker from "dockerode";
 import { hostname } from "node:os";
 import { dockerStatus } from "./docker-client.js";
+import { engineSocketPath, getEngineJson } from "./engine-socket.js";
 import { removeNetwork } from "./environment-network.js";
 import { isKeptName } from "./kept-containers.js";
 import { LABEL_REUSE, LABEL_RIGD_HOST, LABEL_RIGD_PID } from "./labels.js";
@@ -37,9 +38,7 @@ export async function reapOrphans(
 ): Promise<ReapedContainer[]> {
   const containers = await docker.listContainers({ all: true, filters: { label: [LABEL_RIGD_PID] } });
   // Kept containers wait for `rig prune`, whoever owned them; reusable ones for a later rigd.
-  const orphans = containers.filter(
-    (c) => !isKeptName(c.Names[0] ?? "") && c.Labels[LABEL_REUSE] !== "true" && orphaned(c.Labels, isAlive, options),
-  );
+  const orphans = containers.filter((c) => orphanContainer(c, isAlive, options));
   const removed = await Promise.all(
     orphans.map(async (c): Promise<ReapedContainer | undefined> => {
       try {
@@ -74,6 +73,34 @@ export async function reapOrphanNetworks(
   const orphans = networks.filter((n) => orphaned(n.Labels ?? {}, isAlive, options));
   await Promise.all(orphans.map((n) => removeNetwork(docker, n.Id, n.Name)));
   return orphans.map((n) => ({ id: n.Id, name: n.Name, pid: Number(n.Labels?.[LABEL_RIGD_PID]) }));
+}
+
+/**
+ * Whether a dead rigd of this host left a container or network to reap, asked over the
+ * engine's unix socket without loading dockerode (engine-socket.ts); undefined when the
+ * engine is not on a unix socket. Rejects when the engine cannot be asked.
+ */
+export async function orphansLeft(isAlive: (pid: number) => boolean, options: ReapOptions = {}): Promise<boolean | undefined> {
+  const socketPath = engineSocketPath();
+  if (socketPath === undefined) return undefined;
+  const filters = encodeURIComponent(JSON.stringify({ label: [LABEL_RIGD_PID] }));
+  const [containers, networks] = (await Promise.all([
+    getEngineJson(socketPath, `/containers/json?all=1&filters=${filters}`),
+    getEngineJson(socketPath, `/networks?filters=${filters}`),
+  ])) as [Labelled[], Labelled[]];
+  return containers.some((c) => orphanContainer(c, isAlive, options)) || networks.some((n) => orphaned(n.Labels ?? {}, isAlive, options));
+}
+
+/** What the engine lists of a container or network (the fields the reaper reads). */
+interface Labelled {
+  readonly Names?: readonly string[];
+  readonly Labels?: Readonly<Record<string, string>> | null;
+}
+
+/** A container of a dead rigd of this host, neither kept for inspection nor meant for reuse. */
+function orphanContainer(c: Labelled, isAlive: (pid: number) => boolean, options: ReapOptions): boolean {
+  const labels = c.Labels ?? {};
+  return !isKeptName(c.Names?.[0] ?? "") && labels[LABEL_REUSE] !== "true" && orphaned(labels, isAlive, options);
 }
 
 /** Labelled by a rigd on this host whose pid is dead. */

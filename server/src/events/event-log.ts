@@ -59,6 +59,8 @@ export class EventLog {
   private leaving: { readonly index: number; readonly stored: StoredEvent }[] = [];
   private leavingHead = 0;
   private leavingBytes = 0;
+  /** Called with each appended event, in order (observe()); dropped at close. */
+  private observers: ((event: Event) => void)[] = [];
 
   constructor(
     readonly environmentId: string,
@@ -85,6 +87,7 @@ export class EventLog {
     const stored = this.sink(event);
     this.events.push(event);
     if (stored && this.budget && TRAFFIC.has(payload.case)) this.budgetTraffic(this.events.length - 1, stored);
+    for (const observer of this.observers) observer(event);
     const wake = this.wake;
     this.wake = [];
     for (const w of wake) w();
@@ -147,9 +150,21 @@ export class EventLog {
     }
   }
 
+  /**
+   * Calls `observer` with every event so far, then with each appended one as it is
+   * appended (before followers wake), until the log closes: counting traffic without
+   * reading back what left memory. It runs on the path of every proxied request, so it
+   * must be cheap, and it must not throw.
+   */
+  observe(observer: (event: Event) => void): void {
+    for (let index = 0; index < this.events.length; index++) observer(this.at(index));
+    if (!this.closed) this.observers.push(observer);
+  }
+
   /** Marks the log complete; followers finish after the last event. */
   close(): void {
     this.closed = true;
+    this.observers = [];
     const wake = this.wake;
     this.wake = [];
     for (const w of wake) w();

@@ -2,144 +2,155 @@
  * rig's own metrics, derived from the event logs of the environments rigd runs (not
  * from hooks in the orchestrator or the proxy): environments live and created, seconds
  * to environment.up, service start seconds by type, proxied calls by protocol and status,
- * pool leases, and how environments went down. Each environment's log is read on from
- * where the last read stopped, at every scrape and every SYNC_MS (so an environment
- * forgotten after its retention is still counted).
+ * pool leases, and how environments went down.
+ *
+ * Each environment's events are observed as they are appended (from its creation to
+ * environment.down), so an environment forgotten after its retention is still counted
+ * and traffic that left memory is never read back from disk. Proxied calls, one event
+ * per request, are counted into plain maps and handed to prom-client at collect time;
+ * the rare lifecycle events update prom-client's metrics (lazy-registry.ts).
  */
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { Code } from "@connectrpc/connect";
 import { DownReason, type Event } from "../gen/rig/v1/event_pb.js";
+import type { LazyRegistry, MetricsUpdate, Prom } from "./lazy-registry.js";
 
 /** What the metrics read from rigd's environment backend. */
 export interface EnvironmentSource {
   readonly liveCount: number;
-  /** The events of an environment after `afterSeq`, as a stream; throws once it is forgotten. */
-  log(id: string, signal: AbortSignal | undefined, afterSeq: bigint): AsyncIterable<Event>;
+  /** Calls `observer` with an environment's events so far and each one appended; throws once it is forgotten. */
+  observe(id: string, observer: (event: Event) => void): void;
 }
 
 /** Service types whose ready service is a lease of a pooled server. */
 const POOLED_TYPES = new Set(["postgres", "redis"]);
-const SYNC_MS = 10_000;
 
 interface Tracked {
-  read: number;
   createdMs: number | undefined;
-  types: Map<string, string>;
-  firstSeenMs: Map<string, number>;
+  readonly types: Map<string, string>;
+  readonly firstSeenMs: Map<string, number>;
 }
 
+/** The prom-client metrics the lifecycle events update. */
+interface LifecycleMetrics {
+  readonly created: PromCounter;
+  readonly up: PromHistogram;
+  readonly serviceStart: PromHistogram;
+  readonly leases: PromCounter;
+  readonly down: PromCounter;
+}
+type PromCounter = InstanceType<Prom["Counter"]>;
+type PromHistogram = InstanceType<Prom["Histogram"]>;
+
 export class EnvironmentMetrics {
-  readonly #tracked = new Map<string, Tracked>();
-  readonly #timer: NodeJS.Timeout;
-  #syncing: Promise<void> | undefined;
-  readonly #created: Counter;
-  readonly #up: Histogram;
-  readonly #serviceStart: Histogram;
-  readonly #proxyCalls: Counter;
-  readonly #leases: Counter;
-  readonly #down: Counter;
+  readonly #update: MetricsUpdate<LifecycleMetrics>;
+  /** Proxied HTTP requests by status ("error": no response), and gRPC calls by code. */
+  readonly #httpCalls = new Map<number | "error", number>();
+  readonly #grpcCalls = new Map<number, number>();
 
   constructor(
-    registry: Registry,
+    registry: LazyRegistry,
     private readonly source: EnvironmentSource,
   ) {
-    new Gauge({
-      name: "rig_environments_live",
-      help: "Environments not yet down",
-      registers: [registry],
-      collect() {
-        this.set(source.liveCount);
-      },
+    this.#update = registry.add((prom, registers) => {
+      const registersTo = [registers];
+      new prom.Gauge({
+        name: "rig_environments_live",
+        help: "Environments not yet down",
+        registers: registersTo,
+        collect() {
+          this.set(source.liveCount);
+        },
+      });
+      const httpCalls = this.#httpCalls;
+      const grpcCalls = this.#grpcCalls;
+      new prom.Counter({
+        name: "rig_proxy_calls_total",
+        help: "Calls through recording proxies, by protocol (http, grpc) and status (HTTP status or gRPC code)",
+        labelNames: ["protocol", "status"],
+        registers: registersTo,
+        collect() {
+          this.reset();
+          for (const [status, n] of httpCalls) this.inc({ protocol: "http", status: String(status) }, n);
+          for (const [code, n] of grpcCalls) this.inc({ protocol: "grpc", status: (Code[code] as string | undefined)?.toLowerCase() ?? String(code) }, n);
+        },
+      });
+      return {
+        created: new prom.Counter({ name: "rig_environments_created_total", help: "Environments created", registers: registersTo }),
+        up: new prom.Histogram({
+          name: "rig_environment_up_seconds",
+          help: "Seconds from environment.created to environment.up",
+          buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+          registers: registersTo,
+        }),
+        serviceStart: new prom.Histogram({
+          name: "rig_service_start_seconds",
+          help: "Seconds from a service's first lifecycle event to service.ready, by service type",
+          labelNames: ["type"],
+          buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+          registers: registersTo,
+        }),
+        leases: new prom.Counter({ name: "rig_pool_leases_total", help: "Leases of pooled servers (a ready postgres or redis service)", labelNames: ["pool"], registers: registersTo }),
+        down: new prom.Counter({ name: "rig_environments_down_total", help: "Environments down, by reason", labelNames: ["reason"], registers: registersTo }),
+      };
     });
-    this.#created = new Counter({ name: "rig_environments_created_total", help: "Environments created", registers: [registry] });
-    this.#up = new Histogram({
-      name: "rig_environment_up_seconds",
-      help: "Seconds from environment.created to environment.up",
-      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-      registers: [registry],
-    });
-    this.#serviceStart = new Histogram({
-      name: "rig_service_start_seconds",
-      help: "Seconds from a service's first lifecycle event to service.ready, by service type",
-      labelNames: ["type"],
-      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-      registers: [registry],
-    });
-    this.#proxyCalls = new Counter({
-      name: "rig_proxy_calls_total",
-      help: "Calls through recording proxies, by protocol (http, grpc) and status (HTTP status or gRPC code)",
-      labelNames: ["protocol", "status"],
-      registers: [registry],
-    });
-    this.#leases = new Counter({ name: "rig_pool_leases_total", help: "Leases of pooled servers (a ready postgres or redis service)", labelNames: ["pool"], registers: [registry] });
-    this.#down = new Counter({ name: "rig_environments_down_total", help: "Environments down, by reason", labelNames: ["reason"], registers: [registry] });
-    this.#timer = setInterval(() => void this.sync(), SYNC_MS).unref();
   }
 
-  /** An environment was created: follow its log. */
+  /** An environment was created: count it and observe its events. */
   created(id: string): void {
-    this.#tracked.set(id, { read: 0, createdMs: undefined, types: new Map(), firstSeenMs: new Map() });
-    this.#created.inc();
-  }
-
-  /** Reads every followed log on from where it stopped (one read at a time). */
-  sync(): Promise<void> {
-    this.#syncing ??= this.#sync().finally(() => (this.#syncing = undefined));
-    return this.#syncing;
-  }
-
-  async #sync(): Promise<void> {
-    for (const [id, tracked] of [...this.#tracked]) {
-      try {
-        // Only what came since the last read (a log's seq counts its events from 1).
-        for await (const event of this.source.log(id, undefined, BigInt(tracked.read))) {
-          tracked.read++;
-          if (this.#observe(tracked, event)) {
-            this.#tracked.delete(id);
-            break;
-          }
-        }
-      } catch {
-        this.#tracked.delete(id); // forgotten after its retention, or its log removed
-      }
+    this.#update((m) => m.created.inc());
+    const tracked: Tracked = { createdMs: undefined, types: new Map(), firstSeenMs: new Map() };
+    try {
+      this.source.observe(id, (event) => this.#observe(tracked, event));
+    } catch {
+      // already forgotten: nothing more to count
     }
   }
 
-  /** Counts one event; true at environment.down (nothing follows). */
-  #observe(tracked: Tracked, event: Event): boolean {
+  /** Counts one event (on the path of every proxied request: traffic first, and cheap). */
+  #observe(tracked: Tracked, event: Event): void {
+    const { payload } = event;
+    switch (payload.case) {
+      case "requestCompleted": {
+        const status = payload.value.error ? "error" : payload.value.status;
+        this.#httpCalls.set(status, (this.#httpCalls.get(status) ?? 0) + 1);
+        return;
+      }
+      case "grpcCallCompleted": {
+        const code = payload.value.statusCode;
+        this.#grpcCalls.set(code, (this.#grpcCalls.get(code) ?? 0) + 1);
+        return;
+      }
+      case "connectionOpened":
+      case "connectionClosed":
+        return;
+    }
     const at = event.time ? timestampMs(event.time) : Date.now();
     if (event.service && !tracked.firstSeenMs.has(event.service)) tracked.firstSeenMs.set(event.service, at);
-    const { payload } = event;
     switch (payload.case) {
       case "environmentCreated":
         tracked.createdMs = at;
         for (const s of payload.value.services) tracked.types.set(s.name, s.type);
         break;
-      case "environmentUp":
-        if (tracked.createdMs !== undefined) this.#up.observe((at - tracked.createdMs) / 1000);
-        break;
-      case "serviceReady": {
-        const type = tracked.types.get(event.service) ?? "unknown";
-        this.#serviceStart.observe({ type }, (at - (tracked.firstSeenMs.get(event.service) ?? at)) / 1000);
-        if (POOLED_TYPES.has(type)) this.#leases.inc({ pool: type });
+      case "environmentUp": {
+        const createdMs = tracked.createdMs;
+        if (createdMs !== undefined) this.#update((m) => m.up.observe((at - createdMs) / 1000));
         break;
       }
-      case "requestCompleted":
-        this.#proxyCalls.inc({ protocol: "http", status: payload.value.error ? "error" : String(payload.value.status) });
+      case "serviceReady": {
+        const type = tracked.types.get(event.service) ?? "unknown";
+        const seconds = (at - (tracked.firstSeenMs.get(event.service) ?? at)) / 1000;
+        this.#update((m) => {
+          m.serviceStart.observe({ type }, seconds);
+          if (POOLED_TYPES.has(type)) m.leases.inc({ pool: type });
+        });
         break;
-      case "grpcCallCompleted":
-        this.#proxyCalls.inc({ protocol: "grpc", status: (Code[payload.value.statusCode] as string | undefined)?.toLowerCase() ?? String(payload.value.statusCode) });
+      }
+      case "environmentDown": {
+        const reason = (DownReason[payload.value.reason] ?? "unspecified").toLowerCase();
+        this.#update((m) => m.down.inc({ reason }));
         break;
-      case "environmentDown":
-        this.#down.inc({ reason: (DownReason[payload.value.reason] ?? "unspecified").toLowerCase() });
-        return true;
+      }
     }
-    return false;
-  }
-
-  /** Stops the periodic read. */
-  stop(): void {
-    clearInterval(this.#timer);
   }
 }

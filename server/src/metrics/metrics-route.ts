@@ -6,20 +6,15 @@
  */
 import type http from "node:http";
 import type http2 from "node:http2";
-import type { Registry } from "prom-client";
+import type { Scrape } from "./lazy-registry.js";
 
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Response = http.ServerResponse | http2.Http2ServerResponse;
 
 /** What the route needs from rigd. */
 export interface MetricsRouteOptions {
-  readonly registry: Registry;
-  /**
-   * Brings the metrics up to date before they are read (the environment metrics read the
-   * event logs as streams; prom-client reads every metric at once, so a collect callback
-   * could not finish that first).
-   */
-  readonly sync?: () => Promise<void>;
+  /** Every metric in the Prometheus text format. */
+  readonly scrape: () => Promise<Scrape>;
   /** Whether an `authorization` header carries rigd's token (owned by auth/). */
   readonly authorized: (authorization: string | undefined) => boolean;
 }
@@ -42,8 +37,8 @@ export function withMetrics<H extends (req: Request, res: Response) => void>(nex
       res.setHeader("www-authenticate", 'Bearer realm="rigd"');
       return reply(401, "text/plain; charset=utf-8", "rigd: /metrics needs authorization: Bearer <token> (the token is in RIG_DIR/rigd-<version>.token)\n");
     }
-    Promise.resolve(options.sync?.()).then(() => options.registry.metrics()).then(
-      (text) => reply(200, options.registry.contentType, text),
+    options.scrape().then(
+      ({ contentType, text }) => reply(200, contentType, text),
       (err: unknown) => reply(500, "text/plain; charset=utf-8", `rigd: cannot collect metrics: ${String(err)}\n`),
     );
   }) as H;

@@ -3,9 +3,9 @@
  * finished, and tests run by result (each attempt of a test counts once), labelled by
  * namespace and suite.
  */
-import { Counter, Gauge, type Registry } from "prom-client";
 import type { SuiteHook } from "../contract/suite-hooks.js";
 import { RunStatus, TestResult, type Run } from "../gen/rig/v1/suite_service_pb.js";
+import type { LazyRegistry } from "./lazy-registry.js";
 
 const RESULT_LABEL: Readonly<Record<number, string>> = {
   [TestResult.PASSED]: "passed",
@@ -16,43 +16,55 @@ const RESULT_LABEL: Readonly<Record<number, string>> = {
 /** Lower-case status names for the result label (passed, failed, timed_out...). */
 const statusLabel = (status: RunStatus): string => (RunStatus[status] ?? "unspecified").toLowerCase();
 
-/** Registers the suite metrics in `registry` and returns the hook that keeps them. */
-export function suiteMetrics(registry: Registry): SuiteHook {
+/** Adds the suite metrics to `registry` and returns the hook that keeps them. */
+export function suiteMetrics(registry: LazyRegistry): SuiteHook {
   const labelNames = ["namespace", "suite_name"] as const;
-  const running = new Gauge({ name: "rig_testsuites_running", help: "Test suite runs in flight", labelNames, registers: [registry] });
-  const started = new Counter({ name: "rig_testsuites_started_total", help: "Test suite runs started", labelNames, registers: [registry] });
-  const finished = new Counter({
-    name: "rig_testsuites_finished_total",
-    help: "Test suite runs finished, by result (passed, failed, timed_out, cancelled, error, interrupted)",
-    labelNames: [...labelNames, "result"],
-    registers: [registry],
-  });
-  const tests = new Counter({
-    name: "rig_tests_run_total",
-    help: "Test attempts run, by result (passed, failed, skipped)",
-    labelNames: [...labelNames, "result"],
-    registers: [registry],
-  });
-  const flaky = new Counter({
-    name: "rig_tests_flaky_total",
-    help: "Tests that failed and then passed on a retry within a run",
-    labelNames,
-    registers: [registry],
-  });
+  const update = registry.add((prom, registers) => ({
+    running: new prom.Gauge({ name: "rig_testsuites_running", help: "Test suite runs in flight", labelNames, registers: [registers] }),
+    started: new prom.Counter({ name: "rig_testsuites_started_total", help: "Test suite runs started", labelNames, registers: [registers] }),
+    finished: new prom.Counter({
+      name: "rig_testsuites_finished_total",
+      help: "Test suite runs finished, by result (passed, failed, timed_out, cancelled, error, interrupted)",
+      labelNames: [...labelNames, "result"],
+      registers: [registers],
+    }),
+    tests: new prom.Counter({
+      name: "rig_tests_run_total",
+      help: "Test attempts run, by result (passed, failed, skipped)",
+      labelNames: [...labelNames, "result"],
+      registers: [registers],
+    }),
+    flaky: new prom.Counter({
+      name: "rig_tests_flaky_total",
+      help: "Tests that failed and then passed on a retry within a run",
+      labelNames,
+      registers: [registers],
+    }),
+  }));
+  // Read now: an update may run later, when the run has moved on.
   const labels = (run: Run) => ({ namespace: run.namespace, suite_name: run.suite });
   return {
     name: "metrics",
     runStarted(run) {
-      started.inc(labels(run));
-      running.inc(labels(run));
+      const of = labels(run);
+      update((m) => {
+        m.started.inc(of);
+        m.running.inc(of);
+      });
     },
     testFinished(run, test) {
-      tests.inc({ ...labels(run), result: RESULT_LABEL[test.result] ?? "unspecified" });
+      const of = { ...labels(run), result: RESULT_LABEL[test.result] ?? "unspecified" };
+      update((m) => m.tests.inc(of));
     },
     runFinished(run) {
-      running.dec(labels(run));
-      finished.inc({ ...labels(run), result: statusLabel(run.status) });
-      if (run.flaky > 0) flaky.inc(labels(run), run.flaky);
+      const of = labels(run);
+      const result = statusLabel(run.status);
+      const flaky = run.flaky;
+      update((m) => {
+        m.running.dec(of);
+        m.finished.inc({ ...of, result });
+        if (flaky > 0) m.flaky.inc(of, flaky);
+      });
     },
   };
 }

@@ -5,17 +5,17 @@
  * ingress's protocol), appending each observation to the environment's log.
  *
  * One instance per rigd: it owns the gRPC descriptor cache every environment shares.
+ *
+ * The proxy cores (and the gRPC reflection client under the descriptor cache) load when
+ * the first proxy of their protocol starts: a rigd whose environments observe nothing
+ * never loads them, and none delays rigd's first answer.
  */
 import type { Event } from "../gen/rig/v1/event_pb.js";
 import { Protocol } from "../gen/rig/v1/spec_pb.js";
 import { PROXY_TARGET_EGRESS, PROXY_TYPE, type ProxyConfig } from "./observe-transform.js";
-import { DescriptorCache } from "../proxy/descriptor-cache.js";
-import { startGrpcProxy } from "../proxy/grpc-proxy.js";
-import { startHttpProxy } from "../proxy/http-proxy.js";
-import { startKafkaProxy } from "../proxy/kafka/kafka-proxy.js";
+import type { DescriptorCache } from "../proxy/descriptor-cache.js";
 import type { AvroSchemaLookup } from "../proxy/kafka/record-value.js";
 import type { ProxyOptions, RunningProxy } from "../proxy/proxy-contract.js";
-import { startTcpProxy } from "../proxy/tcp-proxy.js";
 import type { PublishContext, PublishedEndpoint, RunningService, ServiceType, StartContext } from "../contract/service-type.js";
 import { runUntilStopped } from "../io/until-stopped.js";
 
@@ -23,7 +23,10 @@ import { runUntilStopped } from "../io/until-stopped.js";
  * Creates the proxy type with its own descriptor cache (pass one to share or inspect it);
  * `avroSchema` lets the Kafka proxies decode Avro values by their registry id.
  */
-export function createProxyType(cache: DescriptorCache = new DescriptorCache(), avroSchema?: AvroSchemaLookup): ServiceType<ProxyConfig> {
+export function createProxyType(cache?: DescriptorCache, avroSchema?: AvroSchemaLookup): ServiceType<ProxyConfig> {
+  let descriptors: Promise<DescriptorCache> | undefined = cache && Promise.resolve(cache);
+  const sharedCache = (): Promise<DescriptorCache> =>
+    (descriptors ??= import("../proxy/descriptor-cache.js").then(({ DescriptorCache }) => new DescriptorCache()));
   return {
     name: PROXY_TYPE,
     internal: true,
@@ -59,20 +62,28 @@ export function createProxyType(cache: DescriptorCache = new DescriptorCache(), 
       const address = `${target.host}:${target.port}`;
       let proxy: RunningProxy;
       switch (config.protocol) {
-        case Protocol.HTTP:
+        case Protocol.HTTP: {
+          const { startHttpProxy } = await import("../proxy/http-proxy.js");
           proxy = await startHttpProxy(options);
           break;
-        case Protocol.GRPC:
+        }
+        case Protocol.GRPC: {
+          const [{ startGrpcProxy }, descriptors] = await Promise.all([import("../proxy/grpc-proxy.js"), sharedCache()]);
           proxy = await startGrpcProxy({
             ...options,
-            describe: (path) => cache.describe(config.reflectionKey, address, path),
+            describe: (path) => descriptors.describe(config.reflectionKey, address, path),
           });
           break;
-        case Protocol.KAFKA:
+        }
+        case Protocol.KAFKA: {
+          const { startKafkaProxy } = await import("../proxy/kafka/kafka-proxy.js");
           proxy = await startKafkaProxy({ ...options, ...(avroSchema ? { avroSchema } : {}) });
           break;
-        default:
+        }
+        default: {
+          const { startTcpProxy } = await import("../proxy/tcp-proxy.js");
           proxy = await startTcpProxy(options);
+        }
       }
       return runningProxy(proxy, `${protocolName(config.protocol)} proxy ${listen.host}:${proxy.port} -> ${address}`);
     },

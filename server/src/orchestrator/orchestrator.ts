@@ -225,6 +225,12 @@ export class Orchestrator implements EnvironmentBackend {
     return found.log.replay(signal, afterSeq);
   }
 
+  observe(id: string, observer: (event: Event) => void): void {
+    const run = this.runs.get(id);
+    if (!run) throw new EnvironmentNotFoundError(id);
+    run.log.observe(observer);
+  }
+
   async post(request: PostEventRequest): Promise<bigint> {
     const found = this.lookup(request.environmentId);
     if (found instanceof FinishedEnvironment) return postToFinished(found, request);

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { ServiceType } from "../contract/service-type.js";
 import { TypeRegistry } from "../contract/type-registry.js";
 import { createDockerClient } from "../docker/docker-client.js";
-import { pidIsAlive, reapOrphanNetworks, reapOrphans } from "../docker/reaper.js";
+import { orphansLeft, pidIsAlive, reapOrphanNetworks, reapOrphans } from "../docker/reaper.js";
 import { SharedContainers } from "../docker/shared-containers.js";
 import { insertProxies } from "../observe/observe-transform.js";
 import { createProxyType } from "../observe/proxy-type.js";
@@ -77,16 +77,18 @@ export function composeBackend(context: BackendContext, options: CompositionOpti
   // rigds of the suite must leave to the next one).
   const host = process.env["RIG_DOCKER_HOST_LABEL"] || undefined;
   // Reap in the background: an absent engine must not delay (or fail) start-up. Half a
-  // second in, so loading dockerode (lazy, ~90 ms) does not hold up rigd's first answers.
+  // second in, and dockerode (lazy, ~90 ms to load) only when the engine's socket lists
+  // something of a dead rigd: a rigd that never touches Docker never loads it.
   setTimeout(() => {
-    reapOrphans(docker, pidIsAlive, { host }).then(
-      async (reaped) => {
+    orphansLeft(pidIsAlive, { host })
+      .then(async (left) => {
+        if (left === false) return;
+        const reaped = await reapOrphans(docker, pidIsAlive, { host });
         if (reaped.length > 0) log.warn({ reaped: reaped.map((r) => r.name) }, "removed containers left by a rigd that died");
         const networks = await reapOrphanNetworks(docker, pidIsAlive, { host });
         if (networks.length > 0) log.warn({ reaped: networks.map((n) => n.name) }, "removed networks left by a rigd that died");
-      },
-      (err: unknown) => log.debug({ err }, "no docker engine to reap"),
-    );
+      })
+      .catch((err: unknown) => log.debug({ err }, "no docker engine to reap"));
   }, 500).unref();
   const owner = { rigdId: `${process.pid}-${randomBytes(4).toString("hex")}`, pid: process.pid, host };
   // Pooled servers run in containers, or as host processes (runtime host, or auto without an engine).

@@ -29,7 +29,7 @@ export interface ComposedSuites {
   readonly service: ServedService;
   readonly metrics: RigdMetrics;
   readonly host: SuiteHost;
-  /** The create listener (observed-backend.ts): links the environment, starts following its log. */
+  /** The create listener (observed-backend.ts): links the environment, has the metrics observe its events. */
   readonly environmentCreated: (spec: EnvironmentSpec, id: string) => void;
   /** A run is in flight or a schedule is set: rigd must not exit idle. */
   busy(): boolean;
@@ -71,9 +71,6 @@ export async function composeSuites(context: SuitesContext): Promise<ComposedSui
     rigdEnv: context.rigdEnv,
     logger: context.logger,
     pidAlive: pidIsAlive,
-  }).catch((err: unknown) => {
-    metrics.stop();
-    throw err;
   });
   return {
     service: { desc: SuiteService, register: (router) => router.service(SuiteService, createSuiteService(host)) },
@@ -86,7 +83,6 @@ export async function composeSuites(context: SuitesContext): Promise<ComposedSui
     busy: () => host.running > 0 || host.scheduled,
     close: async () => {
       await host.close();
-      metrics.stop();
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The environment backend with a listener on create: rigd's suites link an environment
- * to the run its labels name, and the metrics follow its event log. A decorator in the
+ * to the run its labels name, and the metrics observe its events. A decorator in the
  * composition root, so the orchestrator knows about neither.
  */
 import type { EnvironmentBackend } from "../contract/environment-backend.js";

@@ -142,7 +142,7 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
     return presented !== undefined && tokensEqual(presented, token);
   };
   // `/metrics` shares them too.
-  const withDashboard = withMetrics(withUi(api.handler, { logsDir: join(rigDir, "logs"), authorized }), { registry: suites.metrics.registry, sync: () => suites.metrics.sync(), authorized });
+  const withDashboard = withMetrics(withUi(api.handler, { logsDir: join(rigDir, "logs"), authorized }), { scrape: () => suites.metrics.scrape(), authorized });
   const handler = guardRequests(calls.wrap(withDashboard), () =>
     isUnixAddress(listen) ? { kind: "unix" } : { kind: "tcp", host: bound!.host, port: bound!.port },
   );

@@ -5,7 +5,7 @@
  * outlives rigd; a run rigd stopped during is recorded as interrupted.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { Cron } from "croner";
@@ -84,10 +84,12 @@ export class SuiteHost {
   readonly #hooks: HookCaller;
   readonly #log: Logger;
   #closing = false;
+  /** The run history, once opened (or being opened). */
+  #history: Promise<RunHistory> | undefined;
 
   private constructor(
     private readonly options: SuiteHostOptions,
-    readonly history: RunHistory,
+    private readonly location: HistoryLocation,
     private readonly reportDir: string,
   ) {
     this.#log = options.logger.child({ component: "suites" });
@@ -98,20 +100,36 @@ export class SuiteHost {
    * Opens the history (RIG_DIR/suites/history.sqlite, or the suites file's Postgres URL),
    * marks the runs a dead rigd left as interrupted, applies retention, registers the suites
    * (the API's from history, then the file's, which win) and starts their schedules.
+   *
+   * A SQLite history that does not exist yet holds nothing to mark, prune or register: it
+   * is created at its first use, not at rigd's start (a fresh RIG_DIR answers sooner).
    */
   static async open(options: SuiteHostOptions): Promise<SuiteHost> {
     const dir = join(options.rigDir, "suites");
     mkdirSync(join(dir, "reports"), { recursive: true, mode: 0o700 });
     const location: HistoryLocation = options.config.postgresUrl ? { postgres: options.config.postgresUrl } : { sqlite: join(dir, "history.sqlite") };
-    const history = await RunHistory.open(location);
-    const host = new SuiteHost(options, history, join(dir, "reports"));
-    const interrupted = await history.markInterrupted(Date.now(), options.pidAlive);
-    if (interrupted.length) host.#log.warn({ runs: interrupted }, "runs a stopped rigd left running are marked interrupted");
-    await host.#prune();
-    for (const def of await history.savedSuites()) host.#add(def);
+    const host = new SuiteHost(options, location, join(dir, "reports"));
+    let where = "sqlite" in location ? `${location.sqlite} (created at its first use)` : "";
+    if (!("sqlite" in location) || existsSync(location.sqlite)) {
+      const history = await host.#open();
+      where = history.where;
+      const interrupted = await history.markInterrupted(Date.now(), options.pidAlive);
+      if (interrupted.length) host.#log.warn({ runs: interrupted }, "runs a stopped rigd left running are marked interrupted");
+      await host.#prune();
+      for (const def of await history.savedSuites()) host.#add(def);
+    }
     for (const def of options.config.suites) host.#add(def);
-    host.#log.info({ suites: host.#suites.size, history: history.where }, "suites ready");
+    host.#log.info({ suites: host.#suites.size, history: where }, "suites ready");
     return host;
+  }
+
+  /** The run history, opened (and created) at its first use; a failed open is tried again next time. */
+  #open(): Promise<RunHistory> {
+    this.#history ??= RunHistory.open(this.location).catch((err: unknown) => {
+      this.#history = undefined;
+      throw err;
+    });
+    return this.#history;
   }
 
   #add(def: SuiteDefinition): void {
@@ -142,7 +160,7 @@ export class SuiteHost {
     if (this.#suites.get(def.name)?.source === "config") {
       throw new SuiteRequestError(`suite "${def.name}" comes from ${this.options.config.file}; change it there`, "state");
     }
-    await this.history.saveSuite(def);
+    await (await this.#open()).saveSuite(def);
     this.#add(def);
     return this.#message(def);
   }
@@ -180,12 +198,12 @@ export class SuiteHost {
     });
     if (first === undefined) {
       // The key started a run already (here, or on another rigd sharing the history).
-      const existing = await this.history.runByIdempotencyKey(def.name, request.idempotencyKey);
+      const existing = await (await this.#open()).runByIdempotencyKey(def.name, request.idempotencyKey);
       if (!existing) throw new SuiteRequestError(`the run of idempotency key "${request.idempotencyKey}" was removed by retention`, "state");
       return { run: existing, existing: true };
     }
     if (provoke) void this.#provoke(def, first, request.provokeRuns, request.stopOnFailure, request.filter);
-    return { run: (await this.history.getRun(first.id, false))!, existing: false };
+    return { run: (await (await this.#open()).getRun(first.id, false))!, existing: false };
   }
 
   async #provoke(def: SuiteDefinition, first: StartedRun, runs: number, stopOnFailure: boolean, filter: string): Promise<void> {
@@ -209,7 +227,8 @@ export class SuiteHost {
   ): Promise<StartedRun | undefined> {
     const id = `${def.name}-${randomBytes(5).toString("hex")}`;
     const filter = run.filter || def.filter;
-    const inserted = await this.history.insertRun({
+    const history = await this.#open();
+    const inserted = await history.insertRun({
       id,
       suite: def,
       trigger: run.trigger,
@@ -222,11 +241,11 @@ export class SuiteHost {
     const controller = new AbortController();
     const progress = new RunProgress();
     this.#environments.set(id, new Set());
-    const started = (await this.history.getRun(id, false))!;
+    const started = (await history.getRun(id, false))!;
     this.#hooks.call("runStarted", started);
     this.#log.info({ suite: def.name, run: id, trigger: RunTrigger[run.trigger] }, "suite run started");
     const done = executeRun(def, id, filter, controller.signal, progress, {
-      history: this.history,
+      history,
       host: this.options.attempts,
       hooks: this.#hooks,
       rigdEnv: this.options.rigdEnv,
@@ -259,7 +278,7 @@ export class SuiteHost {
 
   async #prune(): Promise<void> {
     try {
-      const removed = await this.history.prune(this.options.config.retention, Date.now());
+      const removed = await (await this.#open()).prune(this.options.config.retention, Date.now());
       if (removed) this.#log.info({ removed }, "old suite runs removed");
     } catch (err) {
       this.#log.warn({ err }, "could not remove old suite runs");
@@ -279,14 +298,14 @@ export class SuiteHost {
 
   /** A run with its tests; throws not-found. */
   async getRun(runId: string, includeOutput: boolean): Promise<Run> {
-    const run = await this.history.getRun(runId, includeOutput);
+    const run = await (await this.#open()).getRun(runId, includeOutput);
     if (!run) throw new SuiteRequestError(`no run ${runId} (it may have been removed by retention)`, "not-found");
     return run;
   }
 
   /** Runs newest first. */
-  listRuns(suite: string, limit: number): Promise<Run[]> {
-    return this.history.listRuns(suite, limit || 50);
+  async listRuns(suite: string, limit: number): Promise<Run[]> {
+    return (await this.#open()).listRuns(suite, limit || 50);
   }
 
   /** The run as it stands, its progress, its end. */
@@ -303,8 +322,9 @@ export class SuiteHost {
 
   /** The flaky tests of one suite (or all), over each suite's last runs. */
   async flaky(suite: string, lastRuns: number): Promise<FlakyTest[]> {
-    const names = suite ? [this.#suite(suite).name] : await this.history.suitesWithRuns();
-    const reports = await Promise.all(names.map(async (name) => flakyTests(name, await this.history.recentRuns(name, lastRuns || 20))));
+    const history = await this.#open();
+    const names = suite ? [this.#suite(suite).name] : await history.suitesWithRuns();
+    const reports = await Promise.all(names.map(async (name) => flakyTests(name, await history.recentRuns(name, lastRuns || 20))));
     return reports.flat();
   }
 
@@ -314,8 +334,8 @@ export class SuiteHost {
     // Only runs of this rigd: a label naming another rigd's run (a shared history) or none is ignored.
     if (!runId || !this.#environments.has(runId)) return;
     this.#environments.get(runId)!.add(environmentId);
-    const write = this.history
-      .linkEnvironment(runId, environmentId, labels[SUITE_LABELS.test] ?? "")
+    const write = this.#open()
+      .then((history) => history.linkEnvironment(runId, environmentId, labels[SUITE_LABELS.test] ?? ""))
       .catch((err: unknown) => this.#log.warn({ err, run: runId, environment: environmentId }, "could not link an environment to its run"))
       .finally(() => this.#linking.delete(write));
     this.#linking.add(write);
@@ -340,6 +360,6 @@ export class SuiteHost {
     await Promise.all(active.map((r) => r.done.catch(() => undefined)));
     await this.#hooks.settle();
     await Promise.all([...this.#linking]);
-    await this.history.close();
+    await (await this.#history?.catch(() => undefined))?.close();
   }
 }
