@@ -157,7 +157,7 @@ export class EventLog {
    * must be cheap, and it must not throw.
    */
   observe(observer: (event: Event) => void): void {
-    for (let index = 0; index < this.events.length; index++) observer(this.at(index));
+    for (let index = 0; index < this.events.length; index++) observer(this.at(index, ALL_EVENTS)!);
     if (!this.closed) this.observers.push(observer);
   }
 
