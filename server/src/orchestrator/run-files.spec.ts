@@ -3,14 +3,14 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setImmediate as nextTurn } from "node:timers/promises";
+import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { create, fromJsonString, toJsonString } from "@bufbuild/protobuf";
 import { EventSchema, LogStream, RequestCompletedSchema, ServiceLogSchema, TestNoteSchema, type Event } from "../gen/rig/v1/event_pb.js";
 import { EventLog, RECENT_TRAFFIC, type EventPayload } from "../events/event-log.js";
 import { formatEvent } from "../events/event-text.js";
-import { MAX_BATCH, RunFiles } from "./run-files.js";
+import { FLUSH_MS, MAX_BATCH, RunFiles } from "./run-files.js";
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "rig-run-files-"));
@@ -68,10 +68,33 @@ describe("RunFiles", () => {
     }
   });
 
-  it("keeps every event of earlier turns on disk when the process is killed with SIGKILL", () => {
+  it("writes busy turns at most once per FLUSH_MS, idle ones at the end of their turn", async () => {
     const dir = tempDir();
     try {
-      // A child appends 3 turns of 100 events, then 5 more and kills itself in that turn.
+      const files = new RunFiles(dir);
+      const log = new EventLog("env1", (e) => files.write(e));
+      note(log, "a");
+      await nextTurn();
+      assert.equal(lines(files.eventLogPath).length, 1, "the first turn's event is written at its end");
+      note(log, "b");
+      await nextTurn();
+      assert.equal(lines(files.eventLogPath).length, 1, "a turn right after a write waits");
+      await sleep(FLUSH_MS + 5);
+      assert.equal(lines(files.eventLogPath).length, 2, "until FLUSH_MS after that write");
+      await sleep(FLUSH_MS + 5);
+      note(log, "c");
+      await nextTurn();
+      assert.equal(lines(files.eventLogPath).length, 3, "an event after a quiet spell is written at the end of its turn");
+      await files.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps every event older than FLUSH_MS on disk when the process is killed with SIGKILL", () => {
+    const dir = tempDir();
+    try {
+      // A child appends 3 turns of 100 events FLUSH_MS apart, then 5 more and kills itself in that turn.
       const script = `
         import { create } from "@bufbuild/protobuf";
         import { TestNoteSchema } from ${JSON.stringify(fileURLToPath(new URL("../gen/rig/v1/event_pb.js", import.meta.url)))};
@@ -82,7 +105,7 @@ describe("RunFiles", () => {
         const note = (m) => log.append("", { case: "testNote", value: create(TestNoteSchema, { message: m }) });
         for (let turn = 0; turn < 3; turn++) {
           for (let i = 0; i < 100; i++) note("t" + turn + "-" + i);
-          await new Promise((r) => setImmediate(r));
+          await new Promise((r) => setTimeout(r, ${FLUSH_MS + 5}));
         }
         for (let i = 0; i < 5; i++) note("last-" + i);
         process.kill(process.pid, "SIGKILL");
@@ -93,7 +116,7 @@ describe("RunFiles", () => {
       assert.deepEqual(
         json.map((e) => e.seq),
         Array.from({ length: 300 }, (_, i) => BigInt(i + 1)),
-        "the 300 events of the finished turns, in order, and nothing torn",
+        "the 300 events appended FLUSH_MS before the kill, in order, and nothing torn",
       );
       assert.equal(lines(join(dir, "rig.log")).length, 300);
     } finally {

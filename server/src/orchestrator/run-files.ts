@@ -2,12 +2,14 @@
  * The on-disk record of one environment: every event as JSON lines, and a
  * human-readable log with lifecycle events and service output interleaved.
  *
- * Writing is off the hot path: `write` encodes the event once (JSON, `events/json-writer.ts`) and queues both
- * lines; the queue goes to disk in one write per file at the end of the current
- * event-loop turn (setImmediate), or at once when MAX_BATCH events are queued. A rigd
- * killed with SIGKILL therefore loses at most the events of its last turn (at most
- * MAX_BATCH events); everything appended in earlier turns is already in the files
- * (in the page cache: a machine crash can lose more, a process crash cannot).
+ * Writing is off the hot path: `write` encodes the event once (JSON,
+ * `events/json-writer.ts`) and queues both lines; the queue goes to disk in one write per
+ * file at the end of the current event-loop turn, but at most once per FLUSH_MS: under
+ * proxy load a turn holds one or two requests, and writing per turn cost more syscalls
+ * than the proxying itself. MAX_BATCH queued events are written at once. A rigd killed
+ * with SIGKILL therefore loses at most the events appended in its last FLUSH_MS (and at
+ * most MAX_BATCH of them); everything older is in the files (in the page cache: a machine
+ * crash can lose more, a process crash cannot).
  *
  * `write` says where each event's line is (byte offset and length), so the event log can
  * let traffic events leave memory and `read` them back from events.jsonl by offset.
@@ -22,6 +24,8 @@ import { EventSchema, type Event } from "../gen/rig/v1/event_pb.js";
 
 /** Events queued before a write happens without waiting for the end of the turn. */
 export const MAX_BATCH = 1024;
+/** At most one batch per this many milliseconds: the events a SIGKILL can lose. */
+export const FLUSH_MS = 10;
 
 export class RunFiles {
   readonly eventLogPath: string;
@@ -30,7 +34,8 @@ export class RunFiles {
   private readonly textFd: number;
   private json: string[] = [];
   private text: string[] = [];
-  private flushScheduled: NodeJS.Immediate | undefined;
+  private flushScheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  private lastFlush = 0;
   private closed = false;
   /** Bytes of events.jsonl written or queued: where the next line starts. */
   private end: number;
@@ -59,7 +64,10 @@ export class RunFiles {
     this.json.push(json);
     this.text.push(formatEvent(event));
     if (this.json.length >= MAX_BATCH) this.flush();
-    else this.flushScheduled ??= setImmediate(() => this.flush());
+    else if (!this.flushScheduled) {
+      const wait = this.lastFlush + FLUSH_MS - performance.now();
+      this.flushScheduled = wait <= 0 ? setImmediate(() => this.flush()) : setTimeout(() => this.flush(), wait);
+    }
     return stored;
   }
 
@@ -78,8 +86,12 @@ export class RunFiles {
 
   /** Writes every queued event now (one write per file). */
   flush(): void {
-    if (this.flushScheduled) clearImmediate(this.flushScheduled);
+    if (this.flushScheduled) {
+      clearImmediate(this.flushScheduled as NodeJS.Immediate);
+      clearTimeout(this.flushScheduled as NodeJS.Timeout);
+    }
     this.flushScheduled = undefined;
+    this.lastFlush = performance.now();
     if (this.json.length === 0) return;
     const json = this.json;
     const text = this.text;
