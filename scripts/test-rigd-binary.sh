@@ -67,7 +67,21 @@ if docker image inspect "$image" >/dev/null 2>&1; then
   up_and_down "container (the bundled dockerode)"
 fi
 echo "test-rigd-binary: rigd binary with no Node on PATH served health and ran the environments above"
-kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+# The binary is its own watchdog (it spawns itself with --rig-watchdog): killed with
+# SIGKILL, the services of its environments stop anyway.
+marker="$scratch/binary-kill-marker"
+created=$(call rig.v1.EnvironmentService/CreateEnvironment \
+  "{\"spec\":{\"name\":\"binary-kill\",\"services\":[{\"name\":\"sleeper\",\"noIngress\":true,\"process\":{\"command\":\"$python\",\"args\":[\"-c\",\"import time; time.sleep(600)\",\"$marker\"]}}]}}")
+for _ in $(seq 1 150); do pgrep -f -- "$marker" >/dev/null && break; sleep 0.1; done
+pgrep -f -- "$marker" >/dev/null || { echo "test-rigd-binary: the sleeper never started" >&2; exit 1; }
+kill -KILL "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+for _ in $(seq 1 100); do pgrep -f -- "$marker" >/dev/null || break; sleep 0.1; done
+if pgrep -f -- "$marker" >/dev/null; then
+  echo "test-rigd-binary: the sleeper outlived its rigd killed with SIGKILL: no watchdog" >&2
+  pkill -KILL -f -- "$marker" || true
+  exit 1
+fi
+echo "test-rigd-binary: killed with SIGKILL, the binary's watchdog stopped its services"
 
 # The SDKs: a PATH with the binary and the language toolchain only (no node on it).
 stop_sdk_rigd() { # the rigd the SDKs started for this RIG_DIR (it idles out otherwise)

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { inRigdBundle } from "./rigd-bundle.js";
 
 /** What rigd registers with its watchdog. */
 export interface Watchdog {
@@ -16,6 +17,20 @@ export interface Watchdog {
   forgetDir(path: string): void;
   /** rigd is shutting down cleanly: the watchdog exits and cleans nothing. */
   close(): void;
+}
+
+/** The flag the self-contained rigd runs its own watchdog with (`rigd/binary-main.ts`). */
+export const WATCHDOG_FLAG = "--rig-watchdog";
+
+/**
+ * The arguments that start the watchdog with `process.execPath`: watchdog-main.js beside
+ * this file, or, for the bundle, the bundle itself with WATCHDOG_FLAG (as `node rigd.cjs`,
+ * or as the single executable, whose execPath is rigd).
+ */
+function watchdogEntry(): string[] {
+  if (!inRigdBundle) return [fileURLToPath(new URL("./watchdog-main.js", import.meta.url))];
+  const sea = require("node:sea") as { isSea(): boolean };
+  return sea.isSea() ? [WATCHDOG_FLAG] : [process.argv[1] as string, WATCHDOG_FLAG];
 }
 
 /**
@@ -30,7 +45,7 @@ export function startWatchdog(): Watchdog {
     if (spawned) return;
     spawned = true;
     try {
-      child = spawn(process.execPath, [fileURLToPath(new URL("./watchdog-main.js", import.meta.url)), String(process.pid)], {
+      child = spawn(process.execPath, [...watchdogEntry(), String(process.pid)], {
         detached: true,
         stdio: ["pipe", "ignore", "ignore"],
       });

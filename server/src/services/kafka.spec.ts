@@ -36,6 +36,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { KafkaConfigSchema } from "../gen/rig/v1/spec_pb.js";
 import { rig as rigCli } from "../cli/testdata/cli-harness.js";
 import { findKafkaInstall } from "../pools/kafka-install.js";
+import { formatEvent } from "../events/event-text.js";
 import { collectEvents, eventually, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
 
 /** The Java client's source; dist/ has no copy, so it runs from src/ (java's single-file launch). */
@@ -90,7 +91,7 @@ async function createKafkaEnv(
   const events = await collectEvents(rigd, res.environmentId, undefined, { timeoutMs: 90_000 });
   const up = events.find((e) => e.payload.case === "environmentUp");
   if (up?.payload.case !== "environmentUp") {
-    throw new Error(`environment did not come up: ${events.map((e) => `${e.type} ${JSON.stringify(e.payload.value)}`).join("\n")}`);
+    throw new Error(`environment did not come up:\n${events.map(formatEvent).join("\n")}`);
   }
   const endpoint = up.payload.value.services["bus"]?.ingresses["default"];
   assert.ok(endpoint, "no endpoint for bus");
