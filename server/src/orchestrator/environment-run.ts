@@ -15,7 +15,7 @@ import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Logger } from "pino";
 import type { ArtifactResolver } from "../artifacts/artifact-resolver.js";
 import { CallbackBroker } from "../callbacks/callback-broker.js";
-import type { EventFilter } from "../events/event-filter.js";
+import { type EventFilter, TRAFFIC } from "../events/event-filter.js";
 import { EventLog, type EventPayload, type StoredEvent } from "../events/event-log.js";
 import {
   DownReason,
@@ -85,18 +85,8 @@ export interface DestroyOptions {
   readonly detail?: string;
 }
 
-/** Event cases that count as lifecycle progress (others do not reset the stall timer). */
-const NOT_PROGRESS = new Set<Event["payload"]["case"]>([
-  "serviceLog",
-  "progressStall",
-  "testNote",
-  "requestCompleted",
-  "grpcCallCompleted",
-  "connectionOpened",
-  "connectionClosed",
-  "kafkaProduced",
-  "kafkaFetched",
-]);
+/** Event cases that are not lifecycle progress (they do not reset the stall timer): traffic and these. */
+const NOT_PROGRESS = new Set<Event["payload"]["case"]>(["serviceLog", "progressStall", "testNote", ...TRAFFIC]);
 
 
 /**
