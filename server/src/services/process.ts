@@ -145,7 +145,10 @@ function spawnProcess(
       const pid = child.pid as number;
       records.add(pid, [command, ...args].join(" "), options.env[TREE_MARKER_VAR] ?? "");
       let stopping: Promise<ExitStatus> | undefined;
-      const stop = (): Promise<ExitStatus> => {
+      let markGone: (status: ExitStatus) => void = () => {};
+      const gone = new Promise<ExitStatus>((resolveGone) => (markGone = resolveGone));
+      const stop = (onGone?: (status: ExitStatus) => void): Promise<ExitStatus> => {
+        if (onGone) void gone.then(onGone);
         stopping ??= (async () => {
           if (!exitStatus) {
             signalGroup(pid, "SIGTERM");
@@ -158,9 +161,11 @@ function spawnProcess(
             if (first === "grace") signalGroup(pid, "SIGKILL");
           }
           const status = await exited;
-          // Descendants that outlived the leader (or ignored SIGTERM) go too, in the
-          // group or not.
+          // Descendants that outlived the leader (or ignored SIGTERM) go too: the group
+          // now (then nothing of the service can act: it is gone), and those that left
+          // the group by the sweep that follows.
           signalGroup(pid, "SIGKILL");
+          markGone(status);
           await release(pid);
           records.remove(pid);
           return status;
