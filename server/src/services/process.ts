@@ -91,7 +91,7 @@ export async function startProcess(
     return await host.spawns.run(async () => {
       // A spawn forks rigd: a few ms each, on the event loop. Spread them over turns.
       await yieldIfBusy();
-      return spawnProcess(ctx, host.records, command, args, { ...options, env: { ...options.env, [TREE_MARKER_VAR]: marker } }, release);
+      return spawnProcess(ctx, host, command, args, { ...options, env: { ...options.env, [TREE_MARKER_VAR]: marker } }, release);
     });
   } catch (err) {
     await release();
@@ -101,7 +101,7 @@ export async function startProcess(
 
 function spawnProcess(
   ctx: StartContext,
-  records: ProcessRecords,
+  { records, trees }: Pick<ProcessHost, "records" | "trees">,
   command: string,
   args: readonly string[],
   options: { cwd: string; env: Record<string, string>; stopGraceMs: number },
@@ -152,6 +152,8 @@ function spawnProcess(
         stopping ??= (async () => {
           if (!exitStatus) {
             signalGroup(pid, "SIGTERM");
+            // While it exits, learn the pids the sweep after its exit would read.
+            trees.warm(pid);
             let timer: NodeJS.Timeout | undefined;
             const graceOver = new Promise<"grace">((r) => {
               timer = setTimeout(() => r("grace"), options.stopGraceMs);
