@@ -17,7 +17,7 @@ function spin(ms: number): void {
   while (performance.now() < until);
 }
 
-it("does not wait for a turn on a rigd that was idle (the first call of a turn starts its slice)", async () => {
+it("does not wait for a turn on a rigd that was idle (the first call after idling starts a slice)", async () => {
   await sleep(30);
   assert.equal(await yielded(), false);
   assert.equal(await yielded(), false);

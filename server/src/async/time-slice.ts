@@ -6,34 +6,32 @@
  * while the current slice is short, and once it has run longer than the budget waits for
  * the next turn of the event loop, so I/O gets its turn every few milliseconds.
  *
- * A slice starts at the first call of a turn (its end is marked by a setImmediate), so
- * work arriving at an idle rigd never waits for a turn it does not need: that wait
- * (behind whatever I/O the loop has queued) would sit on every service's start path.
+ * A slice starts at a yield, or at the first call after the loop sat idle (waiting for
+ * I/O, which it then served): work arriving at an idle rigd does not wait for a turn it
+ * does not need, a wait that would sit on every service's start path.
  */
+import { performance } from "node:perf_hooks";
 import { setImmediate as nextTurn } from "node:timers/promises";
 
 const BUDGET_MS = 8;
-let sliceStart = 0;
-/** True from the first call of a turn until that turn's check phase. */
-let inSlice = false;
+let sliceStart = performance.now();
+/** The loop's idle time (ms) when the current slice started. */
+let idleAtSliceStart = 0;
 let turn: Promise<void> | undefined;
 
-function endSlice(): void {
-  inSlice = false;
-}
-
-/** Waits for the next event-loop turn when this turn has already run past the budget. */
+/** Waits for the next event-loop turn when this slice has already run past the budget. */
 export async function yieldIfBusy(): Promise<void> {
-  if (!inSlice) {
-    inSlice = true;
+  const idle = performance.eventLoopUtilization().idle;
+  if (idle !== idleAtSliceStart) {
+    idleAtSliceStart = idle;
     sliceStart = performance.now();
-    setImmediate(endSlice);
     return;
   }
   if (performance.now() - sliceStart < BUDGET_MS) return;
   // Everyone over budget in this turn waits for the same next turn.
   turn ??= nextTurn().then(() => {
     turn = undefined;
+    sliceStart = performance.now();
   });
   await turn;
 }

@@ -33,7 +33,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { createServer } from "node:net";
 import { cpus, loadavg } from "node:os";
@@ -63,6 +63,8 @@ interface Shape {
 interface Timing {
   readonly upMs: number;
   readonly downMs: number;
+  /** rigd's CPU time over the run (up and down), rig only. */
+  readonly rigdCpuMs?: number;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -155,11 +157,16 @@ function pssKiB(pid: number): number {
   }
 }
 
-/** User + system CPU time of a process in ms (clock ticks assumed 100 Hz, as on Linux). */
-function cpuMs(pid: number): number {
+/** CPU time of all threads of a process in ns (schedstat: exact, where /proc/PID/stat counts 10 ms ticks); 0 when gone. */
+function cpuNs(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => {
+      try {
+        return sum + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      } catch {
+        return sum; // the thread ended
+      }
+    }, 0);
   } catch {
     return 0;
   }
@@ -209,11 +216,14 @@ async function rigDown(rigd: Rigd, id: string): Promise<number> {
 }
 
 async function rigOnce(rigd: Rigd, shape: Shape): Promise<Timing> {
+  const pid = rigd.child.pid as number;
+  const cpuBefore = cpuNs(pid);
   const { id, upMs } = await rigUp(rigd, shape);
   const downMs = await rigDown(rigd, id);
+  const rigdCpuMs = (cpuNs(pid) - cpuBefore) / 1e6;
   // Untimed: the next run must not overlap a straggler of this one.
   await eventually(() => processesWith(rigd.marker).length === 0, 10_000, "rig services to exit");
-  return { upMs, downMs };
+  return { upMs, downMs, rigdCpuMs };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -389,10 +399,16 @@ function printLatencyTables(results: Results, contestants: readonly Contestant[]
   const all = contestants.filter((c) => !c.chainsOnly);
   table("Environment up: CreateEnvironment -> environment.up (rig) vs spawn + poll ready every 2 ms (by hand)", (t) => t.upMs, all);
   table("Teardown: DestroyEnvironment returns (rig) vs SIGTERM to all until every child closed (by hand)", (t) => t.downMs, all);
+  const rigs = all.filter((c) => c !== floor);
+  console.log("\n### rigd CPU per environment (up and down, all threads), median\n");
+  console.log(`| services | ${rigs.map((c) => c.label).join(" | ")} |`);
+  console.log(`| --- | ${rigs.map(() => "---:").join(" | ")} |`);
+  for (const [shape, timings] of results) {
+    console.log(`| ${shape.label} | ${rigs.map((c) => ms(median(timings.get(c)?.map((t) => t.rigdCpuMs ?? 0) ?? [0]))).join(" | ")} |`);
+  }
   const ordered = contestants.filter((c) => c.chainsOnly);
   if (ordered.length > 0) {
     const chains: Results = new Map([...results].filter(([shape]) => shape.chain));
-    const rigs = contestants.filter((c) => c !== floor && !c.chainsOnly);
     for (const inOrder of ordered) {
       console.log(
         `\n(${inOrder.label}: each link SIGTERMed once the one depending on it closed, the order rig guarantees; ` +
@@ -427,25 +443,25 @@ async function callFloorMs(rigd: Rigd): Promise<number> {
   return median(times);
 }
 
-/** `count` environments of 2 chained services at once, against a fresh rigd. */
-async function parallel(count: number, handMarker: string): Promise<void> {
-  const rigd = await startRigd(["--orphan-grace", "60s"], { main: rigdMain });
+/** `count` environments of 2 chained services at once, against a fresh rigd of build `main` (named `label`). */
+async function parallel(count: number, handMarker: string, main: string, label: string): Promise<void> {
+  const rigd = await startRigd(["--orphan-grace", "60s"], { main });
   rigds.add(rigd);
   markers.add(rigd.marker);
   const pid = rigd.child.pid as number;
   const shape = { label: "pair", services: 2, chain: true } as const;
-  process.stderr.write(`  ${count} parallel environments: warm-up, then rig, then by hand\n`);
+  process.stderr.write(`  ${count} parallel environments: warm-up, then ${label}, then by hand\n`);
   // One untimed environment so the figures are not about a cold JIT.
   const warm = await rigUp(rigd, shape);
   await rigDown(rigd, warm.id);
   await eventually(() => processesWith(rigd.marker).length === 0, 10_000, "warm-up services to exit");
   const rssIdle = statusKiB(pid, "VmRSS");
-  const cpuBefore = cpuMs(pid);
+  const cpuBefore = cpuNs(pid);
 
   const started = performance.now();
   const ups = await Promise.all(Array.from({ length: count }, () => rigUp(rigd, shape)));
   const wallMs = performance.now() - started;
-  const cpuUp = cpuMs(pid) - cpuBefore;
+  const cpuUp = (cpuNs(pid) - cpuBefore) / 1e6;
   const rssUp = statusKiB(pid, "VmRSS");
   const servicePids = processesWith(rigd.marker);
   const serviceRss = servicePids.reduce((sum, p) => sum + statusKiB(p, "VmRSS"), 0);
@@ -470,7 +486,7 @@ async function parallel(count: number, handMarker: string): Promise<void> {
   rigds.delete(rigd);
 
   const perEnv = ups.map((u) => u.upMs);
-  console.log(`\n### ${count} environments in parallel (2 chained services each, ${count * 2} processes), ${cpus().length} cores\n`);
+  console.log(`\n### ${label}: ${count} environments in parallel (2 chained services each, ${count * 2} processes), ${cpus().length} cores\n`);
   console.log("| figure | value |");
   console.log("| --- | ---: |");
   console.log(`| rig: wall time until all up | ${ms(wallMs)} |`);
@@ -479,7 +495,7 @@ async function parallel(count: number, handMarker: string): Promise<void> {
   console.log(`| rig/by hand (wall time) | ${(wallMs / handWallMs).toFixed(2)}x |`);
   console.log(`| rig: wall time to destroy all | ${ms(downWallMs)} |`);
   console.log(`| by hand: SIGTERM all until closed | ${ms(handDownMs)} |`);
-  console.log(`| rigd CPU (user+sys) while bringing all up | ${ms(cpuUp)} |`);
+  console.log(`| rigd CPU (all threads) while bringing all up | ${ms(cpuUp)} |`);
   console.log(`| rigd RSS idle (after one warm-up environment) | ${mib(rssIdle)} |`);
   console.log(`| rigd RSS with all ${count} up | ${mib(rssUp)} (+${mib(rssUp - rssIdle)}, ${((rssUp - rssIdle) / count).toFixed(0)} KiB per environment) |`);
   console.log(`| rigd RSS after all destroyed | ${mib(rssAfter)} |`);
@@ -548,7 +564,8 @@ async function main(): Promise<void> {
     }
     printLatencyTables(results, contestants, hand);
     console.log(`\nOne ListEnvironments round trip (median of 200), part of every rig figure: ${floors.join(", ")}`);
-    await parallel(parallelCount, handMarker);
+    if (values.baseline) await parallel(parallelCount, handMarker, values.baseline, "baseline rig");
+    await parallel(parallelCount, handMarker, rigdMain, "rig");
   } finally {
     await cleanup();
   }
