@@ -21,22 +21,29 @@ export class NudgeablePause {
     return new Promise((resolve, reject) => {
       signal.throwIfAborted();
       const began = performance.now();
-      let timer: NodeJS.Timeout | undefined;
+      let cancel = (): void => {};
       const done = (): void => {
-        clearTimeout(timer);
+        cancel();
         this.wake = undefined;
         this.nudged = false;
         signal.removeEventListener("abort", onAbort);
         resolve();
       };
       const onAbort = (): void => {
-        clearTimeout(timer);
+        cancel();
         this.wake = undefined;
         reject(signal.reason);
       };
+      // A timer waits at least 1 ms; a wake that is already due goes on in the next turn.
       const arm = (delay: number): void => {
-        clearTimeout(timer);
-        timer = setTimeout(done, Math.max(0, delay));
+        cancel();
+        if (delay > 0) {
+          const timer = setTimeout(done, delay);
+          cancel = () => clearTimeout(timer);
+        } else {
+          const immediate = setImmediate(done);
+          cancel = () => clearImmediate(immediate);
+        }
       };
       this.wake = () => {
         this.wake = undefined; // later nudges of this sleep change nothing
