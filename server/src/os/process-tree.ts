@@ -21,6 +21,8 @@ export const TREE_MARKER_VAR = "RIG_PROCESS_TREE";
  * fork (inherited) or exec (rigd's spawn), never later by anyone who does not know it,
  * and a pid is handed out again only after the kernel's pid counter wrapped, which
  * clears the cache (as does its age: a counter could wrap all the way round unseen).
+ * An environment that reads empty (a kernel thread, a zombie, a process halfway through
+ * an exec) is not cached: it is read again at the next scan.
  */
 export class MarkerCache {
   private markers = new Map<number, string>();
@@ -73,10 +75,12 @@ export function processesWithMarkers(markers: ReadonlySet<string>, fromPid = 0, 
     if (pid === process.pid || pid < floor) continue;
     let marker = cache?.get(pid);
     if (marker === undefined) {
-      marker = markerOf(pid);
+      const read = markerOf(pid);
+      if (read === EMPTY) continue; // a kernel thread, a zombie, or in the middle of an exec: read it again next time
       // Unreadable: gone, or not ours to read (nor to signal).
-      cache?.set(pid, marker ?? "");
-      if (marker === undefined) continue;
+      cache?.set(pid, read ?? "");
+      if (read === undefined) continue;
+      marker = read;
     }
     if (!markers.has(marker)) continue;
     const list = found.get(marker) ?? [];
@@ -86,14 +90,21 @@ export function processesWithMarkers(markers: ReadonlySet<string>, fromPid = 0, 
   return found;
 }
 
-/** The tree marker in a process's environment ("" for none), or undefined when it cannot be read. */
-function markerOf(pid: number): string | undefined {
+/** What markerOf returns for an empty environment. */
+const EMPTY = Symbol("empty environment");
+
+/**
+ * The tree marker in a process's environment ("" for none), EMPTY when its environment
+ * reads empty (no memory to read it from right now), undefined when it cannot be read.
+ */
+function markerOf(pid: number): string | typeof EMPTY | undefined {
   let environ: string;
   try {
     environ = readFileSync(`/proc/${pid}/environ`, "latin1");
   } catch {
     return undefined;
   }
+  if (environ.length === 0) return EMPTY;
   const prefix = `${TREE_MARKER_VAR}=`;
   const at = environ.indexOf(prefix);
   if (at < 0) return "";
