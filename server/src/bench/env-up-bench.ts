@@ -4,6 +4,7 @@
  * Prints figures; asserts nothing.
  *
  *   node server/dist/bench/env-up-bench.js [--runs 15] [--runs-large 7] [--parallel 50] [--rigd path/to/main.js]
+ *     [--baseline other/server/dist/main.js]
  *
  * Every service is the chain-server fixture (a tiny Node HTTP server; GET / answers).
  *
@@ -14,11 +15,17 @@
  *     HOST/PORT/NEXT_* env, free ports picked by binding port 0), each polled ready with
  *     HTTP GET / every 2 ms (the floor: ready seen within 2 ms of answering); "down" is
  *     SIGTERM to every group until every child has closed.
+ *   - by hand in order (chains only): "down" SIGTERMs each link once the one depending
+ *     on it has closed, the reverse dependency order rig guarantees (SPEC §4): a chain's
+ *     teardown is its links' exits one after another, whoever does it.
+ *   - baseline rig (`--baseline`): another build's rigd, measured in the same rounds, for
+ *     before/after figures that drift on a shared machine cannot skew.
  *
  * Shapes: 1, 10 and 50 independent services, and 3 and 10 services in a chain (s0 -> s1 -> ...
  * -> s9, each waits for its egress to be ready) to show the cost of dependency order.
- * Runs of rig and by hand alternate, after one untimed warm-up of each, so drift on a
- * shared machine hits both alike. Then `--parallel` environments of 2 chained services
+ * Runs of rig and by hand take turns (the order rotating), after one untimed warm-up of
+ * each, so drift on a shared machine hits all alike. The median round trip of one
+ * ListEnvironments call is printed too: every rig figure contains one or two calls. Then `--parallel` environments of 2 chained services
  * each, created at once against a fresh rigd: wall time until all are up, rigd RSS and
  * CPU, and the memory of all service processes.
  *
@@ -26,7 +33,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { createServer } from "node:net";
 import { cpus, loadavg } from "node:os";
@@ -56,6 +63,8 @@ interface Shape {
 interface Timing {
   readonly upMs: number;
   readonly downMs: number;
+  /** rigd's CPU time over the run (up and down), rig only. */
+  readonly rigdCpuMs?: number;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -148,11 +157,16 @@ function pssKiB(pid: number): number {
   }
 }
 
-/** User + system CPU time of a process in ms (clock ticks assumed 100 Hz, as on Linux). */
-function cpuMs(pid: number): number {
+/** CPU time of all threads of a process in ns (schedstat: exact, where /proc/PID/stat counts 10 ms ticks); 0 when gone. */
+function cpuNs(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => {
+      try {
+        return sum + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      } catch {
+        return sum; // the thread ended
+      }
+    }, 0);
   } catch {
     return 0;
   }
@@ -202,11 +216,14 @@ async function rigDown(rigd: Rigd, id: string): Promise<number> {
 }
 
 async function rigOnce(rigd: Rigd, shape: Shape): Promise<Timing> {
+  const pid = rigd.child.pid as number;
+  const cpuBefore = cpuNs(pid);
   const { id, upMs } = await rigUp(rigd, shape);
   const downMs = await rigDown(rigd, id);
+  const rigdCpuMs = (cpuNs(pid) - cpuBefore) / 1e6;
   // Untimed: the next run must not overlap a straggler of this one.
   await eventually(() => processesWith(rigd.marker).length === 0, 10_000, "rig services to exit");
-  return { upMs, downMs };
+  return { upMs, downMs, rigdCpuMs };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -301,78 +318,150 @@ async function handDown(services: readonly HandService[]): Promise<number> {
   return performance.now() - started;
 }
 
-async function handOnce(shape: Shape, marker: string): Promise<Timing> {
+/**
+ * The guarantee rig gives a chain (SPEC §4: reverse dependency order), by hand: each
+ * service SIGTERMed once the one depending on it has closed. `services` are in start
+ * order (the chain's last link first), so the first to stop is the last started.
+ */
+async function handDownInOrder(services: readonly HandService[]): Promise<number> {
+  const started = performance.now();
+  for (const s of [...services].reverse()) {
+    signalGroup(s.child, "SIGTERM");
+    await s.closed;
+  }
+  return performance.now() - started;
+}
+
+async function handOnce(shape: Shape, marker: string, inOrder = false): Promise<Timing> {
   const { services, upMs } = await handUp(shape, marker);
-  const downMs = await handDown(services);
+  const downMs = await (inOrder ? handDownInOrder(services) : handDown(services));
   return { upMs, downMs };
 }
 
 // ---------------------------------------------------------------------------------------
 // The sections.
 
-/** Per shape: rig and hand runs, alternating, after an untimed warm-up of each. */
-async function latencies(rigd: Rigd, shapes: readonly Shape[], handMarker: string): Promise<Map<Shape, { rig: Timing[]; hand: Timing[] }>> {
-  const results = new Map<Shape, { rig: Timing[]; hand: Timing[] }>();
+/** One way of bringing a shape up and down, measured in turn with the others. */
+interface Contestant {
+  readonly label: string;
+  /** Only for chains. */
+  readonly chainsOnly?: boolean;
+  readonly once: (shape: Shape) => Promise<Timing>;
+}
+
+type Results = Map<Shape, Map<Contestant, Timing[]>>;
+
+/** Per shape: every contestant in turn (the order rotating), after an untimed warm-up of each. */
+async function latencies(shapes: readonly Shape[], contestants: readonly Contestant[]): Promise<Results> {
+  const results: Results = new Map();
   for (const shape of shapes) {
+    const playing = contestants.filter((c) => shape.chain || !c.chainsOnly);
     process.stderr.write(`  ${shape.label}: warm-up, then ${shape.runs} runs each `);
-    await rigOnce(rigd, shape);
-    await handOnce(shape, handMarker);
-    const rig: Timing[] = [];
-    const hand: Timing[] = [];
+    for (const c of playing) await c.once(shape);
+    const timings = new Map(playing.map((c) => [c, [] as Timing[]]));
     for (let i = 0; i < shape.runs; i++) {
-      // Alternate which goes first so neither always runs on a machine the other just loaded.
-      if (i % 2 === 0) {
-        rig.push(await rigOnce(rigd, shape));
-        hand.push(await handOnce(shape, handMarker));
-      } else {
-        hand.push(await handOnce(shape, handMarker));
-        rig.push(await rigOnce(rigd, shape));
+      // Rotate who goes first so none always runs on a machine another just loaded.
+      for (let k = 0; k < playing.length; k++) {
+        const c = playing[(i + k) % playing.length] as Contestant;
+        timings.get(c)?.push(await c.once(shape));
       }
       process.stderr.write(".");
     }
     process.stderr.write("\n");
-    results.set(shape, { rig, hand });
+    results.set(shape, timings);
   }
   return results;
 }
 
-function printLatencyTables(results: Map<Shape, { rig: Timing[]; hand: Timing[] }>): void {
-  const rows = (pick: (t: Timing) => number): string[] =>
-    [...results].map(([shape, { rig, hand }]) => {
-      const r = rig.map(pick);
-      const h = hand.map(pick);
-      const [rm, hm] = [median(r), median(h)];
-      return `| ${shape.label} | ${shape.runs} | ${ms(rm)} | ${ms(percentile(r, 90))} | ${ms(hm)} | ${ms(percentile(h, 90))} | ${ms(rm - hm)} | ${(rm / hm).toFixed(2)}x |`;
+/** Medians and p90 per contestant, and each one's ratio to `floor` (by hand). */
+function printLatencyTables(results: Results, contestants: readonly Contestant[], floor: Contestant): void {
+  const table = (title: string, pick: (t: Timing) => number, shown: readonly Contestant[]): void => {
+    const header = [
+      `| services | runs | ${shown.map((c) => `${c.label} median | ${c.label} p90`).join(" | ")} | ${shown.filter((c) => c !== floor).map((c) => `${c.label} / ${floor.label}`).join(" | ")} |`,
+      `| --- | ---: | ${shown.map(() => "---: | ---:").join(" | ")} | ${shown.filter((c) => c !== floor).map(() => "---:").join(" | ")} |`,
+    ];
+    const rows = [...results].map(([shape, timings]) => {
+      const cell = (c: Contestant): { median: number; p90: number } | undefined => {
+        const values = timings.get(c)?.map(pick);
+        return values && values.length > 0 ? { median: median(values), p90: percentile(values, 90) } : undefined;
+      };
+      const base = cell(floor);
+      const figures = shown.map((c) => cell(c)).map((f) => (f ? `${ms(f.median)} | ${ms(f.p90)}` : "- | -"));
+      const ratios = shown.filter((c) => c !== floor).map((c) => {
+        const f = cell(c);
+        return f && base ? `${(f.median / base.median).toFixed(2)}x` : "-";
+      });
+      return `| ${shape.label} | ${shape.runs} | ${figures.join(" | ")} | ${ratios.join(" | ")} |`;
     });
-  const header = [
-    "| services | runs | rig median | rig p90 | by hand median | by hand p90 | rig overhead (median) | rig/by hand (median) |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-  ];
-  console.log("\n### Environment up: CreateEnvironment -> environment.up (rig) vs spawn + poll ready (by hand)\n");
-  console.log([...header, ...rows((t) => t.upMs)].join("\n"));
-  console.log("\n### Teardown: DestroyEnvironment returns (rig) vs SIGTERM until every child closed (by hand)\n");
-  console.log([...header, ...rows((t) => t.downMs)].join("\n"));
+    console.log(`\n### ${title}\n`);
+    console.log([...header, ...rows].join("\n"));
+  };
+  const all = contestants.filter((c) => !c.chainsOnly);
+  table("Environment up: CreateEnvironment -> environment.up (rig) vs spawn + poll ready every 2 ms (by hand)", (t) => t.upMs, all);
+  table("Teardown: DestroyEnvironment returns (rig) vs SIGTERM to all until every child closed (by hand)", (t) => t.downMs, all);
+  const rigs = all.filter((c) => c !== floor);
+  console.log("\n### rigd CPU per environment (up and down, all threads), median\n");
+  console.log(`| services | ${rigs.map((c) => c.label).join(" | ")} |`);
+  console.log(`| --- | ${rigs.map(() => "---:").join(" | ")} |`);
+  for (const [shape, timings] of results) {
+    console.log(`| ${shape.label} | ${rigs.map((c) => ms(median(timings.get(c)?.map((t) => t.rigdCpuMs ?? 0) ?? [0]))).join(" | ")} |`);
+  }
+  const ordered = contestants.filter((c) => c.chainsOnly);
+  if (ordered.length > 0) {
+    const chains: Results = new Map([...results].filter(([shape]) => shape.chain));
+    for (const inOrder of ordered) {
+      console.log(
+        `\n(${inOrder.label}: each link SIGTERMed once the one depending on it closed, the order rig guarantees; ` +
+          "a chain's teardown cannot beat its links' exits one after another)",
+      );
+      printChainTeardownTable(chains, rigs, inOrder);
+    }
+  }
 }
 
-/** `count` environments of 2 chained services at once, against a fresh rigd. */
-async function parallel(count: number, handMarker: string): Promise<void> {
-  const rigd = await startRigd(["--orphan-grace", "60s"], { main: rigdMain });
+/** Teardown medians of the chains in `results`, `shown` against `floor` (by hand, in order). */
+function printChainTeardownTable(results: Results, shown: readonly Contestant[], floor: Contestant): void {
+  const rows = [...results].map(([shape, timings]) => {
+    const med = (c: Contestant): number => median(timings.get(c)?.map((t) => t.downMs) ?? [0]);
+    const base = med(floor);
+    return `| ${shape.label} | ${shape.runs} | ${ms(base)} | ${shown.map((c) => `${ms(med(c))} | ${(med(c) / base).toFixed(2)}x`).join(" | ")} |`;
+  });
+  console.log(`\n### Teardown of chains against ${floor.label}\n`);
+  console.log(`| services | runs | ${floor.label} median | ${shown.map((c) => `${c.label} median | ${c.label} / ${floor.label}`).join(" | ")} |`);
+  console.log(`| --- | ---: | ---: | ${shown.map(() => "---: | ---:").join(" | ")} |`);
+  console.log(rows.join("\n"));
+}
+
+/** Median round trip of ListEnvironments: the floor of any rig figure that makes a call. */
+async function callFloorMs(rigd: Rigd): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const started = performance.now();
+    await rigd.client.listEnvironments({});
+    times.push(performance.now() - started);
+  }
+  return median(times);
+}
+
+/** `count` environments of 2 chained services at once, against a fresh rigd of build `main` (named `label`). */
+async function parallel(count: number, handMarker: string, main: string, label: string): Promise<void> {
+  const rigd = await startRigd(["--orphan-grace", "60s"], { main });
   rigds.add(rigd);
   markers.add(rigd.marker);
   const pid = rigd.child.pid as number;
   const shape = { label: "pair", services: 2, chain: true } as const;
-  process.stderr.write(`  ${count} parallel environments: warm-up, then rig, then by hand\n`);
+  process.stderr.write(`  ${count} parallel environments: warm-up, then ${label}, then by hand\n`);
   // One untimed environment so the figures are not about a cold JIT.
   const warm = await rigUp(rigd, shape);
   await rigDown(rigd, warm.id);
   await eventually(() => processesWith(rigd.marker).length === 0, 10_000, "warm-up services to exit");
   const rssIdle = statusKiB(pid, "VmRSS");
-  const cpuBefore = cpuMs(pid);
+  const cpuBefore = cpuNs(pid);
 
   const started = performance.now();
   const ups = await Promise.all(Array.from({ length: count }, () => rigUp(rigd, shape)));
   const wallMs = performance.now() - started;
-  const cpuUp = cpuMs(pid) - cpuBefore;
+  const cpuUp = (cpuNs(pid) - cpuBefore) / 1e6;
   const rssUp = statusKiB(pid, "VmRSS");
   const servicePids = processesWith(rigd.marker);
   const serviceRss = servicePids.reduce((sum, p) => sum + statusKiB(p, "VmRSS"), 0);
@@ -397,7 +486,7 @@ async function parallel(count: number, handMarker: string): Promise<void> {
   rigds.delete(rigd);
 
   const perEnv = ups.map((u) => u.upMs);
-  console.log(`\n### ${count} environments in parallel (2 chained services each, ${count * 2} processes), ${cpus().length} cores\n`);
+  console.log(`\n### ${label}: ${count} environments in parallel (2 chained services each, ${count * 2} processes), ${cpus().length} cores\n`);
   console.log("| figure | value |");
   console.log("| --- | ---: |");
   console.log(`| rig: wall time until all up | ${ms(wallMs)} |`);
@@ -406,7 +495,7 @@ async function parallel(count: number, handMarker: string): Promise<void> {
   console.log(`| rig/by hand (wall time) | ${(wallMs / handWallMs).toFixed(2)}x |`);
   console.log(`| rig: wall time to destroy all | ${ms(downWallMs)} |`);
   console.log(`| by hand: SIGTERM all until closed | ${ms(handDownMs)} |`);
-  console.log(`| rigd CPU (user+sys) while bringing all up | ${ms(cpuUp)} |`);
+  console.log(`| rigd CPU (all threads) while bringing all up | ${ms(cpuUp)} |`);
   console.log(`| rigd RSS idle (after one warm-up environment) | ${mib(rssIdle)} |`);
   console.log(`| rigd RSS with all ${count} up | ${mib(rssUp)} (+${mib(rssUp - rssIdle)}, ${((rssUp - rssIdle) / count).toFixed(0)} KiB per environment) |`);
   console.log(`| rigd RSS after all destroyed | ${mib(rssAfter)} |`);
@@ -420,6 +509,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       rigd: { type: "string", default: RIGD_MAIN },
+      baseline: { type: "string" },
       runs: { type: "string", default: "15" },
       "runs-large": { type: "string", default: "7" },
       parallel: { type: "string", default: "50" },
@@ -450,14 +540,32 @@ async function main(): Promise<void> {
   );
   console.log("services: the chain-server fixture (Node HTTP server), ready on GET / < 500; figures in ms");
   try {
-    const rigd = await startRigd(["--orphan-grace", "60s"], { main: rigdMain });
-    rigds.add(rigd);
-    markers.add(rigd.marker);
-    const results = await latencies(rigd, shapes, handMarker);
-    await rigd.stop();
-    rigds.delete(rigd);
-    printLatencyTables(results);
-    await parallel(parallelCount, handMarker);
+    const started = async (main: string): Promise<Rigd> => {
+      const rigd = await startRigd(["--orphan-grace", "60s"], { main });
+      rigds.add(rigd);
+      markers.add(rigd.marker);
+      return rigd;
+    };
+    const rigd = await started(rigdMain);
+    const baseline = values.baseline ? await started(values.baseline) : undefined;
+    const hand: Contestant = { label: "by hand", once: (shape) => handOnce(shape, handMarker) };
+    const contestants: Contestant[] = [
+      { label: "rig", once: (shape) => rigOnce(rigd, shape) },
+      ...(baseline ? [{ label: "baseline rig", once: (shape: Shape) => rigOnce(baseline, shape) }] : []),
+      hand,
+      { label: "by hand in order", chainsOnly: true, once: (shape) => handOnce(shape, handMarker, true) },
+    ];
+    const results = await latencies(shapes, contestants);
+    const floors = [`rig ${ms(await callFloorMs(rigd))}`, ...(baseline ? [`baseline rig ${ms(await callFloorMs(baseline))}`] : [])];
+    for (const r of [rigd, baseline]) {
+      if (!r) continue;
+      await r.stop();
+      rigds.delete(r);
+    }
+    printLatencyTables(results, contestants, hand);
+    console.log(`\nOne ListEnvironments round trip (median of 200), part of every rig figure: ${floors.join(", ")}`);
+    if (values.baseline) await parallel(parallelCount, handMarker, values.baseline, "baseline rig");
+    await parallel(parallelCount, handMarker, rigdMain, "rig");
   } finally {
     await cleanup();
   }

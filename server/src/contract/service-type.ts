@@ -153,8 +153,14 @@ export interface ExitStatus {
 export interface RunningService {
   /** Resolves when the service ends, on its own or after stop(). Never rejects. */
   readonly exited: Promise<ExitStatus>;
-  /** Stops the service (gracefully, then forcefully) and resolves once it is gone. */
-  stop(): Promise<ExitStatus>;
+  /**
+   * Stops the service (gracefully, then forcefully) and resolves once it is gone and
+   * swept up. `onGone`, when given, is called as soon as the service can no longer act
+   * (a host process: its main process exited and its process group is killed), which
+   * may be before the sweep the promise waits for (descendants that left the group,
+   * records): teardown stops the services this one depends on from that moment.
+   */
+  stop(onGone?: (status: ExitStatus) => void): Promise<ExitStatus>;
   /** Host pid, when the service is a host process. */
   readonly pid?: number;
   /** One-line description for service.starting (e.g. the command line). */

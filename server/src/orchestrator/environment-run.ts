@@ -470,9 +470,11 @@ export class EnvironmentRun implements LifecycleHost {
   }
 
   /**
-   * Stops each service once every service depending on it has stopped. The plan lists
-   * targets before dependents, so walking it backwards builds each dependent's promise
-   * before its targets need it: no recursion, whatever the depth of the graph.
+   * Stops each service once every service depending on it has stopped (is gone: its
+   * process group dead; sweeping up after it and its releases run on in parallel).
+   * The plan lists targets before dependents, so walking it backwards builds each
+   * dependent's promise before its targets need it: no recursion, whatever the depth of
+   * the graph. Resolves once every service is stopped and released.
    */
   private async stopInReverseOrder(): Promise<void> {
     const dependents = new Map<string, Promise<void>[]>();
@@ -480,33 +482,42 @@ export class EnvironmentRun implements LifecycleHost {
     for (const planned of [...this.plan.services].reverse()) {
       const rt = this.service(planned.name);
       const after = dependents.get(rt.name) ?? [];
-      const done = Promise.all(after).then(() => this.stopService(rt));
+      let markGone: () => void = () => {};
+      const gone = new Promise<void>((resolve) => (markGone = resolve));
+      stopped.push(Promise.all(after).then(() => this.stopService(rt, markGone)).finally(markGone));
       for (const dep of planned.dependsOn) {
         const list = dependents.get(dep) ?? [];
-        list.push(done);
+        list.push(gone);
         dependents.set(dep, list);
       }
-      stopped.push(done);
     }
     await Promise.all(stopped);
   }
 
-  private async stopService(rt: ServiceRuntime): Promise<void> {
+  /** Stops one service (service.stopping, service.stopped), calls `gone` once it has stopped, then runs its releases. */
+  private async stopService(rt: ServiceRuntime, gone: () => void): Promise<void> {
     const running = rt.running;
     if (running) {
       if (rt.phase !== ServicePhase.FAILED) this.setPhase(rt, ServicePhase.STOPPING);
       this.emit(rt.name, { case: "serviceStopping", value: create(ServiceStoppingSchema, {}) });
+      let reported = false;
+      const stopped = (status: ExitStatus): void => {
+        if (reported) return;
+        reported = true;
+        this.emit(rt.name, {
+          case: "serviceStopped",
+          value: create(ServiceStoppedSchema, { exitCode: status.code ?? -1, signal: status.signal ?? "" }),
+        });
+        if (rt.phase !== ServicePhase.FAILED) this.setPhase(rt, ServicePhase.STOPPED);
+        gone();
+      };
       let status: ExitStatus = { code: null, signal: null };
       try {
-        status = await running.stop();
+        status = await running.stop(stopped);
       } catch (err) {
         this.logger.error({ service: rt.name, err }, "stop failed");
       }
-      this.emit(rt.name, {
-        case: "serviceStopped",
-        value: create(ServiceStoppedSchema, { exitCode: status.code ?? -1, signal: status.signal ?? "" }),
-      });
-      if (rt.phase !== ServicePhase.FAILED) this.setPhase(rt, ServicePhase.STOPPED);
+      stopped(status);
       if (rt.output.dropped > 0) {
         this.emit(rt.name, {
           case: "serviceLog",
@@ -520,6 +531,7 @@ export class EnvironmentRun implements LifecycleHost {
       // Never started: say so rather than leave it PENDING or PUBLISHED forever.
       this.setPhase(rt, ServicePhase.NOT_STARTED);
     }
+    gone();
     for (const release of rt.releases.splice(0).reverse()) {
       try {
         const kept = await release();

@@ -139,6 +139,23 @@ describe("a chain of three process services", () => {
   });
 });
 
+describe("teardown order", () => {
+  it("stops what the order allows at once: two dependents together, their shared dependency once both are gone", async () => {
+    const { environmentId: id } = await rigd.client.createEnvironment({
+      spec: spec({ name: "fan-in", hostEnv: { PATH: process.env.PATH ?? "" }, services: [chain("a", "c"), chain("b", "c"), chain("c")] }),
+    });
+    await collectEvents(rigd, id);
+    await destroy(id);
+    const all = await collectEvents(rigd, id, () => false);
+    const stopped = (s: string) => indexOf(all, "service.stopped", s);
+    const stopping = (s: string) => indexOf(all, "service.stopping", s);
+    assert.ok(stopping("a") < stopped("b") && stopping("b") < stopped("a"), "a and b stop together, neither waits for the other");
+    assert.ok(Math.max(stopped("a"), stopped("b")) < stopping("c"), "c stops after both of its dependents");
+    assert.ok(stopped("c") < indexOf(all, "environment.down"));
+    await expectNoLeaks();
+  });
+});
+
 describe("readiness", () => {
   it("checks a grpc-js server through grpc.health.v1 until it reports SERVING", async () => {
     const { environmentId: id } = await rigd.client.createEnvironment({

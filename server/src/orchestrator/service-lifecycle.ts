@@ -82,6 +82,8 @@ interface StepState {
   start?: StartContext;
   /** Seq of the last event before `start` (log waits count output after it). */
   startedAfterSeq?: bigint;
+  /** Told of every output line: a service often says it listens before a probe finds out. */
+  readonly lineListeners: Set<() => void>;
 }
 
 type Step = (state: StepState) => Promise<void> | void;
@@ -204,7 +206,12 @@ const wire: Step = (state) => {
     expand: (template, vars) => expandTemplate(template, vars ?? { ...host.plan.hostEnv, ...wiringEnv }),
     tempDir: rt.tempDir,
     artifacts: rt.artifacts,
-    output: { line: (stream, text) => host.output(rt, stream, text) },
+    output: {
+      line: (stream, text) => {
+        host.output(rt, stream, text);
+        for (const listener of state.lineListeners) listener();
+      },
+    },
     callback: (name, kind, phase) => host.callbacks.request({ name, kind, service: rt.name, wiring, phase }, signal),
     emit: (payload) => {
       if (!host.log.isClosed) host.emit(rt.name, payload);
@@ -296,6 +303,10 @@ const ready: Step = async (state) => {
             maxIntervalMs: ingress.ready.maxIntervalMs,
             timeoutMs: ingress.ready.timeoutMs,
             signal,
+            nudges: (listener) => {
+              state.lineListeners.add(listener);
+              return () => state.lineListeners.delete(listener);
+            },
           });
         } catch (err) {
           if (signal.aborted) throw err;
@@ -351,7 +362,7 @@ export async function runServiceLifecycle(host: LifecycleHost, rt: ServiceRuntim
     },
     keepForInspection: () => host.keepingForInspection,
   };
-  const state: StepState = { host, rt, signal, base };
+  const state: StepState = { host, rt, signal, base, lineListeners: new Set() };
   started.set(rt, state);
   for (const step of STEPS) {
     // Back to the event loop between steps once this turn ran long: a thousand services

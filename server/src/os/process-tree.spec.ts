@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { describe, it } from "node:test";
-import { processesWithMarkers, TREE_MARKER_VAR, TreeKiller } from "./process-tree.js";
+import { MarkerCache, processesWithMarkers, TREE_MARKER_VAR, TreeKiller } from "./process-tree.js";
 
 describe("process trees", () => {
   it("finds a marked process from its leader's pid on, not below it, and a TreeKiller told the leader kills it", async () => {
@@ -34,6 +34,48 @@ describe("process trees", () => {
         // killed by the test
       }
     }
+  });
+});
+
+describe("the marker cache of scans", () => {
+  it("finds marked processes started after the scan that filled it, and forgets pids that died", async () => {
+    const marker = `test-cache-${process.pid}-${Date.now()}`;
+    const cache = new MarkerCache();
+    const marked = (): ReturnType<typeof spawn> =>
+      spawn("sleep", ["30"], { env: { ...process.env, [TREE_MARKER_VAR]: marker }, stdio: "ignore" });
+    const first = marked();
+    let second: ReturnType<typeof spawn> | undefined;
+    try {
+      await once(first, "spawn");
+      assert.deepEqual(processesWithMarkers(new Set([marker]), 0, cache).get(marker), [first.pid]);
+      second = marked();
+      await once(second, "spawn");
+      assert.deepEqual(processesWithMarkers(new Set([marker]), 0, cache).get(marker)?.sort(), [first.pid, second.pid].sort());
+      first.kill("SIGKILL");
+      await once(first, "exit");
+      assert.deepEqual(processesWithMarkers(new Set([marker]), 0, cache).get(marker), [second.pid]);
+    } finally {
+      first.kill("SIGKILL");
+      second?.kill("SIGKILL");
+    }
+  });
+
+  it("is cleared when the pid counter wrapped, when it is too old, and drops pids no longer alive", () => {
+    const cache = new MarkerCache(60_000);
+    cache.begin(new Set([5]), 100);
+    cache.set(5, "m");
+    cache.begin(new Set([5]), 120);
+    assert.equal(cache.get(5), "m", "kept while the counter only went up");
+    cache.begin(new Set([5]), 50);
+    assert.equal(cache.get(5), undefined, "a wrapped counter may have handed pid 5 out again");
+    cache.set(5, "m");
+    cache.begin(new Set([6]), 60);
+    assert.equal(cache.get(5), undefined, "pid 5 died");
+    const stale = new MarkerCache(0);
+    stale.begin(new Set([5]), 100);
+    stale.set(5, "m");
+    stale.begin(new Set([5]), 100);
+    assert.equal(stale.get(5), undefined, "too old");
   });
 });
 

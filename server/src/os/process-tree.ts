@@ -16,39 +16,100 @@ import { readdirSync, readFileSync } from "node:fs";
 export const TREE_MARKER_VAR = "RIG_PROCESS_TREE";
 
 /**
+ * The markers of live pids as scans read them, so the next scan reads only pids it has
+ * not seen. Sound while a pid names the same process: a process's marker is set at its
+ * fork (inherited) or exec (rigd's spawn), never later by anyone who does not know it,
+ * and a pid is handed out again only after the kernel's pid counter wrapped, which
+ * clears the cache (as does its age: a counter could wrap all the way round unseen).
+ * An environment that reads empty (a kernel thread, a zombie, a process halfway through
+ * an exec) is not cached: it is read again at the next scan.
+ */
+export class MarkerCache {
+  private markers = new Map<number, string>();
+  private lastPid = 0;
+  private filledAt = performance.now();
+
+  constructor(private readonly maxAgeMs = 1_000) {}
+
+  /** The cached marker of `pid` ("" for none), or undefined when it must be read. */
+  get(pid: number): string | undefined {
+    return this.markers.get(pid);
+  }
+
+  set(pid: number, marker: string): void {
+    this.markers.set(pid, marker);
+  }
+
+  /** Called at the start of a scan with the pids alive now: drops the dead, or all when stale. */
+  begin(alive: ReadonlySet<number>, lastPid: number): void {
+    const now = performance.now();
+    if (lastPid < this.lastPid || now - this.filledAt >= this.maxAgeMs || lastPid === 0) {
+      this.markers.clear();
+      this.filledAt = now;
+    }
+    this.lastPid = lastPid;
+    for (const pid of this.markers.keys()) if (!alive.has(pid)) this.markers.delete(pid);
+  }
+}
+
+/**
  * Pids (other than this process) whose environment has `RIG_PROCESS_TREE=<one of markers>`,
  * by marker. With `fromPid` (the lowest pid of the trees' leaders), pids below it are not
- * read while the kernel's pid counter has not wrapped below it.
+ * read while the kernel's pid counter has not wrapped below it. With `cache`, pids an
+ * earlier scan read are not read again.
  */
-export function processesWithMarkers(markers: ReadonlySet<string>, fromPid = 0): Map<string, number[]> {
+export function processesWithMarkers(markers: ReadonlySet<string>, fromPid = 0, cache?: MarkerCache): Map<string, number[]> {
   const found = new Map<string, number[]>();
-  if (markers.size === 0) return found;
+  if (markers.size === 0 && !cache) return found;
   let entries: string[];
   try {
     entries = readdirSync("/proc");
   } catch {
     return found;
   }
-  const prefix = `${TREE_MARKER_VAR}=`;
-  const floor = fromPid > 0 && lastPid() >= fromPid ? fromPid : 0;
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid || Number(entry) < floor) continue;
-    let environ: string;
-    try {
-      environ = readFileSync(`/proc/${entry}/environ`, "latin1");
-    } catch {
-      continue; // gone, or not ours
+  const last = lastPid();
+  const floor = fromPid > 0 && last >= fromPid ? fromPid : 0;
+  const pids = entries.filter((entry) => /^\d+$/.test(entry)).map(Number);
+  cache?.begin(new Set(pids), last);
+  for (const pid of pids) {
+    if (pid === process.pid || pid < floor) continue;
+    let marker = cache?.get(pid);
+    if (marker === undefined) {
+      const read = markerOf(pid);
+      if (read === EMPTY) continue; // a kernel thread, a zombie, or in the middle of an exec: read it again next time
+      // Unreadable: gone, or not ours to read (nor to signal).
+      cache?.set(pid, read ?? "");
+      if (read === undefined) continue;
+      marker = read;
     }
-    const at = environ.indexOf(prefix);
-    if (at < 0) continue;
-    const end = environ.indexOf("\0", at);
-    const marker = environ.slice(at + prefix.length, end < 0 ? undefined : end);
     if (!markers.has(marker)) continue;
     const list = found.get(marker) ?? [];
-    list.push(Number(entry));
+    list.push(pid);
     found.set(marker, list);
   }
   return found;
+}
+
+/** What markerOf returns for an empty environment. */
+const EMPTY = Symbol("empty environment");
+
+/**
+ * The tree marker in a process's environment ("" for none), EMPTY when its environment
+ * reads empty (no memory to read it from right now), undefined when it cannot be read.
+ */
+function markerOf(pid: number): string | typeof EMPTY | undefined {
+  let environ: string;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`, "latin1");
+  } catch {
+    return undefined;
+  }
+  if (environ.length === 0) return EMPTY;
+  const prefix = `${TREE_MARKER_VAR}=`;
+  const at = environ.indexOf(prefix);
+  if (at < 0) return "";
+  const end = environ.indexOf("\0", at);
+  return environ.slice(at + prefix.length, end < 0 ? undefined : end);
 }
 
 /** The last pid the kernel handed out in this pid namespace (0 when unknown: scan everything). */
@@ -60,10 +121,10 @@ function lastPid(): number {
   }
 }
 
-/** SIGKILLs every process carrying one of `markers` (see processesWithMarkers for `fromPid`); returns how many it signalled. */
-export function killMarked(markers: ReadonlySet<string>, fromPid = 0): number {
+/** SIGKILLs every process carrying one of `markers` (see processesWithMarkers for `fromPid` and `cache`); returns how many it signalled. */
+export function killMarked(markers: ReadonlySet<string>, fromPid = 0, cache?: MarkerCache): number {
   let killed = 0;
-  for (const pids of processesWithMarkers(markers, fromPid).values()) {
+  for (const pids of processesWithMarkers(markers, fromPid, cache).values()) {
     for (const pid of pids) {
       try {
         process.kill(pid, "SIGKILL");
@@ -79,13 +140,18 @@ export function killMarked(markers: ReadonlySet<string>, fromPid = 0): number {
 /**
  * Kills marked trees in batches: markers asked for in the same turn of the event loop
  * share one scan of /proc, so tearing down a thousand services costs one scan, not a
- * thousand.
+ * thousand. Scans share a MarkerCache, and `warm` fills it while a service is still
+ * exiting, so the scan after its exit (on the way to DestroyEnvironment's answer) reads
+ * only the pids that are new since.
  */
 export class TreeKiller {
   private pending = new Set<string>();
   private waiting: (() => void)[] = [];
   /** The lowest leader pid of the pending trees; 0 once one came without its leader. */
   private fromPid = Infinity;
+  private readonly cache = new MarkerCache();
+  private warming: NodeJS.Immediate | undefined;
+  private warmFrom = Infinity;
 
   /**
    * Kills the tree of `marker`, whose first process was `leaderPid` (unknown: every pid
@@ -100,6 +166,17 @@ export class TreeKiller {
     });
   }
 
+  /** Reads the markers of the pids from `leaderPid` on in the next turn (no kill), so a kill soon after reads less. */
+  warm(leaderPid = 0): void {
+    this.warmFrom = Math.min(this.warmFrom, leaderPid);
+    this.warming ??= setImmediate(() => {
+      const from = this.warmFrom;
+      this.warming = undefined;
+      this.warmFrom = Infinity;
+      processesWithMarkers(new Set(), from, this.cache);
+    });
+  }
+
   private flush(): void {
     const markers = this.pending;
     const waiting = this.waiting;
@@ -108,7 +185,7 @@ export class TreeKiller {
     this.waiting = [];
     this.fromPid = Infinity;
     try {
-      killMarked(markers, fromPid);
+      killMarked(markers, fromPid, this.cache);
     } finally {
       for (const resolve of waiting) resolve();
     }

@@ -17,6 +17,8 @@ import type { HealthCheckRequest, HealthCheckResponse } from "../gen/grpc/health
 import type { ReadinessPlan } from "../contract/plan.js";
 import { probeFor } from "./probe-for.js";
 import { ReadinessTimeoutError } from "./readiness-timeout-error.js";
+import { NudgeablePause } from "./nudgeable-pause.js";
+import { DEFAULT_SCHEDULE, nextProbeDelayMs, pollSchedule } from "./poll-schedule.js";
 import { waitUntilReady } from "./wait-until-ready.js";
 import type { ReadinessAttempt } from "./wait-until-ready.js";
 
@@ -370,17 +372,103 @@ describe("waitUntilReady", () => {
 });
 
 describe("poll schedule", () => {
-  it("retries every intervalMs while the wait is young, then backs off doubling", async () => {
+  it("probes every 2 ms at first, then a twentieth of the wait's age, capped at 20 ms for 3 s and at 1 s after", () => {
+    const at = (ages: number[]): number[] => ages.map((age) => nextProbeDelayMs(age));
+    assert.deepEqual(at([0, 1, 40]), [2, 2, 2]);
+    assert.deepEqual(at([100, 200, 400, 1_000, 2_999]), [5, 10, 20, 20, 20]);
+    assert.deepEqual(at([3_000, 10_000, 20_000, 60_000]), [150, 500, 1_000, 1_000]);
+  });
+
+  it("keeps a spec's interval as the floor and its max_interval as the cap, young or old", () => {
+    assert.equal(nextProbeDelayMs(0, pollSchedule({ intervalMs: 50 })), 50);
+    assert.equal(nextProbeDelayMs(2_000, pollSchedule({ intervalMs: 50 })), 50);
+    assert.equal(nextProbeDelayMs(10_000, pollSchedule({ intervalMs: 50 })), 500);
+    assert.equal(nextProbeDelayMs(1_000, pollSchedule({ maxIntervalMs: 10 })), 10);
+    assert.equal(nextProbeDelayMs(60_000, pollSchedule({ maxIntervalMs: 10 })), 10);
+    // A cap below the floor is raised to it; nonsense falls back to the defaults.
+    assert.deepEqual(pollSchedule({ intervalMs: 30, maxIntervalMs: 5 }), { intervalMs: 30, maxIntervalMs: 30, youngCapMs: 30, youngForMs: 3_000 });
+    assert.deepEqual(pollSchedule({ intervalMs: -1, maxIntervalMs: Number.NaN }), DEFAULT_SCHEDULE);
+  });
+
+  it("probes in a wait's first seconds far more often than later, and backs off once old", async () => {
     const log = attemptLog();
     const never = async (): Promise<{ ready: boolean; detail: string }> => ({ ready: false, detail: "not yet" });
-    await timeoutError(waitUntilReady(never, { intervalMs: 1, youngForMs: 150, maxIntervalMs: 1_000, timeoutMs: 600, ...log }));
+    await timeoutError(waitUntilReady(never, { intervalMs: 1, youngCapMs: 5, youngForMs: 150, maxIntervalMs: 1_000, timeoutMs: 600, ...log }));
     const young = log.attempts.filter((a) => a.elapsedMs < 150);
     const old = log.attempts.filter((a) => a.elapsedMs >= 150);
     assert.ok(young.length >= 10, `only ${young.length} attempts while young`);
-    // After youth: waits of 1, 2, 4, ... 256 ms fit into the 450 ms left, about 9 attempts.
-    assert.ok(old.length >= 3 && old.length <= 12, `${old.length} attempts after youth`);
+    // After youth: a twentieth of the age, 7.5 to 30 ms, about 25 attempts in the 450 ms left.
+    assert.ok(old.length < young.length * 3, `${old.length} attempts after youth, ${young.length} before`);
     const gaps = old.slice(1).map((a, i) => a.elapsedMs - (old[i]?.elapsedMs ?? 0));
-    // (The very last wait is cut short by the timeout.)
-    assert.ok(Math.max(...gaps) > 50, `no wait after youth backed off beyond 50 ms: ${gaps.join(", ")}`);
+    assert.ok(Math.max(...gaps) > 7, `no wait after youth grew beyond the young cap: ${gaps.join(", ")}`);
+  });
+});
+
+describe("nudges", () => {
+  it("a nudge ends the sleep between probes, no sooner than its floor", async () => {
+    const controller = new AbortController();
+    const pause = new NudgeablePause(controller.signal);
+    let woke = false;
+    const sleeping = pause.for(60_000, 300).then(() => (woke = true));
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(woke, false);
+    pause.nudge();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(woke, false, "woke before the floor");
+    await Promise.race([sleeping, new Promise((_, reject) => setTimeout(() => reject(new Error("the nudge did not wake the sleep")), 10_000).unref())]);
+  });
+
+  it("a nudge during a probe shortens the next sleep", async () => {
+    const pause = new NudgeablePause(new AbortController().signal);
+    pause.nudge();
+    await Promise.race([pause.for(60_000, 0), new Promise((_, reject) => setTimeout(() => reject(new Error("the nudge was lost")), 10_000).unref())]);
+    // Used up: the sleep after that one is full length again.
+    let woke = false;
+    void pause.for(30, 30).then(() => (woke = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(woke, false);
+  });
+
+  it("an aborted sleep rejects with the reason and leaves no timer behind", async () => {
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === "Timeout" || r === "Immediate").length;
+    const before = timers();
+    const controller = new AbortController();
+    const pause = new NudgeablePause(controller.signal);
+    const sleeping = pause.for(60_000, 60_000);
+    const reason = new Error("destroyed");
+    controller.abort(reason);
+    await assert.rejects(sleeping, (err) => err === reason);
+    pause.nudge();
+    assert.equal(timers(), before);
+  });
+
+  it("waitUntilReady listens for nudges while it waits, and unsubscribes when it ends", async () => {
+    let listeners = 0;
+    let nudge: () => void = () => {};
+    let ready = false;
+    const probes: boolean[] = [];
+    const waiting = waitUntilReady(
+      async () => {
+        probes.push(ready);
+        return { ready };
+      },
+      {
+        intervalMs: 1,
+        youngForMs: 0,
+        maxIntervalMs: 50_000,
+        timeoutMs: 120_000,
+        nudges: (listener) => {
+          listeners++;
+          nudge = listener;
+          return () => listeners--;
+        },
+      },
+    );
+    while (probes.length < 1) await new Promise((r) => setImmediate(r));
+    ready = true;
+    nudge();
+    await waiting;
+    assert.ok(probes.length >= 2 && probes.at(-1) === true);
+    assert.equal(listeners, 0);
   });
 });

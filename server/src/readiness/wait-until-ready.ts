@@ -1,10 +1,9 @@
 /**
- * Polls a readiness probe until it reports ready (SPEC §4). While the wait is young
- * (its first `youngForMs`, 1 s by default: the time a typical service takes to listen)
- * a retry follows every `intervalMs` (2 ms by default), so readiness is seen within a
- * few ms of the moment the service listens; after that each retry waits twice as long
- * as the last, up to `maxIntervalMs`, and the whole wait gives up after `timeoutMs` with
- * a ReadinessTimeoutError.
+ * Polls a readiness probe until it reports ready (SPEC §4), on the schedule of
+ * `poll-schedule.ts`: every 2 ms at first, then a twentieth of the wait's age, capped at
+ * 20 ms for the first 3 s and at 1 s after; the whole wait gives up after `timeoutMs`
+ * with a ReadinessTimeoutError. A nudge (a line of output from the service, say) makes
+ * the next probe come at once, but never sooner than `intervalMs` after the last one.
  *
  * Cancellation is the caller's signal, and only that: to stop waiting when something
  * else happens first (the service process exits, the environment is destroyed),
@@ -18,6 +17,8 @@
  * spread in directly. The wait leaves no timer or listener behind when it ends.
  */
 import type { ReadinessProbe } from "../contract/service-type.js";
+import { NudgeablePause } from "./nudgeable-pause.js";
+import { nextProbeDelayMs, pollSchedule } from "./poll-schedule.js";
 import { ReadinessTimeoutError } from "./readiness-timeout-error.js";
 
 /** One finished probe attempt, as reported to `onAttempt`. */
@@ -30,29 +31,30 @@ export interface ReadinessAttempt {
   readonly elapsedMs: number;
 }
 
-/** How to poll; every field is optional. */
+/** Subscribes a listener to hints that the service may be ready now; returns the unsubscribe. */
+export type Nudges = (listener: () => void) => () => void;
+
+/** How to poll (see PollSchedule); every field is optional. */
 export interface WaitUntilReadyOptions {
-  /** Delay between retries while the wait is young (default 2 ms). */
+  /** Shortest delay between probes, and the first ones (default 2 ms). */
   readonly intervalMs?: number;
-  /** How long retries stay at `intervalMs` before they back off (default 1 s). */
+  /** Longest delay while the wait is young (default 20 ms). */
+  readonly youngCapMs?: number;
+  /** How long the wait is young (default 3 s). */
   readonly youngForMs?: number;
-  /** Upper bound of the doubling delay (default 1 s). */
+  /** Longest delay once the wait is old (default 1 s). */
   readonly maxIntervalMs?: number;
   /** Give up after this long (default 30 s). */
   readonly timeoutMs?: number;
   /** Aborting rejects the wait promptly with the signal's reason. */
   readonly signal?: AbortSignal;
+  /** Hints to probe at once (no sooner than `intervalMs` after the last probe). */
+  readonly nudges?: Nudges;
   /** Called after every finished attempt (for logs or events). */
   readonly onAttempt?: (attempt: ReadinessAttempt) => void;
 }
 
-/** SPEC §4 defaults: poll every 2 ms for the first second, back off to 1 s, give up after 30 s. */
-export const DEFAULT_INTERVAL_MS = 2;
-/** See DEFAULT_INTERVAL_MS. */
-export const DEFAULT_YOUNG_FOR_MS = 1_000;
-/** See DEFAULT_INTERVAL_MS. */
-export const DEFAULT_MAX_INTERVAL_MS = 1_000;
-/** See DEFAULT_INTERVAL_MS. */
+/** SPEC §4: give up after 30 s by default. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
@@ -61,10 +63,8 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
  * throws (a probe throws only when it can never succeed).
  */
 export async function waitUntilReady(probe: ReadinessProbe, options: WaitUntilReadyOptions = {}): Promise<void> {
-  const intervalMs = positiveOr(options.intervalMs, DEFAULT_INTERVAL_MS);
-  const maxIntervalMs = Math.max(intervalMs, positiveOr(options.maxIntervalMs, DEFAULT_MAX_INTERVAL_MS));
+  const schedule = pollSchedule(options);
   const timeoutMs = positiveOr(options.timeoutMs, DEFAULT_TIMEOUT_MS);
-  const youngForMs = options.youngForMs !== undefined && options.youngForMs >= 0 ? options.youngForMs : DEFAULT_YOUNG_FOR_MS;
   const { signal, onAttempt } = options;
   signal?.throwIfAborted();
 
@@ -85,13 +85,15 @@ export async function waitUntilReady(probe: ReadinessProbe, options: WaitUntilRe
   armDeadline();
   const onCallerAbort = (): void => wait.abort(signal?.reason);
   signal?.addEventListener("abort", onCallerAbort, { once: true });
+  const pause = new NudgeablePause(wait.signal);
+  const unsubscribe = options.nudges?.(() => pause.nudge());
 
   let attempts = 0;
   let lastDetail: string | undefined;
-  let delay = intervalMs;
   try {
     for (;;) {
       attempts++;
+      const probeStarted = elapsed();
       const result = await probe(wait.signal);
       // A probe may answer "not ready" instead of rejecting when its signal aborts.
       wait.signal.throwIfAborted();
@@ -99,9 +101,11 @@ export async function waitUntilReady(probe: ReadinessProbe, options: WaitUntilRe
       if (result.ready) return;
       lastDetail = result.detail ?? lastDetail;
       if (elapsed() >= timeoutMs) throw new ReadinessTimeoutError(elapsed(), attempts, lastDetail);
-      const young = elapsed() < youngForMs;
-      await sleep(Math.min(young ? intervalMs : delay, Math.max(0, timeoutMs - elapsed())), wait.signal);
-      if (!young) delay = Math.min(delay * 2, maxIntervalMs);
+      // Never sooner than intervalMs after this probe started, even when nudged.
+      const soonest = Math.max(0, probeStarted + schedule.intervalMs - elapsed());
+      const planned = Math.max(soonest, nextProbeDelayMs(elapsed(), schedule));
+      const left = Math.max(0, timeoutMs - elapsed());
+      await pause.for(Math.min(planned, left), Math.min(soonest, left));
     }
   } catch (err) {
     if (signal?.aborted) throw signal.reason;
@@ -111,26 +115,11 @@ export async function waitUntilReady(probe: ReadinessProbe, options: WaitUntilRe
     throw err;
   } finally {
     clearTimeout(deadline);
+    unsubscribe?.();
     signal?.removeEventListener("abort", onCallerAbort);
   }
 }
 
 function positiveOr(value: number | undefined, fallback: number): number {
   return value !== undefined && Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    signal.throwIfAborted();
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -91,7 +91,7 @@ export async function startProcess(
     return await host.spawns.run(async () => {
       // A spawn forks rigd: a few ms each, on the event loop. Spread them over turns.
       await yieldIfBusy();
-      return spawnProcess(ctx, host.records, command, args, { ...options, env: { ...options.env, [TREE_MARKER_VAR]: marker } }, release);
+      return spawnProcess(ctx, host, command, args, { ...options, env: { ...options.env, [TREE_MARKER_VAR]: marker } }, release);
     });
   } catch (err) {
     await release();
@@ -101,7 +101,7 @@ export async function startProcess(
 
 function spawnProcess(
   ctx: StartContext,
-  records: ProcessRecords,
+  { records, trees }: Pick<ProcessHost, "records" | "trees">,
   command: string,
   args: readonly string[],
   options: { cwd: string; env: Record<string, string>; stopGraceMs: number },
@@ -145,10 +145,15 @@ function spawnProcess(
       const pid = child.pid as number;
       records.add(pid, [command, ...args].join(" "), options.env[TREE_MARKER_VAR] ?? "");
       let stopping: Promise<ExitStatus> | undefined;
-      const stop = (): Promise<ExitStatus> => {
+      let markGone: (status: ExitStatus) => void = () => {};
+      const gone = new Promise<ExitStatus>((resolveGone) => (markGone = resolveGone));
+      const stop = (onGone?: (status: ExitStatus) => void): Promise<ExitStatus> => {
+        if (onGone) void gone.then(onGone);
         stopping ??= (async () => {
           if (!exitStatus) {
             signalGroup(pid, "SIGTERM");
+            // While it exits, learn the pids the sweep after its exit would read.
+            trees.warm(pid);
             let timer: NodeJS.Timeout | undefined;
             const graceOver = new Promise<"grace">((r) => {
               timer = setTimeout(() => r("grace"), options.stopGraceMs);
@@ -158,9 +163,11 @@ function spawnProcess(
             if (first === "grace") signalGroup(pid, "SIGKILL");
           }
           const status = await exited;
-          // Descendants that outlived the leader (or ignored SIGTERM) go too, in the
-          // group or not.
+          // Descendants that outlived the leader (or ignored SIGTERM) go too: the group
+          // now (then nothing of the service can act: it is gone), and those that left
+          // the group by the sweep that follows.
           signalGroup(pid, "SIGKILL");
+          markGone(status);
           await release(pid);
           records.remove(pid);
           return status;

@@ -21,9 +21,9 @@ export interface ReadinessOptions {
   readonly grpcService?: string;
   /** Give up after this long (default 30 s). */
   readonly timeout?: DurationInput;
-  /** First polling interval (default 10 ms); doubles up to maxInterval. */
+  /** Shortest polling interval (default 2 ms): the first probes come this often, later ones a twentieth of the wait's age (at most 20 ms for the first 3 s). */
   readonly interval?: DurationInput;
-  /** Largest polling interval (default 1 s). */
+  /** Largest polling interval (default 1 s), reached as the wait grows old. */
   readonly maxInterval?: DurationInput;
   /** Conditions that must hold besides the check (`rig.wait.log(...)`, ...); `timeout` covers them. */
   readonly waits?: readonly WaitFor[];

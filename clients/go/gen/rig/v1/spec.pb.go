@@ -775,9 +775,11 @@ type Readiness struct {
 	GrpcService string `protobuf:"bytes,3,opt,name=grpc_service,json=grpcService,proto3" json:"grpc_service,omitempty"`
 	// Give up after this long. Default 30 s.
 	Timeout *durationpb.Duration `protobuf:"bytes,4,opt,name=timeout,proto3" json:"timeout,omitempty"`
-	// First polling interval; doubles up to max_interval. Default 10 ms.
+	// Shortest polling interval. Default 2 ms: the first probes come this often, later
+	// ones a twentieth of the wait's age apart (at most 20 ms for the first 3 s), and a
+	// line of output from the service makes the next probe come at once, never sooner.
 	Interval *durationpb.Duration `protobuf:"bytes,5,opt,name=interval,proto3" json:"interval,omitempty"`
-	// Largest polling interval. Default 1 s.
+	// Largest polling interval, reached as the wait grows old. Default 1 s.
 	MaxInterval *durationpb.Duration `protobuf:"bytes,6,opt,name=max_interval,json=maxInterval,proto3" json:"max_interval,omitempty"`
 	// More conditions, all of which must hold besides the check of `kind` (kind NONE: only
 	// these). `timeout` covers them all; a timeout names the condition still unmet.

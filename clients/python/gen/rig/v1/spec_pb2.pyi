@@ -435,11 +435,14 @@ class Readiness(_message.Message):
 
     @_builtins.property
     def interval(self) -> _duration_pb2.Duration:
-        """First polling interval; doubles up to max_interval. Default 10 ms."""
+        """Shortest polling interval. Default 2 ms: the first probes come this often, later
+        ones a twentieth of the wait's age apart (at most 20 ms for the first 3 s), and a
+        line of output from the service makes the next probe come at once, never sooner.
+        """
 
     @_builtins.property
     def max_interval(self) -> _duration_pb2.Duration:
-        """Largest polling interval. Default 1 s."""
+        """Largest polling interval, reached as the wait grows old. Default 1 s."""
 
     @_builtins.property
     def waits(self) -> _containers.RepeatedCompositeFieldContainer[Global___Wait]:

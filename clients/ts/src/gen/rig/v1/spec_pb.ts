@@ -352,14 +352,16 @@ export type Readiness = Message<"rig.v1.Readiness"> & {
   timeout?: Duration | undefined;
 
   /**
-   * First polling interval; doubles up to max_interval. Default 10 ms.
+   * Shortest polling interval. Default 2 ms: the first probes come this often, later
+   * ones a twentieth of the wait's age apart (at most 20 ms for the first 3 s), and a
+   * line of output from the service makes the next probe come at once, never sooner.
    *
    * @generated from field: google.protobuf.Duration interval = 5;
    */
   interval?: Duration | undefined;
 
   /**
-   * Largest polling interval. Default 1 s.
+   * Largest polling interval, reached as the wait grows old. Default 1 s.
    *
    * @generated from field: google.protobuf.Duration max_interval = 6;
    */
