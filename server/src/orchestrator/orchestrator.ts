@@ -152,8 +152,7 @@ export class Orchestrator implements EnvironmentBackend {
       // The run (services, plan, event log) leaves memory; a summary stays.
       this.clientOf.delete(id);
       this.runs.delete(id);
-      const removal = run.removed.finally(() => this.removals.delete(removal));
-      this.removals.add(removal);
+      this.trackRemoval(run.removed);
       this.finished.add(new FinishedEnvironment(run.snapshot(), run.eventLogPath, run.logPath, run.finalized?.preserved ?? false));
     };
     this.runs.set(id, run);
@@ -161,6 +160,15 @@ export class Orchestrator implements EnvironmentBackend {
     this.logger.info({ env: id, services: plan.services.map((s) => s.name) }, "environment created");
     run.start();
     return { id, envDir: run.envDir };
+  }
+
+  /**
+   * Awaited at shutdown. Its own method, so the callback that forgets it closes over
+   * nothing of create()'s (the run above all, kept in memory until its dir is deleted).
+   */
+  private trackRemoval(removed: Promise<void>): void {
+    const removal = removed.finally(() => this.removals.delete(removal));
+    this.removals.add(removal);
   }
 
   /** A running (or down, not yet finalized) environment, or a finished one's summary. */

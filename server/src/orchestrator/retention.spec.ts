@@ -13,8 +13,8 @@ import { create, toJsonString, type MessageInitShape } from "@bufbuild/protobuf"
 import { Code } from "@connectrpc/connect";
 import { EnvironmentSchema, EnvironmentState } from "../gen/rig/v1/environment_service_pb.js";
 import { EventSchema, type Event } from "../gen/rig/v1/event_pb.js";
-import { Protocol, ReadinessKind, type ServiceSchema } from "../gen/rig/v1/spec_pb.js";
-import { collectEvents, FIXTURES, rejection, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
+import { ReadinessKind, type ServiceSchema } from "../gen/rig/v1/spec_pb.js";
+import { collectEvents, FIXTURES, nodeHttpService, rejection, spec, startRigd, type Rigd } from "../testing/rigd-harness.js";
 import { FinishedEnvironment, FinishedEnvironments } from "./finished-environments.js";
 import { ALL_EVENTS } from "../events/event-filter.js";
 
@@ -65,11 +65,7 @@ async function upAndDown(name: string): Promise<string> {
 
 /** The chain-server fixture behind an HTTP ingress (recorded with observe on). */
 function webService(): ServiceInit {
-  return {
-    name: "web",
-    ingresses: [{ protocol: Protocol.HTTP }],
-    config: { case: "process", value: { command: process.execPath, args: [join(FIXTURES, "chain-server.js"), rigd.marker] } },
-  };
+  return nodeHttpService(rigd, join(FIXTURES, "chain-server.js"));
 }
 
 async function createObserved(name: string, services: ServiceInit[]): Promise<string> {

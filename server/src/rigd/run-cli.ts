@@ -4,6 +4,7 @@
  * start or dies of an unexpected error, 2 for a bad command line.
  */
 import { parseRigdArgs, USAGE, UsageError } from "./cli-args.js";
+import { boundHeapGrowth } from "./heap-sizing.js";
 import { rigdVersion } from "./rig-dir.js";
 import { startRigd } from "./start-rigd.js";
 import type { RigdOptions, RunningRigd } from "./start-rigd.js";
@@ -32,6 +33,8 @@ export async function runRigdCli(
     process.stdout.write(`${rigdVersion()}\n`);
     return;
   }
+
+  boundHeapGrowth();
 
   // Services inherit rigd's environment by default; a token meant for a client of some
   // rigd (RIG_TOKEN) must not reach them.

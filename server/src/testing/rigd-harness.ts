@@ -16,7 +16,7 @@ import { tokenFileFor } from "../auth/rigd-token.js";
 import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
 import { LockService } from "../gen/rig/v1/lock_service_pb.js";
 import type { Event } from "../gen/rig/v1/event_pb.js";
-import { EnvironmentSpecSchema, type EnvironmentSpec } from "../gen/rig/v1/spec_pb.js";
+import { EnvironmentSpecSchema, Protocol, type EnvironmentSpec, type ServiceSchema } from "../gen/rig/v1/spec_pb.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** server/dist/main.js */
@@ -40,18 +40,23 @@ export interface Rigd {
 
 /**
  * Starts `node server/dist/main.js` (or another build's `main`, for benchmarks comparing
- * versions) with a fresh RIG_DIR (or the given one) and extra environment, and waits for
- * its addr file.
+ * versions) with a fresh RIG_DIR (or the given one), extra environment and node flags
+ * (`nodeArgs`, before the script: `--inspect`, `--cpu-prof`...), and waits for its addr file.
  */
 export async function startRigd(
   extraArgs: string[] = [],
-  options: { readonly env?: NodeJS.ProcessEnv; readonly main?: string; readonly rigDir?: string } = {},
+  options: {
+    readonly env?: NodeJS.ProcessEnv;
+    readonly main?: string;
+    readonly rigDir?: string;
+    readonly nodeArgs?: readonly string[];
+  } = {},
 ): Promise<Rigd> {
   // An existing rigDir restarts rigd on the state a previous one left.
   const rigDir = options.rigDir ?? mkdtempSync(join(tmpdir(), "rig-test-"));
   const addrFile = join(rigDir, "rigd.addr");
   if (options.rigDir) rmSync(addrFile, { force: true }); // the dead rigd's, else read as ours
-  const child = spawn(process.execPath, [options.main ?? RIGD_MAIN, "--rig-dir", rigDir, "--addr-file", addrFile, ...extraArgs], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.main ?? RIGD_MAIN, "--rig-dir", rigDir, "--addr-file", addrFile, ...extraArgs], {
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -135,6 +140,18 @@ export async function rejection(promise: Promise<unknown>): Promise<ConnectError
 /** Builds a spec message from a plain init object. */
 export function spec(init: MessageInitShape<typeof EnvironmentSpecSchema>): EnvironmentSpec {
   return create(EnvironmentSpecSchema, init);
+}
+
+/**
+ * A process service running a Node `script` behind an HTTP ingress (`default`; recorded
+ * when the environment observes), with the rigd's marker as its argument.
+ */
+export function nodeHttpService(rigd: Pick<Rigd, "marker">, script: string, name = "web"): MessageInitShape<typeof ServiceSchema> {
+  return {
+    name,
+    ingresses: [{ protocol: Protocol.HTTP }],
+    config: { case: "process", value: { command: process.execPath, args: [script, rigd.marker] } },
+  };
 }
 
 /** Pids of live processes whose command line contains `marker` (leak detection). */
