@@ -88,8 +88,21 @@ describe("environment networks (real rigd, real engine)", { concurrency: false }
     assert.equal(await containerEnv(a.id, "client", "SERVER_PORT"), "80");
     assert.equal(await fetchFromClient(a.id, "http://server:80/"), await hostnameOf(a.id, "server"), "A's client reaches A's server by name");
     assert.equal(await fetchFromClient(b.id, "http://server:80/"), await hostnameOf(b.id, "server"), "B's client reaches B's server by name");
-    assert.match(await fetchFromClient(a.id, `http://${await ipOn(b.id, "server")}:80/`), /^failed/, "A cannot reach B's server");
-    assert.match(await fetchFromClient(b.id, `http://${await ipOn(a.id, "server")}:80/`), /^failed/, "B cannot reach A's server");
+    // On a reach, say which container answered and what each client is attached to.
+    const why = async (): Promise<string> => {
+      const attached = async (id: string): Promise<string> =>
+        Object.entries((await docker.getContainer(serviceContainerName(id, "client")).inspect()).NetworkSettings.Networks)
+          .map(([name, n]) => `${name} ${n.IPAddress}`)
+          .join(", ");
+      return (
+        `servers: A ${await hostnameOf(a.id, "server")} at ${await ipOn(a.id, "server")}, B ${await hostnameOf(b.id, "server")} at ${await ipOn(b.id, "server")}; ` +
+        `A's client on ${await attached(a.id)}; B's client on ${await attached(b.id)}`
+      );
+    };
+    const aToB = await fetchFromClient(a.id, `http://${await ipOn(b.id, "server")}:80/`);
+    assert.match(aToB, /^failed/, `A cannot reach B's server (answered by ${aToB}; ${await why()})`);
+    const bToA = await fetchFromClient(b.id, `http://${await ipOn(a.id, "server")}:80/`);
+    assert.match(bToA, /^failed/, `B cannot reach A's server (answered by ${bToA}; ${await why()})`);
 
     // The test (a host process) keeps the mapped loopback port.
     const fromHost = await serviceEndpoint(rigd, a.id, "server");
