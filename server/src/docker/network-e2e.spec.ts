@@ -6,6 +6,7 @@
  * not after a failed start, not after `kill -9` of rigd (its watchdog, else the next rigd).
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { before, describe, it } from "node:test";
 import type { Event } from "../gen/rig/v1/event_pb.js";
 import { Protocol, ReadinessKind } from "../gen/rig/v1/spec_pb.js";
@@ -94,9 +95,14 @@ describe("environment networks (real rigd, real engine)", { concurrency: false }
         Object.entries((await docker.getContainer(serviceContainerName(id, "client")).inspect()).NetworkSettings.Networks)
           .map(([name, n]) => `${name} ${n.IPAddress}`)
           .join(", ");
+      // The engine's isolation rules, when this test may read them (root on Linux).
+      const rules = ["DOCKER-ISOLATION-STAGE-1", "DOCKER-ISOLATION-STAGE-2", "FORWARD"]
+        .map((chain) => spawnSync("iptables", ["-S", chain], { encoding: "utf8" }).stdout ?? "")
+        .join("");
+      const bridges = await Promise.all([a.id, b.id].map(async (id) => (await docker.getNetwork(environmentNetworkName(id)).inspect()).Id.slice(0, 12)));
       return (
         `servers: A ${await hostnameOf(a.id, "server")} at ${await ipOn(a.id, "server")}, B ${await hostnameOf(b.id, "server")} at ${await ipOn(b.id, "server")}; ` +
-        `A's client on ${await attached(a.id)}; B's client on ${await attached(b.id)}`
+        `A's client on ${await attached(a.id)}; B's client on ${await attached(b.id)}; bridges A br-${bridges[0]}, B br-${bridges[1]}; rules:\n${rules}`
       );
     };
     const aToB = await fetchFromClient(a.id, `http://${await ipOn(b.id, "server")}:80/`);
