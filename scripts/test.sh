@@ -2,7 +2,7 @@
 # The whole test suite (what `make test` and CI run): generated-code freshness, buf lint,
 # then every package's tests against real rigd processes, real child processes, a real
 # Docker engine with locally built images, and the Go/Python/TS conformance scenario.
-# Ends with a leak check: no rig-labelled container and no test rigd may remain.
+# Ends with a leak check: no rig-labelled container or network and no test rigd may remain.
 set -euo pipefail
 source "$(dirname "$0")/suite-env.sh"
 # Tests that find-or-start rigd the way users do (conformance, SDK defaults) share this
@@ -46,6 +46,12 @@ if [ -n "$leaked" ]; then
   echo "rig-labelled containers left behind:" >&2
   docker ps -a --filter label=rig.rigd >&2
   failed+=("leak check")
+fi
+leaked_networks=$(docker network ls -q --filter label=rig.rigd 2>/dev/null || true)
+if [ -n "$leaked_networks" ]; then
+  echo "rig-labelled networks left behind:" >&2
+  docker network ls --filter label=rig.rigd >&2
+  failed+=("leak check (networks)")
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then

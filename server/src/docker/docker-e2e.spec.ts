@@ -252,7 +252,7 @@ describe("docker types through a real rigd", { concurrency: false }, () => {
     }
   });
 
-  it("after kill -9 of rigd and its watchdog, the next rigd removes its containers", async (t) => {
+  it("after kill -9 of rigd and its watchdog, the next rigd removes its containers and their network", async (t) => {
     // Its own host label: rigds other specs start meanwhile leave the killed rigd's
     // containers to the next rigd of this test (they reap only orphans of their own host).
     const hostLabel = { RIG_DOCKER_HOST_LABEL: `rig-docker-e2e-${process.pid}` };
@@ -284,6 +284,10 @@ describe("docker types through a real rigd", { concurrency: false }, () => {
     const next = await startRigd(hostLabel);
     try {
       await eventually(async () => (await containersOf(pid)).length === 0, 20_000, "the orphans to be reaped");
+      // Networks go after their containers (stopping the next rigd sooner left this one behind).
+      const networksOfDead = async (): Promise<number> =>
+        (await docker.listNetworks({ filters: { label: [`${LABEL_RIGD_PID}=${pid}`] } })).length;
+      await eventually(async () => (await networksOfDead()) === 0, 20_000, "the orphan network to be reaped");
     } finally {
       await next.stop();
     }
