@@ -3,7 +3,7 @@
  * prints. Lifecycle events, service output and every traffic event each get one line;
  * proxy nodes are named by the edge they sit on (`api -> db`), never by their node name.
  */
-import { type Duration, timestampDate } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { LogStream, type Event } from "../gen/rig/v1/event_pb.js";
 
 /** Prefix of the proxy node names the observe transform makes (`~proxy.SOURCE.TARGET.INGRESS`). */
@@ -79,30 +79,40 @@ function edge(source: string, target: string, ingress: string): string {
   return `${source} -> ${target}${ingress && ingress !== "default" ? `.${ingress}` : ""}`;
 }
 
+/** `HH:MM:SS.mmm` (UTC) of a Timestamp, as `timestampDate(t).toISOString()` has it. */
+export function utcClock(time: Timestamp): string {
+  const ms = Number(time.seconds) * 1000 + Math.round(time.nanos / 1_000_000);
+  const day = ((ms % 86_400_000) + 86_400_000) % 86_400_000;
+  const two = (n: number): string => (n < 10 ? `0${n}` : String(n));
+  const milli = day % 1000;
+  return `${two(Math.floor(day / 3_600_000))}:${two(Math.floor(day / 60_000) % 60)}:${two(Math.floor(day / 1000) % 60)}.${milli < 10 ? "00" : milli < 100 ? "0" : ""}${milli}`;
+}
+
 /** One line of the human-readable log. */
 export function formatEvent(event: Event): string {
-  const time = event.time ? timestampDate(event.time).toISOString().slice(11, 23) : "";
-  const who = event.service ? `[${displayName(event.service)}] ` : "";
+  // One line per proxied request: no Date per line, and the service name only where shown.
+  const time = event.time ? utcClock(event.time) : "";
+  const who = (): string => (event.service ? `[${displayName(event.service)}] ` : "");
   const p = event.payload;
   switch (p.case) {
     case "serviceLog":
-      return `${time} ${who}${p.value.stream === LogStream.STDERR ? "stderr" : "stdout"}| ${p.value.line}`;
+      return `${time} ${who()}${p.value.stream === LogStream.STDERR ? "stderr" : "stdout"}| ${p.value.line}`;
     case "serviceFailed":
-      return `${time} ${who}service.failed (${p.value.phase}): ${withEdgeNames(p.value.reason)}`;
+      return `${time} ${who()}service.failed (${p.value.phase}): ${withEdgeNames(p.value.reason)}`;
     case "environmentDown":
       return `${time} environment.down: ${withEdgeNames(p.value.summary)}`;
     case "progressStall":
       return `${time} progress.stall: ${withEdgeNames(p.value.message)}`;
     case "testNote":
-      return `${time} ${who}test.note: ${p.value.message}`;
+      return `${time} ${who()}test.note: ${p.value.message}`;
     case "callbackRequest":
-      return `${time} ${who}callback.request ${p.value.phase} "${p.value.name}" (${p.value.requestId})`;
+      return `${time} ${who()}callback.request ${p.value.phase} "${p.value.name}" (${p.value.requestId})`;
     case "callbackResponse":
-      return `${time} ${who}callback.response ${p.value.requestId}${p.value.error ? ` error: ${p.value.error}` : " ok"}`;
+      return `${time} ${who()}callback.response ${p.value.requestId}${p.value.error ? ` error: ${p.value.error}` : " ok"}`;
     case "serviceStarting":
-      return `${time} ${who}service.starting${p.value.pid ? ` pid ${p.value.pid}` : ""}${p.value.detail ? `: ${p.value.detail}` : ""}`;
+      return `${time} ${who()}service.starting${p.value.pid ? ` pid ${p.value.pid}` : ""}${p.value.detail ? `: ${p.value.detail}` : ""}`;
     case "ingressPublished":
-      return `${time} ${who}ingress.published ${Object.entries(p.value.ingresses)
+      return `${time} ${who()}ingress.published ${Object.entries(p.value.ingresses)
         .map(([n, e]) => `${n}=${e.host}:${e.port}`)
         .join(" ")}`;
     case "requestCompleted": {
@@ -133,6 +143,6 @@ export function formatEvent(event: Event): string {
       return `${time} kafka ${edge(k.source, k.target, k.ingress)} ${verb} ${k.recordsTotal} record(s)${topics ? ` ${topics}` : ""} ${formatMs(preciseMs(k.latency))}${k.error ? ` error: ${k.error}` : ""}`;
     }
     default:
-      return `${time} ${who}${event.type}`;
+      return `${time} ${who()}${event.type}`;
   }
 }
