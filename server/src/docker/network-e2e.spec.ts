@@ -106,10 +106,11 @@ describe("environment networks (real rigd, real engine)", { concurrency: false }
       );
     };
     // Isolation between bridge networks is the engine's (Docker 20.10: iptables rules per
-    // network). In the full suite, 3 runs of 6 saw B reach A while other specs created and
-    // removed networks, B's client attached to B's network only (cause not found; never
-    // when the spec runs alone). A reach is reported as a diagnostic and retried; one that
-    // persists for 3 s fails.
+    // network, reached through one jump at the top of FORWARD). Creating any network makes
+    // the engine delete that jump and insert it again: a packet in between is forwarded
+    // unisolated. Other specs create networks meanwhile, and a run of the full suite caught
+    // B reaching A in that window (the diagnostic showed the jump right above another new
+    // network's rules). So a reach is reported and retried; one that persists for 3 s fails.
     const unreachable = async (from: string, to: string, what: string): Promise<void> => {
       let answer = "";
       for (let attempt = 1; attempt <= 3; attempt++) {
