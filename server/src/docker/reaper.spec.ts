@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { createDockerClient, engineReachable } from "./docker-client.js";
-import { engineSocketPath, getEngineJson } from "./engine-socket.js";
+import { engineSocketPath, getEngineJson } from "../os/engine-socket.js";
 import { LABEL_REUSE, LABEL_RIGD, LABEL_RIGD_HOST, ownerLabels } from "./labels.js";
 import { orphansLeft, pidIsAlive, reapOrphanNetworks, reapOrphans } from "./reaper.js";
 import { startContainer } from "./run-container.js";

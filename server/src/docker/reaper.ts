@@ -6,7 +6,7 @@
 import type Docker from "dockerode";
 import { hostname } from "node:os";
 import { dockerStatus } from "./docker-client.js";
-import { engineSocketPath, getEngineJson } from "./engine-socket.js";
+import { engineSocketPath, getEngineJson } from "../os/engine-socket.js";
 import { removeNetwork } from "./environment-network.js";
 import { isKeptName } from "./kept-containers.js";
 import { LABEL_REUSE, LABEL_RIGD_HOST, LABEL_RIGD_PID } from "./labels.js";
@@ -77,7 +77,7 @@ export async function reapOrphanNetworks(
 
 /**
  * Whether a dead rigd of this host left a container or network to reap, asked over the
- * engine's unix socket without loading dockerode (engine-socket.ts); undefined when the
+ * engine's unix socket without loading dockerode (os/engine-socket.ts); undefined when the
  * engine is not on a unix socket. Rejects when the engine cannot be asked.
  */
 export async function orphansLeft(isAlive: (pid: number) => boolean, options: ReapOptions = {}): Promise<boolean | undefined> {

@@ -4,8 +4,8 @@
  * `--rig-watchdog PID` (a bundle has no second script to run).
  */
 import { rmSync } from "node:fs";
-import { request } from "node:http";
 import { createInterface } from "node:readline";
+import { callEngine, engineSocketPath, getEngineJson } from "./engine-socket.js";
 import { killMarked } from "./process-tree.js";
 
 /** Follows rigd `rigdPid` through stdin (see watchdog-main.ts) and cleans up after it dies. */
@@ -37,30 +37,18 @@ export function runWatchdog(rigdPid: number): void {
 
 /** rigd's containers, then networks (label rig.rigd.pid), removed through a unix-socket engine. */
 async function removeDockerLeftovers(rigdPid: number): Promise<void> {
-  const host = process.env["DOCKER_HOST"] ?? "unix:///var/run/docker.sock";
-  if (!host.startsWith("unix://")) return;
-  const socketPath = host.slice("unix://".length);
-  const call = (method: string, path: string): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const req = request({ socketPath, method, path, timeout: 5000 }, (res) => {
-        let body = "";
-        res.on("data", (d: Buffer) => (body += d.toString()));
-        res.on("end", () => resolve(body));
-      });
-      req.on("error", reject);
-      req.on("timeout", () => req.destroy(new Error("timeout")));
-      req.end();
-    });
+  const socketPath = engineSocketPath();
+  if (socketPath === undefined) return;
   const filters = encodeURIComponent(JSON.stringify({ label: [`rig.rigd.pid=${rigdPid}`] }));
-  const list = JSON.parse(await call("GET", `/containers/json?all=1&filters=${filters}`)) as {
+  const list = (await getEngineJson(socketPath, `/containers/json?all=1&filters=${filters}`)) as {
     Id: string;
     Names?: string[];
     Labels?: Record<string, string>;
   }[];
   // Containers kept for inspection (renamed rig-kept-...) wait for `rig prune`; reusable ones for a later rigd.
   const doomed = list.filter((c) => !(c.Names ?? []).some((n) => n.startsWith("/rig-kept-")) && c.Labels?.["rig.reuse"] !== "true");
-  await Promise.all(doomed.map((c) => call("DELETE", `/containers/${c.Id}?force=1&v=1`).catch(() => "")));
+  await Promise.all(doomed.map((c) => callEngine(socketPath, "DELETE", `/containers/${c.Id}?force=1&v=1`).catch(() => "")));
   // Then the environments' networks, which their containers no longer hold.
-  const networks = JSON.parse(await call("GET", `/networks?filters=${filters}`)) as { Id: string }[];
-  await Promise.all(networks.map((n) => call("DELETE", `/networks/${n.Id}`).catch(() => "")));
+  const networks = (await getEngineJson(socketPath, `/networks?filters=${filters}`)) as { Id: string }[];
+  await Promise.all(networks.map((n) => callEngine(socketPath, "DELETE", `/networks/${n.Id}`).catch(() => "")));
 }
