@@ -11,6 +11,7 @@ import {
   DYNAMIC_GROWING_PERCENT,
   growthGiven,
   HeapGrowthPolicy,
+  pretenuringGiven,
   WINDOW_MS,
 } from "./heap-sizing.js";
 
@@ -57,5 +58,14 @@ describe("growthGiven", () => {
     assert.equal(growthGiven([], "--max-old-space-size=512 --heap_growing_percent=20"), true);
     assert.equal(growthGiven(["--inspect"], "--max-old-space-size=512"), false);
     assert.equal(growthGiven([], ""), false);
+  });
+});
+
+describe("pretenuringGiven", () => {
+  it("sees either choice about pretenuring given to node, and nothing else", () => {
+    assert.equal(pretenuringGiven(["--allocation-site-pretenuring"], ""), true);
+    assert.equal(pretenuringGiven([], "--no-allocation_site_pretenuring"), true);
+    assert.equal(pretenuringGiven(["--allocation-site-pretenuring-extra"], "--max-old-space-size=512"), false);
+    assert.equal(pretenuringGiven([], ""), false);
   });
 });

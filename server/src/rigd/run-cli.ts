@@ -4,7 +4,7 @@
  * start or dies of an unexpected error, 2 for a bad command line.
  */
 import { parseRigdArgs, USAGE, UsageError } from "./cli-args.js";
-import { boundHeapGrowth } from "./heap-sizing.js";
+import { boundHeapGrowth, stopPretenuring } from "./heap-sizing.js";
 import { rigdVersion } from "./rig-dir.js";
 import { startRigd } from "./start-rigd.js";
 import type { RigdOptions, RunningRigd } from "./start-rigd.js";
@@ -35,6 +35,7 @@ export async function runRigdCli(
   }
 
   boundHeapGrowth();
+  stopPretenuring();
 
   // Services inherit rigd's environment by default; a token meant for a client of some
   // rigd (RIG_TOKEN) must not reach them.
