@@ -1,8 +1,27 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { create, type DescField, type DescMessage, type Message, toJsonString } from "@bufbuild/protobuf";
+import {
+  create,
+  createFileRegistry,
+  createRegistry,
+  type DescField,
+  type DescFile,
+  type DescMessage,
+  fromBinary,
+  type Message,
+  toBinary,
+  toJsonString,
+} from "@bufbuild/protobuf";
 import { fromJson, ScalarType } from "@bufbuild/protobuf";
-import { anyPack, AnySchema, FieldMaskSchema, Int64ValueSchema, StructSchema } from "@bufbuild/protobuf/wkt";
+import {
+  anyPack,
+  AnySchema,
+  FieldMaskSchema,
+  type FileDescriptorProto,
+  FileDescriptorSetSchema,
+  Int64ValueSchema,
+  StructSchema,
+} from "@bufbuild/protobuf/wkt";
 import { EventSchema } from "../gen/rig/v1/event_pb.js";
 import { EnvironmentSpecSchema } from "../gen/rig/v1/spec_pb.js";
 import { toJsonText } from "./json-writer.js";
@@ -122,6 +141,42 @@ describe("toJsonText", () => {
     const any = anyPack(FieldMaskSchema, mask);
     assert.throws(() => toJsonString(AnySchema, any), /not in the type registry/);
     assert.throws(() => toJsonText(AnySchema, any), /not in the type registry/);
+  });
+
+  it("writes an Any's contents with the registry given, as toJsonString with that registry", () => {
+    const mask = create(FieldMaskSchema, { paths: ["a.b_c", "d"] });
+    const any = anyPack(FieldMaskSchema, mask);
+    const registry = createRegistry(FieldMaskSchema);
+    assert.equal(toJsonText(AnySchema, any, registry), toJsonString(AnySchema, any, { registry }));
+    // The registry is for that call only.
+    assert.throws(() => toJsonText(AnySchema, any), /not in the type registry/);
+  });
+
+  it("writes messages of descriptors read at run time (as reflection gives a gRPC target's) as toJsonString does", () => {
+    // rig's own event and spec files, through a FileDescriptorSet as a reflection client
+    // receives them: new descriptor objects, not the generated ones.
+    const files: FileDescriptorProto[] = [];
+    const seen = new Set<string>();
+    const collect = (file: DescFile): void => {
+      if (seen.has(file.name)) return;
+      seen.add(file.name);
+      for (const dependency of file.dependencies) collect(dependency);
+      files.push(file.proto);
+    };
+    collect(EventSchema.file);
+    collect(EnvironmentSpecSchema.file);
+    const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: files }));
+    let compared = 0;
+    for (const generated of [EventSchema, EnvironmentSpecSchema]) {
+      const dynamic = registry.getMessage(generated.typeName)!;
+      assert.notEqual(dynamic, generated);
+      for (let variant = 0; variant < 8; variant++) {
+        const message = fromBinary(dynamic, toBinary(generated, filled(generated, variant) as never));
+        assert.equal(toJsonText(dynamic, message, registry), toJsonString(dynamic, message, { registry }), `${generated.typeName} variant ${variant}`);
+        compared++;
+      }
+    }
+    assert.equal(compared, 16);
   });
 
   it("refuses what toJsonString refuses: a wrong type, a foreign message, a timestamp out of range", () => {

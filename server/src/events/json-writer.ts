@@ -9,11 +9,11 @@
  * Writers are compiled once per message type from its descriptor. What this file does
  * not write itself (well-known types but Timestamp and Duration, messages with wrapper or
  * Struct fields, proto2 required fields) is handed to protobuf-es for that message alone,
- * so the output stays exact for every type. No registry: an Any fails as in protobuf-es
- * without one.
+ * so the output stays exact for every type, with the registry given (an Any fails without
+ * one, as in protobuf-es).
  * `json-writer.spec.ts` compares both on every event type with every field set.
  */
-import { type DescEnum, type DescField, type DescMessage, type Message, ScalarType, toJson } from "@bufbuild/protobuf";
+import { type DescEnum, type DescField, type DescMessage, type Message, type Registry, ScalarType, toJson } from "@bufbuild/protobuf";
 
 /** The JSON text of one value (never undefined: callers decide presence first). */
 type ValueWriter = (value: unknown) => string;
@@ -22,9 +22,24 @@ const IMPLICIT = 2;
 const LEGACY_REQUIRED = 3;
 const compiled = new WeakMap<DescMessage, ValueWriter>();
 
-/** The protobuf JSON of `message` (a message of `schema`), as `toJsonString` writes it. */
-export function toJsonText<Desc extends DescMessage>(schema: Desc, message: Message): string {
-  return messageWriter(schema)(message);
+/** The registry of the toJsonText call in progress, for the types handed to protobuf-es (an Any's contents). */
+let registryInUse: Registry | undefined;
+
+/**
+ * The protobuf JSON of `message` (a message of `schema`), as `toJsonString` writes it
+ * (with `{ registry }` when one is given: how an Any's contents are found). Schemas may
+ * come from generated code or from descriptors read at run time (a gRPC target's, by
+ * reflection): writers are compiled and cached per descriptor object either way.
+ */
+export function toJsonText<Desc extends DescMessage>(schema: Desc, message: Message, registry?: Registry): string {
+  if (registry === undefined) return messageWriter(schema)(message);
+  const outer = registryInUse;
+  registryInUse = registry;
+  try {
+    return messageWriter(schema)(message);
+  } finally {
+    registryInUse = outer;
+  }
 }
 
 function messageWriter(desc: DescMessage): ValueWriter {
@@ -43,7 +58,8 @@ function compileMessage(desc: DescMessage): ValueWriter {
   }
   // Other well-known types have JSON forms of their own (Any, FieldMask, Struct, ...).
   if (desc.typeName.startsWith("google.protobuf.") || !ownWritable(desc)) {
-    const delegate: ValueWriter = (value) => JSON.stringify(toJson(desc, value as Message));
+    const delegate: ValueWriter = (value) =>
+      JSON.stringify(toJson(desc, value as Message, registryInUse === undefined ? undefined : { registry: registryInUse }));
     compiled.set(desc, delegate);
     return delegate;
   }
@@ -71,8 +87,13 @@ function compileMessage(desc: DescMessage): ValueWriter {
   return direct;
 }
 
-/** Whether this file writes the message's own fields (not its nested messages). */
+/**
+ * Whether this file writes the message's own fields (not its nested messages). A proto2
+ * message that can be extended is left to protobuf-es, which knows extensions from the
+ * registry.
+ */
 function ownWritable(desc: DescMessage): boolean {
+  if (desc.proto.extensionRange.length > 0) return false;
   return desc.fields.every(
     (f) => f.presence !== LEGACY_REQUIRED && !(f.fieldKind === "message" && isUnboxed(f.message)) &&
       !(f.fieldKind === "list" && f.listKind === "message" && isUnboxed(f.message)) &&

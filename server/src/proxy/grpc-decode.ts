@@ -2,7 +2,8 @@
  * Decodes captured gRPC messages to JSON with descriptors from reflection, inflating
  * compressed ones when the codec is known (gzip, deflate).
  */
-import { type DescMessage, fromBinary, type Registry, toJsonString } from "@bufbuild/protobuf";
+import { type DescMessage, fromBinary, type Registry } from "@bufbuild/protobuf";
+import { toJsonText } from "../events/json-writer.js";
 import { gunzipSync, inflateSync } from "node:zlib";
 import type { GrpcWireMessage } from "./grpc-message-parser.js";
 
@@ -37,7 +38,8 @@ export function decodeMessages(
     if (!message.payload) return;
     try {
       const bytes = message.compressed ? inflate(message.payload, encoding) : message.payload;
-      json.push(toJsonString(schema, fromBinary(schema, bytes), { registry }));
+      // The compiled writer, not toJsonString: a third of the cost, on the path of every call.
+      json.push(toJsonText(schema, fromBinary(schema, bytes), registry));
     } catch (err) {
       errors.push(`${direction} message ${index + 1}: ${err instanceof Error ? err.message : String(err)}`);
     }
