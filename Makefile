@@ -41,9 +41,12 @@ lint: setup
 	tsc -b server clients/ts examples
 	./scripts/check-layers.sh
 
+## build: every package (tsc -b), the dashboard, and rigd's one-file bundle
+## (server/dist/rigd.cjs, which dist/main.js runs while it is as new as the tsc build).
 build: setup
 	tsc -b server clients/ts examples
 	node server/ui/build-ui.mjs
+	node server/bundle/build-rigd-bundle.mjs
 
 ## test: every suite against real rigd processes, a real Docker engine and real clients.
 test: build docker catalog

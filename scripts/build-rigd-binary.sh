@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The self-contained rigd (issue 11): one executable with no node_modules beside it.
-# esbuild bundles server/src/rigd/binary-main.ts and every dependency into one CommonJS
-# script; Node's single executable application support turns it into a blob
-# (node --experimental-sea-config) that postject injects into a copy of the node binary.
+# server/bundle/build-rigd-bundle.mjs bundles server/src/rigd/binary-main.ts and every
+# dependency into one CommonJS script (esbuild); Node's single executable application
+# support turns it into a blob (node --experimental-sea-config) that postject injects
+# into a copy of the node binary.
 #   scripts/build-rigd-binary.sh [OUT]        default build/rigd
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,14 +13,12 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/rigd-binary.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 version=$(node -p 'require(process.argv[1]).version' "$root/server/package.json")
 
-# Native add-ons of optional dependencies (ssh2's crypto binding, cpu-features) are
-# loaded in try/catch by their packages and have JavaScript fallbacks: leave them out.
-esbuild "$root/server/src/rigd/binary-main.ts" --bundle --platform=node --format=cjs --target=node22 \
-  --define:__RIGD_VERSION__="\"$version\"" --external:*.node --external:cpu-features \
-  --log-level=warning --log-override:empty-import-meta=silent --legal-comments=none --outfile="$work/rigd.cjs"
+node "$root/server/bundle/build-rigd-bundle.mjs" "$work/rigd.cjs"
 
+# execArgv: rigd's node flags (server/src/rigd/node-flags.ts).
 cat >"$work/sea-config.json" <<JSON
-{ "main": "$work/rigd.cjs", "output": "$work/rigd.blob", "disableExperimentalSEAWarning": true, "useCodeCache": false }
+{ "main": "$work/rigd.cjs", "output": "$work/rigd.blob", "disableExperimentalSEAWarning": true, "useCodeCache": false,
+  "execArgv": ["--max-semi-space-size=16"] }
 JSON
 node --experimental-sea-config "$work/sea-config.json" >/dev/null 2>&1 || node --experimental-sea-config "$work/sea-config.json"
 

@@ -31,8 +31,11 @@ run "import rules of server/src hold, and bite" bash -c './scripts/check-layers.
 run "dashboard bundle type-checks and builds" node server/ui/build-ui.mjs
 run "server (rigd, orchestrator, services, proxies, docker, the dashboard in chromium)" \
   node --test --test-concurrency=2 --test-timeout=600000 'server/dist/**/*.spec.js'
-run "TypeScript SDK" node --test --test-concurrency=2 --test-timeout=600000 'clients/ts/dist/**/*.spec.js'
-run "examples" node --test --test-concurrency=1 --test-timeout=600000 'examples/dist/**/*.spec.js'
+# The server suite, the packages and the other clients run rigd as `make build` leaves it:
+# the one-file bundle (server/dist/rigd.cjs). The TS SDK and the examples run the modules
+# of server/dist, as a developer's rigd does after `tsc -b` (rigd/bundle-choice.ts).
+run "TypeScript SDK (rigd from its modules)" env RIG_RIGD_MODULES=1 node --test --test-concurrency=2 --test-timeout=600000 'clients/ts/dist/**/*.spec.js'
+run "examples (rigd from its modules)" env RIG_RIGD_MODULES=1 node --test --test-concurrency=1 --test-timeout=600000 'examples/dist/**/*.spec.js'
 run "npm packages from outside the repository (pack, install in a scratch project, node:test)" ./scripts/test-packages.sh
 run "self-contained rigd: built, started with no Node on PATH, runs an environment" ./scripts/test-rigd-binary.sh
 if [ -x scripts/test-clients.sh ]; then

@@ -226,11 +226,16 @@ func rigdCommand(opts RigdOptions) ([]string, string, error) {
 				node = bundled
 			}
 		}
-		return []string{node, entry}, version, nil
+		return append(append([]string{node}, rigdNodeFlags...), entry), version, nil
 	default:
 		return []string{entry}, version, nil
 	}
 }
+
+// rigdNodeFlags are the node flags rigd runs with (server/src/rigd/node-flags.ts says
+// why; the TS and Python SDKs and rigd's own shebang give the same): V8 can size its young
+// generation only when it starts.
+var rigdNodeFlags = []string{"--max-semi-space-size=16"}
 
 // checkoutRigd is the rigd of a checkout: server/dist/main.js (make build), else the
 // self-contained build/rigd (make rigd-binary).

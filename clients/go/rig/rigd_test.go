@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -148,6 +149,9 @@ func TestRigRigdNamesTheEntryAndItsVersion(t *testing.T) {
 	}
 	if command[len(command)-1] != entry || !strings.HasSuffix(command[0], "node") {
 		t.Errorf("command %v; want node %s", command, entry)
+	}
+	if !slices.Contains(command, "--max-semi-space-size=16") {
+		t.Errorf("command %v: rigd runs without its node flags (server/src/rigd/node-flags.ts)", command)
 	}
 	pkg, _ := os.ReadFile(filepath.Join(repo, "server", "package.json"))
 	if !strings.Contains(string(pkg), `"version": "`+version+`"`) {

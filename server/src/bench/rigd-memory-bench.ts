@@ -77,7 +77,9 @@ async function cycle(rigd: Rigd, n: number): Promise<void> {
 }
 
 const inspectPort = await freePort();
-const rigd = await startRigd([], { main: values.rigd ?? RIGD_MAIN, nodeArgs: [`--inspect=127.0.0.1:${inspectPort}`, "--expose-gc"] });
+// RIGD_NODE_ARGS: more node flags for rigd, e.g. "--max-semi-space-size=16".
+const extraNodeArgs = process.env.RIGD_NODE_ARGS?.split(" ").filter((a) => a !== "") ?? [];
+const rigd = await startRigd([], { main: values.rigd ?? RIGD_MAIN, nodeArgs: [`--inspect=127.0.0.1:${inspectPort}`, "--expose-gc", ...extraNodeArgs] });
 const stop = async (): Promise<void> => {
   await rigd.stop();
   for (const pid of processesWith(rigd.marker)) process.kill(pid, "SIGKILL");

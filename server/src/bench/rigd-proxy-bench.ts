@@ -35,7 +35,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { Agent } from "node:http";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createClient, type Client } from "@connectrpc/connect";
@@ -44,6 +44,8 @@ import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
 import type { Endpoint } from "../gen/rig/v1/event_pb.js";
 import { Protocol } from "../gen/rig/v1/spec_pb.js";
 import { echoClient } from "../proxy/testdata/echo-grpc.js";
+import { freshBundle } from "../rigd/bundle-choice.js";
+import { RIGD_NODE_FLAGS } from "../rigd/node-flags.js";
 import { bearer, spec } from "../testing/rigd-harness.js";
 import { compare, type Comparison, httpGet, median, printComparison } from "./load-rounds.js";
 
@@ -66,7 +68,7 @@ async function startRigd(main: string, env: NodeJS.ProcessEnv = process.env): Pr
   const t0 = performance.now();
   // RIGD_NODE_ARGS: node flags for rigd only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = process.env.RIGD_NODE_ARGS?.split(" ").filter((a) => a !== "") ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, main, "--rig-dir", rigDir, "--listen", "127.0.0.1:0", "--idle", "0"], {
+  const child = spawn(process.execPath, [...RIGD_NODE_FLAGS, ...nodeArgs, main, "--rig-dir", rigDir, "--listen", "127.0.0.1:0", "--idle", "0"], {
     stdio: ["ignore", "pipe", "inherit"],
     env,
   });
@@ -129,9 +131,14 @@ function service(name: string, script: string, protocol: Protocol) {
   };
 }
 
-async function coldStarts(mains: Readonly<Record<string, string>>, runs: number): Promise<void> {
+/** A rigd to time from spawn: its main.js, and environment of its own (RIG_RIGD_MODULES). */
+interface ColdBuild {
+  readonly main: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+async function coldStarts(mains: Readonly<Record<string, ColdBuild>>, runs: number): Promise<void> {
   const caches = mkdtempSync(join(tmpdir(), "rig-bench-cache-"));
-  const withCache = (dir: string): NodeJS.ProcessEnv => ({ ...process.env, NODE_COMPILE_CACHE: join(caches, dir) });
   const once = async (main: string, env: NodeJS.ProcessEnv): Promise<number> => {
     const rigd = await startRigd(main, env);
     started.delete(rigd);
@@ -140,8 +147,11 @@ async function coldStarts(mains: Readonly<Record<string, string>>, runs: number)
     return rigd.coldStartMs;
   };
   try {
-    const builds = Object.entries(mains).map(([name, main], b) => ({ name, main, warm: `warm-${b}`, first: [] as number[], warmed: [] as number[] }));
-    for (const build of builds) await once(build.main, withCache(build.warm)); // fills the warm cache
+    const builds = Object.entries(mains).map(([name, { main, env }], b) => {
+      const withCache = (dir: string): NodeJS.ProcessEnv => ({ ...process.env, ...env, NODE_COMPILE_CACHE: join(caches, dir) });
+      return { name, main, withCache, warm: `warm-${b}`, first: [] as number[], warmed: [] as number[] };
+    });
+    for (const build of builds) await once(build.main, build.withCache(build.warm)); // fills the warm cache
     // The floor: Node itself, spawned until it exits having run nothing.
     const bare: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -149,15 +159,15 @@ async function coldStarts(mains: Readonly<Record<string, string>>, runs: number)
       await new Promise((resolve) => spawn(process.execPath, ["-e", ""], { stdio: "ignore" }).once("exit", resolve));
       bare.push(performance.now() - t0);
       for (const build of i % 2 === 0 ? builds : [...builds].reverse()) {
-        build.first.push(await once(build.main, withCache(`first-${build.warm}-${i}`)));
-        build.warmed.push(await once(build.main, withCache(build.warm)));
+        build.first.push(await once(build.main, build.withCache(`first-${build.warm}-${i}`)));
+        build.warmed.push(await once(build.main, build.withCache(build.warm)));
       }
     }
     process.stderr.write("\n");
     console.log(`\nrigd cold start, spawn to first ListEnvironments answer (${runs} runs each, interleaved):`);
     const line = (what: string, times: readonly number[]): void => {
       const sorted = [...times].sort((a, b) => a - b);
-      console.log(`  ${what.padEnd(48)} median ${median(times).toFixed(0)} ms, min ${sorted[0]?.toFixed(0)} ms, max ${sorted.at(-1)?.toFixed(0)} ms`);
+      console.log(`  ${what.padEnd(72)} median ${median(times).toFixed(0)} ms, min ${sorted[0]?.toFixed(0)} ms, max ${sorted.at(-1)?.toFixed(0)} ms`);
     };
     line("node alone (spawn to exit of `node -e ''`):", bare);
     for (const build of builds) {
@@ -184,7 +194,14 @@ async function main(): Promise<void> {
   });
   const options = { seconds: Number(values.seconds), rounds: Number(values.rounds), concurrency: Number(values.concurrency) };
   const rigdMain = values.rigd;
-  const coldMains = { rigd: rigdMain, ...Object.fromEntries((values["cold-baseline"] ?? []).map((main) => [relative(process.cwd(), main), main])) };
+  // rigd as the SDKs start it (the one-file bundle when the build made one, rigd/bundle-choice.ts),
+  // and from its modules, as after a `tsc -b`.
+  const bundled = freshBundle(dirname(rigdMain)) !== undefined;
+  const coldMains: Record<string, ColdBuild> = {
+    [bundled ? "rigd (one-file bundle)" : "rigd (modules: no current bundle)"]: { main: rigdMain },
+    ...(bundled ? { "rigd (modules, RIG_RIGD_MODULES=1)": { main: rigdMain, env: { RIG_RIGD_MODULES: "1" } } } : {}),
+    ...Object.fromEntries((values["cold-baseline"] ?? []).map((main) => [relative(process.cwd(), main), { main }])),
+  };
   if (values.only === "none") {
     console.log(`rigd: ${rigdMain}, node ${process.version}`);
     await coldStarts(coldMains, Number(values["cold-runs"]));

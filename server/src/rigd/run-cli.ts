@@ -3,6 +3,7 @@
  * Exit codes: 0 after a clean shutdown (idle, SIGTERM, SIGINT), 1 when rigd cannot
  * start or dies of an unexpected error, 2 for a bad command line.
  */
+import { inRigdBundle } from "../os/rigd-bundle.js";
 import { parseRigdArgs, USAGE, UsageError } from "./cli-args.js";
 import { boundHeapGrowth, stopPretenuring } from "./heap-sizing.js";
 import { rigdVersion } from "./rig-dir.js";
@@ -99,7 +100,9 @@ export async function runRigdCli(
     process.stderr.write(`rigd: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   }
-  process.stdout.write(`rigd ${rigdVersion()} serving on ${rigd.address} (rig dir ${rigd.rigDir})\n`);
+  // Says which rigd runs: dist/main.js picks the bundle only while it is current (bundle-choice.ts).
+  const form = !inRigdBundle ? "" : (require("node:sea") as { isSea(): boolean }).isSea() ? ", single executable" : ", one-file bundle";
+  process.stdout.write(`rigd ${rigdVersion()} serving on ${rigd.address} (rig dir ${rigd.rigDir}${form})\n`);
   if (pendingStop) stop(pendingStop.reason, pendingStop.exitCode);
 
   const reason = await rigd.closed;

@@ -220,7 +220,18 @@ export async function startRigd(options: RigdOptions): Promise<RunningRigd> {
     throw err;
   }
   log.info(
-    { address, addrFile, tokenFile, rigDir, version: rigdVersion(), idle: idleMs > 0 ? formatDuration(idleMs) : "off", orphanGraceMs },
+    {
+      address,
+      addrFile,
+      tokenFile,
+      rigDir,
+      version: rigdVersion(),
+      idle: idleMs > 0 ? formatDuration(idleMs) : "off",
+      orphanGraceMs,
+      // Which node, and whether it got rigd's flags (rigd/node-flags.ts).
+      node: process.version,
+      execArgv: process.execArgv,
+    },
     "serving",
   );
 

@@ -17,6 +17,8 @@ import { EnvironmentService } from "../gen/rig/v1/environment_service_pb.js";
 import { LockService } from "../gen/rig/v1/lock_service_pb.js";
 import type { Event } from "../gen/rig/v1/event_pb.js";
 import { EnvironmentSpecSchema, Protocol, type EnvironmentSpec, type ServiceSchema } from "../gen/rig/v1/spec_pb.js";
+import { WATCHDOG_FLAG } from "../os/watchdog.js";
+import { RIGD_NODE_FLAGS } from "../rigd/node-flags.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** server/dist/main.js */
@@ -41,7 +43,8 @@ export interface Rigd {
 /**
  * Starts `node server/dist/main.js` (or another build's `main`, for benchmarks comparing
  * versions) with a fresh RIG_DIR (or the given one), extra environment and node flags
- * (`nodeArgs`, before the script: `--inspect`, `--cpu-prof`...), and waits for its addr file.
+ * (`nodeArgs`, before the script: `--inspect`, `--cpu-prof`...) after the ones the SDKs
+ * give (rigd/node-flags.ts), and waits for its addr file.
  */
 export async function startRigd(
   extraArgs: string[] = [],
@@ -56,7 +59,7 @@ export async function startRigd(
   const rigDir = options.rigDir ?? mkdtempSync(join(tmpdir(), "rig-test-"));
   const addrFile = join(rigDir, "rigd.addr");
   if (options.rigDir) rmSync(addrFile, { force: true }); // the dead rigd's, else read as ours
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.main ?? RIGD_MAIN, "--rig-dir", rigDir, "--addr-file", addrFile, ...extraArgs], {
+  const child = spawn(process.execPath, [...RIGD_NODE_FLAGS, ...(options.nodeArgs ?? []), options.main ?? RIGD_MAIN, "--rig-dir", rigDir, "--addr-file", addrFile, ...extraArgs], {
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -211,7 +214,9 @@ export function watchdogOf(rigdPid: number): number | undefined {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      if (args.some((a) => a.endsWith("watchdog-main.js")) && args.includes(String(rigdPid))) return Number(entry);
+      // watchdog-main.js from the modules; the bundle runs itself with --rig-watchdog (os/watchdog.ts).
+      const isWatchdog = args.some((a) => a.endsWith("watchdog-main.js") || a === WATCHDOG_FLAG);
+      if (isWatchdog && args.includes(String(rigdPid))) return Number(entry);
     } catch {
       // gone
     }

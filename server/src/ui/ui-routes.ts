@@ -14,6 +14,7 @@ import type http from "node:http";
 import type http2 from "node:http2";
 import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { inRigdBundle } from "../os/rigd-bundle.js";
 
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Response = http.ServerResponse | http2.Http2ServerResponse;
@@ -31,13 +32,15 @@ export interface UiOptions {
 }
 
 /**
- * Where the built browser app lives in a checkout or an installed `@rig/server`; undefined
- * in the self-contained rigd binary (a CommonJS bundle has no `import.meta.url`), which
- * ships no dashboard.
+ * Where the built browser app lives in a checkout or an installed `@rig/server`: beside
+ * this file, or, when rigd runs as dist/rigd.cjs (a CommonJS bundle has no
+ * `import.meta.url`), in dist/ui/app/ beside the bundle. Undefined in the self-contained
+ * rigd binary, which ships no dashboard.
  */
 export function defaultAppDir(): string | undefined {
-  const here = import.meta.url as string | undefined;
-  return here ? fileURLToPath(new URL("./app/", here)) : undefined;
+  if (!inRigdBundle) return fileURLToPath(new URL("./app/", import.meta.url));
+  const sea = require("node:sea") as { isSea(): boolean };
+  return sea.isSea() ? undefined : join(__dirname, "ui", "app");
 }
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {

@@ -31,6 +31,9 @@ _HEALTH_CHECK = "/grpc.health.v1.Health/Check"
 #: HealthCheckResponse{status: SERVING}: field 1, varint 1.
 _SERVING = b"\x08\x01"
 _SCRIPTS = (".js", ".mjs", ".cjs")
+# Node flags rigd runs with (server/src/rigd/node-flags.ts says why; the TS and Go SDKs
+# and rigd's own shebang give the same): V8 can size its young generation only at start.
+RIGD_NODE_FLAGS = ("--max-semi-space-size=16",)
 
 
 class RigdError(RuntimeError):
@@ -231,7 +234,7 @@ def _rigd_command(repo: str | None) -> tuple[list[str], str, str]:
     if path.suffix not in _SCRIPTS:
         return [str(path)], version, ""
     node = Path(root) / ".tools" / "node" / "bin" / "node" if root else None
-    return [str(node) if node and node.exists() else "node", str(path)], version, ""
+    return [str(node) if node and node.exists() else "node", *RIGD_NODE_FLAGS, str(path)], version, ""
 
 
 def _checkout_rigd(root: Path) -> str:

@@ -15,7 +15,7 @@ import { RigDaemonError, rig } from "../index.js";
 import { fixture, runNode } from "../test-fixtures/run-node.js";
 import { httpFunc } from "../test-fixtures/http-func.js";
 import { isolatedRigDir } from "../testing/isolated-rig-dir.js";
-import { locateRigd, rigdFiles } from "./rigd-location.js";
+import { locateRigd, RIGD_NODE_FLAGS, rigdFiles } from "./rigd-location.js";
 
 const version = locateRigd().version;
 
@@ -36,6 +36,10 @@ test("no rigd running: two test processes started at once share exactly one rigd
   const addr = readFileSync(rigdFiles(rigDir.dir, version).addrFile, "utf8").trim();
   assert.equal(reports[0]?.server, addr);
   assert.equal(rigDir.rigdPids().length, 1, "exactly one rigd process for this RIG_DIR");
+  // It runs with rigd's node flags (V8 sizes its young generation only at start).
+  const [pid] = rigDir.rigdPids();
+  const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  for (const flag of RIGD_NODE_FLAGS) assert.ok(argv.includes(flag), `rigd runs without ${flag}: ${argv.join(" ")}`);
   // And only one was ever started: each rigd announces itself once in the shared output file.
   const output = readFileSync(rigdFiles(rigDir.dir, version).outputFile, "utf8");
   assert.equal(output.match(/serving on/g)?.length, 1, output);

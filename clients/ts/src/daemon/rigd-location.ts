@@ -8,6 +8,13 @@ import { homedir } from "node:os";
 import { delimiter, dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
+/**
+ * Node flags rigd runs with (server/src/rigd/node-flags.ts says why; the Go and Python
+ * SDKs and rigd's own shebang give the same). V8 can size its young generation only when
+ * it starts.
+ */
+export const RIGD_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=16"];
+
 /** How to start rigd. */
 export interface RigdCommand {
   /** Executable to spawn (process.execPath for a JavaScript entry). */
@@ -47,7 +54,7 @@ export function locateRigd(env: NodeJS.ProcessEnv = process.env): RigdCommand {
   const isScript = [".js", ".mjs", ".cjs"].includes(extname(entry));
   return {
     command: isScript ? process.execPath : entry,
-    args: isScript ? [entry] : [],
+    args: isScript ? [...RIGD_NODE_FLAGS, entry] : [],
     version: versionNear(entry) ?? versionOf(join(packageRoot, "package.json")) ?? "0.0.0",
   };
 }
