@@ -51,7 +51,12 @@ const RECENT_TRAFFIC_BYTES = 1024 * 1024;
 export class EventLog {
   /** By seq - 1: the event, or the offset it is stored at once it left memory. */
   private readonly events: (Event | number)[] = [];
-  private wake: (() => void)[] = [];
+  /**
+   * Followers waiting for an event, with what they want: an appended event wakes only
+   * those who want it. A follower leaving traffic out (every SDK session) is not woken,
+   * and does not build a new wait, for each proxied request.
+   */
+  private waiting: Waiter[] = [];
   private closed = false;
   /** Stored bytes of the traffic events kept in memory for good. */
   private trafficKept = 0;
@@ -88,9 +93,7 @@ export class EventLog {
     this.events.push(event);
     if (stored && this.budget && TRAFFIC.has(payload.case)) this.budgetTraffic(this.events.length - 1, stored);
     for (const observer of this.observers) observer(event);
-    const wake = this.wake;
-    this.wake = [];
-    for (const w of wake) w();
+    this.wakeWanting(payload.case);
     return event;
   }
 
@@ -165,17 +168,30 @@ export class EventLog {
   close(): void {
     this.closed = true;
     this.observers = [];
-    const wake = this.wake;
-    this.wake = [];
-    for (const w of wake) w();
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const w of waiting) w.wake();
   }
 
-  /** Resolves at the next append or close, or rejects when the signal aborts. */
-  private next(signal: AbortSignal): Promise<void> {
+  /** Wakes the followers that want an event with this payload; the others go on waiting. */
+  private wakeWanting(payload: EventPayload["case"]): void {
+    const waiting = this.waiting;
+    let any = false;
+    for (let i = 0; i < waiting.length && !any; i++) any = wanted(waiting[i]!.filter, payload);
+    if (!any) return;
+    this.waiting = [];
+    for (const w of waiting) {
+      if (wanted(w.filter, payload)) w.wake();
+      else this.waiting.push(w);
+    }
+  }
+
+  /** Resolves at the next append `filter` wants, or at close; rejects when the signal aborts. */
+  private next(signal: AbortSignal, filter: EventFilter): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
       const onAbort = (): void => {
-        this.wake = this.wake.filter((w) => w !== done);
+        this.waiting = this.waiting.filter((w) => w !== waiter);
         reject(signal.reason);
       };
       const done = (): void => {
@@ -183,7 +199,8 @@ export class EventLog {
         resolve();
       };
       signal.addEventListener("abort", onAbort, { once: true });
-      this.wake.push(done);
+      const waiter: Waiter = { filter, wake: done };
+      this.waiting.push(waiter);
     });
   }
 
@@ -200,7 +217,7 @@ export class EventLog {
       }
       if (this.closed || signal.aborted) return;
       try {
-        await this.next(signal);
+        await this.next(signal, filter);
       } catch {
         return;
       }
@@ -220,7 +237,13 @@ export class EventLog {
         if (typeof entry !== "number" && predicate(entry)) return entry;
       }
       if (this.closed) throw new Error("environment is down");
-      await this.next(signal);
+      await this.next(signal, ALL_EVENTS);
     }
   }
+}
+
+/** A follower waiting in `next`. */
+interface Waiter {
+  readonly filter: EventFilter;
+  readonly wake: () => void;
 }
