@@ -1,5 +1,5 @@
 /**
- * Protobuf JSON as a string, written directly: the same text `toJsonString` gives (field
+ * Protobuf JSON written directly, as UTF-8 into a JsonOut (`json-out.ts`): the same text `toJsonString` gives (field
  * order, names, zero values left out, int64 as strings, bytes as base64, enums by name,
  * Timestamp and Duration forms, the same errors for values that cannot be encoded), for
  * about a sixth of its cost. `toJsonString` builds a JSON object by reflection and then
@@ -14,9 +14,10 @@
  * `json-writer.spec.ts` compares both on every event type with every field set.
  */
 import { type DescEnum, type DescField, type DescMessage, type Message, type Registry, ScalarType, toJson } from "@bufbuild/protobuf";
+import { JsonOut } from "./json-out.js";
 
-/** The JSON text of one value (never undefined: callers decide presence first). */
-type ValueWriter = (value: unknown) => string;
+/** Writes the JSON of one value (callers decide presence first). */
+type ValueWriter = (value: unknown, out: JsonOut) => void;
 
 const IMPLICIT = 2;
 const LEGACY_REQUIRED = 3;
@@ -32,11 +33,27 @@ let registryInUse: Registry | undefined;
  * reflection): writers are compiled and cached per descriptor object either way.
  */
 export function toJsonText<Desc extends DescMessage>(schema: Desc, message: Message, registry?: Registry): string {
-  if (registry === undefined) return messageWriter(schema)(message);
+  scratch.reset(64 * 1024);
+  writeJson(schema, message, scratch, registry);
+  return scratch.text();
+}
+
+/** Where toJsonText writes before making a string of it. */
+const scratch = new JsonOut(4096);
+
+/**
+ * Writes the protobuf JSON of `message` (a message of `schema`) at `out.pos`. When it
+ * throws (a value that cannot be encoded), `out` is back where it was.
+ */
+export function writeJson<Desc extends DescMessage>(schema: Desc, message: Message, out: JsonOut, registry?: Registry): void {
+  const start = out.pos;
   const outer = registryInUse;
   registryInUse = registry;
   try {
-    return messageWriter(schema)(message);
+    messageWriter(schema)(message, out);
+  } catch (err) {
+    out.pos = start;
+    throw err;
   } finally {
     registryInUse = outer;
   }
@@ -58,8 +75,8 @@ function compileMessage(desc: DescMessage): ValueWriter {
   }
   // Other well-known types have JSON forms of their own (Any, FieldMask, Struct, ...).
   if (desc.typeName.startsWith("google.protobuf.") || !ownWritable(desc)) {
-    const delegate: ValueWriter = (value) =>
-      JSON.stringify(toJson(desc, value as Message, registryInUse === undefined ? undefined : { registry: registryInUse }));
+    const delegate: ValueWriter = (value, out) =>
+      out.utf8(JSON.stringify(toJson(desc, value as Message, registryInUse === undefined ? undefined : { registry: registryInUse })));
     compiled.set(desc, delegate);
     return delegate;
   }
@@ -67,22 +84,34 @@ function compileMessage(desc: DescMessage): ValueWriter {
   // number order): a loop over one closure per field cost as much as toJsonString.
   let direct: ValueWriter | undefined;
   // Registered before its fields compile, so recursive types find it.
-  compiled.set(desc, (value) => direct!(value));
+  compiled.set(desc, (value, out) => direct!(value, out));
   const writers: ValueWriter[] = [];
-  const lines = [...desc.fields].sort((a, b) => a.number - b.number).map((field) => fieldCode(field, writers));
+  const keys: Buffer[] = [];
+  const lines = [...desc.fields].sort((a, b) => a.number - b.number).map((field) => fieldCode(field, writers, keys));
   const make = new Function(
     "w",
+    "k",
     "typeName",
     "foreign",
     "hasOwn",
-    `return function write(m) {
+    "hasKeys",
+    // Each key is written with its comma (`,"name":`); the first comma becomes the `{`.
+    `return function write(m, o) {
       if (m.$typeName !== typeName) throw foreign(m);
-      let o = "", v;
+      const start = o.pos;
+      let v;
       ${lines.join("\n      ")}
-      return o === "" ? "{}" : "{" + o.slice(1) + "}";
+      if (o.pos === start) { o.byte(123); o.byte(125); } else { o.buf[start] = 123; o.byte(125); }
     };`,
-  ) as (w: ValueWriter[], typeName: string, foreign: (m: Message) => Error, hasOwn: (m: object, key: string) => boolean) => ValueWriter;
-  direct = make(writers, desc.typeName, (m) => foreign(desc, m), (m, key) => Object.prototype.hasOwnProperty.call(m, key));
+  ) as (
+    w: ValueWriter[],
+    k: Buffer[],
+    typeName: string,
+    foreign: (m: Message) => Error,
+    hasOwn: (m: object, key: string) => boolean,
+    hasKeys: (m: object) => boolean,
+  ) => ValueWriter;
+  direct = make(writers, keys, desc.typeName, (m) => foreign(desc, m), (m, key) => Object.prototype.hasOwnProperty.call(m, key), hasKeys);
   compiled.set(desc, direct);
   return direct;
 }
@@ -119,10 +148,12 @@ function wellKnown(desc: DescMessage): ValueWriter | undefined {
   const text =
     desc.typeName === "google.protobuf.Timestamp" ? timestampText : desc.typeName === "google.protobuf.Duration" ? durationText : undefined;
   if (!text) return undefined;
-  return (value) => {
+  return (value, out) => {
     const message = value as SecondsAndNanos;
     if (message.$typeName !== desc.typeName) throw foreign(desc, message);
-    return `"${text(message)}"`;
+    out.byte(0x22);
+    out.ascii(text(message));
+    out.byte(0x22);
   };
 }
 
@@ -132,23 +163,26 @@ function foreign(desc: DescMessage, message: { readonly $typeName?: unknown }): 
 
 /**
  * The statement that writes one field of `m` into `o` when it is present (`,"key":value`);
- * value writers go to `writers` and are called as w[i].
+ * value writers go to `writers` and are called as w[i], keys (`,"name":` in UTF-8, encoded
+ * once) go to `keys` as k[i].
+ * Names from a descriptor (a gRPC target's, read by reflection, is untrusted) reach the
+ * code only as JSON.stringify literals.
  */
-function fieldCode(field: DescField, writers: ValueWriter[]): string {
-  const key = JSON.stringify(`,${JSON.stringify(field.jsonName)}:`);
+function fieldCode(field: DescField, writers: ValueWriter[], keys: Buffer[]): string {
+  const key = `o.bytes(k[${keys.push(Buffer.from(`,${JSON.stringify(field.jsonName)}:`, "utf8")) - 1}])`;
   const get = `m[${JSON.stringify(field.localName)}]`;
   const w = (writer: ValueWriter): string => `w[${writers.push(writer) - 1}]`;
   switch (field.fieldKind) {
     case "list":
-      return `v = ${w(listWriter(valueWriter(field, field.listKind)))}(${get}); if (v !== "") o += ${key} + v;`;
+      return `v = ${get}; if (v.length !== 0) { ${key}; ${w(listWriter(valueWriter(field, field.listKind)))}(v, o); }`;
     case "map":
-      return `v = ${w(mapWriter(valueWriter(field, field.mapKind)))}(${get}); if (v !== "") o += ${key} + v;`;
+      return `v = ${get}; if (hasKeys(v)) { ${key}; ${w(mapWriter(valueWriter(field, field.mapKind)))}(v, o); }`;
   }
   const write = w(valueWriter(field, field.fieldKind));
   if (field.oneof) {
-    return `v = m[${JSON.stringify(field.oneof.localName)}]; if (v.case === ${JSON.stringify(field.localName)}) o += ${key} + ${write}(v.value);`;
+    return `v = m[${JSON.stringify(field.oneof.localName)}]; if (v.case === ${JSON.stringify(field.localName)}) { ${key}; ${write}(v.value, o); }`;
   }
-  const put = `o += ${key} + ${write}(v);`;
+  const put = `{ ${key}; ${write}(v, o); }`;
   if (field.presence !== IMPLICIT) {
     return `v = ${get}; if (v !== undefined && hasOwn(m, ${JSON.stringify(field.localName)})) ${put}`;
   }
@@ -175,38 +209,52 @@ function valueWriter(field: DescField, kind: "scalar" | "enum" | "message"): Val
   return scalarWriter(field, field.scalar!);
 }
 
-/** A list as a JSON array; "" when empty (the field is left out). */
+/** Whether a map field has any entry (it is left out when empty). */
+function hasKeys(record: object): boolean {
+  for (const _ in record) return true;
+  return false;
+}
+
+/** A non-empty list as a JSON array. */
 function listWriter(item: ValueWriter): ValueWriter {
-  return (value) => {
+  return (value, out) => {
     const items = value as unknown[];
-    if (items.length === 0) return "";
-    let out = item(items[0]);
-    for (let i = 1; i < items.length; i++) out += `,${item(items[i])}`;
-    return `[${out}]`;
+    out.byte(0x5b);
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0) out.byte(0x2c);
+      item(items[i], out);
+    }
+    out.byte(0x5d);
   };
 }
 
-/** A map as a JSON object; "" when empty. */
+/** A non-empty map as a JSON object. */
 function mapWriter(entry: ValueWriter): ValueWriter {
-  return (value) => {
+  return (value, out) => {
     const record = value as Record<string, unknown>;
     // Object.keys orders integer-like keys first, as JSON.stringify of the object does.
     const keys = Object.keys(record);
-    if (keys.length === 0) return "";
-    let out = "";
-    for (let i = 0; i < keys.length; i++) out += `,${jsonString(keys[i]!)}:${entry(record[keys[i]!])}`;
-    return `{${out.slice(1)}}`;
+    out.byte(0x7b);
+    for (let i = 0; i < keys.length; i++) {
+      if (i > 0) out.byte(0x2c);
+      out.string(keys[i]!);
+      out.byte(0x3a);
+      entry(record[keys[i]!], out);
+    }
+    out.byte(0x7d);
   };
 }
 
 function enumWriter(desc: DescEnum, field: DescField): ValueWriter {
-  const names = new Map(desc.values.map((v) => [v.number, JSON.stringify(v.jsonName)]));
+  const names = new Map(desc.values.map((v) => [v.number, Buffer.from(JSON.stringify(v.jsonName), "utf8")]));
   const nullValue = desc.typeName === "google.protobuf.NullValue";
-  return (value) => {
+  return (value, out) => {
     if (typeof value !== "number") throw new Error(`cannot encode ${fieldName(field)} to JSON: expected a ${desc.typeName} number, got ${typeof value}`);
-    if (nullValue) return "null";
+    if (nullValue) return out.ascii("null");
+    const name = names.get(value);
     // An unknown value is written as its number, as protobuf-es does.
-    return names.get(value) ?? String(value);
+    if (name === undefined) out.ascii(String(value));
+    else out.bytes(name);
   };
 }
 
@@ -218,40 +266,47 @@ function scalarWriter(field: DescField, scalar: ScalarType): ValueWriter {
     case ScalarType.SINT32:
     case ScalarType.FIXED32:
     case ScalarType.UINT32:
-      return (value) => {
+      return (value, out) => {
         if (typeof value !== "number") throw wrong(value);
-        return JSON.stringify(value);
+        out.ascii(JSON.stringify(value));
       };
     case ScalarType.FLOAT:
     case ScalarType.DOUBLE:
-      return (value) => {
+      return (value, out) => {
         if (typeof value !== "number") throw wrong(value);
-        if (Number.isNaN(value)) return '"NaN"';
-        if (value === Number.POSITIVE_INFINITY) return '"Infinity"';
-        if (value === Number.NEGATIVE_INFINITY) return '"-Infinity"';
-        return JSON.stringify(value);
+        if (Number.isNaN(value)) return out.ascii('"NaN"');
+        if (value === Number.POSITIVE_INFINITY) return out.ascii('"Infinity"');
+        if (value === Number.NEGATIVE_INFINITY) return out.ascii('"-Infinity"');
+        out.ascii(JSON.stringify(value));
       };
     case ScalarType.STRING:
-      return (value) => {
+      return (value, out) => {
         if (typeof value !== "string") throw wrong(value);
-        return jsonString(value);
+        out.string(value);
       };
     case ScalarType.BOOL:
-      return (value) => {
+      return (value, out) => {
         if (typeof value !== "boolean") throw wrong(value);
-        return value ? "true" : "false";
+        out.ascii(value ? "true" : "false");
       };
     case ScalarType.BYTES:
-      return (value) => {
+      return (value, out) => {
         if (!(value instanceof Uint8Array)) throw wrong(value);
-        return `"${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64")}"`;
+        out.byte(0x22);
+        out.ascii(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64"));
+        out.byte(0x22);
       };
     default:
-      // 64-bit integers: decimal strings.
-      return (value) => {
-        if (typeof value === "bigint" || typeof value === "string" || (typeof value === "number" && Number.isInteger(value))) {
-          return `"${value.toString()}"`;
+      // 64-bit integers: decimal strings (a string value, which protobuf-es takes for one,
+      // is written as a JSON string).
+      return (value, out) => {
+        if (typeof value === "bigint" || (typeof value === "number" && Number.isInteger(value))) {
+          out.byte(0x22);
+          out.ascii(value.toString());
+          out.byte(0x22);
+          return;
         }
+        if (typeof value === "string") return out.string(value);
         throw wrong(value);
       };
   }
@@ -259,14 +314,6 @@ function scalarWriter(field: DescField, scalar: ScalarType): ValueWriter {
 
 function fieldName(field: DescField): string {
   return `field ${field.parent.typeName}.${field.name}`;
-}
-
-/** Characters JSON.stringify escapes (lone surrogates among them): most strings have none. */
-const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
-
-/** A JSON string literal: JSON.stringify only when something needs escaping (a third of its cost). */
-function jsonString(value: string): string {
-  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
 }
 
 /** Timestamps of one second share their text up to the fraction: events come many per second. */

@@ -2,8 +2,9 @@
  * The on-disk record of one environment: every event as JSON lines, and a
  * human-readable log with lifecycle events and service output interleaved.
  *
- * Writing is off the hot path: `write` encodes the event once (JSON,
- * `events/json-writer.ts`) and queues both lines; the queue goes to disk in one write per
+ * Writing is off the hot path: `write` encodes the event once (JSON, written as bytes
+ * straight into the batch by `events/json-writer.ts`) and queues both lines; the batch
+ * goes to disk in one write per
  * file at the end of the current event-loop turn, but at most once per FLUSH_MS: under
  * proxy load a turn holds one or two requests, and writing per turn cost more syscalls
  * than the proxying itself. MAX_BATCH queued events are written at once. A rigd killed
@@ -19,7 +20,8 @@ import { join } from "node:path";
 import { fromJsonString } from "@bufbuild/protobuf";
 import { StoredEvent } from "../events/event-log.js";
 import { formatEvent } from "../events/event-text.js";
-import { toJsonText } from "../events/json-writer.js";
+import { JsonOut } from "../events/json-out.js";
+import { writeJson } from "../events/json-writer.js";
 import { EventSchema, type Event } from "../gen/rig/v1/event_pb.js";
 
 /** Events queued before a write happens without waiting for the end of the turn. */
@@ -32,8 +34,10 @@ export class RunFiles {
   readonly logPath: string;
   private readonly eventsFd: number;
   private readonly textFd: number;
-  private json: string[] = [];
-  private text: string[] = [];
+  /** Lines queued for events.jsonl and rig.log, as the bytes to write (reused after each flush). */
+  private readonly json = new JsonOut();
+  private readonly text = new JsonOut();
+  private queued = 0;
   private flushScheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
   private lastFlush = 0;
   private closed = false;
@@ -58,12 +62,14 @@ export class RunFiles {
    */
   write(event: Event): StoredEvent {
     if (this.closed) throw new Error(`run files in ${this.dir} are closed`);
-    const json = toJsonText(EventSchema, event);
-    const stored = new StoredEvent(this.end, Buffer.byteLength(json));
+    const start = this.json.pos;
+    writeJson(EventSchema, event, this.json);
+    const stored = new StoredEvent(this.end, this.json.pos - start);
+    this.json.byte(0x0a);
     this.end += stored.length + 1;
-    this.json.push(json);
-    this.text.push(formatEvent(event));
-    if (this.json.length >= MAX_BATCH) this.flush();
+    this.text.utf8(formatEvent(event));
+    this.text.byte(0x0a);
+    if (++this.queued >= MAX_BATCH) this.flush();
     else if (!this.flushScheduled) {
       const wait = this.lastFlush + FLUSH_MS - performance.now();
       this.flushScheduled = wait <= 0 ? setImmediate(() => this.flush()) : setTimeout(() => this.flush(), wait);
@@ -92,14 +98,18 @@ export class RunFiles {
     }
     this.flushScheduled = undefined;
     this.lastFlush = performance.now();
-    if (this.json.length === 0) return;
-    const json = this.json;
-    const text = this.text;
-    this.json = [];
-    this.text = [];
-    writeAll(this.eventsFd, `${json.join("\n")}\n`);
-    this.written = this.end;
-    writeAll(this.textFd, `${text.join("\n")}\n`);
+    if (this.queued === 0) return;
+    this.queued = 0;
+    // Written synchronously, so both buffers can be reused at once; a batch that cannot be
+    // written (a full disk) is dropped, not written twice.
+    try {
+      writeAll(this.eventsFd, this.json.buf.subarray(0, this.json.pos));
+      this.written = this.end;
+      writeAll(this.textFd, this.text.buf.subarray(0, this.text.pos));
+    } finally {
+      this.json.reset();
+      this.text.reset();
+    }
   }
 
   /** Flushes and closes both files. */
@@ -129,8 +139,8 @@ function readLine(fd: number, offset: number, path: string): string {
 }
 
 /** writeSync until every byte is written (a regular file may take a short write). */
-function writeAll(fd: number, text: string): void {
-  let buffer = Buffer.from(text);
+function writeAll(fd: number, bytes: Buffer): void {
+  let buffer = bytes;
   while (buffer.length > 0) {
     const n = writeSync(fd, buffer);
     buffer = buffer.subarray(n);
