@@ -60,9 +60,11 @@ export class EventLog {
   private closed = false;
   /** Stored bytes of the traffic events kept in memory for good. */
   private trafficKept = 0;
-  /** Traffic events over the budget, still in memory, oldest first (from leavingHead on). */
-  private leaving: { readonly index: number; readonly stored: StoredEvent }[] = [];
-  private leavingHead = 0;
+  /**
+   * Traffic events over the budget, still in memory: a ring of their indexes, offsets and
+   * lengths (numbers, not an object each: this runs for every proxied request).
+   */
+  private readonly leaving = new RecentRing(RECENT_TRAFFIC + 1);
   private leavingBytes = 0;
   /** Called with each appended event, in order (observe()); dropped at close. */
   private observers: ((event: Event) => void)[] = [];
@@ -103,16 +105,14 @@ export class EventLog {
       this.trafficKept += stored.length;
       return;
     }
-    this.leaving.push({ index, stored });
+    const leaving = this.leaving;
+    leaving.push(index, stored.offset, stored.length);
     this.leavingBytes += stored.length;
-    while (this.leaving.length - this.leavingHead > RECENT_TRAFFIC || this.leavingBytes > RECENT_TRAFFIC_BYTES) {
-      const old = this.leaving[this.leavingHead++]!;
-      this.leavingBytes -= old.stored.length;
-      this.events[old.index] = old.stored.offset;
-    }
-    if (this.leavingHead > 4 * RECENT_TRAFFIC) {
-      this.leaving = this.leaving.slice(this.leavingHead);
-      this.leavingHead = 0;
+    while (leaving.size > RECENT_TRAFFIC || this.leavingBytes > RECENT_TRAFFIC_BYTES) {
+      const oldest = leaving.head;
+      this.leavingBytes -= leaving.lengths[oldest]!;
+      this.events[leaving.indexes[oldest]!] = leaving.offsets[oldest]!;
+      leaving.shift();
     }
   }
 
@@ -239,6 +239,36 @@ export class EventLog {
       if (this.closed) throw new Error("environment is down");
       await this.next(signal, ALL_EVENTS);
     }
+  }
+}
+
+/** A fixed-size ring of (event index, offset, length), oldest at `head`. */
+class RecentRing {
+  // Plain arrays of small integers, so an offset goes back into the log as it came (a
+  // typed array would hand out a fresh number object for it).
+  readonly indexes: number[];
+  readonly offsets: number[];
+  readonly lengths: number[];
+  head = 0;
+  size = 0;
+
+  constructor(readonly capacity: number) {
+    this.indexes = new Array<number>(capacity).fill(0);
+    this.offsets = new Array<number>(capacity).fill(0);
+    this.lengths = new Array<number>(capacity).fill(0);
+  }
+
+  push(index: number, offset: number, length: number): void {
+    if (this.size === this.capacity) throw new Error("RecentRing is full");
+    const at = (this.head + this.size++) % this.capacity;
+    this.indexes[at] = index;
+    this.offsets[at] = offset;
+    this.lengths[at] = length;
+  }
+
+  shift(): void {
+    this.head = (this.head + 1) % this.capacity;
+    this.size--;
   }
 }
 

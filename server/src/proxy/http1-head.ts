@@ -16,12 +16,17 @@ export const MAX_RESPONSE_HEAD = 64 * 1024;
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "upgrade"]);
 /** Methods forwarded raw; others (CONNECT, WebDAV, ...) go through node:http. */
 const PLAIN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE"]);
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /**
  * Control characters other than HTAB. Lines are split at CRLF, so a lone CR or LF
  * ends up inside a value (or reason phrase), where this finds it.
  */
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+/**
+ * A whole block of plain header lines (`token:value CRLF`, no obs-fold, no control
+ * character but HTAB in a value) and the blank line, tested once per head from its
+ * second line (sticky) rather than with two tests per line.
+ */
+const PLAIN_HEADER_LINES = /(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\x00-\x08\x0a-\x1f\x7f]*\r\n)*\r\n/y;
 const CONTENT_LENGTH = /^\d{1,15}$/;
 /** A request-target of visible ASCII only (node:http decides about anything else). */
 const PLAIN_TARGET = /^[\x21-\x7e]+$/;
@@ -192,6 +197,8 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, reque
 
 /** Parses the header lines of `text` from `from` (just after the start line). */
 function parseHeaderBlock(text: string, from: number): HeaderBlock | undefined {
+  PLAIN_HEADER_LINES.lastIndex = from;
+  if (!PLAIN_HEADER_LINES.test(text) || PLAIN_HEADER_LINES.lastIndex !== text.length) return undefined;
   const rawHeaders: string[] = [];
   const lineStarts: number[] = [];
   const contentLengths: string[] = [];
@@ -201,14 +208,16 @@ function parseHeaderBlock(text: string, from: number): HeaderBlock | undefined {
   const last = text.length - 2; // the blank line's CRLF
   let at = from;
   while (at < last) {
+    // PLAIN_HEADER_LINES vouched for every line: a token, a colon, a value of no control character but HTAB.
     const eol = text.indexOf("\r\n", at);
     const colon = text.indexOf(":", at);
-    // No colon on the line, or obs-fold (a line starting with whitespace): not plain.
-    if (colon < 0 || colon > eol) return undefined;
     const name = text.slice(at, colon);
-    if (!TOKEN.test(name)) return undefined;
-    const value = text.slice(colon + 1, eol).trim();
-    if (CONTROL.test(value)) return undefined;
+    // The value without the whitespace around it (SP and HTAB), sliced once.
+    let valueStart = colon + 1;
+    let valueEnd = eol;
+    while (valueStart < valueEnd && isBlank(text.charCodeAt(valueStart))) valueStart++;
+    while (valueEnd > valueStart && isBlank(text.charCodeAt(valueEnd - 1))) valueEnd--;
+    const value = text.slice(valueStart, valueEnd);
     rawHeaders.push(name, value);
     lineStarts.push(at);
     switch (name.length) {
@@ -244,6 +253,11 @@ function parseHeaderBlock(text: string, from: number): HeaderBlock | undefined {
     if (connectionTokens.includes("content-length") || connectionTokens.includes("transfer-encoding")) return undefined;
   }
   return { rawHeaders, lineStarts, length: text.length, connectionTokens, contentLengths, transferEncodings, needsRewrite };
+}
+
+/** SP or HTAB: what surrounds a header value (RFC 9110 §5.5 OWS). */
+function isBlank(code: number): boolean {
+  return code === 0x20 || code === 0x09;
 }
 
 function singleContentLength(values: readonly string[]): number | undefined {
