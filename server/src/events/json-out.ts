@@ -10,6 +10,7 @@
 const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
 
 const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 
 export class JsonOut {
   buf: Buffer;
@@ -58,25 +59,35 @@ export class JsonOut {
     this.pos += this.buf.write(s, this.pos, "utf8");
   }
 
-  /** `s` as a JSON string literal: JSON.stringify's text, without it where nothing needs escaping. */
+  /** `s` as a JSON string literal: JSON.stringify's text. */
   string(s: string): void {
-    if (NEEDS_ESCAPE.test(s)) return this.utf8(JSON.stringify(s));
+    // One pass: printable ASCII other than `"` and `\` is copied as it is (almost every
+    // string rig writes); at the first other character, the whole string goes the slow way.
     const n = s.length;
-    this.reserve(n * 3 + 2);
+    this.reserve(n + 2);
     const buf = this.buf;
-    let p = this.pos;
+    const start = this.pos;
+    let p = start;
     buf[p++] = QUOTE;
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
-      if (c >= 0x80) {
-        // Not ASCII: the rest as UTF-8 (no lone surrogates here: NEEDS_ESCAPE rules them out).
-        p += buf.write(s.slice(i), p, "utf8");
-        break;
+      if (c < 0x20 || c === QUOTE || c === BACKSLASH || c >= 0x7f) {
+        this.pos = start;
+        return this.#slowString(s);
       }
       buf[p++] = c;
     }
     buf[p++] = QUOTE;
     this.pos = p;
+  }
+
+  /** A string with something to escape, or beyond ASCII. */
+  #slowString(s: string): void {
+    if (NEEDS_ESCAPE.test(s)) return this.utf8(JSON.stringify(s));
+    this.reserve(s.length * 3 + 2);
+    this.buf[this.pos++] = QUOTE;
+    this.pos += this.buf.write(s, this.pos, "utf8");
+    this.buf[this.pos++] = QUOTE;
   }
 
   /** The text written since `start`. */

@@ -86,7 +86,7 @@ function compileMessage(desc: DescMessage): ValueWriter {
   // Registered before its fields compile, so recursive types find it.
   compiled.set(desc, (value, out) => direct!(value, out));
   const writers: ValueWriter[] = [];
-  const keys: Buffer[] = [];
+  const keys: (string | Buffer)[] = [];
   const lines = [...desc.fields].sort((a, b) => a.number - b.number).map((field) => fieldCode(field, writers, keys));
   const make = new Function(
     "w",
@@ -105,7 +105,7 @@ function compileMessage(desc: DescMessage): ValueWriter {
     };`,
   ) as (
     w: ValueWriter[],
-    k: Buffer[],
+    k: (string | Buffer)[],
     typeName: string,
     foreign: (m: Message) => Error,
     hasOwn: (m: object, key: string) => boolean,
@@ -152,7 +152,7 @@ function wellKnown(desc: DescMessage): ValueWriter | undefined {
     const message = value as SecondsAndNanos;
     if (message.$typeName !== desc.typeName) throw foreign(desc, message);
     out.byte(0x22);
-    out.ascii(text(message));
+    text(message, out);
     out.byte(0x22);
   };
 }
@@ -163,13 +163,18 @@ function foreign(desc: DescMessage, message: { readonly $typeName?: unknown }): 
 
 /**
  * The statement that writes one field of `m` into `o` when it is present (`,"key":value`);
- * value writers go to `writers` and are called as w[i], keys (`,"name":` in UTF-8, encoded
- * once) go to `keys` as k[i].
+ * value writers go to `writers` and are called as w[i], keys (`,"name":`) go to `keys` as
+ * k[i]. A singular string field is written inline (the commonest field, on every event).
  * Names from a descriptor (a gRPC target's, read by reflection, is untrusted) reach the
  * code only as JSON.stringify literals.
  */
-function fieldCode(field: DescField, writers: ValueWriter[], keys: Buffer[]): string {
-  const key = `o.bytes(k[${keys.push(Buffer.from(`,${JSON.stringify(field.jsonName)}:`, "utf8")) - 1}])`;
+function fieldCode(field: DescField, writers: ValueWriter[], keys: (string | Buffer)[]): string {
+  const keyText = `,${JSON.stringify(field.jsonName)}:`;
+  // Proto names are ASCII (a custom json_name may not be): a short ASCII key is copied by
+  // a loop, cheaper than Uint8Array#set at this size.
+  const key = /^[\x20-\x7e]*$/.test(keyText)
+    ? `o.ascii(k[${keys.push(keyText) - 1}])`
+    : `o.bytes(k[${keys.push(Buffer.from(keyText, "utf8")) - 1}])`;
   const get = `m[${JSON.stringify(field.localName)}]`;
   const w = (writer: ValueWriter): string => `w[${writers.push(writer) - 1}]`;
   switch (field.fieldKind) {
@@ -191,7 +196,7 @@ function fieldCode(field: DescField, writers: ValueWriter[], keys: Buffer[]): st
     case ScalarType.BOOL:
       return `v = ${get}; if (v !== false) ${put}`;
     case ScalarType.STRING:
-      return `v = ${get}; if (v !== "") ${put}`;
+      return `v = ${get}; if (v !== "") { if (typeof v !== "string") throw ${write}.wrong(v); ${key}; o.string(v); }`;
     case ScalarType.BYTES:
       return `v = ${get}; if (!(v instanceof Uint8Array) || v.byteLength > 0) ${put}`;
     case ScalarType.DOUBLE:
@@ -280,10 +285,13 @@ function scalarWriter(field: DescField, scalar: ScalarType): ValueWriter {
         out.ascii(JSON.stringify(value));
       };
     case ScalarType.STRING:
-      return (value, out) => {
-        if (typeof value !== "string") throw wrong(value);
-        out.string(value);
-      };
+      return Object.assign(
+        (value: unknown, out: JsonOut) => {
+          if (typeof value !== "string") throw wrong(value);
+          out.string(value);
+        },
+        { wrong },
+      );
     case ScalarType.BOOL:
       return (value, out) => {
         if (typeof value !== "boolean") throw wrong(value);
@@ -320,7 +328,7 @@ function fieldName(field: DescField): string {
 let lastSecond: bigint | undefined;
 let lastSecondText = "";
 
-function timestampText(value: SecondsAndNanos): string {
+function timestampText(value: SecondsAndNanos, out: JsonOut): void {
   const ms = Number(value.seconds) * 1000;
   // 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, as protobuf-es checks.
   if (ms < -62135596800000 || ms > 253402300799000) {
@@ -332,10 +340,12 @@ function timestampText(value: SecondsAndNanos): string {
     lastSecond = value.seconds;
     lastSecondText = new Date(ms).toISOString().slice(0, -5); // without ".000Z"
   }
-  return `${lastSecondText}${fraction(value.nanos)}Z`;
+  out.ascii(lastSecondText);
+  fraction(value.nanos, out);
+  out.byte(0x5a); // Z
 }
 
-function durationText(value: SecondsAndNanos): string {
+function durationText(value: SecondsAndNanos, out: JsonOut): void {
   const seconds = Number(value.seconds);
   if (seconds > 315576000000 || seconds < -315576000000) {
     throw new Error(`cannot encode message ${value.$typeName} to JSON: value out of range`);
@@ -344,15 +354,27 @@ function durationText(value: SecondsAndNanos): string {
   if ((seconds > 0 && nanos < 0) || (seconds < 0 && nanos > 0)) {
     throw new Error(`cannot encode message ${value.$typeName} to JSON: nanos sign must match seconds sign`);
   }
-  const sign = nanos < 0 && seconds === 0 ? "-" : "";
-  return `${sign}${value.seconds.toString()}${fraction(Math.abs(nanos))}s`;
+  if (nanos < 0 && seconds === 0) out.byte(0x2d); // -
+  out.ascii(seconds === 0 ? "0" : value.seconds.toString());
+  fraction(Math.abs(nanos), out);
+  out.byte(0x73); // s
 }
 
-/** ".123", ".123456" or ".123456789": the shortest of the three that loses nothing; "" for 0. */
-function fraction(nanos: number): string {
-  if (nanos === 0) return "";
-  const digits = String(nanos + 1_000_000_000).slice(1);
-  if (digits.endsWith("000000")) return `.${digits.slice(0, 3)}`;
-  if (digits.endsWith("000")) return `.${digits.slice(0, 6)}`;
-  return `.${digits}`;
+/**
+ * ".123", ".123456" or ".123456789": the shortest of the three that loses nothing;
+ * nothing for 0. Written digit by digit (no string per timestamp).
+ */
+function fraction(nanos: number, out: JsonOut): void {
+  if (nanos === 0) return;
+  const digits = nanos % 1_000_000 === 0 ? 3 : nanos % 1000 === 0 ? 6 : 9;
+  out.reserve(1 + digits);
+  const buf = out.buf;
+  let p = out.pos;
+  buf[p++] = 0x2e; // .
+  let divisor = 100_000_000;
+  for (let i = 0; i < digits; i++) {
+    buf[p++] = 0x30 + (Math.floor(nanos / divisor) % 10);
+    divisor /= 10;
+  }
+  out.pos = p;
 }
