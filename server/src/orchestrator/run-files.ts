@@ -71,7 +71,9 @@ export class RunFiles {
     this.text.byte(0x0a);
     if (++this.queued >= MAX_BATCH) this.flush();
     else if (!this.flushScheduled) {
-      const wait = this.lastFlush + FLUSH_MS - performance.now();
+      // Whole milliseconds: node keeps one timer list per distinct duration, and a
+      // fractional wait made a new list for nearly every flush.
+      const wait = Math.ceil(this.lastFlush + FLUSH_MS - performance.now());
       this.flushScheduled = wait <= 0 ? setImmediate(() => this.flush()) : setTimeout(() => this.flush(), wait);
     }
     return stored;
