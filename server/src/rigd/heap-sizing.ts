@@ -4,10 +4,12 @@
  * which it is for rigd managing environments (~30 MiB live): over 1,000 environment
  * lifetimes the old space went from 45 to 95 MiB committed, and RSS with it (+52%), while
  * the live heap stayed flat (rigd-memory-bench). Bounding the factor to 1.5 keeps RSS flat
- * there at no measurable CPU cost, but under heavy proxy traffic, where every recorded
- * event is promoted, it made full GCs several times more frequent: +12-25% rigd CPU per
+ * there at no measurable CPU cost, but under heavy proxy traffic, where recorded events
+ * were promoted, it made full GCs several times more frequent: +12-25% rigd CPU per
  * proxied request (rigd-proxy-bench). So the bound holds while little is promoted, and V8
- * sizes the heap for throughput while much is (bench/README.md has the figures).
+ * sizes the heap for throughput while much is (bench/README.md has the figures). Since
+ * pretenuring is off (stopPretenuring, below), proxy load promotes little but the first
+ * `trafficInMemory` bytes of each environment, so the bound mostly holds.
  *
  * Set at run time through `--heap-growing-percent`, which V8 reads at every full GC; a
  * value given to node (command line or NODE_OPTIONS) wins and this does nothing. The
