@@ -72,6 +72,7 @@ export function createProxyType(cache?: DescriptorCache, avroSchema?: AvroSchema
           proxy = await startGrpcProxy({
             ...options,
             describe: (path) => descriptors.describe(config.reflectionKey, address, path),
+            known: (path) => descriptors.known(config.reflectionKey, path),
           });
           break;
         }

@@ -19,6 +19,7 @@ async function environment(
     edge: { source: "~test", target: "api", ingress: "default" },
     onEvent: events.onEvent,
     describe: (path) => cache.describe(key, server.address, path),
+    known: (path) => cache.known(key, path),
   });
 }
 
@@ -97,12 +98,18 @@ describe("descriptor cache", () => {
       return fetchDescriptors(address);
     });
     try {
+      assert.equal(cache.known("k", "/rigtest.v1.Echo/Say"), undefined, "nothing is known before a describe");
       const known = await cache.describe("k", server.address, "/rigtest.v1.Echo/Say");
       assert.equal(known.ok, true);
+      assert.equal(cache.known("k", "/rigtest.v1.Echo/Say"), known, "a found method is known at once after");
+      assert.equal(cache.known("other", "/rigtest.v1.Echo/Say"), undefined, "per target identity");
       const unknown = await cache.describe("k", server.address, "/rigtest.v1.Echo/Nope");
       assert.equal(unknown.ok, false);
+      assert.equal(cache.known("k", "/rigtest.v1.Echo/Nope"), undefined, "a method not found is not known");
+      assert.equal(cache.known("k", "/rigtest.v1.Echo/Say"), undefined, "a re-probe forgets what the old registry found");
       const again = await cache.describe("k", server.address, "/rigtest.v1.Echo/Say");
       assert.equal(again.ok, true);
+      assert.ok(cache.known("k", "/rigtest.v1.Echo/Say"), "known again from the registry kept");
       assert.equal(calls, 2);
     } finally {
       await server.close();

@@ -21,6 +21,8 @@ interface Entry {
   current: Promise<Probe>;
   /** Re-probes by method path, so each unknown method is re-probed once and shared. */
   readonly reprobes: Map<string, Promise<Probe>>;
+  /** Methods found in `current`, for `known` (cleared when a re-probe replaces it). */
+  readonly found: Map<string, MethodDescriptors>;
 }
 
 /** Caches descriptors per target identity for the life of rigd. */
@@ -41,11 +43,13 @@ export class DescriptorCache {
   async describe(key: string, address: string, path: string): Promise<MethodDescriptors> {
     let entry = this.#entries.get(key);
     if (!entry) {
-      entry = { current: this.#probe(address), reprobes: new Map() };
+      entry = { current: this.#probe(address), reprobes: new Map(), found: new Map() };
       this.#entries.set(key, entry);
     }
-    const first = await entry.current;
+    const current = entry.current;
+    const first = await current;
     const found = findMethod(first, path);
+    if (found.ok && entry.current === current) entry.found.set(path, found);
     if (found.ok || ("final" in first && first.final)) return found;
 
     let reprobe = entry.reprobes.get(path);
@@ -54,8 +58,17 @@ export class DescriptorCache {
       reprobe = this.#probe(address).then((next) => ("registry" in next || !("registry" in first) ? next : first));
       entry.reprobes.set(path, reprobe);
       entry.current = reprobe;
+      entry.found.clear();
     }
     return findMethod(await reprobe, path);
+  }
+
+  /**
+   * The message types of a method `describe` already found, without waiting: a call of a
+   * known method is decoded as soon as it ends, with no promise or lookup per call.
+   */
+  known(key: string, path: string): MethodDescriptors | undefined {
+    return this.#entries.get(key)?.found.get(path);
   }
 
   async #probe(address: string): Promise<Probe> {

@@ -28,6 +28,8 @@ export interface GrpcProxyOptions extends ProxyOptions {
    * awaited when it ends, so a first reflection probe overlaps the call. Absent: no decoding.
    */
   readonly describe?: (path: string) => Promise<MethodDescriptors>;
+  /** The message types of a method path `describe` already resolved, if any: no wait, no promise. */
+  readonly known?: (path: string) => MethodDescriptors | undefined;
   /**
    * Which messages are kept for decoding. Default: per direction, the first 100 while they
    * come to 64 KiB in all (one message up to 64 KiB), as an HTTP body is kept to 64 KiB.
@@ -105,11 +107,14 @@ function forwardConnection(ctx: ProxyContext, downstream: Socket, unreachable: U
   });
 }
 
-/** Pumps both directions with backpressure, each chunk read by the tap before it is written on. */
+/** Pumps both directions with backpressure, each chunk read by the tap as soon as it is written on. */
 function relay(ctx: ProxyContext, downstream: Socket, upstream: Socket): void {
-  const tap = new CallTap<Promise<MethodDescriptors> | undefined>(ctx.limits, {
-    started: (call) => (call.isGrpc ? ctx.options.describe?.(call.path).catch(unknownFailure) : undefined),
-    completed: (call, descriptors, status, message) => void publish(ctx, call, status, message, descriptors),
+  const tap = new CallTap<MethodDescriptors | Promise<MethodDescriptors> | undefined>(ctx.limits, {
+    started: (call) => (call.isGrpc ? (ctx.options.known?.(call.path) ?? ctx.options.describe?.(call.path).catch(unknownFailure)) : undefined),
+    completed: (call, descriptors, status, message) => {
+      if (descriptors instanceof Promise) void descriptors.then((types) => publish(ctx, call, status, message, types));
+      else publish(ctx, call, status, message, descriptors);
+    },
   });
   // The target's end (or failure) cuts off its open calls; listened for before the pump
   // passes the end on, so the tap hears it before the source can react to it.
@@ -131,12 +136,18 @@ function relay(ctx: ProxyContext, downstream: Socket, upstream: Socket): void {
   });
 }
 
-/** Copies `from` to `to`, pausing `from` while `to` pushes back; `read` sees every chunk first. */
+/**
+ * Copies `from` to `to`, pausing `from` while `to` pushes back; `read` sees every chunk
+ * right after it is passed on (the tap never changes a byte), so reading and recording a
+ * call add nothing to its latency. The peer's answer to a chunk can only arrive in a
+ * later turn, after `read` has seen it.
+ */
 function pump(from: Socket, to: Socket, read: (chunk: Buffer) => void): void {
   const resume = (): void => void from.resume();
   from.on("data", (chunk: Buffer) => {
+    const flowing = to.write(chunk);
     read(chunk);
-    if (!to.write(chunk)) {
+    if (!flowing) {
       from.pause();
       to.once("drain", resume);
     }
@@ -175,8 +186,7 @@ function createUnreachableAnswerer(ctx: ProxyContext): UnreachableAnswerer {
     respondWithStatus(stream, Status.UNAVAILABLE, reason);
     session?.close();
     const call = tappedCall(0, headers, ctx.limits);
-    const unknown = Promise.resolve<MethodDescriptors>({ ok: false, reason: "target not reachable" });
-    void publish(ctx, call, Status.UNAVAILABLE, reason, unknown);
+    publish(ctx, call, Status.UNAVAILABLE, reason, { ok: false, reason: "target not reachable" });
   });
   return {
     answer(socket, reason) {
@@ -221,14 +231,8 @@ function unknownFailure(err: unknown): MethodDescriptors {
   return { ok: false, reason: err instanceof Error ? err.message : String(err) };
 }
 
-/** Publishes one call's event once its descriptors (if any) are known. */
-async function publish(
-  ctx: ProxyContext,
-  call: TappedCall,
-  status: number,
-  message: string,
-  descriptors: Promise<MethodDescriptors> | undefined,
-): Promise<void> {
+/** Publishes one call's event, decoded with its method's descriptors (undefined: no descriptors). */
+function publish(ctx: ProxyContext, call: TappedCall, status: number, message: string, types: MethodDescriptors | undefined): void {
   const event = grpcCallCompletedEvent(ctx.options.edge, {
     path: call.path,
     started: call.started,
@@ -246,10 +250,9 @@ async function publish(
   const problems: string[] = [];
   if (!call.isGrpc) {
     problems.push(`not a gRPC call (content-type "${String(call.requestHeaders["content-type"] ?? "")}")`);
-  } else if (!descriptors) {
+  } else if (!types) {
     problems.push("no descriptors for this target");
   } else {
-    const types = await descriptors;
     if (!types.ok) {
       problems.push(types.reason);
     } else {
