@@ -79,40 +79,55 @@ function edge(source: string, target: string, ingress: string): string {
   return `${source} -> ${target}${ingress && ingress !== "default" ? `.${ingress}` : ""}`;
 }
 
+/** The last clock text made: under proxy load many lines share a millisecond. */
+let lastClockMs = Number.NaN;
+let lastClockText = "";
+
 /** `HH:MM:SS.mmm` (UTC) of a Timestamp, as `timestampDate(t).toISOString()` has it. */
 export function utcClock(time: Timestamp): string {
   const ms = Number(time.seconds) * 1000 + Math.round(time.nanos / 1_000_000);
+  if (ms === lastClockMs) return lastClockText;
+  lastClockMs = ms;
+  lastClockText = clockText(ms);
+  return lastClockText;
+}
+
+function clockText(ms: number): string {
   const day = ((ms % 86_400_000) + 86_400_000) % 86_400_000;
   const two = (n: number): string => (n < 10 ? `0${n}` : String(n));
   const milli = day % 1000;
   return `${two(Math.floor(day / 3_600_000))}:${two(Math.floor(day / 60_000) % 60)}:${two(Math.floor(day / 1000) % 60)}.${milli < 10 ? "00" : milli < 100 ? "0" : ""}${milli}`;
 }
 
+/** `[name] ` before a line about a service; nothing for the environment's own. */
+function serviceTag(service: string): string {
+  return service ? `[${displayName(service)}] ` : "";
+}
+
 /** One line of the human-readable log. */
 export function formatEvent(event: Event): string {
   // One line per proxied request: no Date per line, and the service name only where shown.
   const time = event.time ? utcClock(event.time) : "";
-  const who = (): string => (event.service ? `[${displayName(event.service)}] ` : "");
   const p = event.payload;
   switch (p.case) {
     case "serviceLog":
-      return `${time} ${who()}${p.value.stream === LogStream.STDERR ? "stderr" : "stdout"}| ${p.value.line}`;
+      return `${time} ${serviceTag(event.service)}${p.value.stream === LogStream.STDERR ? "stderr" : "stdout"}| ${p.value.line}`;
     case "serviceFailed":
-      return `${time} ${who()}service.failed (${p.value.phase}): ${withEdgeNames(p.value.reason)}`;
+      return `${time} ${serviceTag(event.service)}service.failed (${p.value.phase}): ${withEdgeNames(p.value.reason)}`;
     case "environmentDown":
       return `${time} environment.down: ${withEdgeNames(p.value.summary)}`;
     case "progressStall":
       return `${time} progress.stall: ${withEdgeNames(p.value.message)}`;
     case "testNote":
-      return `${time} ${who()}test.note: ${p.value.message}`;
+      return `${time} ${serviceTag(event.service)}test.note: ${p.value.message}`;
     case "callbackRequest":
-      return `${time} ${who()}callback.request ${p.value.phase} "${p.value.name}" (${p.value.requestId})`;
+      return `${time} ${serviceTag(event.service)}callback.request ${p.value.phase} "${p.value.name}" (${p.value.requestId})`;
     case "callbackResponse":
-      return `${time} ${who()}callback.response ${p.value.requestId}${p.value.error ? ` error: ${p.value.error}` : " ok"}`;
+      return `${time} ${serviceTag(event.service)}callback.response ${p.value.requestId}${p.value.error ? ` error: ${p.value.error}` : " ok"}`;
     case "serviceStarting":
-      return `${time} ${who()}service.starting${p.value.pid ? ` pid ${p.value.pid}` : ""}${p.value.detail ? `: ${p.value.detail}` : ""}`;
+      return `${time} ${serviceTag(event.service)}service.starting${p.value.pid ? ` pid ${p.value.pid}` : ""}${p.value.detail ? `: ${p.value.detail}` : ""}`;
     case "ingressPublished":
-      return `${time} ${who()}ingress.published ${Object.entries(p.value.ingresses)
+      return `${time} ${serviceTag(event.service)}ingress.published ${Object.entries(p.value.ingresses)
         .map(([n, e]) => `${n}=${e.host}:${e.port}`)
         .join(" ")}`;
     case "requestCompleted": {
@@ -143,6 +158,6 @@ export function formatEvent(event: Event): string {
       return `${time} kafka ${edge(k.source, k.target, k.ingress)} ${verb} ${k.recordsTotal} record(s)${topics ? ` ${topics}` : ""} ${formatMs(preciseMs(k.latency))}${k.error ? ` error: ${k.error}` : ""}`;
     }
     default:
-      return `${time} ${who()}${event.type}`;
+      return `${time} ${serviceTag(event.service)}${event.type}`;
   }
 }
