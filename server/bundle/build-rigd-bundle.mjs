@@ -2,7 +2,7 @@
 // Bundles rigd (server/src/rigd/binary-main.ts and every dependency) into one CommonJS
 // script with esbuild. `make build` and the package's build write it to
 // server/dist/rigd.cjs, which dist/main.js runs when it is as new as the tsc build
-// (src/rigd/entry-choice.ts): resolving ~400 ES modules was most of a rigd's cold start.
+// (src/rigd/bundle-choice.ts): resolving ~400 ES modules was most of a rigd's cold start.
 // scripts/build-rigd-binary.sh puts the same bundle in the single executable.
 //   node server/bundle/build-rigd-bundle.mjs [OUT]        default server/dist/rigd.cjs
 import { readFileSync } from "node:fs";

@@ -16,14 +16,7 @@ import { freshBundle } from "./rigd/bundle-choice.js";
 
 enableCompileCache?.();
 const bundle = freshBundle(import.meta.dirname);
-if (bundle !== undefined) {
-  createRequire(import.meta.url)(bundle);
-} else if (process.argv[2] === "--rig-watchdog") {
-  // A watchdog spawned by a rigd that ran the bundle, after the bundle went stale.
-  const { runWatchdog } = await import("./os/watchdog-process.js");
-  runWatchdog(Number(process.argv[3]));
-} else {
-  const { composeBackend } = await import("./rigd/compose-backend.js");
-  const { runRigdCli } = await import("./rigd/run-cli.js");
-  await runRigdCli(process.argv.slice(2), composeBackend);
-}
+// The bundle is rigd/binary-main.ts with everything it imports; without it, the same entry
+// from the modules (rigd, or a watchdog a bundled rigd spawned before the bundle went stale).
+if (bundle !== undefined) createRequire(import.meta.url)(bundle);
+else await import("./rigd/binary-main.js");

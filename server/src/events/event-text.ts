@@ -17,7 +17,7 @@ export function displayName(service: string): string {
   if (!service.startsWith(PROXY_PREFIX)) return service;
   const [source, target, ingress] = service.slice(PROXY_PREFIX.length).split(".");
   if (!source || !target) return service;
-  return `${source} -> ${target}${ingress && ingress !== "default" ? `.${ingress}` : ""}`;
+  return edge(source, target, ingress ?? "");
 }
 
 /** Replaces every proxy node name inside free text (summaries, stall messages) by its edge. */

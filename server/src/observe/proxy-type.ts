@@ -68,11 +68,11 @@ export function createProxyType(cache?: DescriptorCache, avroSchema?: AvroSchema
           break;
         }
         case Protocol.GRPC: {
-          const [{ startGrpcProxy }, descriptors] = await Promise.all([import("../proxy/grpc-proxy.js"), sharedCache()]);
+          const [{ startGrpcProxy }, shared] = await Promise.all([import("../proxy/grpc-proxy.js"), sharedCache()]);
           proxy = await startGrpcProxy({
             ...options,
-            describe: (path) => descriptors.describe(config.reflectionKey, address, path),
-            known: (path) => descriptors.known(config.reflectionKey, path),
+            describe: (path) => shared.describe(config.reflectionKey, address, path),
+            known: (path) => shared.known(config.reflectionKey, path),
           });
           break;
         }

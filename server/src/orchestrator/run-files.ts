@@ -4,8 +4,8 @@
  *
  * Writing is off the hot path: `write` encodes the event once (JSON, written as bytes
  * straight into the batch by `events/json-writer.ts`) and queues both lines; the batch
- * goes to disk in one write per
- * file at the end of the current event-loop turn, but at most once per FLUSH_MS: under
+ * goes to disk in one write per file at the end of the current event-loop turn, but at
+ * most once per FLUSH_MS: under
  * proxy load a turn holds one or two requests, and writing per turn cost more syscalls
  * than the proxying itself. MAX_BATCH queued events are written at once. A rigd killed
  * with SIGKILL therefore loses at most the events appended in its last FLUSH_MS (and at

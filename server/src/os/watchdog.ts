@@ -4,6 +4,7 @@
  * `bye` first, so the watchdog leaves everything alone.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { isSea } from "node:sea";
 import { fileURLToPath } from "node:url";
 import { inRigdBundle } from "./rigd-bundle.js";
 
@@ -29,8 +30,7 @@ export const WATCHDOG_FLAG = "--rig-watchdog";
  */
 function watchdogEntry(): string[] {
   if (!inRigdBundle) return [fileURLToPath(new URL("./watchdog-main.js", import.meta.url))];
-  const sea = require("node:sea") as { isSea(): boolean };
-  return sea.isSea() ? [WATCHDOG_FLAG] : [process.argv[1] as string, WATCHDOG_FLAG];
+  return isSea() ? [WATCHDOG_FLAG] : [process.argv[1] as string, WATCHDOG_FLAG];
 }
 
 /**

@@ -16,17 +16,21 @@ export const MAX_RESPONSE_HEAD = 64 * 1024;
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "upgrade"]);
 /** Methods forwarded raw; others (CONNECT, WebDAV, ...) go through node:http. */
 const PLAIN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE"]);
+/** Control characters other than HTAB, as a character-class body. */
+const CONTROL_CHARS = "\\x00-\\x08\\x0a-\\x1f\\x7f";
+/** Token characters (RFC 9110 §5.6.2), as a character-class body. */
+const TOKEN_CHARS = "!#$%&'*+\\-.^_`|~0-9A-Za-z";
 /**
- * Control characters other than HTAB. Lines are split at CRLF, so a lone CR or LF
+ * A control character other than HTAB. Lines are split at CRLF, so a lone CR or LF
  * ends up inside a value (or reason phrase), where this finds it.
  */
-const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+const CONTROL = new RegExp(`[${CONTROL_CHARS}]`);
 /**
  * A whole block of plain header lines (`token:value CRLF`, no obs-fold, no control
  * character but HTAB in a value) and the blank line, tested once per head from its
  * second line (sticky) rather than with two tests per line.
  */
-const PLAIN_HEADER_LINES = /(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\x00-\x08\x0a-\x1f\x7f]*\r\n)*\r\n/y;
+const PLAIN_HEADER_LINES = new RegExp(`(?:[${TOKEN_CHARS}]+:[^${CONTROL_CHARS}]*\\r\\n)*\\r\\n`, "y");
 const CONTENT_LENGTH = /^\d{1,15}$/;
 /** A request-target of visible ASCII only (node:http decides about anything else). */
 const PLAIN_TARGET = /^[\x21-\x7e]+$/;

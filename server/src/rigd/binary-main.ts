@@ -1,9 +1,9 @@
 /**
- * Entry of the self-contained rigd (`make rigd-binary`): what main.ts does, without
- * top-level await, because a Node single executable application runs one CommonJS
- * script (esbuild bundles this file and every dependency into it). The same executable
- * is rigd's watchdog when started with `--rig-watchdog PID` (os/watchdog.ts spawns it so:
- * a bundle has no second script to run).
+ * rigd's entry behind main.ts, and the entry esbuild bundles (server/bundle/): the
+ * one-file bundle main.ts runs and the self-contained executable (`make rigd-binary`).
+ * No top-level await, because a Node single executable application runs one CommonJS
+ * script. The same entry is rigd's watchdog when started with `--rig-watchdog PID`
+ * (os/watchdog.ts spawns it so: a bundle has no second script to run).
  */
 import { WATCHDOG_FLAG } from "../os/watchdog.js";
 import { runWatchdog } from "../os/watchdog-process.js";

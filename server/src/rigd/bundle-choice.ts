@@ -20,7 +20,7 @@ export const BUNDLE = "rigd.cjs";
 export function freshBundle(distDir: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.RIG_RIGD_MODULES === "1") return undefined;
   const bundle = join(distDir, BUNDLE);
-  const bundleTime = mtimeMs(join(distDir, BUNDLE));
+  const bundleTime = mtimeMs(bundle);
   if (bundleTime === undefined) return undefined;
   const buildTime = mtimeMs(join(distDir, ".tsbuildinfo"));
   return buildTime === undefined || bundleTime >= buildTime ? bundle : undefined;

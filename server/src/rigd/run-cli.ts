@@ -3,6 +3,7 @@
  * Exit codes: 0 after a clean shutdown (idle, SIGTERM, SIGINT), 1 when rigd cannot
  * start or dies of an unexpected error, 2 for a bad command line.
  */
+import { isSea } from "node:sea";
 import { inRigdBundle } from "../os/rigd-bundle.js";
 import { parseRigdArgs, USAGE, UsageError } from "./cli-args.js";
 import { boundHeapGrowth, stopPretenuring } from "./heap-sizing.js";
@@ -101,7 +102,7 @@ export async function runRigdCli(
     process.exit(1);
   }
   // Says which rigd runs: dist/main.js picks the bundle only while it is current (bundle-choice.ts).
-  const form = !inRigdBundle ? "" : (require("node:sea") as { isSea(): boolean }).isSea() ? ", single executable" : ", one-file bundle";
+  const form = !inRigdBundle ? "" : isSea() ? ", single executable" : ", one-file bundle";
   process.stdout.write(`rigd ${rigdVersion()} serving on ${rigd.address} (rig dir ${rigd.rigDir}${form})\n`);
   if (pendingStop) stop(pendingStop.reason, pendingStop.exitCode);
 

@@ -13,6 +13,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import type http from "node:http";
 import type http2 from "node:http2";
 import { extname, join, normalize, sep } from "node:path";
+import { isSea } from "node:sea";
 import { fileURLToPath } from "node:url";
 import { inRigdBundle } from "../os/rigd-bundle.js";
 
@@ -39,8 +40,7 @@ export interface UiOptions {
  */
 export function defaultAppDir(): string | undefined {
   if (!inRigdBundle) return fileURLToPath(new URL("./app/", import.meta.url));
-  const sea = require("node:sea") as { isSea(): boolean };
-  return sea.isSea() ? undefined : join(__dirname, "ui", "app");
+  return isSea() ? undefined : join(__dirname, "ui", "app");
 }
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
