@@ -31,6 +31,11 @@ describe("refusal", () => {
     assert.match(refusal({ host: "127.0.0.1:7070", origin: "http://evil.example" }, tcp) ?? "", /cross-origin/);
     assert.match(refusal({ host: "127.0.0.1:7070", origin: "null" }, tcp) ?? "", /cross-origin/);
   });
+  it("a Host let through once is still refused on another port", () => {
+    assert.equal(refusal({ host: "127.0.0.1:7070" }, tcp), undefined);
+    assert.equal(refusal({ host: "127.0.0.1:7070" }, tcp), undefined);
+    assert.match(refusal({ host: "127.0.0.1:7070" }, { ...tcp, port: 7071 }) ?? "", /not rigd's address/);
+  });
   it("on a unix socket only looks at the Origin", () => {
     assert.equal(refusal({ ":authority": "tmp%2Frigd.sock" }, { kind: "unix" }), undefined);
     assert.match(refusal({ host: "localhost", origin: "http://evil.example" }, { kind: "unix" }) ?? "", /cross-origin/);

@@ -38,6 +38,23 @@ export function namesRigd(hostHeader: string, port: number): boolean {
   return false;
 }
 
+/**
+ * Host values that named rigd, by port: a client sends the same one on every call, and
+ * parsing it cost ~15 µs of each call. Only names that passed are kept, at most
+ * KNOWN_NAMES of them, so a flood of made-up names cannot grow it.
+ */
+const knownNames = new Set<string>();
+const KNOWN_NAMES = 64;
+
+function namesRigdCached(hostHeader: string, port: number): boolean {
+  const key = `${port} ${hostHeader}`;
+  if (knownNames.has(key)) return true;
+  if (!namesRigd(hostHeader, port)) return false;
+  if (knownNames.size >= KNOWN_NAMES) knownNames.clear();
+  knownNames.add(key);
+  return true;
+}
+
 /** The Origins that are rigd's own (a later dashboard served by rigd). */
 export function allowedOrigins(host: string, port: number): Set<string> {
   const named = host.includes(":") ? `[${host}]` : host;
@@ -55,10 +72,11 @@ export function refusal(
     // only come from something relaying a page, refuse it all the same.
     return origin === undefined ? undefined : `cross-origin request (Origin ${origin}) refused`;
   }
-  const names = [first(headers[":authority"]), first(headers["host"])].filter((h) => h !== undefined);
-  if (names.length === 0) return "request without a Host header refused";
-  for (const name of names) {
-    if (!namesRigd(name, address.port)) return `Host "${name}" is not rigd's address; refused (DNS rebinding?)`;
+  const authority = first(headers[":authority"]);
+  const host = first(headers["host"]);
+  if (authority === undefined && host === undefined) return "request without a Host header refused";
+  for (const name of [authority, host]) {
+    if (name !== undefined && !namesRigdCached(name, address.port)) return `Host "${name}" is not rigd's address; refused (DNS rebinding?)`;
   }
   if (origin !== undefined && !allowedOrigins(address.host, address.port).has(origin.toLowerCase())) {
     return `cross-origin request (Origin ${origin}) refused`;

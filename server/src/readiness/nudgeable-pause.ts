@@ -1,8 +1,9 @@
 /**
  * The sleep between readiness probes that a hint can cut short: `for(ms, soonestMs)`
- * resolves after `ms`, or `soonestMs` after it began once nudged (a nudge while no sleep
- * runs, i.e. during a probe, shortens the next sleep), and rejects with the signal's
- * reason as soon as it aborts. Leaves no timer or listener behind.
+ * resolves after `ms` (with false), or `soonestMs` after it began once nudged (with
+ * true; a nudge while no sleep runs, i.e. during a probe, shortens the next sleep), and
+ * rejects with the signal's reason as soon as it aborts. Leaves no timer or listener
+ * behind.
  */
 export class NudgeablePause {
   private nudged = false;
@@ -16,7 +17,7 @@ export class NudgeablePause {
     this.wake?.();
   }
 
-  for(ms: number, soonestMs: number): Promise<void> {
+  for(ms: number, soonestMs: number): Promise<boolean> {
     const { signal } = this;
     return new Promise((resolve, reject) => {
       signal.throwIfAborted();
@@ -25,9 +26,10 @@ export class NudgeablePause {
       const done = (): void => {
         cancel();
         this.wake = undefined;
+        const nudged = this.nudged;
         this.nudged = false;
         signal.removeEventListener("abort", onAbort);
-        resolve();
+        resolve(nudged);
       };
       const onAbort = (): void => {
         cancel();

@@ -11,7 +11,7 @@
  *
  * Probing at that rate costs a refused dial per probe; a line of output from the
  * service is a better hint than any schedule, so the wait also probes right away when
- * nudged (see `WaitUntilReadyOptions.nudges`), never more often than every `intervalMs`.
+ * nudged (see `WaitUntilReadyOptions.nudges`); nudged probes come at most every `intervalMs`.
  */
 
 /** The shape of a schedule; every field in ms. */

@@ -228,6 +228,14 @@ describe("http readiness", () => {
     assert.match(result.detail ?? "", /^GET \/ -> connect ECONNREFUSED/);
   });
 
+  it("counts a server that accepts and hangs up as not ready", async () => {
+    const server = net.createServer((socket) => socket.destroy());
+    const port = await listen(server);
+    const result = await probeFor({ host: HOST, port }, plan("http"))(new AbortController().signal);
+    assert.equal(result.ready, false);
+    assert.match(result.detail ?? "", /^GET \/ -> (socket hang up|read ECONNRESET)/);
+  });
+
   it("counts a server that never answers as not ready when the attempt times out", async () => {
     // Reads the request and never answers.
     const server = net.createServer((socket) => socket.resume());
@@ -470,5 +478,35 @@ describe("nudges", () => {
     await waiting;
     assert.ok(probes.length >= 2 && probes.at(-1) === true);
     assert.equal(listeners, 0);
+  });
+});
+
+describe("nudged probes", () => {
+  it("a nudge after a scheduled probe probes at once; nudged probes keep the interval between them", async () => {
+    const controller = new AbortController();
+    let nudge: () => void = () => {};
+    let probes = 0;
+    const waiting = waitUntilReady(
+      async () => {
+        probes++;
+        return { ready: false };
+      },
+      // An interval no test waits out: any probe after the first comes from a nudge.
+      { intervalMs: 60_000, timeoutMs: 120_000, signal: controller.signal, nudges: (listener) => ((nudge = listener), () => {}) },
+    );
+    const settled = waiting.catch(() => {});
+    const until = async (count: number): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (probes < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+    };
+    await until(1);
+    nudge();
+    await until(2);
+    assert.equal(probes, 2, "the first nudge did not bring on a probe");
+    nudge();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(probes, 2, "a second nudge probed within the interval of the first nudged probe");
+    controller.abort(new Error("done"));
+    await settled;
   });
 });

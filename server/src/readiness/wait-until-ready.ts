@@ -3,7 +3,10 @@
  * `poll-schedule.ts`: every 2 ms at first, then a twentieth of the wait's age, capped at
  * 20 ms for the first 3 s and at 1 s after; the whole wait gives up after `timeoutMs`
  * with a ReadinessTimeoutError. A nudge (a line of output from the service, say) makes
- * the next probe come at once, but never sooner than `intervalMs` after the last one.
+ * the next probe come at once, but never sooner than `intervalMs` after the last probe
+ * a nudge brought on: a service usually prints as it starts to listen, and waiting out
+ * the spacing from a scheduled probe cost ~1 ms of every start; a chatty service still
+ * brings on at most one extra probe per `intervalMs`.
  *
  * Cancellation is the caller's signal, and only that: to stop waiting when something
  * else happens first (the service process exits, the environment is destroyed),
@@ -48,7 +51,7 @@ export interface WaitUntilReadyOptions {
   readonly timeoutMs?: number;
   /** Aborting rejects the wait promptly with the signal's reason. */
   readonly signal?: AbortSignal;
-  /** Hints to probe at once (no sooner than `intervalMs` after the last probe). */
+  /** Hints to probe at once (no sooner than `intervalMs` after the last nudged probe). */
   readonly nudges?: Nudges;
   /** Called after every finished attempt (for logs or events). */
   readonly onAttempt?: (attempt: ReadinessAttempt) => void;
@@ -90,10 +93,14 @@ export async function waitUntilReady(probe: ReadinessProbe, options: WaitUntilRe
 
   let attempts = 0;
   let lastDetail: string | undefined;
+  /** When the last probe a nudge brought on started (-Infinity: none yet). */
+  let lastNudgedAt = Number.NEGATIVE_INFINITY;
+  let nudged = false;
   try {
     for (;;) {
       attempts++;
       const probeStarted = elapsed();
+      if (nudged) lastNudgedAt = probeStarted;
       const result = await probe(wait.signal);
       // A probe may answer "not ready" instead of rejecting when its signal aborts.
       wait.signal.throwIfAborted();
@@ -101,11 +108,13 @@ export async function waitUntilReady(probe: ReadinessProbe, options: WaitUntilRe
       if (result.ready) return;
       lastDetail = result.detail ?? lastDetail;
       if (elapsed() >= timeoutMs) throw new ReadinessTimeoutError(elapsed(), attempts, lastDetail);
-      // Never sooner than intervalMs after this probe started, even when nudged.
-      const soonest = Math.max(0, probeStarted + schedule.intervalMs - elapsed());
-      const planned = Math.max(soonest, nextProbeDelayMs(elapsed(), schedule));
-      const left = Math.max(0, timeoutMs - elapsed());
-      await pause.for(Math.min(planned, left), Math.min(soonest, left));
+      // On schedule: never sooner than intervalMs after this probe started. Nudged: never
+      // sooner than intervalMs after the last nudged one.
+      const now = elapsed();
+      const planned = Math.max(probeStarted + schedule.intervalMs - now, nextProbeDelayMs(now, schedule));
+      const soonest = Math.max(0, lastNudgedAt + schedule.intervalMs - now);
+      const left = Math.max(0, timeoutMs - now);
+      nudged = await pause.for(Math.min(planned, left), Math.min(soonest, left));
     }
   } catch (err) {
     if (signal?.aborted) throw signal.reason;

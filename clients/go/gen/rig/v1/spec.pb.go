@@ -777,7 +777,8 @@ type Readiness struct {
 	Timeout *durationpb.Duration `protobuf:"bytes,4,opt,name=timeout,proto3" json:"timeout,omitempty"`
 	// Shortest polling interval. Default 2 ms: the first probes come this often, later
 	// ones a twentieth of the wait's age apart (at most 20 ms for the first 3 s), and a
-	// line of output from the service makes the next probe come at once, never sooner.
+	// line of output from the service makes the next probe come at once (probes brought
+	// on that way come at most this often).
 	Interval *durationpb.Duration `protobuf:"bytes,5,opt,name=interval,proto3" json:"interval,omitempty"`
 	// Largest polling interval, reached as the wait grows old. Default 1 s.
 	MaxInterval *durationpb.Duration `protobuf:"bytes,6,opt,name=max_interval,json=maxInterval,proto3" json:"max_interval,omitempty"`

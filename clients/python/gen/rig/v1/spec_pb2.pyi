@@ -437,7 +437,8 @@ class Readiness(_message.Message):
     def interval(self) -> _duration_pb2.Duration:
         """Shortest polling interval. Default 2 ms: the first probes come this often, later
         ones a twentieth of the wait's age apart (at most 20 ms for the first 3 s), and a
-        line of output from the service makes the next probe come at once, never sooner.
+        line of output from the service makes the next probe come at once (probes brought
+        on that way come at most this often).
         """
 
     @_builtins.property

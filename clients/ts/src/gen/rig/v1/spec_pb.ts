@@ -354,7 +354,8 @@ export type Readiness = Message<"rig.v1.Readiness"> & {
   /**
    * Shortest polling interval. Default 2 ms: the first probes come this often, later
    * ones a twentieth of the wait's age apart (at most 20 ms for the first 3 s), and a
-   * line of output from the service makes the next probe come at once, never sooner.
+   * line of output from the service makes the next probe come at once (probes brought
+   * on that way come at most this often).
    *
    * @generated from field: google.protobuf.Duration interval = 5;
    */
