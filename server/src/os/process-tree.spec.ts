@@ -77,6 +77,28 @@ describe("the marker cache of scans", () => {
     stale.begin(new Set([5]), 100);
     assert.equal(stale.get(5), undefined, "too old");
   });
+
+  it("keeps other owners' markers as none, and a TreeKiller with a prefix still finds its own", async () => {
+    const cache = new MarkerCache(60_000, "ours.");
+    cache.begin(new Set([5, 6]), 100);
+    cache.set(5, "ours.1");
+    cache.set(6, "theirs.1");
+    assert.equal(cache.get(5), "ours.1");
+    assert.equal(cache.get(6), "", "another rigd's marker is not kept");
+
+    const prefix = `test-prefix-${process.pid}-${Date.now()}.`;
+    const child = spawn("sleep", ["30"], { env: { ...process.env, [TREE_MARKER_VAR]: `${prefix}a` }, stdio: "ignore" });
+    try {
+      await once(child, "spawn");
+      const killer = new TreeKiller(prefix);
+      killer.warm(0); // fills the cache with every process, this one among them
+      await new Promise((r) => setImmediate(r));
+      await killer.kill(`${prefix}a`, child.pid!);
+      await waitGone(child.pid!);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
 });
 
 async function waitGone(pid: number): Promise<void> {

@@ -29,7 +29,15 @@ export class MarkerCache {
   private lastPid = 0;
   private filledAt = performance.now();
 
-  constructor(private readonly maxAgeMs = 1_000) {}
+  /**
+   * `ownPrefix`: the prefix of every marker its owner will ever look for (its rigd's);
+   * other markers are kept as "" (none of ours), so the processes of other rigds cost the
+   * cache no string each.
+   */
+  constructor(
+    private readonly maxAgeMs = 1_000,
+    private readonly ownPrefix = "",
+  ) {}
 
   /** The cached marker of `pid` ("" for none), or undefined when it must be read. */
   get(pid: number): string | undefined {
@@ -37,7 +45,7 @@ export class MarkerCache {
   }
 
   set(pid: number, marker: string): void {
-    this.markers.set(pid, marker);
+    this.markers.set(pid, marker.startsWith(this.ownPrefix) ? marker : "");
   }
 
   /** Called at the start of a scan with the pids alive now: drops the dead, or all when stale. */
@@ -98,19 +106,22 @@ const EMPTY = Symbol("empty environment");
  * reads empty (no memory to read it from right now), undefined when it cannot be read.
  */
 function markerOf(pid: number): string | typeof EMPTY | undefined {
-  let environ: string;
+  let environ: Buffer;
   try {
-    environ = readFileSync(`/proc/${pid}/environ`, "latin1");
+    environ = readFileSync(`/proc/${pid}/environ`);
   } catch {
     return undefined;
   }
   if (environ.length === 0) return EMPTY;
-  const prefix = `${TREE_MARKER_VAR}=`;
-  const at = environ.indexOf(prefix);
+  const at = environ.indexOf(MARKER_PREFIX);
   if (at < 0) return "";
-  const end = environ.indexOf("\0", at);
-  return environ.slice(at + prefix.length, end < 0 ? undefined : end);
+  const end = environ.indexOf(0, at);
+  // Decoded from the bytes, not sliced from a decoded environment: a sliced string keeps
+  // the whole environment alive for as long as the cache keeps the marker.
+  return environ.toString("latin1", at + MARKER_PREFIX.length, end < 0 ? undefined : end);
 }
+
+const MARKER_PREFIX = Buffer.from(`${TREE_MARKER_VAR}=`, "latin1");
 
 /** The last pid the kernel handed out in this pid namespace (0 when unknown: scan everything). */
 function lastPid(): number {
@@ -149,9 +160,14 @@ export class TreeKiller {
   private waiting: (() => void)[] = [];
   /** The lowest leader pid of the pending trees; 0 once one came without its leader. */
   private fromPid = Infinity;
-  private readonly cache = new MarkerCache();
+  private readonly cache: MarkerCache;
   private warming: NodeJS.Immediate | undefined;
   private warmFrom = Infinity;
+
+  /** `markerPrefix`: what every marker this killer is asked for starts with (see MarkerCache). */
+  constructor(markerPrefix = "") {
+    this.cache = new MarkerCache(undefined, markerPrefix);
+  }
 
   /**
    * Kills the tree of `marker`, whose first process was `leaderPid` (unknown: every pid

@@ -50,16 +50,17 @@ export interface SuitesContext {
 
 export async function composeSuites(context: SuitesContext): Promise<ComposedSuites> {
   const config = loadSuitesConfig(context.rigDir, context.suitesFile);
+  const suiteMarkerPrefix = `${process.pid}.${randomBytes(4).toString("hex")}`;
   const metrics = createRigdMetrics(context.backend, join(context.rigDir, "locks", "operations.jsonl"));
   const host = await SuiteHost.open({
     rigDir: context.rigDir,
     config,
     hooks: [metrics.suiteHook, ...config.webhooks.map(webhookHook), ...context.hooks],
     attempts: {
-      trees: new TreeKiller(),
+      trees: new TreeKiller(`${suiteMarkerPrefix}.`),
       // The same records the process type keeps: a rigd that dies mid-run has its suite reaped by the next.
       records: new ProcessRecords(join(context.rigDir, "run", "processes")),
-      markerPrefix: `${process.pid}.${randomBytes(4).toString("hex")}`,
+      markerPrefix: suiteMarkerPrefix,
     },
     destroyEnvironment: async (id) => {
       try {

@@ -181,12 +181,13 @@ function spawnProcess(
 
 /** The host programs' shared state of one rigd: one per rigd, shared by process, go and node. */
 export function createProcessHost(deps: ProcessTypeDeps): ProcessHost {
+  const markerPrefix = `${process.pid}.${randomBytes(4).toString("hex")}`;
   return {
     ...deps,
     spawns: new Semaphore(deps.limits.spawnConcurrency),
-    trees: new TreeKiller(),
+    trees: new TreeKiller(`${markerPrefix}.`),
     running: 0,
-    markerPrefix: `${process.pid}.${randomBytes(4).toString("hex")}`,
+    markerPrefix,
   };
 }
 
