@@ -3,7 +3,7 @@
  * answers `/` with any status below 500 (a 404 still proves the server is up and
  * routing). A path the user named is a health endpoint: only 2xx and 3xx count, so a
  * wrong path fails loudly instead of passing silently.
- * Each attempt uses its own connection (`agent: false`) and destroys it once the
+ * Each attempt uses its own connection (no agent) and destroys it once the
  * status line is in, so no keep-alive socket outlives the probe. The connection is
  * dialled before the request is made: while the service does not listen yet (most
  * attempts of a start), a refused dial costs a third of a refused `http.get` (~20 µs
@@ -52,7 +52,10 @@ function get(target: ProbeTarget, path: string, readyBelow: number, signal: Abor
     };
     const failed = (err: unknown): void => finish({ ready: false, detail: `GET ${path} -> ${describeFailure(err, signal)}` });
     socket.once("connect", () => {
-      request = http.get({ host: target.host, port: target.port, path, agent: false, createConnection: () => socket }, (response) => {
+      // No agent: an agent (even `agent: false`, a fresh one) dials its own connection and
+      // ignores createConnection, leaving this one open and silent, and a server that
+      // serves one connection at a time (Python's HTTPServer) waits on it for ever.
+      request = http.get({ host: target.host, port: target.port, path, createConnection: () => socket }, (response) => {
         const status = response.statusCode ?? 0;
         // The body is of no interest; destroying the response closes the connection.
         response.destroy();

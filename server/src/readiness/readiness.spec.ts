@@ -228,6 +228,22 @@ describe("http readiness", () => {
     assert.match(result.detail ?? "", /^GET \/ -> connect ECONNREFUSED/);
   });
 
+  it("makes one connection per attempt, so a server that serves one connection at a time answers", async () => {
+    // Like Python's HTTPServer: the next connection is accepted only once the current
+    // one has been answered and closed.
+    let connections = 0;
+    const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+      connections++;
+      server.close(); // no other connection is taken while this one is served
+      socket.resume();
+      socket.once("data", () => socket.end("HTTP/1.0 200 OK\r\n\r\nok"));
+    });
+    const port = await listen(server);
+    const result = await probeFor({ host: HOST, port }, plan("http"))(new AbortController().signal);
+    assert.deepEqual(result, { ready: true });
+    assert.equal(connections, 1);
+  });
+
   it("counts a server that accepts and hangs up as not ready", async () => {
     const server = net.createServer((socket) => socket.destroy());
     const port = await listen(server);
