@@ -6,9 +6,11 @@
  * answer already proves the server is up, so the attempt counts as ready, and the
  * probe remembers it: later attempts of the same probe only dial TCP.
  *
- * Every attempt owns its HTTP/2 session and aborts it when the attempt ends, so a
- * finished probe leaves no session, socket or keep-alive timer behind.
+ * Every attempt dials TCP first (a refused dial costs a sixth of a refused health check),
+ * then owns its HTTP/2 session over that connection and aborts it when the attempt ends,
+ * so a finished probe leaves no session, socket or keep-alive timer behind.
  */
+import { connect, type Socket } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
@@ -19,8 +21,7 @@ import {
 } from "../gen/grpc/health/v1/health_pb.js";
 import type { ReadinessProbe } from "../contract/service-type.js";
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, describeFailure, withAttemptDeadline } from "./attempt-deadline.js";
-import { tcpProbe } from "./tcp-probe.js";
-import type { AttemptOptions, ProbeTarget } from "./tcp-probe.js";
+import { dialSocket, tcpProbe, type AttemptOptions, type ProbeTarget } from "./tcp-probe.js";
 
 /** Options of the gRPC health probe. */
 export interface GrpcHealthProbeOptions extends AttemptOptions {
@@ -40,8 +41,22 @@ export function grpcHealthProbe(target: ProbeTarget, options: GrpcHealthProbeOpt
   return async (signal) => {
     if (fallback) return fallback(signal);
     return withAttemptDeadline(signal, timeoutMs, async (attempt) => {
+      // Dialled first: a refused dial is all an attempt costs while the server does not
+      // listen yet. The session then runs over this connection (a second connect of the
+      // session, should it make one, dials afresh).
+      let dialled: Socket | undefined;
+      try {
+        dialled = await dialSocket(target, attempt);
+      } catch (err) {
+        return { ready: false, detail: `${label} -> ${describeFailure(err, attempt)}` };
+      }
+      const createConnection = (): Socket => {
+        const socket = dialled ?? connect({ host: target.host, port: target.port });
+        dialled = undefined;
+        return socket;
+      };
       // gRPC transports always speak HTTP/2; owning the session manager lets us close it.
-      const sessionManager = new Http2SessionManager(baseUrl);
+      const sessionManager = new Http2SessionManager(baseUrl, undefined, { createConnection });
       try {
         const client = createClient(Health, createGrpcTransport({ baseUrl, sessionManager }));
         const response = await client.check(create(HealthCheckRequestSchema, { service }), { signal: attempt });
@@ -55,6 +70,7 @@ export function grpcHealthProbe(target: ProbeTarget, options: GrpcHealthProbeOpt
         return { ready: false, detail: `${label} -> ${describeGrpcFailure(err, attempt)}` };
       } finally {
         sessionManager.abort();
+        dialled?.destroy();
       }
     });
   };

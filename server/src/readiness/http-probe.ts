@@ -5,15 +5,14 @@
  * wrong path fails loudly instead of passing silently.
  * Each attempt uses its own connection (no agent) and destroys it once the
  * status line is in, so no keep-alive socket outlives the probe. The connection is
- * dialled before the request is made: while the service does not listen yet (most
- * attempts of a start), a refused dial costs a third of a refused `http.get` (~20 µs
- * of CPU against ~70), CPU the starting service may need.
+ * dialled before the request is made (`dialSocket`): most attempts of a start are
+ * refused, and a refused dial costs a third of a refused `http.get`.
  */
 import * as http from "node:http";
-import * as net from "node:net";
+import type * as net from "node:net";
 import type { ReadinessProbe } from "../contract/service-type.js";
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, describeFailure, withAttemptDeadline } from "./attempt-deadline.js";
-import type { AttemptOptions, ProbeTarget } from "./tcp-probe.js";
+import { dialSocket, type AttemptOptions, type ProbeTarget } from "./tcp-probe.js";
 
 /** Options of the HTTP probe. */
 export interface HttpProbeOptions extends AttemptOptions {
@@ -37,34 +36,36 @@ function normalizePath(path: string | undefined): string {
 }
 
 /** One GET; resolves not-ready on connection errors and when `signal` aborts. */
-function get(target: ProbeTarget, path: string, readyBelow: number, signal: AbortSignal): Promise<{ ready: boolean; detail?: string }> {
+async function get(target: ProbeTarget, path: string, readyBelow: number, signal: AbortSignal): Promise<{ ready: boolean; detail?: string }> {
+  let socket: net.Socket;
+  try {
+    socket = await dialSocket(target, signal);
+  } catch (err) {
+    return { ready: false, detail: `GET ${path} -> ${describeFailure(err, signal)}` };
+  }
   return new Promise((resolve) => {
     let done = false;
-    let request: http.ClientRequest | undefined;
-    const socket = net.connect({ host: target.host, port: target.port });
     const finish = (result: { ready: boolean; detail?: string }): void => {
       if (done) return;
       done = true;
       signal.removeEventListener("abort", onAbort);
-      request?.destroy();
+      request.destroy();
       socket.destroy();
       resolve(result);
     };
     const failed = (err: unknown): void => finish({ ready: false, detail: `GET ${path} -> ${describeFailure(err, signal)}` });
-    socket.once("connect", () => {
-      // No agent: an agent (even `agent: false`, a fresh one) dials its own connection and
-      // ignores createConnection, leaving this one open and silent, and a server that
-      // serves one connection at a time (Python's HTTPServer) waits on it for ever.
-      request = http.get({ host: target.host, port: target.port, path, createConnection: () => socket }, (response) => {
-        const status = response.statusCode ?? 0;
-        // The body is of no interest; destroying the response closes the connection.
-        response.destroy();
-        finish(status < readyBelow ? { ready: true } : { ready: false, detail: `GET ${path} -> ${status}` });
-      });
-      request.on("error", failed);
+    // No agent: an agent (even `agent: false`, a fresh one) dials its own connection and
+    // ignores createConnection, leaving this one open and silent, and a server that
+    // serves one connection at a time (Python's HTTPServer) waits on it for ever.
+    const request = http.get({ host: target.host, port: target.port, path, createConnection: () => socket }, (response) => {
+      const status = response.statusCode ?? 0;
+      // The body is of no interest; destroying the response closes the connection.
+      response.destroy();
+      finish(status < readyBelow ? { ready: true } : { ready: false, detail: `GET ${path} -> ${status}` });
     });
-    socket.on("error", failed);
+    request.on("error", failed);
     const onAbort = (): void => failed(undefined);
-    signal.addEventListener("abort", onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -298,11 +298,33 @@ describe("grpc health readiness", () => {
     assert.match(gone.detail ?? "", /^connect ECONNREFUSED/);
   });
 
+  it("checks health over the connection it dialled: one connection per attempt", async () => {
+    const server = await grpcServer(() => ServingStatus.SERVING);
+    // A relay in front of the server counts the connections the probe makes.
+    let connections = 0;
+    const relay = net.createServer((socket) => {
+      connections++;
+      const upstream = net.connect({ host: HOST, port: server.port });
+      socket.pipe(upstream).pipe(socket);
+      const close = (): void => {
+        socket.destroy();
+        upstream.destroy();
+      };
+      socket.on("error", close).on("close", close);
+      upstream.on("error", close).on("close", close);
+    });
+    const port = await listen(relay);
+    const result = await probeFor({ host: HOST, port }, plan("grpc"))(new AbortController().signal);
+    assert.deepEqual(result, { ready: true });
+    assert.equal(server.checks(), 1);
+    assert.equal(connections, 1);
+  });
+
   it("reports a refused connection as not ready", async () => {
     const port = await unusedPort();
     const result = await probeFor({ host: HOST, port }, plan("grpc"))(new AbortController().signal);
     assert.equal(result.ready, false);
-    assert.match(result.detail ?? "", /^Health\/Check -> Unavailable: .*ECONNREFUSED/);
+    assert.match(result.detail ?? "", /^Health\/Check -> connect ECONNREFUSED/);
   });
 
   it("times out with the last serving status in the message", async () => {
