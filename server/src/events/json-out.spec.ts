@@ -14,6 +14,9 @@ describe("JsonOut", () => {
       "lone surrogates \ud800 and \udfff",
       "line separator \u2028 paragraph \u2029",
       "x".repeat(10_000),
+      '{"message":"a \\"quoted\\" word","n":1}',
+      '"\\'.repeat(5_000),
+      '"quoted" and then é, "again"',
     ];
     for (const s of strings) {
       const out = new JsonOut(8);
