@@ -315,7 +315,7 @@ function printCpu(c: Comparison): void {
   const perBareOp = rigdBare / c.bareOps;
   console.log(
     `  CPU per op: rigd ${perOp.toFixed(0)} µs recording, ${perBareOp.toFixed(0)} µs as a bare hop (recording adds ${(perOp - perBareOp).toFixed(0)} µs); ` +
-      `target ${(target / c.proxiedOps).toFixed(0)} µs`,
+      `the target service itself ${(target / c.proxiedOps).toFixed(0)} µs`,
   );
 }
 
