@@ -110,7 +110,7 @@ export async function startKafkaBroker(options: HostServerOptions, signal: Abort
     writeFileSync(config, serverProperties(dir.path, port, controllerPort));
     writeFileSync(join(dir.path, "log4j2.properties"), LOG4J2);
     const jvm = [...brokerJvmFlags(), `-Dlog4j2.configurationFile=${join(dir.path, "log4j2.properties")}`, "-cp", install.classPath];
-    const clusterId = randomBytes(16).toString("base64url").slice(0, 22);
+    const clusterId = kafkaClusterId();
     await runHostChecked(
       install.java,
       [...jvm, "kafka.tools.StorageTool", "format", "--standalone", "--cluster-id", clusterId, "--config", config],
@@ -162,5 +162,17 @@ export async function startKafkaBroker(options: HostServerOptions, signal: Abort
     for (const p of ports) options.ports.release(p);
     dir.remove();
     throw err instanceof Error ? new Error(`kafka broker (${install.libsDir}) did not start: ${err.message}`) : err;
+  }
+}
+
+/**
+ * A cluster id as Kafka's own `Uuid.randomUuid` makes them: 16 random bytes in base64url
+ * (22 characters), never starting with "-", which the storage tool's argument parser
+ * reads as an option ("--cluster-id: expected one argument"): one start in 64 failed so.
+ */
+export function kafkaClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
   }
 }
