@@ -18,7 +18,7 @@ node "$root/server/bundle/build-rigd-bundle.mjs" "$work/rigd.cjs"
 # execArgv: rigd's node flags (server/src/rigd/node-flags.ts).
 cat >"$work/sea-config.json" <<JSON
 { "main": "$work/rigd.cjs", "output": "$work/rigd.blob", "disableExperimentalSEAWarning": true, "useCodeCache": false,
-  "execArgv": ["--max-semi-space-size=32"] }
+  "execArgv": ["--max-semi-space-size=32", "--min-semi-space-size=32"] }
 JSON
 node --experimental-sea-config "$work/sea-config.json" >/dev/null 2>&1 || node --experimental-sea-config "$work/sea-config.json"
 

@@ -32,8 +32,8 @@ call() { "$curl" -sS --fail-with-body -H 'content-type: application/json' -H "au
 health=$(call grpc.health.v1.Health/Check '{}')
 [ "$health" = '{"status":"SERVING"}' ] || { echo "test-rigd-binary: health said $health" >&2; cat "$scratch/rigd.out" >&2; exit 1; }
 # The executable starts node with rigd's flags (its SEA config's execArgv; rigd logs them).
-grep -q '"execArgv":\["--max-semi-space-size=32"\]' "$scratch"/rig/rigd-*.log ||
-  { echo "test-rigd-binary: rigd did not run with --max-semi-space-size=32:" >&2; grep -h '"serving"' "$scratch"/rig/rigd-*.log >&2; exit 1; }
+grep -q '"execArgv":\["--max-semi-space-size=32","--min-semi-space-size=32"\]' "$scratch"/rig/rigd-*.log ||
+  { echo "test-rigd-binary: rigd did not run with its node flags (--max-semi-space-size=32 --min-semi-space-size=32):" >&2; grep -h '"serving"' "$scratch"/rig/rigd-*.log >&2; exit 1; }
 created=$(call rig.v1.EnvironmentService/CreateEnvironment \
   "{\"spec\":{\"name\":\"binary\",\"services\":[{\"name\":\"web\",\"process\":{\"command\":\"$python\",\"args\":[\"-m\",\"http.server\",\"\${PORT}\",\"--bind\",\"127.0.0.1\"]}}]}}")
 # up_and_down WHAT: the environment of $created comes up within 15 s, then is destroyed.

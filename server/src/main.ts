@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=32
+#!/usr/bin/env -S node --max-semi-space-size=32 --min-semi-space-size=32
 /**
  * rigd entry point: the composed orchestrator behind the API. Everything else (flags,
  * signals, serving, idle exit) is in rigd/.

@@ -235,7 +235,7 @@ func rigdCommand(opts RigdOptions) ([]string, string, error) {
 // rigdNodeFlags are the node flags rigd runs with (server/src/rigd/node-flags.ts says
 // why; the TS and Python SDKs and rigd's own shebang give the same): V8 can size its young
 // generation only when it starts.
-var rigdNodeFlags = []string{"--max-semi-space-size=32"}
+var rigdNodeFlags = []string{"--max-semi-space-size=32", "--min-semi-space-size=32"}
 
 // checkoutRigd is the rigd of a checkout: server/dist/main.js (make build), else the
 // self-contained build/rigd (make rigd-binary).

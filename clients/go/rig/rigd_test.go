@@ -150,7 +150,7 @@ func TestRigRigdNamesTheEntryAndItsVersion(t *testing.T) {
 	if command[len(command)-1] != entry || !strings.HasSuffix(command[0], "node") {
 		t.Errorf("command %v; want node %s", command, entry)
 	}
-	if !slices.Contains(command, "--max-semi-space-size=32") {
+	if !slices.Contains(command, "--max-semi-space-size=32") || !slices.Contains(command, "--min-semi-space-size=32") {
 		t.Errorf("command %v: rigd runs without its node flags (server/src/rigd/node-flags.ts)", command)
 	}
 	pkg, _ := os.ReadFile(filepath.Join(repo, "server", "package.json"))

@@ -103,7 +103,7 @@ def test_rig_rigd_names_the_entry_and_its_version(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("RIG_RIGD", entry)
     command, version, problem = _rigd_command(None)
     assert not problem and command[-1] == entry and command[0].endswith("node")
-    assert "--max-semi-space-size=32" in command, "rigd runs with its node flags (server/src/rigd/node-flags.ts)"
+    assert {"--max-semi-space-size=32", "--min-semi-space-size=32"} <= set(command), "rigd runs with its node flags (server/src/rigd/node-flags.ts)"
     assert json.loads((Path(repo) / "server" / "package.json").read_text())["version"] == version
     assert version == RIGD_VERSION, "keep RIGD_VERSION in step with server/package.json"
 

@@ -33,7 +33,7 @@ _SERVING = b"\x08\x01"
 _SCRIPTS = (".js", ".mjs", ".cjs")
 # Node flags rigd runs with (server/src/rigd/node-flags.ts says why; the TS and Go SDKs
 # and rigd's own shebang give the same): V8 can size its young generation only at start.
-RIGD_NODE_FLAGS = ("--max-semi-space-size=32",)
+RIGD_NODE_FLAGS = ("--max-semi-space-size=32", "--min-semi-space-size=32")
 
 
 class RigdError(RuntimeError):

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
  * SDKs and rigd's own shebang give the same). V8 can size its young generation only when
  * it starts.
  */
-export const RIGD_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=32"];
+export const RIGD_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=32", "--min-semi-space-size=32"];
 
 /** How to start rigd. */
 export interface RigdCommand {
