@@ -12,6 +12,7 @@
  */
 import type { IncomingHttpHeaders } from "node:http2";
 import { type CaptureLimits, GrpcMessageParser } from "../grpc-message-parser.js";
+import { InFlight } from "../in-flight.js";
 import { FrameError, FrameFlag, type FrameHandler, FrameReader, FrameType } from "./frame-reader.js";
 import { type HeaderField, HpackDecoder } from "./hpack-decoder.js";
 
@@ -75,7 +76,7 @@ interface OpenCall<C> {
 
 /** Follows the calls of one connection; feed it both directions' bytes in order. */
 export class CallTap<C> {
-  readonly #calls = new Map<number, OpenCall<C>>();
+  readonly #calls = new InFlight<OpenCall<C>>();
   readonly #source: Direction;
   readonly #target: Direction;
   /** The highest stream id the source opened so far. */
@@ -149,7 +150,7 @@ export class CallTap<C> {
   #finish(status: number, message: string): void {
     if (this.#over) return;
     this.#over = true;
-    for (const id of [...this.#calls.keys()]) this.#complete(id, status, message);
+    for (const id of this.#calls.ids()) this.#complete(id, status, message);
   }
 
   #sourceFrame(type: number, flags: number, id: number, payload: Buffer): void {
@@ -177,7 +178,7 @@ export class CallTap<C> {
     } else if (type === FrameType.GOAWAY && payload.length >= 4) {
       // Streams above the last one the target processed never reached it; the client retries them.
       const lastStreamId = payload.readUInt32BE(0) & 0x7fffffff;
-      for (const streamId of this.#calls.keys()) if (streamId > lastStreamId) this.#calls.delete(streamId);
+      for (const streamId of this.#calls.ids()) if (streamId > lastStreamId) this.#calls.take(streamId);
     }
   }
 
@@ -233,9 +234,8 @@ export class CallTap<C> {
   }
 
   #complete(id: number, status: number, message: string): void {
-    const open = this.#calls.get(id);
+    const open = this.#calls.take(id);
     if (!open) return;
-    this.#calls.delete(id);
     this.hooks.completed(open.call, open.context, status, message);
   }
 }

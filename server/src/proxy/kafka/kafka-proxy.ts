@@ -14,6 +14,7 @@ import { create } from "@bufbuild/protobuf";
 import { createServer, connect, type Socket } from "node:net";
 import { KafkaFetchedSchema, KafkaProducedSchema } from "../../gen/rig/v1/event_pb.js";
 import { elapsedSince } from "../elapsed.js";
+import { InFlight } from "../in-flight.js";
 import { closeOnce, listen, serverClosed } from "../listen.js";
 import { type ProxyOptions, type RunningProxy, safeSink } from "../proxy-contract.js";
 import { SocketSet } from "../socket-set.js";
@@ -71,7 +72,7 @@ export async function startKafkaProxy(options: KafkaProxyOptions): Promise<Runni
   };
 
   /** A request frame: note what the response needs; forwarded as it is. */
-  const onRequest = (frame: Buffer, inFlight: Map<number, Pending>): void => {
+  const onRequest = (frame: Buffer, inFlight: InFlight<Pending>): void => {
     let parsed: ReturnType<typeof readRequestHeader>;
     try {
       parsed = readRequestHeader(frame);
@@ -96,11 +97,10 @@ export async function startKafkaProxy(options: KafkaProxyOptions): Promise<Runni
   };
 
   /** A response frame: rewritten or recorded when its request is one we read. */
-  const onResponse = (frame: Buffer, inFlight: Map<number, Pending>): Buffer => {
+  const onResponse = (frame: Buffer, inFlight: InFlight<Pending>): Buffer => {
     if (frame.length < 4) return frame;
-    const pending = inFlight.get(frame.readInt32BE(0));
+    const pending = inFlight.take(frame.readInt32BE(0));
     if (!pending) return frame;
-    inFlight.delete(pending.header.correlationId);
     const { header } = pending;
     if (rewritesResponse(header.apiKey)) {
       try {
@@ -154,7 +154,7 @@ export async function startKafkaProxy(options: KafkaProxyOptions): Promise<Runni
     sockets.add(downstream);
     const upstream = connect({ host: target.host, port: target.port, noDelay: true });
     sockets.add(upstream);
-    const inFlight = new Map<number, Pending>();
+    const inFlight = new InFlight<Pending>();
     pipeFrames(downstream, upstream, (frame) => (onRequest(frame, inFlight), frame));
     pipeFrames(upstream, downstream, (frame) => onResponse(frame, inFlight));
     const end = (): void => {
