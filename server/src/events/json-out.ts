@@ -61,20 +61,22 @@ export class JsonOut {
 
   /** `s` as a JSON string literal: JSON.stringify's text. */
   string(s: string): void {
-    // One pass: printable ASCII other than `"` and `\` is copied as it is (almost every
-    // string rig writes); at the first other character, the whole string goes the slow way.
+    // One pass: printable ASCII is copied as it is, `"` and `\` escaped (almost every
+    // string rig writes, the JSON of recorded messages among them); at the first other
+    // character, the whole string goes the slow way.
     const n = s.length;
-    this.reserve(n + 2);
+    this.reserve(2 * n + 2);
     const buf = this.buf;
     const start = this.pos;
     let p = start;
     buf[p++] = QUOTE;
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
-      if (c < 0x20 || c === QUOTE || c === BACKSLASH || c >= 0x7f) {
+      if (c < 0x20 || c >= 0x7f) {
         this.pos = start;
         return this.#slowString(s);
       }
+      if (c === QUOTE || c === BACKSLASH) buf[p++] = BACKSLASH;
       buf[p++] = c;
     }
     buf[p++] = QUOTE;

@@ -123,6 +123,28 @@ describe("CallTap", () => {
     assert.equal(tap.openCalls, 0);
   });
 
+  it("keeps a header block split over CONTINUATION frames intact when the chunks it came in are reused", () => {
+    const { tap, completed } = recordingTap();
+    // The request's fields in three frames, each its own chunk, each chunk overwritten
+    // once the tap returns (as a forwarded buffer may be): only copies survive.
+    const pieces = [GRPC_REQUEST.slice(0, 2), GRPC_REQUEST.slice(2, 6), GRPC_REQUEST.slice(6)];
+    const chunks = [
+      Buffer.concat([PREFACE, frame(FrameType.HEADERS, 0, 1, pieces[0])]),
+      frame(FrameType.CONTINUATION, 0, 1, pieces[1]),
+      frame(FrameType.CONTINUATION, FrameFlag.END_HEADERS, 1, pieces[2]),
+    ];
+    for (const chunk of chunks) {
+      tap.fromSource(chunk);
+      chunk.fill(0xff);
+    }
+    assert.equal(tap.openCalls, 1);
+    tap.fromTarget(frame(FrameType.RST_STREAM, 0, 1, u32(0)));
+    const call = completed[0]?.[0];
+    assert.equal(call?.path, "/");
+    assert.equal(call?.requestHeaders["content-type"], "application/grpc");
+    assert.equal(call?.isGrpc, true);
+  });
+
   it("rejects a CONTINUATION that continues nothing as lost track", () => {
     const { tap, completed } = recordingTap();
     tap.fromSource(Buffer.concat([PREFACE, frame(FrameType.HEADERS, FrameFlag.END_HEADERS, 1, GRPC_REQUEST)]));

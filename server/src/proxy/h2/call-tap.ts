@@ -205,7 +205,8 @@ export class CallTap<C> {
     if (type === FrameType.CONTINUATION) {
       const pending = direction.pending;
       if (!pending || pending.streamId !== id) throw new FrameError(`CONTINUATION on stream ${id} without a header block to continue`);
-      pending.fragments.push(payload);
+      // Copied: the frame's payload is a view of bytes that are forwarded once it returns.
+      pending.fragments.push(Buffer.from(payload));
       if (!(flags & FrameFlag.END_HEADERS)) return undefined;
       direction.pending = undefined;
       return { ...pending, fields: direction.decoder.decode(Buffer.concat(pending.fragments)) };
@@ -214,7 +215,7 @@ export class CallTap<C> {
     if (direction.pending) throw new FrameError(`frame of type ${type} inside the header block of stream ${direction.pending.streamId}`);
     const fragment = headerFragment(type, flags, id, payload);
     if (!(flags & FrameFlag.END_HEADERS)) {
-      direction.pending = { type, streamId: id, flags, fragments: [fragment] };
+      direction.pending = { type, streamId: id, flags, fragments: [Buffer.from(fragment)] };
       return undefined;
     }
     return { type, streamId: id, flags, fields: direction.decoder.decode(fragment) };

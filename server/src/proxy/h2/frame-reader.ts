@@ -30,7 +30,10 @@ export interface FrameHandler {
   data(streamId: number, piece: Buffer): void;
   /** A DATA frame flagged END_STREAM ended. */
   dataEndStream(streamId: number): void;
-  /** Any frame but DATA, with its whole payload. */
+  /**
+   * Any frame but DATA, with its whole payload: a view into the bytes read, valid only
+   * during the call (copy what is kept).
+   */
   frame(type: number, flags: number, streamId: number, payload: Buffer): void;
 }
 
@@ -133,13 +136,19 @@ export class FrameReader {
 
   #readOther(chunk: Buffer, offset: number): number {
     const take = Math.min(this.#payloadLeft, chunk.length - offset);
-    // Copy: the chunk is forwarded (and may be reused) once push returns.
-    this.#parts.push(Buffer.from(chunk.subarray(offset, offset + take)));
     this.#payloadLeft -= take;
+    // A frame whole in this chunk (nearly all) is handed on as a view of it, read before
+    // push returns; one that spans chunks is copied as its parts arrive (the chunk is
+    // forwarded once push returns).
+    if (this.#payloadLeft === 0 && this.#parts.length === 0) {
+      this.#endFrame(chunk.subarray(offset, offset + take));
+      return offset + take;
+    }
+    this.#parts.push(Buffer.from(chunk.subarray(offset, offset + take)));
     if (this.#payloadLeft === 0) {
       const parts = this.#parts;
       this.#parts = [];
-      this.#endFrame(parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.#length));
+      this.#endFrame(Buffer.concat(parts, this.#length));
     }
     return offset + take;
   }

@@ -39,8 +39,8 @@ function decodeRecorded(chunks: readonly Buffer[], preface: boolean): HeaderFiel
       data: () => {},
       dataEndStream: () => {},
       frame: (type, flags, _id, payload) => {
-        if (type === FrameType.HEADERS) pending = [payload];
-        else if (type === FrameType.CONTINUATION) pending?.push(payload);
+        if (type === FrameType.HEADERS) pending = [Buffer.from(payload)];
+        else if (type === FrameType.CONTINUATION) pending?.push(Buffer.from(payload));
         else return;
         if (flags & FrameFlag.END_HEADERS) {
           blocks.push(decoder.decode(Buffer.concat(pending ?? [])));
