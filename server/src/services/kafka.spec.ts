@@ -425,28 +425,31 @@ describe("kafka type: bad input and faults", { timeout: 300_000 }, () => {
   it("reaps the broker of a rigd killed with SIGKILL, and cuts a connection that is not Kafka", async () => {
     const first = await startRigd();
     const firstPid = first.child.pid as number;
-    const env = await createKafkaEnv(first, "kafka-killed", { observe: true });
-    // Not Kafka framing (an HTTP request): the proxy cuts the connection and goes on serving.
-    const cut = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: env.endpoint.host, port: env.endpoint.port }, () => socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
-      socket.on("error", () => undefined);
-      socket.once("close", () => resolve(true));
-      setTimeout(() => resolve(false), 10_000).unref();
-    });
-    assert.ok(cut, "the proxy must close a connection that does not speak Kafka");
-    const got = await roundTrip(client(env.brokers, "after-garbage"), `${env.prefix}orders`, `${env.prefix}g`, [{ key: "k", value: "still served" }]);
-    assert.equal(got[0]?.value.toString(), "still served");
-
-    assert.equal(brokerProcesses(firstPid).length, 1);
-    first.child.kill("SIGKILL");
-    await new Promise((r) => first.child.once("exit", r));
-    // The watchdog of rigd kills its process groups within a few seconds; either way none may stay.
-    const second = await startRigd([], { rigDir: first.rigDir });
+    let second: Rigd | undefined;
     try {
+      const env = await createKafkaEnv(first, "kafka-killed", { observe: true });
+      // Not Kafka framing (an HTTP request): the proxy cuts the connection and goes on serving.
+      const cut = await new Promise<boolean>((resolve) => {
+        const socket = connect({ host: env.endpoint.host, port: env.endpoint.port }, () => socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+        socket.on("error", () => undefined);
+        socket.once("close", () => resolve(true));
+        setTimeout(() => resolve(false), 10_000).unref();
+      });
+      assert.ok(cut, "the proxy must close a connection that does not speak Kafka");
+      const got = await roundTrip(client(env.brokers, "after-garbage"), `${env.prefix}orders`, `${env.prefix}g`, [{ key: "k", value: "still served" }]);
+      assert.equal(got[0]?.value.toString(), "still served");
+
+      assert.equal(brokerProcesses(firstPid).length, 1);
+      first.child.kill("SIGKILL");
+      await new Promise((r) => first.child.once("exit", r));
+      // The watchdog of rigd kills its process groups within a few seconds; either way none may stay.
+      second = await startRigd([], { rigDir: first.rigDir });
       await eventually(() => brokerProcesses(firstPid).length === 0, 20_000, "the dead rigd's broker reaped");
       await eventually(() => !readdirSync(join(first.rigDir, "pools")).some((d) => d.startsWith(`kafka-${firstPid}-`)), 10_000, "its dir removed");
     } finally {
-      await second.stop();
+      // A failure on the way (no broker jars, say) leaves no rigd and no rig dir behind.
+      await second?.stop({ keepDir: true });
+      await first.stop();
     }
   });
 });
