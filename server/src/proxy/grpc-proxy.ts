@@ -12,7 +12,7 @@
 import { createServer, type Http2Session, type ServerHttp2Session, type ServerHttp2Stream } from "node:http2";
 import { connect, createServer as createNetServer, type Socket } from "node:net";
 import { decodeMessages, type MethodDescriptors } from "./grpc-decode.js";
-import type { CaptureLimits } from "./grpc-message-parser.js";
+import type { CaptureLimits, GrpcMessageParser } from "./grpc-message-parser.js";
 import { grpcCallCompletedEvent } from "./grpc-call-event.js";
 import { CallTap, headerValue, Status, tappedCall, type TappedCall } from "./h2/call-tap.js";
 import { createHttpForwarder } from "./http-proxy.js";
@@ -231,6 +231,12 @@ function unknownFailure(err: unknown): MethodDescriptors {
   return { ok: false, reason: err instanceof Error ? err.message : String(err) };
 }
 
+/** Why some of a direction's messages are not in the event. */
+function notDecoded(parser: GrpcMessageParser, direction: "request" | "response"): string {
+  const { maxMessageBytes, maxTotalBytes, maxMessages } = parser.limits;
+  return `${parser.skipped} ${direction} message(s) not decoded (over ${maxMessageBytes} bytes, past ${maxTotalBytes} bytes kept in all, or after the first ${maxMessages})`;
+}
+
 /** Publishes one call's event, decoded with its method's descriptors (undefined: no descriptors). */
 function publish(ctx: ProxyContext, call: TappedCall, status: number, message: string, types: MethodDescriptors | undefined): void {
   const event = grpcCallCompletedEvent(ctx.options.edge, {
@@ -273,16 +279,8 @@ function publish(ctx: ProxyContext, call: TappedCall, status: number, message: s
       event.requestJson = req.json;
       event.responseJson = res.json;
       problems.push(...req.errors, ...res.errors);
-      for (const [parser, direction] of [
-        [call.requests, "request"],
-        [call.responses, "response"],
-      ] as const) {
-        if (parser.skipped > 0) {
-          problems.push(
-            `${parser.skipped} ${direction} message(s) not decoded (over ${parser.limits.maxMessageBytes} bytes, past ${parser.limits.maxTotalBytes} bytes kept in all, or after the first ${parser.limits.maxMessages})`,
-          );
-        }
-      }
+      if (call.requests.skipped > 0) problems.push(notDecoded(call.requests, "request"));
+      if (call.responses.skipped > 0) problems.push(notDecoded(call.responses, "response"));
     }
   }
   event.decodeError = problems.join("; ");

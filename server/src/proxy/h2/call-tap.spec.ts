@@ -145,6 +145,20 @@ describe("CallTap", () => {
     assert.equal(call?.isGrpc, true);
   });
 
+  it("takes header names like __proto__, constructor and toString as plain headers", () => {
+    const { tap, completed } = recordingTap();
+    const literal = (name: string, value: string): number[] => [0x00, name.length, ...Buffer.from(name), value.length, ...Buffer.from(value)];
+    const fields = [...GRPC_REQUEST, ...literal("__proto__", "p"), ...literal("constructor", "c"), ...literal("toString", "t")];
+    tap.fromSource(Buffer.concat([PREFACE, frame(FrameType.HEADERS, FrameFlag.END_HEADERS, 1, fields)]));
+    tap.fromTarget(frame(FrameType.RST_STREAM, 0, 1, u32(0)));
+    const headers = completed[0]?.[0].requestHeaders as Record<string, unknown>;
+    assert.equal(headers["__proto__"], "p");
+    assert.equal(headers["constructor"], "c");
+    assert.equal(headers["toString"], "t");
+    assert.equal(headers["hasOwnProperty"], undefined, "nothing inherited");
+    assert.deepEqual(Object.keys(headers), [":method", ":scheme", ":path", "content-type", "__proto__", "constructor", "toString"]);
+  });
+
   it("rejects a CONTINUATION that continues nothing as lost track", () => {
     const { tap, completed } = recordingTap();
     tap.fromSource(Buffer.concat([PREFACE, frame(FrameType.HEADERS, FrameFlag.END_HEADERS, 1, GRPC_REQUEST)]));
