@@ -233,22 +233,23 @@ describe("docker types through a real rigd", { concurrency: false }, () => {
   it("after kill -9 of rigd, its watchdog removes its containers", async () => {
     const doomed = await startRigd();
     const pid = doomed.child.pid as number;
-    await up(doomed, {
-      name: "watched",
-      services: [
-        {
-          name: "box",
-          ingresses: [{ name: "default", protocol: Protocol.TCP, ready: { kind: ReadinessKind.NONE } }],
-          config: { case: "container", value: { image: testImages.busybox, cmd: ["sleep", "600"] } },
-        },
-      ],
-    });
-    assert.equal((await containersOf(pid)).length, 1);
-    doomed.child.kill("SIGKILL");
     try {
+      await up(doomed, {
+        name: "watched",
+        services: [
+          {
+            name: "box",
+            ingresses: [{ name: "default", protocol: Protocol.TCP, ready: { kind: ReadinessKind.NONE } }],
+            config: { case: "container", value: { image: testImages.busybox, cmd: ["sleep", "600"] } },
+          },
+        ],
+      });
+      assert.equal((await containersOf(pid)).length, 1);
+      doomed.child.kill("SIGKILL");
       await eventually(async () => (await containersOf(pid)).length === 0, 15_000, "the watchdog to remove the container");
     } finally {
-      rmSync(doomed.rigDir, { recursive: true, force: true });
+      // Stops it if a step failed before the kill (its environment with it); removes its dir.
+      await doomed.stop();
     }
   });
 
@@ -258,8 +259,8 @@ describe("docker types through a real rigd", { concurrency: false }, () => {
     const hostLabel = { RIG_DOCKER_HOST_LABEL: `rig-docker-e2e-${process.pid}` };
     const doomed = await startRigd(hostLabel);
     const pid = doomed.child.pid as number;
-    // Killed below, never stopped: its dir goes whatever happens.
-    t.after(() => rmSync(doomed.rigDir, { recursive: true, force: true }));
+    // Killed below; stopped here if a step fails first. Its dir goes whatever happens.
+    t.after(() => doomed.stop());
     await up(doomed, {
       name: "doomed",
       services: [
