@@ -7,7 +7,8 @@
  *     [--cold-runs 10] [--only http|grpc|none] [--rigd path/to/main.js] [--cold-baseline other/main.js]...
  *   `--only none` runs the cold start alone; `--cold-baseline` (repeatable) times other
  *   builds' rigds in the same rounds (e.g. main's, to measure a change).
- *   RIGD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the rigd under load.
+ *   RIGD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the rigd under load;
+ *   RIGD_STDOUT=file keeps what rigd prints (RIGD_NODE_ARGS="--trace-gc-nvp": its GCs).
  *
  * One rigd (`--rigd`, default this build's main.js; point it at another build to compare
  * versions the same way) runs one environment with `observe: true` made through the API:
@@ -32,7 +33,7 @@
  * later start on a machine gets).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -82,6 +83,9 @@ async function startRigd(main: string, env: NodeJS.ProcessEnv = process.env): Pr
     const address = await new Promise<string>((resolve, reject) => {
       let out = "";
       child.stdout?.on("data", (chunk: Buffer) => {
+        // RIGD_STDOUT: a file for all rigd prints, e.g. with RIGD_NODE_ARGS="--trace-gc-nvp".
+        if (process.env.RIGD_STDOUT) appendFileSync(process.env.RIGD_STDOUT, chunk);
+        if (out.length > 64 * 1024) return; // served long ago (or never will): stop keeping what it prints
         out += chunk.toString();
         const match = /serving on (\S+)/.exec(out);
         if (match) resolve(match[1] as string);
