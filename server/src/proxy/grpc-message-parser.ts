@@ -77,8 +77,8 @@ export class GrpcMessageParser {
         continue;
       }
       const take = Math.min(this.#remaining, chunk.length - offset);
-      // Copy: the stream owns its chunk buffers.
-      this.#parts?.push(Buffer.from(chunk.subarray(offset, offset + take)));
+      // Copy (one allocation, no view first): the stream owns its chunk buffers.
+      this.#parts?.push(Buffer.copyBytesFrom(chunk, offset, take));
       this.#remaining -= take;
       offset += take;
       if (this.#remaining === 0) this.#complete();

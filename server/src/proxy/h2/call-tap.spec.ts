@@ -145,6 +145,19 @@ describe("CallTap", () => {
     assert.equal(call?.isGrpc, true);
   });
 
+  it("reads a headers frame split over chunks at any byte, the chunks reused after each push", () => {
+    const bytes = Buffer.concat([PREFACE, frame(FrameType.HEADERS, FrameFlag.END_HEADERS, 1, GRPC_REQUEST)]);
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const { tap, completed } = recordingTap();
+      for (const chunk of [Buffer.from(bytes.subarray(0, cut)), Buffer.from(bytes.subarray(cut))]) {
+        tap.fromSource(chunk);
+        chunk.fill(0xff);
+      }
+      tap.fromTarget(frame(FrameType.RST_STREAM, 0, 1, u32(0)));
+      assert.equal(completed[0]?.[0].requestHeaders["content-type"], "application/grpc", `cut at ${cut}`);
+    }
+  });
+
   it("takes header names like __proto__, constructor and toString as plain headers", () => {
     const { tap, completed } = recordingTap();
     const literal = (name: string, value: string): number[] => [0x00, name.length, ...Buffer.from(name), value.length, ...Buffer.from(value)];

@@ -144,7 +144,7 @@ export class FrameReader {
       this.#endFrame(chunk.subarray(offset, offset + take));
       return offset + take;
     }
-    this.#parts.push(Buffer.from(chunk.subarray(offset, offset + take)));
+    this.#parts.push(Buffer.copyBytesFrom(chunk, offset, take));
     if (this.#payloadLeft === 0) {
       const parts = this.#parts;
       this.#parts = [];
