@@ -230,6 +230,13 @@ describe("docker types through a real rigd", { concurrency: false }, () => {
     }
   });
 
+  /** A container that only sleeps, ready at once: what the kill -9 tests leave behind. */
+  const sleepingBox = {
+    name: "box",
+    ingresses: [{ name: "default", protocol: Protocol.TCP, ready: { kind: ReadinessKind.NONE } }],
+    config: { case: "container" as const, value: { image: testImages.busybox, cmd: ["sleep", "600"] } },
+  };
+
   it("after kill -9 of rigd, its watchdog removes its containers", async () => {
     const doomed = await startRigd();
     const pid = doomed.child.pid as number;
@@ -237,11 +244,7 @@ describe("docker types through a real rigd", { concurrency: false }, () => {
       await up(doomed, {
         name: "watched",
         services: [
-          {
-            name: "box",
-            ingresses: [{ name: "default", protocol: Protocol.TCP, ready: { kind: ReadinessKind.NONE } }],
-            config: { case: "container", value: { image: testImages.busybox, cmd: ["sleep", "600"] } },
-          },
+          sleepingBox,
         ],
       });
       assert.equal((await containersOf(pid)).length, 1);
@@ -264,11 +267,7 @@ describe("docker types through a real rigd", { concurrency: false }, () => {
     await up(doomed, {
       name: "doomed",
       services: [
-        {
-          name: "box",
-          ingresses: [{ name: "default", protocol: Protocol.TCP, ready: { kind: ReadinessKind.NONE } }],
-          config: { case: "container", value: { image: testImages.busybox, cmd: ["sleep", "600"] } },
-        },
+        sleepingBox,
         { name: "db", config: { case: "postgres", value: { runtime: Runtime.DOCKER } } },
       ],
     });
