@@ -19,8 +19,11 @@ from rig.v1 import environment_service_pb2 as api
 from rig.v1 import environment_service_pb2_grpc as api_grpc
 
 _TARGET = """
-import json, os, sys, time
+import faulthandler, json, os, signal, sys, time
 import rig
+
+# The test asks for every thread's stack with SIGUSR1 when this process does not end.
+faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 pid_file = os.environ["RIG_FIXTURE_PIDFILE"]
 env = rig.start({"sleeper": rig.process("sh", "-c", f"echo $$ > {pid_file}; exec sleep 300").no_ingress()}, name="signalled", observe=False)
@@ -60,7 +63,14 @@ def test_a_signalled_test_process_destroys_its_environment_then_the_signal_takes
         assert _alive(service_pid)
 
         child.send_signal(signum)
-        code = child.wait(timeout=20)
+        try:
+            code = child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGUSR1)
+            time.sleep(0.5)
+            child.kill()
+            _, stderr = child.communicate()
+            pytest.fail(f"the test process did not end within 20 s of {signal.Signals(signum).name}; its threads:\n{stderr}")
     finally:
         if child.poll() is None:
             child.kill()
