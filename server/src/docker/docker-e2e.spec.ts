@@ -241,12 +241,7 @@ describe("docker types through a real rigd", { concurrency: false }, () => {
     const doomed = await startRigd();
     const pid = doomed.child.pid as number;
     try {
-      await up(doomed, {
-        name: "watched",
-        services: [
-          sleepingBox,
-        ],
-      });
+      await up(doomed, { name: "watched", services: [sleepingBox] });
       assert.equal((await containersOf(pid)).length, 1);
       doomed.child.kill("SIGKILL");
       await eventually(async () => (await containersOf(pid)).length === 0, 15_000, "the watchdog to remove the container");
