@@ -77,7 +77,7 @@ async function cycle(rigd: Rigd, n: number): Promise<void> {
 }
 
 const inspectPort = await freePort();
-// RIGD_NODE_ARGS: more node flags for rigd, after its own (the last of a flag wins), e.g. "--max-semi-space-size=16".
+// RIGD_NODE_ARGS: more node flags for rigd, after its own, e.g. "--trace-gc-nvp".
 const extraNodeArgs = process.env.RIGD_NODE_ARGS?.split(" ").filter((a) => a !== "") ?? [];
 const rigd = await startRigd([], { main: values.rigd ?? RIGD_MAIN, nodeArgs: [`--inspect=127.0.0.1:${inspectPort}`, "--expose-gc", ...extraNodeArgs] });
 const stop = async (): Promise<void> => {
