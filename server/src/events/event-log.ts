@@ -12,13 +12,22 @@
  * RECENT_TRAFFIC of them stay in memory a little longer, so followers keeping up never
  * touch the disk. A follower that leaves traffic out never reads the disk at all.
  */
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Event } from "../gen/rig/v1/event_pb.js";
 import { ALL_EVENTS, type EventFilter, TRAFFIC, wanted } from "./event-filter.js";
 import { eventTypeName } from "./event-type-name.js";
 
 /** The payload oneof of an Event. */
 export type EventPayload = Event["payload"];
+
+/**
+ * `timestampFromMs` as a typed literal: it calls `create()`, ~55 ns more per event by
+ * reflection, and every proxied request appends one.
+ */
+function timestampOf(ms: number): Timestamp {
+  const seconds = Math.floor(ms / 1000);
+  return { $typeName: "google.protobuf.Timestamp", seconds: BigInt(seconds), nanos: (ms - seconds * 1000) * 1_000_000 };
+}
 
 /** Where a sink stored an event: a byte range of its file (a line: read back to its end). */
 export class StoredEvent {
@@ -83,7 +92,7 @@ export class EventLog {
     const event: Event = {
       $typeName: "rig.v1.Event",
       seq: BigInt(this.events.length + 1),
-      time: timestampFromMs(Date.now()),
+      time: timestampOf(Date.now()),
       environmentId: this.environmentId,
       type: eventTypeName(payload.case),
       service,
