@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { create } from "@bufbuild/protobuf";
-import { RequestCompletedSchema, TestNoteSchema } from "../gen/rig/v1/event_pb.js";
+import { create, equals, toJsonString } from "@bufbuild/protobuf";
+import { TimestampSchema, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import { EventSchema, RequestCompletedSchema, TestNoteSchema } from "../gen/rig/v1/event_pb.js";
 import { EventLog } from "./event-log.js";
 
 const note = (message: string) => ({ case: "testNote", value: create(TestNoteSchema, { message }) }) as const;
@@ -58,6 +59,17 @@ describe("EventLog", () => {
     log.append("web", request("/after"));
     log.close();
     assert.deepEqual(await late, []);
+  });
+
+  it("stamps each event with the time it was appended, a Timestamp protobuf-es accepts as its own", () => {
+    const log = new EventLog("env1");
+    const before = Date.now();
+    const event = log.append("", note("now"));
+    const after = Date.now();
+    const ms = timestampMs(event.time!);
+    assert.ok(ms >= before && ms <= after, `${ms} within [${before}, ${after}]`);
+    assert.ok(equals(TimestampSchema, event.time!, timestampFromMs(ms)));
+    assert.match(toJsonString(EventSchema, event), /"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z"/);
   });
 
   it("rejects an append whose sink throws, without using up its seq", () => {
