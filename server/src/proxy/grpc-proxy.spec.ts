@@ -137,6 +137,19 @@ describe("gRPC proxy with reflection", () => {
     ]);
   });
 
+  // A proxy holding either direction until the call ends stalls this chat: the timeout fails it.
+  it("streams both ways while the call is open: a chat in turns, each line sent after the last reply", { timeout: 10_000 }, async () => {
+    const lines = ["one", "two", "three", "four"].map((text) => ({ who: "ann", text }));
+    const replies = await client.chatInTurns(lines);
+    assert.deepEqual(
+      replies.map((r) => r.text),
+      lines.map((l) => `ann said ${l.text}`),
+    );
+    const [event] = await events.waitFor("grpcCallCompleted", (e) => e.method === "Chat" && e.requestMessages === 4);
+    assert.ok(event);
+    assert.equal(event.responseMessages, 4);
+  });
+
   it("passes an error status and records it with its message", async () => {
     await assert.rejects(client.say({ text: "no such thing: ünïcode", fail_code: 5 }), (err: Error & { code?: number; details?: string }) => {
       assert.equal(err.code, 5);

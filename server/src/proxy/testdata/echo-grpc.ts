@@ -155,6 +155,11 @@ export interface EchoClient {
   countThenCancel(request: Record<string, unknown>, after: number): Promise<number>;
   sum(nums: Record<string, unknown>[]): Promise<Loose>;
   chat(lines: Record<string, unknown>[]): Promise<Loose[]>;
+  /**
+   * Chat in turns: each line is sent only once the reply to the one before arrived, so it
+   * settles only if every message crosses both ways while the call is open.
+   */
+  chatInTurns(lines: Record<string, unknown>[]): Promise<Loose[]>;
   /** Calls a method the server does not have. */
   unknownMethod(): Promise<void>;
   close(): void;
@@ -230,6 +235,23 @@ export function echoClient(address: string, options: EchoClientOptions = {}): Ec
         call.on("end", () => resolve(replies));
         for (const line of lines) call.write(line);
         call.end();
+      }),
+    chatInTurns: (lines) =>
+      new Promise((resolve, reject) => {
+        const replies: Loose[] = [];
+        const call = client.Chat();
+        const sendNext = (): void => {
+          const line = lines[replies.length];
+          if (line === undefined) call.end();
+          else call.write(line);
+        };
+        call.on("data", (line: Loose) => {
+          replies.push(line);
+          sendNext();
+        });
+        call.on("error", reject);
+        call.on("end", () => resolve(replies));
+        sendNext();
       }),
     unknownMethod: () =>
       new Promise((resolve, reject) => {
