@@ -192,6 +192,40 @@ describe("HTTP proxy", () => {
     assert.equal(text, "first;second");
   });
 
+  // A proxy holding a request body until its end stalls this exchange: the timeout fails it.
+  it("streams a request body in turns: each part sent once the echo of the one before came back", { timeout: 10_000 }, async () => {
+    target.routes.set("/echo-turns", (req, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      req.on("data", (chunk: Buffer) => res.write(chunk));
+      req.on("end", () => res.end());
+    });
+    const parts = ["one;", "two;", "three;"];
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port: proxy.port, method: "POST", path: "/echo-turns", headers: { "transfer-encoding": "chunked" } });
+      let sent = 0;
+      const sendNext = (): void => {
+        if (sent === parts.length) req.end();
+        else req.write(parts[sent++]);
+      };
+      req.on("response", (res) => {
+        let seen = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          seen += chunk;
+          if (seen === parts.slice(0, sent).join("")) sendNext();
+        });
+        res.on("end", () => resolve(seen));
+        res.on("error", reject);
+      });
+      req.on("error", reject);
+      sendNext();
+    });
+    assert.equal(text, "one;two;three;");
+    const [event] = await events.waitFor("requestCompleted", (e) => e.path === "/echo-turns");
+    assert.ok(event);
+    assert.equal(Buffer.from(event.requestBody).toString(), "one;two;three;");
+  });
+
   it("passes statuses through and reuses upstream connections", async () => {
     target.routes.set("/ping", (_req, res) => res.end("pong"));
     const before = target.connections;
